@@ -1,0 +1,99 @@
+# cassmesos build, test and tooling. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+GO       ?= go
+BIN      := $(CURDIR)/bin
+TOOLBIN  := $(CURDIR)/.bin
+export PATH := $(TOOLBIN):$(PATH)
+
+# Tools, pinned, installed through the Go module proxy into .bin/.
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+BUF_VERSION                := v1.57.0
+GOIMPORTS_VERSION          := v0.40.0
+STATICCHECK_VERSION        := v0.7.0
+
+BINARIES := cassmesos cassmesosd cassmesos-executor mesos-sim cassandra-sim
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/cassmesos/cassmesos/internal/version.Version=$(VERSION)
+
+TEST_TIMEOUT ?= 18m
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## Install what this machine lacks (ZooKeeper, a JRE) from Debian's packages
+	@./scripts/deps.sh
+
+.PHONY: build
+build: ## Build every binary into bin/
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+
+.PHONY: test
+test: ## Run the whole test suite with the race detector (needs `make deps`)
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: bench
+bench: ## Run the benchmarks and print their figures
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzzer for FUZZTIME each (default 60s)
+	@./scripts/fuzz.sh $(or $(FUZZTIME),60s)
+
+$(TOOLBIN)/protoc-gen-go:
+	GOBIN=$(TOOLBIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(TOOLBIN)/protoc-gen-go-grpc:
+	GOBIN=$(TOOLBIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+$(TOOLBIN)/buf:
+	GOBIN=$(TOOLBIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TOOLBIN)/goimports:
+	GOBIN=$(TOOLBIN) $(GO) install golang.org/x/tools/cmd/goimports@$(GOIMPORTS_VERSION)
+$(TOOLBIN)/staticcheck:
+	GOBIN=$(TOOLBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+.PHONY: tools
+tools: $(TOOLBIN)/protoc-gen-go $(TOOLBIN)/protoc-gen-go-grpc $(TOOLBIN)/buf $(TOOLBIN)/goimports $(TOOLBIN)/staticcheck ## Install the pinned tools into .bin/
+
+.PHONY: generate
+generate: $(TOOLBIN)/protoc-gen-go $(TOOLBIN)/protoc-gen-go-grpc $(TOOLBIN)/buf ## Generate Go code from rpc/proto (committed)
+	cd rpc/proto && buf lint && buf generate
+
+.PHONY: completions
+completions: ## Write the shell completion scripts into completions/
+	$(GO) run ./cmd/cassmesos completion bash > completions/cassmesos.bash
+	$(GO) run ./cmd/cassmesos completion zsh > completions/_cassmesos
+	$(GO) run ./cmd/cassmesos completion fish > completions/cassmesos.fish
+	$(GO) run ./cmd/cassmesos completion powershell > completions/cassmesos.ps1
+
+.PHONY: lint
+lint: $(TOOLBIN)/goimports $(TOOLBIN)/staticcheck ## gofmt, goimports, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(goimports -l -local github.com/cassmesos/cassmesos $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "goimports would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	staticcheck ./...
+
+.PHONY: check
+check: ## Fail when tidy, generate or completions would change a file, or an import boundary is broken
+	@./scripts/check.sh
+
+.PHONY: cassandra-sim-tarball
+cassandra-sim-tarball: ## Build the Cassandra stand-in as bin/apache-cassandra-4.1-sim-bin.tar.gz
+	@mkdir -p $(BIN)
+	$(GO) run ./internal/cassandrasim/cmd/mktarball -o $(BIN)/apache-cassandra-4.1-sim-bin.tar.gz
+
+.PHONY: demo
+demo: build cassandra-sim-tarball ## Run a ring on the local world (ZooKeeper, mesos-sim, cassmesosd)
+	@./scripts/demo.sh up
+
+.PHONY: demo-down
+demo-down: ## Stop everything `make demo` started
+	@./scripts/demo.sh down
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf $(BIN)
