@@ -1,0 +1,629 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// EnvPrefix prefixes every environment variable: --zk-digest is CASSMESOSD_ZK_DIGEST.
+const EnvPrefix = "CASSMESOSD_"
+
+// DefaultMirror is the Apache archive base URL; a version maps to
+// <mirror>/cassandra/<v>/apache-cassandra-<v>-bin.tar.gz.
+const DefaultMirror = "https://archive.apache.org/dist"
+
+// DefaultCassandraVersion is the Cassandra release a ring gets when neither its spec nor the daemon
+// names a distribution.
+const DefaultCassandraVersion = "4.1.5"
+
+// Config is cassmesosd's validated configuration.
+type Config struct {
+	// Masters are the Mesos master base URLs, tried in order; the leader is found by following
+	// 307 redirects.
+	Masters []string
+	// ZKServers and ZKChroot come from --zk ("host:port[,host:port...][/chroot]").
+	ZKServers []string
+	ZKChroot  string
+	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty means open ACLs.
+	ZKDigest string
+	// ZKSessionTimeout is the ZooKeeper session timeout.
+	ZKSessionTimeout time.Duration
+	// FrameworkName is FrameworkInfo.name and the ZooKeeper root /cassmesos/<name>.
+	FrameworkName string
+	// Role is the single Mesos role the framework subscribes with and reserves for.
+	Role string
+	// User is FrameworkInfo.user (the OS user tasks run as).
+	User string
+	// Principal and Secret are the Mesos HTTP basic authentication credentials (both or neither).
+	Principal string
+	Secret    string
+	// FailoverTimeout is FrameworkInfo.failover_timeout.
+	FailoverTimeout time.Duration
+	// Listen is the gRPC listen address.
+	Listen string
+	// ArtifactListen is the artifact HTTP server's listen address.
+	ArtifactListen string
+	// AdvertiseAddress is the host (name or IP) others reach this daemon at: the gRPC leader record
+	// and the artifact URLs are built from it and the listen ports.
+	AdvertiseAddress string
+	// ExecutorPath is the cassmesos-executor binary served to agents.
+	ExecutorPath string
+	// CassandraURL is the default Cassandra tarball (http(s) URL or local file path); empty means
+	// the mirror URL of CassandraVersion.
+	CassandraURL     string
+	CassandraVersion string
+	CassandraMirror  string
+	// JavaURL is an optional Java runtime tarball given to every node.
+	JavaURL string
+	// LogLevel for log/slog.
+	LogLevel slog.Level
+	// MetricsListen is the Prometheus /metrics listen address; empty turns it off.
+	MetricsListen string
+	// Hostname is FrameworkInfo.hostname (empty: not set).
+	Hostname string
+}
+
+// GRPCAdvertise is the gRPC address other daemons and clients are told (advertise host + listen port).
+func (c *Config) GRPCAdvertise() string { return advertise(c.AdvertiseAddress, c.Listen) }
+
+// ArtifactBaseURL is the base URL of the artifact server as agents see it.
+func (c *Config) ArtifactBaseURL() string {
+	return "http://" + advertise(c.AdvertiseAddress, c.ArtifactListen)
+}
+
+func advertise(host, listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// ZKConnect is the connect string without the chroot.
+func (c *Config) ZKConnect() string { return strings.Join(c.ZKServers, ",") }
+
+// DefaultDistributionURL is the tarball URL (or local path) used when a ring's spec names none.
+func (c *Config) DefaultDistributionURL() string {
+	if c.CassandraURL != "" {
+		return c.CassandraURL
+	}
+	return MirrorURL(c.CassandraMirror, c.CassandraVersion)
+}
+
+// MirrorURL maps a Cassandra version to its binary tarball under an Apache archive base URL.
+func MirrorURL(mirror, version string) string {
+	return strings.TrimRight(mirror, "/") + "/cassandra/" + version + "/apache-cassandra-" + version + "-bin.tar.gz"
+}
+
+// option is one setting, known by its flag name.
+type option struct {
+	name, def, usage string
+	list             bool // may repeat; comma-separated in the environment
+}
+
+var options = []option{
+	{name: "config", usage: "YAML config file; keys are flag names (e.g. `zk: 127.0.0.1:2181/cassmesos`)"},
+	{name: "master", list: true, usage: "Mesos master URL (http://host:5050); repeat or comma-separate for several"},
+	{name: "zk", usage: "ZooKeeper connect string with chroot, e.g. 127.0.0.1:2181/cassmesos"},
+	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password"},
+	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password"},
+	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
+	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
+	{name: "role", def: "cassandra", usage: "Mesos role to subscribe with and reserve resources for"},
+	{name: "user", usage: "OS user tasks run as (FrameworkInfo.user; default: the current user)"},
+	{name: "principal", usage: "Mesos principal (HTTP basic authentication with --secret-file)"},
+	{name: "secret-file", usage: "file holding the Mesos secret for --principal"},
+	{name: "failover-timeout", def: "168h", usage: "how long Mesos keeps the framework's tasks while no scheduler is connected"},
+	{name: "listen", def: "127.0.0.1:9090", usage: "gRPC listen address"},
+	{name: "artifact-listen", def: "127.0.0.1:9091", usage: "artifact HTTP server listen address"},
+	{name: "advertise-address", usage: "host or IP others reach this daemon at (default: the listen host, or the hostname when it listens on all addresses)"},
+	{name: "executor-path", usage: "cassmesos-executor binary to serve (default: next to this binary)"},
+	{name: "cassandra-url", usage: "default Cassandra tarball: http(s) URL or local file path (local files are served by the artifact server)"},
+	{name: "cassandra-version", def: DefaultCassandraVersion, usage: "default Cassandra version, fetched from --cassandra-mirror when --cassandra-url is empty"},
+	{name: "cassandra-mirror", def: DefaultMirror, usage: "Apache archive base URL for --cassandra-version"},
+	{name: "java-url", usage: "Java runtime tarball given to every node (http(s) URL or local file path)"},
+	{name: "log-level", def: "info", usage: "log level: debug, info, warn or error"},
+	{name: "metrics-listen", usage: "Prometheus /metrics listen address (empty: off)"},
+	{name: "hostname", usage: "FrameworkInfo.hostname (default: unset)"},
+}
+
+// EnvName is the environment variable of a flag.
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ErrHelp is returned by Parse for -h/--help after the usage was written.
+var ErrHelp = flag.ErrHelp
+
+// Parse builds a Config from args (without the program name), the environment (getenv) and the
+// config file named by --config / CASSMESOSD_CONFIG. usage receives the help text on -h.
+func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	fs := flag.NewFlagSet("cassmesosd", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	flagVals := map[string]*[]string{}
+	for _, o := range options {
+		vals := &[]string{}
+		flagVals[o.name] = vals
+		fs.Func(o.name, usageLine(o), func(s string) error {
+			if o.list {
+				for _, part := range strings.Split(s, ",") {
+					if part = strings.TrimSpace(part); part != "" {
+						*vals = append(*vals, part)
+					}
+				}
+				return nil
+			}
+			*vals = []string{s}
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (cassmesosd takes only flags)", fs.Arg(0))
+	}
+
+	// Resolve every option: flag, then environment, then file, then default.
+	values := map[string][]string{}
+	for _, o := range options {
+		if v := *flagVals[o.name]; len(v) > 0 {
+			values[o.name] = v
+			continue
+		}
+		if e := getenv(EnvName(o.name)); e != "" {
+			values[o.name] = splitList(o, e)
+		}
+	}
+	if path := first(values["config"]); path != "" {
+		file, err := readFile(path)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range file {
+			if _, set := values[k]; !set {
+				values[k] = v
+			}
+		}
+	}
+	for _, o := range options {
+		if _, set := values[o.name]; !set && o.def != "" {
+			values[o.name] = []string{o.def}
+		}
+	}
+	return build(values)
+}
+
+func usageLine(o option) string {
+	u := o.usage
+	if o.def != "" {
+		u += " (default " + o.def + ")"
+	}
+	return u + " [$" + EnvName(o.name) + "]"
+}
+
+func splitList(o option, s string) []string {
+	if !o.list {
+		return []string{s}
+	}
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// readFile reads a YAML config file whose keys are flag names.
+func readFile(path string) (map[string][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	out, err := ParseFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// ParseFile parses a YAML config file's bytes: a mapping from flag names to scalars (or, for
+// repeatable flags such as master, a list of scalars).
+func ParseFile(b []byte) (map[string][]string, error) {
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %w", err)
+	}
+	byName := map[string]option{}
+	for _, o := range options {
+		byName[o.name] = o
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := map[string][]string{}
+	for _, k := range keys {
+		o, ok := byName[k]
+		if !ok || k == "config" {
+			return nil, fmt.Errorf("unknown key %q (keys are cassmesosd's flag names)", k)
+		}
+		switch v := raw[k].(type) {
+		case nil:
+			continue
+		case []any:
+			if !o.list {
+				return nil, fmt.Errorf("key %q: want a single value, got a list", k)
+			}
+			for i, item := range v {
+				s, err := scalar(item)
+				if err != nil {
+					return nil, fmt.Errorf("key %q item %d: %w", k, i, err)
+				}
+				out[k] = append(out[k], s)
+			}
+		default:
+			s, err := scalar(v)
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %w", k, err)
+			}
+			out[k] = splitList(o, s)
+		}
+	}
+	return out, nil
+}
+
+func scalar(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int, int64, uint64, float64, bool:
+		return fmt.Sprint(x), nil
+	default:
+		return "", fmt.Errorf("want a scalar, got %T", v)
+	}
+}
+
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	roleRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)
+
+func build(v map[string][]string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+
+	// --master
+	if len(v["master"]) == 0 {
+		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
+	}
+	for _, m := range v["master"] {
+		u, err := MasterEndpoint(m)
+		if err != nil {
+			bad("master", "%v", err)
+			continue
+		}
+		c.Masters = append(c.Masters, u)
+	}
+
+	// --zk
+	if zk := first(v["zk"]); zk == "" {
+		bad("zk", "a ZooKeeper connect string is required (e.g. 127.0.0.1:2181/cassmesos)")
+	} else if servers, chroot, err := ParseZK(zk); err != nil {
+		bad("zk", "%v", err)
+	} else {
+		c.ZKServers, c.ZKChroot = servers, chroot
+	}
+
+	// --zk-digest / --zk-digest-file
+	digest, digestFile := first(v["zk-digest"]), first(v["zk-digest-file"])
+	switch {
+	case digest != "" && digestFile != "":
+		bad("zk-digest", "give either --zk-digest or --zk-digest-file, not both")
+	case digestFile != "":
+		b, err := os.ReadFile(digestFile)
+		if err != nil {
+			bad("zk-digest-file", "%v", err)
+		} else {
+			digest = strings.TrimSpace(string(b))
+			if err := checkDigest(digest); err != nil {
+				bad("zk-digest-file", "%v", err)
+			} else {
+				c.ZKDigest = digest
+			}
+		}
+	case digest != "":
+		if err := checkDigest(digest); err != nil {
+			bad("zk-digest", "%v", err)
+		} else {
+			c.ZKDigest = digest
+		}
+	}
+	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
+		bad("zk-session-timeout", "%v", err)
+	} else {
+		c.ZKSessionTimeout = d
+	}
+
+	c.FrameworkName = first(v["framework-name"])
+	if !nameRE.MatchString(c.FrameworkName) {
+		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
+	}
+	c.Role = first(v["role"])
+	if !roleRE.MatchString(c.Role) || c.Role == "." || c.Role == ".." || c.Role == "*" {
+		bad("role", "%q is not a valid Mesos role (and \"*\" cannot hold reservations)", c.Role)
+	}
+	c.User = first(v["user"])
+	if c.User == "" {
+		if u, err := user.Current(); err == nil {
+			c.User = u.Username
+		} else {
+			bad("user", "no --user given and the current user is unknown: %v", err)
+		}
+	}
+
+	c.Principal = first(v["principal"])
+	if sf := first(v["secret-file"]); sf != "" {
+		b, err := os.ReadFile(sf)
+		if err != nil {
+			bad("secret-file", "%v", err)
+		} else if c.Secret = strings.TrimSpace(string(b)); c.Secret == "" {
+			bad("secret-file", "%s is empty", sf)
+		}
+		if c.Principal == "" {
+			bad("principal", "--secret-file needs --principal")
+		}
+	}
+
+	if d, err := positiveDuration(first(v["failover-timeout"])); err != nil {
+		bad("failover-timeout", "%v", err)
+	} else {
+		c.FailoverTimeout = d
+	}
+
+	c.Listen = first(v["listen"])
+	if err := checkListen(c.Listen); err != nil {
+		bad("listen", "%v", err)
+	}
+	c.ArtifactListen = first(v["artifact-listen"])
+	if err := checkListen(c.ArtifactListen); err != nil {
+		bad("artifact-listen", "%v", err)
+	}
+	c.MetricsListen = first(v["metrics-listen"])
+	if c.MetricsListen != "" {
+		if err := checkListen(c.MetricsListen); err != nil {
+			bad("metrics-listen", "%v", err)
+		}
+	}
+	c.AdvertiseAddress = first(v["advertise-address"])
+	if c.AdvertiseAddress == "" {
+		c.AdvertiseAddress = defaultAdvertise(c.Listen)
+	} else if strings.ContainsAny(c.AdvertiseAddress, "/ ") || strings.Contains(c.AdvertiseAddress, "://") {
+		bad("advertise-address", "%q: want a host name or IP address", c.AdvertiseAddress)
+	}
+
+	c.ExecutorPath = first(v["executor-path"])
+	if c.ExecutorPath == "" {
+		if exe, err := os.Executable(); err == nil {
+			c.ExecutorPath = filepath.Join(filepath.Dir(exe), "cassmesos-executor")
+		}
+	}
+	if st, err := os.Stat(c.ExecutorPath); err != nil {
+		bad("executor-path", "%v (build it with `make build`, or point --executor-path at it)", err)
+	} else if st.IsDir() || st.Mode()&0o111 == 0 {
+		bad("executor-path", "%s is not an executable file", c.ExecutorPath)
+	}
+
+	c.CassandraURL = first(v["cassandra-url"])
+	if c.CassandraURL != "" {
+		if err := checkArtifactURL(c.CassandraURL); err != nil {
+			bad("cassandra-url", "%v", err)
+		}
+	}
+	c.CassandraVersion = first(v["cassandra-version"])
+	if !versionRE.MatchString(c.CassandraVersion) {
+		bad("cassandra-version", "%q is not a Cassandra version like 4.1.5", c.CassandraVersion)
+	}
+	c.CassandraMirror = first(v["cassandra-mirror"])
+	if u, err := url.Parse(c.CassandraMirror); err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") || (u.Scheme != "file" && u.Host == "") {
+		bad("cassandra-mirror", "%q is not an http(s) or file URL", c.CassandraMirror)
+	}
+	c.JavaURL = first(v["java-url"])
+	if c.JavaURL != "" {
+		if err := checkArtifactURL(c.JavaURL); err != nil {
+			bad("java-url", "%v", err)
+		}
+	}
+
+	switch strings.ToLower(first(v["log-level"])) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		bad("log-level", "%q: want debug, info, warn or error", first(v["log-level"]))
+	}
+	c.Hostname = first(v["hostname"])
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+var versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?([-.][A-Za-z0-9.-]+)?$`)
+
+// MasterEndpoint turns a master URL ("http://host:5050", "host:5050") into its v1 scheduler
+// endpoint URL.
+func MasterEndpoint(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", errors.New("empty master URL")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%q: scheme must be http or https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("%q has no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
+			return "", fmt.Errorf("%q: bad port %q", raw, p)
+		}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q: no query or fragment allowed", raw)
+	}
+	path := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(path, "/api/v1/scheduler") {
+		path += "/api/v1/scheduler"
+	}
+	u.Path = path
+	return u.String(), nil
+}
+
+// ParseZK splits a ZooKeeper connect string "host:port[,host:port...][/chroot]".
+func ParseZK(s string) (servers []string, chroot string, err error) {
+	hosts := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		hosts, chroot = s[:i], strings.TrimRight(s[i:], "/")
+		if chroot != "" {
+			for _, part := range strings.Split(chroot[1:], "/") {
+				if part == "" || part == "." || part == ".." || strings.ContainsAny(part, " \t\n\x00") {
+					return nil, "", fmt.Errorf("bad chroot %q", s[i:])
+				}
+			}
+		}
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, "", fmt.Errorf("%q: empty server in the connect string", s)
+		}
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			return nil, "", fmt.Errorf("server %q: want host:port", h)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 || host == "" {
+			return nil, "", fmt.Errorf("server %q: bad host or port", h)
+		}
+		servers = append(servers, h)
+	}
+	return servers, chroot, nil
+}
+
+func checkDigest(d string) error {
+	user, pass, ok := strings.Cut(d, ":")
+	if !ok || user == "" || pass == "" {
+		return errors.New("want user:password")
+	}
+	return nil
+}
+
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration like 10s or 168h", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	return d, nil
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: bad port", addr)
+	}
+	_ = host
+	return nil
+}
+
+func defaultAdvertise(listen string) string {
+	host, _, err := net.SplitHostPort(listen)
+	if err == nil && host != "" && host != "0.0.0.0" && host != "::" {
+		return host
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return "127.0.0.1"
+}
+
+// checkArtifactURL accepts http(s) URLs, file:// URLs and plain paths to existing files.
+func checkArtifactURL(s string) error {
+	if IsLocalPath(s) {
+		p := LocalPath(s)
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() {
+			return fmt.Errorf("%s is a directory, want a tarball", p)
+		}
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is neither an http(s) URL nor a local file", s)
+	}
+	return nil
+}
+
+// IsLocalPath reports whether a distribution URL names a local file (a path or file:// URL).
+func IsLocalPath(s string) bool {
+	return strings.HasPrefix(s, "file://") || !strings.Contains(s, "://")
+}
+
+// LocalPath returns the file path of a local distribution URL.
+func LocalPath(s string) string {
+	if rest, ok := strings.CutPrefix(s, "file://"); ok {
+		return rest
+	}
+	return s
+}
