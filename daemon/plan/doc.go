@@ -1,0 +1,31 @@
+// Package plan is cassmesosd's pure planning core. It decides, from a snapshot of what the daemon
+// knows, what must be persisted and what must be done next:
+//
+//   - Planner.Reconcile compares the desired state (ring specs, operations) with the observed
+//     state (task statuses, Cassandra's view, agents) and returns a Plan. It is level-triggered:
+//     the same State always gives the same Plan, and calling it again after applying the Plan's
+//     writes makes progress or returns nothing new, so a restarted daemon that reloads its records
+//     from ZooKeeper simply carries on.
+//   - Planner.MatchOffers does the same and additionally places pending nodes on offers (through
+//     daemon/placement), releases volumes of removed nodes, and declines what it does not need.
+//   - Planner.Submit validates an operator request (create ring, scale, replace, ...) against the
+//     State, explains refusals, and returns the records that start the operation.
+//   - ApplyDefaults and ValidateSpec are the single place ring-spec defaults and validation live.
+//
+// Contract with the runtime (daemon/engine): the runtime owns the State. For every Plan it
+//  1. persists every Write, in order, fenced (one ZooKeeper multi-op where possible),
+//  2. applies them to its State (State.Apply),
+//  3. and only then carries out the Actions, in order.
+//
+// If persisting fails nothing is done; the next Reconcile recomputes. Actions must be safe to
+// repeat: the planner re-emits an action until its effect is observed (a Kill until the task is
+// terminal, a Relay until its result is recorded in State.Relays).
+//
+// Determinism: no clock (State.Now), no randomness (IDs from the IDSource), no map-order
+// dependence in outputs. Records read from State are never mutated: the planner clones them
+// before changing them and returns the clones in Writes.
+//
+// Imports: standard library, the generated record types (rpc/cassmesos/v1, rpc/cassmesos/state/v1),
+// protobuf runtime helpers and daemon/placement. It must not import Mesos (mesos-go), ZooKeeper,
+// gRPC, or any daemon adapter package (daemon/mesos, daemon/server, daemon/engine, zkstate).
+package plan

@@ -1,0 +1,337 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/cassmesos/cassmesos/daemon/placement"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+)
+
+// Offer is a Mesos offer in plain form (see daemon/placement).
+type Offer = placement.Offer
+
+// Resource is a Mesos resource in plain form (see daemon/placement).
+type Resource = placement.Resource
+
+// IDSource hands out fresh identifiers. Production: at least 16 characters of [a-z0-9] from
+// crypto/rand (they are also used as per-task secrets). Tests: a deterministic counter.
+type IDSource interface {
+	NewID() string
+}
+
+// Config is the framework-wide configuration the planner needs (from cassmesosd's flags).
+type Config struct {
+	// FrameworkName labels reservations (placement.LabelFramework).
+	FrameworkName string
+	// Role resources are reserved for and tasks launched with.
+	Role string
+	// Principal used for reservations.
+	Principal string
+	// ExecutorURI is where agents fetch cassmesos-executor (content-hash URL served by the daemon).
+	ExecutorURI string
+	// ExecutorCommand runs the executor in the sandbox (default "./cassmesos-executor").
+	ExecutorCommand string
+	// ExecutorCPUs and ExecutorMemMB are the executor's own resources, reserved with the node's
+	// (defaults 0.1 and 64).
+	ExecutorCPUs  float64
+	ExecutorMemMB int64
+	// CassandraURL is the tarball used when a ring's distribution names neither URL nor version.
+	CassandraURL string
+	// CassandraMirror is the base URL for distribution versions (default
+	// https://archive.apache.org/dist/cassandra): <mirror>/<v>/apache-cassandra-<v>-bin.tar.gz.
+	CassandraMirror string
+	// ExtraURIs are fetched into every sandbox (extracted when they look like archives).
+	ExtraURIs []string
+	// KillGrace is the grace between SIGTERM and SIGKILL when stopping a node (default 2m); the
+	// executor drains before SIGTERM.
+	KillGrace time.Duration
+	// RestartBackoffMin/Max bound the backoff between restarts in place (defaults 10s and 5m;
+	// doubling per consecutive failure).
+	RestartBackoffMin, RestartBackoffMax time.Duration
+	// MaxStartAttempts is how many times a node that never became UN is launched before its step
+	// fails (default 5).
+	MaxStartAttempts int
+	// RefuseUnneeded is the refuse filter for declined offers while work is pending (default 5s);
+	// RefuseIdle when nothing is pending (default 5m).
+	RefuseUnneeded, RefuseIdle time.Duration
+	// RelayTimeout is how long a relayed nodetool call may go without a result before it is
+	// re-issued (default 30m; drain 5m).
+	RelayTimeout time.Duration
+	// VolumePath is the persistent volume's container path (default "data").
+	VolumePath string
+}
+
+// TaskState is a Mesos task state without the Mesos import ("TASK_RUNNING" etc. map 1:1).
+type TaskState int
+
+// Task states.
+const (
+	TaskUnknown TaskState = iota
+	TaskStaging
+	TaskStarting
+	TaskRunning
+	TaskKilling
+	TaskFinished
+	TaskFailed
+	TaskKilled
+	TaskError
+	TaskLost
+	TaskDropped
+	TaskUnreachable
+	TaskGone
+	TaskGoneByOperator
+)
+
+// TaskStatus is the latest status the runtime has seen for a task (status updates and
+// reconciliation answers).
+type TaskStatus struct {
+	TaskID  string
+	AgentID string
+	State   TaskState
+	// Reason is the Mesos reason name ("REASON_AGENT_REMOVED"), Message its message.
+	Reason  string
+	Message string
+	// Healthy as reported by the executor (Cassandra process up and native transport accepting).
+	Healthy bool
+	// Mode and HostID from the status labels ("mode", "host_id").
+	Mode   cassmesosv1.CassandraMode
+	HostID string
+	// At is when the runtime received it.
+	At time.Time
+}
+
+// NodeView is Cassandra's view of one node, as the ring's live nodes report it (GetNodeStatus
+// peers). Zero when nobody has reported.
+type NodeView struct {
+	Liveness cassmesosv1.Liveness
+	Mode     cassmesosv1.CassandraMode
+	HostID   string
+	// Reporters is how many live nodes contributed; Up how many saw it U.
+	Reporters, Up int
+	At            time.Time
+}
+
+// Agent is a Mesos agent the runtime knows.
+type Agent struct {
+	ID       string
+	Hostname string
+	// Attributes as strings.
+	Attributes map[string]string
+	// Reachable is false after an agent FAILURE event or an UNREACHABLE task on it, until it
+	// offers or reports again.
+	Reachable bool
+	// Gone is true when Mesos says the agent was removed for good (TASK_GONE_BY_OPERATOR, agent
+	// removed): its reservations and volumes are lost.
+	Gone bool
+	// Since is when Reachable/Gone last changed.
+	Since time.Time
+}
+
+// RelayResult is the outcome of a relayed nodetool call, recorded by the runtime under the
+// Relay's ID.
+type RelayResult struct {
+	// Done is true when the call returned; Err is its error ("" on success).
+	Done bool
+	Err  string
+	At   time.Time
+}
+
+// State is the snapshot the planner reads. The planner never mutates it or the records it
+// points to.
+type State struct {
+	// Now is the current time.
+	Now time.Time
+	// Rings by name, Nodes by node name (unique per framework), Operations by ID: the persisted
+	// records, as loaded from ZooKeeper and updated by Apply.
+	Rings      map[string]*statev1.RingRecord
+	Nodes      map[string]*statev1.NodeRecord
+	Operations map[string]*statev1.OperationRecord
+	// Tasks by task ID: latest observed statuses (memory only).
+	Tasks map[string]TaskStatus
+	// Views by node name: Cassandra's view of each node (memory only).
+	Views map[string]NodeView
+	// Agents by agent ID (memory only).
+	Agents map[string]Agent
+	// Relays by relay ID (memory only).
+	Relays map[string]RelayResult
+	// Reconciled is true once the runtime has finished explicit task reconciliation after
+	// (re)subscribing; until then the planner launches nothing for a slot whose task it has no
+	// status for.
+	Reconciled bool
+}
+
+// RecordKind says which record a Write is about.
+type RecordKind int
+
+// Record kinds.
+const (
+	RecordRing RecordKind = iota + 1
+	RecordNode
+	RecordOperation
+)
+
+// Write is one record to create/replace (Delete false) or delete (Delete true). Exactly one of
+// Ring, Node, Operation is set for a put; for a delete the kind and names say what goes.
+type Write struct {
+	Kind   RecordKind
+	Delete bool
+	// RingName is the ring (ring and node records); Name the node name or operation ID, or the
+	// ring name for a ring record.
+	RingName string
+	Name     string
+	// The record to put (nil for a delete).
+	Ring      *statev1.RingRecord
+	Node      *statev1.NodeRecord
+	Operation *statev1.OperationRecord
+}
+
+// Action is a side effect the runtime carries out after persisting the Plan's writes. The
+// concrete types are Accept, Decline, Kill, Relay and ReconcileTasks.
+type Action interface {
+	isAction()
+}
+
+// OfferOpKind is the kind of one offer operation.
+type OfferOpKind int
+
+// Offer operations, in the order the planner emits them within one Accept.
+const (
+	OpReserve OfferOpKind = iota + 1
+	OpCreateVolume
+	OpLaunch
+	OpDestroyVolume
+	OpUnreserve
+)
+
+// OfferOp is one operation of an ACCEPT call.
+type OfferOp struct {
+	Kind OfferOpKind
+	// Resources to reserve, create (disk with Volume set), destroy or unreserve. For reserve and
+	// create the planner builds them (Reservation set with Role, Principal and labels); for destroy
+	// and unreserve they are copied from the offer (Raw kept).
+	Resources []Resource
+	// Task, for OpLaunch.
+	Task *TaskLaunch
+}
+
+// URI is something the Mesos fetcher downloads into the sandbox.
+type URI struct {
+	Value      string
+	Executable bool
+	Extract    bool
+	Cache      bool
+}
+
+// TaskLaunch describes one task and its executor (TaskInfo plus ExecutorInfo).
+type TaskLaunch struct {
+	TaskID     string
+	Name       string
+	AgentID    string
+	ExecutorID string
+	// Resources for the task (reserved cpus/mem, the volume, ports); ExecutorResources for the
+	// executor (reserved from the same reservation, or unreserved for ephemeral rings).
+	Resources         []Resource
+	ExecutorResources []Resource
+	// Command the executor runs, URIs it needs, Env extra environment.
+	Command string
+	URIs    []URI
+	Env     map[string]string
+	// Config becomes TaskInfo.data (protobuf binary).
+	Config *cassmesosv1.NodeTaskConfig
+	// Labels on the TaskInfo (ring, node, incarnation).
+	Labels map[string]string
+	// KillGrace is the KillPolicy grace period.
+	KillGrace time.Duration
+}
+
+// Accept accepts offers of one agent with operations (RESERVE + CREATE + LAUNCH for a new node,
+// LAUNCH for a restart in place, DESTROY + UNRESERVE to release a removed node's volume).
+type Accept struct {
+	AgentID    string
+	OfferIDs   []string
+	Operations []OfferOp
+	// Refuse is the refuse filter for what is left of the offers.
+	Refuse time.Duration
+}
+
+// Decline declines offers the planner does not need.
+type Decline struct {
+	OfferIDs []string
+	Refuse   time.Duration
+}
+
+// Kill kills a task. The executor drains Cassandra first, then SIGTERM, then SIGKILL after
+// Grace (the KillPolicy grace period).
+type Kill struct {
+	TaskID  string
+	AgentID string
+	Node    string
+	Grace   time.Duration
+}
+
+// RelayKind is the nodetool action relayed through an executor's NodeAgentService.
+type RelayKind int
+
+// Relayed calls.
+const (
+	RelayDrain RelayKind = iota + 1
+	RelayDecommission
+	RelayRemovePeer
+	RelayCleanup
+	RelayRestartCassandra
+	RelayRepair
+)
+
+// Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
+type Relay struct {
+	// ID is unique per attempt; the planner waits for State.Relays[ID].
+	ID string
+	Kind RelayKind
+	// Node whose executor is called, at Address:AgentPort with Secret.
+	Node      string
+	Address   string
+	AgentPort uint32
+	Secret    string
+	// HostID for RelayRemovePeer.
+	HostID string
+	// Keyspace/Tables for cleanup and repair; StartToken/EndToken, Full, PrimaryRange for repair.
+	Keyspace             string
+	Tables               []string
+	StartToken, EndToken string
+	Full, PrimaryRange   bool
+}
+
+// ReconcileTasks asks Mesos for the latest state of these tasks (explicit reconciliation).
+type ReconcileTasks struct {
+	Tasks []TaskRef
+}
+
+// TaskRef names a task and its agent.
+type TaskRef struct {
+	TaskID  string
+	AgentID string
+}
+
+func (Accept) isAction()         {}
+func (Decline) isAction()        {}
+func (Kill) isAction()           {}
+func (Relay) isAction()          {}
+func (ReconcileTasks) isAction() {}
+
+// Plan is what one planning pass decided.
+type Plan struct {
+	// Writes to persist first, in order (children before parents for deletes).
+	Writes []Write
+	// Actions to carry out after the writes are persisted, in order.
+	Actions []Action
+	// WantOffers is true while some work needs offers (a node to place, a volume to release).
+	// The runtime REVIVEs when it turns true and SUPPRESSes when it turns false.
+	WantOffers bool
+	// Wake, when not zero, is the earliest time a timed condition (backoff, grace, timeout) must be
+	// re-evaluated: the runtime calls Reconcile again no later than then.
+	Wake time.Time
+}
+
+// Empty reports whether the plan neither writes nor acts.
+func (p Plan) Empty() bool { return len(p.Writes) == 0 && len(p.Actions) == 0 }
