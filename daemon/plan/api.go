@@ -3,8 +3,8 @@ package plan
 import (
 	"errors"
 
-	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 // Errors Submit returns (wrapped with detail; test with errors.Is). The gRPC edge maps them:

@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/cassmesos/cassmesos/daemon/placement"
-	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 // Offer is a Mesos offer in plain form (see daemon/placement).
@@ -286,7 +286,7 @@ const (
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
 type Relay struct {
 	// ID is unique per attempt; the planner waits for State.Relays[ID].
-	ID string
+	ID   string
 	Kind RelayKind
 	// Node whose executor is called, at Address:AgentPort with Secret.
 	Node      string
