@@ -89,6 +89,7 @@ func ParseNetstats(out string) (*Netstats, error) {
 	var cur *Stream
 	var peer *StreamPeer
 	inReadRepair := false
+	peerIndent := 0
 	for i, raw := range lines(out) {
 		ln := i + 1
 		t := strings.TrimSpace(raw)
@@ -107,7 +108,8 @@ func ParseNetstats(out string) (*Netstats, error) {
 			ns.Mode = Mode(m)
 			continue
 		}
-		indented := raw != strings.TrimLeft(raw, " \t")
+		indent := len(raw) - len(strings.TrimLeft(raw, " \t"))
+		indented := indent > 0
 		switch {
 		case t == "Not sending any streams.":
 			cur, peer = nil, nil
@@ -146,7 +148,9 @@ func ParseNetstats(out string) (*Netstats, error) {
 				p.Values[c] = f[len(f)-len(poolCols)+j]
 			}
 			ns.Pools = append(ns.Pools, p)
-		case indented && cur != nil && strings.HasPrefix(t, "/"):
+		case indented && cur != nil && strings.HasPrefix(t, "/") && (peer == nil || indent <= peerIndent):
+			// Peers are indented 4, the files under them 12.
+			peerIndent = indent
 			addr, _, _ := strings.Cut(strings.TrimPrefix(t, "/"), " ")
 			cur.Peers = append(cur.Peers, StreamPeer{Address: addr})
 			peer = &cur.Peers[len(cur.Peers)-1]
