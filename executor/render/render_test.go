@@ -64,11 +64,11 @@ func TestOverlayYAMLOwnedKeys(t *testing.T) {
 		"cdc_raw_directory":      "/vol/cass/cdc_raw",
 		"auto_bootstrap":         true,
 		// Untouched keys keep their values.
-		"partitioner":       "org.apache.cassandra.dht.Murmur3Partitioner",
-		"max_hint_window":   "3h",
-		"concurrent_reads":  32,
-		"key_cache_size":    nil,
-		"cdc_enabled":       false,
+		"partitioner":      "org.apache.cassandra.dht.Murmur3Partitioner",
+		"max_hint_window":  "3h",
+		"concurrent_reads": 32,
+		"key_cache_size":   nil,
+		"cdc_enabled":      false,
 		"allocate_tokens_for_local_replication_factor": 3,
 	}
 	for k, v := range want {
