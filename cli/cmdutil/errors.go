@@ -1,0 +1,108 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// FlagError is a usage error: a bad flag, argument or value. It exits with ExitUsage.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// FlagErrorf returns a FlagError with a formatted message.
+func FlagErrorf(format string, args ...any) error {
+	return &FlagError{Err: fmt.Errorf(format, args...)}
+}
+
+// ConfigError is a broken config file. It exits with ExitUsage.
+type ConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("config file %s: %v", e.Path, e.Err)
+}
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// UnreachableError says the daemon could not be reached at Addr. It exits with ExitUnavailable.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach cassmesosd at %s: %v (set the address with --server, "+
+		"CASSMESOS_SERVER or `cassmesos config set-context`)", e.Addr, e.Err)
+}
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// OperationError says a waited-for operation ended without succeeding.
+type OperationError struct {
+	ID        string
+	Cancelled bool // false: failed
+	Reason    string
+}
+
+func (e *OperationError) Error() string {
+	if e.Cancelled {
+		return fmt.Sprintf("operation %s was cancelled", e.ID)
+	}
+	if e.Reason == "" {
+		return fmt.Sprintf("operation %s failed", e.ID)
+	}
+	return fmt.Sprintf("operation %s failed: %s", e.ID, e.Reason)
+}
+
+// TimeoutError says --timeout passed while waiting. The operation may still be running.
+type TimeoutError struct {
+	What    string // "operation 0001" or "the server"
+	Timeout string
+	Hint    string
+}
+
+func (e *TimeoutError) Error() string {
+	msg := fmt.Sprintf("timed out after %s waiting for %s", e.Timeout, e.What)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
+// RepairRunningError says --if-idle refused a repair because one is already running.
+type RepairRunningError struct {
+	Ring string
+	Err  error
+}
+
+func (e *RepairRunningError) Error() string {
+	return fmt.Sprintf("a repair of ring %s is already running (--if-idle): %v", e.Ring, e.Err)
+}
+func (e *RepairRunningError) Unwrap() error { return e.Err }
+
+// CancelError says the user declined a confirmation. It exits with ExitError.
+var CancelError = errors.New("cancelled: nothing was changed")
+
+// InterruptedError says the user pressed Ctrl-C; the server-side work, if any, goes on.
+type InterruptedError struct{ Hint string }
+
+func (e *InterruptedError) Error() string {
+	if e.Hint == "" {
+		return "interrupted"
+	}
+	return "interrupted; " + e.Hint
+}
+
+// UnimplementedError says the daemon does not know the called method. It exits with ExitUnimplemented.
+type UnimplementedError struct {
+	Addr   string
+	Method string
+	Err    error
+}
+
+func (e *UnimplementedError) Error() string {
+	return fmt.Sprintf("the server at %s does not implement %s (an older cassmesosd?)", e.Addr, e.Method)
+}
+func (e *UnimplementedError) Unwrap() error { return e.Err }

@@ -1,0 +1,142 @@
+package printers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"gopkg.in/yaml.v3"
+)
+
+// Table is a header and rows, built by a pure function and rendered by RenderTable.
+type Table struct {
+	Header []string
+	Rows   [][]string
+}
+
+// RenderTable writes t as a borderless, left-aligned table (kubectl's look) through tablewriter.
+func RenderTable(w io.Writer, t Table) error {
+	var buf bytes.Buffer
+	table := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{Alignment: tw.CellAlignment{Global: tw.AlignLeft}, Formatting: tw.CellFormatting{AutoFormat: tw.Off}},
+			Row:    tw.CellConfig{Alignment: tw.CellAlignment{Global: tw.AlignLeft}, Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone}},
+		}),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   ", Overwrite: true}),
+	)
+	table.Header(t.Header)
+	for _, r := range t.Rows {
+		if err := table.Append(r); err != nil {
+			return err
+		}
+	}
+	if err := table.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// JSON renders a message as indented protojson (lowerCamelCase names, stable spacing).
+func JSON(m proto.Message) ([]byte, error) {
+	raw, err := protojson.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// YAML renders a message as YAML: its protojson mapping, keys in field order.
+func YAML(m proto.Message) ([]byte, error) {
+	raw, err := protojson.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return JSONToYAML(raw)
+}
+
+// JSONToYAML re-encodes JSON text as block-style YAML, keeping key order.
+func JSONToYAML(raw []byte) ([]byte, error) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		return nil, err
+	}
+	clearStyle(&node)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&node); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// clearStyle drops JSON's flow style and quotes; the encoder re-quotes strings that would
+// otherwise read as another type ("true", "123").
+func clearStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		clearStyle(c)
+	}
+}
+
+// PrintMessage writes m as json or yaml.
+func PrintMessage(w io.Writer, format string, m proto.Message) error {
+	var (
+		b   []byte
+		err error
+	)
+	switch format {
+	case "json":
+		b, err = JSON(m)
+	case "yaml":
+		b, err = YAML(m)
+	default:
+		return fmt.Errorf("printers: %q is not a message format", format)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// PrintNames writes one "kind/name" per line (-o name).
+func PrintNames(w io.Writer, kind string, names ...string) error {
+	for _, n := range names {
+		if _, err := fmt.Fprintf(w, "%s/%s\n", kind, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
