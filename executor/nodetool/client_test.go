@@ -188,19 +188,27 @@ func TestClientRejectsBadArguments(t *testing.T) {
 	f := newFake(t, Config{})
 	ctx := testCtx(t)
 	for name, call := range map[string]func() error{
-		"empty keyspace":   func() error { _, err := f.client.StatusKeyspace(ctx, ""); return err },
-		"option keyspace":  func() error { _, err := f.client.DescribeRing(ctx, "-pr"); return err },
-		"space keyspace":   func() error { return f.client.Cleanup(ctx, "a b") },
-		"tables, no ks":    func() error { return f.client.Flush(ctx, "", "t") },
-		"bad table":        func() error { return f.client.Cleanup(ctx, "ks", "--all") },
-		"bad host id":      func() error { return f.client.RemoveNode(ctx, "127.0.0.1") },
-		"repair, no ks":    func() error { return f.client.Repair(ctx, RepairOptions{}, nil) },
-		"repair half tok":  func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", StartToken: "1"}, nil) },
-		"repair seq+dcpar": func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", Sequential: true, DCParallel: true}, nil) },
-		"repair jobs":      func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", JobThreads: 5}, nil) },
-		"repair local+dc":  func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", LocalDC: true, Datacenters: []string{"a"}}, nil) },
-		"repair bad token": func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", StartToken: "1 2", EndToken: "3"}, nil) },
-		"repair bad dc":    func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", Datacenters: []string{""}}, nil) },
+		"empty keyspace":  func() error { _, err := f.client.StatusKeyspace(ctx, ""); return err },
+		"option keyspace": func() error { _, err := f.client.DescribeRing(ctx, "-pr"); return err },
+		"space keyspace":  func() error { return f.client.Cleanup(ctx, "a b") },
+		"tables, no ks":   func() error { return f.client.Flush(ctx, "", "t") },
+		"bad table":       func() error { return f.client.Cleanup(ctx, "ks", "--all") },
+		"bad host id":     func() error { return f.client.RemoveNode(ctx, "127.0.0.1") },
+		"repair, no ks":   func() error { return f.client.Repair(ctx, RepairOptions{}, nil) },
+		"repair half tok": func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", StartToken: "1"}, nil) },
+		"repair seq+dcpar": func() error {
+			return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", Sequential: true, DCParallel: true}, nil)
+		},
+		"repair jobs": func() error { return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", JobThreads: 5}, nil) },
+		"repair local+dc": func() error {
+			return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", LocalDC: true, Datacenters: []string{"a"}}, nil)
+		},
+		"repair bad token": func() error {
+			return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", StartToken: "1 2", EndToken: "3"}, nil)
+		},
+		"repair bad dc": func() error {
+			return f.client.Repair(ctx, RepairOptions{Keyspace: "ks", Datacenters: []string{""}}, nil)
+		},
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s: accepted", name)

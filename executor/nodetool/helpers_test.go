@@ -52,15 +52,15 @@ var samples = map[string]func(string) string{
 	"netstats_scylla-tools-java_JOINING-no-streams_scylla-issue2034.txt": func(s string) string {
 		return dropLines(s, "nodetool: Scylla API", "See 'nodetool help'")
 	},
-	"repair_4.0_full_apache-docs.txt":                              func(s string) string { return dropLines(s, "[ec2-user@") },
-	"ring_2.1_3node_scylla-issue722.txt":                           func(s string) string { return dropLines(s, "nodetool ring") },
-	"status_3.11_DN_casskop.txt":                                   func(s string) string { return dropLines(s, "$ nodetool status") },
-	"status_3.11_multidc_2dc_casskop.txt":                          func(s string) string { return dropLines(s, "kubectl exec") },
-	"status_3.11_single-token_owns-note_k8ssandra.txt":             func(s string) string { return s },
-	"status_4.0-beta_dtest-pr58_tokens1.txt":                       func(s string) string { return s },
-	"status_4.0_single-dc_16tokens_k8ssandra-operator.txt":         func(s string) string { return s },
+	"repair_4.0_full_apache-docs.txt":                               func(s string) string { return dropLines(s, "[ec2-user@") },
+	"ring_2.1_3node_scylla-issue722.txt":                            func(s string) string { return dropLines(s, "nodetool ring") },
+	"status_3.11_DN_casskop.txt":                                    func(s string) string { return dropLines(s, "$ nodetool status") },
+	"status_3.11_multidc_2dc_casskop.txt":                           func(s string) string { return dropLines(s, "kubectl exec") },
+	"status_3.11_single-token_owns-note_k8ssandra.txt":              func(s string) string { return s },
+	"status_4.0-beta_dtest-pr58_tokens1.txt":                        func(s string) string { return s },
+	"status_4.0_single-dc_16tokens_k8ssandra-operator.txt":          func(s string) string { return s },
 	"status_scylla-tools-java_UJ-load-unknown_scylla-issue1144.txt": func(s string) string { return dropLines(s, "[centos@") },
-	"statusbinary_statusgossip_all-versions_source.txt":            func(s string) string { return s },
+	"statusbinary_statusgossip_all-versions_source.txt":             func(s string) string { return s },
 }
 
 func cleanSample(t testing.TB, name string) string {

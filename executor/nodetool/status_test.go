@@ -27,7 +27,7 @@ func wantNode(t *testing.T, st *Status, want NodeStatus) {
 	}
 }
 
-func known(b int64) Load        { return Load{Bytes: b, Known: true} }
+func known(b int64) Load       { return Load{Bytes: b, Known: true} }
 func owns(p float64) Ownership { return Ownership{Percent: p, Known: true} }
 
 func TestParseStatusSample311DN(t *testing.T) {
