@@ -1,0 +1,302 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cassmesos/cassmesos/executor/control"
+)
+
+// Cassandra is the part of control.Controller the supervisor needs.
+type Cassandra interface {
+	Mode(ctx context.Context) (control.Mode, error)
+	Info(ctx context.Context) (control.Info, error)
+	Drain(ctx context.Context) error
+}
+
+// Config configures a Supervisor.
+type Config struct {
+	// Command runs Cassandra in the foreground.
+	Command Command
+	// Prepare is called before every start (first start and restarts), e.g. to render the
+	// configuration. It may change Command.Env through the returned slice (nil keeps it).
+	Prepare func(ctx context.Context) error
+	// Address and NativePort are probed for the native transport.
+	Address    string
+	NativePort uint32
+	// Cassandra answers mode, host ID and drain.
+	Cassandra Cassandra
+	// HealthInterval is the time between probes (default 5s).
+	HealthInterval time.Duration
+	// ProbeTimeout bounds one probe's nodetool calls (default 30s).
+	ProbeTimeout time.Duration
+	// DrainTimeout bounds nodetool drain in the stop sequence (default 2m).
+	DrainTimeout time.Duration
+	// LogFiles are tailed into the failure message (system.log, stdout, stderr).
+	LogFiles []string
+	// TailBytes is how much of each log file the failure message carries (default 1500).
+	TailBytes int64
+	// OnChange is called, in order and from one goroutine at a time, with every changed snapshot.
+	// It must not block for long.
+	OnChange func(Snapshot)
+	Logger   *slog.Logger
+}
+
+// Supervisor runs one Cassandra process and reports its state.
+type Supervisor struct {
+	cfg Config
+	log *slog.Logger
+
+	opMu sync.Mutex // serialises Start, Stop and Restart
+
+	mu      sync.Mutex // guards m, proc, probeCancel; held while calling OnChange
+	m       *Machine
+	proc    *Process
+	cancel  context.CancelFunc
+	exited  chan struct{} // closed when the current incarnation's exit has been applied
+	stopped chan struct{} // closed on a terminal state
+	once    sync.Once
+}
+
+// New returns a supervisor; nothing runs until Start.
+func New(cfg Config) *Supervisor {
+	if cfg.HealthInterval <= 0 {
+		cfg.HealthInterval = 5 * time.Second
+	}
+	if cfg.ProbeTimeout <= 0 {
+		cfg.ProbeTimeout = 30 * time.Second
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 2 * time.Minute
+	}
+	if cfg.TailBytes <= 0 {
+		cfg.TailBytes = 1500
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Supervisor{cfg: cfg, log: cfg.Logger, m: NewMachine(), stopped: make(chan struct{})}
+}
+
+// Snapshot returns the current state.
+func (s *Supervisor) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m.Snapshot()
+}
+
+// Done is closed when the node reached a terminal state (Stopped or Failed).
+func (s *Supervisor) Done() <-chan struct{} { return s.stopped }
+
+func (s *Supervisor) apply(e Event) Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applyLocked(e)
+}
+
+func (s *Supervisor) applyLocked(e Event) Snapshot {
+	snap, changed := s.m.Apply(e)
+	if changed {
+		s.log.Info("node state", "state", snap.State.String(), "mode", string(snap.Mode), "host_id", snap.HostID,
+			"healthy", snap.Healthy)
+		if s.cfg.OnChange != nil {
+			s.cfg.OnChange(snap)
+		}
+	}
+	if snap.State.Terminal() {
+		s.once.Do(func() { close(s.stopped) })
+	}
+	return snap
+}
+
+// Start prepares the configuration and starts Cassandra and the health loop.
+func (s *Supervisor) Start(ctx context.Context) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	return s.start(ctx)
+}
+
+func (s *Supervisor) start(ctx context.Context) error {
+	if s.cfg.Prepare != nil {
+		if err := s.cfg.Prepare(ctx); err != nil {
+			s.apply(ProcessExited{Status: ExitStatus{Code: -1}, Message: "prepare: " + err.Error()})
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	proc, err := StartProcess(s.cfg.Command)
+	if err != nil {
+		s.apply(ProcessExited{Status: ExitStatus{Code: -1}, Message: err.Error()})
+		return err
+	}
+	s.log.Info("cassandra started", "pid", proc.PID(), "cmd", s.cfg.Command.Path)
+	probeCtx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.proc, s.cancel, s.exited = proc, cancel, exited
+	s.applyLocked(ProcessStarted{})
+	s.mu.Unlock()
+	go s.healthLoop(probeCtx, proc)
+	go func() {
+		<-proc.Done()
+		cancel()
+		st := proc.Exit()
+		msg := ""
+		s.mu.Lock()
+		stopping := s.m.Stopping()
+		s.mu.Unlock()
+		if !stopping {
+			msg = fmt.Sprintf("cassandra exited on its own (%s)\n%s", st, Tail(s.cfg.LogFiles, s.cfg.TailBytes))
+			s.log.Warn("cassandra exited", "status", st.String())
+		} else {
+			s.log.Info("cassandra stopped", "status", st.String())
+		}
+		s.apply(ProcessExited{Status: st, Message: msg})
+		close(exited)
+	}()
+	return nil
+}
+
+func (s *Supervisor) healthLoop(ctx context.Context, proc *Process) {
+	t := time.NewTicker(s.cfg.HealthInterval)
+	defer t.Stop()
+	for {
+		s.probe(ctx, proc)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Supervisor) probe(ctx context.Context, proc *Process) {
+	if !proc.Alive() {
+		return
+	}
+	p := Probe{NativeUp: dialable(ctx, s.cfg.Address, s.cfg.NativePort)}
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
+	defer cancel()
+	if s.cfg.Cassandra != nil {
+		if mode, err := s.cfg.Cassandra.Mode(pctx); err == nil {
+			p.Mode = mode
+		} else if ctx.Err() == nil {
+			s.log.Debug("probe mode", "err", err)
+		}
+		if s.Snapshot().HostID == "" || p.Mode == control.ModeNormal {
+			if info, err := s.cfg.Cassandra.Info(pctx); err == nil {
+				p.HostID = info.HostID
+			}
+		}
+	}
+	if ctx.Err() != nil || !proc.Alive() {
+		return // the process went away during the probe; its exit is reported instead
+	}
+	s.apply(p)
+}
+
+func dialable(ctx context.Context, addr string, port uint32) bool {
+	if addr == "" || port == 0 {
+		return false
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.FormatUint(uint64(port), 10)))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// Stop runs the stop sequence: nodetool drain (bounded by DrainTimeout), SIGTERM to the process
+// group, SIGKILL after grace. It returns the final snapshot (StateStopped), or the Failed
+// snapshot when the process had already died.
+func (s *Supervisor) Stop(ctx context.Context, grace time.Duration) Snapshot {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	s.mu.Lock()
+	proc, exited := s.proc, s.exited
+	s.applyLocked(StopRequested{})
+	s.mu.Unlock()
+	if proc == nil {
+		// Never started: nothing to stop.
+		return s.apply(ProcessExited{Status: ExitStatus{}})
+	}
+	s.halt(ctx, proc, grace)
+	<-exited
+	return s.Snapshot()
+}
+
+func (s *Supervisor) halt(ctx context.Context, proc *Process, grace time.Duration) {
+	if proc.Alive() && s.cfg.Cassandra != nil {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.DrainTimeout)
+		err := s.drain(dctx, proc)
+		cancel()
+		if err != nil {
+			s.log.Warn("drain before stop failed; stopping anyway", "err", err)
+		}
+	}
+	killed, err := proc.Terminate(grace)
+	if err != nil {
+		s.log.Error("stop cassandra", "err", err)
+	}
+	if killed {
+		s.log.Warn("cassandra ignored SIGTERM; killed after grace", "grace", grace.String())
+	}
+}
+
+// drain runs nodetool drain but gives up early if the process dies.
+func (s *Supervisor) drain(ctx context.Context, proc *Process) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-proc.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := s.cfg.Cassandra.Drain(ctx); err != nil {
+		return err
+	}
+	s.apply(Probe{Mode: control.ModeDrained})
+	return nil
+}
+
+// ErrNotRunning is returned by Restart when there is no live process to restart.
+var ErrNotRunning = errors.New("cassandra is not running")
+
+// Restart drains and stops Cassandra, then starts it again in place with a fresh Prepare.
+func (s *Supervisor) Restart(ctx context.Context, grace time.Duration) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	s.mu.Lock()
+	proc, exited := s.proc, s.exited
+	if proc == nil || !proc.Alive() || s.m.Snapshot().State.Terminal() || s.m.Stopping() {
+		s.mu.Unlock()
+		return ErrNotRunning
+	}
+	s.applyLocked(RestartRequested{})
+	s.mu.Unlock()
+	s.halt(ctx, proc, grace)
+	<-exited
+	if st := s.Snapshot().State; st != StateRestarting {
+		return fmt.Errorf("restart: node is %s", st)
+	}
+	return s.start(ctx)
+}
+
+// PID returns the current Cassandra process ID, 0 when none runs.
+func (s *Supervisor) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil || !s.proc.Alive() {
+		return 0
+	}
+	return s.proc.PID()
+}
