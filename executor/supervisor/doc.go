@@ -5,6 +5,6 @@
 // accepting TCP, Cassandra's mode and host ID) and the stop sequence (drain, SIGTERM to the
 // group, SIGKILL after the grace).
 //
-// It must not import Mesos or gRPC packages; Cassandra is reached only through the
-// executor/control interfaces.
+// It must not import Mesos or gRPC packages; Cassandra is reached only through the Cassandra
+// interface (a subset of executor/nodetool.Controller).
 package supervisor

@@ -3,7 +3,7 @@ package supervisor
 import (
 	"fmt"
 
-	"github.com/cassmesos/cassmesos/executor/control"
+	"github.com/cassmesos/cassmesos/executor/nodetool"
 )
 
 // State is the supervisor's view of the node's lifecycle.
@@ -56,7 +56,7 @@ func (e ExitStatus) String() string {
 type Snapshot struct {
 	State State
 	// Mode is Cassandra's last observed operation mode (STARTING before the first probe).
-	Mode    control.Mode
+	Mode    nodetool.Mode
 	HostID  string
 	Healthy bool
 	// Exit is set once the process ended (Stopped, Failed).
@@ -82,7 +82,7 @@ type Probe struct {
 	// NativeUp: the native transport accepted a TCP connection.
 	NativeUp bool
 	// Mode is the mode nodetool reported; ModeUnknown when it could not be read.
-	Mode control.Mode
+	Mode nodetool.Mode
 	// HostID is the host ID nodetool reported; "" when not read this time.
 	HostID string
 }
@@ -99,6 +99,9 @@ func (Probe) isEvent()            {}
 func (StopRequested) isEvent()    {}
 func (RestartRequested) isEvent() {}
 
+// modeUnknown is a probe that could not read the mode.
+const modeUnknown nodetool.Mode = ""
+
 // Machine is the pure node state machine. The zero value is a node about to start.
 type Machine struct {
 	snap       Snapshot
@@ -109,7 +112,7 @@ type Machine struct {
 
 // NewMachine returns a machine in StateStarting.
 func NewMachine() *Machine {
-	return &Machine{snap: Snapshot{State: StateStarting, Mode: control.ModeStarting}}
+	return &Machine{snap: Snapshot{State: StateStarting, Mode: nodetool.ModeStarting}}
 }
 
 // Snapshot returns the current snapshot.
@@ -128,7 +131,7 @@ func (m *Machine) Apply(e Event) (Snapshot, bool) {
 		}
 		m.restarting = false
 		m.nativeUp = false
-		m.snap = Snapshot{State: StateStarting, Mode: control.ModeStarting, HostID: m.snap.HostID}
+		m.snap = Snapshot{State: StateStarting, Mode: nodetool.ModeStarting, HostID: m.snap.HostID}
 	case ProcessExited:
 		if m.snap.State.Terminal() {
 			break
@@ -170,38 +173,38 @@ func (m *Machine) Apply(e Event) (Snapshot, bool) {
 		if e.HostID != "" {
 			m.snap.HostID = e.HostID
 		}
-		if e.Mode != control.ModeUnknown {
+		if e.Mode != modeUnknown {
 			m.snap.Mode = e.Mode
 		}
 		if m.stopping || m.restarting {
 			// The stop sequence owns the state; probes only refresh the labels.
-			if m.snap.Mode == control.ModeDrained {
+			if m.snap.Mode == nodetool.ModeDrained {
 				m.snap.State = StateDrained
 			}
 			m.snap.Healthy = false
 			break
 		}
 		m.snap.State = stateForMode(m.snap.Mode, m.snap.State)
-		m.snap.Healthy = m.nativeUp && m.snap.Mode == control.ModeNormal
+		m.snap.Healthy = m.nativeUp && m.snap.Mode == nodetool.ModeNormal
 	}
 	return m.snap, !sameReport(before, m.snap)
 }
 
-func stateForMode(mode control.Mode, cur State) State {
+func stateForMode(mode nodetool.Mode, cur State) State {
 	switch mode {
-	case control.ModeStarting:
+	case nodetool.ModeStarting:
 		return StateStarting
-	case control.ModeJoining, control.ModeJoiningFailed:
+	case nodetool.ModeJoining, nodetool.ModeJoiningFailed:
 		return StateJoining
-	case control.ModeNormal, control.ModeMoving:
+	case nodetool.ModeNormal, nodetool.ModeMoving:
 		return StateNormal
-	case control.ModeLeaving, control.ModeDecommissionFailed:
+	case nodetool.ModeLeaving, nodetool.ModeDecommissionFailed:
 		return StateLeaving
-	case control.ModeDecommissioned:
+	case nodetool.ModeDecommissioned:
 		return StateDecommissioned
-	case control.ModeDraining:
+	case nodetool.ModeDraining:
 		return StateDraining
-	case control.ModeDrained:
+	case nodetool.ModeDrained:
 		return StateDrained
 	}
 	return cur

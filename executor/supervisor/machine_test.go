@@ -3,87 +3,87 @@ package supervisor
 import (
 	"testing"
 
-	"github.com/cassmesos/cassmesos/executor/control"
+	"github.com/cassmesos/cassmesos/executor/nodetool"
 )
 
 func TestMachine(t *testing.T) {
 	type step struct {
 		ev      Event
 		state   State
-		mode    control.Mode
+		mode    nodetool.Mode
 		healthy bool
 		changed bool
 	}
-	up := func(mode control.Mode) Probe { return Probe{NativeUp: true, Mode: mode, HostID: "h1"} }
+	up := func(mode nodetool.Mode) Probe { return Probe{NativeUp: true, Mode: mode, HostID: "h1"} }
 	tests := []struct {
 		name  string
 		steps []step
 	}{
 		{"bootstrap to normal", []step{
-			{ProcessStarted{}, StateStarting, control.ModeStarting, false, false},
-			{Probe{Mode: control.ModeUnknown}, StateStarting, control.ModeStarting, false, false},
-			{Probe{Mode: control.ModeJoining, HostID: "h1"}, StateJoining, control.ModeJoining, false, true},
-			{Probe{Mode: control.ModeNormal}, StateNormal, control.ModeNormal, false, true},
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, false},
-			{Probe{Mode: control.ModeNormal}, StateNormal, control.ModeNormal, false, true}, // native transport down
+			{ProcessStarted{}, StateStarting, nodetool.ModeStarting, false, false},
+			{Probe{Mode: modeUnknown}, StateStarting, nodetool.ModeStarting, false, false},
+			{Probe{Mode: nodetool.ModeJoining, HostID: "h1"}, StateJoining, nodetool.ModeJoining, false, true},
+			{Probe{Mode: nodetool.ModeNormal}, StateNormal, nodetool.ModeNormal, false, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, false},
+			{Probe{Mode: nodetool.ModeNormal}, StateNormal, nodetool.ModeNormal, false, true}, // native transport down
 		}},
 		{"unreadable mode keeps the last one", []step{
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{Probe{NativeUp: true}, StateNormal, control.ModeNormal, true, false},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{Probe{NativeUp: true}, StateNormal, nodetool.ModeNormal, true, false},
 		}},
 		{"crash is a failure", []step{
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{ProcessExited{Status: ExitStatus{Code: 1}, Message: "boom"}, StateFailed, control.ModeNormal, false, true},
-			{up(control.ModeNormal), StateFailed, control.ModeNormal, false, false},
-			{ProcessStarted{}, StateFailed, control.ModeNormal, false, false},
-			{StopRequested{}, StateFailed, control.ModeNormal, false, false},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{ProcessExited{Status: ExitStatus{Code: 1}, Message: "boom"}, StateFailed, nodetool.ModeNormal, false, true},
+			{up(nodetool.ModeNormal), StateFailed, nodetool.ModeNormal, false, false},
+			{ProcessStarted{}, StateFailed, nodetool.ModeNormal, false, false},
+			{StopRequested{}, StateFailed, nodetool.ModeNormal, false, false},
 		}},
 		{"stop drains then stops", []step{
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{StopRequested{}, StateDraining, control.ModeNormal, false, true},
-			{up(control.ModeNormal), StateDraining, control.ModeNormal, false, false},
-			{Probe{Mode: control.ModeDrained}, StateDrained, control.ModeDrained, false, true},
-			{ProcessExited{Status: ExitStatus{Code: 143}}, StateStopped, control.ModeDrained, false, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{StopRequested{}, StateDraining, nodetool.ModeNormal, false, true},
+			{up(nodetool.ModeNormal), StateDraining, nodetool.ModeNormal, false, false},
+			{Probe{Mode: nodetool.ModeDrained}, StateDrained, nodetool.ModeDrained, false, true},
+			{ProcessExited{Status: ExitStatus{Code: 143}}, StateStopped, nodetool.ModeDrained, false, true},
 		}},
 		{"decommission keeps the process", []step{
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{up(control.ModeLeaving), StateLeaving, control.ModeLeaving, false, true},
-			{up(control.ModeDecommissioned), StateDecommissioned, control.ModeDecommissioned, false, true},
-			{StopRequested{}, StateDraining, control.ModeDecommissioned, false, true},
-			{ProcessExited{}, StateStopped, control.ModeDecommissioned, false, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{up(nodetool.ModeLeaving), StateLeaving, nodetool.ModeLeaving, false, true},
+			{up(nodetool.ModeDecommissioned), StateDecommissioned, nodetool.ModeDecommissioned, false, true},
+			{StopRequested{}, StateDraining, nodetool.ModeDecommissioned, false, true},
+			{ProcessExited{}, StateStopped, nodetool.ModeDecommissioned, false, true},
 		}},
 		{"restart passes through restarting", []step{
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{RestartRequested{}, StateDraining, control.ModeNormal, false, true},
-			{ProcessExited{Status: ExitStatus{Code: 0}}, StateRestarting, control.ModeNormal, false, true},
-			{up(control.ModeNormal), StateRestarting, control.ModeNormal, false, false},
-			{ProcessStarted{}, StateStarting, control.ModeStarting, false, true},
-			{up(control.ModeNormal), StateNormal, control.ModeNormal, true, true},
-			{ProcessExited{Status: ExitStatus{Code: 1}}, StateFailed, control.ModeNormal, false, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{RestartRequested{}, StateDraining, nodetool.ModeNormal, false, true},
+			{ProcessExited{Status: ExitStatus{Code: 0}}, StateRestarting, nodetool.ModeNormal, false, true},
+			{up(nodetool.ModeNormal), StateRestarting, nodetool.ModeNormal, false, false},
+			{ProcessStarted{}, StateStarting, nodetool.ModeStarting, false, true},
+			{up(nodetool.ModeNormal), StateNormal, nodetool.ModeNormal, true, true},
+			{ProcessExited{Status: ExitStatus{Code: 1}}, StateFailed, nodetool.ModeNormal, false, true},
 		}},
 		{"restart that cannot start again fails", []step{
-			{RestartRequested{}, StateDraining, control.ModeStarting, false, true},
-			{ProcessExited{}, StateRestarting, control.ModeStarting, false, true},
-			{ProcessExited{Status: ExitStatus{Code: -1}, Message: "prepare"}, StateFailed, control.ModeStarting, false, true},
+			{RestartRequested{}, StateDraining, nodetool.ModeStarting, false, true},
+			{ProcessExited{}, StateRestarting, nodetool.ModeStarting, false, true},
+			{ProcessExited{Status: ExitStatus{Code: -1}, Message: "prepare"}, StateFailed, nodetool.ModeStarting, false, true},
 		}},
 		{"stop wins over restart", []step{
-			{RestartRequested{}, StateDraining, control.ModeStarting, false, true},
-			{StopRequested{}, StateDraining, control.ModeStarting, false, false},
-			{ProcessExited{}, StateStopped, control.ModeStarting, false, true},
-			{ProcessStarted{}, StateStopped, control.ModeStarting, false, false},
+			{RestartRequested{}, StateDraining, nodetool.ModeStarting, false, true},
+			{StopRequested{}, StateDraining, nodetool.ModeStarting, false, false},
+			{ProcessExited{}, StateStopped, nodetool.ModeStarting, false, true},
+			{ProcessStarted{}, StateStopped, nodetool.ModeStarting, false, false},
 		}},
 		{"stop before any probe", []step{
-			{StopRequested{}, StateDraining, control.ModeStarting, false, true},
-			{RestartRequested{}, StateDraining, control.ModeStarting, false, false},
-			{ProcessExited{}, StateStopped, control.ModeStarting, false, true},
+			{StopRequested{}, StateDraining, nodetool.ModeStarting, false, true},
+			{RestartRequested{}, StateDraining, nodetool.ModeStarting, false, false},
+			{ProcessExited{}, StateStopped, nodetool.ModeStarting, false, true},
 		}},
 		{"5.0 failed modes", []step{
-			{up(control.ModeJoiningFailed), StateJoining, control.ModeJoiningFailed, false, true},
-			{up(control.ModeDecommissionFailed), StateLeaving, control.ModeDecommissionFailed, false, true},
-			{up(control.ModeMoving), StateNormal, control.ModeMoving, false, true},
-			{up(control.ModeDraining), StateDraining, control.ModeDraining, false, true},
-			{up(control.ModeDrained), StateDrained, control.ModeDrained, false, true},
+			{up(nodetool.ModeJoiningFailed), StateJoining, nodetool.ModeJoiningFailed, false, true},
+			{up(nodetool.ModeDecommissionFailed), StateLeaving, nodetool.ModeDecommissionFailed, false, true},
+			{up(nodetool.ModeMoving), StateNormal, nodetool.ModeMoving, false, true},
+			{up(nodetool.ModeDraining), StateDraining, nodetool.ModeDraining, false, true},
+			{up(nodetool.ModeDrained), StateDrained, nodetool.ModeDrained, false, true},
 		}},
 	}
 	for _, tt := range tests {
@@ -103,7 +103,7 @@ func TestMachine(t *testing.T) {
 func TestMachineFailureCarriesExitAndMessage(t *testing.T) {
 	m := NewMachine()
 	m.Apply(ProcessStarted{})
-	m.Apply(Probe{Mode: control.ModeNormal, HostID: "abc"})
+	m.Apply(Probe{Mode: nodetool.ModeNormal, HostID: "abc"})
 	snap, _ := m.Apply(ProcessExited{Status: ExitStatus{Code: 3}, Message: "tail"})
 	if snap.Exit == nil || snap.Exit.Code != 3 || snap.Message != "tail" || snap.HostID != "abc" {
 		t.Fatalf("snapshot = %+v", snap)

@@ -10,13 +10,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cassmesos/cassmesos/executor/control"
+	"github.com/cassmesos/cassmesos/executor/nodetool"
 )
 
-// Cassandra is the part of control.Controller the supervisor needs.
+// Cassandra is the part of nodetool.Controller the supervisor needs.
 type Cassandra interface {
-	Mode(ctx context.Context) (control.Mode, error)
-	Info(ctx context.Context) (control.Info, error)
+	Netstats(ctx context.Context) (*nodetool.Netstats, error)
+	Info(ctx context.Context) (*nodetool.Info, error)
 	Drain(ctx context.Context) error
 }
 
@@ -183,14 +183,14 @@ func (s *Supervisor) probe(ctx context.Context, proc *Process) {
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
 	defer cancel()
 	if s.cfg.Cassandra != nil {
-		if mode, err := s.cfg.Cassandra.Mode(pctx); err == nil {
-			p.Mode = mode
+		if ns, err := s.cfg.Cassandra.Netstats(pctx); err == nil {
+			p.Mode = ns.Mode
 		} else if ctx.Err() == nil {
 			s.log.Debug("probe mode", "err", err)
 		}
-		if s.Snapshot().HostID == "" || p.Mode == control.ModeNormal {
+		if s.Snapshot().HostID == "" || p.Mode == nodetool.ModeNormal {
 			if info, err := s.cfg.Cassandra.Info(pctx); err == nil {
-				p.HostID = info.HostID
+				p.HostID = info.ID
 			}
 		}
 	}
@@ -264,7 +264,7 @@ func (s *Supervisor) drain(ctx context.Context, proc *Process) error {
 	if err := s.cfg.Cassandra.Drain(ctx); err != nil {
 		return err
 	}
-	s.apply(Probe{Mode: control.ModeDrained})
+	s.apply(Probe{Mode: nodetool.ModeDrained})
 	return nil
 }
 

@@ -13,31 +13,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cassmesos/cassmesos/executor/control"
+	"github.com/cassmesos/cassmesos/executor/nodetool"
 )
 
 // fakeCassandra answers the probes from fields the test sets.
 type fakeCassandra struct {
 	mu       sync.Mutex
-	mode     control.Mode
+	mode     nodetool.Mode
 	hostID   string
 	drains   int
 	drainErr error
 }
 
-func (f *fakeCassandra) Mode(context.Context) (control.Mode, error) {
+func (f *fakeCassandra) Netstats(context.Context) (*nodetool.Netstats, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.mode == "" {
-		return "", control.ErrUnavailable
+		return nil, nodetool.ErrConnectionRefused
 	}
-	return f.mode, nil
+	return &nodetool.Netstats{Mode: f.mode}, nil
 }
 
-func (f *fakeCassandra) Info(context.Context) (control.Info, error) {
+func (f *fakeCassandra) Info(context.Context) (*nodetool.Info, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return control.Info{HostID: f.hostID}, nil
+	return &nodetool.Info{ID: f.hostID}, nil
 }
 
 func (f *fakeCassandra) Drain(context.Context) error {
@@ -47,11 +47,11 @@ func (f *fakeCassandra) Drain(context.Context) error {
 	if f.drainErr != nil {
 		return f.drainErr
 	}
-	f.mode = control.ModeDrained
+	f.mode = nodetool.ModeDrained
 	return nil
 }
 
-func (f *fakeCassandra) set(mode control.Mode, hostID string) {
+func (f *fakeCassandra) set(mode nodetool.Mode, hostID string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mode, f.hostID = mode, hostID
@@ -188,9 +188,9 @@ while :; do sleep 0.05; done
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	fc.set(control.ModeJoining, "")
+	fc.set(nodetool.ModeJoining, "")
 	waitFor(t, "JOINING", func() bool { return s.Snapshot().State == StateJoining })
-	fc.set(control.ModeNormal, "11111111-2222-3333-4444-555555555555")
+	fc.set(nodetool.ModeNormal, "11111111-2222-3333-4444-555555555555")
 	waitFor(t, "healthy NORMAL", func() bool { sn := s.Snapshot(); return sn.Healthy && sn.HostID != "" })
 
 	snap := s.Stop(context.Background(), 5*time.Second)
@@ -255,13 +255,13 @@ while :; do sleep 0.05; done
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	fc.set(control.ModeNormal, "h")
+	fc.set(nodetool.ModeNormal, "h")
 	waitFor(t, "NORMAL", func() bool { return s.Snapshot().State == StateNormal })
 	pid := s.PID()
 	if err := s.Restart(context.Background(), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	fc.set(control.ModeNormal, "h")
+	fc.set(nodetool.ModeNormal, "h")
 	waitFor(t, "NORMAL again", func() bool { return s.Snapshot().State == StateNormal })
 	if s.PID() == pid || s.PID() == 0 || prepared.Load() != 2 || fc.drainCount() != 1 {
 		t.Errorf("pid %d→%d prepared=%d drains=%d", pid, s.PID(), prepared.Load(), fc.drainCount())
