@@ -1,0 +1,603 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	mesosadapter "github.com/cassmesos/cassmesos/daemon/mesos"
+	"github.com/cassmesos/cassmesos/daemon/plan"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// Planner is the pure planning core (daemon/plan.Planner satisfies it; tests use fakes).
+type Planner interface {
+	Submit(s *plan.State, req plan.Request) (plan.Accepted, error)
+	Reconcile(s *plan.State) plan.Plan
+	MatchOffers(s *plan.State, offers []plan.Offer) plan.Plan
+}
+
+// Store persists the planner's writes (fenced by leadership) and loads the records on start.
+type Store interface {
+	// Load reads every ring, node and operation record.
+	Load(ctx context.Context) (rings map[string]*statev1.RingRecord, nodes map[string]*statev1.NodeRecord, ops map[string]*statev1.OperationRecord, err error)
+	// Persist stores writes in order, fenced; on error nothing after the failing write is stored.
+	// An error wrapping ErrNotLeader means leadership is gone.
+	Persist(ctx context.Context, writes []plan.Write) error
+}
+
+// ErrNotLeader is wrapped by Store.Persist errors when the write was fenced off: the engine stops.
+var ErrNotLeader = errors.New("no longer the leader")
+
+// ErrStopped is returned by requests made while the engine is not running.
+var ErrStopped = errors.New("engine not running")
+
+// Mesos carries out scheduler calls (daemon/mesos.Driver satisfies it).
+type Mesos interface {
+	Accept(ctx context.Context, sub uint64, a plan.Accept) error
+	Decline(ctx context.Context, sub uint64, d plan.Decline) error
+	Kill(ctx context.Context, sub uint64, k plan.Kill) error
+	Reconcile(ctx context.Context, sub uint64, tasks []plan.TaskRef) error
+	Acknowledge(ctx context.Context, sub uint64, a mesosadapter.Ack) error
+	Suppress(ctx context.Context, sub uint64) error
+	Revive(ctx context.Context, sub uint64) error
+}
+
+// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it).
+type Relayer interface {
+	// Relay carries out one relayed nodetool action and returns when it has ended.
+	Relay(ctx context.Context, r plan.Relay) error
+	// NodeStatus asks one executor for its node's view of the ring.
+	NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+}
+
+// Options configure an Engine.
+type Options struct {
+	Planner Planner
+	Store   Store
+	Mesos   Mesos
+	Relayer Relayer // nil: relays fail and no node status is polled
+	// Events from the Mesos adapter.
+	Events <-chan mesosadapter.Event
+	// Clock (default time.Now).
+	Clock func() time.Time
+	// ReconcileTimeout bounds the wait for answers to explicit reconciliation (default 30s).
+	ReconcileTimeout time.Duration
+	// Tick is the period of the level-triggered Reconcile (default 10s).
+	Tick time.Duration
+	// PollInterval is how often a live node of each ring is asked for nodetool status (default
+	// 10s); RelayTimeout bounds a relayed call (default 30m).
+	PollInterval, RelayTimeout time.Duration
+	// DeclineRefuse is the refuse filter for offers declined because persisting failed (5s).
+	DeclineRefuse time.Duration
+	Logger        *slog.Logger
+	Metrics       Metrics
+}
+
+// Metrics observes the engine (daemon/metrics implements it; nil is fine).
+type Metrics interface {
+	OffersReceived(n int)
+	OffersDeclined(n int)
+	OffersAccepted(n int)
+	PersistFailed()
+	StateChanged(s *plan.State)
+}
+
+// Info is what the engine knows about its Mesos connection.
+type Info struct {
+	FrameworkID   string
+	MasterVersion string
+	MasterURL     string
+	Connected     bool
+}
+
+// Snapshot is one state of a watched operation and its ring's nodes.
+type Snapshot struct {
+	Operation *statev1.OperationRecord
+	Nodes     []*statev1.NodeRecord
+	// Terminal is true when the operation has ended (the last snapshot sent).
+	Terminal bool
+	// Gone is true when the operation record was deleted.
+	Gone bool
+}
+
+// Engine is the event loop: one goroutine owns the State; every input arrives on a channel.
+type Engine struct {
+	opts Options
+	log  *slog.Logger
+
+	requests chan func()
+	relays   chan relayDone
+	views    chan viewResult
+
+	infoMu  sync.Mutex
+	info    Info
+	running bool
+
+	// Owned by the loop goroutine:
+	ctx          context.Context
+	state        *plan.State
+	sub          uint64 // current subscription, 0 while disconnected
+	offersWanted *bool  // what Mesos was last told (nil: unknown, e.g. after subscribing)
+	pendingRecon map[string]bool
+	reconDeadln  time.Time
+	inflight     map[string]bool // relay IDs in flight
+	polling      map[string]bool // rings with a status poll in flight
+	lastPoll     time.Time
+	wake         time.Time
+	watchers     map[string][]*watcher
+	fatal        error // set when leadership is lost; the loop ends
+	stopped      chan struct{}
+}
+
+type relayDone struct {
+	id  string
+	err error
+}
+
+type viewResult struct {
+	ring string
+	resp *cassmesosv1.GetNodeStatusResponse
+	err  error
+}
+
+type watcher struct {
+	ch   chan Snapshot
+	last string // fingerprint of the last snapshot sent
+}
+
+// New returns an engine; Run starts it.
+func New(opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.ReconcileTimeout <= 0 {
+		opts.ReconcileTimeout = 30 * time.Second
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = 10 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 10 * time.Second
+	}
+	if opts.RelayTimeout <= 0 {
+		opts.RelayTimeout = 30 * time.Minute
+	}
+	if opts.DeclineRefuse <= 0 {
+		opts.DeclineRefuse = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Engine{
+		opts:     opts,
+		log:      opts.Logger.With("component", "engine"),
+		requests: make(chan func()),
+		relays:   make(chan relayDone, 16),
+		views:    make(chan viewResult, 16),
+		stopped:  make(chan struct{}),
+	}
+}
+
+// Info returns what the engine knows about its Mesos connection (safe from any goroutine).
+func (e *Engine) Info() Info {
+	e.infoMu.Lock()
+	defer e.infoMu.Unlock()
+	return e.info
+}
+
+// Run loads the records and runs the loop until ctx ends (returns ctx.Err()) or leadership is
+// lost (returns an error wrapping ErrNotLeader).
+func (e *Engine) Run(ctx context.Context) error {
+	defer close(e.stopped)
+	rings, nodes, ops, err := e.opts.Store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading state: %w", err)
+	}
+	e.ctx = ctx
+	e.state = plan.NewState()
+	e.state.Rings, e.state.Nodes, e.state.Operations = rings, nodes, ops
+	if e.state.Rings == nil {
+		e.state.Rings = map[string]*statev1.RingRecord{}
+	}
+	if e.state.Nodes == nil {
+		e.state.Nodes = map[string]*statev1.NodeRecord{}
+	}
+	if e.state.Operations == nil {
+		e.state.Operations = map[string]*statev1.OperationRecord{}
+	}
+	e.state.Now = e.opts.Clock()
+	e.inflight = map[string]bool{}
+	e.polling = map[string]bool{}
+	e.watchers = map[string][]*watcher{}
+	e.log.Info("state loaded", "rings", len(rings), "nodes", len(nodes), "operations", len(ops))
+	e.setRunning(true)
+	defer e.setRunning(false)
+	defer e.closeWatchers()
+
+	tick := time.NewTicker(e.opts.Tick)
+	defer tick.Stop()
+	wakeTimer := time.NewTimer(time.Hour)
+	defer wakeTimer.Stop()
+	step := func() { _ = e.reconcile() }
+	step()
+	for e.fatal == nil {
+		e.armWake(wakeTimer)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-e.opts.Events:
+			if !ok {
+				e.opts.Events = nil
+				continue
+			}
+			_ = e.onMesos(ev)
+		case fn := <-e.requests:
+			fn()
+		case r := <-e.relays:
+			delete(e.inflight, r.id)
+			res := plan.RelayResult{Done: true, At: e.opts.Clock()}
+			if r.err != nil {
+				res.Err = r.err.Error()
+			}
+			e.state.Relays[r.id] = res
+			step()
+		case v := <-e.views:
+			delete(e.polling, v.ring)
+			e.onView(v)
+			step()
+		case <-tick.C:
+			e.checkReconciliation()
+			e.poll()
+			step()
+		case <-wakeTimer.C:
+			e.wake = time.Time{}
+			e.checkReconciliation()
+			step()
+		}
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.StateChanged(e.state)
+		}
+		e.notifyWatchers()
+	}
+	e.log.Warn("stopping: leadership lost", "err", e.fatal)
+	return e.fatal
+}
+
+func (e *Engine) setRunning(v bool) {
+	e.infoMu.Lock()
+	e.running = v
+	if !v {
+		e.info.Connected = false
+	}
+	e.infoMu.Unlock()
+}
+
+func (e *Engine) armWake(t *time.Timer) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	d := time.Hour
+	if !e.wake.IsZero() {
+		d = e.wake.Sub(e.opts.Clock())
+		if d < 0 {
+			d = 0
+		}
+	}
+	if !e.reconDeadln.IsZero() {
+		if r := e.reconDeadln.Sub(e.opts.Clock()); r < d {
+			d = max(r, 0)
+		}
+	}
+	t.Reset(d)
+}
+
+// reconcile runs a level-triggered planning pass.
+func (e *Engine) reconcile() error {
+	e.state.Now = e.opts.Clock()
+	return e.execute(e.opts.Planner.Reconcile(e.state), nil)
+}
+
+// execute persists a plan's writes, applies them, and only then carries out its actions. When
+// persisting fails nothing is done (offers are declined so they are not held) and the error is
+// returned.
+func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
+	if len(p.Writes) > 0 {
+		if err := e.opts.Store.Persist(e.ctx, p.Writes); err != nil {
+			if e.opts.Metrics != nil {
+				e.opts.Metrics.PersistFailed()
+			}
+			e.log.Error("persisting the plan failed: no action taken", "writes", len(p.Writes), "err", err)
+			if errors.Is(err, ErrNotLeader) {
+				e.fatal = err
+			}
+			e.declineAll(offers)
+			return fmt.Errorf("persisting %d writes: %w", len(p.Writes), err)
+		}
+		e.state.Apply(p.Writes)
+	}
+	if !p.Wake.IsZero() && (e.wake.IsZero() || p.Wake.Before(e.wake)) {
+		e.wake = p.Wake
+	}
+	used := map[string]bool{}
+	for _, a := range p.Actions {
+		e.act(a, used)
+	}
+	// Every offer must be answered; decline what the plan did not mention.
+	var rest []string
+	for _, o := range offers {
+		if !used[o.ID] {
+			rest = append(rest, o.ID)
+		}
+	}
+	if len(rest) > 0 {
+		e.decline(plan.Decline{OfferIDs: rest, Refuse: e.opts.DeclineRefuse})
+	}
+	e.setOffersWanted(p.WantOffers)
+	return nil
+}
+
+func (e *Engine) act(a plan.Action, used map[string]bool) {
+	ctx := e.ctx
+	switch a := a.(type) {
+	case plan.Accept:
+		for _, id := range a.OfferIDs {
+			used[id] = true
+		}
+		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
+			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
+			return
+		}
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.OffersAccepted(len(a.OfferIDs))
+		}
+		for _, op := range a.Operations {
+			if op.Task != nil {
+				e.log.Info("launched", "task_id", op.Task.TaskID, "node", op.Task.Config.GetNode(), "ring", op.Task.Config.GetRing(), "agent_id", a.AgentID)
+			}
+		}
+	case plan.Decline:
+		for _, id := range a.OfferIDs {
+			used[id] = true
+		}
+		e.decline(a)
+	case plan.Kill:
+		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
+			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
+		}
+	case plan.ReconcileTasks:
+		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
+			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
+		}
+	case plan.Relay:
+		e.startRelay(a)
+	default:
+		e.log.Error("unknown action", "type", fmt.Sprintf("%T", a))
+	}
+}
+
+func (e *Engine) decline(d plan.Decline) {
+	if len(d.OfferIDs) == 0 {
+		return
+	}
+	if err := e.opts.Mesos.Decline(e.ctx, e.sub, d); err != nil {
+		e.log.Warn("DECLINE failed", "offers", len(d.OfferIDs), "err", err)
+		return
+	}
+	if e.opts.Metrics != nil {
+		e.opts.Metrics.OffersDeclined(len(d.OfferIDs))
+	}
+}
+
+func (e *Engine) declineAll(offers []plan.Offer) {
+	var ids []string
+	for _, o := range offers {
+		ids = append(ids, o.ID)
+	}
+	e.decline(plan.Decline{OfferIDs: ids, Refuse: e.opts.DeclineRefuse})
+}
+
+func (e *Engine) setOffersWanted(want bool) {
+	if e.sub == 0 || (e.offersWanted != nil && *e.offersWanted == want) {
+		return
+	}
+	var err error
+	if want {
+		err = e.opts.Mesos.Revive(e.ctx, e.sub)
+	} else {
+		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
+	}
+	if err != nil {
+		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
+		return
+	}
+	e.log.Debug("offers wanted changed", "want_offers", want)
+	e.offersWanted = &want
+}
+
+func (e *Engine) startRelay(r plan.Relay) {
+	if e.inflight[r.ID] {
+		return
+	}
+	if _, done := e.state.Relays[r.ID]; done {
+		return
+	}
+	e.inflight[r.ID] = true
+	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", int(r.Kind))
+	if e.opts.Relayer == nil {
+		e.relays <- relayDone{id: r.ID, err: errors.New("no relay client configured")}
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(e.ctx, e.opts.RelayTimeout)
+		defer cancel()
+		log.Info("relaying nodetool action")
+		err := e.opts.Relayer.Relay(ctx, r)
+		if err != nil {
+			log.Warn("relayed action failed", "err", err)
+		} else {
+			log.Info("relayed action done")
+		}
+		select {
+		case e.relays <- relayDone{id: r.ID, err: err}:
+		case <-e.ctx.Done():
+		}
+	}()
+}
+
+// onMesos handles one event from the Mesos adapter.
+func (e *Engine) onMesos(ev mesosadapter.Event) error {
+	now := e.opts.Clock()
+	e.state.Now = now
+	switch {
+	case ev.Connected != nil:
+		e.sub = ev.Subscription
+		e.offersWanted = nil
+		e.infoMu.Lock()
+		e.info = Info{FrameworkID: ev.Connected.FrameworkID, MasterVersion: ev.Connected.MasterVersion, MasterURL: ev.Connected.MasterURL, Connected: true}
+		e.infoMu.Unlock()
+		e.startReconciliation()
+		return e.reconcile()
+	case ev.Disconnected != nil:
+		if ev.Subscription == e.sub {
+			e.sub = 0
+			e.state.Reconciled = false
+			e.pendingRecon = nil
+			e.reconDeadln = time.Time{}
+			e.infoMu.Lock()
+			e.info.Connected = false
+			e.infoMu.Unlock()
+		}
+		return nil
+	case ev.Subscription != e.sub:
+		e.log.Debug("dropping an event of an old subscription", "subscription", ev.Subscription)
+		return nil
+	case len(ev.Offers) > 0:
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.OffersReceived(len(ev.Offers))
+		}
+		for _, o := range ev.Offers {
+			a := e.state.Agents[o.AgentID]
+			if !a.Reachable || a.Gone || a.Hostname != o.Hostname {
+				a = plan.Agent{ID: o.AgentID, Hostname: o.Hostname, Attributes: o.Attributes, Reachable: true, Since: now}
+			}
+			a.Attributes = o.Attributes
+			e.state.Agents[o.AgentID] = a
+		}
+		return e.execute(e.opts.Planner.MatchOffers(e.state, ev.Offers), ev.Offers)
+	case ev.Update != nil:
+		return e.onUpdate(*ev.Update, ev.Ack)
+	case ev.Failure != nil:
+		if ev.Failure.ExecutorID == "" {
+			a := e.state.Agents[ev.Failure.AgentID]
+			a.ID = ev.Failure.AgentID
+			a.Reachable = false
+			a.Since = now
+			e.state.Agents[a.ID] = a
+			e.log.Warn("agent failed", "agent_id", a.ID)
+		} else {
+			e.log.Warn("executor failed", "agent_id", ev.Failure.AgentID, "executor_id", ev.Failure.ExecutorID)
+		}
+		return e.reconcile()
+	case ev.Rescinded != "":
+		return nil // offers are answered at once; nothing is held
+	default:
+		return nil
+	}
+}
+
+// onUpdate records a task status, plans, persists, and acknowledges the update only after its
+// effect is persisted (if persisting fails the update stays unacknowledged and Mesos resends it).
+func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
+	e.state.Tasks[st.TaskID] = st
+	if st.AgentID != "" {
+		a := e.state.Agents[st.AgentID]
+		a.ID = st.AgentID
+		switch st.State {
+		case plan.TaskUnreachable:
+			if a.Reachable || a.Since.IsZero() {
+				a.Reachable, a.Since = false, st.At
+			}
+		case plan.TaskGoneByOperator:
+			a.Gone, a.Reachable, a.Since = true, false, st.At
+		case plan.TaskRunning, plan.TaskStarting:
+			if !a.Reachable {
+				a.Reachable, a.Since = true, st.At
+			}
+		}
+		e.state.Agents[a.ID] = a
+	}
+	log := e.log.With("task_id", st.TaskID, "state", st.State, "reason", st.Reason)
+	log.Debug("status update", "healthy", st.Healthy, "mode", st.Mode)
+	if e.pendingRecon != nil && e.pendingRecon[st.TaskID] {
+		delete(e.pendingRecon, st.TaskID)
+		e.checkReconciliation()
+	}
+	if err := e.reconcile(); err != nil {
+		log.Warn("status update not acknowledged: its effect was not persisted", "err", err)
+		return err
+	}
+	if ack != nil {
+		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
+			log.Warn("ACKNOWLEDGE failed", "err", err)
+		}
+	}
+	return nil
+}
+
+// startReconciliation asks Mesos for every task the records name (explicit); implicit
+// reconciliation follows when all have answered or the timeout passes.
+func (e *Engine) startReconciliation() {
+	e.state.Reconciled = false
+	var refs []plan.TaskRef
+	e.pendingRecon = map[string]bool{}
+	names := make([]string, 0, len(e.state.Nodes))
+	for name := range e.state.Nodes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n := e.state.Nodes[name]
+		if n.GetTaskId() == "" {
+			continue
+		}
+		refs = append(refs, plan.TaskRef{TaskID: n.GetTaskId(), AgentID: n.GetAgentId()})
+		e.pendingRecon[n.GetTaskId()] = true
+	}
+	if len(refs) > 0 {
+		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
+			e.log.Warn("explicit reconciliation failed", "err", err)
+		}
+	}
+	e.reconDeadln = e.opts.Clock().Add(e.opts.ReconcileTimeout)
+	e.log.Info("reconciling", "tasks", len(refs))
+	e.checkReconciliation()
+}
+
+func (e *Engine) checkReconciliation() {
+	if e.pendingRecon == nil {
+		return
+	}
+	timedOut := !e.reconDeadln.IsZero() && !e.opts.Clock().Before(e.reconDeadln)
+	if len(e.pendingRecon) > 0 && !timedOut {
+		return
+	}
+	if len(e.pendingRecon) > 0 {
+		e.log.Warn("explicit reconciliation timed out; carrying on", "unanswered", len(e.pendingRecon))
+	}
+	e.pendingRecon = nil
+	e.reconDeadln = time.Time{}
+	e.state.Reconciled = true
+	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
+		e.log.Warn("implicit reconciliation failed", "err", err)
+	}
+	e.log.Info("reconciled")
+}
