@@ -1,0 +1,234 @@
+package mesossim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Main runs the mesos-sim binary: it parses args, starts the simulator and
+// runs until SIGINT or SIGTERM. It returns the process exit code.
+func Main(args []string) int {
+	return run(args, os.Stdout, os.Stderr, nil)
+}
+
+// run is Main with its outputs and an optional ready callback (tests).
+func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Context) int {
+	fs := flag.NewFlagSet("mesos-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen       = fs.String("listen", "127.0.0.1:5050", "master address `host:port`")
+		agents       = fs.Int("agents", 3, "number of agents")
+		workDir      = fs.String("work-dir", "", "directory for sandboxes and persistent volumes (default: a new temporary directory)")
+		firstIP      = fs.String("first-agent-ip", "127.0.0.2", "loopback address of the first agent; the next agents count up from it")
+		agentPort    = fs.Int("agent-port", 5051, "port of every agent's HTTP endpoint on its own address (0: any free port)")
+		heartbeat    = fs.Duration("heartbeat-interval", 15*time.Second, "interval between scheduler HEARTBEAT events")
+		allocation   = fs.Duration("allocation-interval", time.Second, "interval between allocation rounds")
+		unreachable  = fs.Duration("agent-unreachable-timeout", 75*time.Second, "time without hearing an agent before it is marked unreachable")
+		gone         = fs.Duration("agent-gone-timeout", 10*time.Minute, "time an unreachable agent stays before its tasks go TASK_GONE/TASK_LOST")
+		retry        = fs.Duration("status-update-retry", 10*time.Second, "first retry interval of an unacknowledged status update (doubles up to 10m)")
+		registration = fs.Duration("executor-registration-timeout", time.Minute, "time an executor has to subscribe")
+		grace        = fs.Duration("executor-shutdown-grace-period", 5*time.Second, "default executor shutdown grace period")
+		recovery     = fs.Duration("master-recovery-period", time.Second, "time a restarted master answers 503")
+		credentials  = fs.String("credentials", "", "credentials `file` (Mesos --credentials format: JSON {\"credentials\":[{\"principal\",\"secret\"}]} or lines \"principal secret\"); when set the scheduler API requires HTTP basic authentication")
+		version      = fs.String("version", "1.11.0", "Mesos version reported in master_info")
+		leader       = fs.String("leader", "", "run as a standby master redirecting (307) to this leader `host:port`")
+		logLevel     = fs.String("log-level", "info", "log level: debug, info, warn, error")
+		logFormat    = fs.String("log-format", "text", "log format: text or json")
+		resources    multiFlag
+		attributes   multiFlag
+	)
+	fs.Var(&resources, "agent-resources", "agent resources, e.g. \"cpus:4;mem:8192;disk:65536;ports:[31000-32000]\"; given once it applies to every agent, repeated it applies to the agents in order")
+	fs.Var(&attributes, "agent-attributes", "agent attributes, e.g. \"rack:r1;zone:z1\"; given once it applies to every agent, repeated it applies to the agents in order (default rack:r1..r3 rotating, zone:z1)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mesos-sim: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected arguments: %v", fs.Args())
+	}
+	if *agents < 0 || *agents > 250 {
+		return bad("--agents: %d is out of range 0..250", *agents)
+	}
+	if len(resources) > 1 && len(resources) != *agents {
+		return bad("--agent-resources: given %d times for %d agents (give it once, or once per agent)", len(resources), *agents)
+	}
+	if len(attributes) > 1 && len(attributes) != *agents {
+		return bad("--agent-attributes: given %d times for %d agents (give it once, or once per agent)", len(attributes), *agents)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return bad("--log-level: %v", err)
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return bad("--log-format: %q is not text or json", *logFormat)
+	}
+	ip := net.ParseIP(*firstIP).To4()
+	if ip == nil || !ip.IsLoopback() {
+		return bad("--first-agent-ip: %q is not an IPv4 loopback address", *firstIP)
+	}
+	if int(ip[3])+*agents > 255 {
+		return bad("--first-agent-ip: %s leaves no room for %d agents", *firstIP, *agents)
+	}
+	if *agentPort < 0 || *agentPort > 65535 {
+		return bad("--agent-port: %d is not a port", *agentPort)
+	}
+	cfg := Config{
+		Listen: *listen, WorkDir: *workDir,
+		HeartbeatInterval: *heartbeat, AllocationInterval: *allocation,
+		AgentUnreachableTimeout: *unreachable, AgentGoneTimeout: *gone,
+		StatusUpdateRetryMin: *retry, ExecutorRegistrationTimeout: *registration,
+		ExecutorShutdownGracePeriod: *grace, MasterRecoveryPeriod: *recovery,
+		Version: *version, Leader: *leader, Logger: slog.New(handler),
+	}
+	for name, d := range map[string]time.Duration{
+		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
+		"--agent-gone-timeout": *gone, "--status-update-retry": *retry, "--executor-registration-timeout": *registration,
+		"--master-recovery-period": *recovery,
+	} {
+		if d <= 0 {
+			return bad("%s: must be positive, got %s", name, d)
+		}
+	}
+	if *credentials != "" {
+		creds, err := ReadCredentials(*credentials)
+		if err != nil {
+			return bad("--credentials: %v", err)
+		}
+		cfg.Credentials = creds
+	}
+	for i := 0; i < *agents; i++ {
+		ac := AgentConfig{Port: *agentPort}
+		a := make(net.IP, 4)
+		copy(a, ip)
+		a[3] += byte(i)
+		ac.Hostname = a.String()
+		switch len(resources) {
+		case 1:
+			ac.Resources = resources[0]
+		case *agents:
+			ac.Resources = resources[i]
+		}
+		switch len(attributes) {
+		case 1:
+			ac.Attributes = attributes[0]
+		case *agents:
+			ac.Attributes = attributes[i]
+		}
+		if ac.Resources != "" {
+			if _, err := parseResources(ac.Resources); err != nil {
+				return bad("--agent-resources: %v", err)
+			}
+		}
+		if ac.Attributes != "" {
+			if _, err := parseAttributes(ac.Attributes); err != nil {
+				return bad("--agent-attributes: %v", err)
+			}
+		}
+		cfg.Agents = append(cfg.Agents, ac)
+	}
+	if cfg.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "mesos-sim-")
+		if err != nil {
+			fmt.Fprintf(stderr, "mesos-sim: %v\n", err)
+			return 1
+		}
+		cfg.WorkDir = dir
+	}
+	sim, err := Start(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mesos-sim: %v\n", err)
+		return 1
+	}
+	defer sim.Close()
+	fmt.Fprintf(stdout, "mesos-sim: master %s (work dir %s)\n", sim.URL(), cfg.WorkDir)
+	for _, a := range sim.Agents() {
+		fmt.Fprintf(stdout, "mesos-sim: agent %s at %s\n", a.ID, a.Endpoint)
+	}
+	var done <-chan struct{}
+	if ready != nil {
+		done = ready(sim).Done()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case s := <-sig:
+		cfg.Logger.Info("stopping", "signal", s.String())
+	case <-done:
+	}
+	return 0
+}
+
+// ReadCredentials reads a Mesos credentials file: JSON
+// {"credentials":[{"principal":"p","secret":"s"}]} or one "principal secret"
+// pair per line.
+func ReadCredentials(path string) ([]Credential, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseCredentials(b)
+}
+
+func parseCredentials(b []byte) ([]Credential, error) {
+	trimmed := strings.TrimSpace(string(b))
+	var creds []Credential
+	if strings.HasPrefix(trimmed, "{") {
+		var doc struct {
+			Credentials []Credential `json:"credentials"`
+		}
+		if err := json.Unmarshal([]byte(trimmed), &doc); err != nil {
+			return nil, fmt.Errorf("bad JSON: %w", err)
+		}
+		creds = doc.Credentials
+	} else {
+		for n, line := range strings.Split(trimmed, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			f := strings.Fields(line)
+			if len(f) != 2 {
+				return nil, fmt.Errorf("line %d: want \"principal secret\"", n+1)
+			}
+			creds = append(creds, Credential{Principal: f[0], Secret: f[1]})
+		}
+	}
+	if len(creds) == 0 {
+		return nil, errors.New("no credentials")
+	}
+	for i, c := range creds {
+		if c.Principal == "" {
+			return nil, fmt.Errorf("credential %d: empty principal", i+1)
+		}
+	}
+	return creds, nil
+}
