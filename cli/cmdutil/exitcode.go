@@ -3,7 +3,7 @@ package cmdutil
 import (
 	"context"
 	"errors"
-		"regexp"
+	"regexp"
 	"strings"
 
 	"google.golang.org/grpc/codes"

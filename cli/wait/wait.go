@@ -217,7 +217,6 @@ func (v *view) reconnecting(err error) {
 	v.note = msg
 }
 
-
 func (v *view) ts() string { return v.o.Now().UTC().Format(time.RFC3339) }
 
 // lines writes one line per node whose state changed, or one line when only the operation did.

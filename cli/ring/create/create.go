@@ -1,0 +1,204 @@
+package create
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/cassmesos/cassmesos/cli/cmdutil"
+	"github.com/cassmesos/cassmesos/cli/opflow"
+	"github.com/cassmesos/cassmesos/cli/printers"
+	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// CreateOptions are ring create's inputs.
+type CreateOptions struct {
+	opflow.Common
+	Rings  func() (pb.RingServiceClient, error)
+	Spec   *pb.RingSpec
+	DryRun bool
+}
+
+type rawFlags struct {
+	mem, disk, heap, heapNew string
+	constraints, sets        []string
+	replaceAfter             string
+	placementTimeout         string
+	storagePort, jmxPort     int
+	nativePort               int
+	wait                     bool
+}
+
+// NewCmdCreate returns `ring create`.
+func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
+	opts := &CreateOptions{Spec: &pb.RingSpec{Resources: &pb.Resources{}, Distribution: &pb.Distribution{}, Ports: &pb.Ports{}}}
+	var raw rawFlags
+	cmd := &cobra.Command{
+		Use:   "create <name> --nodes <n> [flags]",
+		Short: "Create a ring and start bootstrapping its nodes",
+		Long: `Create a Cassandra ring. The daemon bootstraps the seeds first, then the other nodes one at a
+time. Sizes take binary units (4Gi, 4096Mi, "4096 MiB"; a bare number is MiB). With --wait the
+command follows the CREATE_RING operation until it ends.`,
+		Example: `  cassmesos ring create demo --nodes 3 --cpus 2 --mem 8Gi --disk 100Gi --cassandra-version 4.1.5 --wait
+  cassmesos ring create demo --nodes 6 --constraint rack:SPREAD --set concurrent_writes=64 --dry-run`,
+		Args: cmdutil.ExactArgs(1, "a ring name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Spec.Name = args[0]
+			if err := complete(cmd, opts, &raw); err != nil {
+				return err
+			}
+			opts.Common = opflow.CommonFrom(f, raw.wait)
+			opts.Rings = f.Rings
+			if runF != nil {
+				return runF(opts)
+			}
+			return createRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+	fl := cmd.Flags()
+	s := opts.Spec
+	fl.Int32Var(&s.Nodes, "nodes", 0, "Number of Cassandra nodes (required, >= 1)")
+	fl.Int32Var(&s.Seeds, "seeds", 0, "Number of seed nodes (default min(nodes, 2))")
+	fl.Float64Var(&s.Resources.Cpus, "cpus", 0, "CPU shares per node (default 1)")
+	fl.StringVar(&raw.mem, "mem", "", "Memory per node, e.g. 8Gi (default 4Gi)")
+	fl.StringVar(&raw.disk, "disk", "", "Data volume size per node, e.g. 100Gi (default 10Gi)")
+	fl.StringVar(&raw.heap, "heap", "", "Java max heap, e.g. 4Gi (default: derived from --mem)")
+	fl.StringVar(&raw.heapNew, "heap-new", "", "Young generation size, e.g. 800Mi (default: derived from the heap)")
+	fl.StringArrayVar(&s.JvmOptions, "jvm-opt", nil, "Extra JVM option (repeatable)")
+	fl.StringVar(&s.Distribution.Version, "cassandra-version", "", "Cassandra version from the daemon's mirror, e.g. 4.1.5")
+	fl.StringVar(&s.Distribution.Url, "cassandra-url", "", "URL of a Cassandra binary tarball (http, https or file)")
+	fl.StringVar(&s.Distribution.JavaUrl, "java-url", "", "URL of a Java runtime tarball to bring along")
+	fl.StringVar(&s.ClusterName, "cluster-name", "", "Cassandra cluster_name (default: the ring name)")
+	fl.Int32Var(&s.NumTokens, "num-tokens", 0, "num_tokens per node (default 16)")
+	fl.StringVar(&s.Snitch, "snitch", "", "endpoint_snitch (default GossipingPropertyFileSnitch)")
+	fl.StringVar(&s.Datacenter, "dc", "", "Datacenter name (default: the agent's dc attribute, else dc1)")
+	fl.StringVar(&s.RackAttribute, "rack-attribute", "", "Agent attribute holding the rack (default rack)")
+	fl.StringArrayVar(&raw.constraints, "constraint", nil, "Placement constraint attribute:SPREAD|LIKE|UNLIKE[:regexp] (repeatable)")
+	fl.IntVar(&raw.storagePort, "storage-port", 0, "Cassandra storage_port (default 7000)")
+	fl.IntVar(&raw.jmxPort, "jmx-port", 0, "Cassandra JMX port (default 7199)")
+	fl.IntVar(&raw.nativePort, "native-port", 0, "Cassandra native_transport_port (default 9042)")
+	fl.BoolVar(&s.EphemeralData, "ephemeral-data", false, "Keep data in the task sandbox, not on a persistent volume (throw-away rings)")
+	fl.StringVar(&raw.replaceAfter, "replace-after", "", "Replace a node automatically after it is lost this long, e.g. 1h; 0 turns it off (default 1h)")
+	fl.StringVar(&raw.placementTimeout, "placement-timeout", "", "How long a node may wait for an offer before the operation reports it is stuck (default 10m)")
+	fl.BoolVar(&s.CleanupAfterGrow, "cleanup-after-grow", false, "Run cleanup on every node after the ring grows")
+	fl.StringArrayVar(&raw.sets, "set", nil, "cassandra.yaml key=value (repeatable)")
+	fl.BoolVar(&raw.wait, "wait", false, "Wait until the ring is created (see --timeout)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "Let the server validate the ring without creating it")
+	_ = cmd.RegisterFlagCompletionFunc("constraint", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []cobra.Completion{"rack:SPREAD", "hostname:LIKE:", "hostname:UNLIKE:"}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
+	s := opts.Spec
+	if err := cmdutil.ValidateRingName(s.Name); err != nil {
+		return err
+	}
+	if !cmd.Flags().Changed("nodes") {
+		return cmdutil.FlagErrorf("--nodes is required")
+	}
+	if s.Nodes < 1 {
+		return cmdutil.FlagErrorf("--nodes: want at least 1, got %d", s.Nodes)
+	}
+	if s.Seeds < 0 || s.Seeds > s.Nodes {
+		return cmdutil.FlagErrorf("--seeds: want 1..%d (the node count), got %d", s.Nodes, s.Seeds)
+	}
+	if s.Resources.Cpus < 0 {
+		return cmdutil.FlagErrorf("--cpus: want a positive number, got %g", s.Resources.Cpus)
+	}
+	if err := cmdutil.MutuallyExclusive(cmd, "cassandra-version", "cassandra-url"); err != nil {
+		return err
+	}
+	for _, sz := range []struct {
+		flag string
+		raw  string
+		dst  *int64
+	}{{"mem", raw.mem, &s.Resources.MemMb}, {"disk", raw.disk, &s.Resources.DiskMb}, {"heap", raw.heap, &s.HeapMb}, {"heap-new", raw.heapNew, &s.HeapNewMb}} {
+		if sz.raw == "" {
+			continue
+		}
+		v, err := cmdutil.ParseMiB(sz.raw)
+		if err != nil {
+			return cmdutil.FlagValueError(sz.flag, err)
+		}
+		*sz.dst = v
+	}
+	if s.NumTokens < 0 {
+		return cmdutil.FlagErrorf("--num-tokens: want a positive number, got %d", s.NumTokens)
+	}
+	for _, c := range raw.constraints {
+		pc, err := cmdutil.ParseConstraint(c)
+		if err != nil {
+			return cmdutil.FlagValueError("constraint", err)
+		}
+		s.Constraints = append(s.Constraints, pc)
+	}
+	for _, p := range []struct {
+		flag string
+		v    int
+		dst  *uint32
+	}{{"storage-port", raw.storagePort, &s.Ports.Storage}, {"jmx-port", raw.jmxPort, &s.Ports.Jmx}, {"native-port", raw.nativePort, &s.Ports.Native}} {
+		if p.v < 0 || p.v > 65535 {
+			return cmdutil.FlagErrorf("--%s: want 1..65535, got %d", p.flag, p.v)
+		}
+		*p.dst = uint32(p.v)
+	}
+	for _, d := range []struct {
+		flag string
+		raw  string
+		dst  **durationpb.Duration
+	}{{"replace-after", raw.replaceAfter, &s.ReplaceAfter}, {"placement-timeout", raw.placementTimeout, &s.PlacementTimeout}} {
+		if !cmd.Flags().Changed(d.flag) {
+			continue
+		}
+		v, err := cmdutil.ParseDuration(d.raw)
+		if err != nil {
+			return cmdutil.FlagValueError(d.flag, err)
+		}
+		if v < 0 {
+			return cmdutil.FlagErrorf("--%s: want a duration >= 0, got %s", d.flag, d.raw)
+		}
+		*d.dst = durationpb.New(v)
+	}
+	yaml, err := cmdutil.ParseKeyValues(raw.sets)
+	if err != nil {
+		return cmdutil.FlagValueError("set", err)
+	}
+	s.CassandraYaml = yaml
+	if opts.DryRun && raw.wait {
+		return cmdutil.FlagErrorf("--dry-run and --wait cannot be used together")
+	}
+	return nil
+}
+
+func createRun(ctx context.Context, opts *CreateOptions) error {
+	c, err := opts.Rings()
+	if err != nil {
+		return err
+	}
+	rctx, cancel := opts.Request(ctx)
+	defer cancel()
+	resp, err := c.CreateRing(rctx, &pb.CreateRingRequest{Spec: opts.Spec, ValidateOnly: opts.DryRun})
+	if err != nil {
+		return fmt.Errorf("creating ring %s: %w", opts.Spec.GetName(), err)
+	}
+	out := opts.IO.Out
+	if opts.DryRun {
+		switch opts.Output {
+		case cmdutil.OutputJSON, cmdutil.OutputYAML:
+			return printers.PrintMessage(out, opts.Output, resp)
+		case cmdutil.OutputName:
+			return printers.PrintNames(out, "ring", opts.Spec.GetName())
+		}
+		_, err := fmt.Fprintf(out, "ring %s is valid (dry run: nothing was created)\n", opts.Spec.GetName())
+		return err
+	}
+	if !resp.GetCreated() && !cmdutil.IsStructured(opts.Output) {
+		fmt.Fprintf(opts.IO.ErrOut, "ring %s already exists with this spec\n", opts.Spec.GetName())
+	}
+	return opts.Finish(ctx, resp.GetOperation(), resp)
+}
