@@ -1,0 +1,540 @@
+package cassandrasim
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The stand-in's "JMX" port speaks a private protocol: the client sends one JSON request line
+// {"args": [...], "print_port": bool}; the node answers with JSON lines {"out": text},
+// {"err": text} and finally {"exit": code}. All formatting happens in the node, so the client only
+// copies text to its stdout and stderr.
+
+type jmxRequest struct {
+	Args      []string `json:"args"`
+	PrintPort bool     `json:"print_port"`
+}
+
+type jmxFrame struct {
+	Out  string `json:"out,omitempty"`
+	Err  string `json:"err,omitempty"`
+	Exit *int   `json:"exit,omitempty"`
+}
+
+// reply streams output frames to one nodetool client; writes after the client went away are dropped.
+type reply struct {
+	mu     sync.Mutex
+	enc    *json.Encoder
+	broken bool
+}
+
+func (r *reply) frame(f jmxFrame) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.broken {
+		return
+	}
+	if err := r.enc.Encode(f); err != nil {
+		r.broken = true
+	}
+}
+
+func (r *reply) out(format string, args ...any) { r.frame(jmxFrame{Out: fmt.Sprintf(format, args...)}) }
+func (r *reply) err(format string, args ...any) { r.frame(jmxFrame{Err: fmt.Sprintf(format, args...)}) }
+
+// javaError prints an exception the way nodetool's err() does, and returns exit code 2.
+func (r *reply) javaError(class, method, msg string) int {
+	r.err("error: %s\n-- StackTrace --\n%s: %s\n\tat %s\n", msg, class, msg, method)
+	return 2
+}
+
+// badUse prints a usage error the way nodetool's badUse() does, and returns exit code 1.
+func (r *reply) badUse(msg string) int {
+	r.err("nodetool: %s\nSee 'nodetool help' or 'nodetool help <command>'.\n", msg)
+	return 1
+}
+
+func (n *node) serveJMX(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go n.handleJMX(conn)
+	}
+}
+
+func (n *node) handleJMX(conn net.Conn) {
+	defer conn.Close()
+	var req jmxRequest
+	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&req); err != nil {
+		return
+	}
+	r := &reply{enc: json.NewEncoder(conn)}
+	code := n.command(req, r)
+	r.frame(jmxFrame{Exit: &code})
+}
+
+// nodetoolCommands are the commands the stand-in implements.
+var nodetoolCommands = map[string]string{
+	"assassinate":     "Forcefully remove a dead node without re-replicating any data.  Use as a last resort if you cannot removenode",
+	"cleanup":         "Triggers the immediate cleanup of keys no longer belonging to a node. By default, clean all keyspaces",
+	"compactionstats": "Print statistics on compactions",
+	"decommission":    "Decommission the *node I am connecting to*",
+	"describecluster": "Print the name, snitch, partitioner and schema version of a cluster",
+	"describering":    "Shows the token ranges info of a given keyspace",
+	"disablebinary":   "Disable native transport (binary protocol)",
+	"disablegossip":   "Disable gossip (effectively marking the node down)",
+	"drain":           "Drain the node (stop accepting writes and flush all tables)",
+	"enablebinary":    "Reenable native transport (binary protocol)",
+	"enablegossip":    "Reenable gossip",
+	"help":            "Display help information",
+	"info":            "Print node information (uptime, load, ...)",
+	"join":            "Join the ring",
+	"netstats":        "Print network information on provided host (connecting node by default)",
+	"removenode":      "Show status of current node removal, force completion of pending removal or remove provided ID",
+	"repair":          "Repair one or more tables",
+	"ring":            "Print information about the token ring",
+	"status":          "Print cluster information (state, load, IDs, ...)",
+	"statusbinary":    "Status of native transport (binary protocol)",
+	"statusgossip":    "Status of gossip",
+	"stopdaemon":      "Stop cassandra daemon",
+	"version":         "Print cassandra version",
+}
+
+func (n *node) command(req jmxRequest, r *reply) int {
+	if len(req.Args) == 0 {
+		return r.badUse("No command given")
+	}
+	cmd, args := req.Args[0], req.Args[1:]
+	v := n.view()
+	switch cmd {
+	case "status":
+		ks := ""
+		for _, a := range args {
+			switch {
+			case a == "-r" || a == "--resolve-ip":
+			case strings.HasPrefix(a, "-"):
+				return r.badUse("Found unexpected parameters: [" + a + "]")
+			case ks != "":
+				return r.badUse("Found unexpected parameters: [" + a + "]")
+			default:
+				ks = a
+			}
+		}
+		out, code := v.status(ks, req.PrintPort)
+		r.out("%s", out)
+		return code
+	case "info":
+		all := false
+		for _, a := range args {
+			if a == "-T" || a == "--tokens" {
+				all = true
+			} else {
+				return r.badUse("Found unexpected parameters: [" + a + "]")
+			}
+		}
+		r.out("%s", n.info(all))
+		return 0
+	case "describecluster":
+		r.out("%s", n.describeCluster(req.PrintPort))
+		return 0
+	case "describering":
+		if len(args) != 1 {
+			return r.badUse("Missing required keyspace argument")
+		}
+		out, err := v.describeRing(args[0])
+		if err != nil {
+			return r.javaError("java.lang.IllegalArgumentException", "org.apache.cassandra.service.StorageService.describeRing(StorageService.java:2007)", err.Error())
+		}
+		r.out("%s", out)
+		return 0
+	case "ring":
+		ks := ""
+		if len(args) > 0 {
+			ks = args[0]
+		}
+		out, code := v.ringOutput(ks, req.PrintPort)
+		r.out("%s", out)
+		return code
+	case "netstats":
+		r.out("%s", n.netstats())
+		return 0
+	case "compactionstats":
+		r.out("pending tasks: 0\n\n")
+		return 0
+	case "statusbinary":
+		r.out("%s\n", runningString(n.nativeRunning()))
+		return 0
+	case "statusgossip":
+		r.out("%s\n", runningString(n.g.isRunning()))
+		return 0
+	case "enablebinary":
+		if err := n.startNative(); err != nil {
+			return r.javaError("java.lang.IllegalStateException", "org.apache.cassandra.service.NativeTransportService.start(NativeTransportService.java:150)", msgOf(err))
+		}
+		return 0
+	case "disablebinary":
+		n.stopNative()
+		return 0
+	case "enablegossip":
+		if n.getMode() == ModeDrained || n.getMode() == ModeDecommissioned {
+			return r.javaError("java.lang.IllegalStateException", "org.apache.cassandra.service.StorageService.startGossiping(StorageService.java:409)", "Unable to start gossip because the node is "+strings.ToLower(n.getMode()))
+		}
+		n.g.update(func(s *EndpointState) { s.Shutdown = false })
+		n.g.setRunning(true)
+		return 0
+	case "disablegossip":
+		n.stopGossip()
+		return 0
+	case "version":
+		r.out("ReleaseVersion: %s\n", releaseVersion)
+		return 0
+	case "join":
+		return n.cmdJoin(r)
+	case "drain":
+		return n.cmdDrain(r)
+	case "decommission":
+		return n.cmdDecommission(args, r)
+	case "removenode":
+		return n.cmdRemoveNode(args, r)
+	case "assassinate":
+		return n.cmdAssassinate(args, r)
+	case "repair":
+		return n.cmdRepair(args, r)
+	case "cleanup":
+		return n.cmdCleanup(args, r)
+	case "stopdaemon":
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			n.shutdown()
+			os.Exit(0)
+		}()
+		return 0
+	}
+	return r.badUse("Found unexpected parameters: [" + cmd + "]")
+}
+
+func runningString(b bool) string {
+	if b {
+		return "running"
+	}
+	return "not running"
+}
+
+func (n *node) netstats() string {
+	var b strings.Builder
+	mode := n.getMode()
+	fmt.Fprintf(&b, "Mode: %s\n", mode)
+	b.WriteString("Not sending any streams.\n")
+	if mode != ModeStarting {
+		b.WriteString("Read Repair Statistics:\nAttempted: 0\nMismatch (Blocking): 0\nMismatch (Background): 0\n")
+	}
+	row := func(a, b2, c, d, e string) string { return fmt.Sprintf("%-25s%10s%10s%15s%10s\n", a, b2, c, d, e) }
+	b.WriteString(row("Pool Name", "Active", "Pending", "Completed", "Dropped"))
+	b.WriteString(row("Large messages", "n/a", "0", "0", "0"))
+	b.WriteString(row("Small messages", "n/a", "0", "0", "0"))
+	b.WriteString(row("Gossip messages", "n/a", "0", "0", "0"))
+	return b.String()
+}
+
+func (n *node) stopGossip() {
+	if !n.g.isRunning() {
+		return
+	}
+	c := n.cfg
+	n.log.info("RMI TCP Connection", "Gossiper.java", 2044, "Announcing shutdown")
+	n.g.update(func(s *EndpointState) { s.Shutdown = true })
+	n.g.announce(n.ctx)
+	n.g.setRunning(false)
+	n.log.info("RMI TCP Connection", "StorageService.java", 2620, "Node /%s:%d state jump to shutdown", c.ListenAddress, c.StoragePort)
+}
+
+func (n *node) cmdJoin(r *reply) int {
+	n.mu.Lock()
+	joined := n.joined
+	mode := n.mode
+	n.mu.Unlock()
+	if joined || mode != ModeStarting {
+		return r.badUse("This node has already joined the ring.")
+	}
+	if err := n.bootstrapOrJoin(n.local.HostID == "" || n.local.Bootstrapped == bootNeeds); err != nil {
+		return r.javaError(exceptionClass(err), "org.apache.cassandra.service.StorageService.joinRing(StorageService.java:1205)", msgOf(err))
+	}
+	n.actions.record(Action{Node: n.cfg.ListenAddress, HostID: n.hostID(), Action: "join", Status: "ok"})
+	return 0
+}
+
+func (n *node) cmdDrain(r *reply) int {
+	c := n.cfg
+	mode := n.getMode()
+	if mode == ModeDrained || mode == ModeDraining {
+		return 0
+	}
+	start := time.Now()
+	n.setMode(ModeDraining)
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "DRAINING: starting drain process")
+	n.stopNative()
+	n.stopGossip()
+	_ = n.sleep(c.Knobs.DrainDuration)
+	n.setMode(ModeDrained)
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "DRAINED")
+	n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "drain", Status: "ok", Start: start, End: time.Now()})
+	return 0
+}
+
+func replicationFactor(ks Keyspace, dc string) int {
+	if ks.Class == "NetworkTopologyStrategy" {
+		return ks.DCs[dc]
+	}
+	return ks.RF
+}
+
+func (v *view) future() *Ring {
+	future := map[string][]int64{}
+	for a, ts := range v.owned {
+		if !v.leaving[a] {
+			future[a] = ts
+		}
+	}
+	for a, ts := range v.boot {
+		future[a] = ts
+	}
+	dc, rack := map[string]string{}, map[string]string{}
+	for a, s := range v.states {
+		dc[a], rack[a] = s.DC, s.Rack
+	}
+	return NewRing(future, dc, rack)
+}
+
+func (n *node) cmdDecommission(args []string, r *reply) int {
+	c := n.cfg
+	force := false
+	for _, a := range args {
+		if a == "-f" || a == "--force" {
+			force = true
+		} else {
+			return r.badUse("Found unexpected parameters: [" + a + "]")
+		}
+	}
+	const where = "org.apache.cassandra.service.StorageService.decommission(StorageService.java:4846)"
+	n.mu.Lock()
+	mode, busy := n.mode, n.decommissioning
+	n.mu.Unlock()
+	v := n.view()
+	if _, member := v.owned[c.ListenAddress]; !member {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "local node is not a member of the token ring yet")
+	}
+	if len(v.owned) < 2 {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "no other normal nodes in the ring; decommission would be pointless")
+	}
+	if mode != ModeNormal && mode != ModeLeaving {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "Node in "+mode+" state; wait for status to become normal or restart")
+	}
+	if busy {
+		return r.javaError("java.lang.IllegalStateException", where, "Node is still decommissioning. Check nodetool netstats.")
+	}
+	if mode != ModeLeaving {
+		future := v.future()
+		for _, name := range sortedKeys(v.schema) {
+			ks := v.schema[name]
+			if ks.Dropped || ks.Class == "LocalStrategy" {
+				continue
+			}
+			if !force {
+				rf := replicationFactor(ks, c.DC)
+				nodes := 0
+				for a := range v.owned {
+					if v.states[a].DC == c.DC {
+						nodes++
+					}
+				}
+				if nodes <= rf {
+					return r.javaError("java.lang.UnsupportedOperationException", where, fmt.Sprintf("Not enough live nodes to maintain replication factor in keyspace %s (RF = %d, N = %d). Perform a forceful decommission to ignore.", name, rf, nodes))
+				}
+			}
+			if PendingRanges(v.ring, future, ks, c.ListenAddress) {
+				return r.javaError("java.lang.UnsupportedOperationException", where, "data is currently moving to this node; unable to leave the ring")
+			}
+		}
+	}
+	n.mu.Lock()
+	n.decommissioning = true
+	n.mode = ModeLeaving
+	n.mu.Unlock()
+	start := time.Now()
+	n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "decommission", Status: "started", Start: start})
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "LEAVING: sleeping %d ms for batch processing and pending range setup", c.Knobs.RingDelay.Milliseconds())
+	n.g.update(func(s *EndpointState) { s.Status = StatusLeaving })
+	_ = n.sleep(c.Knobs.RingDelay / 2)
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "LEAVING: streaming data to other nodes")
+	_ = n.sleep(c.Knobs.DecommissionDuration)
+	n.g.update(func(s *EndpointState) { s.Status = StatusLeft })
+	n.g.announce(n.ctx)
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "LEAVING: sleeping %d ms for pending range setup", c.Knobs.RingDelay.Milliseconds())
+	_ = n.sleep(c.Knobs.RingDelay / 2)
+	n.stopNative()
+	n.g.setRunning(false)
+	n.mu.Lock()
+	n.mode = ModeDecommissioned
+	n.decommissioning = false
+	n.joined = false
+	n.local.Bootstrapped = bootDecommissioned
+	n.mu.Unlock()
+	_ = n.saveLocal()
+	n.log.info("RMI TCP Connection", "StorageService.java", 1658, "DECOMMISSIONED")
+	n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "decommission", Status: "ok", Start: start, End: time.Now()})
+	return 0
+}
+
+func (n *node) cmdRemoveNode(args []string, r *reply) int {
+	c := n.cfg
+	const where = "org.apache.cassandra.service.StorageService.removeNode(StorageService.java:5158)"
+	if len(args) != 1 {
+		return r.badUse("Missing required argument: <status>|<force>|<ID>")
+	}
+	n.mu.Lock()
+	rem := n.removal
+	n.mu.Unlock()
+	switch args[0] {
+	case "status":
+		if rem == nil || rem.finished {
+			r.out("RemovalStatus: No removals in process.\n")
+		} else {
+			r.out("RemovalStatus: Removing token (%d). Waiting for replication confirmation from [%s].\n", rem.tokens[0], strings.Join(withPort(rem.waitFor, c.StoragePort), ","))
+		}
+		return 0
+	case "force":
+		if rem == nil || rem.finished {
+			return r.javaError("java.lang.UnsupportedOperationException", "org.apache.cassandra.service.StorageService.forceRemoveCompletion(StorageService.java:5120)", "No tokens to force removal on, call 'removenode' first")
+		}
+		r.out("RemovalStatus: Removing token (%d). Waiting for replication confirmation from [%s].\n", rem.tokens[0], strings.Join(withPort(rem.waitFor, c.StoragePort), ","))
+		select {
+		case rem.forceCh <- struct{}{}:
+		default:
+		}
+		return 0
+	}
+	id := args[0]
+	if id == n.hostID() {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "Cannot remove self")
+	}
+	v := n.view()
+	addr := ""
+	for a, s := range v.states {
+		if s.HostID == id && s.Status != StatusLeft && s.Status != StatusRemoved {
+			if _, ok := v.owned[a]; ok {
+				addr = a
+			}
+		}
+	}
+	if addr == "" {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "Host ID not found.")
+	}
+	if v.alive[addr] {
+		return r.javaError("java.lang.UnsupportedOperationException", where, fmt.Sprintf("Node /%s:%d is alive and owns this ID. Use decommission command to remove it from the ring", addr, c.StoragePort))
+	}
+	if rem != nil && !rem.finished {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "This node is already processing a removal. Wait for it to complete, or use 'removenode force' if this has failed.")
+	}
+	var waitFor []string
+	for a := range v.owned {
+		if a != addr && a != c.ListenAddress && v.alive[a] {
+			waitFor = append(waitFor, a)
+		}
+	}
+	sort.Strings(waitFor)
+	rem = &removal{hostID: id, address: addr, tokens: v.owned[addr], waitFor: waitFor, forceCh: make(chan struct{}, 1)}
+	sort.Slice(rem.tokens, func(i, j int) bool { return rem.tokens[i] < rem.tokens[j] })
+	n.mu.Lock()
+	n.removal = rem
+	n.mu.Unlock()
+	start := time.Now()
+	n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "removenode", Status: "started", Start: start, Target: id, Replicas: []string{addr}})
+	n.log.info("RMI TCP Connection", "StorageService.java", 5190, "Removing host %s (/%s:%d)", id, addr, c.StoragePort)
+	n.g.updateOther(addr, func(s *EndpointState) { s.Status = StatusRemoving; s.RemovedBy = n.hostID() })
+	select {
+	case <-time.After(c.Knobs.RemovenodeDuration):
+	case <-rem.forceCh:
+		n.log.warn("RMI TCP Connection", "StorageService.java", 5130, "Removal not confirmed for %s", strings.Join(withPort(waitFor, c.StoragePort), ","))
+	case <-n.ctx.Done():
+	}
+	n.g.updateOther(addr, func(s *EndpointState) { s.Status = StatusRemoved })
+	n.mu.Lock()
+	rem.finished = true
+	n.mu.Unlock()
+	n.log.info("RMI TCP Connection", "StorageService.java", 5215, "Removed host %s (/%s:%d)", id, addr, c.StoragePort)
+	n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "removenode", Status: "ok", Start: start, End: time.Now(), Target: id, Replicas: []string{addr}})
+	return 0
+}
+
+func withPort(addrs []string, port int) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = fmt.Sprintf("/%s:%d", a, port)
+	}
+	return out
+}
+
+func (n *node) cmdAssassinate(args []string, r *reply) int {
+	if len(args) != 1 {
+		return r.badUse("Missing required argument: <ip_address>")
+	}
+	ip := args[0]
+	v := n.view()
+	if _, ok := v.states[ip]; !ok {
+		return r.javaError("java.net.UnknownHostException", "org.apache.cassandra.gms.Gossiper.assassinateEndpoint(Gossiper.java:718)", "Endpoint /"+ip+" is not known to gossip")
+	}
+	n.g.updateOther(ip, func(s *EndpointState) { s.Status = StatusLeft })
+	n.actions.record(Action{Node: n.cfg.ListenAddress, HostID: n.hostID(), Action: "assassinate", Status: "ok", Target: ip})
+	return 0
+}
+
+func (n *node) cmdCleanup(args []string, r *reply) int {
+	c := n.cfg
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-j" || a == "--jobs":
+			i++
+		case strings.HasPrefix(a, "-"):
+			return r.badUse("Found unexpected parameters: [" + a + "]")
+		default:
+			pos = append(pos, a)
+		}
+	}
+	v := n.view()
+	var keyspaces []string
+	var tables []string
+	if len(pos) > 0 {
+		keyspaces = pos[:1]
+		tables = pos[1:]
+		if _, ok := v.keyspace(pos[0]); !ok {
+			return r.javaError("java.lang.IllegalArgumentException", "org.apache.cassandra.tools.NodeProbe.forceKeyspaceCleanup(NodeProbe.java:315)", "Unknown keyspace: "+pos[0])
+		}
+		if pos[0] == "system" || pos[0] == "system_schema" {
+			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.service.StorageService.forceKeyspaceCleanup(StorageService.java:3781)", "Cleanup of the system keyspace is neither necessary nor wise")
+		}
+	} else {
+		keyspaces = v.userKeyspaces()
+	}
+	future := v.future()
+	for _, name := range keyspaces {
+		ks := v.schema[name]
+		if PendingRanges(v.ring, future, ks, c.ListenAddress) {
+			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.service.StorageService.forceKeyspaceCleanup(StorageService.java:3786)", "Node is involved in cluster membership changes. Not safe to run cleanup.")
+		}
+		start := time.Now()
+		n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "cleanup", Status: "started", Start: start, Keyspace: name, Tables: tables})
+		_ = n.sleep(c.Knobs.CleanupDuration)
+		n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "cleanup", Status: "ok", Start: start, End: time.Now(), Keyspace: name, Tables: tables})
+	}
+	return 0
+}
