@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -177,30 +178,19 @@ func (c *Client) run(ctx context.Context, onLine func(string), cmd ...string) (r
 	stderr := &tailBuffer{max: maxCapture}
 	p.Stderr = stderr
 	stdout := &tailBuffer{max: maxCapture}
-	var pipe io.ReadCloser
+	var werr error
 	if onLine == nil {
 		p.Stdout = stdout
-	} else {
-		var err error
-		if pipe, err = p.StdoutPipe(); err != nil {
+		if err := p.Start(); err != nil {
 			return result{}, &Error{Cmd: name, ExitCode: -1, Kind: ErrNotStarted, Err: err}
 		}
-	}
-	if err := p.Start(); err != nil {
-		return result{}, &Error{Cmd: name, ExitCode: -1, Kind: ErrNotStarted, Err: err}
-	}
-	if pipe != nil {
-		sc := bufio.NewScanner(pipe)
-		sc.Buffer(make([]byte, 64<<10), maxCapture)
-		for sc.Scan() {
-			line := sc.Text()
-			stdout.Write([]byte(line + "\n"))
-			onLine(line)
+		werr = p.Wait()
+	} else {
+		var serr error
+		if werr, serr = c.runStreaming(p, stdout, onLine); serr != nil {
+			return result{}, &Error{Cmd: name, ExitCode: -1, Kind: ErrNotStarted, Err: serr}
 		}
-		// Drain whatever is left (an over-long line) so the process is not blocked on a full pipe.
-		_, _ = io.Copy(stdout, pipe)
 	}
-	werr := p.Wait()
 	res := result{stdout: stdout.String(), stderr: stderr.String()}
 	if c.cfg.Logger != nil {
 		c.cfg.Logger.Debug("nodetool", "cmd", name, "host", c.cfg.Host, "port", c.cfg.Port,
@@ -226,6 +216,86 @@ func (c *Client) run(ctx context.Context, onLine func(string), cmd ...string) (r
 		return res, &Error{Cmd: name, ExitCode: code, Stdout: res.stdout, Stderr: res.stderr, Kind: kind}
 	}
 	return res, nil
+}
+
+// runStreaming starts p with its stdout on a pipe, passes each line to onLine as it arrives
+// (on this goroutine), and returns p.Wait's result once the process has exited and stdout is
+// done: at EOF, or KillGrace after the exit if something the process started still holds the
+// pipe open. startErr is set when p could not be started.
+func (c *Client) runStreaming(p *exec.Cmd, stdout io.Writer, onLine func(string)) (waitErr, startErr error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	p.Stdout = pw
+	if err := p.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, err
+	}
+	pw.Close()
+	exited := make(chan struct{})
+	var werr error
+	go func() {
+		werr = p.Wait()
+		close(exited)
+	}()
+	r := &watchedReader{r: pr}
+	readDone := make(chan struct{})
+	go func() {
+		// After the process has exited, close the pipe if a read stays blocked for a whole grace
+		// period: the pipe is then empty and held open only by something the process left
+		// behind. A read never blocks while data is buffered, so no output is lost.
+		select {
+		case <-exited:
+		case <-readDone:
+			return
+		}
+		t := time.NewTicker(c.cfg.KillGrace)
+		defer t.Stop()
+		last := r.reads.Load()
+		for {
+			select {
+			case <-readDone:
+				return
+			case <-t.C:
+				n := r.reads.Load()
+				if n == last && r.blocked.Load() {
+					pr.Close()
+					return
+				}
+				last = n
+			}
+		}
+	}()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxCapture)
+	for sc.Scan() {
+		line := sc.Text()
+		_, _ = stdout.Write([]byte(line + "\n"))
+		onLine(line)
+	}
+	// Drain whatever is left (an over-long line) so the process is not blocked on a full pipe.
+	_, _ = io.Copy(stdout, r)
+	close(readDone)
+	<-exited
+	pr.Close()
+	return werr, nil
+}
+
+// watchedReader tells whether a Read is under way and counts completed reads.
+type watchedReader struct {
+	r       io.Reader
+	blocked atomic.Bool
+	reads   atomic.Int64
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	w.blocked.Store(true)
+	n, err := w.r.Read(p)
+	w.blocked.Store(false)
+	w.reads.Add(1)
+	return n, err
 }
 
 func ctxError(name string, cerr error, stdout, stderr string) *Error {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -466,5 +467,52 @@ func TestTailBuffer(t *testing.T) {
 	b.Write([]byte("defg"))
 	if got := b.String(); got != "[3 bytes dropped]\ndefg" {
 		t.Errorf("%q", got)
+	}
+}
+
+func TestClientRepairLeftoverChildHoldingStdout(t *testing.T) {
+	f := newFake(t, Config{KillGrace: 200 * time.Millisecond})
+	// nodetool exits but leaves a process in its own session holding stdout open.
+	f.set(t, "repair ks", "script", "echo '"+repairStart+"'\necho '[2024-01-02 03:04:06,001] Repair completed successfully'\n"+
+		"setsid sleep 30 &\necho $! > \"$FAKE_DIR/child\"\nexit 0\n")
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(filepath.Join(f.dir, "child")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	var kinds []RepairEventKind
+	start := time.Now()
+	err := f.client.Repair(testCtx(t), RepairOptions{Keyspace: "ks"}, func(ev RepairEvent) { kinds = append(kinds, ev.Kind) })
+	if err != nil || !reflect.DeepEqual(kinds, []RepairEventKind{RepairStart, RepairSucceeded}) {
+		t.Errorf("Repair: %v, events %v", err, kinds)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Repair took %v: blocked on the leftover child", d)
+	}
+}
+
+func TestClientRepairSlowConsumerLosesNothing(t *testing.T) {
+	f := newFake(t, Config{KillGrace: 100 * time.Millisecond})
+	var script strings.Builder
+	script.WriteString("echo '" + repairStart + "'\n")
+	for i := 0; i < 50; i++ {
+		script.WriteString("echo '[2024-01-02 03:04:06,000] Repair session s" + strconv.Itoa(i) + " for range [(1,2]] finished (progress: " + strconv.Itoa(i*2) + "%)'\n")
+	}
+	script.WriteString("echo '[2024-01-02 03:04:06,001] Repair completed successfully'\n")
+	f.set(t, "repair ks", "script", script.String())
+	n := 0
+	last := RepairOther
+	err := f.client.Repair(testCtx(t), RepairOptions{Keyspace: "ks"}, func(ev RepairEvent) {
+		if n == 0 {
+			// A slow consumer: nodetool has long exited while its output still sits in the pipe.
+			time.Sleep(500 * time.Millisecond)
+		}
+		n++
+		last = ev.Kind
+	})
+	if err != nil || n != 52 || last != RepairSucceeded {
+		t.Errorf("Repair: %v after %d events (last %v), want 52 ending in succeeded", err, n, last)
 	}
 }

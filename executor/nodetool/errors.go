@@ -18,7 +18,7 @@ var (
 	ErrAuthentication = errors.New("JMX authentication failed")
 	// ErrNotReady: JMX is up but Cassandra's MBeans are not ("Server is not initialized yet,
 	// cannot run nodetool.").
-	ErrNotReady = errors.New("Cassandra is not initialised yet")
+	ErrNotReady = errors.New("node is not initialised yet")
 	// ErrUnknownKeyspace: the keyspace does not exist ("Keyspace [x] does not exist.", "The
 	// keyspace x, does not exist", ...).
 	ErrUnknownKeyspace = errors.New("unknown keyspace")
