@@ -1,0 +1,206 @@
+package zkstate
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/cassmesos/cassmesos/internal/zktest"
+)
+
+type campaignResult struct {
+	l   *Leadership
+	err error
+}
+
+func campaignAsync(ctx context.Context, s *Store, addr string) <-chan campaignResult {
+	ch := make(chan campaignResult, 1)
+	go func() {
+		l, err := s.Campaign(ctx, addr)
+		ch <- campaignResult{l, err}
+	}()
+	return ch
+}
+
+func waitLeader(t *testing.T, ch <-chan campaignResult, what string) *Leadership {
+	t.Helper()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			t.Fatalf("%s: Campaign = %v", what, r.err)
+		}
+		return r.l
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not become leader", what)
+	}
+	return nil
+}
+
+func assertStandingBy(t *testing.T, ch <-chan campaignResult, what string) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		t.Fatalf("%s became leader (or failed: %v) while another leads", what, r.err)
+	default:
+	}
+}
+
+func waitDone(t *testing.T, l *Leadership, what string) {
+	t.Helper()
+	select {
+	case <-l.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: leadership not reported lost", what)
+	}
+	if err := l.Err(); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("%s: Err = %v; want ErrNotLeader", what, err)
+	}
+}
+
+func TestElectionHandOverWhenLeaderSessionEnds(t *testing.T) {
+	ctx := testCtx(t)
+	fw := uniqueFramework(t)
+	a := openStore(t, storeOpts{framework: fw})
+	b := openStore(t, storeOpts{framework: fw})
+	c := openStore(t, storeOpts{framework: fw})
+
+	if _, err := a.LeaderAddress(ctx); !errors.Is(err, ErrNoLeader) {
+		t.Fatalf("LeaderAddress with no candidates = %v; want ErrNoLeader", err)
+	}
+	la := waitLeader(t, campaignAsync(ctx, a, "10.0.0.1:7000"), "a")
+	bch := campaignAsync(ctx, b, "10.0.0.2:7000")
+	// b's member znode exists before c's, so b is next in line.
+	zktest.WaitFor(t, 10*time.Second, func() bool {
+		names, _ := a.List(ctx, LeaderPath())
+		return len(names) == 2
+	}, "b's member znode")
+	cch := campaignAsync(ctx, c, "10.0.0.3:7000")
+	zktest.WaitFor(t, 10*time.Second, func() bool {
+		names, _ := a.List(ctx, LeaderPath())
+		return len(names) == 3
+	}, "c's member znode")
+
+	for _, s := range []*Store{a, b, c} {
+		if addr, err := s.LeaderAddress(ctx); err != nil || addr != "10.0.0.1:7000" {
+			t.Fatalf("LeaderAddress = %q, %v; want a's", addr, err)
+		}
+	}
+	assertStandingBy(t, bch, "b")
+	assertStandingBy(t, cch, "c")
+
+	// a's session ends: b, and only b, takes over.
+	zktest.ExpireSession(t, a.Conn())
+	waitDone(t, la, "a")
+	lb := waitLeader(t, bch, "b")
+	assertStandingBy(t, cch, "c")
+	if addr, err := c.LeaderAddress(ctx); err != nil || addr != "10.0.0.2:7000" {
+		t.Fatalf("LeaderAddress after hand-over = %q, %v; want b's", addr, err)
+	}
+	// b resigns: c takes over.
+	if err := lb.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, lb, "b")
+	lc := waitLeader(t, cch, "c")
+	if addr, err := a.LeaderAddress(ctx); err != nil || addr != "10.0.0.3:7000" {
+		t.Fatalf("LeaderAddress after resign = %q, %v; want c's", addr, err)
+	}
+	select {
+	case <-lc.Done():
+		t.Fatal("c's leadership ended")
+	default:
+	}
+}
+
+func TestDeposedLeaderCannotWrite(t *testing.T) {
+	ctx := testCtx(t)
+	fw := uniqueFramework(t)
+	a := openStore(t, storeOpts{framework: fw})
+	b := openStore(t, storeOpts{framework: fw})
+
+	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	fa := la.Store()
+	if !fa.Fenced() || a.Fenced() {
+		t.Fatal("Leadership.Store should be fenced, Open's store not")
+	}
+	if err := fa.Create(ctx, "/schedules/s", wrapperspb.String("by a")); err != nil {
+		t.Fatalf("fenced write by the leader: %v", err)
+	}
+	// Keep a copy of a's fence whose local "lost" signal never fires, to prove the server
+	// refuses the write on its own.
+	blind := &Store{sess: a.sess, fence: &fence{path: la.member, version: la.version, lost: make(chan struct{})}}
+
+	zktest.ExpireSession(t, a.Conn())
+	waitDone(t, la, "a")
+	lb := waitLeader(t, campaignAsync(ctx, b, "b:1"), "b")
+
+	if _, err := fa.Update(ctx, "/schedules/s", wrapperspb.String("by deposed a"), 0); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("deposed leader's write = %v; want ErrNotLeader", err)
+	}
+	if _, err := blind.Update(ctx, "/schedules/s", wrapperspb.String("by deposed a"), 0); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("deposed leader's write past the local check = %v; want ErrNotLeader from the server", err)
+	}
+	if err := blind.Create(ctx, "/schedules/t", wrapperspb.String("by deposed a")); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("deposed leader's create = %v; want ErrNotLeader", err)
+	}
+	if err := blind.Delete(ctx, "/schedules/s", AnyVersion); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("deposed leader's delete = %v; want ErrNotLeader", err)
+	}
+	got := &wrapperspb.StringValue{}
+	if _, err := b.Get(ctx, "/schedules/s", got); err != nil || got.Value != "by a" {
+		t.Fatalf("record = %q, %v; want a's write only", got.Value, err)
+	}
+	if _, err := lb.Store().Update(ctx, "/schedules/s", wrapperspb.String("by b"), 0); err != nil {
+		t.Fatalf("new leader's write: %v", err)
+	}
+	// a campaigns again on its new session and stands by behind b.
+	ach := campaignAsync(ctx, a, "a:1")
+	if addr, err := a.LeaderAddress(ctx); err != nil || addr != "b:1" {
+		t.Fatalf("LeaderAddress = %q, %v; want b:1", addr, err)
+	}
+	assertStandingBy(t, ach, "a")
+}
+
+func TestCampaignCancelWithdraws(t *testing.T) {
+	ctx := testCtx(t)
+	fw := uniqueFramework(t)
+	a := openStore(t, storeOpts{framework: fw})
+	b := openStore(t, storeOpts{framework: fw})
+	waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	bctx, cancel := context.WithCancel(ctx)
+	bch := campaignAsync(bctx, b, "b:1")
+	zktest.WaitFor(t, 10*time.Second, func() bool {
+		names, _ := a.List(ctx, LeaderPath())
+		return len(names) == 2
+	}, "b's member znode")
+	cancel()
+	select {
+	case r := <-bch:
+		if !errors.Is(r.err, context.Canceled) {
+			t.Fatalf("cancelled Campaign = %v; want context.Canceled", r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancelled Campaign did not return")
+	}
+	names, err := a.List(ctx, LeaderPath())
+	if err != nil || len(names) != 1 {
+		t.Fatalf("members after withdrawal = %v, %v; want only a's", names, err)
+	}
+}
+
+func TestLeadershipLostWhenMemberDeleted(t *testing.T) {
+	ctx := testCtx(t)
+	a := openStore(t, storeOpts{})
+	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	raw := zktest.Connect(t, zktest.Shared(t).Servers())
+	if err := raw.Delete(la.Member(), -1); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, la, "a")
+	if err := la.Store().Create(ctx, "/schedules/x", wrapperspb.String("x")); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("write after losing the member znode = %v; want ErrNotLeader", err)
+	}
+}
