@@ -1,0 +1,329 @@
+package agent
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/cassmesos/cassmesos/executor/nodetool"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// Config configures the NodeAgentService.
+type Config struct {
+	// Controller reaches the node (nodetool.Client in production). Required.
+	Controller nodetool.Controller
+	// Restart drains, stops and starts Cassandra again in place (RestartCassandra). Nil makes
+	// RestartCassandra Unimplemented.
+	Restart func(ctx context.Context) error
+	// Secret is the per-task bearer secret. Required.
+	Secret string
+	Logger *slog.Logger
+}
+
+type server struct {
+	cassmesosv1.UnimplementedNodeAgentServiceServer
+	ctl     nodetool.Controller
+	restart func(context.Context) error
+	log     *slog.Logger
+}
+
+// NewServer returns the NodeAgentService handlers without authentication (NewGRPCServer adds it).
+func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, log: log}
+}
+
+// NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
+// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated).
+func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) {
+	if cfg.Controller == nil {
+		return nil, errors.New("agent: Config.Controller is nil")
+	}
+	if cfg.Secret == "" {
+		return nil, errors.New("agent: Config.Secret is empty: the task's agent_secret is required")
+	}
+	a := auth{secret: []byte(cfg.Secret)}
+	opts = append(opts, grpc.ChainUnaryInterceptor(a.unary), grpc.ChainStreamInterceptor(a.stream))
+	s := grpc.NewServer(opts...)
+	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))
+	return s, nil
+}
+
+type auth struct{ secret []byte }
+
+func (a auth) check(ctx context.Context) error {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get("authorization")
+	if len(vals) != 1 {
+		return status.Error(codes.Unauthenticated, "missing authorization: Bearer <secret>")
+	}
+	token, ok := strings.CutPrefix(vals[0], "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), a.secret) != 1 {
+		return status.Error(codes.Unauthenticated, "bad bearer secret")
+	}
+	return nil
+}
+
+func (a auth) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := a.check(ctx); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (a auth) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := a.check(ss.Context()); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}
+
+// names a keyspace or table may have (Cassandra: [a-zA-Z0-9_]{1,48}, quoted names aside).
+var identRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,222}$`)
+var hostIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var tokenRE = regexp.MustCompile(`^-?[0-9A-Za-z.]{1,128}$`)
+
+func checkIdent(field, v string) error {
+	if !identRE.MatchString(v) {
+		return fmt.Errorf("%w: %s %q is not a keyspace or table name", errInvalid, field, v)
+	}
+	return nil
+}
+
+func checkTables(tables []string) error {
+	for _, t := range tables {
+		if err := checkIdent("tables", t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var modes = map[nodetool.Mode]cassmesosv1.CassandraMode{
+	nodetool.ModeStarting:           cassmesosv1.CassandraMode_CASSANDRA_MODE_STARTING,
+	nodetool.ModeJoining:            cassmesosv1.CassandraMode_CASSANDRA_MODE_JOINING,
+	nodetool.ModeJoiningFailed:      cassmesosv1.CassandraMode_CASSANDRA_MODE_JOINING,
+	nodetool.ModeNormal:             cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL,
+	nodetool.ModeLeaving:            cassmesosv1.CassandraMode_CASSANDRA_MODE_LEAVING,
+	nodetool.ModeDecommissionFailed: cassmesosv1.CassandraMode_CASSANDRA_MODE_LEAVING,
+	nodetool.ModeDecommissioned:     cassmesosv1.CassandraMode_CASSANDRA_MODE_DECOMMISSIONED,
+	nodetool.ModeDraining:           cassmesosv1.CassandraMode_CASSANDRA_MODE_DRAINING,
+	nodetool.ModeDrained:            cassmesosv1.CassandraMode_CASSANDRA_MODE_DRAINED,
+	nodetool.ModeMoving:             cassmesosv1.CassandraMode_CASSANDRA_MODE_MOVING,
+}
+
+// ModeProto maps Cassandra's operation mode to the API enum (UNSPECIFIED when unknown).
+func ModeProto(m nodetool.Mode) cassmesosv1.CassandraMode { return modes[m] }
+
+var stateModes = map[nodetool.State]cassmesosv1.CassandraMode{
+	nodetool.StateNormal:  cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL,
+	nodetool.StateJoining: cassmesosv1.CassandraMode_CASSANDRA_MODE_JOINING,
+	nodetool.StateLeaving: cassmesosv1.CassandraMode_CASSANDRA_MODE_LEAVING,
+	nodetool.StateMoving:  cassmesosv1.CassandraMode_CASSANDRA_MODE_MOVING,
+}
+
+func peerProto(n nodetool.NodeStatus) *cassmesosv1.PeerStatus {
+	p := &cassmesosv1.PeerStatus{Address: n.Host(), Mode: stateModes[n.State], HostId: n.HostID,
+		Datacenter: n.Datacenter, Rack: n.Rack, Tokens: int32(n.Tokens), LoadBytes: -1, OwnsPercent: -1}
+	switch n.Liveness {
+	case nodetool.LivenessUp:
+		p.Liveness = cassmesosv1.Liveness_LIVENESS_UP
+	case nodetool.LivenessDown:
+		p.Liveness = cassmesosv1.Liveness_LIVENESS_DOWN
+	}
+	if n.Load.Known {
+		p.LoadBytes = n.Load.Bytes
+	}
+	if n.Owns.Known {
+		p.OwnsPercent = n.Owns.Percent
+	}
+	return p
+}
+
+// GetNodeStatus runs nodetool netstats, info, version and status.
+func (s *server) GetNodeStatus(ctx context.Context, req *cassmesosv1.GetNodeStatusRequest) (*cassmesosv1.GetNodeStatusResponse, error) {
+	const m = "GetNodeStatus"
+	if req.GetKeyspace() != "" {
+		if err := checkIdent("keyspace", req.GetKeyspace()); err != nil {
+			return nil, toStatus(s.log, m, err)
+		}
+	}
+	ns, err := s.ctl.Netstats(ctx)
+	if err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	info, err := s.ctl.Info(ctx)
+	if err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	var st *nodetool.Status
+	if req.GetKeyspace() != "" {
+		st, err = s.ctl.StatusKeyspace(ctx, req.GetKeyspace())
+	} else {
+		st, err = s.ctl.Status(ctx)
+	}
+	if err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	resp := &cassmesosv1.GetNodeStatusResponse{Mode: ModeProto(ns.Mode), HostId: info.ID,
+		NativeTransport: info.NativeTransportActive}
+	if v, err := s.ctl.Version(ctx); err == nil {
+		resp.ReleaseVersion = v
+	} else {
+		s.log.Debug("nodetool version", "err", err)
+	}
+	for _, n := range st.All() {
+		resp.Peers = append(resp.Peers, peerProto(n))
+	}
+	return resp, nil
+}
+
+// DescribeRing runs nodetool describering.
+func (s *server) DescribeRing(ctx context.Context, req *cassmesosv1.DescribeRingRequest) (*cassmesosv1.DescribeRingResponse, error) {
+	if err := checkIdent("keyspace", req.GetKeyspace()); err != nil {
+		return nil, toStatus(s.log, "DescribeRing", err)
+	}
+	rd, err := s.ctl.DescribeRing(ctx, req.GetKeyspace())
+	if err != nil {
+		return nil, toStatus(s.log, "DescribeRing", err)
+	}
+	resp := &cassmesosv1.DescribeRingResponse{}
+	for _, r := range rd.Ranges {
+		resp.Ranges = append(resp.Ranges, &cassmesosv1.TokenRange{StartToken: r.Start, EndToken: r.End,
+			Endpoints: append([]string(nil), r.Endpoints...)})
+	}
+	return resp, nil
+}
+
+func checkRepair(req *cassmesosv1.RepairRangeRequest) error {
+	if err := checkIdent("keyspace", req.GetKeyspace()); err != nil {
+		return err
+	}
+	if err := checkTables(req.GetTables()); err != nil {
+		return err
+	}
+	st, et := req.GetStartToken(), req.GetEndToken()
+	if (st == "") != (et == "") {
+		return fmt.Errorf("%w: start_token and end_token go together", errInvalid)
+	}
+	if st != "" {
+		for _, t := range []string{st, et} {
+			if !tokenRE.MatchString(t) {
+				return fmt.Errorf("%w: token %q is not a token", errInvalid, t)
+			}
+		}
+		if req.GetPrimaryRange() {
+			return fmt.Errorf("%w: primary_range and a token subrange exclude each other", errInvalid)
+		}
+	}
+	return nil
+}
+
+// RepairRange runs nodetool repair and streams each progress line; the last message has done set
+// and, on failure, error. A failed repair then ends the RPC with Aborted.
+func (s *server) RepairRange(req *cassmesosv1.RepairRangeRequest, stream cassmesosv1.NodeAgentService_RepairRangeServer) error {
+	const m = "RepairRange"
+	if err := checkRepair(req); err != nil {
+		return toStatus(s.log, m, err)
+	}
+	opts := nodetool.RepairOptions{Keyspace: req.GetKeyspace(), Tables: req.GetTables(), Full: req.GetFull(),
+		PrimaryRange: req.GetPrimaryRange(), StartToken: req.GetStartToken(), EndToken: req.GetEndToken()}
+	s.log.Info("repair", "keyspace", opts.Keyspace, "full", opts.Full, "pr", opts.PrimaryRange,
+		"start_token", opts.StartToken, "end_token", opts.EndToken)
+	var sendErr error
+	err := s.ctl.Repair(stream.Context(), opts, func(ev nodetool.RepairEvent) {
+		if sendErr != nil {
+			return
+		}
+		msg := ev.Line
+		if msg == "" {
+			msg = ev.Message
+		}
+		sendErr = stream.Send(&cassmesosv1.RepairRangeResponse{Message: msg, Percent: float64(ev.Progress)})
+	})
+	if sendErr != nil {
+		return sendErr // the client went away; nothing more to say
+	}
+	last := &cassmesosv1.RepairRangeResponse{Done: true, Percent: 100, Message: "repair finished"}
+	if err != nil {
+		last.Percent = -1
+		last.Message = "repair failed"
+		last.Error = err.Error()
+	}
+	if serr := stream.Send(last); serr != nil {
+		return serr
+	}
+	return toStatus(s.log, m, err)
+}
+
+// Cleanup runs nodetool cleanup.
+func (s *server) Cleanup(ctx context.Context, req *cassmesosv1.CleanupRequest) (*cassmesosv1.CleanupResponse, error) {
+	if req.GetKeyspace() != "" {
+		if err := checkIdent("keyspace", req.GetKeyspace()); err != nil {
+			return nil, toStatus(s.log, "Cleanup", err)
+		}
+	} else if len(req.GetTables()) > 0 {
+		return nil, toStatus(s.log, "Cleanup", fmt.Errorf("%w: tables need a keyspace", errInvalid))
+	}
+	if err := checkTables(req.GetTables()); err != nil {
+		return nil, toStatus(s.log, "Cleanup", err)
+	}
+	if err := s.ctl.Cleanup(ctx, req.GetKeyspace(), req.GetTables()...); err != nil {
+		return nil, toStatus(s.log, "Cleanup", err)
+	}
+	return &cassmesosv1.CleanupResponse{}, nil
+}
+
+// Drain runs nodetool drain.
+func (s *server) Drain(ctx context.Context, _ *cassmesosv1.DrainRequest) (*cassmesosv1.DrainResponse, error) {
+	if err := s.ctl.Drain(ctx); err != nil {
+		return nil, toStatus(s.log, "Drain", err)
+	}
+	return &cassmesosv1.DrainResponse{}, nil
+}
+
+// Decommission runs nodetool decommission.
+func (s *server) Decommission(ctx context.Context, _ *cassmesosv1.DecommissionRequest) (*cassmesosv1.DecommissionResponse, error) {
+	s.log.Warn("decommission requested")
+	if err := s.ctl.Decommission(ctx, false); err != nil {
+		return nil, toStatus(s.log, "Decommission", err)
+	}
+	return &cassmesosv1.DecommissionResponse{}, nil
+}
+
+// RemovePeer runs nodetool removenode.
+func (s *server) RemovePeer(ctx context.Context, req *cassmesosv1.RemovePeerRequest) (*cassmesosv1.RemovePeerResponse, error) {
+	if !hostIDRE.MatchString(req.GetHostId()) {
+		return nil, toStatus(s.log, "RemovePeer", fmt.Errorf("%w: host_id %q is not a UUID", errInvalid, req.GetHostId()))
+	}
+	s.log.Warn("removenode requested", "host_id", req.GetHostId())
+	if err := s.ctl.RemoveNode(ctx, req.GetHostId()); err != nil {
+		return nil, toStatus(s.log, "RemovePeer", err)
+	}
+	return &cassmesosv1.RemovePeerResponse{}, nil
+}
+
+// RestartCassandra drains, stops and starts Cassandra again in place.
+func (s *server) RestartCassandra(ctx context.Context, _ *cassmesosv1.RestartCassandraRequest) (*cassmesosv1.RestartCassandraResponse, error) {
+	if s.restart == nil {
+		return nil, status.Error(codes.Unimplemented, "restart is not available")
+	}
+	s.log.Info("restart requested")
+	if err := s.restart(ctx); err != nil {
+		return nil, toStatus(s.log, "RestartCassandra", err)
+	}
+	return &cassmesosv1.RestartCassandraResponse{}, nil
+}
