@@ -99,3 +99,19 @@ func (c Common) Follow(ctx context.Context, id string) error {
 	}
 	return werr
 }
+
+// Acknowledge reports a request about an existing operation (cancel, pause, resume): the
+// response (-o json|yaml), operation/ID (-o name) or msg; with --wait it follows the operation.
+func (c Common) Acknowledge(ctx context.Context, op *pb.Operation, resp proto.Message, msg string) error {
+	if c.Wait {
+		return c.Follow(ctx, op.GetId())
+	}
+	switch c.Output {
+	case cmdutil.OutputJSON, cmdutil.OutputYAML:
+		return printers.PrintMessage(c.IO.Out, c.Output, resp)
+	case cmdutil.OutputName:
+		return printers.PrintNames(c.IO.Out, "operation", op.GetId())
+	}
+	_, err := fmt.Fprintln(c.IO.Out, msg)
+	return err
+}

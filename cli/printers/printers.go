@@ -140,3 +140,19 @@ func PrintNames(w io.Writer, kind string, names ...string) error {
 	}
 	return nil
 }
+
+// List prints a list response in the -o format: resp for json and yaml, kind/name per line for
+// name, else the table (the caller built it for table or wide).
+func List(w io.Writer, output string, resp proto.Message, kind string, names []string, table func() Table) error {
+	switch output {
+	case "json", "yaml":
+		return PrintMessage(w, output, resp)
+	case "name":
+		return PrintNames(w, kind, names...)
+	}
+	t := table()
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	return RenderTable(w, t)
+}

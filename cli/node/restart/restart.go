@@ -1,0 +1,61 @@
+package restart
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cassmesos/cassmesos/cli/cmdutil"
+	"github.com/cassmesos/cassmesos/cli/opflow"
+	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// RestartOptions are node restart's inputs.
+type RestartOptions struct {
+	opflow.Common
+	Nodes func() (pb.NodeServiceClient, error)
+	Ring  string
+	Node  string
+}
+
+// NewCmdRestart returns `node restart`.
+func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.Command {
+	opts := &RestartOptions{}
+	var waitFlag bool
+	cmd := &cobra.Command{
+		Use:               "restart <node> [--wait]",
+		Short:             "Restart one node in place",
+		Long:              `Drain the node, stop it, start it again on the same agent and wait for it to be UN.`,
+		Args:              cmdutil.ExactArgs(1, "a node name"),
+		ValidArgsFunction: cmdutil.CompleteNodeNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Node = cmdutil.TrimRef("node", args[0])
+			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.Nodes = f.Nodes
+			if runF != nil {
+				return runF(opts)
+			}
+			return restartRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Ring of the node (optional: node names are unique)")
+	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the node is back to UN (see --timeout)")
+	cmdutil.RegisterRingFlagCompletion(f, cmd)
+	return cmd
+}
+
+func restartRun(ctx context.Context, opts *RestartOptions) error {
+	c, err := opts.Nodes()
+	if err != nil {
+		return err
+	}
+	rctx, cancel := opts.Request(ctx)
+	defer cancel()
+	resp, err := c.RestartNode(rctx, &pb.RestartNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}})
+	if err != nil {
+		return fmt.Errorf("restarting node %s: %w", opts.Node, err)
+	}
+	return opts.Finish(ctx, resp.GetOperation(), resp)
+}

@@ -1,0 +1,77 @@
+package delete
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cassmesos/cassmesos/cli/cmdutil"
+	"github.com/cassmesos/cassmesos/cli/opflow"
+	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// DeleteOptions are ring delete's inputs.
+type DeleteOptions struct {
+	opflow.Common
+	Rings func() (pb.RingServiceClient, error)
+	Name  string
+	Yes   bool
+}
+
+// NewCmdDelete returns `ring delete`.
+func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
+	opts := &DeleteOptions{}
+	var waitFlag bool
+	cmd := &cobra.Command{
+		Use:   "delete <name> [--yes] [--wait]",
+		Short: "Delete a ring and destroy its data",
+		Long: `Delete a ring: every node is drained and stopped, its data volume destroyed and its resources
+unreserved. This cannot be undone. On a terminal the command asks you to type the ring name;
+elsewhere it refuses to run without --yes.`,
+		Args:              cmdutil.ExactArgs(1, "a ring name"),
+		ValidArgsFunction: cmdutil.CompleteRingNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = cmdutil.TrimRef("ring", args[0])
+			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.Rings = f.Rings
+			if !opts.Yes && !opts.IO.CanPrompt() {
+				return cmdutil.FlagErrorf("refusing to delete ring %s without --yes: stdin is not a terminal, so the deletion cannot be confirmed", opts.Name)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return deleteRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Delete without asking for confirmation")
+	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the ring is gone (see --timeout)")
+	return cmd
+}
+
+func deleteRun(ctx context.Context, opts *DeleteOptions) error {
+	if !opts.Yes {
+		fmt.Fprintf(opts.IO.ErrOut, "Delete ring %s? Every node is stopped and its data destroyed; this cannot be undone.\nType the ring name to confirm: ", opts.Name)
+		line, err := bufio.NewReader(opts.IO.In).ReadString('\n')
+		if err != nil && line == "" {
+			return cmdutil.CancelError
+		}
+		if strings.TrimSpace(line) != opts.Name {
+			return cmdutil.CancelError
+		}
+	}
+	c, err := opts.Rings()
+	if err != nil {
+		return err
+	}
+	rctx, cancel := opts.Request(ctx)
+	defer cancel()
+	resp, err := c.DeleteRing(rctx, &pb.DeleteRingRequest{Name: opts.Name})
+	if err != nil {
+		return fmt.Errorf("deleting ring %s: %w", opts.Name, err)
+	}
+	return opts.Finish(ctx, resp.GetOperation(), resp)
+}
