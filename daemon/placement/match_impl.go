@@ -1,11 +1,469 @@
 package placement
 
-func match(offers []Offer, reqs []Request, placed []Placed) Result {
-	_ = reqs
-	_ = placed
-	r := Result{Unplaced: map[string]string{}}
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// agentOffer is every offer of one agent merged, with what is still free.
+type agentOffer struct {
+	agentID, hostname, address string
+	attrs                      map[string]string
+	offerIDs                   []string
+	order                      int // first appearance, for deterministic tie-breaks
+
+	role            string // allocation role of unreserved resources
+	cpus, mem, disk float64
+	ports           []Range // free unreserved port ranges
+	taken           map[uint64]bool
+	reserved        []Resource // reserved resources (possibly with volumes)
+	reservedUsed    []bool
+	groups          map[string]bool // groups with a node on this agent
+	staticPorts     map[uint64]bool // static ports bound by nodes on this agent
+	frameworkNodes  int
+	used            bool // some match used this agent
+}
+
+const epsilon = 1e-9
+
+func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
+	byAgent := make(map[string]*agentOffer, len(offers))
+	var list []*agentOffer
 	for _, o := range offers {
-		r.Unused = append(r.Unused, o.ID)
+		a := byAgent[o.AgentID]
+		if a == nil {
+			addr := o.Address
+			if addr == "" {
+				addr = o.Hostname
+			}
+			a = &agentOffer{agentID: o.AgentID, hostname: o.Hostname, address: addr, attrs: o.Attributes, order: len(list)}
+			byAgent[o.AgentID] = a
+			list = append(list, a)
+		}
+		a.offerIDs = append(a.offerIDs, o.ID)
+		for _, r := range o.Resources {
+			if r.Reservation != nil {
+				a.reserved = append(a.reserved, r)
+				a.reservedUsed = append(a.reservedUsed, false)
+				continue
+			}
+			if a.role == "" && r.Role != "" {
+				a.role = r.Role
+			}
+			switch r.Name {
+			case CPUs:
+				a.cpus += r.Scalar
+			case Mem:
+				a.mem += r.Scalar
+			case Disk:
+				if r.Volume == nil {
+					a.disk += r.Scalar
+				}
+			case Ports:
+				a.ports = append(a.ports, r.Ranges...)
+			}
+		}
 	}
-	return r
+	return list, byAgent
+}
+
+func (a *agentOffer) portFree(p uint64) bool {
+	if a.taken[p] {
+		return false
+	}
+	for _, r := range a.ports {
+		if p >= r.Begin && p <= r.End {
+			return true
+		}
+	}
+	return false
+}
+
+// dynamicPorts picks n free ports, lowest first, avoiding the request's static ports.
+func (a *agentOffer) dynamicPorts(n int, static []uint64) []uint64 {
+	if n == 0 {
+		return nil
+	}
+	var out []uint64
+	rs := append([]Range(nil), a.ports...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Begin < rs[j].Begin })
+	for _, r := range rs {
+		for p := r.Begin; p <= r.End && len(out) < n; p++ {
+			if a.taken[p] || containsPort(static, p) || containsPort(out, p) {
+				if p == r.End {
+					break
+				}
+				continue
+			}
+			out = append(out, p)
+			if p == r.End {
+				break
+			}
+		}
+		if len(out) == n {
+			return out
+		}
+	}
+	return nil
+}
+
+func containsPort(ps []uint64, p uint64) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func attrValue(attrs map[string]string, hostname, name string) (string, bool) {
+	if name == "hostname" {
+		return hostname, true
+	}
+	v, ok := attrs[name]
+	return v, ok
+}
+
+// why a request does not fit an agent; "" when it fits.
+func (a *agentOffer) unfit(r *Request) string {
+	if a.groups[r.Group] {
+		return "already runs a node of " + r.Group
+	}
+	for _, p := range r.StaticPorts {
+		if a.staticPorts[p] {
+			return fmt.Sprintf("port %d is bound by another node", p)
+		}
+	}
+	for _, c := range r.Constraints {
+		v, ok := attrValue(a.attrs, a.hostname, c.Attribute)
+		switch c.Operator {
+		case OpLike:
+			if !ok || c.Pattern == nil || !c.Pattern.MatchString(v) {
+				return "constraint " + c.Attribute + " LIKE"
+			}
+		case OpUnlike:
+			if ok && c.Pattern != nil && c.Pattern.MatchString(v) {
+				return "constraint " + c.Attribute + " UNLIKE"
+			}
+		}
+	}
+	if r.PersistenceID == "" {
+		if a.cpus+epsilon < r.CPUs {
+			return fmt.Sprintf("needs %g cpus", r.CPUs)
+		}
+		if a.mem+epsilon < r.MemMB {
+			return fmt.Sprintf("needs %g MiB mem", r.MemMB)
+		}
+		if a.disk+epsilon < r.DiskMB {
+			return fmt.Sprintf("needs %g MiB disk", r.DiskMB)
+		}
+	}
+	for _, p := range r.StaticPorts {
+		if !a.portFree(p) {
+			return fmt.Sprintf("port %d not offered", p)
+		}
+	}
+	if len(a.dynamicPorts(r.DynamicPorts, r.StaticPorts)) < r.DynamicPorts {
+		return fmt.Sprintf("needs %d more ports", r.DynamicPorts)
+	}
+	return ""
+}
+
+// reservedFor finds the node's reserved resources in the agent's offers: the volume and enough
+// reserved cpus and mem. It returns their indexes, or a reason.
+func (a *agentOffer) reservedFor(r *Request) ([]int, string) {
+	var idx []int
+	var cpus, mem float64
+	vol := false
+	for i, res := range a.reserved {
+		if a.reservedUsed[i] || res.Reservation.Role != r.Role {
+			continue
+		}
+		if n, ok := res.Reservation.Labels[LabelNode]; ok && n != r.Key {
+			continue
+		}
+		switch res.Name {
+		case CPUs:
+			cpus += res.Scalar
+			idx = append(idx, i)
+		case Mem:
+			mem += res.Scalar
+			idx = append(idx, i)
+		case Disk:
+			if res.Volume != nil && res.Volume.PersistenceID == r.PersistenceID {
+				vol = true
+				idx = append(idx, i)
+			}
+		}
+	}
+	switch {
+	case !vol:
+		return nil, "volume " + r.PersistenceID + " not offered"
+	case cpus+epsilon < r.CPUs:
+		return nil, fmt.Sprintf("reserved cpus %g < %g", cpus, r.CPUs)
+	case mem+epsilon < r.MemMB:
+		return nil, fmt.Sprintf("reserved mem %g < %g", mem, r.MemMB)
+	}
+	return idx, ""
+}
+
+// take records a match of r on a.
+func (a *agentOffer) take(r *Request, reservedIdx []int) Match {
+	m := Match{Key: r.Key, AgentID: a.agentID, Hostname: a.hostname, Address: a.address, Attributes: a.attrs, OfferIDs: a.offerIDs}
+	m.Use.Role = a.role
+	if r.PersistenceID != "" {
+		for _, i := range reservedIdx {
+			a.reservedUsed[i] = true
+			m.Use.Reserved = append(m.Use.Reserved, a.reserved[i])
+		}
+	} else {
+		a.cpus -= r.CPUs
+		a.mem -= r.MemMB
+		a.disk -= r.DiskMB
+		m.Use.UnreservedCPUs, m.Use.UnreservedMemMB, m.Use.UnreservedDiskMB = r.CPUs, r.MemMB, r.DiskMB
+	}
+	dyn := a.dynamicPorts(r.DynamicPorts, r.StaticPorts)
+	if a.taken == nil {
+		a.taken = map[uint64]bool{}
+	}
+	if a.staticPorts == nil {
+		a.staticPorts = map[uint64]bool{}
+	}
+	if a.groups == nil {
+		a.groups = map[string]bool{}
+	}
+	for _, p := range r.StaticPorts {
+		a.taken[p] = true
+		a.staticPorts[p] = true
+	}
+	for _, p := range dyn {
+		a.taken[p] = true
+	}
+	m.Use.StaticPorts = append([]uint64(nil), r.StaticPorts...)
+	m.Use.DynamicPorts = dyn
+	a.groups[r.Group] = true
+	a.frameworkNodes++
+	a.used = true
+	return m
+}
+
+// bucket holds a group's candidate agents sharing one combination of spread-attribute values.
+type bucket struct {
+	values []string // one per spread key
+	agents []*agentOffer
+	next   int
+}
+
+type groupPlan struct {
+	keys    []string         // spread keys: SPREAD attributes, then the rack attribute
+	counts  []map[string]int // per key: value -> nodes of the group
+	buckets []*bucket
+	reason  string
+}
+
+func match(offers []Offer, reqs []Request, placed []Placed) Result {
+	agents, byAgent := mergeOffers(offers)
+	res := Result{Unplaced: map[string]string{}}
+
+	// Occupancy from existing placements.
+	groupPlaced := map[string][]Placed{}
+	for _, p := range placed {
+		groupPlaced[p.Group] = append(groupPlaced[p.Group], p)
+		if a := byAgent[p.AgentID]; a != nil {
+			if a.groups == nil {
+				a.groups = map[string]bool{}
+			}
+			if a.staticPorts == nil {
+				a.staticPorts = map[uint64]bool{}
+			}
+			a.groups[p.Group] = true
+			for _, port := range p.StaticPorts {
+				a.staticPorts[port] = true
+			}
+			a.frameworkNodes++
+		}
+	}
+
+	groups := map[string]*groupPlan{}
+	for i := range reqs {
+		r := &reqs[i]
+		if r.Agent != "" || r.PersistenceID != "" {
+			a := byAgent[r.Agent]
+			if a == nil {
+				res.Unplaced[r.Key] = "no offer from agent " + r.Agent
+				continue
+			}
+			var idx []int
+			if r.PersistenceID != "" {
+				var why string
+				if idx, why = a.reservedFor(r); why != "" {
+					res.Unplaced[r.Key] = "agent " + r.Agent + ": " + why
+					continue
+				}
+			}
+			if why := a.unfit(r); why != "" {
+				res.Unplaced[r.Key] = "agent " + r.Agent + ": " + why
+				continue
+			}
+			res.Matches = append(res.Matches, a.take(r, idx))
+			continue
+		}
+		g := groups[r.Group]
+		if g == nil {
+			g = newGroupPlan(r, agents, groupPlaced[r.Group])
+			groups[r.Group] = g
+		}
+		m, ok := g.place(r)
+		if !ok {
+			why := g.reason
+			if why == "" {
+				why = "no agent left that fits"
+			}
+			res.Unplaced[r.Key] = why
+			continue
+		}
+		res.Matches = append(res.Matches, m)
+	}
+	for _, a := range agents {
+		if !a.used {
+			res.Unused = append(res.Unused, a.offerIDs...)
+		}
+	}
+	return res
+}
+
+func newGroupPlan(r *Request, agents []*agentOffer, placed []Placed) *groupPlan {
+	g := &groupPlan{}
+	for _, c := range r.Constraints {
+		if c.Operator == OpSpread {
+			g.keys = append(g.keys, c.Attribute)
+		}
+	}
+	rack := r.RackAttribute
+	if rack == "" {
+		rack = "rack"
+	}
+	g.keys = append(g.keys, rack)
+	g.counts = make([]map[string]int, len(g.keys))
+	for i := range g.counts {
+		g.counts[i] = map[string]int{}
+	}
+	for _, p := range placed {
+		for i, k := range g.keys {
+			v, _ := attrValue(p.Attributes, "", k)
+			g.counts[i][v]++
+		}
+	}
+	// Feasibility filters, once per group; reasons tallied for the unplaced message.
+	why := map[string]int{}
+	byKey := map[string]*bucket{}
+	n := 0
+	for _, a := range agents {
+		if w := a.unfit(r); w != "" {
+			why[w]++
+			continue
+		}
+		n++
+		vals := make([]string, len(g.keys))
+		for i, k := range g.keys {
+			vals[i], _ = attrValue(a.attrs, a.hostname, k)
+		}
+		key := strings.Join(vals, "\x00")
+		b := byKey[key]
+		if b == nil {
+			b = &bucket{values: vals}
+			byKey[key] = b
+			g.buckets = append(g.buckets, b)
+		}
+		b.agents = append(b.agents, a)
+	}
+	for _, b := range g.buckets {
+		sort.SliceStable(b.agents, func(i, j int) bool {
+			if b.agents[i].frameworkNodes != b.agents[j].frameworkNodes {
+				return b.agents[i].frameworkNodes < b.agents[j].frameworkNodes
+			}
+			return b.agents[i].order < b.agents[j].order
+		})
+	}
+	sort.Slice(g.buckets, func(i, j int) bool {
+		return strings.Join(g.buckets[i].values, "\x00") < strings.Join(g.buckets[j].values, "\x00")
+	})
+	if n == 0 {
+		g.reason = summarize(len(agents), why)
+	}
+	return g
+}
+
+func summarize(total int, why map[string]int) string {
+	if total == 0 {
+		return "no offers"
+	}
+	type kv struct {
+		k string
+		v int
+	}
+	var l []kv
+	for k, v := range why {
+		l = append(l, kv{k, v})
+	}
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].v != l[j].v {
+			return l[i].v > l[j].v
+		}
+		return l[i].k < l[j].k
+	})
+	parts := make([]string, 0, 3)
+	for i, e := range l {
+		if i == 3 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", e.v, e.k))
+	}
+	return fmt.Sprintf("0 of %d offered agents fit: %s", total, strings.Join(parts, ", "))
+}
+
+// place picks, among buckets with a usable agent, the one whose spread values have the fewest
+// nodes of the group (keys compared in order: SPREAD constraints first, then the rack), and in
+// it the least loaded agent.
+func (g *groupPlan) place(r *Request) (Match, bool) {
+	for {
+		var best *bucket
+		var bestKey []int
+		for _, b := range g.buckets {
+			if b.next >= len(b.agents) {
+				continue
+			}
+			key := make([]int, len(g.keys))
+			for i := range g.keys {
+				key[i] = g.counts[i][b.values[i]]
+			}
+			if best == nil || lessInts(key, bestKey) {
+				best, bestKey = b, key
+			}
+		}
+		if best == nil {
+			return Match{}, false
+		}
+		a := best.agents[best.next]
+		if w := a.unfit(r); w != "" {
+			// Resources only shrink and groups only grow: this agent is done for the group.
+			best.next++
+			continue
+		}
+		best.next++
+		for i := range g.keys {
+			g.counts[i][best.values[i]]++
+		}
+		return a.take(r, nil), true
+	}
+}
+
+func lessInts(a, b []int) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
 }

@@ -54,7 +54,9 @@ type Resource struct {
 	Volume *Volume
 	// Raw is opaque to placement and the planner: the runtime may keep the original Mesos resource
 	// here so that resources echoed back (DESTROY, UNRESERVE, LAUNCH of reserved resources) are
-	// sent exactly as offered. Resources the planner builds itself have Raw == nil.
+	// sent as offered. When a reserved resource is split between a task and its executor, both
+	// parts keep Raw and carry their own Scalar: the runtime uses Raw as a template and takes the
+	// amount from Scalar. Resources the planner builds itself have Raw == nil.
 	Raw any
 }
 
@@ -149,8 +151,8 @@ type Use struct {
 	StaticPorts []uint64
 	// DynamicPorts are the ports chosen for the node's dynamic needs (lowest free first).
 	DynamicPorts []uint64
-	// PortRole is the allocation role of the port resources used.
-	PortRole string
+	// Role is the allocation role of the unreserved resources and ports used (the offer's role).
+	Role string
 }
 
 // Match is one request served by one agent's offers.

@@ -1,0 +1,522 @@
+package plan
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/cassmesos/cassmesos/daemon/placement"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+func (p *Planner) reconcile(s *State, offers []Offer) Plan {
+	ps := p.newPass(s)
+	ps.observe()
+	ps.runOps()
+	ps.reconcileUnknown()
+	if offers != nil {
+		ps.matchOffers(offers)
+	}
+	ps.refreshRings()
+	return ps.finish()
+}
+
+// reconcileUnknown asks Mesos about recorded tasks the runtime has no status for.
+func (ps *pass) reconcileUnknown() {
+	if !ps.s.Reconciled {
+		return
+	}
+	var refs []TaskRef
+	for _, name := range sortedKeys(ps.nodes) {
+		n := ps.nodes[name]
+		if c, _ := ps.task(n); c == condUnknown && n.GetPhaseTime() != nil && ps.now.Sub(n.GetPhaseTime().AsTime()) > time.Minute {
+			refs = append(refs, TaskRef{TaskID: n.GetTaskId(), AgentID: n.GetAgentId()})
+		}
+	}
+	if len(refs) > 0 {
+		ps.act(ReconcileTasks{Tasks: refs})
+	}
+}
+
+// staticPorts returns a ring's four static ports.
+func staticPorts(spec *cassmesosv1.RingSpec) []uint64 {
+	p := spec.GetPorts()
+	return []uint64{uint64(p.GetStorage()), uint64(p.GetSslStorage()), uint64(p.GetJmx()), uint64(p.GetNative())}
+}
+
+func compileConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
+	var out []placement.Constraint
+	for _, c := range spec.GetConstraints() {
+		pc := placement.Constraint{Attribute: c.GetAttribute()}
+		switch c.GetOperator() {
+		case cassmesosv1.ConstraintOperator_CONSTRAINT_OPERATOR_SPREAD:
+			pc.Operator = placement.OpSpread
+		case cassmesosv1.ConstraintOperator_CONSTRAINT_OPERATOR_LIKE:
+			pc.Operator = placement.OpLike
+		case cassmesosv1.ConstraintOperator_CONSTRAINT_OPERATOR_UNLIKE:
+			pc.Operator = placement.OpUnlike
+		default:
+			continue
+		}
+		if pc.Operator != placement.OpSpread {
+			re, err := regexp.Compile("^(?:" + c.GetValue() + ")$")
+			if err != nil {
+				// ValidateSpec refuses these; a record that has one matches nothing for LIKE.
+				re = regexp.MustCompile(`^\b$`)
+			}
+			pc.Pattern = re
+		}
+		out = append(out, pc)
+	}
+	return out
+}
+
+func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) placement.Request {
+	n := ps.node(w.node)
+	spec := ps.ring(n.GetRing()).GetSpec()
+	c, ok := cons[n.GetRing()]
+	if !ok {
+		c = compileConstraints(spec)
+		cons[n.GetRing()] = c
+	}
+	cfg := ps.p.cfg
+	req := placement.Request{
+		Key:           w.node,
+		Group:         n.GetRing(),
+		Role:          cfg.Role,
+		CPUs:          spec.GetResources().GetCpus() + cfg.ExecutorCPUs,
+		MemMB:         float64(spec.GetResources().GetMemMb() + cfg.ExecutorMemMB),
+		DiskMB:        float64(spec.GetResources().GetDiskMb()),
+		StaticPorts:   staticPorts(spec),
+		DynamicPorts:  1,
+		Constraints:   c,
+		RackAttribute: spec.GetRackAttribute(),
+		Ephemeral:     spec.GetEphemeralData(),
+	}
+	if w.inPlace {
+		if res := n.GetReservation(); res.GetAgentId() != "" {
+			req.Agent = res.GetAgentId()
+			req.PersistenceID = res.GetPersistenceId()
+		} else {
+			req.Agent = n.GetAgentId()
+		}
+	}
+	return req
+}
+
+// placedNodes lists where the framework's nodes are (live tasks or held reservations), except
+// the nodes being placed now.
+func (ps *pass) placedNodes() []placement.Placed {
+	var out []placement.Placed
+	for _, name := range sortedKeys(ps.nodes) {
+		if ps.want[name] != nil {
+			continue
+		}
+		n := ps.nodes[name]
+		agent := n.GetReservation().GetAgentId()
+		if agent == "" && ps.live(n) {
+			agent = n.GetAgentId()
+		}
+		if agent == "" {
+			continue
+		}
+		r := ps.ring(n.GetRing())
+		out = append(out, placement.Placed{
+			Group:       n.GetRing(),
+			AgentID:     agent,
+			Attributes:  ps.s.Agents[agent].Attributes,
+			StaticPorts: staticPorts(r.GetSpec()),
+		})
+	}
+	return out
+}
+
+// agentOps collects the offer operations for one agent.
+type agentOps struct {
+	agentID  string
+	offerIDs []string
+	release  []OfferOp
+	launch   []OfferOp
+}
+
+func (ps *pass) matchOffers(offers []Offer) {
+	cfg := ps.p.cfg
+	byAgent := map[string]*agentOps{}
+	var agentOrder []string
+	for _, o := range offers {
+		a := byAgent[o.AgentID]
+		if a == nil {
+			a = &agentOps{agentID: o.AgentID}
+			byAgent[o.AgentID] = a
+			agentOrder = append(agentOrder, o.AgentID)
+		}
+		a.offerIDs = append(a.offerIDs, o.ID)
+	}
+
+	// 1. Release reservations of removed nodes and orphans (their records are gone or point
+	//    elsewhere). Their resources are taken out of the offers given to placement.
+	trimmed := make([]Offer, 0, len(offers))
+	for _, o := range offers {
+		keep := o.Resources[:0:0]
+		var destroy, unreserve []Resource
+		var volumesOf []string
+		for _, r := range o.Resources {
+			if ps.releasable(o.AgentID, r) {
+				if r.Volume != nil {
+					destroy = append(destroy, r)
+					volumesOf = append(volumesOf, r.Reservation.Labels[placement.LabelNode])
+					u := r
+					u.Volume = nil
+					unreserve = append(unreserve, u)
+				} else {
+					unreserve = append(unreserve, r)
+				}
+				continue
+			}
+			keep = append(keep, r)
+		}
+		if len(destroy)+len(unreserve) > 0 {
+			a := byAgent[o.AgentID]
+			if len(destroy) > 0 {
+				a.release = append(a.release, OfferOp{Kind: OpDestroyVolume, Resources: destroy})
+			}
+			a.release = append(a.release, OfferOp{Kind: OpUnreserve, Resources: unreserve})
+			for _, name := range volumesOf {
+				if n := ps.node(name); n != nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+					ps.deleteNode(name)
+					delete(ps.releases, name)
+				}
+			}
+		}
+		o.Resources = keep
+		trimmed = append(trimmed, o)
+	}
+
+	// 2. Place wanted launches: seeds first, then by ring and ordinal.
+	var wants []*launchWant
+	for _, name := range sortedKeys(ps.want) {
+		n := ps.node(name)
+		if n == nil || ps.live(n) || ps.ring(n.GetRing()) == nil {
+			delete(ps.want, name)
+			continue
+		}
+		wants = append(wants, ps.want[name])
+	}
+	sort.SliceStable(wants, func(i, j int) bool {
+		a, b := ps.node(wants[i].node), ps.node(wants[j].node)
+		if a.GetSeed() != b.GetSeed() {
+			return a.GetSeed()
+		}
+		if a.GetRing() != b.GetRing() {
+			return a.GetRing() < b.GetRing()
+		}
+		return a.GetOrdinal() < b.GetOrdinal()
+	})
+	if len(wants) > 0 {
+		cons := map[string][]placement.Constraint{}
+		reqs := make([]placement.Request, len(wants))
+		for i, w := range wants {
+			reqs[i] = ps.request(w, cons)
+		}
+		res := placement.Place(trimmed, reqs, ps.placedNodes())
+		for _, m := range res.Matches {
+			w := ps.want[m.Key]
+			a := byAgent[m.AgentID]
+			a.launch = append(a.launch, ps.launch(w, m)...)
+			delete(ps.want, m.Key)
+		}
+		for _, w := range wants {
+			why, ok := res.Unplaced[w.node]
+			if ok && ps.node(w.node).GetMessage() != why {
+				ps.mutNode(w.node).Message = why
+			}
+		}
+	}
+
+	// 3. Accept what is used, decline the rest.
+	refuse := cfg.RefuseIdle
+	if len(ps.want) > 0 || len(ps.releases) > 0 {
+		refuse = cfg.RefuseUnneeded
+	}
+	var declined []string
+	for _, id := range agentOrder {
+		a := byAgent[id]
+		if len(a.release)+len(a.launch) == 0 {
+			declined = append(declined, a.offerIDs...)
+			continue
+		}
+		ops := append(append([]OfferOp(nil), a.release...), a.launch...)
+		ps.act(Accept{AgentID: id, OfferIDs: a.offerIDs, Operations: ops, Refuse: refuse})
+	}
+	if len(declined) > 0 {
+		ps.act(Decline{OfferIDs: declined, Refuse: refuse})
+	}
+}
+
+// releasable reports whether an offered reserved resource belongs to this framework and to no
+// node that still needs it: its node's record is gone, or is REMOVED, or holds a different
+// reservation (replaced elsewhere, or a different volume).
+func (ps *pass) releasable(agentID string, r Resource) bool {
+	if r.Reservation == nil || r.Reservation.Role != ps.p.cfg.Role {
+		return false
+	}
+	lb := r.Reservation.Labels
+	if lb[placement.LabelFramework] != ps.p.cfg.FrameworkName {
+		return false
+	}
+	name := lb[placement.LabelNode]
+	if name == "" {
+		return false
+	}
+	n := ps.node(name)
+	if n == nil {
+		return true
+	}
+	if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+		return !ps.live(n)
+	}
+	res := n.GetReservation()
+	if res.GetAgentId() != agentID {
+		return true
+	}
+	if r.Volume != nil && r.Volume.PersistenceID != res.GetPersistenceId() {
+		return true
+	}
+	return false
+}
+
+func scalar(name string, v float64, role string, rv *placement.Reservation) Resource {
+	return Resource{Name: name, Scalar: v, Role: role, Reservation: rv}
+}
+
+// launch records the launch of a node on a match (new incarnation, task ID, agent,
+// reservation) and returns the offer operations.
+func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
+	cfg := ps.p.cfg
+	name := w.node
+	old := ps.node(name)
+	ring := ps.ring(old.GetRing())
+	spec := ring.GetSpec()
+	n := ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING)
+	n = ps.mutNode(name)
+	if n.GetBootstrapped() {
+		n.Restarts++
+	}
+	n.Incarnation++
+	taskID := fmt.Sprintf("%s.%d.%s", name, n.Incarnation, strings.ToLower(ps.p.ids.NewID()))
+	n.TaskId = taskID
+	n.ExecutorId = fmt.Sprintf("%s.%d", name, n.Incarnation)
+	n.AgentId = m.AgentID
+	n.Hostname = m.Hostname
+	n.Address = m.Address
+	n.Rack = attrOr(m.Attributes, spec.GetRackAttribute(), DefaultRack)
+	n.Datacenter = spec.GetDatacenter()
+	if n.Datacenter == "" {
+		n.Datacenter = attrOr(m.Attributes, "dc", DefaultDatacenter)
+	}
+	n.AgentPort = uint32(m.Use.DynamicPorts[0])
+	n.TaskSecret = ps.p.ids.NewID()
+	n.Generation = ring.GetGeneration()
+	n.TaskState = ""
+	n.Message = ""
+	n.Mode = cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED
+	n.Liveness = cassmesosv1.Liveness_LIVENESS_UNSPECIFIED
+	n.Tokens = spec.GetNumTokens()
+	if n.CreateTime == nil {
+		n.CreateTime = ps.ts()
+	}
+
+	if rec := ps.mutOp(w.opID); rec != nil && w.step < len(rec.Operation.Steps) {
+		st := rec.Operation.Steps[w.step]
+		st.Attempts++
+		st.Message = "launching task " + taskID + " on " + m.Hostname
+		delete(rec.Cursor, strconv.Itoa(w.step)+".offer_wait")
+	}
+
+	labels := map[string]string{
+		placement.LabelFramework: cfg.FrameworkName,
+		placement.LabelRing:      n.Ring,
+		placement.LabelNode:      name,
+	}
+	rv := &placement.Reservation{Role: cfg.Role, Principal: cfg.Principal, Labels: labels}
+	cpus, mem, disk := spec.GetResources().GetCpus(), float64(spec.GetResources().GetMemMb()), float64(spec.GetResources().GetDiskMb())
+	ecpus, emem := cfg.ExecutorCPUs, float64(cfg.ExecutorMemMB)
+	role := m.Use.Role
+	var ops []OfferOp
+	var taskRes, execRes []Resource
+	switch {
+	case spec.GetEphemeralData():
+		taskRes = []Resource{scalar(placement.CPUs, cpus, role, nil), scalar(placement.Mem, mem, role, nil), scalar(placement.Disk, disk, role, nil)}
+		execRes = []Resource{scalar(placement.CPUs, ecpus, role, nil), scalar(placement.Mem, emem, role, nil)}
+	case len(m.Use.Reserved) == 0:
+		pid := name + "-" + strings.ToLower(ps.p.ids.NewID())
+		n.Reservation = &statev1.Reservation{
+			AgentId: m.AgentID, Role: cfg.Role, PersistenceId: pid, ContainerPath: cfg.VolumePath,
+			Resources: &cassmesosv1.Resources{Cpus: cpus + ecpus, MemMb: int64(mem + emem), DiskMb: int64(disk)},
+		}
+		vol := scalar(placement.Disk, disk, role, rv)
+		vol.Volume = &placement.Volume{PersistenceID: pid, ContainerPath: cfg.VolumePath}
+		ops = append(ops,
+			OfferOp{Kind: OpReserve, Resources: []Resource{scalar(placement.CPUs, cpus+ecpus, role, rv), scalar(placement.Mem, mem+emem, role, rv), scalar(placement.Disk, disk, role, rv)}},
+			OfferOp{Kind: OpCreateVolume, Resources: []Resource{vol}})
+		taskRes = []Resource{scalar(placement.CPUs, cpus, role, rv), scalar(placement.Mem, mem, role, rv), vol}
+		execRes = []Resource{scalar(placement.CPUs, ecpus, role, rv), scalar(placement.Mem, emem, role, rv)}
+	default:
+		// Restart in place: split the reserved cpus and mem between task and executor.
+		var cpuT, memT *Resource
+		for i := range m.Use.Reserved {
+			r := m.Use.Reserved[i]
+			switch r.Name {
+			case placement.CPUs:
+				if cpuT == nil {
+					cpuT = &r
+				}
+			case placement.Mem:
+				if memT == nil {
+					memT = &r
+				}
+			case placement.Disk:
+				taskRes = append(taskRes, r)
+			}
+		}
+		part := func(t *Resource, v float64) Resource { c := *t; c.Scalar = v; return c }
+		taskRes = append([]Resource{part(cpuT, cpus), part(memT, mem)}, taskRes...)
+		execRes = []Resource{part(cpuT, ecpus), part(memT, emem)}
+		if n.Reservation != nil && !n.Reservation.Confirmed {
+			n.Reservation.Confirmed = true
+		}
+	}
+	var ranges []placement.Range
+	for _, p := range append(append([]uint64(nil), m.Use.StaticPorts...), m.Use.DynamicPorts...) {
+		ranges = append(ranges, placement.Range{Begin: p, End: p})
+	}
+	taskRes = append(taskRes, Resource{Name: placement.Ports, Ranges: ranges, Role: role})
+
+	tl := &TaskLaunch{
+		TaskID:            taskID,
+		Name:              "cassandra " + name,
+		AgentID:           m.AgentID,
+		ExecutorID:        n.ExecutorId,
+		Resources:         taskRes,
+		ExecutorResources: execRes,
+		Command:           cfg.ExecutorCommand,
+		URIs:              ps.uris(spec),
+		Config:            ps.taskConfig(n),
+		Labels:            map[string]string{"ring": n.Ring, "node": name, "incarnation": strconv.Itoa(int(n.Incarnation))},
+		KillGrace:         cfg.KillGrace,
+	}
+	return append(ops, OfferOp{Kind: OpLaunch, Task: tl})
+}
+
+func attrOr(attrs map[string]string, key, def string) string {
+	if v, ok := attrs[key]; ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// CassandraURL is the tarball a spec runs: distribution.url, else the version under the mirror,
+// else the daemon's default.
+func (c Config) CassandraURLFor(spec *cassmesosv1.RingSpec) string {
+	d := spec.GetDistribution()
+	switch {
+	case d.GetUrl() != "":
+		return d.GetUrl()
+	case d.GetVersion() != "":
+		v := d.GetVersion()
+		return strings.TrimSuffix(c.CassandraMirror, "/") + "/" + v + "/apache-cassandra-" + v + "-bin.tar.gz"
+	}
+	return c.CassandraURL
+}
+
+func isArchive(u string) bool {
+	for _, s := range []string{".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tar.xz", ".txz"} {
+		if strings.HasSuffix(u, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps *pass) uris(spec *cassmesosv1.RingSpec) []URI {
+	cfg := ps.p.cfg
+	var out []URI
+	if cfg.ExecutorURI != "" {
+		out = append(out, URI{Value: cfg.ExecutorURI, Executable: true, Cache: true})
+	}
+	if u := cfg.CassandraURLFor(spec); u != "" {
+		out = append(out, URI{Value: u, Extract: true, Cache: true})
+	}
+	if u := spec.GetDistribution().GetJavaUrl(); u != "" {
+		out = append(out, URI{Value: u, Extract: true, Cache: true})
+	}
+	for _, u := range cfg.ExtraURIs {
+		out = append(out, URI{Value: u, Extract: isArchive(u), Cache: true})
+	}
+	return out
+}
+
+// seedAddresses are the addresses of the ring's placed seeds other than self, by ordinal; a
+// seed with no other seed placed yet lists itself (the first seed).
+func (ps *pass) seedAddresses(n *statev1.NodeRecord) []string {
+	var out []string
+	for _, o := range ps.ringNodes(n.GetRing()) {
+		if o.GetSeed() && o.GetName() != n.GetName() && o.GetAddress() != "" &&
+			o.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+			out = append(out, o.GetAddress())
+		}
+	}
+	if len(out) == 0 {
+		out = []string{n.GetAddress()}
+	}
+	return out
+}
+
+// taskConfig is what the executor gets for the node's launch.
+func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
+	spec := ps.ring(n.GetRing()).GetSpec()
+	heap, young := HeapFor(spec)
+	replace := n.GetReplacesAddress()
+	if replace == "" && spec.GetEphemeralData() && n.GetBootstrapped() {
+		// The sandbox data died with the old task: take over the node's own tokens.
+		replace = n.GetAddress()
+	}
+	auto := !n.GetSeed() && !n.GetBootstrapped()
+	if replace != "" {
+		auto = true
+	}
+	yaml := map[string]string{}
+	for k, v := range spec.GetCassandraYaml() {
+		yaml[k] = v
+	}
+	return &cassmesosv1.NodeTaskConfig{
+		Ring:           n.GetRing(),
+		Node:           n.GetName(),
+		ClusterName:    spec.GetClusterName(),
+		Seeds:          ps.seedAddresses(n),
+		Address:        n.GetAddress(),
+		Ports:          spec.GetPorts(),
+		NumTokens:      spec.GetNumTokens(),
+		Snitch:         spec.GetSnitch(),
+		Datacenter:     n.GetDatacenter(),
+		Rack:           n.GetRack(),
+		HeapMb:         heap,
+		HeapNewMb:      young,
+		JvmOptions:     append([]string(nil), spec.GetJvmOptions()...),
+		ReplaceAddress: replace,
+		DataDir:        ps.p.cfg.VolumePath,
+		CassandraYaml:  yaml,
+		AutoBootstrap:  auto,
+		AgentPort:      n.GetAgentPort(),
+		AgentSecret:    n.GetTaskSecret(),
+		KillGrace:      durationpb.New(ps.p.cfg.KillGrace),
+		Seed:           n.GetSeed(),
+		Generation:     n.GetGeneration(),
+	}
+}

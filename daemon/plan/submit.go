@@ -1,0 +1,517 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+func refused(f string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrPrecondition, fmt.Sprintf(f, a...))
+}
+
+// NodeName is the name of a ring's node slot.
+func NodeName(ring string, ordinal int32) string { return ring + "-" + strconv.Itoa(int(ordinal)) }
+
+func (p *Planner) submit(s *State, req Request) (Accepted, error) {
+	ps := p.newPass(s)
+	var acc Accepted
+	var err error
+	switch r := req.(type) {
+	case CreateRing:
+		acc, err = ps.createRing(r)
+		if err != nil || r.ValidateOnly || !acc.Created {
+			acc.Plan = Plan{}
+			return acc, err
+		}
+	case DeleteRing:
+		acc, err = ps.deleteRingReq(r)
+	case ScaleRing:
+		acc, err = ps.scaleRing(r)
+	case ReplaceNode:
+		acc, err = ps.replaceNode(r)
+	case RestartNode:
+		acc, err = ps.restartNode(r)
+	case RestartRing:
+		acc, err = ps.restartRing(r)
+	case DecommissionNode:
+		acc, err = ps.decommissionNode(r)
+	case RemoveNode:
+		acc, err = ps.removeNode(r)
+	case UpdateRing:
+		acc, err = ps.updateRing(r)
+	case CancelOperation:
+		acc, err = ps.cancel(r)
+	case nil:
+		return Accepted{}, fmt.Errorf("%w: no request", ErrInvalid)
+	default:
+		return Accepted{}, fmt.Errorf("%w: unknown request %T", ErrInvalid, req)
+	}
+	if err != nil {
+		return Accepted{}, err
+	}
+	acc.Plan = ps.finish()
+	if acc.Operation != nil {
+		acc.Operation = ps.ops[acc.Operation.GetOperation().GetId()]
+	}
+	return acc, nil
+}
+
+func (ps *pass) liveRing(name string) (*statev1.RingRecord, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: ring name is empty", ErrInvalid)
+	}
+	r := ps.ring(name)
+	if r == nil {
+		return nil, fmt.Errorf("%w: %s", ErrRingNotFound, name)
+	}
+	if r.GetDeleting() {
+		return nil, refused("ring %s is being deleted", name)
+	}
+	return r, nil
+}
+
+func (ps *pass) findNode(ring, node string) (*statev1.NodeRecord, *statev1.RingRecord, error) {
+	if node == "" {
+		return nil, nil, fmt.Errorf("%w: node name is empty", ErrInvalid)
+	}
+	n := ps.node(node)
+	if n == nil || (ring != "" && n.GetRing() != ring) {
+		if ring != "" {
+			return nil, nil, fmt.Errorf("%w: %s in ring %s", ErrNodeNotFound, node, ring)
+		}
+		return nil, nil, fmt.Errorf("%w: %s", ErrNodeNotFound, node)
+	}
+	r, err := ps.liveRing(n.GetRing())
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, r, nil
+}
+
+func (ps *pass) newNode(ring string, ordinal int32, seed bool) *statev1.NodeRecord {
+	return &statev1.NodeRecord{
+		Ring: ring, Name: NodeName(ring, ordinal), Ordinal: ordinal, Seed: seed,
+		Phase: cassmesosv1.NodePhase_NODE_PHASE_PENDING, PhaseTime: ps.ts(), CreateTime: ps.ts(), LoadBytes: -1,
+	}
+}
+
+func (ps *pass) createRing(req CreateRing) (Accepted, error) {
+	spec := ApplyDefaults(req.Spec)
+	if err := ValidateSpec(spec); err != nil {
+		return Accepted{}, err
+	}
+	if old := ps.ring(spec.GetName()); old != nil {
+		if old.GetDeleting() {
+			return Accepted{}, fmt.Errorf("%w: %s is being deleted", ErrRingExists, spec.GetName())
+		}
+		if !proto.Equal(old.GetSpec(), spec) {
+			return Accepted{}, fmt.Errorf("%w: %s exists with a different spec", ErrRingExists, spec.GetName())
+		}
+		acc := Accepted{Ring: old}
+		for _, id := range ps.opsByAge() {
+			o := ps.ops[id]
+			if o.GetOperation().GetRing() == spec.GetName() && o.GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_CREATE_RING {
+				acc.Operation = o
+			}
+		}
+		return acc, nil
+	}
+	ring := &statev1.RingRecord{
+		Spec:        spec,
+		Status:      &cassmesosv1.RingStatus{Phase: cassmesosv1.RingPhase_RING_PHASE_CREATING, TotalNodes: spec.GetNodes()},
+		CreateTime:  ps.ts(),
+		Generation:  1,
+		NextOrdinal: spec.GetNodes(),
+	}
+	var steps []*cassmesosv1.Step
+	var nodes []*statev1.NodeRecord
+	for i := int32(0); i < spec.GetNodes(); i++ {
+		n := ps.newNode(spec.GetName(), i, i < spec.GetSeeds())
+		n.Tokens = spec.GetNumTokens()
+		nodes = append(nodes, n)
+		steps = append(steps, newStep("bootstrap", n.GetName()))
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_CREATE_RING, spec.GetName(), "cli", &cassmesosv1.OperationParams{}, steps)
+	ring.Status.ActiveOperationId = op.GetOperation().GetId()
+	acc := Accepted{Ring: ring, Operation: op, Created: true}
+	if req.ValidateOnly {
+		return acc, nil
+	}
+	ps.putRing(ring)
+	for _, n := range nodes {
+		ps.putNode(n)
+	}
+	ps.putOp(op)
+	return acc, nil
+}
+
+func (ps *pass) deleteRingReq(req DeleteRing) (Accepted, error) {
+	r := ps.ring(req.Ring)
+	if r == nil {
+		return Accepted{}, fmt.Errorf("%w: %s", ErrRingNotFound, req.Ring)
+	}
+	if r.GetDeleting() {
+		for _, id := range ps.opsByAge() {
+			o := ps.ops[id]
+			if o.GetOperation().GetRing() == req.Ring && o.GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING && opActive(o.GetOperation()) {
+				return Accepted{Operation: o, Ring: r}, nil
+			}
+		}
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING, req.Ring, "cli", &cassmesosv1.OperationParams{},
+		[]*cassmesosv1.Step{
+			{Name: "stop all nodes", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
+			{Name: "release volumes and reservations", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
+			{Name: "delete ring records", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
+		})
+	for _, id := range sortedKeys(ps.ops) {
+		o := ps.ops[id].GetOperation()
+		if o.GetRing() == req.Ring && opActive(o) {
+			ps.finishOp(ps.mutOp(id), cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED, "ring deleted by "+op.GetOperation().GetId())
+		}
+	}
+	w := ps.mutRing(req.Ring)
+	w.Deleting = true
+	if w.Status == nil {
+		w.Status = &cassmesosv1.RingStatus{}
+	}
+	w.Status.Phase = cassmesosv1.RingPhase_RING_PHASE_DELETING
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: w, Created: true}, nil
+}
+
+// pendingOpFor returns an active operation of one of the kinds on the node, if any.
+func (ps *pass) activeOnNode(node string) *statev1.OperationRecord {
+	for _, id := range ps.opsByAge() {
+		o := ps.ops[id].GetOperation()
+		if !opActive(o) || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE {
+			continue
+		}
+		for _, s := range o.GetSteps() {
+			if s.GetNode() == node && !stepFinished(s.GetPhase()) {
+				return ps.ops[id]
+			}
+		}
+	}
+	return nil
+}
+
+func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
+	r, err := ps.liveRing(req.Ring)
+	if err != nil {
+		return Accepted{}, err
+	}
+	spec := r.GetSpec()
+	nodes := ps.ringNodes(req.Ring)
+	cur := int32(len(nodes))
+	switch {
+	case req.Nodes < 1:
+		return Accepted{}, fmt.Errorf("%w: nodes: %d: a ring needs at least 1 node", ErrInvalid, req.Nodes)
+	case req.Nodes > MaxNodes:
+		return Accepted{}, fmt.Errorf("%w: nodes: %d: at most %d", ErrInvalid, req.Nodes, MaxNodes)
+	case req.Nodes < spec.GetSeeds():
+		return Accepted{}, refused("%s has %d seeds; it cannot shrink below them to %d nodes", req.Ring, spec.GetSeeds(), req.Nodes)
+	case req.Nodes == cur && len(req.Remove) == 0:
+		return Accepted{}, refused("%s already has %d nodes", req.Ring, cur)
+	}
+	var steps []*cassmesosv1.Step
+	if req.Nodes > cur {
+		if len(req.Remove) > 0 {
+			return Accepted{}, fmt.Errorf("%w: remove: only when shrinking", ErrInvalid)
+		}
+		// Nodes left unstarted by a failed or cancelled operation come first.
+		for _, n := range nodes {
+			if !n.GetBootstrapped() && ps.activeOnNode(n.GetName()) == nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_PENDING {
+				steps = append(steps, newStep("bootstrap", n.GetName()))
+			}
+		}
+		w := ps.mutRing(req.Ring)
+		for i := cur; i < req.Nodes; i++ {
+			n := ps.newNode(req.Ring, w.NextOrdinal, false)
+			n.Tokens = spec.GetNumTokens()
+			w.NextOrdinal++
+			ps.putNode(n)
+			steps = append(steps, newStep("bootstrap", n.GetName()))
+		}
+		w.Spec.Nodes = req.Nodes
+	} else {
+		remove := req.Remove
+		if len(remove) == 0 {
+			for i := len(nodes) - 1; i >= 0 && int32(len(remove)) < cur-req.Nodes; i-- {
+				if !nodes[i].GetSeed() {
+					remove = append(remove, nodes[i].GetName())
+				}
+			}
+		}
+		if int32(len(remove)) != cur-req.Nodes {
+			return Accepted{}, fmt.Errorf("%w: remove: %d nodes named, %d needed to go from %d to %d", ErrInvalid, len(remove), cur-req.Nodes, cur, req.Nodes)
+		}
+		seen := map[string]bool{}
+		for _, name := range remove {
+			n := ps.node(name)
+			switch {
+			case n == nil || n.GetRing() != req.Ring:
+				return Accepted{}, fmt.Errorf("%w: remove: %s is not a node of %s", ErrNodeNotFound, name, req.Ring)
+			case n.GetSeed():
+				return Accepted{}, refused("%s is a seed; seeds are not removed by scaling", name)
+			case seen[name]:
+				return Accepted{}, fmt.Errorf("%w: remove: %s named twice", ErrInvalid, name)
+			}
+			seen[name] = true
+			if op := ps.activeOnNode(name); op != nil {
+				return Accepted{}, refused("%s is busy with operation %s", name, op.GetOperation().GetId())
+			}
+			kind := "decommission"
+			if !ps.isUN(n) && n.GetHostId() != "" || !n.GetBootstrapped() {
+				kind = "remove"
+			}
+			steps = append(steps, newStep(kind, name))
+		}
+		ps.mutRing(req.Ring).Spec.Nodes = req.Nodes
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_SCALE_RING, req.Ring, "cli",
+		&cassmesosv1.OperationParams{TargetNodes: req.Nodes, Nodes: req.Remove}, steps)
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(req.Ring), Created: true}, nil
+}
+
+// downReason explains why a node counts as down, or returns an error naming why it is not.
+func (ps *pass) requireDown(n *statev1.NodeRecord, what string) error {
+	v := ps.s.Views[n.GetName()]
+	if v.Reporters > 0 && v.Liveness == cassmesosv1.Liveness_LIVENESS_UP {
+		return refused("%s is U%s on %d of %d live nodes; %s needs it down", n.GetName(), ps.statusLetters(n)[1:], v.Up, v.Reporters, what)
+	}
+	if ps.isUN(n) {
+		return refused("%s is UN (its executor reports it healthy and NORMAL); %s needs it down", n.GetName(), what)
+	}
+	return nil
+}
+
+func (ps *pass) replaceNode(req ReplaceNode) (Accepted, error) {
+	n, _, err := ps.findNode(req.Ring, req.Node)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if id := ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetName()); id != "" {
+		return Accepted{}, refused("%s is already being replaced by operation %s", n.GetName(), id)
+	}
+	if op := ps.activeOnNode(n.GetName()); op != nil {
+		return Accepted{}, refused("%s is busy with operation %s", n.GetName(), op.GetOperation().GetId())
+	}
+	if err := ps.requireDown(n, "replace"); err != nil {
+		return Accepted{}, err
+	}
+	if n.GetHostId() == "" || n.GetAddress() == "" || !n.GetBootstrapped() {
+		return Accepted{}, refused("%s never joined the ring (no host ID recorded); nothing to replace", n.GetName())
+	}
+	if n.GetSeed() {
+		others := 0
+		for _, o := range ps.ringNodes(n.GetRing()) {
+			if o.GetSeed() && o.GetName() != n.GetName() {
+				others++
+			}
+		}
+		if others == 0 {
+			return Accepted{}, refused("%s is the ring's only seed; a replacement needs another seed to join through", n.GetName())
+		}
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "cli",
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}},
+		[]*cassmesosv1.Step{newStep("prepare", n.GetName()), newStep("replace", n.GetName())})
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
+}
+
+func (ps *pass) restartNode(req RestartNode) (Accepted, error) {
+	n, _, err := ps.findNode(req.Ring, req.Node)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if !n.GetBootstrapped() {
+		return Accepted{}, refused("%s has never been UN; nothing to restart", n.GetName())
+	}
+	if op := ps.activeOnNode(n.GetName()); op != nil {
+		return Accepted{}, refused("%s is busy with operation %s", n.GetName(), op.GetOperation().GetId())
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RESTART_NODE, n.GetRing(), "cli",
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("restart", n.GetName())})
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
+}
+
+func (ps *pass) restartRing(req RestartRing) (Accepted, error) {
+	if _, err := ps.liveRing(req.Ring); err != nil {
+		return Accepted{}, err
+	}
+	var steps []*cassmesosv1.Step
+	for _, n := range ps.ringNodes(req.Ring) {
+		if n.GetBootstrapped() {
+			steps = append(steps, newStep("restart", n.GetName()))
+		}
+	}
+	if len(steps) == 0 {
+		return Accepted{}, refused("%s has no node that has been UN", req.Ring)
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RESTART_RING, req.Ring, "cli", &cassmesosv1.OperationParams{}, steps)
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(req.Ring), Created: true}, nil
+}
+
+func (ps *pass) decommissionNode(req DecommissionNode) (Accepted, error) {
+	n, r, err := ps.findNode(req.Ring, req.Node)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if n.GetSeed() {
+		return Accepted{}, refused("%s is a seed; seeds are not decommissioned", n.GetName())
+	}
+	if !ps.isUN(n) {
+		return Accepted{}, refused("%s is %s; decommission needs it UN (use remove for a dead node)", n.GetName(), ps.statusLetters(n))
+	}
+	if op := ps.activeOnNode(n.GetName()); op != nil {
+		return Accepted{}, refused("%s is busy with operation %s", n.GetName(), op.GetOperation().GetId())
+	}
+	if r.GetSpec().GetNodes() <= 1 {
+		return Accepted{}, refused("%s is the ring's last node", n.GetName())
+	}
+	ps.mutRing(n.GetRing()).Spec.Nodes--
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DECOMMISSION_NODE, n.GetRing(), "cli",
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("decommission", n.GetName())})
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
+}
+
+func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
+	n, r, err := ps.findNode(req.Ring, req.Node)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if n.GetSeed() {
+		return Accepted{}, refused("%s is a seed; replace a dead seed instead of removing it", n.GetName())
+	}
+	if err := ps.requireDown(n, "remove"); err != nil {
+		return Accepted{}, err
+	}
+	if op := ps.activeOnNode(n.GetName()); op != nil {
+		return Accepted{}, refused("%s is busy with operation %s", n.GetName(), op.GetOperation().GetId())
+	}
+	if r.GetSpec().GetNodes() <= 1 {
+		return Accepted{}, refused("%s is the ring's last node", n.GetName())
+	}
+	ps.mutRing(n.GetRing()).Spec.Nodes--
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE, n.GetRing(), "cli",
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("remove", n.GetName())})
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
+}
+
+// updatable are the RingSpec fields UpdateRing may change; restart says whether nodes must be
+// restarted to apply them.
+var updatable = map[string]bool{
+	"heap_mb": true, "heap_new_mb": true, "jvm_options": true, "distribution": true,
+	"distribution.version": true, "distribution.url": true, "distribution.java_url": true,
+	"cassandra_yaml": true, "cluster_name": false,
+	"replace_after": false, "placement_timeout": false, "cleanup_after_grow": false, "constraints": false,
+}
+
+func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
+	r, err := ps.liveRing(req.Ring)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if req.Spec == nil || len(req.Paths) == 0 {
+		return Accepted{}, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalid)
+	}
+	next := proto.Clone(r.GetSpec()).(*cassmesosv1.RingSpec)
+	restart := false
+	for _, p := range req.Paths {
+		need, ok := updatable[p]
+		if !ok || p == "cluster_name" {
+			return Accepted{}, fmt.Errorf("%w: update_mask: %q cannot be changed on a running ring (allowed: %s)", ErrInvalid, p, allowedPaths())
+		}
+		restart = restart || need
+		switch p {
+		case "heap_mb":
+			next.HeapMb = req.Spec.GetHeapMb()
+		case "heap_new_mb":
+			next.HeapNewMb = req.Spec.GetHeapNewMb()
+		case "jvm_options":
+			next.JvmOptions = append([]string(nil), req.Spec.GetJvmOptions()...)
+		case "distribution":
+			next.Distribution = proto.Clone(req.Spec.GetDistribution()).(*cassmesosv1.Distribution)
+		case "distribution.version":
+			next.Distribution.Version = req.Spec.GetDistribution().GetVersion()
+		case "distribution.url":
+			next.Distribution.Url = req.Spec.GetDistribution().GetUrl()
+		case "distribution.java_url":
+			next.Distribution.JavaUrl = req.Spec.GetDistribution().GetJavaUrl()
+		case "cassandra_yaml":
+			next.CassandraYaml = req.Spec.GetCassandraYaml()
+		case "replace_after":
+			next.ReplaceAfter = req.Spec.GetReplaceAfter()
+		case "placement_timeout":
+			next.PlacementTimeout = req.Spec.GetPlacementTimeout()
+		case "cleanup_after_grow":
+			next.CleanupAfterGrow = req.Spec.GetCleanupAfterGrow()
+		case "constraints":
+			next.Constraints = req.Spec.GetConstraints()
+		}
+	}
+	next = ApplyDefaults(next)
+	if err := ValidateSpec(next); err != nil {
+		return Accepted{}, err
+	}
+	w := ps.mutRing(req.Ring)
+	w.Spec = next
+	var steps []*cassmesosv1.Step
+	if restart {
+		w.Generation++
+		for _, n := range ps.ringNodes(req.Ring) {
+			if n.GetBootstrapped() {
+				steps = append(steps, newStep("update", n.GetName()))
+			}
+		}
+	}
+	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_UPDATE_RING, req.Ring, "cli",
+		&cassmesosv1.OperationParams{Spec: proto.Clone(next).(*cassmesosv1.RingSpec)}, steps)
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: w, Created: true}, nil
+}
+
+func allowedPaths() string {
+	var out []string
+	for k := range updatable {
+		if k != "cluster_name" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func (ps *pass) cancel(req CancelOperation) (Accepted, error) {
+	rec := ps.ops[req.ID]
+	if rec == nil {
+		return Accepted{}, fmt.Errorf("%w: %s", ErrOperationNotFound, req.ID)
+	}
+	o := rec.GetOperation()
+	if !opActive(o) {
+		return Accepted{}, refused("operation %s already %s", req.ID, strings.ToLower(strings.TrimPrefix(o.GetPhase().String(), "OPERATION_PHASE_")))
+	}
+	if o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING {
+		return Accepted{}, refused("a ring deletion cannot be cancelled")
+	}
+	w := ps.mutOp(req.ID)
+	w.Operation.CancelRequested = true
+	if o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_PENDING {
+		ps.finishOp(w, cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED, "")
+	}
+	return Accepted{Operation: w, Ring: ps.ring(o.GetRing()), Created: true}, nil
+}
