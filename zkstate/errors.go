@@ -61,7 +61,3 @@ func (e *PathError) Unwrap() []error {
 	}
 	return []error{e.Kind, e.Err}
 }
-
-func pathErr(op, path string, kind, cause error) error {
-	return &PathError{Op: op, Path: path, Kind: kind, Err: cause}
-}
