@@ -58,7 +58,7 @@ func ParseNodetoolArgs(args []string) (host, port string, printPort bool, rest [
 func RunNodetool(args []string, stdout, stderr io.Writer) int {
 	host, port, printPort, rest, err := ParseNodetoolArgs(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "nodetool: %s\nSee 'nodetool help' or 'nodetool help <command>'.\n", err)
+		fmt.Fprintf(stdout, "nodetool: %s\nSee 'nodetool help' or 'nodetool help <command>'.\n", err)
 		return 1
 	}
 	if len(rest) == 0 || rest[0] == "help" {
@@ -66,7 +66,7 @@ func RunNodetool(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if _, ok := nodetoolCommands[rest[0]]; !ok {
-		fmt.Fprintf(stderr, "nodetool: Found unexpected parameters: [%s]\nSee 'nodetool help' or 'nodetool help <command>'.\n", strings.Join(rest, ", "))
+		fmt.Fprintf(stdout, "nodetool: Found unexpected parameters: [%s]\nSee 'nodetool help' or 'nodetool help <command>'.\n", strings.Join(rest, ", "))
 		return 1
 	}
 	addr := net.JoinHostPort(host, port)

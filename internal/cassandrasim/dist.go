@@ -160,9 +160,9 @@ func BuildBinary(out string) error {
 	if err != nil {
 		return err
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("building the stand-in needs the go tool on PATH: %w", err)
 	}
 	cmd := exec.Command(goTool, "build", "-o", out, "./cmd/cassandra-sim")
 	cmd.Dir = root

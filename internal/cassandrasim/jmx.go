@@ -55,9 +55,9 @@ func (r *reply) javaError(class, method, msg string) int {
 	return 2
 }
 
-// badUse prints a usage error the way nodetool's badUse() does, and returns exit code 1.
+// badUse prints a usage error the way nodetool's badUse() does (on stdout), and returns exit code 1.
 func (r *reply) badUse(msg string) int {
-	r.err("nodetool: %s\nSee 'nodetool help' or 'nodetool help <command>'.\n", msg)
+	r.out("nodetool: %s\nSee 'nodetool help' or 'nodetool help <command>'.\n", msg)
 	return 1
 }
 
@@ -196,6 +196,13 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	case "version":
 		r.out("ReleaseVersion: %s\n", releaseVersion)
+		return 0
+	case "flush":
+		if len(args) > 0 {
+			if _, ok := v.keyspace(args[0]); !ok {
+				return r.badUse("Keyspace [" + args[0] + "] does not exist.")
+			}
+		}
 		return 0
 	case "join":
 		return n.cmdJoin(r)
@@ -517,7 +524,7 @@ func (n *node) cmdCleanup(args []string, r *reply) int {
 		keyspaces = pos[:1]
 		tables = pos[1:]
 		if _, ok := v.keyspace(pos[0]); !ok {
-			return r.javaError("java.lang.IllegalArgumentException", "org.apache.cassandra.tools.NodeProbe.forceKeyspaceCleanup(NodeProbe.java:315)", "Unknown keyspace: "+pos[0])
+			return r.badUse("Keyspace [" + pos[0] + "] does not exist.")
 		}
 		if pos[0] == "system" || pos[0] == "system_schema" {
 			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.service.StorageService.forceKeyspaceCleanup(StorageService.java:3781)", "Cleanup of the system keyspace is neither necessary nor wise")

@@ -387,7 +387,7 @@ func (n *node) bootstrapOrJoin(fresh bool) error {
 	case !c.AutoBootstrap && n.local.Bootstrapped != bootInProgress:
 		n.log.info("main", "StorageService.java", 1052, "auto_bootstrap is false; joining the ring without streaming")
 	default:
-		return n.bootstrap(v, tokens)
+		return n.bootstrap(tokens)
 	}
 	if len(tokens) == 0 {
 		tokens = n.chooseTokens(v)
@@ -416,14 +416,14 @@ func (n *node) chooseTokens(v *view) []int64 {
 	return AllocateTokens(existing, n.cfg.NumTokens, n.local.HostID)
 }
 
-func (n *node) bootstrap(v *view, tokens []int64) error {
+func (n *node) bootstrap(tokens []int64) error {
 	c := n.cfg
 	n.setMode(ModeJoining)
 	n.log.info("main", "StorageService.java", 1585, "JOINING: waiting for ring information")
 	n.log.info("main", "StorageService.java", 1585, "JOINING: schema complete, ready to bootstrap")
 	n.log.info("main", "StorageService.java", 1585, "JOINING: waiting for pending range calculation")
 	n.log.info("main", "StorageService.java", 1585, "JOINING: calculation complete, ready to bootstrap")
-	v = n.view()
+	v := n.view()
 	if c.ConsistentRangeMovement {
 		var others []string
 		for ep := range v.boot {

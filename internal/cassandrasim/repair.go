@@ -148,7 +148,7 @@ func (n *node) cmdRepair(args []string, r *reply) int {
 	if o.keyspace != "" {
 		ks, ok := v.keyspace(o.keyspace)
 		if !ok {
-			return r.javaError("java.lang.IllegalArgumentException", "org.apache.cassandra.tools.NodeTool$NodeToolCmd.parseOptionalKeyspace(NodeTool.java:422)", "Keyspace ["+o.keyspace+"] does not exist.")
+			return r.badUse("Keyspace [" + o.keyspace + "] does not exist.")
 		}
 		for _, t := range o.tables {
 			if !contains(ks.Tables, t) {
