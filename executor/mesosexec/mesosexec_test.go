@@ -38,7 +38,6 @@ type harness struct {
 	task   *fakeTask
 	done   chan error
 	cancel context.CancelFunc
-	launch func(ctx context.Context, info mesos.TaskInfo, report func(Status)) (Task, error)
 }
 
 func startExec(t *testing.T, checkpoint bool, launchErr error) *harness {
