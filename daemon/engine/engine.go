@@ -34,6 +34,9 @@ type Store interface {
 // ErrNotLeader is wrapped by Store.Persist errors when the write was fenced off: the engine stops.
 var ErrNotLeader = errors.New("no longer the leader")
 
+// ErrPersist wraps a failure to persist a plan's writes (nothing was done).
+var ErrPersist = errors.New("persisting state failed")
+
 // ErrStopped is returned by requests made while the engine is not running.
 var ErrStopped = errors.New("engine not running")
 
@@ -320,7 +323,7 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 				e.fatal = err
 			}
 			e.declineAll(offers)
-			return fmt.Errorf("persisting %d writes: %w", len(p.Writes), err)
+			return fmt.Errorf("%w (%d writes): %w", ErrPersist, len(p.Writes), err)
 		}
 		e.state.Apply(p.Writes)
 	}

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/cassmesos/cassmesos/daemon/engine"
+	"github.com/cassmesos/cassmesos/daemon/plan"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// fakeBackend records submitted requests and serves a fixed state.
+type fakeBackend struct {
+	mu        sync.Mutex
+	submitted []plan.Request
+	state     *plan.State
+	submitErr error
+	watch     chan engine.Snapshot
+}
+
+func (f *fakeBackend) Submit(_ context.Context, req plan.Request) (plan.Accepted, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.submitted = append(f.submitted, req)
+	if f.submitErr != nil {
+		return plan.Accepted{}, f.submitErr
+	}
+	if c, ok := req.(plan.CreateRing); ok {
+		return plan.Accepted{Created: true, Ring: &statev1.RingRecord{Spec: c.Spec},
+			Operation: &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op1", Ring: c.Spec.GetName()}}}, nil
+	}
+	return plan.Accepted{}, nil
+}
+
+func (f *fakeBackend) Read(_ context.Context, fn func(*plan.State)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.state)
+	return nil
+}
+
+func (f *fakeBackend) Watch(_ context.Context, id string) (<-chan engine.Snapshot, error) {
+	if f.state.Operations[id] == nil {
+		return nil, fmt.Errorf("%w: %s", plan.ErrOperationNotFound, id)
+	}
+	return f.watch, nil
+}
+
+func (f *fakeBackend) Info() engine.Info {
+	return engine.Info{FrameworkID: "fw-1", MasterVersion: "1.11.0"}
+}
+
+func (f *fakeBackend) writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.submitted)
+}
+
+type fakeLeadership struct {
+	b    Backend
+	addr string
+}
+
+func (l *fakeLeadership) Backend() Backend      { return l.b }
+func (l *fakeLeadership) LeaderAddress() string { return l.addr }
+
+func dial(t *testing.T, opts Options) *grpc.ClientConn {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := NewGRPCServer(opts)
+	go func() { _ = s.Serve(lis) }()
+	t.Cleanup(s.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func testState() *plan.State {
+	st := plan.NewState()
+	st.Rings["demo"] = &statev1.RingRecord{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 2}}
+	st.Nodes["demo-0"] = &statev1.NodeRecord{Ring: "demo", Name: "demo-0", Ordinal: 0, Seed: true}
+	st.Nodes["demo-1"] = &statev1.NodeRecord{Ring: "demo", Name: "demo-1", Ordinal: 1}
+	st.Operations["op1"] = &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op1", Ring: "demo",
+		Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING, CreateTime: timestamppb.New(time.Unix(10, 0))}}
+	st.Operations["op0"] = &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op0", Ring: "demo",
+		Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED, CreateTime: timestamppb.New(time.Unix(5, 0))}}
+	return st
+}
+
+func TestCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		want codes.Code
+	}{
+		{nil, codes.OK},
+		{fmt.Errorf("x: %w", plan.ErrInvalid), codes.InvalidArgument},
+		{fmt.Errorf("x: %w", plan.ErrRingNotFound), codes.NotFound},
+		{plan.ErrNodeNotFound, codes.NotFound},
+		{plan.ErrOperationNotFound, codes.NotFound},
+		{fmt.Errorf("x: %w", plan.ErrRingExists), codes.AlreadyExists},
+		{plan.ErrPrecondition, codes.FailedPrecondition},
+		{fmt.Errorf("%w: zk down", engine.ErrPersist), codes.Unavailable},
+		{engine.ErrStopped, codes.Unavailable},
+		{engine.ErrNotLeader, codes.Unavailable},
+		{context.DeadlineExceeded, codes.DeadlineExceeded},
+		{context.Canceled, codes.Canceled},
+		{status.Error(codes.Aborted, "x"), codes.Aborted},
+		{errors.New("surprise"), codes.Unknown},
+	}
+	for _, tt := range tests {
+		if got := Code(tt.err); got != tt.want {
+			t.Errorf("Code(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestValidatorsRejectAndWriteNothing(t *testing.T) {
+	b := &fakeBackend{state: testState()}
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}, DefaultDistribution: tarball(t)})
+	rings := cassmesosv1.NewRingServiceClient(conn)
+	nodes := cassmesosv1.NewNodeServiceClient(conn)
+	ops := cassmesosv1.NewOperationServiceClient(conn)
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"create without spec", func() error { _, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{}); return err }, "spec"},
+		{"create without name", func() error {
+			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Nodes: 3}})
+			return err
+		}, "spec.name"},
+		{"create bad name", func() error {
+			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "Demo!", Nodes: 3}})
+			return err
+		}, "spec.name"},
+		{"create missing local tarball", func() error {
+			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3,
+				Distribution: &cassmesosv1.Distribution{Url: "/nonexistent/cassandra.tar.gz"}}})
+			return err
+		}, "spec.distribution.url"},
+		{"create unreachable java", func() error {
+			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3,
+				Distribution: &cassmesosv1.Distribution{JavaUrl: "file:///nonexistent/jre.tgz"}}})
+			return err
+		}, "spec.distribution.java_url"},
+		{"get ring empty", func() error { _, err := rings.GetRing(ctx, &cassmesosv1.GetRingRequest{}); return err }, "name"},
+		{"delete ring bad", func() error { _, err := rings.DeleteRing(ctx, &cassmesosv1.DeleteRingRequest{Name: "a/b"}); return err }, "name"},
+		{"list nodes bad ring", func() error { _, err := nodes.ListNodes(ctx, &cassmesosv1.ListNodesRequest{Ring: "A"}); return err }, "ring"},
+		{"get node no ref", func() error { _, err := nodes.GetNode(ctx, &cassmesosv1.GetNodeRequest{}); return err }, "ref.node"},
+		{"get node other ring", func() error {
+			_, err := nodes.GetNode(ctx, &cassmesosv1.GetNodeRequest{Ref: &cassmesosv1.NodeRef{Ring: "other", Node: "demo-1"}})
+			return err
+		}, "ref.node"},
+		{"get op empty", func() error { _, err := ops.GetOperation(ctx, &cassmesosv1.GetOperationRequest{}); return err }, "id"},
+		{"cancel op bad", func() error {
+			_, err := ops.CancelOperation(ctx, &cassmesosv1.CancelOperationRequest{Id: "../x"})
+			return err
+		}, "id"},
+		{"list ops negative", func() error {
+			_, err := ops.ListOperations(ctx, &cassmesosv1.ListOperationsRequest{Limit: -1})
+			return err
+		}, "limit"},
+		{"list ops bad kind", func() error {
+			_, err := ops.ListOperations(ctx, &cassmesosv1.ListOperationsRequest{Kinds: []cassmesosv1.OperationKind{99}})
+			return err
+		}, "kinds[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("code %v (%v), want InvalidArgument", status.Code(err), err)
+			}
+			if !strings.Contains(status.Convert(err).Message(), tt.field+":") {
+				t.Errorf("message %q does not name %s", status.Convert(err).Message(), tt.field)
+			}
+			if n := b.writes(); n != 0 {
+				t.Errorf("%d requests reached the engine", n)
+			}
+		})
+	}
+}
+
+func tarball(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cassandra.tar.gz")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCreateRingDistributionURL(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok.tgz":
+			w.WriteHeader(200)
+		case "/nohead.tgz":
+			if r.Method == http.MethodHead {
+				w.WriteHeader(405)
+				return
+			}
+			w.WriteHeader(206)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer ok.Close()
+	b := &fakeBackend{state: testState()}
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}, Mirror: ok.URL})
+	rings := cassmesosv1.NewRingServiceClient(conn)
+	for _, tt := range []struct {
+		url  string
+		want codes.Code
+	}{
+		{ok.URL + "/ok.tgz", codes.OK},
+		{ok.URL + "/nohead.tgz", codes.OK},
+		{ok.URL + "/missing.tgz", codes.InvalidArgument},
+		{"http://127.0.0.1:1/closed.tgz", codes.InvalidArgument},
+	} {
+		_, err := rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1,
+			Distribution: &cassmesosv1.Distribution{Url: tt.url}}})
+		if status.Code(err) != tt.want {
+			t.Errorf("%s: %v, want %v", tt.url, err, tt.want)
+		}
+	}
+	if b.writes() != 2 {
+		t.Errorf("%d submits, want 2 (only the reachable ones)", b.writes())
+	}
+	// A version maps under the mirror: <mirror>/cassandra/<v>/... is a 404 here.
+	_, err := rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1,
+		Distribution: &cassmesosv1.Distribution{Version: "4.1.5"}}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "spec.distribution.version") {
+		t.Errorf("version under mirror: %v", err)
+	}
+}
+
+func TestDomainErrorsMapped(t *testing.T) {
+	b := &fakeBackend{state: testState(), submitErr: fmt.Errorf("%w: demo exists with another spec", plan.ErrRingExists)}
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}, DefaultDistribution: tarball(t)})
+	_, err := cassmesosv1.NewRingServiceClient(conn).CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1}})
+	if status.Code(err) != codes.AlreadyExists {
+		t.Errorf("CreateRing: %v, want AlreadyExists", err)
+	}
+	_, err = cassmesosv1.NewRingServiceClient(conn).GetRing(context.Background(), &cassmesosv1.GetRingRequest{Name: "nope"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("GetRing: %v, want NotFound", err)
+	}
+	_, err = cassmesosv1.NewNodeServiceClient(conn).GetNode(context.Background(), &cassmesosv1.GetNodeRequest{Ref: &cassmesosv1.NodeRef{Node: "demo-7"}})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("GetNode: %v, want NotFound", err)
+	}
+	_, err = cassmesosv1.NewRepairServiceClient(conn).ListRepairs(context.Background(), &cassmesosv1.ListRepairsRequest{})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("ListRepairs: %v, want Unimplemented", err)
+	}
+}
+
+func TestReads(t *testing.T) {
+	b := &fakeBackend{state: testState()}
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}})
+	ctx := context.Background()
+	r, err := cassmesosv1.NewRingServiceClient(conn).GetRing(ctx, &cassmesosv1.GetRingRequest{Name: "demo"})
+	if err != nil || len(r.GetNodes()) != 2 || r.GetNodes()[0].GetName() != "demo-0" {
+		t.Fatalf("GetRing: %v %v", r, err)
+	}
+	n, err := cassmesosv1.NewNodeServiceClient(conn).GetNode(ctx, &cassmesosv1.GetNodeRequest{Ref: &cassmesosv1.NodeRef{Node: "demo-1"}})
+	if err != nil || n.GetNode().GetRing() != "demo" {
+		t.Fatalf("GetNode: %v %v", n, err)
+	}
+	l, err := cassmesosv1.NewOperationServiceClient(conn).ListOperations(ctx, &cassmesosv1.ListOperationsRequest{})
+	if err != nil || len(l.GetOperations()) != 1 {
+		t.Fatalf("ListOperations (active only): %v %v", l, err)
+	}
+	l, err = cassmesosv1.NewOperationServiceClient(conn).ListOperations(ctx, &cassmesosv1.ListOperationsRequest{All: true})
+	if err != nil || len(l.GetOperations()) != 2 || l.GetOperations()[0].GetId() != "op1" {
+		t.Fatalf("ListOperations --all (newest first): %v %v", l, err)
+	}
+	v, err := cassmesosv1.NewSystemServiceClient(conn).GetVersion(ctx, &cassmesosv1.GetVersionRequest{})
+	if err != nil || !v.GetIsLeader() || v.GetFrameworkId() != "fw-1" {
+		t.Fatalf("GetVersion: %v %v", v, err)
+	}
+}
+
+func TestWatchOperation(t *testing.T) {
+	b := &fakeBackend{state: testState(), watch: make(chan engine.Snapshot, 3)}
+	op := b.state.Operations["op1"]
+	b.watch <- engine.Snapshot{Operation: op, Nodes: b.state.RingNodes("demo")}
+	done := &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op1", Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED}}
+	b.watch <- engine.Snapshot{Operation: done, Terminal: true}
+	close(b.watch)
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}})
+	stream, err := cassmesosv1.NewOperationServiceClient(conn).WatchOperation(context.Background(), &cassmesosv1.WatchOperationRequest{Id: "op1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phases []cassmesosv1.OperationPhase
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		phases = append(phases, m.GetOperation().GetPhase())
+	}
+	if len(phases) != 2 || phases[1] != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+		t.Errorf("phases %v", phases)
+	}
+	s2, _ := cassmesosv1.NewOperationServiceClient(conn).WatchOperation(context.Background(), &cassmesosv1.WatchOperationRequest{Id: "nope"})
+	if _, err := s2.Recv(); status.Code(err) != codes.NotFound {
+		t.Errorf("watch unknown: %v", err)
+	}
+}
+
+func TestStandbyRedirects(t *testing.T) {
+	conn := dial(t, Options{Leadership: &fakeLeadership{addr: "10.0.0.7:9090"}, FrameworkName: "cassmesos"})
+	var trailer metadata.MD
+	_, err := cassmesosv1.NewRingServiceClient(conn).ListRings(context.Background(), &cassmesosv1.ListRingsRequest{}, grpc.Trailer(&trailer))
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("ListRings on a standby: %v", err)
+	}
+	if got := trailer.Get(LeaderTrailer); len(got) != 1 || got[0] != "10.0.0.7:9090" {
+		t.Errorf("trailer %v", trailer)
+	}
+	stream, err := cassmesosv1.NewOperationServiceClient(conn).WatchOperation(context.Background(), &cassmesosv1.WatchOperationRequest{Id: "op1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.Unavailable || stream.Trailer().Get(LeaderTrailer)[0] != "10.0.0.7:9090" {
+		t.Errorf("stream on a standby: %v %v", err, stream.Trailer())
+	}
+	v, err := cassmesosv1.NewSystemServiceClient(conn).GetVersion(context.Background(), &cassmesosv1.GetVersionRequest{})
+	if err != nil || v.GetIsLeader() || v.GetLeaderAddress() != "10.0.0.7:9090" {
+		t.Errorf("GetVersion on a standby: %v %v", v, err)
+	}
+}
