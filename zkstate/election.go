@@ -33,9 +33,11 @@ type Leadership struct {
 }
 
 // Campaign enters the election with addr (the daemon's gRPC address, which standbys read with
-// LeaderAddress) and blocks until this store's session leads, or ctx ends (then its candidacy is
-// withdrawn). If the session expires while campaigning, it enters again with a new member znode.
-// Run one campaign per store at a time.
+// LeaderAddress) and blocks until this store's session leads, or ctx ends (then its member znode
+// is deleted). If the session expires while campaigning, it enters again with a new member znode.
+// A member znode of this session with the same address left over from an earlier attempt (a
+// create whose reply was lost) is adopted rather than duplicated. Run one campaign per store at a
+// time; the unfenced store campaigns, and the returned Leadership's Store writes.
 func (s *Store) Campaign(ctx context.Context, addr string) (*Leadership, error) {
 	if addr == "" {
 		return nil, &PathError{Op: "campaign", Path: s.sess.root + LeaderPath(), Kind: ErrInvalid, Err: errors.New("empty address")}
@@ -66,34 +68,46 @@ func (s *Store) Campaign(ctx context.Context, addr string) (*Leadership, error) 
 	}
 }
 
-// campaignOnce creates a member znode and waits for it to lead. It returns an error (after
-// removing its member znode if it can) when the session expires or a request fails.
+// campaignOnce enters the election with a member znode (a leftover one of this session, or a new
+// one) and waits for it to lead. When it gives up (session expiry, a failed request, ctx) it
+// deletes its member znode if it can; the next attempt adopts it otherwise.
 func (s *Store) campaignOnce(ctx context.Context, dir, addr string) (*Leadership, error) {
 	conn := s.sess.conn
 	expired := s.sess.expiry()
-	session := conn.SessionID()
-	member, err := call(ctx, func() (string, error) {
-		return conn.Create(dir+"/"+MemberPrefix, []byte(addr), zk.FlagEphemeral|zk.FlagSequence, s.sess.acl)
-	})
+	member, err := s.findOwnMember(dir, addr, conn.SessionID())
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, zk.ErrNoAuth) {
-			// The create may have happened without its reply reaching us: find it by owner.
-			member, err = s.findOwnMember(dir, addr, session)
-		}
-		if err != nil || member == "" {
-			if err == nil {
-				err = errors.New("member znode not created")
-			}
-			s.withdrawOwn(dir, addr, session)
+		return nil, s.mapErr("campaign", dir, err)
+	}
+	if member == "" {
+		member, err = call(ctx, func() (string, error) {
+			return conn.Create(dir+"/"+MemberPrefix, []byte(addr), zk.FlagEphemeral|zk.FlagSequence, s.sess.acl)
+		})
+		if err != nil {
+			// The create may have been applied without its reply reaching us; the next attempt
+			// (or Close) takes care of such a leftover.
 			return nil, s.mapErr("campaign", dir, err)
 		}
 	}
-	withdraw := func() { s.withdraw(member) }
+	ok, stat, err := conn.Exists(member)
+	switch {
+	case err != nil:
+		return nil, s.mapErr("campaign", member, err)
+	case !ok:
+		return nil, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: errors.New("member znode disappeared")}
+	case stat.EphemeralOwner != conn.SessionID():
+		// Created on a session that has since been replaced: drop it and start over.
+		s.withdraw(member)
+		return nil, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: errors.New("member znode belongs to an older session")}
+	}
+	session, version := stat.EphemeralOwner, stat.Version
+	giveUp := func(err error) (*Leadership, error) {
+		s.withdraw(member)
+		return nil, err
+	}
 	for {
 		names, _, err := conn.Children(dir)
 		if err != nil {
-			withdraw()
-			return nil, s.mapErr("campaign", dir, err)
+			return giveUp(s.mapErr("campaign", dir, err))
 		}
 		members := sortMembers(names)
 		me := slices.Index(members, path2name(member))
@@ -102,21 +116,17 @@ func (s *Store) campaignOnce(ctx context.Context, dir, addr string) (*Leadership
 			return nil, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: errors.New("member znode disappeared")}
 		}
 		if me == 0 {
-			ok, stat, err := conn.Exists(member)
-			switch {
-			case err != nil:
-				withdraw()
-				return nil, s.mapErr("campaign", member, err)
-			case !ok || stat.EphemeralOwner != session:
-				return nil, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: errors.New("member znode no longer ours")}
+			select {
+			case <-expired:
+				return giveUp(&PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: zk.ErrSessionExpired})
+			default:
 			}
-			return s.newLeadership(member, stat.Version, session, expired), nil
+			return s.newLeadership(member, version, session, expired), nil
 		}
 		pred := dir + "/" + members[me-1]
 		ok, _, events, err := conn.ExistsW(pred)
 		if err != nil {
-			withdraw()
-			return nil, s.mapErr("campaign", pred, err)
+			return giveUp(s.mapErr("campaign", pred, err))
 		}
 		if !ok {
 			continue
@@ -125,10 +135,9 @@ func (s *Store) campaignOnce(ctx context.Context, dir, addr string) (*Leadership
 		select {
 		case <-events:
 		case <-expired:
-			return nil, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: zk.ErrSessionExpired}
+			return giveUp(&PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: zk.ErrSessionExpired})
 		case <-ctx.Done():
-			withdraw()
-			return nil, ctx.Err()
+			return giveUp(ctx.Err())
 		case <-s.sess.closed:
 			return nil, ErrClosed
 		}
@@ -148,13 +157,6 @@ func (s *Store) findOwnMember(dir, addr string, session int64) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// withdrawOwn deletes a member znode of session left behind by a failed create, best effort.
-func (s *Store) withdrawOwn(dir, addr string, session int64) {
-	if m, err := s.findOwnMember(dir, addr, session); err == nil && m != "" {
-		s.withdraw(m)
-	}
 }
 
 // withdraw deletes a member znode, best effort (it is ephemeral: it goes with the session anyway).

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/cassmesos/cassmesos/internal/zktest"
@@ -203,4 +204,34 @@ func TestLeadershipLostWhenMemberDeleted(t *testing.T) {
 	if err := la.Store().Create(ctx, "/schedules/x", wrapperspb.String("x")); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("write after losing the member znode = %v; want ErrNotLeader", err)
 	}
+}
+
+func TestCampaignAdoptsLeftoverMember(t *testing.T) {
+	ctx := testCtx(t)
+	fw := uniqueFramework(t)
+	a := openStore(t, storeOpts{framework: fw})
+	b := openStore(t, storeOpts{framework: fw})
+	// A create whose reply never arrived left a member znode of a's session behind.
+	leftover, err := a.Conn().Create(a.Root()+LeaderPath()+"/"+MemberPrefix, []byte("a:1"),
+		zk.FlagEphemeral|zk.FlagSequence, a.sess.acl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bch := campaignAsync(ctx, b, "b:1")
+	zktest.WaitFor(t, 10*time.Second, func() bool {
+		names, _ := a.List(ctx, LeaderPath())
+		return len(names) == 2
+	}, "b's member znode")
+	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	if la.Member() != leftover {
+		t.Fatalf("a leads with %s; want the leftover %s adopted", la.Member(), leftover)
+	}
+	if names, _ := a.List(ctx, LeaderPath()); len(names) != 2 {
+		t.Fatalf("members = %v; want a's leftover and b's", names)
+	}
+	assertStandingBy(t, bch, "b")
+	if err := la.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, bch, "b")
 }
