@@ -1,0 +1,116 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cassmesos/cassmesos/daemon/plan"
+)
+
+// Metrics is the daemon's collector set.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	offers        *prometheus.CounterVec
+	persistFailed prometheus.Counter
+	tasks         *prometheus.GaugeVec
+	nodes         *prometheus.GaugeVec
+	operations    *prometheus.GaugeVec
+	zkWrites      *prometheus.HistogramVec
+	subscriptions prometheus.Counter
+	disconnects   prometheus.Counter
+	calls         *prometheus.CounterVec
+	lastRepair    *prometheus.GaugeVec
+}
+
+// New registers every metric on a fresh registry (plus the Go and process collectors).
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.offers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cassmesos_offers_total", Help: "Offers by outcome (received, accepted, declined)."}, []string{"outcome"})
+	m.persistFailed = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_persist_failures_total", Help: "Plans not carried out because persisting their writes failed."})
+	m.tasks = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_tasks", Help: "Known tasks by latest state."}, []string{"state"})
+	m.nodes = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_nodes", Help: "Nodes by ring and phase."}, []string{"ring", "phase"})
+	m.operations = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_operations", Help: "Operations by kind and phase."}, []string{"kind", "phase"})
+	m.zkWrites = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "cassmesos_zk_write_seconds", Help: "ZooKeeper write latency by operation and outcome.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"op", "outcome"})
+	m.subscriptions = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_mesos_subscriptions_total", Help: "Successful Mesos subscriptions."})
+	m.disconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_mesos_disconnects_total", Help: "Ended Mesos subscriptions."})
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cassmesos_mesos_calls_total", Help: "Scheduler calls by type and outcome."}, []string{"type", "outcome"})
+	m.lastRepair = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_last_repair_timestamp_seconds", Help: "End of the last complete repair per ring."}, []string{"ring"})
+	m.Registry.MustRegister(m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// OffersReceived counts offers received.
+func (m *Metrics) OffersReceived(n int) { m.offers.WithLabelValues("received").Add(float64(n)) }
+
+// OffersDeclined counts declined offers.
+func (m *Metrics) OffersDeclined(n int) { m.offers.WithLabelValues("declined").Add(float64(n)) }
+
+// OffersAccepted counts accepted offers.
+func (m *Metrics) OffersAccepted(n int) { m.offers.WithLabelValues("accepted").Add(float64(n)) }
+
+// PersistFailed counts plans dropped because persisting failed.
+func (m *Metrics) PersistFailed() { m.persistFailed.Inc() }
+
+var taskStateNames = map[plan.TaskState]string{
+	plan.TaskUnknown: "unknown", plan.TaskStaging: "staging", plan.TaskStarting: "starting", plan.TaskRunning: "running",
+	plan.TaskKilling: "killing", plan.TaskFinished: "finished", plan.TaskFailed: "failed", plan.TaskKilled: "killed",
+	plan.TaskError: "error", plan.TaskLost: "lost", plan.TaskDropped: "dropped", plan.TaskUnreachable: "unreachable",
+	plan.TaskGone: "gone", plan.TaskGoneByOperator: "gone_by_operator",
+}
+
+// StateChanged recomputes the gauges from the engine's state (called on the loop goroutine).
+func (m *Metrics) StateChanged(s *plan.State) {
+	m.tasks.Reset()
+	for _, t := range s.Tasks {
+		m.tasks.WithLabelValues(taskStateNames[t.State]).Inc()
+	}
+	m.nodes.Reset()
+	for _, n := range s.Nodes {
+		m.nodes.WithLabelValues(n.GetRing(), n.GetPhase().String()).Inc()
+	}
+	m.operations.Reset()
+	for _, o := range s.Operations {
+		m.operations.WithLabelValues(o.GetOperation().GetKind().String(), o.GetOperation().GetPhase().String()).Inc()
+	}
+	for name, r := range s.Rings {
+		if t := r.GetStatus().GetLastRepairTime(); t != nil {
+			m.lastRepair.WithLabelValues(name).Set(float64(t.AsTime().Unix()))
+		}
+	}
+}
+
+// ZKWrite observes one ZooKeeper write.
+func (m *Metrics) ZKWrite(op string, d time.Duration, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.zkWrites.WithLabelValues(op, outcome).Observe(d.Seconds())
+}
+
+// Subscribed counts a subscription.
+func (m *Metrics) Subscribed(string) { m.subscriptions.Inc() }
+
+// Disconnected counts an ended subscription.
+func (m *Metrics) Disconnected(string) { m.disconnects.Inc() }
+
+// Called counts a scheduler call.
+func (m *Metrics) Called(callType string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.calls.WithLabelValues(callType, outcome).Inc()
+}
