@@ -117,7 +117,7 @@ type option struct {
 }
 
 var options = []option{
-	{name: "config", usage: "YAML config file; keys are flag names, e.g. "zk: 127.0.0.1:2181/cassmesos""},
+	{name: "config", usage: "YAML config file; keys are flag names, e.g. zk: 127.0.0.1:2181/cassmesos"},
 	{name: "master", list: true, usage: "Mesos master URL (http://host:5050); repeat or comma-separate for several"},
 	{name: "zk", usage: "ZooKeeper connect string with chroot, e.g. 127.0.0.1:2181/cassmesos"},
 	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password"},
