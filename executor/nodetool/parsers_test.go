@@ -451,7 +451,7 @@ func TestParseRepairLineDerived(t *testing.T) {
 			t.Errorf("kind %d has no name", got.Kind)
 		}
 	}
-	for _, bad := range []string{"", "Repair completed successfully", "[2024-13-02 03:04:05,678] x", "[2024-01-02 03:04:05] x", "[2024-01-02 03:04:05,678] x (progress: 101%)"} {
+	for _, bad := range []string{"", "Repair completed successfully", "[2024-13-02 03:04:05,678] x", "[2024-01-02 03:04:05] x", "[0001-01-01 00:00:00,000]", "[2024-01-02 03:04:05,678] x (progress: 101%)"} {
 		if _, err := ParseRepairLine(bad); err == nil {
 			t.Errorf("ParseRepairLine(%q) accepted", bad)
 		}

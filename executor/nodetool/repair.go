@@ -120,6 +120,9 @@ func ParseRepairLine(line string) (RepairEvent, error) {
 	if err != nil {
 		return ev, fmt.Errorf("repair line %q: bad stamp: %w", truncate(line), err)
 	}
+	if ts.Year() < 1970 {
+		return ev, fmt.Errorf("repair line %q: stamp before 1970", truncate(line))
+	}
 	ev.Time = ts
 	msg := m[2]
 	if pm := repairProgressRE.FindStringSubmatchIndex(msg); pm != nil {
