@@ -486,16 +486,17 @@ func (n *node) replace(v *view) error {
 		return &startupError{"java.lang.RuntimeException", fmt.Sprintf("Cannot replace_address /%s:%d because it's status is not normal. status: %s", target, c.StoragePort, ts.Status)}
 	}
 	// Like Cassandra, watch the target's heartbeat for a while: a live node cannot be replaced.
+	// Copies of the target's last heartbeat may still arrive from other peers early on; only a
+	// heartbeat that advanced during the last failure-detection window means the target lives.
 	n.setMode(ModeJoining)
-	watch := time.Now()
-	wait := c.Knobs.FailureDetectionTimeout
+	wait := 2 * c.Knobs.FailureDetectionTimeout
 	if c.Knobs.RingDelay > wait {
 		wait = c.Knobs.RingDelay
 	}
 	if err := n.sleep(wait); err != nil {
 		return err
 	}
-	if target != c.ListenAddress && (n.g.heartbeatSince(target, watch) || n.g.alive(target, time.Now())) {
+	if target != c.ListenAddress && (n.g.heartbeatSince(target, time.Now().Add(-c.Knobs.FailureDetectionTimeout)) || n.g.alive(target, time.Now())) {
 		return &startupError{"java.lang.UnsupportedOperationException", fmt.Sprintf("Cannot replace a live node /%s:%d. ", target, c.StoragePort)}
 	}
 	ts = n.view().states[target]

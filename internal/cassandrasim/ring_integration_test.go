@@ -58,8 +58,11 @@ func newCluster(t *testing.T) *cluster {
 	c := &cluster{t: t, home: testDist(t), addr: LoopbackBlock(), dir: t.TempDir(), nodes: map[int]*Node{}}
 	c.actions = filepath.Join(c.dir, "actions.jsonl")
 	t.Cleanup(func() {
-		for _, n := range c.nodes {
+		for i, n := range c.nodes {
 			n.Kill()
+			if t.Failed() {
+				t.Logf("node %d (%s) exit %d, stderr:\n%s", i, n.Spec.Address, n.ExitCode(), n.Stderr())
+			}
 		}
 	})
 	return c
@@ -67,12 +70,21 @@ func newCluster(t *testing.T) *cluster {
 
 func (c *cluster) start(i int, seeds []int, extra ...string) *Node {
 	c.t.Helper()
+	return c.startWith(i, seeds, nil, extra...)
+}
+
+// startWith starts node i with FastKnobs overridden by knobs.
+func (c *cluster) startWith(i int, seeds []int, over map[string]string, extra ...string) *Node {
+	c.t.Helper()
 	var s []string
 	for _, x := range seeds {
 		s = append(s, c.addr(x))
 	}
 	knobs := FastKnobs()
 	knobs["action_log"] = c.actions
+	for k, v := range over {
+		knobs[k] = v
+	}
 	n, err := StartNode(NodeSpec{Home: c.home, Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), Address: c.addr(i),
 		Seeds: s, JVMExtraOpts: extra, Knobs: knobs})
 	if err != nil {
@@ -176,7 +188,7 @@ func TestRingLifecycle(t *testing.T) {
 	c.start(2, seeds)
 	c.start(3, seeds)
 	c.waitCodes(2, map[int]string{2: "UN", 3: "UN"}, 20*time.Second)
-	c.start(4, seeds)
+	c.startWith(4, seeds, map[string]string{"bootstrap_duration": "3s"})
 	waitFor(t, "node 4 to show UJ on node 2", 15*time.Second, func() (bool, string) {
 		got, _ := c.nodes[2].StatusCodes(context.Background())
 		return got[c.addr(4)] == "UJ", FormatCodes(got)
@@ -198,7 +210,7 @@ func TestRingLifecycle(t *testing.T) {
 	})
 
 	// A fourth node bootstraps; a fifth started meanwhile is refused as Cassandra refuses it.
-	c.start(5, seeds)
+	c.startWith(5, seeds, map[string]string{"bootstrap_duration": "8s"})
 	waitFor(t, "node 5 to show UJ on node 3", 15*time.Second, func() (bool, string) {
 		got, _ := c.nodes[3].StatusCodes(ctx)
 		return got[c.addr(5)] == "UJ", FormatCodes(got)
@@ -278,7 +290,14 @@ func TestRingLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("executor/nodetool cannot parse describering:\n%s\n%v", ringOut, err)
 	}
-	tr := desc.Ranges[0]
+	var tr nodetool.TokenRange
+	for _, r := range desc.Ranges {
+		for _, ep := range r.Endpoints {
+			if ep == c.addr(2) && tr.Start == "" {
+				tr = r
+			}
+		}
+	}
 	out, errOut, code = c.nodetool(2, "repair", "--full", "-st", tr.Start, "-et", tr.End, "ks", "t")
 	if code != 0 {
 		t.Fatalf("subrange repair: exit %d\n%s%s", code, out, errOut)
@@ -333,7 +352,7 @@ func TestRingLifecycle(t *testing.T) {
 	if o, e, code := c.nodetool(6, "decommission"); code != 2 || !strings.Contains(e, "Not enough live nodes to maintain replication factor in keyspace") {
 		t.Errorf("decommission below RF: exit %d %s%s", code, o, e)
 	}
-	c.start(7, seeds)
+	c.startWith(7, seeds, map[string]string{"decommission_duration": "3s"})
 	four := map[int]string{2: "UN", 3: "UN", 6: "UN", 7: "UN"}
 	c.waitCodes(2, four, 20*time.Second)
 	c.waitCodes(7, four, 10*time.Second)
