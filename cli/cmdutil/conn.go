@@ -128,8 +128,12 @@ func (c *Conn) translate(err error, method, addr string) error {
 	}
 	switch st.Code() {
 	case codes.Unavailable:
-		return &UnreachableError{Addr: addr, Err: errors.New(st.Message())}
+		return &UnreachableError{Addr: addr, Err: errors.New(transportReason(st.Message()))}
 	case codes.Unimplemented:
+		if strings.Contains(st.Message(), "unexpected HTTP status code") {
+			// Something answered HTTP, but not cassmesosd's gRPC (a proxy, a web server).
+			return &UnreachableError{Addr: addr, Err: fmt.Errorf("not a cassmesosd gRPC endpoint (%s)", st.Message())}
+		}
 		return &UnimplementedError{Addr: addr, Method: strings.TrimPrefix(method, "/"), Err: err}
 	case codes.DeadlineExceeded:
 		c.mu.Lock()
@@ -299,4 +303,19 @@ func AppendErrorInfo(reason string, md map[string]string) []byte {
 		b = protowire.AppendBytes(b, e)
 	}
 	return b
+}
+
+// transportReason shortens grpc-go's dial failure text ("connection error: desc = \"transport:
+// Error while dialing: dial tcp 127.0.0.1:9090: connect: connection refused\"") to its cause
+// ("connection refused"); other messages (a daemon's own Unavailable answer) pass unchanged.
+func transportReason(msg string) string {
+	const prefix = "connection error: desc = "
+	if !strings.HasPrefix(msg, prefix) {
+		return msg
+	}
+	m := strings.Trim(strings.TrimPrefix(msg, prefix), `"`)
+	if i := strings.LastIndex(m, ": "); i >= 0 {
+		m = m[i+2:]
+	}
+	return m
 }

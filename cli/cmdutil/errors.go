@@ -34,8 +34,8 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach cassmesosd at %s: %v (set the address with --server, "+
-		"CASSMESOS_SERVER or `cassmesos config set-context`)", e.Addr, e.Err)
+	return fmt.Sprintf("cannot reach cassmesosd at %s: %v; set the address with --server, "+
+		"CASSMESOS_SERVER or `cassmesos config set-context`", e.Addr, e.Err)
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
@@ -82,8 +82,8 @@ func (e *RepairRunningError) Error() string {
 }
 func (e *RepairRunningError) Unwrap() error { return e.Err }
 
-// CancelError says the user declined a confirmation. It exits with ExitError.
-var CancelError = errors.New("cancelled: nothing was changed")
+// ErrCancelled says the user declined a confirmation. It exits with ExitError.
+var ErrCancelled = errors.New("cancelled: nothing was changed")
 
 // InterruptedError says the user pressed Ctrl-C; the server-side work, if any, goes on.
 type InterruptedError struct{ Hint string }
@@ -106,3 +106,10 @@ func (e *UnimplementedError) Error() string {
 	return fmt.Sprintf("the server at %s does not implement %s (an older cassmesosd?)", e.Addr, e.Method)
 }
 func (e *UnimplementedError) Unwrap() error { return e.Err }
+
+// SilentError carries an error whose message the command already printed; Main prints nothing
+// more but exits with the code of Err.
+type SilentError struct{ Err error }
+
+func (e *SilentError) Error() string { return e.Err.Error() }
+func (e *SilentError) Unwrap() error { return e.Err }

@@ -82,7 +82,7 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, context.DeadlineExceeded):
 		return ExitTimeout
-	case errors.Is(err, CancelError):
+	case errors.Is(err, ErrCancelled):
 		return ExitError
 	}
 	if st, ok := status.FromError(err); ok {

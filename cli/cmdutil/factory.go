@@ -61,7 +61,7 @@ func New(ios *iostreams.IOStreams) *Factory {
 		Getenv:     os.Getenv,
 		ConfigPath: config.Path,
 	}
-	f.Config = loadConfigOnce(f)
+	f.Config = ConfigLoader(func() (string, error) { return f.ConfigPath() })
 	f.Conn = dialOnce(f, func(addr string) (*grpc.ClientConn, error) {
 		return grpc.NewClient(addr,
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -70,7 +70,9 @@ func New(ios *iostreams.IOStreams) *Factory {
 	return f
 }
 
-func loadConfigOnce(f *Factory) func() (*config.File, error) {
+// ConfigLoader returns a Config function that reads the file at path() once; a broken file is a
+// ConfigError naming the path.
+func ConfigLoader(path func() (string, error)) func() (*config.File, error) {
 	var (
 		once sync.Once
 		file *config.File
@@ -78,15 +80,15 @@ func loadConfigOnce(f *Factory) func() (*config.File, error) {
 	)
 	return func() (*config.File, error) {
 		once.Do(func() {
-			var path string
-			path, err = f.ConfigPath()
+			var p string
+			p, err = path()
 			if err != nil {
 				err = &ConfigError{Path: "(unknown)", Err: err}
 				return
 			}
-			file, err = config.Load(path)
+			file, err = config.Load(p)
 			if err != nil {
-				err = &ConfigError{Path: path, Err: err}
+				err = &ConfigError{Path: p, Err: err}
 			}
 		})
 		return file, err

@@ -57,10 +57,10 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "Delete ring %s? Every node is stopped and its data destroyed; this cannot be undone.\nType the ring name to confirm: ", opts.Name)
 		line, err := bufio.NewReader(opts.IO.In).ReadString('\n')
 		if err != nil && line == "" {
-			return cmdutil.CancelError
+			return cmdutil.ErrCancelled
 		}
 		if strings.TrimSpace(line) != opts.Name {
-			return cmdutil.CancelError
+			return cmdutil.ErrCancelled
 		}
 	}
 	c, err := opts.Rings()

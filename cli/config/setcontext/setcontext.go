@@ -1,0 +1,85 @@
+package setcontext
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cassmesos/cassmesos/cli/cmdutil"
+	"github.com/cassmesos/cassmesos/cli/config"
+	"github.com/cassmesos/cassmesos/cli/iostreams"
+)
+
+// SetContextOptions are config set-context's inputs.
+type SetContextOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.File, error)
+	Path   func() (string, error)
+	Name   string
+	Server string
+	Use    bool
+}
+
+// NewCmdSetContext returns `config set-context`.
+func NewCmdSetContext(f *cmdutil.Factory, runF func(*SetContextOptions) error) *cobra.Command {
+	opts := &SetContextOptions{}
+	cmd := &cobra.Command{
+		Use:   "set-context <name> --server <host:port> [--use]",
+		Short: "Add a context or change its server",
+		Long: `Add a named context or change its daemon address. The first context added becomes the current
+one; --use makes this one current.`,
+		Example: "  cassmesos config set-context prod --server cassmesos.example.net:9090 --use",
+		Args:    cmdutil.ExactArgs(1, "a context name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if err := config.ValidateContextName(opts.Name); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			if opts.Server == "" {
+				return cmdutil.FlagErrorf("--server is required")
+			}
+			if _, _, err := net.SplitHostPort(opts.Server); err != nil {
+				return cmdutil.FlagErrorf("--server %q: want host:port", opts.Server)
+			}
+			opts.IO, opts.Config, opts.Path = f.IOStreams, f.Config, f.ConfigPath
+			if runF != nil {
+				return runF(opts)
+			}
+			return setContextRun(opts)
+		},
+	}
+	// The root's --server is a persistent flag; this local flag of the same name shadows it here.
+	cmd.Flags().StringVar(&opts.Server, "server", "", "The daemon's gRPC address, host:port (required)")
+	cmd.Flags().BoolVar(&opts.Use, "use", false, "Make this the current context")
+	return cmd
+}
+
+func setContextRun(opts *SetContextOptions) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	_, existed := cfg.Context(opts.Name)
+	cfg.SetContext(opts.Name, opts.Server)
+	if opts.Use || cfg.CurrentContext == "" {
+		cfg.CurrentContext = opts.Name
+	}
+	path, err := opts.Path()
+	if err != nil {
+		return err
+	}
+	if err := cfg.Save(path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	verb := "added"
+	if existed {
+		verb = "updated"
+	}
+	cur := ""
+	if cfg.CurrentContext == opts.Name {
+		cur = " (current)"
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "context %s %s: %s%s\n", opts.Name, verb, opts.Server, cur)
+	return err
+}
