@@ -1,0 +1,16 @@
+package executor
+
+import "testing"
+
+func TestMainNeedsTheAgentEnvironment(t *testing.T) {
+	for _, k := range []string{"MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID", "MESOS_DIRECTORY", "MESOS_SANDBOX", "MESOS_AGENT_ENDPOINT"} {
+		t.Setenv(k, "")
+	}
+	if code := Main(); code != 2 {
+		t.Errorf("Main() = %d without MESOS_* variables, want 2", code)
+	}
+	t.Setenv(EnvLogLevel, "loud")
+	if code := Main(); code != 2 {
+		t.Errorf("Main() = %d with a bad log level, want 2", code)
+	}
+}
