@@ -62,6 +62,7 @@ func waitDone(t *testing.T, l *Leadership, what string) {
 }
 
 func TestElectionHandOverWhenLeaderSessionEnds(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	a := openStore(t, storeOpts{framework: fw})
@@ -117,6 +118,7 @@ func TestElectionHandOverWhenLeaderSessionEnds(t *testing.T) {
 }
 
 func TestDeposedLeaderCannotWrite(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	a := openStore(t, storeOpts{framework: fw})
@@ -166,6 +168,7 @@ func TestDeposedLeaderCannotWrite(t *testing.T) {
 }
 
 func TestCampaignCancelWithdraws(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	a := openStore(t, storeOpts{framework: fw})
@@ -193,6 +196,7 @@ func TestCampaignCancelWithdraws(t *testing.T) {
 }
 
 func TestLeadershipLostWhenMemberDeleted(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	a := openStore(t, storeOpts{})
 	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
@@ -207,6 +211,7 @@ func TestLeadershipLostWhenMemberDeleted(t *testing.T) {
 }
 
 func TestCampaignAdoptsLeftoverMember(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	a := openStore(t, storeOpts{framework: fw})

@@ -27,6 +27,7 @@ func node(ringName string, i int) *statev1.NodeRecord {
 }
 
 func TestRingsAndNodes(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	if _, err := s.PutNode(ctx, node("demo", 0), Absent); !errors.Is(err, ErrNotFound) {
@@ -96,6 +97,7 @@ func TestRingsAndNodes(t *testing.T) {
 }
 
 func TestOperationsSegmentsSchedulesFrameworkID(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 
@@ -202,6 +204,7 @@ func putNodes(tb testing.TB, s *Store, ringName string, n int) {
 }
 
 func TestList1000Nodes(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	begin := time.Now()

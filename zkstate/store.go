@@ -153,6 +153,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if dialer == nil {
 		dialer = net.DialTimeout
 	}
+	dialer = capHandshake(dialer, timeout)
 	sess := &session{root: root, acl: acl, log: log, expired: make(chan struct{}), closed: make(chan struct{})}
 	conn, _, err := zk.Connect(cfg.Servers, timeout,
 		zk.WithDialer(dialer), zk.WithLogger(zkLogger{log}), zk.WithLogInfo(false), zk.WithEventCallback(sess.onEvent))
@@ -178,6 +179,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	log.Debug("zkstate opened", "session", fmt.Sprintf("0x%x", conn.SessionID()))
 	return st, nil
 }
+
+// capHandshake shortens the connect handshake's deadline. The client waits for the server's
+// connect response for about 6.7 session timeouts; a ZooKeeper 3.8 server that is still starting
+// may accept a connection and then neither answer nor close it (it fails with an internal error
+// while closing), so a client reconnecting to a restarted server could hang long enough to lose
+// its session. Deadlines further out than 5 session timeouts (only the handshake's) are cut to a
+// third of the session timeout; the client then tries again. Ordinary read deadlines (2/3 of the
+// negotiated timeout) are left alone.
+func capHandshake(dial zk.Dialer, sessionTimeout time.Duration) zk.Dialer {
+	return func(network, address string, timeout time.Duration) (net.Conn, error) {
+		c, err := dial(network, address, timeout)
+		if err != nil {
+			return nil, err
+		}
+		return &cappedConn{Conn: c, limit: 5 * sessionTimeout, cap: max(sessionTimeout/3, 500*time.Millisecond)}, nil
+	}
+}
+
+type cappedConn struct {
+	net.Conn
+	limit, cap time.Duration
+}
+
+func (c *cappedConn) clamp(t time.Time) time.Time {
+	if !t.IsZero() && time.Until(t) > c.limit {
+		return time.Now().Add(c.cap)
+	}
+	return t
+}
+
+func (c *cappedConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.clamp(t)) }
+func (c *cappedConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.clamp(t)) }
 
 func waitSession(ctx context.Context, conn *zk.Conn) error {
 	tick := time.NewTicker(20 * time.Millisecond)

@@ -27,6 +27,7 @@ func mustStruct(t testing.TB, m map[string]any) *structpb.Struct {
 }
 
 func TestCreateGetUpdateDelete(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	const p = "/schedules/s1"
@@ -73,6 +74,7 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 }
 
 func TestInvalidArguments(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	msg := wrapperspb.String("x")
@@ -95,6 +97,7 @@ func TestInvalidArguments(t *testing.T) {
 
 // Concurrent read-modify-write loops on one record: every increment lands exactly once.
 func TestCompareAndSetConflicts(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	const writers, increments = 4, 15
 	stores := make([]*Store, writers)
@@ -151,6 +154,7 @@ func TestCompareAndSetConflicts(t *testing.T) {
 }
 
 func TestCorruptRecordsAreReportedAndLeftAlone(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	tests := []struct {
@@ -221,6 +225,7 @@ func TestCorruptRecordsAreReportedAndLeftAlone(t *testing.T) {
 }
 
 func TestACLKeepsOthersOut(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	owner := openStore(t, storeOpts{framework: fw, credentials: "cassmesos:s3cret"})
@@ -268,6 +273,7 @@ func TestACLKeepsOthersOut(t *testing.T) {
 }
 
 func TestWithoutCredentialsZnodesAreOpen(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, storeOpts{})
 	acl, _, err := s.Conn().GetACL(s.Root() + RingsPath())
 	if err != nil || len(acl) != 1 || acl[0].Scheme != "world" || acl[0].Perms != zk.PermAll {
@@ -276,6 +282,7 @@ func TestWithoutCredentialsZnodesAreOpen(t *testing.T) {
 }
 
 func TestChroot(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	chroot := "/chroot-test/" + uniqueFramework(t)
 	s := openStore(t, storeOpts{chroot: chroot, framework: "fw"})
@@ -292,6 +299,7 @@ func TestChroot(t *testing.T) {
 }
 
 func TestOpenWithoutServerFails(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(testCtx(t), 1500*time.Millisecond)
 	defer cancel()
 	_, err := Open(ctx, Config{Servers: []string{"127.0.0.1:1"}, Framework: "x", Logger: slog.New(slog.DiscardHandler)})
@@ -312,6 +320,7 @@ func TestOpenWithoutServerFails(t *testing.T) {
 }
 
 func TestClosedStore(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	s := openStore(t, storeOpts{})
 	s.Close()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -15,6 +16,7 @@ import (
 )
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	msgs := []proto.Message{
 		&statev1.RingRecord{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3}, NextOrdinal: 3},
 		&statev1.NodeRecord{Ring: "demo", Name: "demo-0", Seed: true},
@@ -42,6 +44,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		data string
 		want error
@@ -66,6 +69,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestRootPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		chroot, framework, want string
 		ok                      bool
@@ -88,6 +92,7 @@ func TestRootPath(t *testing.T) {
 }
 
 func TestSchemaPaths(t *testing.T) {
+	t.Parallel()
 	got := []string{
 		FrameworkIDPath(), LeaderPath(), RingPath("r"), NodePath("r", "r-0"),
 		OperationPath("o"), SegmentPath("o", 7), SchedulePath("s"),
@@ -113,6 +118,7 @@ func TestSchemaPaths(t *testing.T) {
 }
 
 func TestParseConnectString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		servers []string
@@ -142,6 +148,7 @@ func TestParseConnectString(t *testing.T) {
 }
 
 func TestSortMembers(t *testing.T) {
+	t.Parallel()
 	got := sortMembers([]string{"member-0000000010", "junk", "member-0000000002", "member-", "member-0000000009"})
 	want := []string{"member-0000000002", "member-0000000009", "member-0000000010"}
 	if !slices.Equal(got, want) {
@@ -192,4 +199,19 @@ func FuzzParseConnectString(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCappedConnShortensOnlyTheHandshakeDeadline(t *testing.T) {
+	c := &cappedConn{limit: 5 * time.Second, cap: time.Second}
+	if got := c.clamp(time.Time{}); !got.IsZero() {
+		t.Fatalf("zero deadline became %v", got)
+	}
+	normal := time.Now().Add(2 * time.Second)
+	if got := c.clamp(normal); !got.Equal(normal) {
+		t.Fatalf("ordinary deadline changed to %v", got)
+	}
+	handshake := time.Now().Add(40 * time.Second)
+	if got := time.Until(c.clamp(handshake)); got > time.Second || got < 0 {
+		t.Fatalf("handshake deadline cut to %v from now; want about 1s", got)
+	}
 }

@@ -14,6 +14,7 @@ import (
 const watchWait = 15 * time.Second
 
 func TestWatchFiresAfterReconnect(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	srv := zktest.Start(t) // restarted below: not the shared server
 	fw := uniqueFramework(t)
@@ -60,6 +61,7 @@ func TestWatchFiresAfterReconnect(t *testing.T) {
 }
 
 func TestWatchSurvivesSessionExpiry(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	fw := uniqueFramework(t)
 	s := openStore(t, storeOpts{framework: fw})
@@ -89,6 +91,7 @@ func TestWatchSurvivesSessionExpiry(t *testing.T) {
 }
 
 func TestWatchClosesWithContext(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, storeOpts{})
 	ctx, cancel := context.WithCancel(testCtx(t))
 	ch, err := s.WatchChildren(ctx, "/rings/not-yet/nodes")

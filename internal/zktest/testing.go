@@ -34,7 +34,7 @@ func StartConfig(t testing.TB, cfg Config) *Server {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("zktest: tail of ZooKeeper log %s:\n%s", srv.LogPath(), srv.LogTail(30))
+			t.Logf("zktest: tail of ZooKeeper log %s:\n%s", srv.LogPath(), srv.LogTail(60))
 		}
 		_ = srv.Close()
 	})
