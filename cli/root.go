@@ -77,9 +77,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	cmdutil.GroupCommand(root)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetVersionTemplate("cassmesos version {{.Version}}\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
-	})
+	root.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Globals.Server, "server", "", "Daemon gRPC address host:port (default: $CASSMESOS_SERVER, the current context, or 127.0.0.1:9090)")

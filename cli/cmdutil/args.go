@@ -72,3 +72,8 @@ func MutuallyExclusive(cmd *cobra.Command, names ...string) error {
 func FlagValueError(flag string, err error) error {
 	return &FlagError{Err: fmt.Errorf("--%s: %w", flag, err)}
 }
+
+// FlagErrorFunc makes cobra's flag parsing errors usage errors that point at the command's help.
+func FlagErrorFunc(c *cobra.Command, err error) error {
+	return &FlagError{Err: fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+}

@@ -242,7 +242,6 @@ func (v *view) lines(resp *pb.WatchOperationResponse) {
 	v.lastOp = opLine
 	if len(changed) == 0 {
 		fmt.Fprintf(v.o.Out, "%s op %s %s%s\n", v.ts(), v.o.ID, summary, blocked)
-		return
 	}
 	for _, c := range changed {
 		fmt.Fprintf(v.o.Out, "%s op %s %s %s%s\n", v.ts(), v.o.ID, summary, c, blocked)

@@ -140,6 +140,7 @@ func Exec(cmd *cobra.Command, args ...string) error {
 	cmd.SetErr(&bytes.Buffer{})
 	cmd.SilenceErrors = true
 	cmd.SilenceUsage = true
+	cmd.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 	_, err := cmd.ExecuteC()
 	return err
 }
