@@ -31,7 +31,7 @@ deps: ## Install what this machine lacks (ZooKeeper, a JRE) from Debian's packag
 .PHONY: build
 build: ## Build every binary into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES))
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES)) ./internal/zktest/cmd/zk-local
 
 .PHONY: test
 test: ## Run the whole test suite with the race detector (needs `make deps`)
