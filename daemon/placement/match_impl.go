@@ -19,8 +19,8 @@ type agentOffer struct {
 	taken           map[uint64]bool
 	reserved        []Resource // reserved resources (possibly with volumes)
 	reservedUsed    []bool
-	groups          map[string]bool // groups with a node on this agent
-	staticPorts     map[uint64]bool // static ports bound by nodes on this agent
+	groups          map[string][]string // group -> keys of its nodes on this agent
+	staticPorts     map[uint64]string   // static port -> key of the node binding it
 	frameworkNodes  int
 	used            bool // some match used this agent
 }
@@ -127,11 +127,13 @@ func attrValue(attrs map[string]string, hostname, name string) (string, bool) {
 
 // why a request does not fit an agent; "" when it fits.
 func (a *agentOffer) unfit(r *Request) string {
-	if a.groups[r.Group] {
-		return "already runs a node of " + r.Group
+	for _, k := range a.groups[r.Group] {
+		if k != r.Key {
+			return "already runs a node of " + r.Group
+		}
 	}
 	for _, p := range r.StaticPorts {
-		if a.staticPorts[p] {
+		if k, ok := a.staticPorts[p]; ok && k != r.Key {
 			return fmt.Sprintf("port %d is bound by another node", p)
 		}
 	}
@@ -228,21 +230,21 @@ func (a *agentOffer) take(r *Request, reservedIdx []int) Match {
 		a.taken = map[uint64]bool{}
 	}
 	if a.staticPorts == nil {
-		a.staticPorts = map[uint64]bool{}
+		a.staticPorts = map[uint64]string{}
 	}
 	if a.groups == nil {
-		a.groups = map[string]bool{}
+		a.groups = map[string][]string{}
 	}
 	for _, p := range r.StaticPorts {
 		a.taken[p] = true
-		a.staticPorts[p] = true
+		a.staticPorts[p] = r.Key
 	}
 	for _, p := range dyn {
 		a.taken[p] = true
 	}
 	m.Use.StaticPorts = append([]uint64(nil), r.StaticPorts...)
 	m.Use.DynamicPorts = dyn
-	a.groups[r.Group] = true
+	a.groups[r.Group] = append(a.groups[r.Group], r.Key)
 	a.frameworkNodes++
 	a.used = true
 	return m
@@ -272,14 +274,14 @@ func match(offers []Offer, reqs []Request, placed []Placed) Result {
 		groupPlaced[p.Group] = append(groupPlaced[p.Group], p)
 		if a := byAgent[p.AgentID]; a != nil {
 			if a.groups == nil {
-				a.groups = map[string]bool{}
+				a.groups = map[string][]string{}
 			}
 			if a.staticPorts == nil {
-				a.staticPorts = map[uint64]bool{}
+				a.staticPorts = map[uint64]string{}
 			}
-			a.groups[p.Group] = true
+			a.groups[p.Group] = append(a.groups[p.Group], p.Key)
 			for _, port := range p.StaticPorts {
-				a.staticPorts[port] = true
+				a.staticPorts[port] = p.Key
 			}
 			a.frameworkNodes++
 		}

@@ -132,6 +132,8 @@ type Request struct {
 // Placed is an existing node placement (running, launching or holding a reservation), used by
 // the one-node-per-agent filter and the spread rankers.
 type Placed struct {
+	// Key of the node (a request with the same key ignores its own placement).
+	Key         string
 	Group       string
 	AgentID     string
 	Attributes  map[string]string

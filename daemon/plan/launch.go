@@ -110,14 +110,10 @@ func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) p
 	return req
 }
 
-// placedNodes lists where the framework's nodes are (live tasks or held reservations), except
-// the nodes being placed now.
+// placedNodes lists where the framework's nodes are (live tasks or held reservations).
 func (ps *pass) placedNodes() []placement.Placed {
 	var out []placement.Placed
 	for _, name := range sortedKeys(ps.nodes) {
-		if ps.want[name] != nil {
-			continue
-		}
 		n := ps.nodes[name]
 		agent := n.GetReservation().GetAgentId()
 		if agent == "" && ps.live(n) {
@@ -128,6 +124,7 @@ func (ps *pass) placedNodes() []placement.Placed {
 		}
 		r := ps.ring(n.GetRing())
 		out = append(out, placement.Placed{
+			Key:         name,
 			Group:       n.GetRing(),
 			AgentID:     agent,
 			Attributes:  ps.s.Agents[agent].Attributes,
@@ -218,6 +215,25 @@ func (ps *pass) matchOffers(offers []Offer) {
 		}
 		return a.GetOrdinal() < b.GetOrdinal()
 	})
+	// Launch-time guards (invariants 1 and 2), re-checked here because several steps may have
+	// asked for launches in the same pass: a non-seed needs a seed UN, and a ring gets at most
+	// one joining node (first start, bootstrap or replacement) at a time.
+	joining := map[string]bool{}
+	kept := wants[:0]
+	for _, w := range wants {
+		n := ps.node(w.node)
+		if !n.GetSeed() && !ps.anySeedUN(n.GetRing(), "") {
+			continue
+		}
+		if ps.joins(n) {
+			if joining[n.GetRing()] || ps.topologyChange(n.GetRing(), n.GetName()) != "" {
+				continue
+			}
+			joining[n.GetRing()] = true
+		}
+		kept = append(kept, w)
+	}
+	wants = kept
 	if len(wants) > 0 {
 		cons := map[string][]placement.Constraint{}
 		reqs := make([]placement.Request, len(wants))
@@ -257,6 +273,12 @@ func (ps *pass) matchOffers(offers []Offer) {
 	if len(declined) > 0 {
 		ps.act(Decline{OfferIDs: declined, Refuse: refuse})
 	}
+}
+
+// joins reports whether launching the node makes it join the ring (a topology change): a
+// first start, a bootstrap, a replacement, or an ephemeral node that lost its data.
+func (ps *pass) joins(n *statev1.NodeRecord) bool {
+	return !n.GetBootstrapped() || n.GetReplacesAddress() != "" || ps.ring(n.GetRing()).GetSpec().GetEphemeralData()
 }
 
 // releasable reports whether an offered reserved resource belongs to this framework and to no

@@ -153,27 +153,40 @@ func (ps *pass) opsByAge() []string {
 	return ids
 }
 
-// runOps: claims, automatic operations, starting queued ones, then every running operation.
+// runOps runs every running operation, then creates the automatic ones for nodes no step
+// claimed, then runs what that started. Queued exclusive operations start when their ring has
+// no running exclusive operation; a REPLACE_NODE or REMOVE_NODE may also start while every
+// running exclusive operation of its ring is blocked at a safe point (a repair must not wait
+// behind an operation that waits for the very node it repairs). Step guards keep the
+// invariants whatever runs at the same time.
 func (ps *pass) runOps() {
-	order := ps.opsByAge()
-	for _, id := range order {
-		o := ps.ops[id].GetOperation()
-		if !opRunning(o) {
-			continue
-		}
-		if i := currentStep(o); i < len(o.GetSteps()) {
-			for _, n := range stepNodes(o, i) {
-				ps.claimed[n] = id
+	ran := map[string]bool{}
+	ps.holdsAtStart()
+	for round := 0; round < 2; round++ {
+		ps.startPending()
+		for _, id := range ps.opsByAge() {
+			if !ran[id] && opRunning(ps.ops[id].GetOperation()) {
+				ran[id] = true
+				ps.runOp(id)
 			}
 		}
+		if round == 0 {
+			ps.autoOps()
+		}
 	}
-	ps.autoOps()
-	order = ps.opsByAge()
-	busy := map[string]bool{}
+}
+
+func (ps *pass) startPending() {
+	order := ps.opsByAge()
+	busy := map[string]bool{}     // a running exclusive op
+	hardBusy := map[string]bool{} // a running exclusive op not blocked at a safe point
 	for _, id := range order {
 		o := ps.ops[id].GetOperation()
 		if opRunning(o) && exclusive(o.GetKind()) {
 			busy[o.GetRing()] = true
+			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetCursor()["safe"] == "1") {
+				hardBusy[o.GetRing()] = true
+			}
 		}
 	}
 	for _, id := range order {
@@ -182,18 +195,47 @@ func (ps *pass) runOps() {
 			continue
 		}
 		if exclusive(o.GetKind()) {
-			if busy[o.GetRing()] {
+			jump := o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE
+			if hardBusy[o.GetRing()] || (busy[o.GetRing()] && !jump) {
 				continue
 			}
 			busy[o.GetRing()] = true
+			hardBusy[o.GetRing()] = true
 		}
 		w := ps.mutOp(id).Operation
 		w.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 		w.StartTime = ps.ts()
 	}
-	for _, id := range order {
-		if opRunning(ps.ops[id].GetOperation()) {
-			ps.runOp(id)
+}
+
+// hold marks the step's node as managed by this operation until the step ends (persisted in
+// the cursor, so it survives restarts): no other operation's step acts on it meanwhile, and no
+// automatic recovery is started for it. REPLACE_NODE supersedes a RECOVER_NODE's hold.
+func (ps *pass) hold(r *opRun) {
+	r.set("holds", "1")
+	ps.claimed[r.step.GetNode()] = r.op().GetId()
+}
+
+// unhold gives the node up (the step waits for something else to fix it first).
+func (ps *pass) unhold(r *opRun) {
+	r.set("holds", "")
+	if ps.claimed[r.step.GetNode()] == r.op().GetId() {
+		delete(ps.claimed, r.step.GetNode())
+	}
+}
+
+// holdsAtStart records the holds of every running operation's current step.
+func (ps *pass) holdsAtStart() {
+	for _, id := range ps.opsByAge() {
+		rec := ps.ops[id]
+		o := rec.GetOperation()
+		if !opRunning(o) {
+			continue
+		}
+		if i := currentStep(o); i < len(o.GetSteps()) && o.GetSteps()[i].GetNode() != "" && rec.GetCursor()[strconv.Itoa(i)+".holds"] == "1" {
+			if _, taken := ps.claimed[o.GetSteps()[i].GetNode()]; !taken {
+				ps.claimed[o.GetSteps()[i].GetNode()] = id
+			}
 		}
 	}
 }
@@ -234,13 +276,18 @@ func (ps *pass) runOp(id string) {
 			st.Phase = cassmesosv1.StepPhase_STEP_PHASE_RUNNING
 			st.StartTime = ps.ts()
 		}
-		if st.GetNode() != "" {
-			ps.claimed[st.GetNode()] = id
-		}
 		r := &opRun{rec: rec, idx: i, step: st}
-		res := h(ps, r)
+		var res result
+		if holder := ps.claimed[st.GetNode()]; st.GetNode() != "" && holder != "" && holder != id &&
+			!(o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE &&
+				ps.ops[holder].GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE) {
+			res = blocked(true, "waiting: %s is in the hands of operation %s", st.GetNode(), holder)
+		} else {
+			res = h(ps, r)
+		}
 		switch res.kind {
 		case resDone:
+			ps.unhold(r)
 			st.Phase = cassmesosv1.StepPhase_STEP_PHASE_DONE
 			st.EndTime = ps.ts()
 			st.Message = res.msg
@@ -249,9 +296,16 @@ func (ps *pass) runOp(id string) {
 			continue
 		case resWait, resBlocked:
 			st.Message = res.msg
+			delete(rec.Cursor, "safe")
 			if res.kind == resBlocked {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED
 				o.BlockedReason = res.msg
+				if res.safe {
+					// Blocked at a safe point: the step is not acting on its node, so it lets go
+					// of it (another operation, e.g. a replacement, may be what unblocks it).
+					rec.Cursor["safe"] = "1"
+					ps.unhold(r)
+				}
 			} else {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 				o.BlockedReason = ""
@@ -333,20 +387,20 @@ func (ps *pass) activeOpFor(kind cassmesosv1.OperationKind, node string) string 
 }
 
 // autoOps starts the operations the daemon decides on its own: RECOVER_NODE for a bootstrapped
-// node whose task died, REPLACE_NODE for a node lost longer than the ring's replace-after grace
-// with its agent unreachable or gone (invariant 5).
+// node whose task died and that no running step manages, REPLACE_NODE for a node lost longer
+// than the ring's replace-after grace with its agent unreachable or gone (invariant 5).
 func (ps *pass) autoOps() {
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.node(name)
 		r := ps.ring(n.GetRing())
-		if r == nil || r.GetDeleting() || ps.claimed[name] != "" {
+		if r == nil || r.GetDeleting() {
 			continue
 		}
-		if ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, name) != "" {
-			continue
-		}
+		replaceOp := ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, name)
 		gone := ps.agentGone(n)
 		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_RESTARTING && n.GetBootstrapped() && !gone &&
+			ps.claimed[name] == "" &&
+			(replaceOp == "" || !opRunning(ps.ops[replaceOp].GetOperation())) &&
 			ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, name) == "" {
 			op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, n.GetRing(), "daemon",
 				&cassmesosv1.OperationParams{Nodes: []string{name}}, []*cassmesosv1.Step{newStep("recover", name)})
@@ -354,12 +408,13 @@ func (ps *pass) autoOps() {
 			continue
 		}
 		lost := n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_LOST ||
-			(n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_RESTARTING && gone)
+			(n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_RESTARTING && gone) ||
+			(n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_STOPPING && gone)
 		grace := r.GetSpec().GetReplaceAfter().AsDuration()
 		if r.GetSpec().GetReplaceAfter() == nil {
 			grace = DefaultReplaceAfter
 		}
-		if !lost || grace <= 0 || n.GetLostTime() == nil || !n.GetBootstrapped() || n.GetHostId() == "" || n.GetAddress() == "" {
+		if replaceOp != "" || !lost || grace <= 0 || n.GetLostTime() == nil || !n.GetBootstrapped() || n.GetHostId() == "" || n.GetAddress() == "" {
 			continue
 		}
 		due := n.GetLostTime().AsTime().Add(grace)

@@ -63,7 +63,11 @@ func (ps *pass) changing(n *statev1.NodeRecord) string {
 // status letters, or "".
 func (ps *pass) othersNotUN(ring, except string) string {
 	for _, n := range ps.ringNodes(ring) {
-		if n.GetName() != except && !ps.isUN(n) {
+		if n.GetName() == except || (!n.GetBootstrapped() && !ps.live(n)) {
+			// Slots that never joined and have no task are not members yet.
+			continue
+		}
+		if !ps.isUN(n) {
 			return n.GetName() + " is " + ps.statusLetters(n)
 		}
 	}
@@ -127,12 +131,18 @@ func (ps *pass) stepBootstrap(r *opRun) result {
 	c, _ := ps.task(n)
 	switch c {
 	case condStarting, condRunning:
+		if !n.GetBootstrapped() || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING {
+			ps.hold(r)
+		}
 		r.set("offer_wait", "")
 		return wait(false, "%s is %s", name, ps.statusLetters(n))
 	case condUnknown:
 		return wait(false, "waiting for the status of task %s", n.GetTaskId())
 	case condUnreachable:
 		return blocked(false, "%s's agent %s is unreachable", name, n.GetAgentId())
+	}
+	if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING {
+		ps.hold(r)
 	}
 	// No live task: guards, then ask for a launch.
 	ring := n.GetRing()
@@ -156,7 +166,15 @@ func (ps *pass) stepBootstrap(r *opRun) result {
 			return wait(false, "%s failed (%s); attempt %d at %s", name, n.GetMessage(), attempts+1, next.UTC().Format(time.RFC3339))
 		}
 	}
+	if n.GetReservation() != nil && ps.agentGone(n) {
+		// Never bootstrapped: its data is worth nothing; place it anew.
+		w := ps.mutNode(name)
+		w.Reservation = nil
+		w.Message = "agent " + n.GetAgentId() + " is gone; placing " + name + " elsewhere"
+		n = w
+	}
 	inPlace := n.GetReservation().GetPersistenceId() != "" && n.GetReservation().GetAgentId() != ""
+	ps.hold(r)
 	ps.wantLaunch(r, name, inPlace)
 	return ps.awaitOffer(r, n, attempts == 0)
 }
@@ -174,6 +192,7 @@ func (ps *pass) anyOtherUN(ring, except string) bool {
 // backoff between attempts.
 func (ps *pass) stepRecover(r *opRun) result {
 	name := r.step.GetNode()
+	ps.hold(r)
 	n := ps.node(name)
 	if n == nil {
 		return failed("node %s no longer exists", name)
@@ -255,6 +274,7 @@ func (ps *pass) stepPrepareReplace(r *opRun) result {
 	if !ps.anyOtherUN(n.GetRing(), name) {
 		return blocked(true, "no other node of %s is UN to stream from", n.GetRing())
 	}
+	ps.hold(r)
 	c, st := ps.task(n)
 	switch c {
 	case condStarting, condRunning, condUnknown:
@@ -416,6 +436,10 @@ func (ps *pass) stepDecommission(r *opRun) result {
 		return done("removed")
 	}
 	switch n.GetPhase() {
+	case cassmesosv1.NodePhase_NODE_PHASE_REMOVED, cassmesosv1.NodePhase_NODE_PHASE_STOPPING, cassmesosv1.NodePhase_NODE_PHASE_DECOMMISSIONING:
+		ps.hold(r)
+	}
+	switch n.GetPhase() {
 	case cassmesosv1.NodePhase_NODE_PHASE_REMOVED:
 		if ps.release(r, name) {
 			return wait(false, "waiting for an offer from agent %s to destroy %s's volume", n.GetReservation().GetAgentId(), name)
@@ -433,7 +457,16 @@ func (ps *pass) stepDecommission(r *opRun) result {
 			ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_STOPPING)
 			return ps.stepDecommission(r)
 		}
-		if c, _ := ps.task(n); c != condRunning {
+		switch c, _ := ps.task(n); c {
+		case condDead, condNone:
+			// Died mid-way: Cassandra aborts an unfinished leave on restart. Let recovery restart
+			// it in place, then decommission again under a new relay attempt.
+			ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_RESTARTING)
+			r.step.Attempts++
+			ps.unhold(r)
+			return blocked(true, "%s's task died while decommissioning (%s); restarting it before trying again", name, n.GetTaskState())
+		case condRunning:
+		default:
 			return blocked(false, "%s's task is %s while decommissioning", name, n.GetTaskState())
 		}
 		res, ok := ps.relay(r, ps.relayTo(n, RelayDecommission))
@@ -464,6 +497,7 @@ func (ps *pass) stepDecommission(r *opRun) result {
 		return blocked(true, "waiting: %s (one topology change at a time)", d)
 	}
 	ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_DECOMMISSIONING)
+	ps.hold(r)
 	// The relay is emitted on the next pass, after DECOMMISSIONING is persisted (invariant 7):
 	// actions of this plan run after its writes anyway, so emitting now is equally safe.
 	if _, ok := ps.relay(r, ps.relayTo(ps.node(name), RelayDecommission)); !ok {
@@ -479,6 +513,10 @@ func (ps *pass) stepRemove(r *opRun) result {
 	n := ps.node(name)
 	if n == nil {
 		return done("removed")
+	}
+	switch n.GetPhase() {
+	case cassmesosv1.NodePhase_NODE_PHASE_REMOVED, cassmesosv1.NodePhase_NODE_PHASE_DECOMMISSIONING:
+		ps.hold(r)
 	}
 	if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
 		ps.killNode(n)
@@ -503,6 +541,7 @@ func (ps *pass) stepRemove(r *opRun) result {
 			return blocked(true, "no UN node in %s to run removenode through", n.GetRing())
 		}
 		ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_DECOMMISSIONING)
+		ps.hold(r)
 		ps.killNode(n)
 	}
 	co := ps.coordinator(n.GetRing(), name)
@@ -549,6 +588,9 @@ func (ps *pass) stepRestart(r *opRun) result {
 		return done("node gone")
 	}
 	stage := r.get("stage")
+	if stage != "" {
+		ps.hold(r)
+	}
 	switch stage {
 	case "":
 		if stepKind(r.step) == "update" && ps.isUN(n) && n.GetGeneration() >= ps.ring(n.GetRing()).GetGeneration() {
@@ -564,6 +606,8 @@ func (ps *pass) stepRestart(r *opRun) result {
 			return failed("%s has never been UN; nothing to restart", name)
 		}
 		r.set("stage", "stopping")
+		r.set("stopped_task", n.GetTaskId())
+		ps.hold(r)
 		ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_STOPPING)
 		fallthrough
 	case "stopping":
@@ -580,8 +624,11 @@ func (ps *pass) stepRestart(r *opRun) result {
 		fallthrough
 	default:
 		n = ps.node(name)
-		if ps.isUN(n) && r.step.GetAttempts() > 0 {
+		if ps.isUN(n) && n.GetTaskId() != r.get("stopped_task") {
 			return done("UN")
+		}
+		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING {
+			return blocked(true, "%s is being replaced", name)
 		}
 		c, _ := ps.task(n)
 		switch c {
@@ -604,7 +651,7 @@ func (ps *pass) stepRestart(r *opRun) result {
 			}
 		}
 		if ps.agentGone(n) {
-			return blocked(false, "agent of %s is gone; replace it", name)
+			return blocked(true, "agent %s of %s is gone; %s", n.GetReservation().GetAgentId(), name, ps.replaceNote(n))
 		}
 		ps.wantLaunch(r, name, n.GetReservation().GetPersistenceId() != "")
 		return ps.awaitOffer(r, n, false)

@@ -311,6 +311,9 @@ func (ps *pass) replaceNode(req ReplaceNode) (Accepted, error) {
 	if n.GetHostId() == "" || n.GetAddress() == "" || !n.GetBootstrapped() {
 		return Accepted{}, refused("%s never joined the ring (no host ID recorded); nothing to replace", n.GetName())
 	}
+	if !ps.anyOtherUN(n.GetRing(), n.GetName()) {
+		return Accepted{}, refused("no other node of %s is UN; a replacement needs a live node to stream from", n.GetRing())
+	}
 	if n.GetSeed() {
 		others := 0
 		for _, o := range ps.ringNodes(n.GetRing()) {
