@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -118,6 +119,12 @@ func exitCodeForGRPC(c codes.Code) int {
 // "rpc error: code = X desc = " prefix is dropped and newlines are folded.
 func ErrorMessage(err error) string {
 	msg := rpcPrefix.ReplaceAllString(err.Error(), "")
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return -1 // no escape sequences from a server's message reach the terminal
+		}
+		return r
+	}, msg)
 	return strings.Join(strings.Fields(msg), " ")
 }
 

@@ -1,6 +1,11 @@
 package cmdutil
 
 import (
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"testing"
 	"time"
 
@@ -122,4 +127,11 @@ func FuzzParseConstraint(f *testing.F) {
 			t.Fatalf("ParseConstraint(%q) accepted an empty attribute", s)
 		}
 	})
+}
+
+func TestErrorMessageIsOneCleanLine(t *testing.T) {
+	err := fmt.Errorf("ring demo: %w", status.Error(codes.NotFound, "no\nsuch \x1b[31mring\x1b[0m"))
+	if got := ErrorMessage(err); got != "ring demo: no such [31mring[0m" {
+		t.Fatalf("ErrorMessage = %q", got)
+	}
 }

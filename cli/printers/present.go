@@ -3,6 +3,7 @@ package printers
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -114,12 +115,27 @@ func Progress(p *pb.Progress) string {
 	return fmt.Sprintf("%d/%d", p.GetDone(), p.GetTotal())
 }
 
-// Dash returns s, or "-" when it is empty.
+// Dash returns s cleaned (see Clean), or "-" when it is empty.
 func Dash(s string) string {
-	if s == "" {
+	if s = Clean(s); s == "" {
 		return "-"
 	}
 	return s
+}
+
+// Clean makes text from the server safe for one line of a terminal: control characters (escape
+// sequences included) are dropped and runs of white space become one space.
+func Clean(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t' || r == '\r':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // YesNo renders a bool as "yes" or "no".

@@ -224,7 +224,7 @@ func (v *view) lines(resp *pb.WatchOperationResponse) {
 	op := resp.GetOperation()
 	summary := opSummary(op)
 	blocked := ""
-	if r := op.GetBlockedReason(); r != "" {
+	if r := printers.Clean(op.GetBlockedReason()); r != "" {
 		blocked = " blocked: " + r
 	}
 	opLine := summary + blocked
@@ -247,7 +247,7 @@ func (v *view) lines(resp *pb.WatchOperationResponse) {
 		fmt.Fprintf(v.o.Out, "%s op %s %s %s%s\n", v.ts(), v.o.ID, summary, c, blocked)
 	}
 	if op.GetError() != "" && printers.IsTerminal(op.GetPhase()) {
-		fmt.Fprintf(v.o.Out, "%s op %s error: %s\n", v.ts(), v.o.ID, op.GetError())
+		fmt.Fprintf(v.o.Out, "%s op %s error: %s\n", v.ts(), v.o.ID, printers.Clean(op.GetError()))
 	}
 }
 
@@ -259,10 +259,10 @@ func liveFrame(id string, resp *pb.WatchOperationResponse) []string {
 		head += " (ETA " + printers.ShortDuration(eta.AsDuration()) + ")"
 	}
 	frame := []string{head}
-	if r := op.GetBlockedReason(); r != "" {
+	if r := printers.Clean(op.GetBlockedReason()); r != "" {
 		frame = append(frame, "blocked: "+r)
 	}
-	if e := op.GetError(); e != "" {
+	if e := printers.Clean(op.GetError()); e != "" {
 		frame = append(frame, "error: "+e)
 	}
 	width := 4
@@ -271,8 +271,8 @@ func liveFrame(id string, resp *pb.WatchOperationResponse) []string {
 	}
 	for _, n := range resp.GetNodes() {
 		line := fmt.Sprintf("  %-*s  %-2s  %s", width, n.GetName(), printers.NodeState(n), printers.NodePhase(n.GetPhase()))
-		if m := n.GetMessage(); m != "" {
-			line += "  " + strings.Join(strings.Fields(m), " ")
+		if m := printers.Clean(n.GetMessage()); m != "" {
+			line += "  " + m
 		}
 		frame = append(frame, line)
 	}

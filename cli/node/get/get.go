@@ -72,10 +72,10 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	}
 	if opts.IO.IsStdoutTTY() {
 		if n.GetReplacesAddress() != "" {
-			fmt.Fprintf(out, "\nReplaces: %s\n", n.GetReplacesAddress())
+			fmt.Fprintf(out, "\nReplaces: %s\n", printers.Clean(n.GetReplacesAddress()))
 		}
 		if n.GetMessage() != "" {
-			fmt.Fprintf(out, "\nMessage: %s\n", n.GetMessage())
+			fmt.Fprintf(out, "\nMessage: %s\n", printers.Clean(n.GetMessage()))
 		}
 	}
 	return nil

@@ -106,7 +106,7 @@ func Summary(w io.Writer, op *pb.Operation, now time.Time) error {
 		lines = append(lines, [2]string{"Took", printers.ShortDuration(op.GetEndTime().AsTime().Sub(op.GetStartTime().AsTime()))})
 	}
 	for _, l := range lines {
-		if _, err := fmt.Fprintf(w, "%-9s %s\n", l[0]+":", l[1]); err != nil {
+		if _, err := fmt.Fprintf(w, "%-9s %s\n", l[0]+":", printers.Clean(l[1])); err != nil {
 			return err
 		}
 	}
