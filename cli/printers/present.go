@@ -3,8 +3,8 @@ package printers
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
