@@ -354,6 +354,9 @@ func (ps *pass) finishOp(rec *statev1.OperationRecord, phase cassmesosv1.Operati
 		}
 	}
 	ps.progress(o)
+	if phase == cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED {
+		ps.dropUnstarted(o)
+	}
 	for n, id := range ps.claimed {
 		if id == o.GetId() {
 			delete(ps.claimed, n)
@@ -437,4 +440,23 @@ func tsOr(t *timestamppb.Timestamp, def *timestamppb.Timestamp) *timestamppb.Tim
 		return def
 	}
 	return t
+}
+
+// dropUnstarted undoes the part of a cancelled operation that never started: node slots a
+// SCALE_RING created and never launched are deleted and the ring's size follows.
+func (ps *pass) dropUnstarted(o *cassmesosv1.Operation) {
+	if o.GetKind() != cassmesosv1.OperationKind_OPERATION_KIND_SCALE_RING {
+		return
+	}
+	for _, s := range o.GetSteps() {
+		n := ps.node(s.GetNode())
+		if stepKind(s) != "bootstrap" || s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_SKIPPED || n == nil ||
+			n.GetIncarnation() != 0 || n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_PENDING {
+			continue
+		}
+		ps.deleteNode(n.GetName())
+		if r := ps.mutRing(o.GetRing()); r != nil && r.GetSpec().GetNodes() > 1 {
+			r.Spec.Nodes--
+		}
+	}
 }

@@ -192,12 +192,10 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 		for _, e := range []struct {
 			name string
 			v    uint32
-		}{{"storage", p.GetStorage()}, {"ssl_storage", p.GetSslStorage()}, {"jmx", p.GetJmx()}, {"native", p.GetNative()}} {
+		}{{"storage", orPort(p.GetStorage(), DefaultStoragePort)}, {"ssl_storage", orPort(p.GetSslStorage(), DefaultSSLStoragePort)},
+			{"jmx", orPort(p.GetJmx(), DefaultJMXPort)}, {"native", orPort(p.GetNative(), DefaultNativePort)}} {
 			if e.v > 65535 {
 				return invalid("ports."+e.name, "%d is not a port", e.v)
-			}
-			if e.v == 0 {
-				continue
 			}
 			if other, ok := seen[e.v]; ok {
 				return invalid("ports."+e.name, "%d is also ports.%s", e.v, other)
@@ -281,4 +279,11 @@ func HeapFor(spec *cassmesosv1.RingSpec) (heap, young int64) {
 		young = min(100*cores, heap/4)
 	}
 	return heap, young
+}
+
+func orPort(v, def uint32) uint32 {
+	if v == 0 {
+		return def
+	}
+	return v
 }
