@@ -65,6 +65,9 @@ func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 			}
 		}
 	}
+	for _, a := range list {
+		sort.Slice(a.ports, func(i, j int) bool { return a.ports[i].Begin < a.ports[j].Begin })
+	}
 	return list, byAgent
 }
 
@@ -80,32 +83,42 @@ func (a *agentOffer) portFree(p uint64) bool {
 	return false
 }
 
-// dynamicPorts picks n free ports, lowest first, avoiding the request's static ports.
+// dynamicPorts picks n free ports, lowest first, avoiding the request's static ports and the
+// static ports of other nodes on the agent. It returns nil when there are not enough. Port
+// ranges are sorted once, in mergeOffers.
 func (a *agentOffer) dynamicPorts(n int, static []uint64) []uint64 {
 	if n == 0 {
 		return nil
 	}
-	var out []uint64
-	rs := append([]Range(nil), a.ports...)
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Begin < rs[j].Begin })
-	for _, r := range rs {
-		for p := r.Begin; p <= r.End && len(out) < n; p++ {
-			if a.taken[p] || containsPort(static, p) || containsPort(out, p) {
-				if p == r.End {
-					break
+	out := make([]uint64, 0, n)
+	a.scanPorts(n, static, func(p uint64) { out = append(out, p) })
+	if len(out) < n {
+		return nil
+	}
+	return out
+}
+
+// scanPorts calls f for up to n usable dynamic ports and returns how many it found.
+func (a *agentOffer) scanPorts(n int, static []uint64, f func(uint64)) int {
+	found := 0
+	for _, r := range a.ports {
+		for p := r.Begin; found < n; p++ {
+			_, bound := a.staticPorts[p]
+			if !a.taken[p] && !bound && !containsPort(static, p) {
+				if f != nil {
+					f(p)
 				}
-				continue
+				found++
 			}
-			out = append(out, p)
 			if p == r.End {
 				break
 			}
 		}
-		if len(out) == n {
-			return out
+		if found == n {
+			break
 		}
 	}
-	return nil
+	return found
 }
 
 func containsPort(ps []uint64, p uint64) bool {
@@ -166,7 +179,7 @@ func (a *agentOffer) unfit(r *Request) string {
 			return fmt.Sprintf("port %d not offered", p)
 		}
 	}
-	if len(a.dynamicPorts(r.DynamicPorts, r.StaticPorts)) < r.DynamicPorts {
+	if a.scanPorts(r.DynamicPorts, r.StaticPorts, nil) < r.DynamicPorts {
 		return fmt.Sprintf("needs %d more ports", r.DynamicPorts)
 	}
 	return ""
@@ -250,18 +263,38 @@ func (a *agentOffer) take(r *Request, reservedIdx []int) Match {
 	return m
 }
 
-// bucket holds a group's candidate agents sharing one combination of spread-attribute values.
+// bucket holds candidate agents sharing one combination of spread-attribute values.
 type bucket struct {
 	values []string // one per spread key
 	agents []*agentOffer
-	next   int
 }
 
-type groupPlan struct {
-	keys    []string         // spread keys: SPREAD attributes, then the rack attribute
-	counts  []map[string]int // per key: value -> nodes of the group
+// shapePlan is the feasibility filter's result for every request with the same requirements
+// (resources, ports, role, constraints, rack attribute): computed once per Place call and
+// shared by the rings that have that shape.
+type shapePlan struct {
+	keys    []string // spread keys: SPREAD attributes, then the rack attribute
 	buckets []*bucket
 	reason  string
+}
+
+// groupPlan is one group's (ring's) view of its shape: its node counts per spread value and
+// its cursor in each bucket.
+type groupPlan struct {
+	why    string // last reason an agent did not fit, for the unplaced message
+	shape  *shapePlan
+	counts []map[string]int
+	next   []int
+}
+
+// shapeKey identifies requests that the feasibility filter treats alike.
+func shapeKey(r *Request) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%g|%g|%g|%v|%d|%s", r.Role, r.CPUs, r.MemMB, r.DiskMB, r.StaticPorts, r.DynamicPorts, r.RackAttribute)
+	for _, c := range r.Constraints {
+		fmt.Fprintf(&b, "|%s:%d:%v", c.Attribute, c.Operator, c.Pattern)
+	}
+	return b.String()
 }
 
 func match(offers []Offer, reqs []Request, placed []Placed) Result {
@@ -288,6 +321,7 @@ func match(offers []Offer, reqs []Request, placed []Placed) Result {
 	}
 
 	groups := map[string]*groupPlan{}
+	shapes := map[string]*shapePlan{}
 	for i := range reqs {
 		r := &reqs[i]
 		if r.Agent != "" || r.PersistenceID != "" {
@@ -313,12 +347,21 @@ func match(offers []Offer, reqs []Request, placed []Placed) Result {
 		}
 		g := groups[r.Group]
 		if g == nil {
-			g = newGroupPlan(r, agents, groupPlaced[r.Group])
+			sk := shapeKey(r)
+			sh := shapes[sk]
+			if sh == nil {
+				sh = newShapePlan(r, agents)
+				shapes[sk] = sh
+			}
+			g = newGroupPlan(sh, groupPlaced[r.Group])
 			groups[r.Group] = g
 		}
 		m, ok := g.place(r)
 		if !ok {
-			why := g.reason
+			why := g.shape.reason
+			if why == "" {
+				why = g.why
+			}
 			if why == "" {
 				why = "no agent left that fits"
 			}
@@ -335,8 +378,8 @@ func match(offers []Offer, reqs []Request, placed []Placed) Result {
 	return res
 }
 
-func newGroupPlan(r *Request, agents []*agentOffer, placed []Placed) *groupPlan {
-	g := &groupPlan{}
+func newShapePlan(r *Request, agents []*agentOffer) *shapePlan {
+	g := &shapePlan{}
 	for _, c := range r.Constraints {
 		if c.Operator == OpSpread {
 			g.keys = append(g.keys, c.Attribute)
@@ -347,33 +390,35 @@ func newGroupPlan(r *Request, agents []*agentOffer, placed []Placed) *groupPlan 
 		rack = "rack"
 	}
 	g.keys = append(g.keys, rack)
-	g.counts = make([]map[string]int, len(g.keys))
-	for i := range g.counts {
-		g.counts[i] = map[string]int{}
-	}
-	for _, p := range placed {
-		for i, k := range g.keys {
-			v, _ := attrValue(p.Attributes, "", k)
-			g.counts[i][v]++
-		}
-	}
-	// Feasibility filters, once per group; reasons tallied for the unplaced message.
+	// Feasibility filters, once per shape (the per-group filter, one node per agent per group,
+	// is applied when picking); reasons tallied for the unplaced message.
 	why := map[string]int{}
 	byKey := map[string]*bucket{}
 	n := 0
+	probe := *r
+	probe.Group = "\x00shape"
 	for _, a := range agents {
-		if w := a.unfit(r); w != "" {
+		if w := a.unfit(&probe); w != "" {
 			why[w]++
 			continue
 		}
 		n++
-		vals := make([]string, len(g.keys))
-		for i, k := range g.keys {
-			vals[i], _ = attrValue(a.attrs, a.hostname, k)
+		var key string
+		var vals []string
+		if len(g.keys) == 1 {
+			key, _ = attrValue(a.attrs, a.hostname, g.keys[0])
+		} else {
+			vals = make([]string, len(g.keys))
+			for i, k := range g.keys {
+				vals[i], _ = attrValue(a.attrs, a.hostname, k)
+			}
+			key = strings.Join(vals, "\x00")
 		}
-		key := strings.Join(vals, "\x00")
 		b := byKey[key]
 		if b == nil {
+			if vals == nil {
+				vals = []string{key}
+			}
 			b = &bucket{values: vals}
 			byKey[key] = b
 			g.buckets = append(g.buckets, b)
@@ -393,6 +438,20 @@ func newGroupPlan(r *Request, agents []*agentOffer, placed []Placed) *groupPlan 
 	})
 	if n == 0 {
 		g.reason = summarize(len(agents), why)
+	}
+	return g
+}
+
+func newGroupPlan(shape *shapePlan, placed []Placed) *groupPlan {
+	g := &groupPlan{shape: shape, counts: make([]map[string]int, len(shape.keys)), next: make([]int, len(shape.buckets))}
+	for i := range g.counts {
+		g.counts[i] = map[string]int{}
+	}
+	for _, p := range placed {
+		for i, k := range shape.keys {
+			v, _ := attrValue(p.Attributes, "", k)
+			g.counts[i][v]++
+		}
 	}
 	return g
 }
@@ -429,33 +488,36 @@ func summarize(total int, why map[string]int) string {
 // nodes of the group (keys compared in order: SPREAD constraints first, then the rack), and in
 // it the least loaded agent.
 func (g *groupPlan) place(r *Request) (Match, bool) {
+	sh := g.shape
+	g.why = ""
 	for {
-		var best *bucket
+		best := -1
 		var bestKey []int
-		for _, b := range g.buckets {
-			if b.next >= len(b.agents) {
+		key := make([]int, len(sh.keys))
+		for bi, b := range sh.buckets {
+			if g.next[bi] >= len(b.agents) {
 				continue
 			}
-			key := make([]int, len(g.keys))
-			for i := range g.keys {
+			for i := range sh.keys {
 				key[i] = g.counts[i][b.values[i]]
 			}
-			if best == nil || lessInts(key, bestKey) {
-				best, bestKey = b, key
+			if best < 0 || lessInts(key, bestKey) {
+				best, bestKey = bi, append(bestKey[:0], key...)
 			}
 		}
-		if best == nil {
+		if best < 0 {
 			return Match{}, false
 		}
-		a := best.agents[best.next]
+		b := sh.buckets[best]
+		a := b.agents[g.next[best]]
+		// Resources only shrink and groups only grow: an unfit agent stays unfit for the group.
+		g.next[best]++
 		if w := a.unfit(r); w != "" {
-			// Resources only shrink and groups only grow: this agent is done for the group.
-			best.next++
+			g.why = "agent " + a.agentID + " " + w
 			continue
 		}
-		best.next++
-		for i := range g.keys {
-			g.counts[i][best.values[i]]++
+		for i := range sh.keys {
+			g.counts[i][b.values[i]]++
 		}
 		return a.take(r, nil), true
 	}

@@ -325,8 +325,8 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	old := ps.node(name)
 	ring := ps.ring(old.GetRing())
 	spec := ring.GetSpec()
-	n := ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING)
-	n = ps.mutNode(name)
+	ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING)
+	n := ps.mutNode(name)
 	if n.GetBootstrapped() {
 		n.Restarts++
 	}

@@ -240,15 +240,6 @@ func (ps *pass) holdsAtStart() {
 	}
 }
 
-// stepNodes are the nodes a step acts on (all of the ring for DELETE_RING's steps).
-func stepNodes(o *cassmesosv1.Operation, i int) []string {
-	s := o.GetSteps()[i]
-	if s.GetNode() != "" {
-		return []string{s.GetNode()}
-	}
-	return nil
-}
-
 func (ps *pass) runOp(id string) {
 	rec := ps.mutOp(id)
 	o := rec.Operation
@@ -375,18 +366,19 @@ func (ps *pass) unwant(opID string) {
 
 // activeOpFor returns the ID of an active operation of kind acting on node, or "".
 func (ps *pass) activeOpFor(kind cassmesosv1.OperationKind, node string) string {
-	for _, id := range sortedKeys(ps.ops) {
-		o := ps.ops[id].GetOperation()
-		if o.GetKind() != kind || !opActive(o) {
+	best := ""
+	for id, rec := range ps.ops {
+		o := rec.GetOperation()
+		if o.GetKind() != kind || !opActive(o) || (best != "" && id > best) {
 			continue
 		}
 		for _, n := range o.GetParams().GetNodes() {
 			if n == node {
-				return id
+				best = id
 			}
 		}
 	}
-	return ""
+	return best
 }
 
 // autoOps starts the operations the daemon decides on its own: RECOVER_NODE for a bootstrapped

@@ -34,6 +34,8 @@ type pass struct {
 	claimed map[string]string
 	// releases pending (removed nodes whose reservation must be destroyed), by node name.
 	releases map[string]bool
+	// byRing indexes node names by ring (nil until first used; reset when nodes come or go).
+	byRing map[string][]string
 }
 
 // launchWant is a node some step wants launched.
@@ -128,6 +130,7 @@ func (ps *pass) putRing(r *statev1.RingRecord) {
 }
 
 func (ps *pass) putNode(n *statev1.NodeRecord) {
+	ps.byRing = nil
 	ps.nodes[n.GetName()] = n
 	ps.mutNodes[n.GetName()] = true
 }
@@ -144,6 +147,7 @@ func (ps *pass) deleteNode(name string) {
 	if _, ok := ps.nodes[name]; !ok {
 		return
 	}
+	ps.byRing = nil
 	delete(ps.nodes, name)
 	delete(ps.mutNodes, name)
 	ps.delNodes = append(ps.delNodes, name)
@@ -183,15 +187,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// ringNodes returns the working node records of a ring by ordinal.
+// ringNodes returns the working node records of a ring by ordinal. The ring → names index is
+// built once per pass and dropped when nodes are added or deleted.
 func (ps *pass) ringNodes(ring string) []*statev1.NodeRecord {
-	var out []*statev1.NodeRecord
-	for _, n := range ps.nodes {
-		if n.GetRing() == ring {
-			out = append(out, n)
+	if ps.byRing == nil {
+		ps.byRing = map[string][]string{}
+		for _, n := range ps.nodes {
+			ps.byRing[n.GetRing()] = append(ps.byRing[n.GetRing()], n.GetName())
+		}
+		for r, names := range ps.byRing {
+			sort.Slice(names, func(i, j int) bool { return ps.nodes[names[i]].GetOrdinal() < ps.nodes[names[j]].GetOrdinal() })
+			ps.byRing[r] = names
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].GetOrdinal() < out[j].GetOrdinal() })
+	names := ps.byRing[ring]
+	out := make([]*statev1.NodeRecord, 0, len(names))
+	for _, name := range names {
+		out = append(out, ps.nodes[name])
+	}
 	return out
 }
 

@@ -106,10 +106,7 @@ func countBootstrapped(w *plantest.World, ring string) int {
 }
 
 func randomRequest(w *plantest.World, rng *rand.Rand) {
-	var names []string
-	for _, k := range sortedNodeNames(w) {
-		names = append(names, k)
-	}
+	names := sortedNodeNames(w)
 	if len(names) == 0 {
 		return
 	}

@@ -116,10 +116,10 @@ func TestHeapFor(t *testing.T) {
 		cpus             float64
 		wantHeap, wantYg int64
 	}{
-		{mem: 4096, cpus: 1, wantHeap: 1024, wantYg: 100},   // max(min(2048,1024), min(1024,8192))
-		{mem: 1024, cpus: 2, wantHeap: 512, wantYg: 128},    // max(min(512,1024), min(256,8192)); young min(200, 128)
-		{mem: 65536, cpus: 8, wantHeap: 8192, wantYg: 800},  // capped at 8 GiB; young 100 MiB per core
-		{mem: 16384, cpus: 4, wantHeap: 4096, wantYg: 400},  // quarter of RAM
+		{mem: 4096, cpus: 1, wantHeap: 1024, wantYg: 100},  // max(min(2048,1024), min(1024,8192))
+		{mem: 1024, cpus: 2, wantHeap: 512, wantYg: 128},   // max(min(512,1024), min(256,8192)); young min(200, 128)
+		{mem: 65536, cpus: 8, wantHeap: 8192, wantYg: 800}, // capped at 8 GiB; young 100 MiB per core
+		{mem: 16384, cpus: 4, wantHeap: 4096, wantYg: 400}, // quarter of RAM
 		{mem: 8192, heap: 3000, cpus: 1, wantHeap: 3000, wantYg: 100},
 		{mem: 8192, heap: 3000, young: 600, cpus: 1, wantHeap: 3000, wantYg: 600},
 	}
@@ -198,4 +198,7 @@ func TestUpdateRingBumpsGeneration(t *testing.T) {
 
 type countIDs struct{ n int }
 
-func (c *countIDs) NewID() string { c.n++; return "x" + string(rune('a'+c.n%26)) + "0" + string(rune('a'+c.n/26%26)) }
+func (c *countIDs) NewID() string {
+	c.n++
+	return "x" + string(rune('a'+c.n%26)) + "0" + string(rune('a'+c.n/26%26))
+}

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +120,8 @@ func (ps *pass) stepBootstrap(r *opRun) result {
 	}
 	if ps.isUN(n) {
 		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING || n.GetReplacesAddress() != "" {
-			w := ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_RUNNING)
-			w = ps.mutNode(name)
+			ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_RUNNING)
+			w := ps.mutNode(name)
 			w.ReplacesAddress, w.ReplacesHostId, w.Bootstrapped, w.LostTime, w.Message = "", "", true, nil, ""
 		}
 		r.set("offer_wait", "")
@@ -288,8 +287,8 @@ func (ps *pass) stepPrepareReplace(r *opRun) result {
 		ps.unwant(id)
 		ps.finishOp(rec, cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED, "superseded by "+r.op().GetId())
 	}
-	w := ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_REPLACING)
-	w = ps.mutNode(name)
+	ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_REPLACING)
+	w := ps.mutNode(name)
 	w.ReplacesAddress = n.GetAddress()
 	w.ReplacesHostId = n.GetHostId()
 	if c == condUnreachable {
@@ -657,5 +656,3 @@ func (ps *pass) stepRestart(r *opRun) result {
 		return ps.awaitOffer(r, n, false)
 	}
 }
-
-var _ = fmt.Sprintf

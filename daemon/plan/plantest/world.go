@@ -55,7 +55,6 @@ type Proc struct {
 	State                       plan.TaskState
 	Mode                        cassmesosv1.CassandraMode
 	HostID                      string
-	age                         int // ticks since launch
 	cpus, mem, disk             float64
 	reservedGroup               *group
 	ports                       []uint64
