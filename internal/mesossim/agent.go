@@ -657,63 +657,65 @@ func (a *agent) handleExecutor(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	if s.closed || a.down {
-		s.mu.Unlock()
-		httpError(log, w, http.StatusServiceUnavailable, "Agent has not finished recovery")
-		return
+	type outcome struct {
+		code   int
+		msg    string
+		stream *eventStream
+		ex     *executorProc
 	}
-	af := a.frameworks[call.FrameworkID.Value]
-	if af == nil || af.removed {
-		s.mu.Unlock()
-		httpError(log, w, http.StatusBadRequest, "Framework cannot be found")
-		return
-	}
-	ex := af.executors[call.ExecutorID.Value]
-	if ex == nil || ex.kind != kindCustom || ex.state == execTerminated {
-		s.mu.Unlock()
-		httpError(log, w, http.StatusBadRequest, "Executor cannot be found")
-		return
-	}
-	switch call.Type {
-	case executor.Call_SUBSCRIBE:
-		stream := ex.subscribe(call.Subscribe, media, log)
-		s.mu.Unlock()
+	out := func() outcome {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed || a.down {
+			return outcome{code: http.StatusServiceUnavailable, msg: "Agent has not finished recovery"}
+		}
+		af := a.frameworks[call.FrameworkID.Value]
+		if af == nil || af.removed {
+			return outcome{code: http.StatusBadRequest, msg: "Framework cannot be found"}
+		}
+		ex := af.executors[call.ExecutorID.Value]
+		if ex == nil || ex.kind != kindCustom || ex.state == execTerminated {
+			return outcome{code: http.StatusBadRequest, msg: "Executor cannot be found"}
+		}
+		switch call.Type {
+		case executor.Call_SUBSCRIBE:
+			return outcome{code: http.StatusOK, stream: ex.subscribe(call.Subscribe, media, log), ex: ex}
+		case executor.Call_UPDATE, executor.Call_MESSAGE:
+			if ex.state == execRegistering {
+				return outcome{code: http.StatusForbidden, msg: "Executor is not subscribed"}
+			}
+			if call.Type == executor.Call_UPDATE {
+				st := call.Update.Status
+				st.Source = mesos.SOURCE_EXECUTOR.Enum()
+				st.ExecutorID = &mesos.ExecutorID{Value: ex.info.ExecutorID.Value}
+				a.statusUpdate(ex.fwID, st, ex)
+			} else if fw := s.frameworks[ex.fwID]; fw != nil && s.linkOK(a) {
+				fw.send(s.log, &scheduler.Event{Type: scheduler.Event_MESSAGE, Message: &scheduler.Event_Message{
+					AgentID: mesos.AgentID{Value: a.id}, ExecutorID: ex.info.ExecutorID, Data: call.Message.Data,
+				}})
+			}
+			return outcome{code: http.StatusAccepted}
+		}
+		return outcome{code: http.StatusNotImplemented, msg: fmt.Sprintf("Received unexpected '%s' call", call.Type)}
+	}()
+	switch {
+	case out.stream != nil:
 		w.Header().Set("Content-Type", media)
 		w.WriteHeader(http.StatusOK)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
-		stream.serve(w, r, s.ctx.Done(), 0, nil)
+		out.stream.serve(w, r, s.ctx.Done(), 0, nil)
 		s.mu.Lock()
-		if ex.stream == stream {
-			ex.stream = nil
+		defer s.mu.Unlock()
+		if out.ex.stream == out.stream {
+			out.ex.stream = nil
 			log.Info("executor disconnected")
 		}
-		s.mu.Unlock()
-		return
-	case executor.Call_UPDATE, executor.Call_MESSAGE:
-		if ex.state == execRegistering {
-			s.mu.Unlock()
-			httpError(log, w, http.StatusForbidden, "Executor is not subscribed")
-			return
-		}
-		if call.Type == executor.Call_UPDATE {
-			st := call.Update.Status
-			st.Source = mesos.SOURCE_EXECUTOR.Enum()
-			st.ExecutorID = &mesos.ExecutorID{Value: ex.info.ExecutorID.Value}
-			a.statusUpdate(ex.fwID, st, ex)
-		} else if fw := s.frameworks[ex.fwID]; fw != nil && s.linkOK(a) {
-			fw.send(s.log, &scheduler.Event{Type: scheduler.Event_MESSAGE, Message: &scheduler.Event_Message{
-				AgentID: mesos.AgentID{Value: a.id}, ExecutorID: ex.info.ExecutorID, Data: call.Message.Data,
-			}})
-		}
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusAccepted)
-		return
+	case out.code >= 400:
+		httpError(log, w, out.code, out.msg)
 	default:
-		s.mu.Unlock()
-		httpError(log, w, http.StatusNotImplemented, fmt.Sprintf("Received unexpected '%s' call", call.Type))
+		w.WriteHeader(out.code)
 	}
 }
 
@@ -759,4 +761,3 @@ func validateExecutorCall(c *executor.Call, typePresent bool) string {
 	}
 	return ""
 }
-

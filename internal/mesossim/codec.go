@@ -44,8 +44,8 @@ func encode(media string, m message) ([]byte, error) {
 	return m.Marshal()
 }
 
-// recordio frames one record: its decimal length, a line feed, the data.
-func recordio(b []byte) []byte {
+// frameRecord frames one record: its decimal length, a line feed, the data.
+func frameRecord(b []byte) []byte {
 	out := make([]byte, 0, len(b)+12)
 	out = strconv.AppendInt(out, int64(len(b)), 10)
 	out = append(out, '\n')
@@ -207,7 +207,7 @@ func (s *eventStream) send(log *slog.Logger, ev message) {
 	}
 	s.mu.Lock()
 	if !s.closing {
-		s.queue = append(s.queue, recordio(b))
+		s.queue = append(s.queue, frameRecord(b))
 	}
 	s.mu.Unlock()
 	s.wake()
@@ -263,7 +263,7 @@ func (s *eventStream) serve(w http.ResponseWriter, r *http.Request, stop <-chan 
 		case <-tick:
 			if b := heartbeat(); b != nil {
 				s.mu.Lock()
-				s.queue = append(s.queue, recordio(b))
+				s.queue = append(s.queue, frameRecord(b))
 				s.mu.Unlock()
 			}
 		case <-r.Context().Done():

@@ -209,9 +209,11 @@ func (s *Sim) handleScheduler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("call", call.Type.String(), "framework_id", call.FrameworkID.GetValue())
-	s.mu.Lock()
-	code, msg := s.dispatchLocked(&call, principal, r.Header.Get("Mesos-Stream-Id"), log)
-	s.mu.Unlock()
+	code, msg := func() (int, string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.dispatchLocked(&call, principal, r.Header.Get("Mesos-Stream-Id"), log)
+	}()
 	switch {
 	case code >= 400:
 		httpError(log, w, code, msg)
@@ -367,15 +369,18 @@ func (s *Sim) subscribe(w http.ResponseWriter, r *http.Request, call *scheduler.
 	}
 	stream := newEventStream(media)
 	streamID := uuid.NewString()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	fw, stop, ok := func() (*framework, chan struct{}, bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return nil, nil, false
+		}
+		return s.subscribeLocked(&info, call.Subscribe.SuppressedRoles, stream, streamID, log), s.masterStop, true
+	}()
+	if !ok {
 		httpError(log, w, http.StatusServiceUnavailable, "Master is shutting down")
 		return
 	}
-	fw := s.subscribeLocked(&info, call.Subscribe.SuppressedRoles, stream, streamID, log)
-	stop := s.masterStop
-	s.mu.Unlock()
 
 	w.Header().Set("Content-Type", media)
 	w.Header().Set("Mesos-Stream-Id", streamID)
@@ -600,7 +605,7 @@ func (s *Sim) dispatchLocked(call *scheduler.Call, principal, streamID string, l
 		scheduler.Call_ACKNOWLEDGE_OPERATION_STATUS, scheduler.Call_RECONCILE_OPERATIONS:
 		// No inverse offers or resource providers here; nothing to do.
 	case scheduler.Call_REVIVE:
-		roles := call.Revive.Roles
+		roles := call.Revive.GetRoles()
 		for _, r := range roles {
 			if !fw.hasRole(r) {
 				return http.StatusBadRequest, fmt.Sprintf("REVIVE call includes role '%s' which is not one of the framework's roles", r)
@@ -619,7 +624,7 @@ func (s *Sim) dispatchLocked(call *scheduler.Call, principal, streamID string, l
 		}
 		s.allocateLocked()
 	case scheduler.Call_SUPPRESS:
-		roles := call.Suppress.Roles
+		roles := call.Suppress.GetRoles()
 		for _, r := range roles {
 			if !fw.hasRole(r) {
 				return http.StatusBadRequest, fmt.Sprintf("SUPPRESS call includes role '%s' which is not one of the framework's roles", r)
