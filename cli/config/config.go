@@ -20,14 +20,14 @@ import (
 //	  - name: prod
 //	    server: cassmesos.example.net:9090
 type File struct {
-	CurrentContext string    `yaml:"current-context,omitempty"`
-	Contexts       []Context `yaml:"contexts,omitempty"`
+	CurrentContext string    `yaml:"current-context,omitempty" json:"currentContext,omitempty"`
+	Contexts       []Context `yaml:"contexts,omitempty" json:"contexts,omitempty"`
 }
 
 // Context is a named daemon address.
 type Context struct {
-	Name   string `yaml:"name"`
-	Server string `yaml:"server"`
+	Name   string `yaml:"name" json:"name"`
+	Server string `yaml:"server" json:"server"`
 }
 
 var contextName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
