@@ -19,7 +19,13 @@
 //
 // If persisting fails nothing is done; the next Reconcile recomputes. Actions must be safe to
 // repeat: the planner re-emits an action until its effect is observed (a Kill until the task is
-// terminal, a Relay until its result is recorded in State.Relays).
+// terminal, a Relay until its result is recorded in State.Relays). The runtime ignores a Relay
+// whose ID is already in flight or has a result, and may rate-limit ReconcileTasks.
+//
+// IDs: task IDs are "<node>.<incarnation>.<id>", executor IDs "<node>.<incarnation>" (a new
+// executor per incarnation, so a relaunch never lands on a still-terminating executor; a
+// persistent volume needs the same role and agent, not the same executor), persistence IDs
+// "<node>-<id>", operation IDs "<yyyymmdd-hhmmss>-<id>". docs/planner.md explains the rest.
 //
 // Determinism: no clock (State.Now), no randomness (IDs from the IDSource), no map-order
 // dependence in outputs. Records read from State are never mutated: the planner clones them

@@ -209,7 +209,9 @@ type OfferOp struct {
 	Kind OfferOpKind
 	// Resources to reserve, create (disk with Volume set), destroy or unreserve. For reserve and
 	// create the planner builds them (Reservation set with Role, Principal and labels); for destroy
-	// and unreserve they are copied from the offer (Raw kept).
+	// and unreserve they are copied from the offer (Raw kept). An OpUnreserve of a disk whose
+	// volume an OpDestroyVolume of the same Accept destroys has Volume == nil: the runtime must
+	// drop the disk's persistence and volume fields from Raw.
 	Resources []Resource
 	// Task, for OpLaunch.
 	Task *TaskLaunch
