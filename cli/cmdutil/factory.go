@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"context"
-	"errors"
 	"os"
 	"sync"
 	"time"
@@ -212,27 +211,6 @@ func (f *Factory) RequestContext(ctx context.Context) (context.Context, context.
 		d = DefaultRequestTimeout
 	}
 	return context.WithTimeout(ctx, d)
-}
-
-// CallError turns a request error into the CLI's error: a deadline from --timeout becomes a
-// TimeoutError; everything else passes through unchanged.
-func (f *Factory) CallError(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var u *UnreachableError
-	if errors.As(err, &u) {
-		return err
-	}
-	var t *TimeoutError
-	if !errors.As(err, &t) && ExitCode(err) == ExitTimeout {
-		d := f.Globals.Timeout
-		if d <= 0 {
-			d = DefaultRequestTimeout
-		}
-		return &TimeoutError{What: what, Timeout: d.String(), Hint: "raise --timeout"}
-	}
-	return err
 }
 
 // CompletionContext bounds a completion request.
