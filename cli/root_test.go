@@ -44,7 +44,7 @@ func walk(c *cobra.Command, fn func(*cobra.Command)) {
 func TestCommandTreeSanity(t *testing.T) {
 	e := clitest.New(t)
 	root := NewCmdRoot(e.F)
-	useRE := regexp.MustCompile(`^[a-z][a-z0-9-]*( (<[a-z][a-z0-9:-]*>|\[[^\]]+\]|\{[^}]+\}|--[a-z-]+ <[a-z:-]+>|<command>|<verb>))*( \[flags\]| \[repair flags\])?$`)
+	useRE := regexp.MustCompile(`^[a-z][a-z0-9-]*( (<[a-z][a-z0-9:-]*>|\[[^\]]+\]|\{[^}]+\}|--[a-z-]+ <[a-z:-]+>|<command>|<verb>))*( \[flags\])?$`)
 	flagRE := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	groups := map[string]bool{}
 	for _, c := range root.Commands() {

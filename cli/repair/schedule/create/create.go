@@ -33,7 +33,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 		every, at, spec, window string
 	)
 	cmd := &cobra.Command{
-		Use:   "create <ring> {--every <duration> [--at <HH:MM>] | --cron <expr>} [--window <HH:MM-HH:MM>] [repair flags]",
+		Use:   "create <ring> {--every <duration> [--at <HH:MM>] | --cron <expr>} [--window <HH:MM-HH:MM>] [flags]",
 		Short: "Schedule periodic repairs of a ring",
 		Long: `Schedule repair runs of a ring. Give either --cron, a standard 5-field cron expression (or a
 descriptor such as @daily), or --every:
