@@ -198,8 +198,6 @@ func (ts *testSched) stop() {
 	<-ts.done
 }
 
-func (ts *testSched) frameworkID() string { return store.GetIgnoreErrors(ts.fid)() }
-
 func (ts *testSched) mark() int {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -298,6 +296,18 @@ func (ts *testSched) offerIDs(from int) []mesos.OfferID {
 		}
 	}
 	return ids
+}
+
+// freshOffer gives back every offer held (outstanding offers hold their
+// resources, as in Mesos), revives, and waits for a new matching offer.
+func (ts *testSched) freshOffer(what string, match func(mesos.Offer) bool) mesos.Offer {
+	ts.t.Helper()
+	m := ts.mark()
+	if ids := ts.offerIDs(0); len(ids) > 0 {
+		_ = ts.call(calls.Decline(ids...).With(calls.RefuseSeconds(0)))
+	}
+	ts.mustCall(calls.Revive())
+	return ts.waitOffer(m, what, match)
 }
 
 func (ts *testSched) call(c *scheduler.Call) error {
@@ -483,4 +493,25 @@ func rawSubscribe(t *testing.T, sim *Sim, media string, info *mesos.FrameworkInf
 		t.Fatalf("first event %v, want SUBSCRIBED", e)
 	}
 	return rs, e.Subscribed.FrameworkID.Value, resp.Header.Get("Mesos-Stream-Id")
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func t0() context.Context { return context.Background() }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+func readFrames(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	r := recordio.NewReader(bytes.NewReader(b))
+	var out [][]byte
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			return out
+		}
+		out = append(out, append([]byte(nil), f...))
+	}
 }

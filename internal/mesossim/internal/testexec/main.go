@@ -1,10 +1,3 @@
-// Command testexec is a custom Mesos executor built only on mesos-go's
-// executor packages, used by the mesossim tests. It knows nothing of the
-// simulator: it reads its configuration from the MESOS_* environment and
-// talks to MESOS_AGENT_ENDPOINT.
-//
-// Each task's data is a JSON Action saying what the task does. The RUNNING
-// update carries a JSON Report in its data.
 package main
 
 import (
