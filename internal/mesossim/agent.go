@@ -761,3 +761,14 @@ func validateExecutorCall(c *executor.Call, typePresent bool) string {
 	}
 	return ""
 }
+
+// streamPending returns the head of a task's status-update stream (tests).
+func (a *agent) streamPending(fwID, taskID string) (mesos.TaskStatus, bool) {
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	us := a.streams[taskKey{fwID, taskID}]
+	if us == nil || len(us.pending) == 0 {
+		return mesos.TaskStatus{}, false
+	}
+	return us.pending[0], true
+}

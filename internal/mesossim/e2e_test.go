@@ -126,8 +126,7 @@ func TestEndToEndReserveVolumeExecutorAndRestarts(t *testing.T) {
 	sched.waitEvent(m, 10*time.Second, "FAILURE of exec-1", func(e *scheduler.Event) bool {
 		return e.Type == scheduler.Event_FAILURE && e.Failure.GetExecutorID().GetValue() == "exec-1"
 	})
-	sched.mustCall(calls.Revive())
-	o = sched.waitOffer(m, "with vol-1 again", func(o mesos.Offer) bool { return hasVolume(o, "vol-1") && len(o.ExecutorIDs) == 0 })
+	o = sched.freshOffer("with vol-1 again", func(o mesos.Offer) bool { return hasVolume(o, "vol-1") && len(o.ExecutorIDs) == 0 })
 	t2 := customTask("task-2", o, executorInfo("exec-2"), `{"do":"run","read":"data/hello.txt"}`,
 		reserved(scalar("cpus", 0.5), "cass", "cass-principal"), findVolume(o, "vol-1"))
 	m = sched.mark()
@@ -169,10 +168,7 @@ func TestEndToEndReserveVolumeExecutorAndRestarts(t *testing.T) {
 	sched2.mustCall(calls.Kill("task-2", agent0.ID))
 	sched2.waitUpdate(m, "task-2", mesos.TASK_KILLED)
 	// Outstanding offers hold part of the reservation: give them all back.
-	m = sched2.mark()
-	_ = sched2.call(calls.Decline(sched2.offerIDs(0)...).With(calls.RefuseSeconds(0)))
-	sched2.mustCall(calls.Revive())
-	o = sched2.waitOffer(m, "with vol-1 and all reserved memory", func(o mesos.Offer) bool {
+	o = sched2.freshOffer("with vol-1 and all reserved memory", func(o mesos.Offer) bool {
 		return hasVolume(o, "vol-1") && resourcesJSON(o.Resources)["mem"].(float64) >= 512
 	})
 	var toUnreserve []mesos.Resource

@@ -140,7 +140,7 @@ func TestCommandExecutor(t *testing.T) {
 	s.waitUpdate(m, "long", mesos.TASK_KILLING)
 	s.waitUpdate(m, "long", mesos.TASK_KILLED)
 	// Command executors produce no FAILURE event.
-	for _, e := range s.events[m:] {
+	for _, e := range s.eventsFrom(m) {
 		if e.Type == scheduler.Event_FAILURE {
 			t.Errorf("unexpected FAILURE for a command task: %+v", e.Failure)
 		}
@@ -208,7 +208,7 @@ func TestStatusUpdateReliability(t *testing.T) {
 		}
 		return n >= 3
 	})
-	for _, e := range s.events[m:] {
+	for _, e := range s.eventsFrom(m) {
 		if e.Type == scheduler.Event_UPDATE && e.Update.Status.GetState() == mesos.TASK_FINISHED {
 			t.Fatal("TASK_FINISHED delivered before TASK_RUNNING was acknowledged")
 		}
@@ -240,7 +240,7 @@ func TestStatusUpdateReliability(t *testing.T) {
 		}
 		return false
 	})
-	for _, e := range s.events[m:] {
+	for _, e := range s.eventsFrom(m) {
 		if e.Type == scheduler.Event_UPDATE {
 			t.Fatal("update delivered while updates are dropped")
 		}

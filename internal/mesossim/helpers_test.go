@@ -299,15 +299,48 @@ func (ts *testSched) offerIDs(from int) []mesos.OfferID {
 }
 
 // freshOffer gives back every offer held (outstanding offers hold their
-// resources, as in Mesos), revives, and waits for a new matching offer.
+// resources, as in Mesos), revives, and waits for a new matching offer. An
+// offer made between the decline and the revive may hold what is wanted, so
+// it tries again a few times.
 func (ts *testSched) freshOffer(what string, match func(mesos.Offer) bool) mesos.Offer {
 	ts.t.Helper()
-	m := ts.mark()
-	if ids := ts.offerIDs(0); len(ids) > 0 {
-		_ = ts.call(calls.Decline(ids...).With(calls.RefuseSeconds(0)))
+	for attempt := 0; attempt < 5; attempt++ {
+		m := ts.mark()
+		if ids := ts.offerIDs(0); len(ids) > 0 {
+			_ = ts.call(calls.Decline(ids...).With(calls.RefuseSeconds(0)))
+		}
+		ts.mustCall(calls.Revive())
+		if o, ok := ts.tryWaitOffer(m, 3*time.Second, match); ok {
+			return o
+		}
 	}
-	ts.mustCall(calls.Revive())
-	return ts.waitOffer(m, what, match)
+	ts.t.Fatalf("no fresh offer %s; events: %s", what, ts.summary())
+	return mesos.Offer{}
+}
+
+func (ts *testSched) tryWaitOffer(from int, timeout time.Duration, match func(mesos.Offer) bool) (mesos.Offer, bool) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		ts.mu.Lock()
+		for i := from; i < len(ts.events); i++ {
+			if e := ts.events[i]; e.Type == scheduler.Event_OFFERS {
+				for _, o := range e.Offers.Offers {
+					if match(o) {
+						ts.mu.Unlock()
+						return o, true
+					}
+				}
+			}
+		}
+		ch := ts.changed
+		ts.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return mesos.Offer{}, false
+		}
+	}
 }
 
 func (ts *testSched) call(c *scheduler.Call) error {
@@ -514,4 +547,11 @@ func readFrames(t *testing.T, b []byte) [][]byte {
 		}
 		out = append(out, append([]byte(nil), f...))
 	}
+}
+
+// eventsFrom copies the events recorded from index `from` on.
+func (ts *testSched) eventsFrom(from int) []*scheduler.Event {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]*scheduler.Event(nil), ts.events[from:]...)
 }

@@ -339,6 +339,9 @@ func (s *Sim) HealAgent(id string) error {
 func (s *Sim) RestartMaster() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.log.Info("fault: restart master")
 	close(s.masterStop)
 	s.masterStop = make(chan struct{})
