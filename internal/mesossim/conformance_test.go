@@ -24,6 +24,8 @@ func TestSchedulerHTTPConformance(t *testing.T) {
 	pb := func(c *scheduler.Call) []byte { return marshalCall(t, mediaProtobuf, c) }
 	js := func(c *scheduler.Call) []byte { return marshalCall(t, mediaJSON, c) }
 	withStream := map[string]string{"Mesos-Stream-Id": streamID}
+	updated := frameworkInfo("conf-renamed", 3600)
+	updated.ID = fid
 	cases := []struct {
 		name        string
 		method      string
@@ -54,6 +56,8 @@ func TestSchedulerHTTPConformance(t *testing.T) {
 		{"UnknownCallType", "POST", mediaProtobuf, "", pb(&scheduler.Call{Type: scheduler.Call_UNKNOWN, FrameworkID: fid}), withStream, 501, ""},
 		{"StaleOfferDeclineAccepted", "POST", mediaJSON, "", js(calls.Decline(mesos.OfferID{Value: "stale"}).With(calls.Framework(fwID))), withStream, 202, ""},
 		{"ReconcileJSONWithNulls", "POST", mediaJSON, "", []byte(`{"type":"RECONCILE","framework_id":{"value":"` + fwID + `"},"reconcile":{"tasks":null}}`), withStream, 202, ""},
+		{"UpdateFramework", "POST", mediaProtobuf, "", pb(&scheduler.Call{Type: scheduler.Call_UPDATE_FRAMEWORK, FrameworkID: fid, UpdateFramework: &scheduler.Call_UpdateFramework{FrameworkInfo: *updated}}), withStream, 200, ""},
+		{"UpdateFrameworkIDDiffers", "POST", mediaProtobuf, "", pb(&scheduler.Call{Type: scheduler.Call_UPDATE_FRAMEWORK, FrameworkID: fid, UpdateFramework: &scheduler.Call_UpdateFramework{FrameworkInfo: *frameworkInfo("x", 0)}}), withStream, 400, "'framework_id' differs"},
 		{"ReviveUnknownRole", "POST", mediaProtobuf, "", pb(calls.ReviveWith([]string{"other"}).With(calls.Framework(fwID))), withStream, 400, "not one of the framework's roles"},
 	}
 	for _, tc := range cases {
