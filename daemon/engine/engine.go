@@ -134,6 +134,7 @@ type Engine struct {
 	lastPoll     time.Time
 	wake         time.Time
 	watchers     map[string][]*watcher
+	offerAgent   map[string]string // agent of each offer of the batch being answered
 	fatal        error // set when leadership is lost; the loop ends
 	stopped      chan struct{}
 }
@@ -313,6 +314,7 @@ func (e *Engine) reconcile() error {
 // persisting fails nothing is done (offers are declined so they are not held) and the error is
 // returned.
 func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
+	e.log.Debug("plan", "offers", len(offers), "writes", len(p.Writes), "actions", len(p.Actions), "want_offers", p.WantOffers)
 	if len(p.Writes) > 0 {
 		if err := e.opts.Store.Persist(e.ctx, p.Writes); err != nil {
 			if e.opts.Metrics != nil {
@@ -387,16 +389,30 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 	}
 }
 
+// decline declines offers, one DECLINE per agent: a master may validate a DECLINE like an ACCEPT
+// without operations, and offers of one call must then come from one agent.
 func (e *Engine) decline(d plan.Decline) {
 	if len(d.OfferIDs) == 0 {
 		return
 	}
-	if err := e.opts.Mesos.Decline(e.ctx, e.sub, d); err != nil {
-		e.log.Warn("DECLINE failed", "offers", len(d.OfferIDs), "err", err)
-		return
+	var order []string
+	byAgent := map[string][]string{}
+	for _, id := range d.OfferIDs {
+		a := e.offerAgent[id]
+		if _, ok := byAgent[a]; !ok {
+			order = append(order, a)
+		}
+		byAgent[a] = append(byAgent[a], id)
 	}
-	if e.opts.Metrics != nil {
-		e.opts.Metrics.OffersDeclined(len(d.OfferIDs))
+	for _, a := range order {
+		ids := byAgent[a]
+		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
+			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
+			continue
+		}
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.OffersDeclined(len(ids))
+		}
 	}
 }
 
@@ -495,6 +511,11 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			a.Attributes = o.Attributes
 			e.state.Agents[o.AgentID] = a
 		}
+		e.offerAgent = make(map[string]string, len(ev.Offers))
+		for _, o := range ev.Offers {
+			e.offerAgent[o.ID] = o.AgentID
+		}
+		defer func() { e.offerAgent = nil }()
 		return e.execute(e.opts.Planner.MatchOffers(e.state, ev.Offers), ev.Offers)
 	case ev.Update != nil:
 		return e.onUpdate(*ev.Update, ev.Ack)
