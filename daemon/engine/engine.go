@@ -135,7 +135,7 @@ type Engine struct {
 	wake         time.Time
 	watchers     map[string][]*watcher
 	offerAgent   map[string]string // agent of each offer of the batch being answered
-	fatal        error // set when leadership is lost; the loop ends
+	fatal        error             // set when leadership is lost; the loop ends
 	stopped      chan struct{}
 }
 
@@ -541,6 +541,11 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 // onUpdate records a task status, plans, persists, and acknowledges the update only after its
 // effect is persisted (if persisting fails the update stays unacknowledged and Mesos resends it).
 func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
+	// Statuses the master generates (reconciliation) carry no labels: keep what the executor
+	// last reported for the same task in the same state.
+	if prev, ok := e.state.Tasks[st.TaskID]; ok && prev.State == st.State && st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == "" {
+		st.Mode, st.HostID, st.Healthy = prev.Mode, prev.HostID, prev.Healthy || st.Healthy
+	}
 	e.state.Tasks[st.TaskID] = st
 	if st.AgentID != "" {
 		a := e.state.Agents[st.AgentID]
