@@ -47,7 +47,7 @@ down() {
       fi
     done
     # Executors and Cassandra nodes run in their own process groups under the simulator's work dir.
-    pkill -f "$state/mesos" 2>/dev/null || true
+    pkill -KILL -f "$state/mesos" 2>/dev/null || true
     rm -rf "$state"
   fi
   log "stopped"
@@ -64,7 +64,9 @@ up() {
   wait_for ZooKeeper 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port"
 
   log "starting mesos-sim on $master with 5 agents"
-  start mesos-sim "$bin/mesos-sim" --listen "$master" --agents 5 --work-dir "$state/mesos"
+  start mesos-sim "$bin/mesos-sim" --listen "$master" --agents 5 --work-dir "$state/mesos" \
+    --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s \
+    --agent-resources "cpus:4;mem:8192;disk:65536;ports:[7000-7001,7199-7199,9042-9042,31000-32000]"
   wait_for mesos-sim 30 curl -sf "http://$master/health"
 
   log "starting cassmesosd (gRPC $grpc)"
