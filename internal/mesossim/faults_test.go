@@ -491,3 +491,23 @@ func TestMain_Flags(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q stderr %q", code, out.String(), errb.String())
 	}
 }
+
+// DECLINE of offers from several agents in one call is valid (Master::decline discards each offer
+// on its own, unlike ACCEPT), and each agent's resources come back only after the filter.
+func TestDeclineAcrossAgents(t *testing.T) {
+	sim := startSim(t, fastConfig(t, 2))
+	s := startSched(t, sim, frameworkInfo("decline", 60), nil, mediaProtobuf)
+	s.waitSubscribed(0)
+	agents := sim.Agents()
+	o1 := s.waitOffer(0, "from agent 1", onAgent(agents[0].ID))
+	o2 := s.waitOffer(0, "from agent 2", onAgent(agents[1].ID))
+
+	m := s.mark()
+	s.mustCall(calls.Decline(o1.ID, o2.ID, mesos.OfferID{Value: "no-such-offer"}).With(calls.RefuseSeconds(time.Hour)))
+	if _, ok := s.tryWaitOffer(m, 1500*time.Millisecond, anyOffer); ok {
+		t.Fatal("an offer came back while both agents' resources are filtered for an hour")
+	}
+	s.mustCall(calls.Revive())
+	s.waitOffer(m, "agent 1 after REVIVE", onAgent(agents[0].ID))
+	s.waitOffer(m, "agent 2 after REVIVE", onAgent(agents[1].ID))
+}

@@ -600,7 +600,7 @@ func (s *Sim) dispatchLocked(call *scheduler.Call, principal, streamID string, l
 	case scheduler.Call_ACCEPT:
 		s.acceptLocked(fw, call.Accept.OfferIDs, call.Accept.Operations, call.Accept.Filters, log)
 	case scheduler.Call_DECLINE:
-		s.acceptLocked(fw, call.Decline.OfferIDs, nil, call.Decline.Filters, log)
+		s.declineLocked(fw, call.Decline.OfferIDs, call.Decline.Filters, log)
 	case scheduler.Call_ACCEPT_INVERSE_OFFERS, scheduler.Call_DECLINE_INVERSE_OFFERS, scheduler.Call_REQUEST,
 		scheduler.Call_ACKNOWLEDGE_OPERATION_STATUS, scheduler.Call_RECONCILE_OPERATIONS:
 		// No inverse offers or resource providers here; nothing to do.

@@ -262,6 +262,24 @@ func (s *Sim) acceptLocked(fw *framework, offerIDs []mesos.OfferID, ops []mesos.
 	}
 }
 
+// declineLocked handles DECLINE as Master::decline does: each offer is discarded on its own, with
+// the call's filters; offers of several agents may be declined together, and an offer that is no
+// longer valid is ignored with a warning (no TASK_LOST, no error: there is nothing to report).
+func (s *Sim) declineLocked(fw *framework, offerIDs []mesos.OfferID, filters *mesos.Filters, log *slog.Logger) {
+	secs := refuseSeconds(filters)
+	for _, id := range offerIDs {
+		o := s.offers[id.Value]
+		if o == nil || o.fwID != fw.id {
+			log.Warn("ignoring decline of an offer that is no longer valid", "offer_id", id.Value)
+			continue
+		}
+		s.removeOfferLocked(o.id, false)
+		if secs > 0 && !isEmpty(o.resources) {
+			fw.filters[filterKey{o.agent.id, o.role}] = &filter{resources: o.resources, expires: time.Now().Add(time.Duration(secs * float64(time.Second)))}
+		}
+	}
+}
+
 func (s *Sim) operationStatusLocked(fw *framework, id *mesos.OperationID, a *agent, state mesos.OperationState, msg string) {
 	st := mesos.OperationStatus{OperationID: id, State: state, Message: proto.String(msg)}
 	if a != nil {
