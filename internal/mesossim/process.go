@@ -178,7 +178,10 @@ func buildCommand(ci *mesos.CommandInfo, dir string, env []string) (*exec.Cmd, [
 	}
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A session of its own (and so a process group of its own): processes the executor starts
+	// in new process groups, as cassmesos-executor does for Cassandra, stay in the session, so
+	// destroying the container can find them, as a real agent's containerizer does.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var files []*os.File
 	for _, name := range []string{"stdout", "stderr"} {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -279,13 +282,16 @@ func (ex *executorProc) stopTimers() {
 	}
 }
 
-// killGroup destroys the container: SIGKILL to every process group.
+// killGroup destroys the container: SIGKILL to every process group, and to every process left in
+// the executor's and its tasks' sessions (children that moved to process groups of their own).
 func (ex *executorProc) killGroup() {
 	if ex.pid > 0 {
 		_ = syscall.Kill(-ex.pid, syscall.SIGKILL)
+		killSession(ex.pid)
 	}
 	for _, p := range ex.procs {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+		killSession(p.pid)
 	}
 }
 

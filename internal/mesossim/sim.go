@@ -55,6 +55,10 @@ type Config struct {
 	// Leader, when set (host:port), makes this master a standby that answers
 	// 307 to the leader.
 	Leader string
+	// KeepTasksOnClose leaves executors and their tasks running when the simulator is closed (as
+	// tasks outlive a real agent process). By default Close destroys every executor's container:
+	// its process group and every process left in its session.
+	KeepTasksOnClose bool
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -219,6 +223,9 @@ func (s *Sim) Close() error {
 	}
 	for _, a := range s.agents {
 		a.stopTimers()
+		if s.cfg.KeepTasksOnClose {
+			continue
+		}
 		for _, ex := range a.allExecutors() {
 			ex.killGroup()
 		}
