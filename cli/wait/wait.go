@@ -233,7 +233,7 @@ func (v *view) lines(resp *pb.WatchOperationResponse) {
 		st := nodeState(n)
 		if v.nodeStates[n.GetName()] != st {
 			v.nodeStates[n.GetName()] = st
-			changed = append(changed, n.GetName()+" "+printers.NodeState(n))
+			changed = append(changed, n.GetName()+" "+st)
 		}
 	}
 	if len(changed) == 0 && opLine == v.lastOp {

@@ -107,10 +107,10 @@ func TestWaitOutcomes(t *testing.T) {
 				snap(pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, 2, "", node("demo-0", up, normal, running), node("demo-1", up, normal, running)),
 			}},
 			wantCode: cmdutil.ExitOK,
-			wantOut: `2026-11-23T10:00:01Z op 0001 running 0/2 demo-0 UJ
-2026-11-23T10:00:02Z op 0001 running 0/2 demo-1 -
-2026-11-23T10:00:03Z op 0001 blocked 1/2 demo-0 UN blocked: waiting for an offer
-2026-11-23T10:00:04Z op 0001 succeeded 2/2 demo-1 UN
+			wantOut: `2026-11-23T10:00:01Z op 0001 running 0/2 demo-0 UJ starting
+2026-11-23T10:00:02Z op 0001 running 0/2 demo-1 - pending
+2026-11-23T10:00:03Z op 0001 blocked 1/2 demo-0 UN running blocked: waiting for an offer
+2026-11-23T10:00:04Z op 0001 succeeded 2/2 demo-1 UN running
 `,
 		},
 		{
@@ -118,7 +118,7 @@ func TestWaitOutcomes(t *testing.T) {
 			scripts:  [][]item{{snap(opRunning, 0, ""), snap(pb.OperationPhase_OPERATION_PHASE_FAILED, 1, "", node("demo-1", down, normal, running))}},
 			wantCode: cmdutil.ExitOperationFailed,
 			wantOut: `2026-11-23T10:00:01Z op 0001 running 0/2
-2026-11-23T10:00:02Z op 0001 failed 1/2 demo-1 DN
+2026-11-23T10:00:02Z op 0001 failed 1/2 demo-1 DN running
 2026-11-23T10:00:03Z op 0001 error: bootstrap of demo-1 failed
 `,
 		},

@@ -134,7 +134,7 @@ func TestCreateRun(t *testing.T) {
 			name:       "wait in a pipe",
 			args:       "demo --nodes 1 --wait",
 			wantOut:    "operation 0001 (create-ring demo) succeeded\n",
-			wantErrOut: "2026-11-23T10:00:00Z op 0001 running 0/1 demo-0 UJ\n2026-11-23T10:00:00Z op 0001 succeeded 1/1 demo-0 UN\n",
+			wantErrOut: "2026-11-23T10:00:00Z op 0001 running 0/1 demo-0 UJ starting\n2026-11-23T10:00:00Z op 0001 succeeded 1/1 demo-0 UN running\n",
 		},
 		{
 			name:       "wait on a terminal",
