@@ -165,6 +165,7 @@ func TestSubmitErrors(t *testing.T) {
 		{plan.DecommissionNode{Node: "demo-2"}, plan.ErrPrecondition, "decommission needs it UN"},
 		{plan.RemoveNode{Ring: "other", Node: "demo-2"}, plan.ErrNodeNotFound, "demo-2 in ring other"},
 		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{Nodes: 9}, Paths: []string{"nodes"}}, plan.ErrInvalid, `"nodes" cannot be changed`},
+		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{HeapMb: 900}, Paths: []string{"heap_mb"}}, plan.ErrPrecondition, "has operation"},
 		{plan.CancelOperation{ID: "x"}, plan.ErrOperationNotFound, "x"},
 		{nil, plan.ErrInvalid, "no request"},
 	}

@@ -471,6 +471,9 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 	if err := ValidateSpec(next); err != nil {
 		return Accepted{}, err
 	}
+	if id := ps.topologyOpOn(req.Ring); id != "" && restart {
+		return Accepted{}, refused("%s has operation %s running; update the ring when it has finished (or cancel it: cassmesos op cancel %s)", req.Ring, id, id)
+	}
 	w := ps.mutRing(req.Ring)
 	w.Spec = next
 	var steps []*cassmesosv1.Step
@@ -486,6 +489,24 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 		&cassmesosv1.OperationParams{Spec: proto.Clone(next).(*cassmesosv1.RingSpec)}, steps)
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: w, Created: true}, nil
+}
+
+// topologyOpOn returns the oldest active operation of the ring that changes its topology or
+// restarts its nodes (everything but RECOVER_NODE, REPAIR and CLEANUP), or "".
+func (ps *pass) topologyOpOn(ring string) string {
+	for _, id := range ps.opsByAge() {
+		o := ps.ops[id].GetOperation()
+		if o.GetRing() != ring || !opActive(o) {
+			continue
+		}
+		switch o.GetKind() {
+		case cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, cassmesosv1.OperationKind_OPERATION_KIND_REPAIR,
+			cassmesosv1.OperationKind_OPERATION_KIND_CLEANUP:
+			continue
+		}
+		return id
+	}
+	return ""
 }
 
 func allowedPaths() string {

@@ -50,7 +50,7 @@ func (f *fakeBackend) Submit(_ context.Context, req plan.Request) (plan.Accepted
 		return plan.Accepted{Created: true, Ring: &statev1.RingRecord{Spec: c.Spec},
 			Operation: &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op1", Ring: c.Spec.GetName()}}}, nil
 	}
-	return plan.Accepted{}, nil
+	return plan.Accepted{Operation: &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op-started"}}}, nil
 }
 
 func (f *fakeBackend) Read(_ context.Context, fn func(*plan.State)) error {
