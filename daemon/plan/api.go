@@ -21,7 +21,8 @@ var (
 
 // Request is an operator request for Submit. Concrete types: CreateRing, DeleteRing, ScaleRing,
 // ReplaceNode, RestartNode, RestartRing, DecommissionNode, RemoveNode, UpdateRing,
-// CancelOperation.
+// CancelOperation, and the maintenance requests RunRepair, PauseRepair, ResumeRepair, RunCleanup,
+// CreateSchedule, DeleteSchedule.
 type Request interface {
 	isRequest()
 }
@@ -91,6 +92,8 @@ type Accepted struct {
 	Ring *statev1.RingRecord
 	// Created is false when CreateRing found the same ring already there (nothing to write).
 	Created bool
+	// Schedule is the schedule created or deleted (CreateSchedule, DeleteSchedule).
+	Schedule *cassmesosv1.RepairSchedule
 }
 
 // Planner plans. It holds only configuration and the ID source; all state comes in per call.

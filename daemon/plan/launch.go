@@ -18,12 +18,14 @@ import (
 func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	ps := p.newPass(s)
 	ps.observe()
+	ps.runSchedules()
 	ps.runOps()
 	ps.reconcileUnknown()
 	if offers != nil {
 		ps.matchOffers(offers)
 	}
 	ps.refreshRings()
+	ps.repairWarnings()
 	return ps.finish()
 }
 
@@ -407,6 +409,8 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 				taskRes = append(taskRes, r)
 			}
 		}
+		// A part is a new amount: drop the offered original (Raw), which the runtime would
+		// otherwise send as offered, giving task and executor the whole reservation each.
 		part := func(t *Resource, v float64) Resource { c := *t; c.Scalar = v; return c }
 		taskRes = append([]Resource{part(cpuT, cpus), part(memT, mem)}, taskRes...)
 		execRes = []Resource{part(cpuT, ecpus), part(memT, emem)}

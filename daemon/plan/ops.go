@@ -111,6 +111,8 @@ func init() {
 		"remove":       (*pass).stepRemove,
 		"restart":      (*pass).stepRestart,
 		"update":       (*pass).stepRestart,
+		"repair":       (*pass).stepRepair,
+		"cleanup":      (*pass).stepCleanup,
 	}
 }
 
@@ -182,7 +184,7 @@ func (ps *pass) startPending() {
 	hardBusy := map[string]bool{} // a running exclusive op not blocked at a safe point
 	for _, id := range order {
 		o := ps.ops[id].GetOperation()
-		if opRunning(o) && exclusive(o.GetKind()) {
+		if opRunning(o) && exclusive(o.GetKind()) && !maintenance(o.GetKind()) {
 			busy[o.GetRing()] = true
 			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetCursor()["safe"] == "1") {
 				hardBusy[o.GetRing()] = true
@@ -194,7 +196,11 @@ func (ps *pass) startPending() {
 		if o.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_PENDING {
 			continue
 		}
-		if exclusive(o.GetKind()) {
+		if maintenance(o.GetKind()) {
+			if !ps.maintenanceMayStart(id, order) {
+				continue
+			}
+		} else if exclusive(o.GetKind()) {
 			jump := o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE
 			if hardBusy[o.GetRing()] || (busy[o.GetRing()] && !jump) {
 				continue
@@ -301,6 +307,9 @@ func (ps *pass) runOp(id string) {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 				o.BlockedReason = ""
 			}
+			if rec.Cursor["paused"] == "1" {
+				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_PAUSED
+			}
 			ps.progress(o)
 			if o.GetCancelRequested() && res.safe {
 				ps.unwant(id)
@@ -319,6 +328,10 @@ func (ps *pass) runOp(id string) {
 }
 
 func (ps *pass) progress(o *cassmesosv1.Operation) {
+	if o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPAIR {
+		ps.repairProgress(o)
+		return
+	}
 	var d int64
 	for _, s := range o.GetSteps() {
 		if stepFinished(s.GetPhase()) {

@@ -36,6 +36,8 @@ type pass struct {
 	releases map[string]bool
 	// byRing indexes node names by ring (nil until first used; reset when nodes come or go).
 	byRing map[string][]string
+	// mnt is the working copy of repair segments and schedules (maintenance.go; nil until used).
+	mnt *mntState
 }
 
 // launchWant is a node some step wants launched.
@@ -233,6 +235,7 @@ func (ps *pass) finish() Plan {
 		}
 		pl.Writes = append(pl.Writes, Write{Kind: RecordOperation, RingName: o.GetOperation().GetRing(), Name: id, Operation: o})
 	}
+	pl.Writes = append(pl.Writes, ps.maintenanceWrites()...)
 	for _, name := range ps.delNodes {
 		if old, ok := ps.s.Nodes[name]; ok {
 			pl.Writes = append(pl.Writes, Write{Kind: RecordNode, Delete: true, RingName: old.GetRing(), Name: name})

@@ -16,6 +16,8 @@ func NewState() *State {
 		Views:      map[string]NodeView{},
 		Agents:     map[string]Agent{},
 		Relays:     map[string]RelayResult{},
+		Segments:   map[string]map[int32]*statev1.SegmentRecord{},
+		Schedules:  map[string]*statev1.ScheduleRecord{},
 	}
 }
 
@@ -49,9 +51,12 @@ func (s *State) Apply(writes []Write) {
 		case RecordOperation:
 			if w.Delete {
 				delete(s.Operations, w.Name)
+				delete(s.Segments, w.Name)
 			} else {
 				s.Operations[w.Name] = w.Operation
 			}
+		case RecordSegment, RecordSchedule:
+			s.applyMaintenance(w)
 		}
 	}
 }
@@ -66,6 +71,11 @@ func (s *State) Clone() *State {
 	c.Views = copyMap(s.Views)
 	c.Agents = copyMap(s.Agents)
 	c.Relays = copyMap(s.Relays)
+	c.Segments = make(map[string]map[int32]*statev1.SegmentRecord, len(s.Segments))
+	for id, m := range s.Segments {
+		c.Segments[id] = copyMap(m)
+	}
+	c.Schedules = copyMap(s.Schedules)
 	return &c
 }
 

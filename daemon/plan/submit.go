@@ -48,6 +48,8 @@ func (p *Planner) submit(s *State, req Request) (Accepted, error) {
 		acc, err = ps.updateRing(r)
 	case CancelOperation:
 		acc, err = ps.cancel(r)
+	case maintenanceRequest:
+		acc, err = ps.submitMaintenance(r)
 	case nil:
 		return Accepted{}, fmt.Errorf("%w: no request", ErrInvalid)
 	default:

@@ -60,6 +60,8 @@ type Config struct {
 	RelayTimeout time.Duration
 	// VolumePath is the persistent volume's container path (default "data").
 	VolumePath string
+	// Location is the time zone of repair schedules' cron expressions and windows (nil: time.Local).
+	Location *time.Location
 }
 
 // TaskState is a Mesos task state without the Mesos import ("TASK_RUNNING" etc. map 1:1).
@@ -135,6 +137,16 @@ type RelayResult struct {
 	Done bool
 	Err  string
 	At   time.Time
+	// Ranges is the result of a RelayDescribeRing.
+	Ranges []TokenRange
+	// NotFound is true when the call failed because the keyspace does not exist.
+	NotFound bool
+}
+
+// TokenRange is one range of describering: (Start, End] and its replicas' addresses.
+type TokenRange struct {
+	Start, End string
+	Endpoints  []string
 }
 
 // State is the snapshot the planner reads. The planner never mutates it or the records it
@@ -155,6 +167,11 @@ type State struct {
 	Agents map[string]Agent
 	// Relays by relay ID (memory only).
 	Relays map[string]RelayResult
+	// Segments of repair operations by operation ID, then segment index (persisted under
+	// /operations/<id>/segments/<n>; the runtime loads those of active repairs).
+	Segments map[string]map[int32]*statev1.SegmentRecord
+	// Schedules by ID (persisted under /schedules/<id>).
+	Schedules map[string]*statev1.ScheduleRecord
 	// Reconciled is true once the runtime has finished explicit task reconciliation after
 	// (re)subscribing; until then the planner launches nothing for a slot whose task it has no
 	// status for.
@@ -169,6 +186,11 @@ const (
 	RecordRing RecordKind = iota + 1
 	RecordNode
 	RecordOperation
+	// RecordSegment is a repair segment: Name is the operation ID, Segment the record (its
+	// index names the znode). Segments are written after their operation's record.
+	RecordSegment
+	// RecordSchedule is a repair schedule: Name is its ID.
+	RecordSchedule
 )
 
 // Write is one record to create/replace (Delete false) or delete (Delete true). Exactly one of
@@ -184,6 +206,8 @@ type Write struct {
 	Ring      *statev1.RingRecord
 	Node      *statev1.NodeRecord
 	Operation *statev1.OperationRecord
+	Segment   *statev1.SegmentRecord
+	Schedule  *statev1.ScheduleRecord
 }
 
 // Action is a side effect the runtime carries out after persisting the Plan's writes. The
@@ -283,6 +307,9 @@ const (
 	RelayCleanup
 	RelayRestartCassandra
 	RelayRepair
+	// RelayDescribeRing reads a keyspace's token ranges (nodetool describering); the result's
+	// Ranges carry them.
+	RelayDescribeRing
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -302,6 +329,8 @@ type Relay struct {
 	Tables               []string
 	StartToken, EndToken string
 	Full, PrimaryRange   bool
+	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
+	Timeout time.Duration
 }
 
 // ReconcileTasks asks Mesos for the latest state of these tasks (explicit reconciliation).
