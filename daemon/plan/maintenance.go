@@ -74,8 +74,8 @@ func kindWords(k cassmesosv1.OperationKind) string {
 // mntState is a pass's working copy of segments and schedules (copy on write).
 type mntState struct {
 	segs      map[string]map[int32]*statev1.SegmentRecord
-	ownSegs   map[string]bool             // inner maps already copied
-	mutSegs   map[string]map[int32]bool   // changed segments
+	ownSegs   map[string]bool           // inner maps already copied
+	mutSegs   map[string]map[int32]bool // changed segments
 	scheds    map[string]*statev1.ScheduleRecord
 	mutScheds map[string]bool
 	delScheds []string

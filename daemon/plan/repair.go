@@ -30,7 +30,7 @@ const (
 	RepairRetryMax = 5 * time.Minute
 	// DefaultGCGrace is Cassandra's default gc_grace_seconds: a ring whose last complete repair is
 	// older gets a warning.
-	DefaultGCGrace = 10 * 24 * time.Hour
+	DefaultGCGrace      = 10 * 24 * time.Hour
 	maxDescribeAttempts = 3
 )
 
