@@ -411,7 +411,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		}
 		// A part is a new amount: drop the offered original (Raw), which the runtime would
 		// otherwise send as offered, giving task and executor the whole reservation each.
-		part := func(t *Resource, v float64) Resource { c := *t; c.Scalar = v; return c }
+		part := func(t *Resource, v float64) Resource { c := *t; c.Scalar = v; c.Raw = nil; return c }
 		taskRes = append([]Resource{part(cpuT, cpus), part(memT, mem)}, taskRes...)
 		execRes = []Resource{part(cpuT, ecpus), part(memT, emem)}
 		if n.Reservation != nil && !n.Reservation.Confirmed {

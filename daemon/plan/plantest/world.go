@@ -574,6 +574,13 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 			w.violate("non-seed %s launched with no seed UN", cfg.GetNode())
 		}
 	}
+	// A task and its executor must not ask for more than the node's reservation: an offered
+	// resource (Raw set) is sent as offered, so a split of it must not carry Raw.
+	for _, r := range append(append([]plan.Resource(nil), t.Resources...), t.ExecutorResources...) {
+		if g, ok := r.Raw.(*group); ok && (r.Name == placement.CPUs && r.Scalar != g.cpus || r.Name == placement.Mem && r.Scalar != g.mem) {
+			w.violate("launch of %s uses %s %g of an offered %s that the runtime sends whole", t.TaskID, r.Name, r.Scalar, r.Name)
+		}
+	}
 	if st := w.Store.Nodes[cfg.GetNode()]; st.GetTaskId() != t.TaskID {
 		w.violate("launch of %s before it was persisted (stored task %q)", t.TaskID, st.GetTaskId())
 	}
