@@ -104,6 +104,11 @@ func (ps *pass) livenessMode(n *statev1.NodeRecord) (cassmesosv1.Liveness, cassm
 	switch c {
 	case condRunning:
 		m = st.Mode
+		if m == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && hasView {
+			// A status without the executor's labels (the master's answer to reconciliation
+			// after a daemon restart): Cassandra's own view says what mode the node is in.
+			m = v.Mode
+		}
 		switch {
 		case hasView:
 			l = v.Liveness
