@@ -140,8 +140,9 @@ type Engine struct {
 }
 
 type relayDone struct {
-	id  string
-	err error
+	id     string
+	err    error
+	ranges []plan.TokenRange
 }
 
 type viewResult struct {
@@ -219,6 +220,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.inflight = map[string]bool{}
 	e.polling = map[string]bool{}
 	e.watchers = map[string][]*watcher{}
+	if err := e.loadMaintenance(ctx); err != nil {
+		return fmt.Errorf("loading repair segments and schedules: %w", err)
+	}
 	e.log.Info("state loaded", "rings", len(rings), "nodes", len(nodes), "operations", len(ops))
 	e.setRunning(true)
 	defer e.setRunning(false)
@@ -245,9 +249,10 @@ func (e *Engine) Run(ctx context.Context) error {
 			fn()
 		case r := <-e.relays:
 			delete(e.inflight, r.id)
-			res := plan.RelayResult{Done: true, At: e.opts.Clock()}
+			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges}
 			if r.err != nil {
 				res.Err = r.err.Error()
+				res.NotFound = errors.Is(r.err, plan.ErrKeyspaceNotFound)
 			}
 			e.state.Relays[r.id] = res
 			step()
@@ -456,17 +461,27 @@ func (e *Engine) startRelay(r plan.Relay) {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(e.ctx, e.opts.RelayTimeout)
+		timeout := e.opts.RelayTimeout
+		if r.Timeout > 0 && r.Timeout < timeout {
+			timeout = r.Timeout
+		}
+		ctx, cancel := context.WithTimeout(e.ctx, timeout)
 		defer cancel()
 		log.Info("relaying nodetool action")
-		err := e.opts.Relayer.Relay(ctx, r)
+		var err error
+		var ranges []plan.TokenRange
+		if r.Kind == plan.RelayDescribeRing {
+			ranges, err = e.describe(ctx, r)
+		} else {
+			err = e.opts.Relayer.Relay(ctx, r)
+		}
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
 			log.Info("relayed action done")
 		}
 		select {
-		case e.relays <- relayDone{id: r.ID, err: err}:
+		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges}:
 		case <-e.ctx.Done():
 		}
 	}()

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 // Metrics is the daemon's collector set.
@@ -25,6 +26,8 @@ type Metrics struct {
 	disconnects   prometheus.Counter
 	calls         *prometheus.CounterVec
 	lastRepair    *prometheus.GaugeVec
+	repairAge     *prometheus.GaugeVec
+	segments      *prometheus.GaugeVec
 }
 
 // New registers every metric on a fresh registry (plus the Go and process collectors).
@@ -41,7 +44,11 @@ func New() *Metrics {
 	m.disconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_mesos_disconnects_total", Help: "Ended Mesos subscriptions."})
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cassmesos_mesos_calls_total", Help: "Scheduler calls by type and outcome."}, []string{"type", "outcome"})
 	m.lastRepair = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_last_repair_timestamp_seconds", Help: "End of the last complete repair per ring."}, []string{"ring"})
+	m.repairAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_repair_age_seconds",
+		Help: "Seconds since the ring's last complete repair ended (since its creation when never repaired); alert above gc_grace_seconds (864000)."}, []string{"ring"})
+	m.segments = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_repair_segments", Help: "Segments of active repairs by ring and phase."}, []string{"ring", "phase"})
 	m.Registry.MustRegister(m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
+		m.repairAge, m.segments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -84,9 +91,25 @@ func (m *Metrics) StateChanged(s *plan.State) {
 	for _, o := range s.Operations {
 		m.operations.WithLabelValues(o.GetOperation().GetKind().String(), o.GetOperation().GetPhase().String()).Inc()
 	}
+	m.repairAge.Reset()
 	for name, r := range s.Rings {
+		base := r.GetCreateTime()
 		if t := r.GetStatus().GetLastRepairTime(); t != nil {
 			m.lastRepair.WithLabelValues(name).Set(float64(t.AsTime().Unix()))
+			base = t
+		}
+		if base != nil && !s.Now.IsZero() {
+			m.repairAge.WithLabelValues(name).Set(s.Now.Sub(base.AsTime()).Seconds())
+		}
+	}
+	m.segments.Reset()
+	for id, segs := range s.Segments {
+		o := s.Operations[id].GetOperation()
+		if o == nil || o.GetPhase() >= cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+			continue
+		}
+		for _, sg := range segs {
+			m.segments.WithLabelValues(o.GetRing(), sg.GetSegment().GetPhase().String()).Inc()
 		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"strconv"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -44,6 +46,28 @@ func (c *Client) NodeStatus(ctx context.Context, address string, port uint32, se
 	return cassmesosv1.NewNodeAgentServiceClient(conn).GetNodeStatus(authorized(ctx, secret), &cassmesosv1.GetNodeStatusRequest{})
 }
 
+// DescribeRing asks one executor for a keyspace's token ranges and replicas (nodetool
+// describering). An unknown keyspace gives an error wrapping plan.ErrKeyspaceNotFound.
+func (c *Client) DescribeRing(ctx context.Context, address string, port uint32, secret, keyspace string) ([]plan.TokenRange, error) {
+	conn, err := c.dial(address, port)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	resp, err := cassmesosv1.NewNodeAgentServiceClient(conn).DescribeRing(authorized(ctx, secret), &cassmesosv1.DescribeRingRequest{Keyspace: keyspace})
+	if err != nil {
+		if status.Code(err) == codes.NotFound {
+			return nil, fmt.Errorf("%w: %s (%s)", plan.ErrKeyspaceNotFound, keyspace, status.Convert(err).Message())
+		}
+		return nil, fmt.Errorf("describering %s on %s: %w", keyspace, address, err)
+	}
+	out := make([]plan.TokenRange, 0, len(resp.GetRanges()))
+	for _, r := range resp.GetRanges() {
+		out = append(out, plan.TokenRange{Start: r.GetStartToken(), End: r.GetEndToken(), Endpoints: append([]string(nil), r.GetEndpoints()...)})
+	}
+	return out, nil
+}
+
 // Relay carries out one relayed action and returns when it has ended.
 func (c *Client) Relay(ctx context.Context, r plan.Relay) error {
 	conn, err := c.dial(r.Address, r.AgentPort)
@@ -69,6 +93,8 @@ func (c *Client) Relay(ctx context.Context, r plan.Relay) error {
 		_, err = cli.RestartCassandra(ctx, &cassmesosv1.RestartCassandraRequest{})
 	case plan.RelayRepair:
 		err = repair(ctx, cli, r)
+	case plan.RelayDescribeRing:
+		_, err = c.DescribeRing(ctx, r.Address, r.AgentPort, r.Secret, r.Keyspace)
 	default:
 		return fmt.Errorf("unknown relay kind %d", r.Kind)
 	}
@@ -117,6 +143,8 @@ func kindName(k plan.RelayKind) string {
 		return "restart"
 	case plan.RelayRepair:
 		return "repair"
+	case plan.RelayDescribeRing:
+		return "describering"
 	}
 	return fmt.Sprintf("relay(%d)", k)
 }

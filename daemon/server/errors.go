@@ -25,6 +25,8 @@ var errorCodes = []struct {
 	{plan.ErrRingNotFound, codes.NotFound},
 	{plan.ErrNodeNotFound, codes.NotFound},
 	{plan.ErrOperationNotFound, codes.NotFound},
+	{plan.ErrScheduleNotFound, codes.NotFound},
+	{plan.ErrKeyspaceNotFound, codes.NotFound},
 	{plan.ErrRingExists, codes.AlreadyExists},
 	{plan.ErrPrecondition, codes.FailedPrecondition},
 	{engine.ErrNotLeader, codes.Unavailable},

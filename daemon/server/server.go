@@ -68,8 +68,8 @@ func Register(s *grpc.Server, opts Options) {
 	cassmesosv1.RegisterNodeServiceServer(s, &nodeServer{services: svc})
 	cassmesosv1.RegisterOperationServiceServer(s, &operationServer{services: svc})
 	cassmesosv1.RegisterSystemServiceServer(s, &systemServer{services: svc})
-	cassmesosv1.RegisterRepairServiceServer(s, cassmesosv1.UnimplementedRepairServiceServer{})
-	cassmesosv1.RegisterCleanupServiceServer(s, cassmesosv1.UnimplementedCleanupServiceServer{})
+	cassmesosv1.RegisterRepairServiceServer(s, &repairServer{services: svc})
+	cassmesosv1.RegisterCleanupServiceServer(s, &cleanupServer{services: svc})
 }
 
 func newServices(opts Options) *services {

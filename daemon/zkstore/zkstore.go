@@ -179,6 +179,8 @@ func (s *Store) persist(ctx context.Context, w plan.Write) (string, error) {
 			s.setVersion(key, nv, true)
 		}
 		return "put_operation", err
+	case plan.RecordSegment, plan.RecordSchedule:
+		return s.persistMaintenance(ctx, w)
 	}
 	return "unknown", fmt.Errorf("zkstore: unknown record kind %d", w.Kind)
 }
@@ -202,6 +204,15 @@ func (s *Store) refresh(ctx context.Context, w plan.Write) {
 	case plan.RecordOperation:
 		key = opKey(w.Name)
 		_, v, err = s.zk.OperationByID(ctx, w.Name)
+	case plan.RecordSegment:
+		if w.Segment == nil {
+			return
+		}
+		key = segKey(w.Name, w.Segment.GetSegment().GetIndex())
+		_, v, err = s.zk.SegmentByIndex(ctx, w.Name, int(w.Segment.GetSegment().GetIndex()))
+	case plan.RecordSchedule:
+		key = schedKey(w.Name)
+		_, v, err = s.zk.ScheduleByID(ctx, w.Name)
 	default:
 		return
 	}
