@@ -13,7 +13,7 @@ import (
 // Repair segments (/operations/<id>/segments/<n>, one znode each) and schedules (/schedules/<id>).
 
 func segKey(op string, idx int32) string { return "seg/" + op + "/" + strconv.Itoa(int(idx)) }
-func schedKey(id string) string           { return "sched/" + id }
+func schedKey(id string) string          { return "sched/" + id }
 
 // LoadMaintenance reads the segments of the given operations and every schedule, remembering
 // their versions (engine.MaintenanceStore).
