@@ -570,7 +570,9 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 			if a.Reachable || a.Since.IsZero() {
 				a.Reachable, a.Since = false, st.At
 			}
-		case plan.TaskGoneByOperator:
+		case plan.TaskGone, plan.TaskGoneByOperator:
+			// TASK_GONE: the master removed the agent (unreachable past its timeout, or
+			// shut down); an agent that returns re-registers under a new ID.
 			a.Gone, a.Reachable, a.Since = true, false, st.At
 		case plan.TaskRunning, plan.TaskStarting:
 			if !a.Reachable {
