@@ -152,6 +152,16 @@ func mesosLabels(m map[string]string) *mesos.Labels {
 // for role (MULTI_ROLE).
 func ToMesos(r plan.Resource, role string) mesos.Resource {
 	if raw, ok := r.Raw.(mesos.Resource); ok {
+		if r.Volume == nil && raw.Disk != nil && raw.Disk.Persistence != nil {
+			// An UNRESERVE of a disk whose volume a DESTROY of the same ACCEPT removes: the
+			// offered resource still carries the volume, the one to unreserve must not.
+			disk := *raw.Disk
+			disk.Persistence, disk.Volume = nil, nil
+			raw.Disk = &disk
+			if disk.Source == nil {
+				raw.Disk = nil
+			}
+		}
 		return raw
 	}
 	mr := mesos.Resource{Name: r.Name}

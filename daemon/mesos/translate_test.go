@@ -87,6 +87,14 @@ func TestResourceRoundTrip(t *testing.T) {
 	if back := ToMesos(pr, role); !back.Equal(offered) {
 		t.Errorf("offered resource not echoed exactly: %v", back)
 	}
+	// The UNRESERVE that follows a DESTROY of the same volume (the planner clears Volume): the
+	// offered disk without its persistence and volume, reservation kept.
+	unreserve := pr
+	unreserve.Volume = nil
+	u := ToMesos(unreserve, role)
+	if u.Disk != nil || len(u.Reservations) != 1 || u.GetScalar().GetValue() != 1024 || offered.Disk == nil {
+		t.Errorf("unreserve of a destroyed volume's disk: %v (offered %v)", u, offered)
+	}
 	// Pre-refinement format is read too.
 	old := mesos.Resource{Name: "cpus", Type: &scalar, Scalar: &mesos.Value_Scalar{Value: 2}, Role: &role, Reservation: &mesos.Resource_ReservationInfo{Principal: &principal}}
 	if p := Resource(old); p.Reservation == nil || p.Reservation.Role != role || p.Reservation.Principal != principal {
