@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +29,13 @@ var build struct {
 	bins Binaries
 	err  error
 	took time.Duration
+}
+
+// benchmarksOnly reports a `go test -run '^$' -bench ...` run (make bench): the binaries are then
+// built without -race, so that timings are the product's, not the race detector's.
+func benchmarksOnly() bool {
+	b, r := flag.Lookup("test.bench"), flag.Lookup("test.run")
+	return b != nil && b.Value.String() != "" && r != nil && r.Value.String() == "^$"
 }
 
 // Build compiles the binaries once per test binary (Main removes them at the end). NewWorld calls
@@ -60,7 +68,7 @@ func buildAll() (Binaries, error) {
 		Dir: dir, CLI: filepath.Join(dir, "cassmesos"), Daemon: filepath.Join(dir, "cassmesosd"),
 		Executor: filepath.Join(dir, "cassmesos-executor"), MesosSim: filepath.Join(dir, "mesos-sim"),
 		Tarball: filepath.Join(dir, cassandrasim.DistDirName+"-bin.tar.gz"),
-		Race:    os.Getenv("CASSMESOS_E2E_NORACE") != "1",
+		Race:    os.Getenv("CASSMESOS_E2E_NORACE") != "1" && !benchmarksOnly(),
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {

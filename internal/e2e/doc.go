@@ -22,8 +22,10 @@
 // process of the world (daemon, simulator, executors, stand-in nodes, nodetool), found through a
 // marker in their environment; Main fails the binary if any spawned process survives.
 //
-// Environment: CASSMESOS_E2E_NORACE=1 builds the binaries without -race; CASSMESOS_E2E_SRC=<dir>
-// builds them from another checkout of the module (default: this source tree).
+// Environment: CASSMESOS_E2E_NORACE=1 builds the binaries without -race (so does a benchmarks-only
+// run, -run '^$' -bench ...); CASSMESOS_E2E_SRC=<dir>
+// builds them from another checkout of the module (default: this source tree);
+// CASSMESOS_E2E_KEEP=<dir> copies a failed world's directory (logs, sandboxes) there.
 //
 // e2e imports the product's API packages (rpc, zkstate) and the local world (internal/zktest,
 // internal/cassandrasim, internal/mesossim for its state types); it must not import daemon/,

@@ -585,6 +585,25 @@ func (w *World) WaitFor(timeout time.Duration, cond func() bool, what string, ar
 	}
 }
 
+// Eventually polls check every 50 ms until it returns nil and fails the test after timeout with
+// the last error it returned, naming what it waited for.
+func (w *World) Eventually(timeout time.Duration, check func() error, what string, args ...any) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("e2e: timed out after %v waiting for %s: %v", timeout, fmt.Sprintf(what, args...), err)
+		}
+		<-tick.C
+	}
+}
+
 // close stops everything: the tracker, the daemon (SIGKILL), the simulator (SIGTERM: it destroys
 // its executors), then anything left that carries the world's marker.
 func (w *World) close() {
@@ -593,6 +612,14 @@ func (w *World) close() {
 	}
 	if w.t.Failed() {
 		w.dumpLogs()
+		if keep := os.Getenv("CASSMESOS_E2E_KEEP"); keep != "" {
+			dest := filepath.Join(keep, w.id)
+			if out, err := exec.Command("cp", "-a", w.dir, dest).CombinedOutput(); err != nil {
+				w.t.Logf("e2e: keeping the world's directory: %v: %s", err, out)
+			} else {
+				w.t.Logf("e2e: the world's directory is kept in %s", dest)
+			}
+		}
 	}
 	w.mu.Lock()
 	d, sim, conn, store := w.daemon, w.sim, w.conn, w.store
