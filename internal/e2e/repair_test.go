@@ -39,6 +39,11 @@ func (w *World) cqlsh(addr, stmt string) {
 // ring's node addresses.
 func repairRing(t *testing.T, w *World, name string, nodes int) []string {
 	t.Helper()
+	return repairRingTB(t, w, name, nodes)
+}
+
+func repairRingTB(t testing.TB, w *World, name string, nodes int) []string {
+	t.Helper()
 	out, errOut, code := w.CLI(append(createArgs(name, nodes, 2), "--wait", "--timeout", "3m")...)
 	if code != 0 {
 		t.Fatalf("ring create --wait: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
