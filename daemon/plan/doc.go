@@ -32,6 +32,7 @@
 // before changing them and returns the clones in Writes.
 //
 // Imports: standard library, the generated record types (rpc/cassmesos/v1, rpc/cassmesos/state/v1),
-// protobuf runtime helpers and daemon/placement. It must not import Mesos (mesos-go), ZooKeeper,
+// protobuf runtime helpers, daemon/placement and
+// github.com/robfig/cron/v3 (pure cron-expression parsing for repair schedules). It must not import Mesos (mesos-go), ZooKeeper,
 // gRPC, or any daemon adapter package (daemon/mesos, daemon/server, daemon/engine, zkstate).
 package plan
