@@ -279,9 +279,9 @@ func TestDomainErrorsMapped(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("GetNode: %v, want NotFound", err)
 	}
-	_, err = cassmesosv1.NewRepairServiceClient(conn).ListRepairs(context.Background(), &cassmesosv1.ListRepairsRequest{})
-	if status.Code(err) != codes.Unimplemented {
-		t.Errorf("ListRepairs: %v, want Unimplemented", err)
+	_, err = cassmesosv1.NewRepairServiceClient(conn).GetRepair(context.Background(), &cassmesosv1.GetRepairRequest{Id: "nope"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("GetRepair: %v, want NotFound", err)
 	}
 }
 
