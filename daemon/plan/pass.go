@@ -247,7 +247,7 @@ func (ps *pass) finish() Plan {
 		}
 	}
 	pl.Actions = ps.actions
-	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0
+	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0 || ps.awaitingAgent()
 	pl.Wake = ps.wake
 	return pl
 }
