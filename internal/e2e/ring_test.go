@@ -287,7 +287,7 @@ func TestRingCreateSurvivesDaemonKill(t *testing.T) {
 	}
 	w.KillDaemon()
 	w.StartDaemon()
-	waitHealthy(w, "demo", 6, 40*time.Second)
+	waitHealthy(w, "demo", 6, 90*time.Second)
 	checkOneTaskPerNode(t, w.TaskHistory(), 6, false)
 	for _, n := range w.Ring("demo").GetNodes() {
 		if n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_RUNNING {
