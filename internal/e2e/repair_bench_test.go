@@ -12,7 +12,9 @@ import (
 // --full -pr ks` on each node in turn. It reports both times and their ratio (target <= 0.3).
 func BenchmarkRepair12NodesRF3(b *testing.B) {
 	const nodes = 12
-	w := NewWorld(b, Options{Agents: nodes, CassandraKnobs: map[string]string{"repair_full_ring_duration": "60s"}})
+	w := NewWorld(b, Options{Agents: nodes, CassandraKnobs: map[string]string{
+		"repair_full_ring_duration": "60s", "failure_detection_timeout": "6s", "gossip_interval": "200ms",
+	}})
 	addrs := repairRingTB(b, w, "bench", nodes)
 	for b.Loop() {
 		begin := time.Now()
