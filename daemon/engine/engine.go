@@ -127,6 +127,7 @@ type Engine struct {
 	state        *plan.State
 	sub          uint64 // current subscription, 0 while disconnected
 	offersWanted *bool  // what Mesos was last told (nil: unknown, e.g. after subscribing)
+	work         bool   // the last plan had work needing offers (plan.WantOffers)
 	pendingRecon map[string]bool
 	reconDeadln  time.Time
 	inflight     map[string]bool // relay IDs in flight
@@ -351,7 +352,7 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	if len(rest) > 0 {
 		e.decline(plan.Decline{OfferIDs: rest, Refuse: e.opts.DeclineRefuse})
 	}
-	e.setOffersWanted(p.WantOffers)
+	e.setOffersWanted(p.WantOffers || p.AwaitAgents, p.WantOffers)
 	return nil
 }
 
@@ -429,8 +430,13 @@ func (e *Engine) declineAll(offers []plan.Offer) {
 	e.decline(plan.Decline{OfferIDs: ids, Refuse: e.opts.DeclineRefuse})
 }
 
-func (e *Engine) setOffersWanted(want bool) {
-	if e.sub == 0 || (e.offersWanted != nil && *e.offersWanted == want) {
+// setOffersWanted REVIVEs when offers become wanted, and again when work appears while offers
+// were only listened for (REVIVE clears the idle refuse filters of the agents that declined);
+// it SUPPRESSes when they are not wanted.
+func (e *Engine) setOffersWanted(want, work bool) {
+	newWork := work && !e.work
+	e.work = work
+	if e.sub == 0 || (e.offersWanted != nil && *e.offersWanted == want && !(want && newWork)) {
 		return
 	}
 	var err error

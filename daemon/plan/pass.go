@@ -247,7 +247,8 @@ func (ps *pass) finish() Plan {
 		}
 	}
 	pl.Actions = ps.actions
-	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0 || ps.awaitingAgent()
+	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0
+	pl.AwaitAgents = ps.awaitingAgent()
 	pl.Wake = ps.wake
 	return pl
 }

@@ -359,6 +359,11 @@ type Plan struct {
 	// WantOffers is true while some work needs offers (a node to place, a volume to release).
 	// The runtime REVIVEs when it turns true and SUPPRESSes when it turns false.
 	WantOffers bool
+	// AwaitAgents is true while some agent is unreachable (not gone): the runtime keeps offers
+	// coming (REVIVE) so the agent's first offer after it returns is seen, even with no work
+	// pending; unneeded offers are declined with the idle refuse filter meanwhile, so when work
+	// appears (WantOffers turns true) the runtime must REVIVE again to clear those filters.
+	AwaitAgents bool
 	// Wake, when not zero, is the earliest time a timed condition (backoff, grace, timeout) must be
 	// re-evaluated: the runtime calls Reconcile again no later than then.
 	Wake time.Time
