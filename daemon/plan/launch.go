@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -26,6 +27,7 @@ func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	}
 	ps.refreshRings()
 	ps.repairWarnings()
+	ps.markPendingReleases()
 	return ps.finish()
 }
 
@@ -161,15 +163,17 @@ func (ps *pass) matchOffers(offers []Offer) {
 	// 1. Release reservations of removed nodes and orphans (their records are gone or point
 	//    elsewhere). Their resources are taken out of the offers given to placement.
 	trimmed := make([]Offer, 0, len(offers))
+	released := map[string]bool{}
 	for _, o := range offers {
 		keep := o.Resources[:0:0]
 		var destroy, unreserve []Resource
-		var volumesOf []string
 		for _, r := range o.Resources {
 			if ps.releasable(o.AgentID, r) {
+				if name := ps.noteReleased(o.AgentID, r); name != "" {
+					released[name] = true
+				}
 				if r.Volume != nil {
 					destroy = append(destroy, r)
-					volumesOf = append(volumesOf, r.Reservation.Labels[placement.LabelNode])
 					u := r
 					u.Volume = nil
 					unreserve = append(unreserve, u)
@@ -186,16 +190,12 @@ func (ps *pass) matchOffers(offers []Offer) {
 				a.release = append(a.release, OfferOp{Kind: OpDestroyVolume, Resources: destroy})
 			}
 			a.release = append(a.release, OfferOp{Kind: OpUnreserve, Resources: unreserve})
-			for _, name := range volumesOf {
-				if n := ps.node(name); n != nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
-					ps.deleteNode(name)
-					delete(ps.releases, name)
-				}
-			}
 		}
 		o.Resources = keep
 		trimmed = append(trimmed, o)
 	}
+
+	ps.forgetReleased(released)
 
 	// 2. Place wanted launches: seeds first, then by ring and ordinal.
 	var wants []*launchWant
@@ -313,6 +313,64 @@ func (ps *pass) releasable(agentID string, r Resource) bool {
 		return true
 	}
 	return false
+}
+
+// noteReleased deducts a released resource from its REMOVED node's recorded reservation, so the
+// record is forgotten only once its whole reservation is gone. The executor's share (cpus and
+// mem) is offered only after the executor exits, which is often after the task's share and the
+// volume were released: forgetting the node then would leave that share reserved for good, as
+// nothing would want offers from the agent any more.
+// It returns the node's name when the resource was part of a REMOVED node's reservation.
+func (ps *pass) noteReleased(agentID string, r Resource) string {
+	name := r.Reservation.Labels[placement.LabelNode]
+	n := ps.node(name)
+	if n == nil || n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED || n.GetReservation().GetAgentId() != agentID {
+		return ""
+	}
+	m := ps.mutNode(name)
+	left := m.GetReservation().GetResources()
+	if left == nil {
+		return name
+	}
+	switch r.Name {
+	case placement.CPUs:
+		left.Cpus = max(0, left.Cpus-r.Scalar)
+		if left.Cpus < 1e-6 {
+			left.Cpus = 0
+		}
+	case placement.Mem:
+		left.MemMb = max(0, left.MemMb-int64(math.Round(r.Scalar)))
+	case placement.Disk:
+		left.DiskMb = max(0, left.DiskMb-int64(math.Round(r.Scalar)))
+	}
+	return name
+}
+
+// forgetReleased deletes the records of REMOVED nodes whose whole reservation this pass
+// released (a record without amounts, written by an older version, goes at its first release).
+func (ps *pass) forgetReleased(released map[string]bool) {
+	for _, name := range sortedKeys(released) {
+		n := ps.node(name)
+		if n == nil {
+			continue
+		}
+		left := n.GetReservation().GetResources()
+		if left == nil || left.GetCpus() == 0 && left.GetMemMb() == 0 && left.GetDiskMb() == 0 {
+			ps.deleteNode(name)
+			delete(ps.releases, name)
+		}
+	}
+}
+
+// markPendingReleases marks every REMOVED node that still holds (part of) a reservation on an
+// agent that may offer it as a pending release, whether or not an operation still waits for
+// it, so the planner keeps wanting offers until it is released.
+func (ps *pass) markPendingReleases() {
+	for name, n := range ps.nodes {
+		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED && n.GetReservation().GetAgentId() != "" && !ps.agentGone(n) {
+			ps.releases[name] = true
+		}
+	}
 }
 
 func scalar(name string, v float64, role string, rv *placement.Reservation) Resource {

@@ -98,12 +98,14 @@ func TestRecoverBacksOff(t *testing.T) {
 	w, _ := healthyRing(t, 6, 3, 2)
 	// Crash twice: the second restart waits for the backoff.
 	w.Crash(w.Store.Nodes["demo-2"].GetTaskId())
+	w.Tick(0) // the executor exits, giving back its share of the reservation
 	w.Reconcile()
 	w.OfferRound() // first restart: immediate
 	if w.Store.Nodes["demo-2"].GetIncarnation() != 2 {
 		t.Fatalf("first restart not immediate\n%s", w.Dump())
 	}
 	w.Crash(w.Store.Nodes["demo-2"].GetTaskId())
+	w.Tick(0)
 	w.Reconcile()
 	p := w.OfferRound()
 	if w.Store.Nodes["demo-2"].GetIncarnation() != 2 {

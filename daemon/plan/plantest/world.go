@@ -53,6 +53,12 @@ type Proc struct {
 	joinTicks                   int
 	leaving                     int // ticks left of a decommission, 0 when none
 	relayID                     string
+	// The task's executor: its resources (reserved from the node's group when execReserved)
+	// stay in use until it exits, at the first Tick after the task ended, as a real executor
+	// exits shortly after its only task.
+	execCPUs, execMem float64
+	execReserved      bool
+	execUp            bool
 }
 
 // World is the simulated cluster plus the daemon's runtime loop.
@@ -328,12 +334,22 @@ func (w *World) makeOffers() []plan.Offer {
 		cpus, mem, disk := a.CPUs, a.Mem, a.Disk
 		usedPorts := map[uint64]bool{}
 		inUse := map[*group]bool{}
+		heldCPUs, heldMem := map[*group]float64{}, map[*group]float64{}
 		for _, g := range a.groups {
 			cpus -= g.cpus
 			mem -= g.mem
 			disk -= g.disk
 		}
 		for _, p := range w.Procs {
+			if p.AgentID == a.ID && p.execUp {
+				if p.execReserved && p.reservedGroup != nil {
+					heldCPUs[p.reservedGroup] += p.execCPUs
+					heldMem[p.reservedGroup] += p.execMem
+				} else if !p.execReserved {
+					cpus -= p.execCPUs
+					mem -= p.execMem
+				}
+			}
 			if p.AgentID != a.ID || w.dead(p) {
 				continue
 			}
@@ -368,14 +384,19 @@ func (w *World) makeOffers() []plan.Offer {
 				continue
 			}
 			rv := &placement.Reservation{Role: "cassmesos", Labels: g.labels}
-			o.Resources = append(o.Resources,
-				placement.Resource{Name: placement.CPUs, Scalar: g.cpus, Role: "cassmesos", Reservation: rv, Raw: g},
-				placement.Resource{Name: placement.Mem, Scalar: g.mem, Role: "cassmesos", Reservation: rv, Raw: g})
-			d := placement.Resource{Name: placement.Disk, Scalar: g.disk, Role: "cassmesos", Reservation: rv, Raw: g}
-			if g.volume != "" {
-				d.Volume = &placement.Volume{PersistenceID: g.volume, ContainerPath: "data"}
+			if c := g.cpus - heldCPUs[g]; c > 1e-9 {
+				o.Resources = append(o.Resources, placement.Resource{Name: placement.CPUs, Scalar: c, Role: "cassmesos", Reservation: rv, Raw: g})
 			}
-			o.Resources = append(o.Resources, d)
+			if m := g.mem - heldMem[g]; m > 1e-9 {
+				o.Resources = append(o.Resources, placement.Resource{Name: placement.Mem, Scalar: m, Role: "cassmesos", Reservation: rv, Raw: g})
+			}
+			if g.disk > 1e-9 {
+				d := placement.Resource{Name: placement.Disk, Scalar: g.disk, Role: "cassmesos", Reservation: rv, Raw: g}
+				if g.volume != "" {
+					d.Volume = &placement.Volume{PersistenceID: g.volume, ContainerPath: "data"}
+				}
+				o.Resources = append(o.Resources, d)
+			}
 		}
 		w.offers[o.ID] = true
 		out = append(out, o)
@@ -523,13 +544,26 @@ func (w *World) accept(acc plan.Accept) {
 					w.violate("unreserve of resources not offered")
 					continue
 				}
-				if g.volume != "" {
-					w.violate("unreserve of %s's disk before its volume is destroyed", g.node)
+				switch r.Name {
+				case placement.CPUs:
+					g.cpus -= r.Scalar
+				case placement.Mem:
+					g.mem -= r.Scalar
+				case placement.Disk:
+					if g.volume != "" {
+						w.violate("unreserve of %s's disk before its volume is destroyed", g.node)
+					}
+					g.disk -= r.Scalar
 				}
-				for i, x := range a.groups {
-					if x == g {
-						a.groups = append(a.groups[:i], a.groups[i+1:]...)
-						break
+				if g.cpus < -1e-9 || g.mem < -1e-9 || g.disk < -1e-9 {
+					w.violate("unreserve of more of %s's reservation than it holds", g.node)
+				}
+				if g.cpus < 1e-9 && g.mem < 1e-9 && g.disk < 1e-9 {
+					for i, x := range a.groups {
+						if x == g {
+							a.groups = append(a.groups[:i], a.groups[i+1:]...)
+							break
+						}
 					}
 				}
 			}
@@ -622,6 +656,18 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 			}
 		}
 	}
+	for _, r := range t.ExecutorResources {
+		switch r.Name {
+		case placement.CPUs:
+			p.execCPUs += r.Scalar
+		case placement.Mem:
+			p.execMem += r.Scalar
+		}
+		if r.Reservation != nil {
+			p.execReserved = true
+		}
+	}
+	p.execUp = true
 	// Host ID: kept by a restart in place (same volume), new otherwise.
 	p.HostID = "host-" + t.TaskID
 	for _, q := range w.Procs {
@@ -637,6 +683,9 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 func (w *World) Tick(d time.Duration) {
 	w.Now = w.Now.Add(d)
 	for _, p := range w.sortedProcs() {
+		if a := w.agent(p.AgentID); p.execUp && (w.dead(p) || a == nil || a.Gone) {
+			p.execUp = false
+		}
 		if !w.procAliveOrStarting(p) {
 			continue
 		}
@@ -868,3 +917,16 @@ func (w *World) AgentIDs() []string {
 
 // dead: the process is gone (terminal, or TASK_LOST, which the sim only uses for dead tasks).
 func (w *World) dead(p *Proc) bool { return p.State.Terminal() || p.State == plan.TaskLost }
+
+// Reservations lists every reservation still held on an agent, as "agent/node cpus=… mem=…
+// disk=… volume=…", sorted.
+func (w *World) Reservations() []string {
+	var out []string
+	for _, a := range w.Agents {
+		for _, g := range a.groups {
+			out = append(out, fmt.Sprintf("%s/%s cpus=%.4g mem=%.4g disk=%.4g volume=%q", a.ID, g.node, g.cpus, g.mem, g.disk, g.volume))
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,76 @@
+package plan_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cassmesos/cassmesos/daemon/plan"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// A node's executor exits after its task, so the executor's share of the reservation is offered
+// only after the task's share and the volume were released. Deleting the ring must still leave
+// nothing reserved, and the planner must stop wanting offers only then.
+func TestDeleteRingReleasesExecutorShare(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acc.Operation.GetOperation().GetId()
+	// Offers arrive while the executors still run: only the task's share and the volume are
+	// offered.
+	w.Reconcile()
+	w.OfferRound()
+	check(t, w)
+	if left := w.Reservations(); len(left) != 3 {
+		t.Fatalf("after the first release round want 3 partial reservations (executor shares), got %v\n%s", left, w.Dump())
+	}
+	for _, r := range w.Reservations() {
+		if !strings.Contains(r, "cpus=0.1 mem=64 disk=0") {
+			t.Fatalf("partial reservation %q is not the executor's share", r)
+		}
+	}
+	for name, n := range w.Store.Nodes {
+		if n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+			t.Fatalf("node %s is %v, want REMOVED until its executor's share is released", name, n.GetPhase())
+		}
+	}
+	if p := w.Reconcile(); !p.WantOffers {
+		t.Fatal("planner stopped wanting offers while executor shares are still reserved")
+	}
+	cooperate(t, w, 20, func() bool { return opDone(w, id) })
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("reservations left after the ring was deleted: %v\n%s", left, w.Dump())
+	}
+	if len(w.Store.Rings)+len(w.Store.Nodes) != 0 {
+		t.Fatalf("records left\n%s", w.Dump())
+	}
+	if p := w.OfferRound(); p.WantOffers {
+		t.Fatal("still wants offers with nothing left to release")
+	}
+}
+
+// A reservation with the framework's labels whose node record is gone (left by an older
+// version or a crash) is unreserved from the first offer that carries it.
+func TestOrphanReservationSwept(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Reconcile()
+	w.OfferRound()
+	// Forget the records behind the planner's back, as a version without this fix did.
+	for name := range w.State.Nodes {
+		delete(w.State.Nodes, name)
+		delete(w.Store.Nodes, name)
+	}
+	w.Tick(time.Second) // the executors exit
+	w.OfferRound()
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("orphaned reservations not swept: %v\n%s", left, w.Dump())
+	}
+	cooperate(t, w, 20, func() bool { return opDone(w, acc.Operation.GetOperation().GetId()) })
+}
