@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -113,10 +114,10 @@ func TestRingCreateSixNodesAndDelete(t *testing.T) {
 	}, "no live task, executor, reservation or volume after delete")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, _, err := w.ZK().RingByName(ctx, "demo"); err != zkstate.ErrNotFound {
+	if _, _, err := w.ZK().RingByName(ctx, "demo"); !errors.Is(err, zkstate.ErrNotFound) {
 		t.Errorf("ring record after delete: err=%v, want ErrNotFound", err)
 	}
-	if nodes, err := w.ZK().ListNodes(ctx, "demo"); err != nil && err != zkstate.ErrNotFound || len(nodes) > 0 {
+	if nodes, err := w.ZK().ListNodes(ctx, "demo"); err != nil && !errors.Is(err, zkstate.ErrNotFound) || len(nodes) > 0 {
 		t.Errorf("node records after delete: %d (%v)", len(nodes), err)
 	}
 	if rings, err := w.ZK().ListRings(ctx); err != nil || len(rings) > 0 {
