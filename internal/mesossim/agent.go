@@ -54,6 +54,7 @@ type agent struct {
 	tasks      map[taskKey]*atask
 	streams    map[taskKey]*updateStream
 	containers int
+	fetchCache *fetchCache // the fetcher cache (<agent dir>/fetch)
 }
 
 type taskKey struct{ fwID, taskID string }
@@ -122,6 +123,7 @@ func (s *Sim) newAgent(i int, ac AgentConfig) (*agent, error) {
 		frameworks: map[string]*agentFramework{},
 		tasks:      map[taskKey]*atask{},
 		streams:    map[taskKey]*updateStream{},
+		fetchCache: newFetchCache(filepath.Join(s.cfg.WorkDir, host, "fetch")),
 	}
 	if err := os.MkdirAll(a.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mesossim: agent dir: %w", err)

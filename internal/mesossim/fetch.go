@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
@@ -25,80 +26,172 @@ const fetchTimeout = 2 * time.Minute
 // fetchURIs does what the Mesos fetcher does for CommandInfo.uris: download
 // (file:// and http(s):// or a local path) into the sandbox, extract archives
 // unless extract is false or the file is executable, and set the executable
-// bit when asked.
-func fetchURIs(ctx context.Context, uris []mesos.CommandInfo_URI, sandbox string) error {
+// bit when asked. A URI with cache set is downloaded once per agent and user
+// into the agent's fetcher cache (when cache is not nil) and copied from there
+// into each sandbox, where it is extracted as usual.
+func fetchURIs(ctx context.Context, uris []mesos.CommandInfo_URI, sandbox string, cache *fetchCache, user string) error {
 	for _, u := range uris {
-		if err := fetchOne(ctx, u, sandbox); err != nil {
+		if err := fetchOne(ctx, u, sandbox, cache, user); err != nil {
 			return fmt.Errorf("%s: %w", u.Value, err)
 		}
 	}
 	return nil
 }
 
-func fetchOne(ctx context.Context, u mesos.CommandInfo_URI, sandbox string) error {
+// fetchCache is an agent's fetcher cache (Mesos' --fetcher_cache_dir): one
+// downloaded file per (user, URI). Concurrent fetches of one key wait for the
+// first download; a failed download is forgotten so the next fetch retries.
+// Unlike Mesos it has no size limit and evicts nothing.
+type fetchCache struct {
+	dir string
+
+	mu        sync.Mutex
+	entries   map[fetchKey]*fetchEntry
+	n         int
+	downloads int // downloads into the cache (for tests)
+}
+
+type fetchKey struct{ user, uri string }
+
+type fetchEntry struct {
+	done chan struct{}
+	path string
+	err  error
+}
+
+func newFetchCache(dir string) *fetchCache {
+	return &fetchCache{dir: dir, entries: map[fetchKey]*fetchEntry{}}
+}
+
+// get returns the cached file for (user, uri), downloading it with open on a miss.
+func (c *fetchCache) get(ctx context.Context, user, uri string, open func() (io.ReadCloser, error)) (string, error) {
+	k := fetchKey{user, uri}
+	for {
+		c.mu.Lock()
+		e := c.entries[k]
+		if e == nil {
+			c.n++
+			e = &fetchEntry{done: make(chan struct{}), path: filepath.Join(c.dir, fmt.Sprintf("c%d", c.n))}
+			c.entries[k] = e
+			c.downloads++
+			c.mu.Unlock()
+			e.err = c.download(e.path, open)
+			if e.err != nil {
+				c.mu.Lock()
+				delete(c.entries, k)
+				c.mu.Unlock()
+			}
+			close(e.done)
+			return e.path, e.err
+		}
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-e.done:
+		}
+		if e.err == nil {
+			return e.path, nil
+		}
+		// The download this fetch waited for failed: try again.
+	}
+}
+
+func (c *fetchCache) download(dst string, open func() (io.ReadCloser, error)) error {
+	src, err := open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	tmp := dst + ".part"
+	if err := writeFile(tmp, src, 0o644); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// openURI opens a URI's content and returns the file name it gets in the sandbox.
+func openURI(ctx context.Context, u mesos.CommandInfo_URI) (string, func() (io.ReadCloser, error), error) {
 	name := u.GetOutputFile()
-	var src io.ReadCloser
 	switch {
 	case strings.HasPrefix(u.Value, "http://") || strings.HasPrefix(u.Value, "https://"):
 		pu, err := url.Parse(u.Value)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if name == "" {
 			name = path.Base(pu.Path)
 		}
-		ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Value, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			_ = resp.Body.Close()
-			return fmt.Errorf("HTTP %s", resp.Status)
-		}
-		src = resp.Body
+		return name, func() (io.ReadCloser, error) {
+			ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Value, nil)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+			if resp.StatusCode != http.StatusOK {
+				_ = resp.Body.Close()
+				cancel()
+				return nil, fmt.Errorf("HTTP %s", resp.Status)
+			}
+			return cancelOnClose{resp.Body, cancel}, nil
+		}, nil
 	case strings.HasPrefix(u.Value, "file://") || strings.HasPrefix(u.Value, "/"):
 		p := u.Value
 		if strings.HasPrefix(p, "file://") {
 			pu, err := url.Parse(p)
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			p = pu.Path
 		}
 		if name == "" {
 			name = filepath.Base(p)
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		src = f
+		return name, func() (io.ReadCloser, error) { return os.Open(p) }, nil
 	default:
-		return errors.New("unsupported URI scheme (want file://, http:// or https://)")
+		return "", nil, errors.New("unsupported URI scheme (want file://, http:// or https://)")
 	}
-	defer src.Close()
-	if name == "" || name == "/" || name == "." || !filepath.IsLocal(name) {
-		return fmt.Errorf("cannot derive a file name in the sandbox (got %q)", name)
-	}
-	dst := filepath.Join(sandbox, name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error { err := c.ReadCloser.Close(); c.cancel(); return err }
+
+func fetchOne(ctx context.Context, u mesos.CommandInfo_URI, sandbox string, cache *fetchCache, user string) error {
+	name, open, err := openURI(ctx, u)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, src); err != nil {
-		_ = out.Close()
+	if name == "" || name == "/" || name == "." || !filepath.IsLocal(name) {
+		return fmt.Errorf("cannot derive a file name in the sandbox (got %q)", name)
+	}
+	if cache != nil && u.GetCache() {
+		cached, err := cache.get(ctx, user, u.Value, open)
+		if err != nil {
+			return err
+		}
+		open = func() (io.ReadCloser, error) { return os.Open(cached) }
+	}
+	src, err := open()
+	if err != nil {
 		return err
 	}
-	if err := out.Close(); err != nil {
+	defer src.Close()
+	dst := filepath.Join(sandbox, name)
+	if err := writeFile(dst, src, 0o644); err != nil {
 		return err
 	}
 	if u.GetExecutable() {

@@ -86,6 +86,18 @@ func (a *agent) newExecutor(af *agentFramework, info mesos.ExecutorInfo, kind ex
 	return ex, nil
 }
 
+// fetchUser is the user whose fetcher cache entries a command uses: the command's own user, else
+// the framework's (as the Mesos fetcher keys its cache). Called with the Sim's lock held.
+func (ex *executorProc) fetchUser(ci *mesos.CommandInfo) string {
+	if u := ci.GetUser(); u != "" {
+		return u
+	}
+	if af := ex.a.frameworks[ex.fwID]; af != nil {
+		return af.info.GetUser()
+	}
+	return ""
+}
+
 func (ex *executorProc) log(msg string, args ...any) {
 	ex.a.s.log.Info(msg, append([]any{"agent_id", ex.a.id, "framework_id", ex.fwID, "executor_id", ex.info.ExecutorID.Value}, args...)...)
 }
@@ -208,10 +220,11 @@ func waitStatus(ps *os.ProcessState) int32 {
 func (ex *executorProc) launch() {
 	s := ex.a.s
 	ci := proto.Clone(ex.info.Command).(*mesos.CommandInfo)
+	user := ex.fetchUser(ci)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ferr := fetchURIs(s.ctx, ci.URIs, ex.sandbox)
+		ferr := fetchURIs(s.ctx, ci.URIs, ex.sandbox, ex.a.fetchCache, user)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed || ex.state == execTerminated {
@@ -532,10 +545,11 @@ func (ex *executorProc) startBuiltinTask(t *atask) {
 	s := ex.a.s
 	t.queued = false
 	ci := proto.Clone(t.info.Command).(*mesos.CommandInfo)
+	user := ex.fetchUser(ci)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ferr := fetchURIs(s.ctx, ci.URIs, ex.sandbox)
+		ferr := fetchURIs(s.ctx, ci.URIs, ex.sandbox, ex.a.fetchCache, user)
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed || ex.state == execTerminated || isTerminal(t.state) || ex.a.tasks[taskKey{t.fwID, t.info.TaskID.Value}] != t {
