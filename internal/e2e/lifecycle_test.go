@@ -120,10 +120,10 @@ func bootstrapsOf(w *World, addr string, since time.Time) int {
 func TestLifecycleCrashAndPartition(t *testing.T) {
 	t.Parallel()
 	w := NewWorld(t, Options{Agents: 4, AgentUnreachableTimeout: 2 * time.Second, AgentGoneTimeout: 2 * time.Minute})
-	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--replace-after", "40s", "--wait", "--timeout", "2m")...); code != 0 {
+	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--replace-after", "40s", "--wait", "--timeout", "4m")...); code != 0 {
 		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 3, time.Minute)
+	waitHealthy(w, "demo", 3, 2*time.Minute)
 
 	// node replace of a live node: refused, nothing started.
 	_, errOut, code := w.CLI("node", "replace", "demo-2")
@@ -141,7 +141,7 @@ func TestLifecycleCrashAndPartition(t *testing.T) {
 	w.WaitFor(30*time.Second, func() bool {
 		return len(opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE)) > 0
 	}, "a RECOVER_NODE operation for demo-2")
-	w.WaitFor(60*time.Second, func() bool {
+	w.WaitFor(3*time.Minute, func() bool {
 		n := node(w.Ring("demo"), "demo-2")
 		return n.GetTaskId() != before.GetTaskId() && n.GetLiveness() == cassmesosv1.Liveness_LIVENESS_UP &&
 			n.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL
@@ -167,7 +167,7 @@ func TestLifecycleCrashAndPartition(t *testing.T) {
 	parts := strings.SplitN(before.GetTaskId(), ".", 3)
 	killed = time.Now()
 	w.KillExecutor(w.MesosState().Frameworks[0].ID, parts[0]+"."+parts[1])
-	w.WaitFor(60*time.Second, func() bool {
+	w.WaitFor(3*time.Minute, func() bool {
 		n := node(w.Ring("demo"), "demo-1")
 		return n.GetTaskId() != before.GetTaskId() && n.GetLiveness() == cassmesosv1.Liveness_LIVENESS_UP &&
 			n.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL
@@ -188,7 +188,7 @@ func TestLifecycleCrashAndPartition(t *testing.T) {
 		return node(w.Ring("demo"), "demo-2").GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_LOST
 	}, "demo-2 to be LOST while its agent is partitioned")
 	w.HealAgent(idx)
-	waitHealthy(w, "demo", 3, time.Minute)
+	waitHealthy(w, "demo", 3, 2*time.Minute)
 	after = mustNode(t, w, "demo-2")
 	if after.GetTaskId() != before.GetTaskId() || after.GetAddress() != before.GetAddress() {
 		t.Errorf("demo-2 changed across a healed partition: %s@%s → %s@%s", before.GetTaskId(), before.GetAddress(), after.GetTaskId(), after.GetAddress())
@@ -211,10 +211,10 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 	t.Parallel()
 	const grace = 5 * time.Second
 	w := NewWorld(t, Options{Agents: 5, AgentUnreachableTimeout: 2 * time.Second, AgentGoneTimeout: 2 * time.Minute})
-	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--replace-after", grace.String(), "--wait", "--timeout", "2m")...); code != 0 {
+	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--replace-after", grace.String(), "--wait", "--timeout", "4m")...); code != 0 {
 		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 3, time.Minute)
+	waitHealthy(w, "demo", 3, 2*time.Minute)
 
 	// 1. A non-seed's agent dies.
 	old := mustNode(t, w, "demo-2")
@@ -236,7 +236,7 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 	if d := replace.GetCreateTime().AsTime().Sub(lostAt); d < grace {
 		t.Errorf("replacement started %v after the agent died, before the %v grace", d, grace)
 	}
-	w.WaitFor(90*time.Second, func() bool {
+	w.WaitFor(3*time.Minute, func() bool {
 		n := node(w.Ring("demo"), "demo-2")
 		return n.GetAddress() != old.GetAddress() && n.GetAddress() != "" &&
 			n.GetLiveness() == cassmesosv1.Liveness_LIVENESS_UP && n.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL
@@ -286,9 +286,12 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 	seed := mustNode(t, w, "demo-0")
 	seedIdx := agentIndex(w, seed.GetAddress(), 5)
 	w.KillAgent(seedIdx)
-	w.WaitFor(60*time.Second, func() bool {
-		n := node(w.Ring("demo"), "demo-0")
-		return n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING
+	w.WaitFor(2*time.Minute, func() bool {
+		switch node(w.Ring("demo"), "demo-0").GetPhase() {
+		case cassmesosv1.NodePhase_NODE_PHASE_REPLACING, cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING, cassmesosv1.NodePhase_NODE_PHASE_STARTING:
+			return len(opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)) == 2
+		}
+		return false
 	}, "demo-0 to be being replaced")
 	w.KillDaemon()
 	w.StartDaemon()
@@ -297,7 +300,7 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 		return n.GetAddress() != seed.GetAddress() && n.GetLiveness() == cassmesosv1.Liveness_LIVENESS_UP &&
 			n.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL
 	}, "the seed demo-0 UN on another agent")
-	waitHealthy(w, "demo", 3, time.Minute)
+	waitHealthy(w, "demo", 3, 2*time.Minute)
 	if n := mustNode(t, w, "demo-0"); !n.GetSeed() {
 		t.Errorf("demo-0 is no longer a seed after its replacement")
 	}
@@ -316,14 +319,16 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 			t.Errorf("node %s had %d live tasks at once", n, c)
 		}
 	}
-	var seedTasks []string
+	// A launch may fail (the fetch from the killed daemon's artifact server) and be retried, but
+	// only one replacement task of the seed ever runs.
+	var ran []string
 	for id, r := range h.Tasks {
-		if r.Node == "demo-0" && r.Agent != seed.GetAddress() {
-			seedTasks = append(seedTasks, id)
+		if r.Node == "demo-0" && r.Agent != seed.GetAddress() && slices.Contains(r.States, "TASK_RUNNING") {
+			ran = append(ran, id)
 		}
 	}
-	if len(seedTasks) != 1 {
-		t.Errorf("demo-0's replacement ran as %d tasks, want 1 (no duplicate after the daemon's restart): %v", len(seedTasks), seedTasks)
+	if len(ran) != 1 {
+		t.Errorf("%d replacement tasks of demo-0 ran, want 1 (no duplicate after the daemon's restart): %v", len(ran), ran)
 	}
 }
 
@@ -332,10 +337,10 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 func TestLifecycleScaleRestartUpdate(t *testing.T) {
 	t.Parallel()
 	w := NewWorld(t, Options{Agents: 5})
-	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--wait", "--timeout", "2m")...); code != 0 {
+	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--wait", "--timeout", "4m")...); code != 0 {
 		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 3, time.Minute)
+	waitHealthy(w, "demo", 3, 2*time.Minute)
 
 	// Bad input: refused with the reason, nothing started.
 	for _, tc := range []struct {
@@ -358,15 +363,15 @@ func TestLifecycleScaleRestartUpdate(t *testing.T) {
 	}
 
 	// 3 → 5 → 4.
-	if out, errOut, code := w.CLI("ring", "scale", "demo", "--nodes", "5", "--wait", "--timeout", "2m"); code != 0 {
+	if out, errOut, code := w.CLI("ring", "scale", "demo", "--nodes", "5", "--wait", "--timeout", "4m"); code != 0 {
 		t.Fatalf("scale to 5: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 5, time.Minute)
+	waitHealthy(w, "demo", 5, 2*time.Minute)
 	gone := mustNode(t, w, "demo-4").GetAddress()
-	if out, errOut, code := w.CLI("ring", "scale", "demo", "--nodes", "4", "--wait", "--timeout", "2m"); code != 0 {
+	if out, errOut, code := w.CLI("ring", "scale", "demo", "--nodes", "4", "--wait", "--timeout", "4m"); code != 0 {
 		t.Fatalf("scale to 4: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 4, time.Minute)
+	waitHealthy(w, "demo", 4, 2*time.Minute)
 	if n := node(w.Ring("demo"), "demo-4"); n != nil {
 		t.Errorf("demo-4 still recorded after scaling down: %v", n)
 	}
@@ -383,8 +388,8 @@ func TestLifecycleScaleRestartUpdate(t *testing.T) {
 		t.Errorf("%s never logged a finished decommission", gone)
 	}
 
-	// Rolling restart: poll nodetool status (through any node that answers) until it ends; at
-	// least 3 of 4 UN at every poll.
+	// Rolling restart: poll nodetool status on every node until it ends; at least 3 of 4 UN at
+	// every poll.
 	before := w.Ring("demo").GetNodes()
 	if out, errOut, code := w.CLI("ring", "restart", "demo"); code != 0 {
 		t.Fatalf("ring restart: exit %d\n%s%s", code, out, errOut)
@@ -403,24 +408,28 @@ func TestLifecycleScaleRestartUpdate(t *testing.T) {
 		if len(ops) != 1 || ops[0].GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_FAILED || time.Now().After(deadline) {
 			t.Fatalf("rolling restart: %v", ops)
 		}
+		// Every node that answers is asked; a node that has just started sees its peers DN until
+		// gossip reaches it, so the round counts the best-informed view (the most UN).
+		best := -1
 		for _, n := range before {
-			c, err := w.StatusCodes(n.GetAddress())
-			if err != nil {
-				continue
+			if c, err := w.StatusCodes(n.GetAddress()); err == nil {
+				best = max(best, countCode(c, "UN"))
 			}
+		}
+		if best >= 0 {
 			polls++
-			minUN = min(minUN, countCode(c, "UN"))
-			break
+			minUN = min(minUN, best)
 		}
 	}
 	t.Logf("rolling restart: %d polls of nodetool status, at least %d of 4 UN at each", polls, minUN)
 	if minUN < 3 || polls < 5 {
 		t.Errorf("rolling restart: %d polls, minimum %d UN; want at least 3 of 4 UN at every poll", polls, minUN)
 	}
-	waitHealthy(w, "demo", 4, time.Minute)
+	waitHealthy(w, "demo", 4, 2*time.Minute)
 	for _, b := range before {
 		a := mustNode(t, w, b.GetName())
-		if a.GetRestarts() != b.GetRestarts()+1 || a.GetHostId() != b.GetHostId() || a.GetAgentId() != b.GetAgentId() {
+		// A launch that fails is retried in place with backoff, so restarts may exceed one.
+		if a.GetRestarts() < b.GetRestarts()+1 || a.GetHostId() != b.GetHostId() || a.GetAgentId() != b.GetAgentId() {
 			t.Errorf("%s: restarts %d → %d, host ID %s → %s, agent %s → %s", b.GetName(), b.GetRestarts(), a.GetRestarts(),
 				b.GetHostId(), a.GetHostId(), b.GetAgentId(), a.GetAgentId())
 		}
@@ -430,7 +439,7 @@ func TestLifecycleScaleRestartUpdate(t *testing.T) {
 	if out, errOut, code := w.CLI("ring", "update", "demo", "--heap", "600Mi", "--jvm-opt", "-Dcassmesos.test=1", "--wait", "--timeout", "3m"); code != 0 {
 		t.Fatalf("ring update: exit %d\n%s%s", code, out, errOut)
 	}
-	waitHealthy(w, "demo", 4, time.Minute)
+	waitHealthy(w, "demo", 4, 2*time.Minute)
 	r := w.Ring("demo")
 	if r.GetRing().GetGeneration() != 2 || r.GetRing().GetSpec().GetHeapMb() != 600 {
 		t.Errorf("after update: generation %d heap %d", r.GetRing().GetGeneration(), r.GetRing().GetSpec().GetHeapMb())
