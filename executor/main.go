@@ -19,9 +19,11 @@ import (
 // Environment variables cassmesos-executor reads besides the agent's MESOS_* ones.
 const (
 	EnvHealthInterval = "CASSMESOS_EXECUTOR_HEALTH_INTERVAL" // Go duration, default 5s
-	EnvDrainTimeout   = "CASSMESOS_EXECUTOR_DRAIN_TIMEOUT"   // Go duration, default 2m
-	EnvKillGrace      = "CASSMESOS_EXECUTOR_KILL_GRACE"      // Go duration, default 2m
-	EnvLogLevel       = "CASSMESOS_EXECUTOR_LOG_LEVEL"       // debug, info (default), warn, error
+	// EnvHealthTransitionInterval is the probe interval while Cassandra is not NORMAL.
+	EnvHealthTransitionInterval = "CASSMESOS_EXECUTOR_HEALTH_TRANSITION_INTERVAL" // Go duration, default 200ms
+	EnvDrainTimeout             = "CASSMESOS_EXECUTOR_DRAIN_TIMEOUT"              // Go duration, default 2m
+	EnvKillGrace                = "CASSMESOS_EXECUTOR_KILL_GRACE"                 // Go duration, default 2m
+	EnvLogLevel                 = "CASSMESOS_EXECUTOR_LOG_LEVEL"                  // debug, info (default), warn, error
 )
 
 // Main runs cassmesos-executor and returns its exit code: 0 when the task ended and its terminal
@@ -46,7 +48,7 @@ func Main() int {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{EnvHealthInterval, &opts.HealthInterval}, {EnvDrainTimeout, &opts.DrainTimeout}, {EnvKillGrace, &opts.DefaultKillGrace}} {
+	}{{EnvHealthInterval, &opts.HealthInterval}, {EnvHealthTransitionInterval, &opts.HealthTransitionInterval}, {EnvDrainTimeout, &opts.DrainTimeout}, {EnvKillGrace, &opts.DefaultKillGrace}} {
 		if v := os.Getenv(d.name); v != "" {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
 				fmt.Fprintf(os.Stderr, "cassmesos-executor: %s=%q: want a positive Go duration such as 5s\n", d.name, v)

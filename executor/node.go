@@ -30,8 +30,12 @@ import (
 type Options struct {
 	// Sandbox is the task sandbox (MESOS_SANDBOX).
 	Sandbox string
-	// HealthInterval is the time between health probes (default 5s).
+	// HealthInterval is the time between health probes once Cassandra is NORMAL (default 5s).
 	HealthInterval time.Duration
+	// HealthTransitionInterval is the time between health probes while Cassandra is starting,
+	// joining, leaving or draining (default 200ms, backing off to HealthInterval while nothing
+	// changes).
+	HealthTransitionInterval time.Duration
 	// DrainTimeout bounds nodetool drain before a stop (default 2m).
 	DrainTimeout time.Duration
 	// DefaultKillGrace is the SIGTERM→SIGKILL grace when neither the task nor Mesos gives one
@@ -237,12 +241,13 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		Command: supervisor.Command{Path: filepath.Join(home, "bin", "cassandra"), Args: []string{"-f"}, Dir: sandbox,
 			Env:    append(os.Environ(), cassEnv...),
 			Stdout: filepath.Join(n.paths.Logs, "stdout.log"), Stderr: filepath.Join(n.paths.Logs, "stderr.log")},
-		Prepare:        n.prepare,
-		Address:        cfg.GetAddress(),
-		NativePort:     ports.Native,
-		Cassandra:      ctl,
-		HealthInterval: opts.HealthInterval,
-		DrainTimeout:   opts.DrainTimeout,
+		Prepare:            n.prepare,
+		Address:            cfg.GetAddress(),
+		NativePort:         ports.Native,
+		Cassandra:          ctl,
+		HealthInterval:     opts.HealthInterval,
+		TransitionInterval: opts.HealthTransitionInterval,
+		DrainTimeout:       opts.DrainTimeout,
 		LogFiles: []string{filepath.Join(n.paths.Logs, "system.log"), filepath.Join(n.paths.Logs, "stdout.log"),
 			filepath.Join(n.paths.Logs, "stderr.log")},
 		OnChange: n.onChange,

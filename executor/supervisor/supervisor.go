@@ -32,8 +32,13 @@ type Config struct {
 	NativePort uint32
 	// Cassandra answers mode, host ID and drain.
 	Cassandra Cassandra
-	// HealthInterval is the time between probes (default 5s).
+	// HealthInterval is the time between probes once Cassandra is NORMAL (default 5s).
 	HealthInterval time.Duration
+	// TransitionInterval is the time between probes while Cassandra is not NORMAL (starting,
+	// joining, leaving, draining; default 200ms, at most HealthInterval). It doubles after
+	// every probe that sees no change, up to HealthInterval, so a long join does not spawn
+	// nodetool back to back, and drops back to TransitionInterval whenever the mode changes.
+	TransitionInterval time.Duration
 	// ProbeTimeout bounds one probe's nodetool calls (default 30s).
 	ProbeTimeout time.Duration
 	// DrainTimeout bounds nodetool drain in the stop sequence (default 2m).
@@ -69,6 +74,10 @@ func New(cfg Config) *Supervisor {
 	if cfg.HealthInterval <= 0 {
 		cfg.HealthInterval = 5 * time.Second
 	}
+	if cfg.TransitionInterval <= 0 {
+		cfg.TransitionInterval = 200 * time.Millisecond
+	}
+	cfg.TransitionInterval = min(cfg.TransitionInterval, cfg.HealthInterval)
 	if cfg.ProbeTimeout <= 0 {
 		cfg.ProbeTimeout = 30 * time.Second
 	}
@@ -163,21 +172,41 @@ func (s *Supervisor) start(ctx context.Context) error {
 }
 
 func (s *Supervisor) healthLoop(ctx context.Context, proc *Process) {
-	t := time.NewTicker(s.cfg.HealthInterval)
+	t := time.NewTimer(0)
 	defer t.Stop()
+	last, wait := nodetool.Mode("-"), s.cfg.TransitionInterval
 	for {
-		s.probe(ctx, proc)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		mode, native := s.probe(ctx, proc, last)
+		wait = nextProbe(s.cfg, last, mode, native, wait)
+		last = mode
+		t.Reset(wait)
 	}
 }
 
-func (s *Supervisor) probe(ctx context.Context, proc *Process) {
+// nextProbe is the wait before the next probe: the steady interval once NORMAL with the native
+// transport up; otherwise TransitionInterval right after a change, doubling while nothing
+// changes, up to the steady interval.
+func nextProbe(cfg Config, last, mode nodetool.Mode, native bool, wait time.Duration) time.Duration {
+	switch {
+	case mode == nodetool.ModeNormal && native:
+		return cfg.HealthInterval
+	case mode != last:
+		return cfg.TransitionInterval
+	}
+	return min(2*wait, cfg.HealthInterval)
+}
+
+// probe checks the process once and returns the mode it saw and whether the native transport
+// accepted. Host ID is asked only while unknown and when the node turns NORMAL (after a
+// replacement it is final only then), so a NORMAL node costs one nodetool call per probe.
+func (s *Supervisor) probe(ctx context.Context, proc *Process, last nodetool.Mode) (nodetool.Mode, bool) {
 	if !proc.Alive() {
-		return
+		return last, false
 	}
 	p := Probe{NativeUp: dialable(ctx, s.cfg.Address, s.cfg.NativePort)}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
@@ -188,16 +217,17 @@ func (s *Supervisor) probe(ctx context.Context, proc *Process) {
 		} else if ctx.Err() == nil {
 			s.log.Debug("probe mode", "err", err)
 		}
-		if s.Snapshot().HostID == "" || p.Mode == nodetool.ModeNormal {
+		if s.Snapshot().HostID == "" || p.Mode == nodetool.ModeNormal && last != nodetool.ModeNormal {
 			if info, err := s.cfg.Cassandra.Info(pctx); err == nil {
 				p.HostID = info.ID
 			}
 		}
 	}
 	if ctx.Err() != nil || !proc.Alive() {
-		return // the process went away during the probe; its exit is reported instead
+		return last, false // the process went away during the probe; its exit is reported instead
 	}
 	s.apply(p)
+	return p.Mode, p.NativeUp
 }
 
 func dialable(ctx context.Context, addr string, port uint32) bool {
