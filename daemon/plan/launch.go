@@ -110,6 +110,7 @@ func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) p
 		} else {
 			req.Agent = n.GetAgentId()
 		}
+		ps.resizeInPlace(&req, n)
 	}
 	return req
 }
@@ -196,6 +197,8 @@ func (ps *pass) matchOffers(offers []Offer) {
 	}
 
 	ps.forgetReleased(released)
+
+	ps.noteUnreserved(trimmed)
 
 	// 2. Place wanted launches: seeds first, then by ring and ordinal.
 	var wants []*launchWant
@@ -472,6 +475,8 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		part := func(t *Resource, v float64) Resource { c := *t; c.Scalar = v; c.Raw = nil; return c }
 		taskRes = append([]Resource{part(cpuT, cpus), part(memT, mem)}, taskRes...)
 		execRes = []Resource{part(cpuT, ecpus), part(memT, emem)}
+		// The ring's cpus or mem grew (ring update): reserve the difference first.
+		ops = append(ops, ps.resizeOps(n, m, rv, cpus+ecpus, mem+emem, disk)...)
 		if n.Reservation != nil && !n.Reservation.Confirmed {
 			n.Reservation.Confirmed = true
 		}

@@ -36,6 +36,9 @@ type pass struct {
 	releases map[string]bool
 	// byRing indexes node names by ring (nil until first used; reset when nodes come or go).
 	byRing map[string][]string
+	// unreserved is, per agent, the unreserved cpus and mem of this pass's offers (MatchOffers
+	// only), for growing a node's reservation in place (lifecycle.go).
+	unreserved map[string][2]float64
 	// mnt is the working copy of repair segments and schedules (maintenance.go; nil until used).
 	mnt *mntState
 }

@@ -422,7 +422,7 @@ func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
 var updatable = map[string]bool{
 	"heap_mb": true, "heap_new_mb": true, "jvm_options": true, "distribution": true,
 	"distribution.version": true, "distribution.url": true, "distribution.java_url": true,
-	"cassandra_yaml": true, "cluster_name": false,
+	"cassandra_yaml": true, "resources.cpus": true, "resources.mem_mb": true, "cluster_name": false,
 	"replace_after": false, "placement_timeout": false, "cleanup_after_grow": false, "constraints": false,
 }
 
@@ -459,6 +459,16 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 			next.Distribution.JavaUrl = req.Spec.GetDistribution().GetJavaUrl()
 		case "cassandra_yaml":
 			next.CassandraYaml = req.Spec.GetCassandraYaml()
+		case "resources.cpus", "resources.mem_mb":
+			// The reservation of each node grows or shrinks on its agent at its restart.
+			if next.Resources == nil {
+				next.Resources = &cassmesosv1.Resources{}
+			}
+			if p == "resources.cpus" {
+				next.Resources.Cpus = req.Spec.GetResources().GetCpus()
+			} else {
+				next.Resources.MemMb = req.Spec.GetResources().GetMemMb()
+			}
 		case "replace_after":
 			next.ReplaceAfter = req.Spec.GetReplaceAfter()
 		case "placement_timeout":
