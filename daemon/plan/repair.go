@@ -268,12 +268,16 @@ func (ps *pass) stepRepair(r *opRun) result {
 		return blocked(running == 0, "paused: %s; the ranges left are recomputed after it", busy)
 	}
 	// 3. Describe the ring (first time, or after a topology change) once nothing runs.
+	// Segments planned from a describe that has ended start in the same pass (no wait for the
+	// next event).
 	segs := ps.sortedSegments(id)
 	if len(segs) == 0 || r.get("recompute") == "1" {
 		if running > 0 {
 			return wait(false, "waiting for %d running segments before recomputing ranges", running)
 		}
-		return ps.describeRing(r, p, byAddr)
+		if res, planned := ps.describeRing(r, p, byAddr); !planned {
+			return res
+		}
 	}
 	// 4. Pause and window.
 	if ps.rec(r).Cursor["paused"] == "1" {
@@ -324,13 +328,14 @@ func (ps *pass) rec(r *opRun) *statev1.OperationRecord { return r.rec }
 
 // describeRing asks a UN node for the keyspace's ranges and turns them into segments (all of
 // them the first time; after a topology change, pending segments are superseded by new ones
-// covering what is left).
-func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[string]*statev1.NodeRecord) result {
+// covering what is left). The bool is true when it has just planned segments (the result is then
+// only a note); otherwise the step returns the result.
+func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[string]*statev1.NodeRecord) (result, bool) {
 	id, ring := r.op().GetId(), r.op().GetRing()
 	attempt, _ := strconv.Atoi(r.get("describe_attempts"))
 	n := ps.coordinator(ring, "")
 	if n == nil {
-		return blocked(true, "no UN node of %s to describe keyspace %s", ring, p.GetKeyspace())
+		return blocked(true, "no UN node of %s to describe keyspace %s", ring, p.GetKeyspace()), false
 	}
 	round, _ := strconv.Atoi(r.get("describes"))
 	rl := ps.relayTo(n, RelayDescribeRing)
@@ -340,18 +345,18 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	res, ok := ps.s.Relays[rl.ID]
 	if !ok || !res.Done {
 		ps.act(rl)
-		return wait(true, "describing keyspace %s through %s", p.GetKeyspace(), n.GetName())
+		return wait(true, "describing keyspace %s through %s", p.GetKeyspace(), n.GetName()), false
 	}
 	if res.NotFound {
-		return failed("keyspace %s does not exist in ring %s", p.GetKeyspace(), ring)
+		return failed("keyspace %s does not exist in ring %s", p.GetKeyspace(), ring), false
 	}
 	if res.Err != "" {
 		attempt++
 		if attempt >= maxDescribeAttempts {
-			return failed("describering %s failed %d times: %s", p.GetKeyspace(), attempt, res.Err)
+			return failed("describering %s failed %d times: %s", p.GetKeyspace(), attempt, res.Err), false
 		}
 		r.set("describe_attempts", strconv.Itoa(attempt))
-		return wait(true, "describering %s failed (%s); retrying", p.GetKeyspace(), res.Err)
+		return wait(true, "describering %s failed (%s); retrying", p.GetKeyspace(), res.Err), false
 	}
 	var done []span
 	next := int32(0)
@@ -370,10 +375,10 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	}
 	specs, err := planSegments(res.Ranges, done, int(p.GetSegmentsPerNode())*max(len(endpoints), 1))
 	if err != nil {
-		return failed("describering %s: %v", p.GetKeyspace(), err)
+		return failed("describering %s: %v", p.GetKeyspace(), err), false
 	}
 	if len(res.Ranges) == 0 {
-		return failed("describering %s returned no ranges", p.GetKeyspace())
+		return failed("describering %s returned no ranges", p.GetKeyspace()), false
 	}
 	for _, seg := range ps.sortedSegments(id) {
 		if ph := seg.GetSegment().GetPhase(); ph == segPending || ph == segFailed {
@@ -403,7 +408,7 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	r.set("recompute", "")
 	r.set("describe_attempts", "")
 	r.set("describes", strconv.Itoa(round+1))
-	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(res.Ranges), p.GetKeyspace())
+	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(res.Ranges), p.GetKeyspace()), true
 }
 
 // segmentRelay is the relayed nodetool repair of one segment attempt.
@@ -443,6 +448,52 @@ type segView struct {
 	replicas []string
 	// notBefore: retry backoff.
 	notBefore time.Time
+	// size is the segment's share of the token ring (its repair time is about proportional).
+	size float64
+}
+
+// byDemand orders pending segments most constrained first: by the work still pending on their
+// busiest replica (the sum of the sizes of the pending segments it holds), then by their own
+// size, larger first, then by index. Filling slots in this order keeps the replicas with the most
+// work left — the ones that bound the run's length — busy, instead of whatever comes first in
+// token order.
+func byDemand(pending []segView) []segView {
+	load := map[string]float64{}
+	for _, s := range pending {
+		for _, a := range s.replicas {
+			load[a] += s.size
+		}
+	}
+	demand := make(map[int32]float64, len(pending))
+	for _, s := range pending {
+		d := 0.0
+		for _, a := range s.replicas {
+			d = max(d, load[a])
+		}
+		demand[s.idx] = d
+	}
+	out := append([]segView(nil), pending...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if demand[a.idx] != demand[b.idx] {
+			return demand[a.idx] > demand[b.idx]
+		}
+		if a.size != b.size {
+			return a.size > b.size
+		}
+		return a.idx < b.idx
+	})
+	return out
+}
+
+// ringShare is the share of the token ring that (start, end] covers (0 for garbage).
+func ringShare(start, end string) float64 {
+	f := 0.0
+	for _, sp := range segmentSpans(start, end) {
+		hi, lo := sp.size128()
+		f += float64(hi) + float64(lo)/math.Exp2(64)
+	}
+	return f
 }
 
 // pickSegments chooses pending segments to start now, in order: at most slots, never two
@@ -522,7 +573,7 @@ func (ps *pass) startSegments(id, ring string, p *cassmesosv1.RepairParams, byAd
 				busy[a] = far
 			}
 		case segPending:
-			v := segView{idx: sg.GetIndex(), replicas: sg.GetReplicas()}
+			v := segView{idx: sg.GetIndex(), replicas: sg.GetReplicas(), size: ringShare(sg.GetStartToken(), sg.GetEndToken())}
 			if sg.GetAttempts() > 0 && sg.GetEndTime() != nil {
 				v.notBefore = sg.GetEndTime().AsTime().Add(repairRetry(sg.GetAttempts()))
 			}
@@ -549,7 +600,7 @@ func (ps *pass) startSegments(id, ring string, p *cassmesosv1.RepairParams, byAd
 		n := byAddr[a]
 		return n != nil && ps.isUN(n)
 	}
-	picked, down, wake := pickSegments(pending, busy, up, ps.now, slots)
+	picked, down, wake := pickSegments(byDemand(pending), busy, up, ps.now, slots)
 	if !wake.IsZero() {
 		ps.wakeAt(wake)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -228,6 +229,130 @@ func TestPickSegmentsProperty(t *testing.T) {
 					t.Fatalf("picked segment %d on busy replica %s", idx, a)
 				}
 				used[a] = true
+			}
+		}
+	}
+}
+
+// byDemand puts first the segments whose busiest replica has the most pending work, then the
+// larger ones, then index order.
+func TestByDemand(t *testing.T) {
+	seg := func(i int32, size float64, reps ...string) segView {
+		return segView{idx: i, replicas: reps, size: size}
+	}
+	// Pending work: a 0.3, b 0.4, c 0.1, d 0.2, e 0.2.
+	got := byDemand([]segView{seg(0, 0.1, "a", "c"), seg(1, 0.2, "a", "b"), seg(2, 0.2, "b", "d"), seg(3, 0.2, "e")})
+	var idx []int32
+	for _, s := range got {
+		idx = append(idx, s.idx)
+	}
+	if want := []int32{1, 2, 0, 3}; !slices.Equal(idx, want) {
+		t.Errorf("order %v, want %v", idx, want)
+	}
+	if s := ringShare("-9223372036854775808", "0"); math.Abs(s-0.5) > 1e-9 {
+		t.Errorf("ringShare of half the ring = %g", s)
+	}
+	if s := ringShare("5", "5"); s != 1 {
+		t.Errorf("ringShare of the whole ring = %g", s)
+	}
+}
+
+// Property: the selection the planner makes (byDemand, then pickSegments) never picks more than
+// the free slots (never above --parallel), never two segments sharing a replica, never one on a
+// busy, resting or down replica or in its retry backoff; it is maximal (when a slot is left, every
+// eligible segment not picked shares a replica with a picked one), and the first pick is an
+// eligible segment of the highest demand.
+func TestSelectionProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for iter := 0; iter < 3000; iter++ {
+		nodes := 3 + rng.IntN(14)
+		rf := 1 + rng.IntN(min(3, nodes))
+		var addrs []string
+		for i := range nodes {
+			addrs = append(addrs, fmt.Sprintf("10.0.0.%d", i))
+		}
+		var pending []segView
+		for i := range 1 + rng.IntN(60) {
+			start := rng.IntN(nodes)
+			var reps []string
+			for k := range rf {
+				reps = append(reps, addrs[(start+k)%nodes])
+			}
+			v := segView{idx: int32(i), replicas: reps, size: rng.Float64() / 50}
+			if rng.IntN(10) == 0 {
+				v.notBefore = now.Add(time.Minute)
+			}
+			pending = append(pending, v)
+		}
+		busy := map[string]time.Time{}
+		downs := map[string]bool{}
+		for _, a := range addrs {
+			switch rng.IntN(8) {
+			case 0:
+				busy[a] = now.Add(time.Minute)
+			case 1:
+				downs[a] = true
+			}
+		}
+		parallel := 1 + rng.IntN(5)
+		slots := rng.IntN(parallel + 1)
+		ordered := byDemand(pending)
+		if len(ordered) != len(pending) {
+			t.Fatalf("byDemand returned %d of %d segments", len(ordered), len(pending))
+		}
+		got, _, _ := pickSegments(ordered, busy, func(a string) bool { return !downs[a] }, now, slots)
+		if len(got) > slots || len(got) > parallel {
+			t.Fatalf("picked %d with %d slots (parallel %d)", len(got), slots, parallel)
+		}
+		eligible := func(s segView) bool {
+			if now.Before(s.notBefore) {
+				return false
+			}
+			for _, a := range s.replicas {
+				if _, b := busy[a]; b || downs[a] {
+					return false
+				}
+			}
+			return true
+		}
+		used := map[string]bool{}
+		picked := map[int32]bool{}
+		for _, idx := range got {
+			s := pending[idx]
+			if !eligible(s) {
+				t.Fatalf("picked segment %d is not eligible (busy or down replica, or backoff)", idx)
+			}
+			for _, a := range s.replicas {
+				if used[a] {
+					t.Fatalf("picked segments share replica %s", a)
+				}
+				used[a] = true
+			}
+			picked[idx] = true
+		}
+		if len(got) < slots {
+			for _, s := range pending {
+				if picked[s.idx] || !eligible(s) {
+					continue
+				}
+				free := true
+				for _, a := range s.replicas {
+					free = free && !used[a]
+				}
+				if free {
+					t.Fatalf("segment %d was eligible and free but not picked (%d of %d slots used)", s.idx, len(got), slots)
+				}
+			}
+		}
+		if len(got) > 0 {
+			for _, s := range ordered {
+				if eligible(s) {
+					if s.idx != got[0] {
+						t.Fatalf("first pick %d, but %d comes first by demand", got[0], s.idx)
+					}
+					break
+				}
 			}
 		}
 	}

@@ -69,9 +69,18 @@ func (s *Store) Load(ctx context.Context) (map[string]*statev1.RingRecord, map[s
 }
 
 // Persist stores writes in order, each a fenced compare-and-set. It stops at the first failure;
-// a failure because leadership is gone wraps engine.ErrNotLeader.
+// a failure because leadership is gone wraps engine.ErrNotLeader. A run of consecutive segment
+// writes is stored concurrently (persistSegments).
 func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
-	for _, w := range writes {
+	for i := 0; i < len(writes); i++ {
+		w := writes[i]
+		if j := segmentRun(writes, i); j-i > 1 {
+			if err := s.persistSegments(ctx, writes[i:j]); err != nil {
+				return err
+			}
+			i = j - 1
+			continue
+		}
 		start := time.Now()
 		op, err := s.persist(ctx, w)
 		if s.observe != nil {
