@@ -454,4 +454,48 @@ func TestLifecycleScaleRestartUpdate(t *testing.T) {
 	}) {
 		t.Errorf("update operations: %v", ops)
 	}
+
+	// Rolling update of cpus and mem: every node stays on its agent with its data, and its
+	// reservation there grows to the new size plus the executor's share.
+	before = w.Ring("demo").GetNodes()
+	if out, errOut, code := w.CLI("ring", "update", "demo", "--cpus", "0.8", "--mem", "1536Mi", "--wait", "--timeout", "3m"); code != 0 {
+		t.Fatalf("ring update --cpus --mem: exit %d\n%s%s", code, out, errOut)
+	}
+	waitHealthy(w, "demo", 4, 2*time.Minute)
+	for _, b := range before {
+		a := mustNode(t, w, b.GetName())
+		if a.GetAgentId() != b.GetAgentId() || a.GetHostId() != b.GetHostId() {
+			t.Errorf("%s moved during the resource update: %s/%s → %s/%s", b.GetName(), b.GetAgentId(), b.GetHostId(), a.GetAgentId(), a.GetHostId())
+		}
+		cpus, mem := reservedFor(w, a.GetAddress(), a.GetName())
+		if cpus < 0.8 || mem < 1536 {
+			t.Errorf("%s holds cpus %g mem %g reserved on %s after the update, want at least 0.8 and 1536", a.GetName(), cpus, mem, a.GetAddress())
+		}
+	}
+}
+
+// reservedFor sums the cpus and mem the simulator's agent at addr holds reserved for node.
+func reservedFor(w *World, addr, node string) (cpus, mem float64) {
+	for _, a := range w.MesosState().Agents {
+		if a.Hostname != addr {
+			continue
+		}
+		for _, r := range a.Reservations {
+			if !strings.Contains(r, "cassmesos.node="+node+",") && !strings.Contains(r, "cassmesos.node="+node+"}") {
+				continue
+			}
+			i := strings.LastIndex(r, ":")
+			var v float64
+			if _, err := fmt.Sscan(r[i+1:], &v); err != nil {
+				continue
+			}
+			switch {
+			case strings.Contains(r, ":cpus("):
+				cpus += v
+			case strings.Contains(r, ":mem("):
+				mem += v
+			}
+		}
+	}
+	return cpus, mem
 }
