@@ -94,3 +94,14 @@ func (ps *pass) resizeOps(n *statev1.NodeRecord, m placement.Match, rv *placemen
 	}
 	return []OfferOp{{Kind: OpReserve, Resources: reserve}}
 }
+
+// taskStateOr names the node's task state for messages.
+func taskStateOr(st TaskStatus, n *statev1.NodeRecord) string {
+	if st.TaskID != "" {
+		return st.State.String()
+	}
+	if n.GetTaskState() != "" {
+		return n.GetTaskState()
+	}
+	return "gone"
+}

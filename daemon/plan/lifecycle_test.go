@@ -1,10 +1,16 @@
 package plan_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -52,5 +58,32 @@ func TestUpdateRingResources(t *testing.T) {
 	cooperate(t, w, 120, func() bool { return opDone(w, id) && w.UN("demo") == 3 })
 	if log := strings.Join(w.Log[before:], "\n"); strings.Contains(log, "reserve on") || strings.Count(log, "launch ") != 3 {
 		t.Errorf("lowering cpus:\n%s", log)
+	}
+}
+
+// node replace while the ring's only view of the node predates its loss: refused, saying the
+// view is stale; once a fresh view shows it DN, accepted.
+func TestReplaceNeedsAFreshView(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	st := w.State
+	n := st.Nodes["demo-2"]
+	lost := n.GetPhaseTime().AsTime().Add(time.Minute)
+	w2 := st.Clone()
+	w2.Now = lost.Add(5 * time.Second)
+	m := proto.Clone(n).(*statev1.NodeRecord)
+	m.Phase, m.PhaseTime, m.LostTime = cassmesosv1.NodePhase_NODE_PHASE_LOST, timestamppb.New(lost), timestamppb.New(lost)
+	w2.Nodes["demo-2"] = m
+	ts := w2.Tasks[m.GetTaskId()]
+	ts.State = plan.TaskUnreachable
+	w2.Tasks[m.GetTaskId()] = ts
+	w2.Views["demo-2"] = plan.NodeView{Liveness: cassmesosv1.Liveness_LIVENESS_UP, Mode: cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL, Reporters: 1, Up: 1, At: lost.Add(-time.Second)}
+	p := plan.New(plan.Config{}, &countIDs{})
+	_, err := p.Submit(w2, plan.ReplaceNode{Node: "demo-2"})
+	if !errors.Is(err, plan.ErrPrecondition) || !strings.Contains(err.Error(), "last view of it") {
+		t.Fatalf("stale view: %v", err)
+	}
+	w2.Views["demo-2"] = plan.NodeView{Liveness: cassmesosv1.Liveness_LIVENESS_DOWN, Mode: cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL, Reporters: 1, At: lost.Add(time.Second)}
+	if _, err := p.Submit(w2, plan.ReplaceNode{Node: "demo-2"}); err != nil {
+		t.Fatalf("fresh DN view: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -288,6 +289,10 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 func (ps *pass) requireDown(n *statev1.NodeRecord, what string) error {
 	v := ps.s.Views[n.GetName()]
 	if v.Reporters > 0 && v.Liveness == cassmesosv1.Liveness_LIVENESS_UP {
+		if c, st := ps.task(n); c != condStarting && c != condRunning && n.GetPhaseTime() != nil && v.At.Before(n.GetPhaseTime().AsTime()) {
+			return refused("%s's task is %s, but the ring's last view of it (taken %s ago, before that) still shows it up; %s needs it down as the other nodes see it: try again after the next status poll",
+				n.GetName(), taskStateOr(st, n), ps.now.Sub(v.At).Round(time.Second), what)
+		}
 		return refused("%s is U%s on %d of %d live nodes; %s needs it down", n.GetName(), ps.statusLetters(n)[1:], v.Up, v.Reporters, what)
 	}
 	if ps.isUN(n) {

@@ -499,3 +499,86 @@ func reservedFor(w *World, addr, node string) (cpus, mem float64) {
 	}
 	return cpus, mem
 }
+
+// node replace --wait of a dead node (automatic replacement off); a replacement no agent can
+// take says so, is cancelled, and node remove takes the dead node out of the ring through a live
+// node.
+func TestLifecycleManualReplaceAndRemove(t *testing.T) {
+	t.Parallel()
+	w := NewWorld(t, Options{Agents: 4, AgentUnreachableTimeout: 2 * time.Second, AgentGoneTimeout: 2 * time.Minute})
+	if out, errOut, code := w.CLI(append(createArgs("demo", 3, 2), "--replace-after", "0", "--placement-timeout", "5s", "--wait", "--timeout", "4m")...); code != 0 {
+		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
+	}
+	waitHealthy(w, "demo", 3, 2*time.Minute)
+	seedAddr := mustNode(t, w, "demo-0").GetAddress()
+	// Down as the seed's nodetool sees it, and as the daemon's view (polled every 10 s) has it.
+	downOnSeed := func(addr string) bool {
+		c, err := w.StatusCodes(seedAddr)
+		return err == nil && strings.HasPrefix(c[addr], "D") &&
+			node(w.Ring("demo"), "demo-2").GetLiveness() == cassmesosv1.Liveness_LIVENESS_DOWN
+	}
+
+	// 1. demo-2's agent dies; with --replace-after 0 nothing happens until node replace.
+	old := mustNode(t, w, "demo-2")
+	w.KillAgent(agentIndex(w, old.GetAddress(), 4))
+	w.WaitFor(time.Minute, func() bool {
+		return node(w.Ring("demo"), "demo-2").GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_LOST && downOnSeed(old.GetAddress())
+	}, "demo-2 LOST and DN on the seed")
+	if out, errOut, code := w.CLI("node", "replace", "demo-2", "--wait", "--timeout", "3m"); code != 0 {
+		t.Fatalf("node replace --wait: exit %d\n%s%s", code, out, errOut)
+	}
+	repl := mustNode(t, w, "demo-2")
+	if repl.GetAddress() == old.GetAddress() {
+		t.Fatalf("demo-2 still at %s after its replacement", old.GetAddress())
+	}
+	waitHealthy(w, "demo", 3, 2*time.Minute)
+	ops := opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)
+	if len(ops) != 1 || ops[0].GetOrigin() == "daemon" {
+		t.Fatalf("replace operations %v: want one, from the CLI (automatic replacement is off)", ops)
+	}
+
+	// 2. Its new agent dies too, and no agent is left to take it: the replacement says so.
+	w.KillAgent(agentIndex(w, repl.GetAddress(), 4))
+	w.WaitFor(time.Minute, func() bool {
+		return node(w.Ring("demo"), "demo-2").GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_LOST && downOnSeed(repl.GetAddress())
+	}, "demo-2 LOST and DN on the seed again")
+	if out, errOut, code := w.CLI("node", "replace", "demo-2"); code != 0 {
+		t.Fatalf("node replace: exit %d\n%s%s", code, out, errOut)
+	}
+	var stuck *cassmesosv1.Operation
+	w.WaitFor(2*time.Minute, func() bool {
+		ops := opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)
+		stuck = ops[len(ops)-1]
+		return stuck.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && strings.Contains(stuck.GetBlockedReason(), "no suitable offer")
+	}, "the second replacement to report that no agent can take demo-2")
+	t.Logf("blocked: %s", stuck.GetBlockedReason())
+	if out, errOut, code := w.CLI("op", "cancel", stuck.GetId()); code != 0 {
+		t.Fatalf("op cancel: exit %d\n%s%s", code, out, errOut)
+	}
+	w.WaitFor(time.Minute, func() bool {
+		ops := opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)
+		return ops[len(ops)-1].GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED
+	}, "the replacement to be cancelled")
+
+	// 3. node remove: removenode of demo-2's host ID through a live node; the ring is 2 nodes.
+	if out, errOut, code := w.CLI("node", "remove", "demo-2", "--wait", "--timeout", "3m"); code != 0 {
+		t.Fatalf("node remove --wait: exit %d\n%s%s", code, out, errOut)
+	}
+	w.WaitFor(time.Minute, func() bool {
+		c, err := w.StatusCodes(seedAddr)
+		return err == nil && len(c) == 2 && countCode(c, "UN") == 2
+	}, "nodetool status on the seed: 2 UN, demo-2 gone")
+	r := w.Ring("demo")
+	if len(r.GetNodes()) != 2 || r.GetRing().GetSpec().GetNodes() != 2 {
+		t.Errorf("after node remove: %d nodes, spec %d", len(r.GetNodes()), r.GetRing().GetSpec().GetNodes())
+	}
+	removed := false
+	for _, a := range w.ActionLog() {
+		if a.Action == "removenode" && a.Status == "ok" && a.Target == repl.GetHostId() {
+			removed = true
+		}
+	}
+	if !removed {
+		t.Errorf("no finished removenode of host ID %s in the action log", repl.GetHostId())
+	}
+}
