@@ -105,3 +105,15 @@ func taskStateOr(st TaskStatus, n *statev1.NodeRecord) string {
 	}
 	return "gone"
 }
+
+// staleView reports whether Cassandra's view of a node that is being (re)launched was taken
+// before its current launch: such a view describes the previous process (a replacement would
+// stay "DN" until the next status poll, a restarted node "UN" before its peers saw it come back),
+// so until a newer view arrives the executor's health and mode are used instead.
+func staleView(n *statev1.NodeRecord, v NodeView) bool {
+	switch n.GetPhase() {
+	case cassmesosv1.NodePhase_NODE_PHASE_LAUNCHING, cassmesosv1.NodePhase_NODE_PHASE_STARTING:
+		return n.GetPhaseTime() != nil && v.At.Before(n.GetPhaseTime().AsTime())
+	}
+	return false
+}

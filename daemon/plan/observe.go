@@ -98,7 +98,7 @@ func (ps *pass) live(n *statev1.NodeRecord) bool {
 func (ps *pass) livenessMode(n *statev1.NodeRecord) (cassmesosv1.Liveness, cassmesosv1.CassandraMode) {
 	c, st := ps.task(n)
 	v, hasView := ps.s.Views[n.GetName()]
-	hasView = hasView && v.Reporters > 0
+	hasView = hasView && v.Reporters > 0 && !staleView(n, v)
 	var l cassmesosv1.Liveness
 	var m cassmesosv1.CassandraMode
 	switch c {
