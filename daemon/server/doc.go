@@ -1,5 +1,6 @@
 // Package server holds cassmesosd's gRPC services (RingService, NodeService, OperationService,
-// SystemService; Repair and Cleanup answer Unimplemented until their issues land). Handlers are
+// SystemService; the ring and node mutations — scale, restart, update, replace, decommission,
+// remove — are in lifecycle.go). Handlers are
 // thin: check<Request> validates (InvalidArgument naming the field; a rejected request writes
 // nothing), the engine does the work, and the result is translated into API messages. Domain
 // errors become status codes in one table (errors.go); anything unmapped is Unknown and logged
