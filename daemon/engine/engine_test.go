@@ -139,7 +139,7 @@ func (sp scriptPlanner) MatchOffers(s *plan.State, offers []plan.Offer) plan.Pla
 	return p
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, planner ...engine.Planner) *world {
 	t.Helper()
 	srv := zktest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -158,12 +158,16 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, base: base, lead: lead, planner: &scriptPlanner{}, events: make(chan mesosadapter.Event, 16), done: make(chan error, 1)}
+	var pl engine.Planner = w.planner
+	if len(planner) > 0 {
+		pl = planner[0]
+	}
 	w.store = &faultyStore{Store: zkstore.New(lead.Store(), nil)}
 	w.mesos = &fakeMesos{check: func() bool {
 		_, _, err := base.NodeByName(context.Background(), "demo", "demo-0")
 		return err == nil
 	}}
-	w.eng = engine.New(engine.Options{Planner: w.planner, Store: w.store, Mesos: w.mesos, Events: w.events,
+	w.eng = engine.New(engine.Options{Planner: pl, Store: w.store, Mesos: w.mesos, Events: w.events,
 		Logger: quiet(), Tick: 20 * time.Millisecond, ReconcileTimeout: time.Second})
 	rctx, rcancel := context.WithCancel(context.Background())
 	go func() { w.done <- w.eng.Run(rctx) }()

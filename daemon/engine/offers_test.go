@@ -1,0 +1,41 @@
+package engine_test
+
+import (
+	"sync/atomic"
+	"testing"
+
+	mesosadapter "github.com/cassmesos/cassmesos/daemon/mesos"
+	"github.com/cassmesos/cassmesos/daemon/plan"
+)
+
+// awaitPlanner always awaits an unreachable agent; it has work needing offers while work is set.
+type awaitPlanner struct {
+	scriptPlanner
+	work atomic.Bool
+}
+
+func (a *awaitPlanner) Reconcile(*plan.State) plan.Plan {
+	return plan.Plan{AwaitAgents: true, WantOffers: a.work.Load()}
+}
+
+func (a *awaitPlanner) MatchOffers(s *plan.State, _ []plan.Offer) plan.Plan { return a.Reconcile(s) }
+
+// Offers are revived while an agent is awaited, and revived again when work appears (the idle
+// decline filters set meanwhile would hold the work back); no SUPPRESS while awaiting.
+func TestReviveAgainWhenWorkAppears(t *testing.T) {
+	p := &awaitPlanner{}
+	w := newWorld(t, p)
+	waitFor(t, "a REVIVE while an agent is awaited", func() bool { return len(w.mesos.find("revive")) == 1 })
+	p.work.Store(true)
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t9", AgentID: "a1", State: plan.TaskRunning}}
+	waitFor(t, "a second REVIVE when work appears", func() bool { return len(w.mesos.find("revive")) == 2 })
+	p.work.Store(false)
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t9", AgentID: "a1", State: plan.TaskRunning}}
+	w.settle()
+	if n := len(w.mesos.find("revive")); n != 2 {
+		t.Errorf("%d REVIVEs, want 2", n)
+	}
+	if s := w.mesos.find("suppress"); len(s) != 0 {
+		t.Errorf("SUPPRESS while an agent is still awaited: %+v", s)
+	}
+}
