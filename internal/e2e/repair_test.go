@@ -319,8 +319,11 @@ func TestRepairSurvivesFaults(t *testing.T) {
 	// One node down: segments touching it wait, the others go on.
 	dead := "demo-5"
 	w.KillAgent(nodeAgent[dead])
+	// The step message lists running segments' coordinators too ("running: 13 on demo-5"), so only
+	// its "segments wait for their replicas: …" part says the daemon knows the node is down.
 	w.WaitFor(60*time.Second, func() bool {
-		return strings.Contains(w.getRepair(id).GetOperation().GetSteps()[0].GetMessage(), dead)
+		waiting, _, _ := strings.Cut(w.getRepair(id).GetOperation().GetSteps()[0].GetMessage(), ";")
+		return strings.HasPrefix(waiting, "segments wait for their replicas:") && strings.Contains(waiting, dead)
 	}, "the repair to say segments wait for %s", dead)
 	// From here on the daemon knows the node is down: no segment with its replica may start. (A
 	// segment started before the daemon learnt of the loss may still be running; Cassandra fails it
