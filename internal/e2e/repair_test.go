@@ -5,6 +5,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -328,12 +329,27 @@ func TestRepairSurvivesFaults(t *testing.T) {
 	// From here on the daemon knows the node is down: no segment with its replica may start. (A
 	// segment started before the daemon learnt of the loss may still be running; Cassandra fails it
 	// when the endpoint dies, and it is retried later.)
+	// The segments not touching it all finish (some may have finished before the daemon knew), while
+	// those touching it wait: none of them is done or started after that moment.
 	knownDown := time.Now()
-	downAt := w.getRepair(id).GetOperation().GetProgress().GetDone()
-	w.WaitFor(60*time.Second, doneAtLeast(downAt+3), "segments not touching %s to go on", dead)
+	deadIP := w.AgentIP(nodeAgent[dead])
+	touchesDead := func(s *cassmesosv1.RepairSegment) bool { return slices.Contains(s.GetReplicas(), deadIP) }
+	w.WaitFor(90*time.Second, func() bool {
+		for _, s := range w.getRepair(id).GetSegments() {
+			if !touchesDead(s) && s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_DONE {
+				return false
+			}
+		}
+		return true
+	}, "every segment not touching %s to finish", dead)
 	for _, s := range w.getRepair(id).GetSegments() {
-		if s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_RUNNING && s.GetStartTime().AsTime().After(knownDown) &&
-			strings.Contains(strings.Join(s.GetReplicas(), ","), w.AgentIP(nodeAgent[dead])) {
+		if !touchesDead(s) {
+			continue
+		}
+		if s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE && s.GetEndTime().AsTime().After(knownDown) {
+			t.Errorf("segment %d with the dead node's replica finished while the node was down: %v", s.GetIndex(), s)
+		}
+		if s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_RUNNING && s.GetStartTime().AsTime().After(knownDown) {
 			t.Errorf("segment %d with the dead node's replica started after the daemon knew it was down: %v", s.GetIndex(), s)
 		}
 	}
