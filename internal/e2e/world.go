@@ -303,18 +303,17 @@ func (w *World) StartDaemon() {
 // KillDaemon kills cassmesosd with SIGKILL (its whole process group) and waits until it is gone.
 func (w *World) KillDaemon() {
 	w.t.Helper()
-	w.mu.Lock()
-	d := w.daemon
-	w.mu.Unlock()
-	if d == nil {
-		return
-	}
-	d.signal(syscall.SIGKILL)
-	d.wait(w.t, 10*time.Second)
+	w.signalDaemon(syscall.SIGKILL, 10*time.Second)
 }
 
 // StopDaemon stops cassmesosd with SIGTERM and waits for it to exit.
 func (w *World) StopDaemon() {
+	w.t.Helper()
+	w.signalDaemon(syscall.SIGTERM, 30*time.Second)
+}
+
+// signalDaemon sends sig to the running cassmesosd, if any, and waits up to timeout for it to exit.
+func (w *World) signalDaemon(sig syscall.Signal, timeout time.Duration) {
 	w.t.Helper()
 	w.mu.Lock()
 	d := w.daemon
@@ -322,8 +321,8 @@ func (w *World) StopDaemon() {
 	if d == nil {
 		return
 	}
-	d.signal(syscall.SIGTERM)
-	d.wait(w.t, 30*time.Second)
+	d.signal(sig)
+	d.wait(w.t, timeout)
 }
 
 // admin POSTs to the simulator's admin endpoint and fails the test unless it answers 200.
