@@ -25,8 +25,12 @@ help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## Install what this machine lacks (ZooKeeper, a JRE) from Debian's packages
+deps: ## Install what this machine lacks (ZooKeeper, Java 17, Maven) and assemble real Cassandra 5.0
 	@./scripts/deps.sh
+
+.PHONY: cassandra-dist
+cassandra-dist: ## Assemble bin/apache-cassandra-5.0.N-bin.tar.gz from Maven Central (cached)
+	@./scripts/cassandra-dist.sh
 
 .PHONY: build
 build: ## Build every binary into bin/

@@ -14,3 +14,12 @@ func TestMainNeedsTheAgentEnvironment(t *testing.T) {
 		t.Errorf("Main() = %d with a bad log level, want 2", code)
 	}
 }
+
+func TestCassandraArgsAllowRootOnlyAsRoot(t *testing.T) {
+	if got := strings.Join(cassandraArgs(0), " "); got != "-f -R" {
+		t.Errorf("as root: %q, want \"-f -R\" (Apache's bin/cassandra refuses root without -R)", got)
+	}
+	if got := strings.Join(cassandraArgs(1000), " "); got != "-f" {
+		t.Errorf("as a user: %q, want \"-f\"", got)
+	}
+}

@@ -108,7 +108,7 @@ func DecodeTaskConfig(data []byte) (*cassmesosv1.NodeTaskConfig, error) {
 	case cfg.GetDataDir() == "" || strings.Contains(cfg.GetDataDir(), ".."):
 		return nil, fmt.Errorf("%w: NodeTaskConfig.data_dir %q must be a path inside the sandbox", mesosexec.ErrInvalidTask, cfg.GetDataDir())
 	}
-	if _, err := render.JVMExtraOpts(cfg); err != nil {
+	if _, err := render.JVMExtraOpts(cfg, 0); err != nil {
 		return nil, fmt.Errorf("%w: %v", mesosexec.ErrInvalidTask, err)
 	}
 	for k := range cfg.GetCassandraYaml() {
@@ -153,6 +153,27 @@ func FindDistribution(sandbox string) (home, javaHome string, err error) {
 		javaHome = javas[0]
 	}
 	return homes[0], javaHome, nil
+}
+
+// cassandraArgs are bin/cassandra's arguments: the foreground, and -R when the executor runs as
+// root, which Apache's script otherwise refuses ("Running Cassandra as root user or group is not
+// recommended"). Mesos runs tasks as root unless the framework or agent names a user.
+func cassandraArgs(euid int) []string {
+	if euid == 0 {
+		return []string{"-f", "-R"}
+	}
+	return []string{"-f"}
+}
+
+// taskMemMB is the task's own "mem" resource (the executor's share is not in it).
+func taskMemMB(info mesos.TaskInfo) int64 {
+	var mb float64
+	for _, r := range info.GetResources() {
+		if r.GetName() == "mem" && r.GetScalar() != nil {
+			mb += r.GetScalar().GetValue()
+		}
+	}
+	return int64(mb)
 }
 
 func isFile(p string) bool {
@@ -214,7 +235,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	}
 	n := &node{opts: opts, log: log, cfg: cfg, info: info, report: report,
 		paths: render.Paths{Home: home, Conf: filepath.Join(sandbox, ConfDirName), Data: dataDir,
-			Logs: filepath.Join(sandbox, LogDirName), JavaHome: javaHome}}
+			Logs: filepath.Join(sandbox, LogDirName), JavaHome: javaHome, TaskMemMB: taskMemMB(info)}}
 	st, err := readState(dataDir)
 	if err != nil {
 		return nil, err
@@ -238,7 +259,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	}
 
 	n.sup = supervisor.New(supervisor.Config{
-		Command: supervisor.Command{Path: filepath.Join(home, "bin", "cassandra"), Args: []string{"-f"}, Dir: sandbox,
+		Command: supervisor.Command{Path: filepath.Join(home, "bin", "cassandra"), Args: cassandraArgs(os.Geteuid()), Dir: sandbox,
 			Env:    append(os.Environ(), cassEnv...),
 			Stdout: filepath.Join(n.paths.Logs, "stdout.log"), Stderr: filepath.Join(n.paths.Logs, "stderr.log")},
 		Prepare:            n.prepare,

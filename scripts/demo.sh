@@ -3,7 +3,8 @@
 #   up:   ZooKeeper (Debian's package) + mesos-sim (5 agents) + cassmesosd, then
 #         `cassmesos ring create demo --nodes 3 --seeds 2 --wait` and `cassmesos ring status demo`.
 #   down: stops everything `up` started and removes its state.
-# CASSANDRA_TARBALL=path uses that Cassandra tarball instead of the stand-in.
+# CASSANDRA=real runs real Apache Cassandra 5.0 (the tarball `make deps` assembles) instead of the
+# stand-in; CASSANDRA_TARBALL=path uses any other Cassandra tarball. DEMO_NODES sets the ring size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -14,7 +15,20 @@ zk_port=${DEMO_ZK_PORT:-21810}
 master=${DEMO_MASTER:-127.0.0.1:5050}
 grpc=${DEMO_GRPC:-127.0.0.1:9090}
 artifacts=${DEMO_ARTIFACTS:-127.0.0.1:9091}
-tarball=${CASSANDRA_TARBALL:-$bin/apache-cassandra-4.1-sim-bin.tar.gz}
+cassandra=${CASSANDRA:-sim}
+nodes=${DEMO_NODES:-3}
+ring_flags=()
+case $cassandra in
+  sim) tarball=${CASSANDRA_TARBALL:-$bin/apache-cassandra-4.1-sim-bin.tar.gz} ;;
+  real)
+    tarball=${CASSANDRA_TARBALL:-$(ls "$bin"/apache-cassandra-5.*-bin.tar.gz 2>/dev/null | tail -1)}
+    # Test-speed settings for a throw-away ring (never production defaults): a short ring delay,
+    # no wait for gossip to settle, no delay before the default superuser is set up. Several
+    # nodes share this machine, so each takes its JMX port from its offer.
+    ring_flags=(--jvm-opt=-Dcassandra.ring_delay_ms=5000 --jvm-opt=-Dcassandra.skip_wait_for_gossip_to_settle=0
+      --jvm-opt=-Dcassandra.superuser_setup_delay_ms=0 --jmx-port-from-offer) ;;
+  *) echo "demo: CASSANDRA must be sim or real, not \"$cassandra\"" >&2; exit 2 ;;
+esac
 
 log() { printf 'demo: %s\n' "$*" >&2; }
 
@@ -55,7 +69,7 @@ down() {
 
 up() {
   [[ -f /usr/share/java/zookeeper.jar ]] || { log "ZooKeeper is not installed: run \`make deps\`"; exit 1; }
-  [[ -f $tarball ]] || { log "no Cassandra tarball at $tarball (make cassandra-sim-tarball, or set CASSANDRA_TARBALL)"; exit 1; }
+  [[ -n $tarball && -f $tarball ]] || { log "no Cassandra tarball at '$tarball' (make deps builds the real one, make cassandra-sim-tarball the stand-in; or set CASSANDRA_TARBALL)"; exit 1; }
   if [[ -d $state ]]; then log "a demo is already running (make demo-down first)"; exit 1; fi
   mkdir -p "$state"
 
@@ -76,8 +90,11 @@ up() {
   wait_for cassmesosd 30 "$bin/cassmesos" --server "$grpc" version
 
   export CASSMESOS_SERVER=$grpc
-  log "creating ring demo: 3 nodes, 2 seeds"
-  "$bin/cassmesos" ring create demo --nodes 3 --seeds 2 --cpus 0.5 --mem 1Gi --disk 1Gi --wait --timeout 10m
+  log "creating ring demo: $nodes nodes, up to 2 seeds, Cassandra: $cassandra ($(basename "$tarball"))"
+  local begin=$SECONDS
+  "$bin/cassmesos" ring create demo --nodes "$nodes" --seeds "$((nodes < 2 ? nodes : 2))" --cpus 0.5 --mem 1Gi --disk 1Gi \
+    "${ring_flags[@]}" --wait --timeout 15m
+  log "ring demo created in $((SECONDS - begin))s"
   "$bin/cassmesos" ring status demo
   cat <<MSG
 

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Installs what cassmesos needs on a bare Debian machine, from Debian's packages only:
-# ZooKeeper (tests and the demo start their own server from it) and a Java runtime for it.
+# Installs what cassmesos needs on a bare Debian machine, from Debian's packages: ZooKeeper (tests
+# and the demo start their own server from it), Java 17 (ZooKeeper and real Cassandra 5.0) and
+# Maven; then assembles the real Apache Cassandra 5.0 distribution from Maven Central
+# (scripts/cassandra-dist.sh, cached: a second run does nothing).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+java_major() { java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}' | cut -d. -f1; }
 
 need=()
-command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+if ! command -v java >/dev/null 2>&1 || [[ "$(java_major)" != 17 && "$(java_major)" != 11 ]]; then
+  need+=(openjdk-17-jre-headless)
+fi
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
 
 if ((${#need[@]} == 0)); then
-  echo "deps: ZooKeeper and a JRE are installed"
+  echo "deps: ZooKeeper, Java $(java_major) and Maven are installed"
+  ./scripts/cassandra-dist.sh
   exit 0
 fi
 
@@ -19,3 +28,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "deps: done"
+./scripts/cassandra-dist.sh

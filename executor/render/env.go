@@ -112,6 +112,20 @@ type Paths struct {
 	Logs string
 	// JavaHome is the shipped Java runtime, "" to use the host's.
 	JavaHome string
+	// TaskMemMB is the memory the task was given (its "mem" resource), 0 when unknown. The JVM's
+	// direct memory is sized from what the heap leaves of it.
+	TaskMemMB int64
+}
+
+// DirectMemoryMB returns the -XX:MaxDirectMemorySize for a node whose task has taskMemMB of memory
+// and whose heap is heapMB: half of what the heap leaves (the other half is metaspace, code cache,
+// thread stacks and the allocator's own overhead), at least 64 MB. 0 when either is unknown, which
+// leaves the JVM's default (the heap size) in place.
+func DirectMemoryMB(taskMemMB, heapMB int64) int64 {
+	if taskMemMB <= 0 || heapMB <= 0 {
+		return 0
+	}
+	return max((taskMemMB-heapMB)/2, 64)
 }
 
 // HeapSizes returns MAX_HEAP_SIZE and HEAP_NEWSIZE ("2048M", "400M"), or "" when cassandra-env.sh
@@ -127,17 +141,25 @@ func HeapSizes(heapMB, newMB int64) (maxHeap, newSize string) {
 	return strconv.FormatInt(heapMB, 10) + "M", strconv.FormatInt(newMB, 10) + "M"
 }
 
-// JVMExtraOpts joins the task's JVM options and, when the node replaces a dead one, the
-// replace_address_first_boot property. cassandra-env.sh splits JVM_EXTRA_OPTS on white space, so
-// an option containing white space is refused.
-func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig) (string, error) {
+// JVMExtraOpts joins the direct memory limit (unless the task's JVM options set one), the task's
+// JVM options and, when the node replaces a dead one, the replace_address_first_boot property.
+// cassandra-env.sh splits JVM_EXTRA_OPTS on white space, so an option containing white space is
+// refused.
+func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig, taskMemMB int64) (string, error) {
 	var opts []string
+	direct := DirectMemoryMB(taskMemMB, cfg.GetHeapMb())
 	for i, o := range cfg.GetJvmOptions() {
 		if o == "" || strings.ContainsAny(o, " \t\r\n") {
 			return "", fmt.Errorf("jvm_options[%d] %q: empty or contains white space", i, o)
 		}
-		opts = append(opts, o)
+		if strings.HasPrefix(o, "-XX:MaxDirectMemorySize=") {
+			direct = 0
+		}
 	}
+	if direct > 0 {
+		opts = append(opts, "-XX:MaxDirectMemorySize="+strconv.FormatInt(direct, 10)+"M")
+	}
+	opts = append(opts, cfg.GetJvmOptions()...)
 	if a := cfg.GetReplaceAddress(); a != "" {
 		if strings.ContainsAny(a, " \t\r\n") {
 			return "", fmt.Errorf("replace_address %q: contains white space", a)
@@ -150,7 +172,7 @@ func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig) (string, error) {
 // Env returns the environment variables (sorted "KEY=value") that bin/cassandra and bin/nodetool
 // run with, on top of the executor's own environment.
 func Env(cfg *cassmesosv1.NodeTaskConfig, p Paths) ([]string, error) {
-	extra, err := JVMExtraOpts(cfg)
+	extra, err := JVMExtraOpts(cfg, p.TaskMemMB)
 	if err != nil {
 		return nil, err
 	}

@@ -301,6 +301,28 @@ func TestEnv(t *testing.T) {
 			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=256M",
 				"JMX_PORT=7199", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1024M"},
 		},
+		{
+			name:  "direct memory from the task's memory",
+			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 512, HeapNewMb: 128, JvmOptions: []string{"-Dcassandra.ring_delay_ms=1000"}},
+			paths: Paths{TaskMemMB: 1536},
+			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=128M",
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=512M -Dcassandra.ring_delay_ms=1000",
+				"LOCAL_JMX=yes", "MAX_HEAP_SIZE=512M"},
+		},
+		{
+			name:  "direct memory at least 64M",
+			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 1000, HeapNewMb: 100},
+			paths: Paths{TaskMemMB: 1024},
+			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=100M",
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=64M", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1000M"},
+		},
+		{
+			name:  "the ring's own direct memory option wins",
+			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 512, HeapNewMb: 128, JvmOptions: []string{"-XX:MaxDirectMemorySize=1G"}},
+			paths: Paths{TaskMemMB: 4096},
+			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=128M",
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=1G", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=512M"},
+		},
 		{name: "option with space", cfg: &cassmesosv1.NodeTaskConfig{JvmOptions: []string{"-Da=b c"}}, wantErr: "white space"},
 	}
 	for _, tt := range tests {
