@@ -2,6 +2,7 @@ package printers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -113,6 +114,14 @@ func Progress(p *pb.Progress) string {
 		return "-"
 	}
 	return fmt.Sprintf("%d/%d", p.GetDone(), p.GetTotal())
+}
+
+// Port is a port number, or "-" when it is 0 (unknown).
+func Port(p uint32) string {
+	if p == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(uint64(p), 10)
 }
 
 // Dash returns s cleaned (see Clean), or "-" when it is empty.

@@ -9,8 +9,8 @@ import (
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// NodeTable is the node table of ring status and node list. wide adds PHASE, TASK, RACK, DC,
-// LOAD and RESTARTS; withRing adds a RING column after NAME.
+// NodeTable is the node table of ring status and node list. wide adds PHASE, TASK, JMX (the
+// node's JMX port), RACK, DC, LOAD and RESTARTS; withRing adds a RING column after NAME.
 func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 	h := []string{"NAME"}
 	if withRing {
@@ -18,7 +18,7 @@ func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 	}
 	h = append(h, "ADDRESS", "STATE", "SEED", "AGENT", "HOST ID")
 	if wide {
-		h = append(h, "PHASE", "TASK", "RACK", "DC", "LOAD", "RESTARTS")
+		h = append(h, "PHASE", "TASK", "JMX", "RACK", "DC", "LOAD", "RESTARTS")
 	}
 	h = append(h, "AGE")
 	t := Table{Header: h}
@@ -29,7 +29,7 @@ func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 		}
 		r = append(r, Dash(n.GetAddress()), NodeState(n), YesNo(n.GetSeed()), Dash(n.GetHostname()), Dash(n.GetHostId()))
 		if wide {
-			r = append(r, NodePhase(n.GetPhase()), Dash(n.GetTaskId()), Dash(n.GetRack()), Dash(n.GetDatacenter()),
+			r = append(r, NodePhase(n.GetPhase()), Dash(n.GetTaskId()), Port(n.GetJmxPort()), Dash(n.GetRack()), Dash(n.GetDatacenter()),
 				Bytes(n.GetLoadBytes()), strconv.Itoa(int(n.GetRestarts())))
 		}
 		r = append(r, Age(n.GetCreateTime(), now))

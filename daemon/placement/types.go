@@ -111,9 +111,11 @@ type Request struct {
 	Role string
 	// CPUs, MemMB, DiskMB the node needs (task plus executor overhead).
 	CPUs, MemMB, DiskMB float64
-	// StaticPorts the node binds (storage, ssl storage, jmx, native); all must be free in the offer.
+	// StaticPorts the node binds (storage, ssl storage, jmx, native; jmx left out when it comes
+	// from the offer); all must be free in the offer.
 	StaticPorts []uint64
-	// DynamicPorts is how many further offered ports the node needs (the executor's gRPC port).
+	// DynamicPorts is how many further offered ports the node needs (the executor's gRPC port,
+	// then the JMX port when the ring takes it from offers), chosen lowest first in that order.
 	DynamicPorts int
 	// Constraints on agent attributes.
 	Constraints []Constraint

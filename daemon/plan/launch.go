@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cassmesos/cassmesos/daemon/placement"
@@ -48,10 +49,33 @@ func (ps *pass) reconcileUnknown() {
 	}
 }
 
-// staticPorts returns a ring's four static ports.
+// staticPorts returns a ring's static ports: storage, ssl storage, JMX and native, without JMX
+// when each node takes its JMX port from its offer (ports.jmx_from_offer).
 func staticPorts(spec *cassmesosv1.RingSpec) []uint64 {
 	p := spec.GetPorts()
+	if p.GetJmxFromOffer() {
+		return []uint64{uint64(p.GetStorage()), uint64(p.GetSslStorage()), uint64(p.GetNative())}
+	}
 	return []uint64{uint64(p.GetStorage()), uint64(p.GetSslStorage()), uint64(p.GetJmx()), uint64(p.GetNative())}
+}
+
+// dynamicPorts is how many offered ports a node of the ring takes besides its static ports: the
+// executor's gRPC port (Use.DynamicPorts[0]), and its JMX port (Use.DynamicPorts[1]) when the
+// ring's ports.jmx_from_offer is set.
+func dynamicPorts(spec *cassmesosv1.RingSpec) int {
+	if spec.GetPorts().GetJmxFromOffer() {
+		return 2
+	}
+	return 1
+}
+
+// jmxPort is the JMX port a node launched on a match binds: the offered one when the ring's
+// ports.jmx_from_offer is set, the ring's static port otherwise.
+func jmxPort(spec *cassmesosv1.RingSpec, m placement.Match) uint32 {
+	if spec.GetPorts().GetJmxFromOffer() {
+		return uint32(m.Use.DynamicPorts[1])
+	}
+	return spec.GetPorts().GetJmx()
 }
 
 func compileConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
@@ -98,7 +122,7 @@ func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) p
 		MemMB:         float64(spec.GetResources().GetMemMb() + cfg.ExecutorMemMB),
 		DiskMB:        float64(spec.GetResources().GetDiskMb()),
 		StaticPorts:   staticPorts(spec),
-		DynamicPorts:  1,
+		DynamicPorts:  dynamicPorts(spec),
 		Constraints:   c,
 		RackAttribute: spec.GetRackAttribute(),
 		Ephemeral:     spec.GetEphemeralData(),
@@ -406,6 +430,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		n.Datacenter = attrOr(m.Attributes, "dc", DefaultDatacenter)
 	}
 	n.AgentPort = uint32(m.Use.DynamicPorts[0])
+	n.JmxPort = jmxPort(spec, m)
 	n.TaskSecret = ps.p.ids.NewID()
 	n.Generation = ring.GetGeneration()
 	n.TaskState = ""
@@ -590,7 +615,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		ClusterName:    spec.GetClusterName(),
 		Seeds:          ps.seedAddresses(n),
 		Address:        n.GetAddress(),
-		Ports:          spec.GetPorts(),
+		Ports:          nodePorts(spec, n),
 		NumTokens:      spec.GetNumTokens(),
 		Snitch:         spec.GetSnitch(),
 		Datacenter:     n.GetDatacenter(),
@@ -608,4 +633,16 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
 	}
+}
+
+// nodePorts are the ports a node's task binds: the ring's ports, with the node's own JMX port
+// when the ring takes JMX ports from offers. The spec is never changed.
+func nodePorts(spec *cassmesosv1.RingSpec, n *statev1.NodeRecord) *cassmesosv1.Ports {
+	p := spec.GetPorts()
+	if !p.GetJmxFromOffer() {
+		return p
+	}
+	c := proto.Clone(p).(*cassmesosv1.Ports)
+	c.Jmx = n.GetJmxPort()
+	return c
 }

@@ -24,12 +24,35 @@ func TestPropertyRandomEvents(t *testing.T) {
 	}
 }
 
+// TestPropertyRandomEventsJMXFromOffer runs the same random events on a ring whose nodes take
+// their JMX ports from offers, on agents that share hosts two by two (disjoint port ranges, no
+// 7199): the world checks at every launch that a node binds only ports it was given and that no
+// two live nodes on one host bind the same JMX port.
+func TestPropertyRandomEventsJMXFromOffer(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4, 5} {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			runRandomWith(t, seed, 300, func(w *plantest.World, sp *cassmesosv1.RingSpec) {
+				shareHosts(w, 2)
+				sp.Ports = &cassmesosv1.Ports{JmxFromOffer: true}
+			})
+		})
+	}
+}
+
 func runRandom(t *testing.T, seed int64, steps int) {
+	runRandomWith(t, seed, steps, nil)
+}
+
+// runRandomWith is runRandom with a change to the world and the ring's spec before the start.
+func runRandomWith(t *testing.T, seed int64, steps int, setup func(*plantest.World, *cassmesosv1.RingSpec)) {
 	rng := rand.New(rand.NewSource(seed))
 	cfg := plan.Config{RestartBackoffMin: 5 * time.Second, RestartBackoffMax: 20 * time.Second}
 	w := plantest.NewWorld(t, 9, cfg)
 	sp := spec("demo", 6, 2)
 	sp.ReplaceAfter = durpb(2 * time.Minute)
+	if setup != nil {
+		setup(w, sp)
+	}
 	if _, err := w.Submit(plan.CreateRing{Spec: sp}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,8 @@ import (
 
 // ApplyDefaults returns a copy of spec with every zero field that has a documented default
 // filled in (seeds, resources, cluster name, num_tokens, snitch, rack attribute, ports,
-// replace_after, placement_timeout). It does not validate.
+// replace_after, placement_timeout). The JMX port stays 0 when ports.jmx_from_offer is set (each
+// node takes its own from its offer). It does not validate.
 func ApplyDefaults(spec *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 	return applyDefaults(spec)
 }

@@ -88,7 +88,7 @@ func applyDefaults(in *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 	if s.Ports.SslStorage == 0 {
 		s.Ports.SslStorage = DefaultSSLStoragePort
 	}
-	if s.Ports.Jmx == 0 {
+	if s.Ports.Jmx == 0 && !s.Ports.JmxFromOffer {
 		s.Ports.Jmx = DefaultJMXPort
 	}
 	if s.Ports.Native == 0 {
@@ -188,12 +188,18 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 		return invalid("rack_attribute", "%q is not an attribute name", ra)
 	}
 	if p := s.GetPorts(); p != nil {
+		if p.GetJmxFromOffer() && p.GetJmx() != 0 {
+			return invalid("ports.jmx", "%d: each node takes its JMX port from its offer (ports.jmx_from_offer); leave jmx unset", p.GetJmx())
+		}
 		seen := map[uint32]string{}
 		for _, e := range []struct {
 			name string
 			v    uint32
 		}{{"storage", orPort(p.GetStorage(), DefaultStoragePort)}, {"ssl_storage", orPort(p.GetSslStorage(), DefaultSSLStoragePort)},
 			{"jmx", orPort(p.GetJmx(), DefaultJMXPort)}, {"native", orPort(p.GetNative(), DefaultNativePort)}} {
+			if e.name == "jmx" && p.GetJmxFromOffer() {
+				continue
+			}
 			if e.v > 65535 {
 				return invalid("ports."+e.name, "%d is not a port", e.v)
 			}

@@ -43,6 +43,12 @@ func TestApplyDefaults(t *testing.T) {
 	if got := plan.ApplyDefaults(&cassmesosv1.RingSpec{Name: "one", Nodes: 1}).GetSeeds(); got != 1 {
 		t.Errorf("seeds for 1 node = %d", got)
 	}
+	// With ports.jmx_from_offer the JMX port stays 0 (each node takes one from its offer); the
+	// other ports get their defaults.
+	fo := plan.ApplyDefaults(&cassmesosv1.RingSpec{Name: "x", Nodes: 1, Ports: &cassmesosv1.Ports{JmxFromOffer: true}})
+	if p := fo.GetPorts(); p.GetJmx() != 0 || !p.GetJmxFromOffer() || p.GetStorage() != 7000 || p.GetSslStorage() != 7001 || p.GetNative() != 9042 {
+		t.Errorf("ports with jmx_from_offer: %v", p)
+	}
 	// An explicit zero replace_after (automatic replacement off) is kept.
 	off := plan.ApplyDefaults(&cassmesosv1.RingSpec{Name: "x", Nodes: 1, ReplaceAfter: durpb(0)})
 	if off.GetReplaceAfter().AsDuration() != 0 {
@@ -81,6 +87,14 @@ func TestValidateSpec(t *testing.T) {
 		{"bad yaml key", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"a b": "x"} }, `spec.cassandra_yaml["a b"]`},
 		{"duplicate ports", func(s *cassmesosv1.RingSpec) { s.Ports = &cassmesosv1.Ports{Storage: 9042} }, "spec.ports.native"},
 		{"big port", func(s *cassmesosv1.RingSpec) { s.Ports = &cassmesosv1.Ports{Jmx: 70000} }, "spec.ports.jmx"},
+		{"jmx from offer", func(s *cassmesosv1.RingSpec) { s.Ports = &cassmesosv1.Ports{JmxFromOffer: true} }, ""},
+		// The JMX port is not static then: 7199 is free for another port.
+		{"jmx from offer, 7199 for storage", func(s *cassmesosv1.RingSpec) {
+			s.Ports = &cassmesosv1.Ports{Storage: 7199, JmxFromOffer: true}
+		}, ""},
+		{"jmx port and jmx from offer", func(s *cassmesosv1.RingSpec) {
+			s.Ports = &cassmesosv1.Ports{Jmx: 7199, JmxFromOffer: true}
+		}, "spec.ports.jmx"},
 		{"bad version", func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Version: "latest"} }, "spec.distribution.version"},
 		{"bad url", func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Url: "ftp://x"} }, "spec.distribution.url"},
 		{"negative replace_after", func(s *cassmesosv1.RingSpec) { s.ReplaceAfter = durpb(-time.Second) }, "spec.replace_after"},
@@ -165,6 +179,10 @@ func TestSubmitErrors(t *testing.T) {
 		{plan.DecommissionNode{Node: "demo-2"}, plan.ErrPrecondition, "decommission needs it UN"},
 		{plan.RemoveNode{Ring: "other", Node: "demo-2"}, plan.ErrNodeNotFound, "demo-2 in ring other"},
 		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{Nodes: 9}, Paths: []string{"nodes"}}, plan.ErrInvalid, `"nodes" cannot be changed`},
+		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{Ports: &cassmesosv1.Ports{JmxFromOffer: true}}, Paths: []string{"ports.jmx_from_offer"}},
+			plan.ErrInvalid, `"ports.jmx_from_offer" cannot be changed on a running ring`},
+		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{Ports: &cassmesosv1.Ports{JmxFromOffer: true}}, Paths: []string{"ports"}},
+			plan.ErrInvalid, `"ports" cannot be changed on a running ring`},
 		{plan.UpdateRing{Ring: "demo", Spec: &cassmesosv1.RingSpec{HeapMb: 900}, Paths: []string{"heap_mb"}}, plan.ErrPrecondition, "has operation"},
 		{plan.CancelOperation{ID: "x"}, plan.ErrOperationNotFound, "x"},
 		{nil, plan.ErrInvalid, "no request"},

@@ -148,6 +148,18 @@ var frozenPaths = map[string]string{
 	"resources.disk_mb": "the data volume's size is fixed at creation",
 }
 
+// frozenPath returns why p may not be updated: it is a frozen path, or a field of the ports (every
+// port, and ports.jmx_from_offer, is fixed like the ports as a whole).
+func frozenPath(p string) (string, bool) {
+	if why, ok := frozenPaths[p]; ok {
+		return why, true
+	}
+	if strings.HasPrefix(p, "ports.") {
+		return frozenPaths["ports"], true
+	}
+	return "", false
+}
+
 // checkUpdateRingRequest validates the request's name, spec and mask (each path must name a
 // RingSpec field; frozen fields are refused with the reason) and returns the planner request.
 // Whether a path can change on a running ring is the planner's call.
@@ -165,7 +177,7 @@ func checkUpdateRingRequest(req *cassmesosv1.UpdateRingRequest) (plan.UpdateRing
 	seen := map[string]bool{}
 	for i, p := range paths {
 		field := fmt.Sprintf("update_mask.paths[%d]", i)
-		if why, ok := frozenPaths[p]; ok {
+		if why, ok := frozenPath(p); ok {
 			return plan.UpdateRing{}, invalid(field, "%q cannot be updated: %s", p, why)
 		}
 		if !specPath(p) {

@@ -84,6 +84,11 @@ func TestLifecycleValidatorsRejectAndWriteNothing(t *testing.T) {
 			_, err := rings.UpdateRing(ctx, &cassmesosv1.UpdateRingRequest{Name: "demo", Spec: heap, UpdateMask: mask("resources.disk_mb")})
 			return err
 		}, "update_mask.paths[0]", "fixed at creation"},
+		{"update jmx from offer", func() error {
+			_, err := rings.UpdateRing(ctx, &cassmesosv1.UpdateRingRequest{Name: "demo",
+				Spec: &cassmesosv1.RingSpec{Ports: &cassmesosv1.Ports{JmxFromOffer: true}}, UpdateMask: mask("ports.jmx_from_offer")})
+			return err
+		}, "update_mask.paths[0]", "ports are fixed"},
 		{"update twice", func() error {
 			_, err := rings.UpdateRing(ctx, &cassmesosv1.UpdateRingRequest{Name: "demo", Spec: heap, UpdateMask: mask("heap_mb", "heap_mb")})
 			return err

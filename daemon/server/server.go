@@ -482,6 +482,7 @@ func NodeFromRecord(n *statev1.NodeRecord) *cassmesosv1.Node {
 		Address: n.GetAddress(), HostId: n.GetHostId(), TaskId: n.GetTaskId(), Datacenter: n.GetDatacenter(),
 		Rack: n.GetRack(), PhaseTime: n.GetPhaseTime(), CreateTime: n.GetCreateTime(), Restarts: n.GetRestarts(),
 		Message: n.GetMessage(), ReplacesAddress: n.GetReplacesAddress(), LoadBytes: n.GetLoadBytes(), Tokens: n.GetTokens(),
+		JmxPort: n.GetJmxPort(),
 	}
 }
 

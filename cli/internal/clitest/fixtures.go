@@ -27,7 +27,7 @@ func Nodes() []*pb.Node {
 		return &pb.Node{Ring: "demo", Name: fmt.Sprintf("demo-%d", i), Seed: i < 2, Phase: p, Liveness: l, Mode: m,
 			Hostname: fmt.Sprintf("agent-%d", i), Address: fmt.Sprintf("127.0.0.%d", i+2), HostId: fmt.Sprintf("hid-%d", i),
 			TaskId: fmt.Sprintf("demo-%d.t1", i), Datacenter: "dc1", Rack: "rack1", LoadBytes: int64(i) * 3 << 29,
-			Restarts: int32(i), CreateTime: Ago(time.Duration(3-i) * time.Hour)}
+			Restarts: int32(i), CreateTime: Ago(time.Duration(3-i) * time.Hour), JmxPort: uint32(31001 + i)}
 	}
 	return []*pb.Node{
 		mk(0, pb.Liveness_LIVENESS_UP, pb.CassandraMode_CASSANDRA_MODE_NORMAL, pb.NodePhase_NODE_PHASE_RUNNING),

@@ -79,6 +79,7 @@ command follows the CREATE_RING operation until it ends.`,
 	fl.StringArrayVar(&raw.constraints, "constraint", nil, "Placement constraint attribute:SPREAD|LIKE|UNLIKE[:regexp] (repeatable)")
 	fl.IntVar(&raw.storagePort, "storage-port", 0, "Cassandra storage_port (default 7000)")
 	fl.IntVar(&raw.jmxPort, "jmx-port", 0, "Cassandra JMX port (default 7199)")
+	fl.BoolVar(&s.Ports.JmxFromOffer, "jmx-port-from-offer", false, "Take each node's JMX port from its offer instead of --jmx-port (for several nodes on one host)")
 	fl.IntVar(&raw.nativePort, "native-port", 0, "Cassandra native_transport_port (default 9042)")
 	fl.BoolVar(&s.EphemeralData, "ephemeral-data", false, "Keep data in the task sandbox, not on a persistent volume (throw-away rings)")
 	fl.StringVar(&raw.replaceAfter, "replace-after", "", "Replace a node automatically after it is lost this long, e.g. 1h; 0 turns it off (default 1h)")
@@ -111,6 +112,9 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 		return cmdutil.FlagErrorf("--cpus: want a positive number, got %g", s.Resources.Cpus)
 	}
 	if err := cmdutil.MutuallyExclusive(cmd, "cassandra-version", "cassandra-url"); err != nil {
+		return err
+	}
+	if err := cmdutil.MutuallyExclusive(cmd, "jmx-port", "jmx-port-from-offer"); err != nil {
 		return err
 	}
 	for _, sz := range []struct {

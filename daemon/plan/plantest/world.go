@@ -59,7 +59,12 @@ type Proc struct {
 	execCPUs, execMem float64
 	execReserved      bool
 	execUp            bool
+	// Config is what the task was launched with.
+	Config *cassmesosv1.NodeTaskConfig
 }
+
+// Ports returns the ports the task was launched with (its port resources).
+func (p *Proc) Ports() []uint64 { return append([]uint64(nil), p.ports...) }
 
 // World is the simulated cluster plus the daemon's runtime loop.
 type World struct {
@@ -622,7 +627,8 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 		w.violate("task ID %s does not start with the node name", t.TaskID)
 	}
 	p := &Proc{TaskID: t.TaskID, Node: cfg.GetNode(), Ring: cfg.GetRing(), AgentID: a.ID, Seed: cfg.GetSeed(),
-		AutoBootstrap: cfg.GetAutoBootstrap(), Replace: cfg.GetReplaceAddress(), State: plan.TaskStaging, joinTicks: w.JoinTicks}
+		AutoBootstrap: cfg.GetAutoBootstrap(), Replace: cfg.GetReplaceAddress(), State: plan.TaskStaging, joinTicks: w.JoinTicks,
+		Config: cfg}
 	for _, r := range t.Resources {
 		switch r.Name {
 		case placement.Ports:
@@ -675,6 +681,7 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 			p.HostID = q.HostID
 		}
 	}
+	w.checkPorts(a, p)
 	w.Procs[t.TaskID] = p
 	w.logf("launch %s on %s (seed=%v auto_bootstrap=%v replace=%q seeds=%v)", t.TaskID, a.ID, cfg.GetSeed(), cfg.GetAutoBootstrap(), cfg.GetReplaceAddress(), cfg.GetSeeds())
 }
@@ -792,6 +799,54 @@ func (w *World) LiveProcs(node string) []*Proc {
 		}
 	}
 	return out
+}
+
+// checkPorts: a task uses only ports its agent offers and no other live task on the agent
+// holds; every port its configuration binds (storage, ssl storage, native, JMX, the executor's)
+// is among them; and no live task on another agent of the same host binds the same JMX port
+// (Cassandra binds JMX on 127.0.0.1 or the wildcard address, not on the node's address).
+func (w *World) checkPorts(a *Agent, p *Proc) {
+	have := map[uint64]bool{}
+	for _, port := range p.ports {
+		have[port] = true
+		offered := false
+		for _, r := range a.Ports {
+			offered = offered || port >= r.Begin && port <= r.End
+		}
+		if !offered {
+			w.violate("launch of %s uses port %d that agent %s does not have", p.TaskID, port, a.ID)
+		}
+		for _, q := range w.sortedProcs() {
+			if q.AgentID == a.ID && !w.dead(q) && containsPort(q.ports, port) {
+				w.violate("launch of %s uses port %d held by %s", p.TaskID, port, q.TaskID)
+			}
+		}
+	}
+	c := p.Config
+	for _, e := range []struct {
+		name string
+		port uint32
+	}{{"storage", c.GetPorts().GetStorage()}, {"ssl storage", c.GetPorts().GetSslStorage()}, {"native", c.GetPorts().GetNative()},
+		{"jmx", c.GetPorts().GetJmx()}, {"agent", c.GetAgentPort()}} {
+		if e.port == 0 || !have[uint64(e.port)] {
+			w.violate("launch of %s binds %s port %d that is not among its resources %v", p.TaskID, e.name, e.port, p.ports)
+		}
+	}
+	for _, q := range w.sortedProcs() {
+		qa := w.agent(q.AgentID)
+		if q.AgentID != a.ID && qa.Hostname == a.Hostname && !w.dead(q) && q.Config.GetPorts().GetJmx() == c.GetPorts().GetJmx() {
+			w.violate("launch of %s binds JMX port %d on host %s, as %s does", p.TaskID, c.GetPorts().GetJmx(), a.Hostname, q.TaskID)
+		}
+	}
+}
+
+func containsPort(ps []uint64, p uint64) bool {
+	for _, q := range ps {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckInvariants checks the world and the persisted records after a step and returns the

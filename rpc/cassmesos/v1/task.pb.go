@@ -37,7 +37,8 @@ type NodeTaskConfig struct {
 	Seeds []string `protobuf:"bytes,4,rep,name=seeds,proto3" json:"seeds,omitempty"`
 	// listen_address, rpc_address and broadcast addresses (the agent's address).
 	Address string `protobuf:"bytes,5,opt,name=address,proto3" json:"address,omitempty"`
-	// Static ports.
+	// The ring's ports, with jmx set to this node's JMX port (taken from the offer when
+	// ports.jmx_from_offer is set).
 	Ports *Ports `protobuf:"bytes,6,opt,name=ports,proto3" json:"ports,omitempty"`
 	// num_tokens.
 	NumTokens int32 `protobuf:"varint,7,opt,name=num_tokens,json=numTokens,proto3" json:"num_tokens,omitempty"`

@@ -938,17 +938,23 @@ func (x *Distribution) GetJavaUrl() string {
 	return ""
 }
 
-// Ports are Cassandra's static ports, the same on every node of a ring.
+// Ports are Cassandra's static ports, the same on every node of a ring (the JMX port is per node
+// when jmx_from_offer is set).
 type Ports struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// storage_port (default 7000).
 	Storage uint32 `protobuf:"varint,1,opt,name=storage,proto3" json:"storage,omitempty"`
 	// ssl_storage_port (default 7001).
 	SslStorage uint32 `protobuf:"varint,2,opt,name=ssl_storage,json=sslStorage,proto3" json:"ssl_storage,omitempty"`
-	// JMX port (default 7199).
+	// JMX port (default 7199; must stay 0 when jmx_from_offer is set). In a NodeTaskConfig it is
+	// the node's own JMX port.
 	Jmx uint32 `protobuf:"varint,3,opt,name=jmx,proto3" json:"jmx,omitempty"`
 	// native_transport_port (default 9042).
-	Native        uint32 `protobuf:"varint,4,opt,name=native,proto3" json:"native,omitempty"`
+	Native uint32 `protobuf:"varint,4,opt,name=native,proto3" json:"native,omitempty"`
+	// Take each node's JMX port from its offer's port ranges instead of jmx; for several nodes on
+	// one host (Cassandra binds JMX on 127.0.0.1 or the wildcard address, not on the node's
+	// address). The port may change when a node is relaunched. Fixed at creation.
+	JmxFromOffer  bool `protobuf:"varint,5,opt,name=jmx_from_offer,json=jmxFromOffer,proto3" json:"jmx_from_offer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1009,6 +1015,13 @@ func (x *Ports) GetNative() uint32 {
 		return x.Native
 	}
 	return 0
+}
+
+func (x *Ports) GetJmxFromOffer() bool {
+	if x != nil {
+		return x.JmxFromOffer
+	}
+	return false
 }
 
 // PlacementConstraint restricts the agents a ring's nodes may run on.
@@ -1281,7 +1294,9 @@ type Node struct {
 	// Data load in bytes as nodetool status reports it (-1 when unknown).
 	LoadBytes int64 `protobuf:"varint,19,opt,name=load_bytes,json=loadBytes,proto3" json:"load_bytes,omitempty"`
 	// Token count.
-	Tokens        int32 `protobuf:"varint,20,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	Tokens int32 `protobuf:"varint,20,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	// JMX port of the node's current task (0 before its first launch).
+	JmxPort       uint32 `protobuf:"varint,21,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1452,6 +1467,13 @@ func (x *Node) GetLoadBytes() int64 {
 func (x *Node) GetTokens() int32 {
 	if x != nil {
 		return x.Tokens
+	}
+	return 0
+}
+
+func (x *Node) GetJmxPort() uint32 {
+	if x != nil {
+		return x.JmxPort
 	}
 	return 0
 }
@@ -2333,13 +2355,14 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\fDistribution\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x19\n" +
-	"\bjava_url\x18\x03 \x01(\tR\ajavaUrl\"l\n" +
+	"\bjava_url\x18\x03 \x01(\tR\ajavaUrl\"\x92\x01\n" +
 	"\x05Ports\x12\x18\n" +
 	"\astorage\x18\x01 \x01(\rR\astorage\x12\x1f\n" +
 	"\vssl_storage\x18\x02 \x01(\rR\n" +
 	"sslStorage\x12\x10\n" +
 	"\x03jmx\x18\x03 \x01(\rR\x03jmx\x12\x16\n" +
-	"\x06native\x18\x04 \x01(\rR\x06native\"\x87\x01\n" +
+	"\x06native\x18\x04 \x01(\rR\x06native\x12$\n" +
+	"\x0ejmx_from_offer\x18\x05 \x01(\bR\fjmxFromOffer\"\x87\x01\n" +
 	"\x13PlacementConstraint\x12\x1c\n" +
 	"\tattribute\x18\x01 \x01(\tR\tattribute\x12<\n" +
 	"\boperator\x18\x02 \x01(\x0e2 .cassmesos.v1.ConstraintOperatorR\boperator\x12\x14\n" +
@@ -2361,7 +2384,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"totalNodes\x12.\n" +
 	"\x13active_operation_id\x18\x04 \x01(\tR\x11activeOperationId\x12D\n" +
 	"\x10last_repair_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastRepairTime\x12\x1a\n" +
-	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\x9d\x05\n" +
+	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\xb8\x05\n" +
 	"\x04Node\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2388,7 +2411,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10replaces_address\x18\x12 \x01(\tR\x0freplacesAddress\x12\x1d\n" +
 	"\n" +
 	"load_bytes\x18\x13 \x01(\x03R\tloadBytes\x12\x16\n" +
-	"\x06tokens\x18\x14 \x01(\x05R\x06tokens\"\xa4\x02\n" +
+	"\x06tokens\x18\x14 \x01(\x05R\x06tokens\x12\x19\n" +
+	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\"\xa4\x02\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12-\n" +

@@ -324,7 +324,10 @@ type NodeRecord struct {
 	// Data load bytes (-1 unknown).
 	LoadBytes int64 `protobuf:"varint,30,opt,name=load_bytes,json=loadBytes,proto3" json:"load_bytes,omitempty"`
 	// Token count.
-	Tokens        int32 `protobuf:"varint,31,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	Tokens int32 `protobuf:"varint,31,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	// JMX port of the current task: the ring's static port, or the offered port when the ring's
+	// ports.jmx_from_offer is set (it may change at every launch).
+	JmxPort       uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -576,6 +579,13 @@ func (x *NodeRecord) GetTokens() int32 {
 	return 0
 }
 
+func (x *NodeRecord) GetJmxPort() uint32 {
+	if x != nil {
+		return x.JmxPort
+	}
+	return 0
+}
+
 // OperationRecord is /operations/<id>.
 type OperationRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -758,7 +768,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xc9\b\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xe4\b\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -803,7 +813,8 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\fbootstrapped\x18\x1d \x01(\bR\fbootstrapped\x12\x1d\n" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
-	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\"\xcc\x01\n" +
+	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\xcc\x01\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x1a9\n" +
