@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	"google.golang.org/protobuf/proto"
@@ -25,20 +26,57 @@ func (CreateSchedule) isMaintenance() {}
 func (DeleteSchedule) isMaintenance() {}
 
 // ParseCron parses a schedule's cron expression: 5 fields, a descriptor (@daily) or
-// "@every <duration>" (at least one minute).
+// "@every <duration>" (at least one minute), optionally after a "TZ=<zone> " or
+// "CRON_TZ=<zone> " prefix. Errors name the expression (`cron "TZ=UTC": ...`).
 func ParseCron(expr string) (cron.Schedule, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
 		return nil, fmt.Errorf("empty cron expression")
 	}
-	s, err := cron.ParseStandard(expr)
+	if err := checkCronZone(expr); err != nil {
+		return nil, fmt.Errorf("cron %q: %w", expr, err)
+	}
+	s, err := parseStandardCron(expr)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", expr, err)
+		return nil, fmt.Errorf("cron %q: %w", expr, err)
 	}
 	if c, ok := s.(cron.ConstantDelaySchedule); ok && c.Delay < time.Minute {
-		return nil, fmt.Errorf("%q: runs must be at least a minute apart", expr)
+		return nil, fmt.Errorf("cron %q: runs must be at least a minute apart", expr)
 	}
 	return s, nil
+}
+
+// checkCronZone checks the form of a time zone prefix, which the cron parser slices without
+// checking: "TZ=<zone> <schedule>" or "CRON_TZ=<zone> <schedule>", zone and schedule not empty,
+// separated by a space.
+func checkCronZone(expr string) error {
+	var rest string
+	switch {
+	case strings.HasPrefix(expr, "TZ="):
+		rest = expr[len("TZ="):]
+	case strings.HasPrefix(expr, "CRON_TZ="):
+		rest = expr[len("CRON_TZ="):]
+	default:
+		return nil
+	}
+	zone, sched, ok := strings.Cut(rest, " ")
+	if zone == "" || strings.ContainsFunc(zone, unicode.IsSpace) {
+		return fmt.Errorf("a time zone prefix wants TZ=<zone> <schedule>")
+	}
+	if !ok || strings.TrimSpace(sched) == "" {
+		return fmt.Errorf("time zone %s with no schedule after it", zone)
+	}
+	return nil
+}
+
+// parseStandardCron calls the cron parser, turning a panic in it into an error.
+func parseStandardCron(expr string) (s cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("unparsable (the cron parser failed: %v)", r)
+		}
+	}()
+	return cron.ParseStandard(expr)
 }
 
 // Window is a daily time window "HH:MM-HH:MM" (it may wrap past midnight).
