@@ -85,13 +85,13 @@ func newServices(opts Options) *services {
 	return &services{opts: opts, log: opts.Logger.With("component", "grpc")}
 }
 
-// NewGRPCServer returns a gRPC server with every service registered and the standby interceptors
-// installed.
+// NewGRPCServer returns a gRPC server with every service registered and the panic-recovering and
+// standby interceptors installed.
 func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 	svc := newServices(opts)
 	all := append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(svc.unaryLeaderGate),
-		grpc.ChainStreamInterceptor(svc.streamLeaderGate),
+		grpc.ChainUnaryInterceptor(svc.recoverUnary, svc.unaryLeaderGate),
+		grpc.ChainStreamInterceptor(svc.recoverStream, svc.streamLeaderGate),
 	}, extra...)
 	s := grpc.NewServer(all...)
 	Register(s, opts)

@@ -47,7 +47,8 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
-// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated).
+// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated) and answering a call whose
+// handler panics with Internal (the panic is logged with its stack).
 func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) {
 	if cfg.Controller == nil {
 		return nil, errors.New("agent: Config.Controller is nil")
@@ -56,7 +57,11 @@ func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) 
 		return nil, errors.New("agent: Config.Secret is empty: the task's agent_secret is required")
 	}
 	a := auth{secret: []byte(cfg.Secret)}
-	opts = append(opts, grpc.ChainUnaryInterceptor(a.unary), grpc.ChainStreamInterceptor(a.stream))
+	r := recoverer{log: cfg.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary), grpc.ChainStreamInterceptor(r.stream, a.stream))
 	s := grpc.NewServer(opts...)
 	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))
 	return s, nil
