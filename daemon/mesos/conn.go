@@ -339,6 +339,11 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	}
 	switch first.GetType() {
 	case scheduler.Event_SUBSCRIBED:
+		if first.GetSubscribed() == nil {
+			// Not the master's word on its version or the framework: retry, never give up on it.
+			res.err = fmt.Errorf("%w: SUBSCRIBED from %s without its body", ErrMalformedEvent, endpoint)
+			return res
+		}
 	case scheduler.Event_ERROR:
 		msg := first.GetError().GetMessage()
 		if strings.Contains(msg, "Framework has been removed") {
@@ -458,18 +463,24 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			// Fired concurrently: the context is cancelled; the next Decode fails.
 			continue
 		}
-		switch e.GetType() {
-		case scheduler.Event_HEARTBEAT:
-		case scheduler.Event_ERROR:
+		switch {
+		case e.GetType() == scheduler.Event_HEARTBEAT:
+		case e.GetType() == scheduler.Event_ERROR && e.GetError() != nil:
 			reason = "ERROR event: " + e.GetError().GetMessage()
 			res.err = errors.New(reason)
 			return res
 		default:
-			ev := translate(&e, time.Now())
-			ev.Subscription = s.id
-			if !send(ctx, out, ev) {
-				reason = "stopped"
-				return res
+			ev, err := translate(&e, time.Now())
+			if err != nil {
+				c.log.Warn("malformed event from the master ignored", "type", e.GetType().String(), "err", err)
+			}
+			// A malformed event yields nothing, bar the well-formed offers of an OFFERS event.
+			if err == nil || len(ev.Offers) > 0 {
+				ev.Subscription = s.id
+				if !send(ctx, out, ev) {
+					reason = "stopped"
+					return res
+				}
 			}
 		}
 		watchdog.Reset(window)

@@ -1,6 +1,7 @@
 package mesos
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -390,16 +391,52 @@ type Ack struct {
 	UUID            []byte
 }
 
-// translate fills an Event's plain fields from a master event.
-func translate(e *scheduler.Event, at time.Time) Event {
+// ErrMalformedEvent is wrapped by translate's errors: an event without the body its type needs,
+// or whose body lacks what identifies it. Such an event is logged and ignored.
+var ErrMalformedEvent = errors.New("malformed event")
+
+// translate fills an Event's plain fields from a master event. An event missing its body (or the
+// IDs the engine keys on) is an error wrapping ErrMalformedEvent and yields no Event; offers
+// without an ID or agent ID are left out of an OFFERS event (the error names them) and the
+// others are returned.
+func translate(e *scheduler.Event, at time.Time) (Event, error) {
 	var out Event
+	if missingBody(e) {
+		return Event{}, fmt.Errorf("%w: %s without its body", ErrMalformedEvent, e.GetType())
+	}
 	switch e.GetType() {
 	case scheduler.Event_OFFERS:
-		out.Offers = Offers(e.GetOffers().GetOffers())
+		var ok []mesos.Offer
+		var bad []string
+		for _, o := range e.GetOffers().GetOffers() {
+			if o.GetID().Value == "" || o.GetAgentID().Value == "" {
+				bad = append(bad, fmt.Sprintf("offer %q of agent %q", o.GetID().Value, o.GetAgentID().Value))
+				continue
+			}
+			ok = append(ok, o)
+		}
+		var err error
+		if len(bad) > 0 {
+			err = fmt.Errorf("%w: OFFERS left out %s (no offer ID or agent ID)", ErrMalformedEvent, strings.Join(bad, ", "))
+		}
+		if len(ok) == 0 {
+			if err == nil {
+				err = fmt.Errorf("%w: OFFERS without offers", ErrMalformedEvent)
+			}
+			return Event{}, err
+		}
+		out.Offers = Offers(ok)
+		return out, err
 	case scheduler.Event_RESCIND:
 		out.Rescinded = e.GetRescind().GetOfferID().Value
+		if out.Rescinded == "" {
+			return Event{}, fmt.Errorf("%w: RESCIND without an offer ID", ErrMalformedEvent)
+		}
 	case scheduler.Event_UPDATE:
 		s := e.GetUpdate().GetStatus()
+		if s.GetTaskID().Value == "" {
+			return Event{}, fmt.Errorf("%w: UPDATE without a task ID", ErrMalformedEvent)
+		}
 		ts := TaskStatus(&s, at)
 		out.Update = &ts
 		if len(s.GetUUID()) > 0 {
@@ -407,6 +444,9 @@ func translate(e *scheduler.Event, at time.Time) Event {
 		}
 	case scheduler.Event_FAILURE:
 		f := e.GetFailure()
+		if f.GetAgentID().GetValue() == "" {
+			return Event{}, fmt.Errorf("%w: FAILURE without an agent ID (executor %q)", ErrMalformedEvent, f.GetExecutorID().GetValue())
+		}
 		out.Failure = &Failure{AgentID: f.GetAgentID().GetValue(), ExecutorID: f.GetExecutorID().GetValue()}
 		if f.Status != nil {
 			st := f.GetStatus()
@@ -418,7 +458,34 @@ func translate(e *scheduler.Event, at time.Time) Event {
 	default:
 		out.Other = e.GetType().String()
 	}
-	return out
+	return out, nil
+}
+
+// missingBody reports whether e lacks the sub-message its type carries.
+func missingBody(e *scheduler.Event) bool {
+	switch e.GetType() {
+	case scheduler.Event_SUBSCRIBED:
+		return e.GetSubscribed() == nil
+	case scheduler.Event_OFFERS:
+		return e.GetOffers() == nil
+	case scheduler.Event_INVERSE_OFFERS:
+		return e.GetInverseOffers() == nil
+	case scheduler.Event_RESCIND:
+		return e.GetRescind() == nil
+	case scheduler.Event_RESCIND_INVERSE_OFFER:
+		return e.GetRescindInverseOffer() == nil
+	case scheduler.Event_UPDATE:
+		return e.GetUpdate() == nil
+	case scheduler.Event_UPDATE_OPERATION_STATUS:
+		return e.GetUpdateOperationStatus() == nil
+	case scheduler.Event_MESSAGE:
+		return e.GetMessage() == nil
+	case scheduler.Event_FAILURE:
+		return e.GetFailure() == nil
+	case scheduler.Event_ERROR:
+		return e.GetError() == nil
+	}
+	return false
 }
 
 // Failure is an agent or executor failure.
