@@ -254,6 +254,10 @@ func (e *exec) serve(ctx context.Context, dec encoding.Decoder) error {
 var errAbort = errors.New("agent sent ERROR")
 
 func (e *exec) handle(ctx context.Context, ev *executor.Event) error {
+	if why := malformed(ev); why != "" {
+		e.log.Warn("malformed event from the agent ignored", "type", ev.GetType().String(), "why", why)
+		return nil
+	}
 	switch ev.GetType() {
 	case executor.Event_SUBSCRIBED:
 		s := ev.GetSubscribed()
@@ -266,7 +270,12 @@ func (e *exec) handle(ctx context.Context, ev *executor.Event) error {
 	case executor.Event_LAUNCH:
 		e.launch(ctx, ev.GetLaunch().GetTask())
 	case executor.Event_LAUNCH_GROUP:
-		for _, t := range ev.GetLaunchGroup().TaskGroup.Tasks {
+		g := ev.GetLaunchGroup().GetTaskGroup()
+		for _, t := range g.GetTasks() {
+			if t.GetTaskID().Value == "" {
+				e.log.Warn("a task of a LAUNCH_GROUP without a task ID ignored", "name", t.GetName())
+				continue
+			}
 			e.refuse(t, "cassmesos-executor runs one task per executor; LAUNCH_GROUP is not supported")
 		}
 	case executor.Event_KILL:
@@ -301,6 +310,54 @@ func (e *exec) handle(ctx context.Context, ev *executor.Event) error {
 	}
 	e.absorb()
 	return nil
+}
+
+// malformed says what an event lacks that its type needs: its body, or the IDs in it ("" when
+// it is well-formed). Such an event is logged and ignored.
+func malformed(ev *executor.Event) string {
+	switch ev.GetType() {
+	case executor.Event_SUBSCRIBED:
+		if ev.GetSubscribed() == nil {
+			return "no body"
+		}
+	case executor.Event_LAUNCH:
+		if ev.GetLaunch() == nil {
+			return "no body"
+		}
+		if t := ev.GetLaunch().GetTask(); t.GetTaskID().Value == "" {
+			return "no task ID"
+		}
+	case executor.Event_LAUNCH_GROUP:
+		if ev.GetLaunchGroup() == nil {
+			return "no body"
+		}
+		if g := ev.GetLaunchGroup().GetTaskGroup(); len(g.GetTasks()) == 0 {
+			return "no tasks"
+		}
+	case executor.Event_KILL:
+		if ev.GetKill() == nil {
+			return "no body"
+		}
+		if ev.GetKill().GetTaskID().Value == "" {
+			return "no task ID"
+		}
+	case executor.Event_ACKNOWLEDGED:
+		if ev.GetAcknowledged() == nil {
+			return "no body"
+		}
+		if a := ev.GetAcknowledged(); a.GetTaskID().Value == "" || len(a.GetUUID()) == 0 {
+			return "no task ID or UUID"
+		}
+	case executor.Event_MESSAGE:
+		if ev.GetMessage() == nil {
+			return "no body"
+		}
+	case executor.Event_ERROR:
+		if ev.GetError() == nil {
+			return "no body"
+		}
+	}
+	return ""
 }
 
 func (e *exec) launch(ctx context.Context, info mesos.TaskInfo) {
