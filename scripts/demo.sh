@@ -78,9 +78,14 @@ up() {
   wait_for ZooKeeper 60 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port"
 
   log "starting mesos-sim on $master with 5 agents"
+  # The agents share this machine: each offers its own range of further ports, as agents on
+  # separate hosts would (real Cassandra binds JMX to 127.0.0.1).
+  local resources=()
+  for i in 0 1 2 3 4; do
+    resources+=(--agent-resources "cpus:4;mem:8192;disk:65536;ports:[7000-7001,7199-7199,9042-9042,$((31000 + 100 * i))-$((31099 + 100 * i))]")
+  done
   start mesos-sim "$bin/mesos-sim" --listen "$master" --agents 5 --work-dir "$state/mesos" \
-    --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s \
-    --agent-resources "cpus:4;mem:8192;disk:65536;ports:[7000-7001,7199-7199,9042-9042,31000-32000]"
+    --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s "${resources[@]}"
   wait_for mesos-sim 30 curl -sf "http://$master/health"
 
   log "starting cassmesosd (gRPC $grpc)"

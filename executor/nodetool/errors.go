@@ -119,7 +119,9 @@ func classifyText(command, stdout, stderr string) error {
 		strings.Contains(all, "java.net.ConnectException"),
 		strings.Contains(all, "Connection refused to host"):
 		return ErrConnectionRefused
-	case strings.Contains(all, "Server is not initialized yet"):
+	case strings.Contains(all, "Server is not initialized yet"),
+		// Cassandra 5.0's nodetool status before the node has joined its own ring.
+		strings.Contains(all, "No nodes present in the cluster"):
 		return ErrNotReady
 	case unknownKeyspace(all):
 		return ErrUnknownKeyspace

@@ -63,6 +63,9 @@ type Options struct {
 	NoDaemon bool
 	// TaskPollInterval is how often the task tracker reads the simulator's state (default 100ms).
 	TaskPollInterval time.Duration
+	// Tarball is the Cassandra distribution the daemon hands its nodes: "" for the stand-in, or
+	// RealTarball(t) for real Apache Cassandra 5.0.
+	Tarball string
 }
 
 // World is one local cluster: a mesos-sim process (master and agents), a cassmesosd process, a
@@ -280,7 +283,7 @@ func (w *World) StartDaemon() {
 	args := []string{
 		"--master", w.MasterURL(), "--zk", w.zkAddr + w.chroot,
 		"--listen", w.grpcAddr, "--artifact-listen", w.artifactAddr,
-		"--cassandra-url", w.bins.Tarball, "--executor-path", w.bins.Executor,
+		"--cassandra-url", w.Tarball(), "--executor-path", w.bins.Executor,
 		"--zk-session-timeout", "4s",
 	}
 	args = append(args, w.opts.DaemonFlags...)
@@ -504,17 +507,37 @@ func (w *World) CLI(args ...string) (stdout, stderr string, exit int) {
 	return out.String(), errOut.String(), exit
 }
 
-// Nodetool runs the stand-in's bin/nodetool (from the world's unpacked tarball) against the node
-// at addr, as an operator would on that host.
+// Tarball is the Cassandra tarball the world's daemon serves to its nodes.
+func (w *World) Tarball() string {
+	if w.opts.Tarball != "" {
+		return w.opts.Tarball
+	}
+	return w.bins.Tarball
+}
+
+// Nodetool runs the distribution's bin/nodetool (from the world's unpacked tarball) against the
+// node at addr, as an operator would on that host.
 func (w *World) Nodetool(addr string, args ...string) (stdout, stderr string, exit int) {
+	w.t.Helper()
+	return w.nodetool(append([]string{"-h", addr}, args...))
+}
+
+// NodetoolJMX runs bin/nodetool against the JMX server at host:port (real Cassandra binds local
+// JMX to 127.0.0.1, each node on its own port).
+func (w *World) NodetoolJMX(host string, port int, args ...string) (stdout, stderr string, exit int) {
+	w.t.Helper()
+	return w.nodetool(append([]string{"-h", host, "-p", fmt.Sprint(port)}, args...))
+}
+
+func (w *World) nodetool(args []string) (stdout, stderr string, exit int) {
 	w.t.Helper()
 	w.distOnce.Do(w.unpackDist)
 	if w.distErr != nil {
 		w.t.Fatalf("e2e: unpacking the tarball: %v", w.distErr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(w.distHome, "bin", "nodetool"), append([]string{"-h", addr}, args...)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(w.distHome, "bin", "nodetool"), args...)
 	cmd.Env = w.baseEnv()
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -532,11 +555,16 @@ func (w *World) unpackDist() {
 		w.distErr = err
 		return
 	}
-	if out, err := exec.Command("tar", "xzf", w.bins.Tarball, "-C", dest).CombinedOutput(); err != nil {
+	if out, err := exec.Command("tar", "xzf", w.Tarball(), "-C", dest).CombinedOutput(); err != nil {
 		w.distErr = fmt.Errorf("tar: %v: %s", err, out)
 		return
 	}
-	w.distHome = filepath.Join(dest, cassandrasim.DistDirName)
+	homes, _ := filepath.Glob(filepath.Join(dest, "*", "bin", "nodetool"))
+	if len(homes) != 1 {
+		w.distErr = fmt.Errorf("%s holds %d distributions (bin/nodetool), want 1", w.Tarball(), len(homes))
+		return
+	}
+	w.distHome = filepath.Dir(filepath.Dir(homes[0]))
 }
 
 // StatusCodes runs `nodetool status` against addr and returns each listed address's two-letter
