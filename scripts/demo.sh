@@ -25,7 +25,7 @@ case $cassandra in
     # Test-speed settings for a throw-away ring (never production defaults): a short ring delay,
     # no wait for gossip to settle, no delay before the default superuser is set up. Several
     # nodes share this machine, so each takes its JMX port from its offer.
-    ring_flags=(--jvm-opt=-Dcassandra.ring_delay_ms=5000 --jvm-opt=-Dcassandra.skip_wait_for_gossip_to_settle=0
+    ring_flags=(--jvm-opt=-Dcassandra.ring_delay_ms=2000 --jvm-opt=-Dcassandra.skip_wait_for_gossip_to_settle=0
       --jvm-opt=-Dcassandra.superuser_setup_delay_ms=0 --jmx-port-from-offer) ;;
   *) echo "demo: CASSANDRA must be sim or real, not \"$cassandra\"" >&2; exit 2 ;;
 esac

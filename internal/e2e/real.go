@@ -43,7 +43,7 @@ func RealTarball(t testing.TB) string {
 // machine and real Cassandra binds local JMX to 127.0.0.1.
 func RealRingFlags() []string {
 	return []string{
-		"--jvm-opt=-Dcassandra.ring_delay_ms=5000",
+		"--jvm-opt=-Dcassandra.ring_delay_ms=2000",
 		"--jvm-opt=-Dcassandra.skip_wait_for_gossip_to_settle=0",
 		"--jvm-opt=-Dcassandra.superuser_setup_delay_ms=0",
 		"--jmx-port-from-offer",

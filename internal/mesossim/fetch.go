@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -220,7 +221,21 @@ func safeJoin(root, name string) (string, error) {
 	return filepath.Join(root, clean), nil
 }
 
+// extractTar unpacks a tar archive into dir. Like the Mesos fetcher, which runs
+// `tar -C <dir> -xf <file>`, it uses the system's tar when there is one (GNU tar refuses members
+// that climb out of dir and detects the compression itself); it falls back to Go's archive/tar.
 func extractTar(file, dir string, gz bool) error {
+	if tarBin, err := exec.LookPath("tar"); err == nil {
+		out, err := exec.Command(tarBin, "-C", dir, "-xf", file).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("tar -C %s -xf %s: %v: %s", dir, file, err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+	return extractTarGo(file, dir, gz)
+}
+
+func extractTarGo(file, dir string, gz bool) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,5 +141,61 @@ func TestFetcherCache(t *testing.T) {
 	}
 	if n := count("/e/a.tar.gz"); n != 1 {
 		t.Fatalf("nil cache: %d downloads", n)
+	}
+}
+
+// Both extractors (the system's tar, as the Mesos fetcher runs it, and the Go fallback) unpack
+// files with their modes and symlinks; the Go one refuses members that climb out of the sandbox.
+func TestExtractTar(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "dist", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "dist", "bin", "run"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("bin/run", filepath.Join(src, "dist", "link")); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "dist.tar.gz")
+	if out, err := exec.Command("tar", "-C", src, "-czf", archive, "dist").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v: %s", err, out)
+	}
+	for name, extract := range map[string]func(string, string, bool) error{"tar": extractTar, "go": extractTarGo} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := extract(archive, dir, true); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(filepath.Join(dir, "dist", "bin", "run"))
+			if err != nil || st.Mode().Perm() != 0o755 {
+				t.Fatalf("dist/bin/run: %v %v", st, err)
+			}
+			if l, err := os.Readlink(filepath.Join(dir, "dist", "link")); err != nil || l != "bin/run" {
+				t.Fatalf("dist/link -> %q %v", l, err)
+			}
+		})
+	}
+
+	evil := filepath.Join(t.TempDir(), "evil.tar")
+	f, err := os.Create(evil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	if err := tw.WriteHeader(&tar.Header{Name: "../escaped", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = tw.Write([]byte("x"))
+	_ = tw.Close()
+	_ = f.Close()
+	dir := filepath.Join(t.TempDir(), "sandbox")
+	_ = os.MkdirAll(dir, 0o755)
+	if err := extractTarGo(evil, dir, false); err == nil || !strings.Contains(err.Error(), "escapes") {
+		t.Errorf("extractTarGo of ../escaped: %v, want an error naming the escape", err)
+	}
+	_ = extractTar(evil, dir, false)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "escaped")); err == nil {
+		t.Errorf("tar wrote ../escaped outside the sandbox")
 	}
 }

@@ -69,6 +69,7 @@ func floors(w *e2e.World) map[string]time.Duration {
 func BenchmarkRealRingCreate(b *testing.B) {
 	for range b.N {
 		w := e2e.NewWorld(b, e2e.Options{Agents: 4, AgentResources: e2e.RealAgentResources(4), Tarball: e2e.RealTarball(b), ExecutorEnv: e2e.RealExecutorEnv(),
+			TaskPollInterval:            time.Second,
 			ExecutorShutdownGracePeriod: time.Minute})
 		begin := time.Now()
 		out, errOut, code := w.CLI(append([]string{"ring", "create", ring, "--nodes", "3", "--seeds", "2", "--num-tokens", "4",

@@ -145,6 +145,7 @@ func expectRing(t *testing.T, w *e2e.World, names ...string) map[string]*cassmes
 func TestRealRingLifecycle(t *testing.T) {
 	w := e2e.NewWorld(t, e2e.Options{
 		Agents: agents, AgentResources: e2e.RealAgentResources(agents), Tarball: e2e.RealTarball(t), ExecutorEnv: e2e.RealExecutorEnv(),
+		TaskPollInterval:            time.Second,
 		ExecutorShutdownGracePeriod: time.Minute,
 	})
 	rs := &rows{w: w, t: t, vals: map[int]string{}}
@@ -288,12 +289,18 @@ func TestRealRingLifecycle(t *testing.T) {
 // checkRepair checks a finished repair's JSON summary and its segments.
 func checkRepair(t *testing.T, w *e2e.World, out string) {
 	t.Helper()
-	var op struct {
-		ID    string `json:"id"`
-		Phase string `json:"phase"`
+	var resp struct {
+		Operation struct {
+			ID    string `json:"id"`
+			Phase string `json:"phase"`
+		} `json:"operation"`
 	}
-	if err := json.Unmarshal([]byte(out), &op); err != nil || op.ID == "" {
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || resp.Operation.ID == "" {
 		t.Fatalf("repair run -o json: %v\n%s", err, out)
+	}
+	op := resp.Operation
+	if op.Phase != "OPERATION_PHASE_SUCCEEDED" {
+		t.Fatalf("repair %s is %s", op.ID, op.Phase)
 	}
 	st := cli(t, w, "repair", "status", op.ID, "--segments", "-o", "json")
 	var rep struct {
@@ -308,7 +315,7 @@ func checkRepair(t *testing.T, w *e2e.World, out string) {
 		t.Fatalf("repair %s has no segments:\n%s", op.ID, st)
 	}
 	for i, seg := range rep.Segments {
-		if !strings.Contains(strings.ToUpper(seg.Phase), "SUCCEEDED") && !strings.Contains(strings.ToUpper(seg.Phase), "DONE") {
+		if seg.Phase != "STEP_PHASE_DONE" {
 			t.Errorf("segment %d is %s", i, seg.Phase)
 		}
 	}

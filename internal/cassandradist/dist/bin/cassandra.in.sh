@@ -31,8 +31,17 @@ if [ -z "$JAVA" ]; then
 fi
 
 # The Java major version decides which jvmNN-*.options file applies. Cassandra 5.0 runs on 11 and 17.
-java_ver_output=$("$JAVA" -version 2>&1)
-JAVA_VERSION=$(echo "$java_ver_output" | grep '[openjdk|java] version' | awk -F'"' 'NR==1 {print $2}' | cut -d'-' -f1)
+# The runtime's release file says it without starting a JVM (every nodetool call sources this);
+# `java -version` is the fallback.
+JAVA_VERSION=""
+java_release="$(dirname "$(dirname "$(readlink -f "$JAVA")")")/release"
+if [ -f "$java_release" ]; then
+    JAVA_VERSION=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$java_release")
+fi
+if [ -z "$JAVA_VERSION" ]; then
+    java_ver_output=$("$JAVA" -version 2>&1)
+    JAVA_VERSION=$(echo "$java_ver_output" | grep '[openjdk|java] version' | awk -F'"' 'NR==1 {print $2}' | cut -d'-' -f1)
+fi
 JVM_VERSION=${JAVA_VERSION%%.*}
 if [ "$JVM_VERSION" = "1" ]; then
     JVM_VERSION=$(echo "$JAVA_VERSION" | cut -d'.' -f2)
