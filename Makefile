@@ -37,12 +37,19 @@ build: ## Build every binary into bin/
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(BINARIES)) ./internal/zktest/cmd/zk-local
 
+REAL_PKG := ./internal/e2e/realcassandra/
+
 .PHONY: test
-test: ## Run the whole test suite with the race detector (needs `make deps`)
-	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+test: ## Run the whole test suite with the race detector, real Cassandra tier last (needs `make deps`)
+	$(GO) test -race -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /internal/e2e/realcassandra)
+	$(MAKE) --no-print-directory test-real
+
+.PHONY: test-real
+test-real: ## Run the real Apache Cassandra 5.0 tier alone (a machine's two cores to itself)
+	$(GO) test -race -timeout 20m $(REAL_PKG)
 
 .PHONY: bench
-bench: ## Run the benchmarks and print their figures
+bench: ## Run the benchmarks and print their figures (real Cassandra's included)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 .PHONY: fuzz

@@ -271,6 +271,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		DrainTimeout:       opts.DrainTimeout,
 		LogFiles: []string{filepath.Join(n.paths.Logs, "system.log"), filepath.Join(n.paths.Logs, "stdout.log"),
 			filepath.Join(n.paths.Logs, "stderr.log")},
+		StateLog: filepath.Join(n.paths.Logs, "system.log"),
 		OnChange: n.onChange,
 		Logger:   log,
 	})

@@ -45,6 +45,12 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LogFiles are tailed into the failure message (system.log, stdout, stderr).
 	LogFiles []string
+	// StateLog is Cassandra's system.log: a line in it that marks a mode change (state jump,
+	// JOINING, LEAVING, Startup complete, ...) triggers a probe at once, so a change is reported
+	// as it happens rather than at the next poll. "" polls only.
+	StateLog string
+	// StateLogInterval is how often StateLog is checked for new lines (default 100ms).
+	StateLogInterval time.Duration
 	// TailBytes is how much of each log file the failure message carries (default 1500).
 	TailBytes int64
 	// OnChange is called, in order and from one goroutine at a time, with every changed snapshot.
@@ -76,6 +82,9 @@ func New(cfg Config) *Supervisor {
 	}
 	if cfg.TransitionInterval <= 0 {
 		cfg.TransitionInterval = 200 * time.Millisecond
+	}
+	if cfg.StateLogInterval <= 0 {
+		cfg.StateLogInterval = 100 * time.Millisecond
 	}
 	cfg.TransitionInterval = min(cfg.TransitionInterval, cfg.HealthInterval)
 	if cfg.ProbeTimeout <= 0 {
@@ -138,6 +147,10 @@ func (s *Supervisor) start(ctx context.Context) error {
 			return fmt.Errorf("prepare: %w", err)
 		}
 	}
+	var lw *logWatch
+	if s.cfg.StateLog != "" {
+		lw = newLogWatch(s.cfg.StateLog) // from the log's end before this incarnation writes to it
+	}
 	proc, err := StartProcess(s.cfg.Command)
 	if err != nil {
 		s.apply(ProcessExited{Status: ExitStatus{Code: -1}, Message: err.Error()})
@@ -150,7 +163,16 @@ func (s *Supervisor) start(ctx context.Context) error {
 	s.proc, s.cancel, s.exited = proc, cancel, exited
 	s.applyLocked(ProcessStarted{})
 	s.mu.Unlock()
-	go s.healthLoop(probeCtx, proc)
+	wake := make(chan struct{}, 1)
+	if lw != nil {
+		go lw.run(probeCtx, s.cfg.StateLogInterval, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+	}
+	go s.healthLoop(probeCtx, proc, wake)
 	go func() {
 		<-proc.Done()
 		cancel()
@@ -171,15 +193,29 @@ func (s *Supervisor) start(ctx context.Context) error {
 	return nil
 }
 
-func (s *Supervisor) healthLoop(ctx context.Context, proc *Process) {
+// healthLoop probes on its own schedule (nextProbe) and at once when wake fires (a state line in
+// Cassandra's log); after a woken probe the schedule restarts at TransitionInterval.
+func (s *Supervisor) healthLoop(ctx context.Context, proc *Process, wake <-chan struct{}) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	last, wait := nodetool.Mode("-"), s.cfg.TransitionInterval
 	for {
+		woken := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
+			woken = true
+			if !t.Stop() {
+				select {
+				case <-t.C:
+				default:
+				}
+			}
+		}
+		if woken {
+			wait = s.cfg.TransitionInterval / 2 // nextProbe doubles it back to TransitionInterval
 		}
 		mode, native := s.probe(ctx, proc, last)
 		wait = nextProbe(s.cfg, last, mode, native, wait)

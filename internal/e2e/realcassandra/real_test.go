@@ -253,9 +253,12 @@ func TestRealRingLifecycle(t *testing.T) {
 		}, "%s DN in the live nodes' view", name)
 		rs.check(s, gocql.Quorum, name+" down")
 		begin = time.Now()
-		w.Eventually(2*time.Minute, func() error {
+		// Refused (exit 5) until the daemon's view, refreshed by the live executors' nodetool
+		// status, shows the node down; then accepted and waited for.
+		w.Eventually(3*time.Minute, func() error {
 			out, errOut, code := w.CLI("node", "replace", name, "--wait", "--timeout", "8m")
 			if code != 0 {
+				t.Logf("node replace %s: exit %d: %s", name, code, strings.TrimSpace(out+errOut))
 				return fmt.Errorf("exit %d: %s%s", code, out, errOut)
 			}
 			return nil
