@@ -65,6 +65,7 @@ type Knobs struct {
 	GossipInterval          time.Duration
 	FailureDetectionTimeout time.Duration
 	RingDelay               time.Duration
+	JMXInitDelay            time.Duration // JMX answers "Server is not initialized yet" this long
 	ActionLog               string
 	LoadBytes               float64
 }
@@ -85,6 +86,7 @@ var knobNames = []struct{ Name, Default, Help string }{
 	{"gossip_interval", "1s", "gossip round interval"},
 	{"failure_detection_timeout", "4s", "a peer whose heartbeat has not advanced for this long is DOWN"},
 	{"ring_delay", "2s", "wait for ring information before bootstrapping (Cassandra's ring delay, 30s)"},
+	{"jmx_init_delay", "500ms", "after binding JMX, answer every nodetool command with \"Server is not initialized yet, cannot run nodetool.\" (exit 1) this long before starting gossip (real 5.0: tens of seconds)"},
 	{"action_log", "", "action log path (default: $CASSANDRA_LOG_DIR/cassandra-sim-actions.jsonl)"},
 	{"load_bytes", "102400", "the data size the node reports as Load"},
 }
@@ -240,6 +242,7 @@ func parseKnobs(file, env map[string]string) (Knobs, error) {
 	k.GossipInterval = dur("gossip_interval")
 	k.FailureDetectionTimeout = dur("failure_detection_timeout")
 	k.RingDelay = dur("ring_delay")
+	k.JMXInitDelay = dur("jmx_init_delay")
 	k.ActionLog = val["action_log"]
 	if k.DecommissionDuration < 0 {
 		k.DecommissionDuration = k.BootstrapDuration

@@ -103,6 +103,9 @@ type gossiper struct {
 	ln        net.Listener
 	// quarantine holds evicted endpoints: their states at or below the generation are ignored.
 	quarantine map[string]int64
+	// prevSelf is the newest state peers hold for our address from an earlier incarnation (another
+	// host ID): what Cassandra's shadow round finds when a node replaces its own address.
+	prevSelf *EndpointState
 }
 
 func newGossiper(c *Config, log *systemLog, self *EndpointState) *gossiper {
@@ -146,6 +149,16 @@ func (g *gossiper) snapshot() map[string]*EndpointState {
 		out[k] = v.clone()
 	}
 	return out
+}
+
+// previousSelf returns what peers know of an earlier incarnation of our address, or nil.
+func (g *gossiper) previousSelf() *EndpointState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.prevSelf == nil {
+		return nil
+	}
+	return g.prevSelf.clone()
 }
 
 // alive reports the failure detector's view of a peer.
@@ -194,6 +207,9 @@ func (g *gossiper) merge(states []*EndpointState, now time.Time) bool {
 			if rs.Generation >= own.Generation && rs.HostID == own.HostID && rs.Status != own.Status {
 				own.Generation = rs.Generation + 1
 				own.Version = 0
+			}
+			if rs.HostID != own.HostID && rs.Generation < own.Generation && (g.prevSelf == nil || rs.newer(g.prevSelf)) {
+				g.prevSelf = rs.clone()
 			}
 			continue
 		}
@@ -317,6 +333,60 @@ func (g *gossiper) exchange(ctx context.Context, addr string) error {
 	g.merge(m.States, now)
 	g.markContacted(addr, now)
 	return nil
+}
+
+// shadowRound asks the seeds for their endpoint states without announcing ours (an empty
+// message), as Cassandra's shadow round does before a replacement, and keeps what they know of our
+// own address when it is an earlier incarnation. It tries until a seed answers or ctx ends.
+func (g *gossiper) shadowRound(ctx context.Context) {
+	empty := gossipMessage{ClusterName: g.cluster, Partitioner: murmur3}
+	for {
+		for _, seed := range g.seeds {
+			if seed == g.self {
+				continue
+			}
+			states, err := g.ask(ctx, seed, empty)
+			if err != nil {
+				continue
+			}
+			g.mu.Lock()
+			own := g.states[g.self]
+			for _, rs := range states {
+				if rs != nil && rs.Address == g.self && rs.HostID != own.HostID && (g.prevSelf == nil || rs.newer(g.prevSelf)) {
+					g.prevSelf = rs.clone()
+				}
+			}
+			g.mu.Unlock()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(g.interval):
+		}
+	}
+}
+
+// ask sends one message to a peer and returns the states it answers with, merging nothing.
+func (g *gossiper) ask(ctx context.Context, addr string, m gossipMessage) ([]*EndpointState, error) {
+	d := net.Dialer{Timeout: g.interval}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(g.port)))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2*g.interval + time.Second))
+	if err := json.NewEncoder(conn).Encode(m); err != nil {
+		return nil, err
+	}
+	var reply gossipMessage
+	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&reply); err != nil {
+		return nil, err
+	}
+	if reply.ClusterName != g.cluster {
+		return nil, fmt.Errorf("cluster name mismatch")
+	}
+	return reply.States, nil
 }
 
 // run gossips every interval with the seeds and every known endpoint until ctx ends.

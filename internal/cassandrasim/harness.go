@@ -138,6 +138,15 @@ func RenderConf(spec NodeSpec) (string, error) {
 
 func quoteYAML(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// CassandraArgs are the bin/cassandra arguments StartNode uses: -f, and -R when this process runs
+// as root or with group root, which bin/cassandra (the stand-in's as Apache's) otherwise refuses.
+func CassandraArgs() []string {
+	if os.Geteuid() == 0 || os.Getegid() == 0 {
+		return []string{"-f", "-R"}
+	}
+	return []string{"-f"}
+}
+
 // Node is a running stand-in node process.
 type Node struct {
 	Spec NodeSpec
@@ -147,7 +156,8 @@ type Node struct {
 	code int
 }
 
-// StartNode renders the node's configuration and runs `bin/cassandra -f` in its own process group.
+// StartNode renders the node's configuration and runs `bin/cassandra -f` (with -R as root) in its
+// own process group.
 // stdout and stderr go to <Dir>/logs/stdout.log and <Dir>/logs/stderr.log.
 func StartNode(spec NodeSpec) (*Node, error) {
 	spec.defaults()
@@ -171,7 +181,7 @@ func StartNode(spec NodeSpec) (*Node, error) {
 		stdout.Close()
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(spec.Home, "bin", "cassandra"), "-f")
+	cmd := exec.Command(filepath.Join(spec.Home, "bin", "cassandra"), CassandraArgs()...)
 	cmd.Env = append(os.Environ(),
 		"CASSANDRA_HOME="+spec.Home, "CASSANDRA_CONF="+conf, "CASSANDRA_LOG_DIR="+logs,
 		"MAX_HEAP_SIZE=256M", "HEAP_NEWSIZE=64M", "JVM_EXTRA_OPTS="+strings.Join(spec.JVMExtraOpts, " "))

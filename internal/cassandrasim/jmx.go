@@ -78,9 +78,23 @@ func (n *node) handleJMX(conn net.Conn) {
 		return
 	}
 	r := &reply{enc: json.NewEncoder(conn)}
-	code := n.command(req, r)
+	n.mu.Lock()
+	initialized := n.initialized
+	n.mu.Unlock()
+	code := 1
+	if initialized {
+		code = n.command(req, r)
+	} else {
+		// NodeTool.err turns the missing MBean into an IllegalArgumentException it throws out of
+		// main: the JVM's uncaught-exception report, exit code 1.
+		r.err("Exception in thread \"main\" java.lang.IllegalArgumentException: %s\n\tat org.apache.cassandra.tools.NodeTool.err(NodeTool.java:328)\n\tat org.apache.cassandra.tools.NodeTool.execute(NodeTool.java:291)\n\tat org.apache.cassandra.tools.NodeTool.main(NodeTool.java:87)\n", notInitializedMsg)
+	}
 	r.frame(jmxFrame{Exit: &code})
 }
+
+// notInitializedMsg is what nodetool says while Cassandra's StorageService MBean is not
+// registered yet (JMX is up, the node is still setting up).
+const notInitializedMsg = "Server is not initialized yet, cannot run nodetool."
 
 // nodetoolCommands are the commands the stand-in implements.
 var nodetoolCommands = map[string]string{
@@ -129,7 +143,10 @@ func (n *node) command(req jmxRequest, r *reply) int {
 				ks = a
 			}
 		}
-		out, code := v.status(ks, req.PrintPort)
+		out, code, err := v.status(ks, req.PrintPort)
+		if err != nil {
+			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.dht.Murmur3Partitioner.describeOwnership(Murmur3Partitioner.java:259)", err.Error())
+		}
 		r.out("%s", out)
 		return code
 	case "info":
@@ -151,17 +168,23 @@ func (n *node) command(req jmxRequest, r *reply) int {
 			return r.badUse("Missing required keyspace argument")
 		}
 		out, err := v.describeRing(args[0])
-		if err != nil {
-			return r.javaError("java.lang.IllegalArgumentException", "org.apache.cassandra.service.StorageService.describeRing(StorageService.java:2007)", err.Error())
-		}
 		r.out("%s", out)
+		if err != nil {
+			return r.javaError("java.io.IOException", "org.apache.cassandra.service.StorageService.describeRingJMX(StorageService.java:2119)", err.Error())
+		}
 		return 0
 	case "ring":
 		ks := ""
 		if len(args) > 0 {
 			ks = args[0]
 		}
-		out, code := v.ringOutput(ks, req.PrintPort)
+		out, code, err := v.ringOutput(ks, req.PrintPort)
+		switch {
+		case err == errRingEmpty:
+			return r.javaError("java.util.NoSuchElementException", "java.base/java.util.Collections.max(Collections.java:713)", err.Error())
+		case err != nil:
+			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.dht.Murmur3Partitioner.describeOwnership(Murmur3Partitioner.java:259)", err.Error())
+		}
 		r.out("%s", out)
 		return code
 	case "netstats":
@@ -177,22 +200,47 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		r.out("%s\n", runningString(n.g.isRunning()))
 		return 0
 	case "enablebinary":
+		// IllegalStateExceptions reach nodetool's badUse: stdout, exit code 1.
+		if msg := n.serviceNotAllowed("native transport"); msg != "" {
+			return r.badUse(msg)
+		}
 		if err := n.startNative(); err != nil {
-			return r.javaError("java.lang.IllegalStateException", "org.apache.cassandra.service.NativeTransportService.start(NativeTransportService.java:150)", msgOf(err))
+			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.service.StorageService.startNativeTransport(StorageService.java:451)", "Error starting native transport: "+msgOf(err))
 		}
 		return 0
 	case "disablebinary":
 		n.stopNative()
 		return 0
 	case "enablegossip":
-		if n.getMode() == ModeDrained || n.getMode() == ModeDecommissioned {
-			return r.javaError("java.lang.IllegalStateException", "org.apache.cassandra.service.StorageService.startGossiping(StorageService.java:409)", "Unable to start gossip because the node is "+strings.ToLower(n.getMode()))
+		n.mu.Lock()
+		active := n.gossipActive
+		n.mu.Unlock()
+		if active {
+			return 0
+		}
+		if msg := n.serviceNotAllowed("gossip"); msg != "" {
+			return r.badUse(msg)
 		}
 		n.g.update(func(s *EndpointState) { s.Shutdown = false })
 		n.g.setRunning(true)
+		n.mu.Lock()
+		n.gossipActive = true
+		n.mu.Unlock()
 		return 0
 	case "disablegossip":
+		n.mu.Lock()
+		active := n.gossipActive
+		n.mu.Unlock()
+		if !active {
+			return 0
+		}
+		if n.getMode() != ModeNormal && n.cfg.JoinRing {
+			return r.badUse("Unable to stop gossip because the node is not in the normal state. Try to stop the node instead.")
+		}
 		n.stopGossip()
+		n.mu.Lock()
+		n.gossipActive = false
+		n.mu.Unlock()
 		return 0
 	case "version":
 		r.out("ReleaseVersion: %s\n", releaseVersion)
@@ -227,6 +275,20 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	}
 	return r.badUse("Found unexpected parameters: [" + cmd + "]")
+}
+
+// serviceNotAllowed is StorageService.checkServiceAllowedToStart: why gossip or the native
+// transport may not be started now ("" when it may).
+func (n *node) serviceNotAllowed(service string) string {
+	switch mode := n.getMode(); {
+	case mode == ModeDraining:
+		return fmt.Sprintf("Unable to start %s because the node is draining.", service)
+	case mode == ModeDrained:
+		return fmt.Sprintf("Unable to start %s because the node was drained.", service)
+	case mode != ModeNormal && n.cfg.JoinRing:
+		return fmt.Sprintf("Unable to start %s because the node is not in the normal state.", service)
+	}
+	return ""
 }
 
 func runningString(b bool) string {
@@ -331,22 +393,42 @@ func (n *node) cmdDecommission(args []string, r *reply) int {
 			return r.badUse("Found unexpected parameters: [" + a + "]")
 		}
 	}
-	const where = "org.apache.cassandra.service.StorageService.decommission(StorageService.java:4846)"
 	n.mu.Lock()
-	mode, busy := n.mode, n.decommissioning
+	mode, busy, boot := n.mode, n.decommissioning, n.local.Bootstrapped
 	n.mu.Unlock()
-	v := n.view()
-	if _, member := v.owned[c.ListenAddress]; !member {
-		return r.javaError("java.lang.UnsupportedOperationException", where, "local node is not a member of the token ring yet")
-	}
-	if len(v.owned) < 2 {
-		return r.javaError("java.lang.UnsupportedOperationException", where, "no other normal nodes in the ring; decommission would be pointless")
-	}
-	if mode != ModeNormal && mode != ModeLeaving {
-		return r.javaError("java.lang.UnsupportedOperationException", where, "Node in "+mode+" state; wait for status to become normal or restart")
-	}
+	// 5.0's Decommission command asks first, prints and exits 0: a second decommission while one
+	// runs, or one on a node already decommissioned, is not an error.
 	if busy {
-		return r.javaError("java.lang.IllegalStateException", where, "Node is still decommissioning. Check nodetool netstats.")
+		r.out("This node is still decommissioning.\n")
+		return 0
+	}
+	if boot == bootDecommissioned {
+		r.out("Node was already decommissioned.\n")
+		return 0
+	}
+	// StorageService.decommission's refusals are UnsupportedOperationExceptions, which the command
+	// rethrows as IllegalStateException("Unsupported operation: ..."): nodetool's badUse, on
+	// stdout, exit code 1.
+	unsupported := func(msg string) int { return r.badUse("Unsupported operation: " + msg) }
+	v := n.view()
+	// TokenMetadata.cloneAfterAllLeft: the ring's NORMAL members without the leaving ones; dead
+	// members count.
+	afterLeft := map[string]bool{}
+	for a := range v.owned {
+		if !v.leaving[a] {
+			afterLeft[a] = true
+		}
+	}
+	if mode != ModeLeaving {
+		if _, member := v.owned[c.ListenAddress]; !member {
+			return unsupported("local node is not a member of the token ring yet")
+		}
+		if len(afterLeft) < 2 && afterLeft[c.ListenAddress] {
+			return unsupported("no other normal nodes in the ring; decommission would be pointless")
+		}
+		if mode != ModeNormal {
+			return unsupported("Node in " + mode + " state; wait for status to become normal or restart")
+		}
 	}
 	if mode != ModeLeaving {
 		future := v.future()
@@ -356,23 +438,33 @@ func (n *node) cmdDecommission(args []string, r *reply) int {
 				continue
 			}
 			if !force {
-				rf := replicationFactor(ks, c.DC)
-				nodes := 0
-				for a := range v.owned {
-					if v.states[a].DC == c.DC {
-						nodes++
+				// NetworkTopologyStrategy: the local datacenter's members and RF; otherwise the
+				// whole ring and the RF.
+				rf, nodes, self := ks.RF, 0, afterLeft[c.ListenAddress]
+				if ks.Class == "NetworkTopologyStrategy" {
+					rf = ks.DCs[c.DC]
+					for a := range afterLeft {
+						if v.states[a].DC == c.DC {
+							nodes++
+						}
 					}
+				} else {
+					nodes = len(afterLeft)
 				}
-				if nodes <= rf {
-					return r.javaError("java.lang.UnsupportedOperationException", where, fmt.Sprintf("Not enough live nodes to maintain replication factor in keyspace %s (RF = %d, N = %d). Perform a forceful decommission to ignore.", name, rf, nodes))
+				if nodes <= rf && self {
+					return unsupported(fmt.Sprintf("Not enough live nodes to maintain replication factor in keyspace %s (RF = %d, N = %d). Perform a forceful decommission to ignore.", name, rf, nodes))
 				}
 			}
 			if PendingRanges(v.ring, future, ks, c.ListenAddress) {
-				return r.javaError("java.lang.UnsupportedOperationException", where, "data is currently moving to this node; unable to leave the ring")
+				return unsupported("data is currently moving to this node; unable to leave the ring")
 			}
 		}
 	}
 	n.mu.Lock()
+	if n.decommissioning { // another decommission got in since the first look
+		n.mu.Unlock()
+		return r.badUse("Node is still decommissioning. Check nodetool netstats or nodetool info.")
+	}
 	n.decommissioning = true
 	n.mode = ModeLeaving
 	n.mu.Unlock()
@@ -413,14 +505,18 @@ func (n *node) cmdRemoveNode(args []string, r *reply) int {
 	switch args[0] {
 	case "status":
 		if rem == nil || rem.finished {
-			r.out("RemovalStatus: No removals in process.\n")
+			r.out("RemovalStatus: No token removals in process.\n")
 		} else {
 			r.out("RemovalStatus: Removing token (%d). Waiting for replication confirmation from [%s].\n", rem.tokens[0], strings.Join(withPort(rem.waitFor, c.StoragePort), ","))
 		}
 		return 0
 	case "force":
+		// RemoveNode prints the status, then forceRemoveCompletion only logs when there is
+		// nothing to force: exit code 0 either way.
 		if rem == nil || rem.finished {
-			return r.javaError("java.lang.UnsupportedOperationException", "org.apache.cassandra.service.StorageService.forceRemoveCompletion(StorageService.java:5120)", "No tokens to force removal on, call 'removenode' first")
+			r.out("RemovalStatus: No token removals in process.\n")
+			n.log.warn("RMI TCP Connection", "StorageService.java", 5130, "No nodes to force removal on, call 'removenode' first")
+			return 0
 		}
 		r.out("RemovalStatus: Removing token (%d). Waiting for replication confirmation from [%s].\n", rem.tokens[0], strings.Join(withPort(rem.waitFor, c.StoragePort), ","))
 		select {
@@ -430,20 +526,31 @@ func (n *node) cmdRemoveNode(args []string, r *reply) int {
 		return 0
 	}
 	id := args[0]
-	if id == n.hostID() {
-		return r.javaError("java.lang.UnsupportedOperationException", where, "Cannot remove self")
-	}
 	v := n.view()
-	addr := ""
+	// StorageService.removeNode's order: unknown ID, not a ring member, self, alive, busy.
+	addr, known := "", false
 	for a, s := range v.states {
 		if s.HostID == id && s.Status != StatusLeft && s.Status != StatusRemoved {
+			known = true
 			if _, ok := v.owned[a]; ok {
 				addr = a
 			}
 		}
 	}
-	if addr == "" {
+	if id == n.hostID() {
+		known = true
+		if _, ok := v.owned[c.ListenAddress]; ok {
+			addr = c.ListenAddress
+		}
+	}
+	if !known {
 		return r.javaError("java.lang.UnsupportedOperationException", where, "Host ID not found.")
+	}
+	if addr == "" {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "Node to be removed is not a member of the token ring")
+	}
+	if addr == c.ListenAddress {
+		return r.javaError("java.lang.UnsupportedOperationException", where, "Cannot remove self")
 	}
 	if v.alive[addr] {
 		return r.javaError("java.lang.UnsupportedOperationException", where, fmt.Sprintf("Node /%s:%d is alive and owns this ID. Use decommission command to remove it from the ring", addr, c.StoragePort))
@@ -495,10 +602,11 @@ func (n *node) cmdAssassinate(args []string, r *reply) int {
 		return r.badUse("Missing required argument: <ip_address>")
 	}
 	ip := args[0]
-	v := n.view()
-	if _, ok := v.states[ip]; !ok {
-		return r.javaError("java.net.UnknownHostException", "org.apache.cassandra.gms.Gossiper.assassinateEndpoint(Gossiper.java:718)", "Endpoint /"+ip+" is not known to gossip")
+	if net.ParseIP(ip) == nil {
+		return r.javaError("java.net.UnknownHostException", "java.base/java.net.InetAddress.getAllByName0(InetAddress.java:1302)", ip+": Name or service not known")
 	}
+	// Gossiper.assassinateEndpoint makes up a state for an endpoint it does not know: no error.
+	n.log.warn("RMI TCP Connection", "Gossiper.java", 717, "Assassinating /%s:%d via gossip", ip, n.cfg.StoragePort)
 	n.g.updateOther(ip, func(s *EndpointState) { s.Status = StatusLeft })
 	n.actions.record(Action{Node: n.cfg.ListenAddress, HostID: n.hostID(), Action: "assassinate", Status: "ok", Target: ip})
 	return 0
@@ -527,7 +635,7 @@ func (n *node) cmdCleanup(args []string, r *reply) int {
 			return r.badUse("Keyspace [" + pos[0] + "] does not exist.")
 		}
 		if pos[0] == "system" || pos[0] == "system_schema" {
-			return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.service.StorageService.forceKeyspaceCleanup(StorageService.java:3781)", "Cleanup of the system keyspace is neither necessary nor wise")
+			return 0 // nodetool's Cleanup skips the local system keyspaces without a word
 		}
 	} else {
 		keyspaces = v.userKeyspaces()

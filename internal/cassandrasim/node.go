@@ -65,12 +65,22 @@ type node struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu              sync.Mutex
-	mode            string
-	local           localState
-	schema          map[string]Keyspace
-	native          net.Listener
-	joined          bool
+	mu     sync.Mutex
+	mode   string
+	local  localState
+	schema map[string]Keyspace
+	native net.Listener
+	joined bool
+	// distReady: the distributed system keyspaces (system_auth, system_distributed,
+	// system_traces) exist on this node. Cassandra creates them when a node first joins or pulls
+	// them with the schema from a peer; before that they are missing (nodetool status then says
+	// "The node does not have system_traces yet" or "No nodes present in the cluster").
+	distReady   bool
+	initialized bool // StorageService is up: nodetool commands are answered
+	// gossipActive is StorageService's flag: set when gossip starts, cleared only by nodetool
+	// disablegossip. Drain and decommission stop the gossiper but leave it set, so a later
+	// enablegossip does nothing (and exits 0) while gossip stays stopped, as in 5.0.
+	gossipActive    bool
 	decommissioning bool
 	removal         *removal
 	repairCmd       int
@@ -260,6 +270,7 @@ func (n *node) start() error {
 	if n.local.Bootstrapped == bootDecommissioned && !c.OverrideDecommission {
 		return &startupError{"org.apache.cassandra.exceptions.ConfigurationException", "This node was decommissioned and will not rejoin the ring unless cassandra.override_decommission=true has been set, or all existing data is removed and the node is bootstrapped again"}
 	}
+	n.distReady = !fresh && n.local.Bootstrapped != bootNeeds && n.local.Bootstrapped != ""
 	if fresh {
 		n.local = localState{ClusterName: c.ClusterName, HostID: uuid.NewString(), Bootstrapped: bootNeeds}
 		n.log.info("main", "SystemKeyspace.java", 1535, "No host ID found, created %s (Note: This should happen exactly once per node).", n.local.HostID)
@@ -289,6 +300,14 @@ func (n *node) start() error {
 	} else {
 		n.log.warn("main", "StartupChecks.java", 143, "JMX is not enabled to receive remote connections. Please see cassandra-env.sh for more info.")
 	}
+	// Cassandra binds JMX early, then spends a while on its own setup before StorageService is
+	// registered; nodetool meanwhile fails with "Server is not initialized yet".
+	if err := n.sleep(c.Knobs.JMXInitDelay); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.initialized = true
+	n.mu.Unlock()
 	storageAddr := net.JoinHostPort(c.ListenAddress, strconv.Itoa(c.StoragePort))
 	if n.storageLn, err = net.Listen("tcp", storageAddr); err != nil {
 		return &startupError{"org.apache.cassandra.exceptions.ConfigurationException", fmt.Sprintf("Unable to bind to address /%s. Set listen_address in cassandra.yaml to an interface you can bind to, e.g., your private IP address on EC2", storageAddr)}
@@ -301,7 +320,17 @@ func (n *node) start() error {
 		NativePort: c.NativePort, Schema: n.schema}
 	n.g = newGossiper(c, n.log, self)
 	n.g.onChange = n.onGossipChange
+	if c.ReplaceAddress == c.ListenAddress && n.local.Bootstrapped != bootCompleted {
+		// Replacing our own address: learn the previous incarnation's state before our new one
+		// overwrites it everywhere.
+		ctx, cancel := context.WithTimeout(n.ctx, c.Knobs.RingDelay+10*c.Knobs.GossipInterval)
+		n.g.shadowRound(ctx)
+		cancel()
+	}
 	n.g.setRunning(true)
+	n.mu.Lock()
+	n.gossipActive = true
+	n.mu.Unlock()
 	go n.g.serve(n.storageLn)
 	go n.g.run(n.ctx)
 	go n.housekeeping()
@@ -352,10 +381,24 @@ func (n *node) waitForSeeds() error {
 // joinRing decides how the node joins: saved tokens, seed, no auto_bootstrap, bootstrap or replace.
 func (n *node) joinRing(fresh bool) error {
 	c := n.cfg
-	if n.local.Bootstrapped == bootCompleted || (n.local.Bootstrapped == bootDecommissioned && c.OverrideDecommission && len(n.local.Tokens) > 0) {
-		if c.ReplaceAddress != "" {
+	bootstrapped := n.local.Bootstrapped == bootCompleted || (n.local.Bootstrapped == bootDecommissioned && c.OverrideDecommission && len(n.local.Tokens) > 0)
+	if c.ReplaceAddress != "" {
+		// StorageService.prepareForReplacement, before anything else of the join: the first-boot
+		// property is ignored on a bootstrapped node, the plain one is an error there.
+		firstBoot := c.Props["cassandra.replace_address_first_boot"] != ""
+		switch {
+		case bootstrapped && firstBoot:
 			n.log.info("main", "StorageService.java", 810, "Replace address on the first boot requested; this node is already bootstrapped")
+		case bootstrapped:
+			return &startupError{"java.lang.RuntimeException", "Cannot replace address with a node that is already bootstrapped"}
+		case !c.JoinRing:
+			return &startupError{"org.apache.cassandra.exceptions.ConfigurationException", "Cannot set both join_ring=false and attempt to replace a node"}
+		case (!c.AutoBootstrap || c.IsSeed()) && c.Props["cassandra.allow_unsafe_replace"] != "true":
+			// shouldBootstrap() is false for a node in its own seed list or without auto_bootstrap.
+			return &startupError{"java.lang.RuntimeException", "Replacing a node without bootstrapping risks invalidating consistency guarantees as the expected data may not be present until repair is run. To perform this operation, please restart with -Dcassandra.allow_unsafe_replace=true"}
 		}
+	}
+	if bootstrapped {
 		n.log.info("main", "StorageService.java", 1015, "Using saved tokens %v", n.local.Tokens)
 		return n.becomeNormal(n.local.Tokens, "")
 	}
@@ -436,9 +479,18 @@ func (n *node) bootstrap(tokens []int64) error {
 		}
 		if len(others) > 0 {
 			sort.Strings(others)
-			n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "bootstrap", Status: "refused", Replicas: others,
-				Error: "Other bootstrapping/leaving/moving nodes detected, cannot bootstrap while cassandra.consistent.rangemovement is true"})
-			return &startupError{"java.lang.UnsupportedOperationException", "Other bootstrapping/leaving/moving nodes detected, cannot bootstrap while cassandra.consistent.rangemovement is true"}
+			var booting, leaving []string
+			for _, ep := range others {
+				if v.leaving[ep] {
+					leaving = append(leaving, "/"+ep+":"+strconv.Itoa(c.StoragePort))
+				} else {
+					booting = append(booting, "/"+ep+":"+strconv.Itoa(c.StoragePort))
+				}
+			}
+			msg := fmt.Sprintf("Other bootstrapping/leaving/moving nodes detected, cannot bootstrap while cassandra.consistent.rangemovement is true. Nodes detected, bootstrapping: %s; leaving: %s; moving: ;",
+				strings.Join(booting, ","), strings.Join(leaving, ","))
+			n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "bootstrap", Status: "refused", Replicas: others, Error: msg})
+			return &startupError{"java.lang.UnsupportedOperationException", msg}
 		}
 	}
 	n.log.info("main", "StorageService.java", 1585, "JOINING: getting bootstrap token")
@@ -475,15 +527,32 @@ func (n *node) bootstrap(tokens []int64) error {
 func (n *node) replace(v *view) error {
 	c := n.cfg
 	target := c.ReplaceAddress
-	if !c.AutoBootstrap {
-		return &startupError{"java.lang.RuntimeException", "Trying to replace_address with auto_bootstrap disabled will not work, check your configuration"}
-	}
+	same := target == c.ListenAddress
 	ts, ok := v.states[target]
-	if !ok || len(ts.Tokens) == 0 || ts.Status == StatusLeft || ts.Status == StatusRemoved {
+	owns := false
+	if same {
+		// Our own address: the peers' copy of the previous incarnation (the shadow round's answer).
+		ts = n.g.previousSelf()
+		ok = ts != nil
+		if ok {
+			switch ts.Status {
+			case StatusNormal, StatusLeaving, StatusRemoving, StatusHibernate:
+				owns = true
+			}
+		}
+	} else if ok {
+		_, owns = v.owned[target]
+	}
+	if !ok {
 		return &startupError{"java.lang.RuntimeException", fmt.Sprintf("Cannot replace_address /%s:%d because it doesn't exist in gossip", target, c.StoragePort)}
 	}
-	if ts.Status != StatusNormal && ts.Status != StatusHibernate {
-		return &startupError{"java.lang.RuntimeException", fmt.Sprintf("Cannot replace_address /%s:%d because it's status is not normal. status: %s", target, c.StoragePort, ts.Status)}
+	if len(ts.Tokens) == 0 {
+		return &startupError{"java.lang.RuntimeException", fmt.Sprintf("Could not find tokens for /%s:%d to replace", target, c.StoragePort)}
+	}
+	if !owns {
+		// Gossip still has the endpoint (joining, left, removed) but the ring does not own its
+		// tokens: 5.0 fails when it looks the first one up.
+		return &startupError{"java.lang.UnsupportedOperationException", fmt.Sprintf("Cannot replace token %d which does not exist!", ts.Tokens[0])}
 	}
 	// Like Cassandra, watch the target's heartbeat for a while: a live node cannot be replaced.
 	// Copies of the target's last heartbeat may still arrive from other peers early on; only a
@@ -496,20 +565,29 @@ func (n *node) replace(v *view) error {
 	if err := n.sleep(wait); err != nil {
 		return err
 	}
-	if target != c.ListenAddress && (n.g.heartbeatSince(target, time.Now().Add(-c.Knobs.FailureDetectionTimeout)) || n.g.alive(target, time.Now())) {
-		return &startupError{"java.lang.UnsupportedOperationException", fmt.Sprintf("Cannot replace a live node /%s:%d. ", target, c.StoragePort)}
+	if !same && (n.g.heartbeatSince(target, time.Now().Add(-c.Knobs.FailureDetectionTimeout)) || n.g.alive(target, time.Now())) {
+		n.log.error("main", "StorageService.java", 1627, "Unable to replace node for token=%d. The node is reporting as alive with updateTimestamp=%d, allowedDelay=%d", ts.Tokens[0], time.Now().UnixNano(), wait.Nanoseconds())
+		return &startupError{"java.lang.UnsupportedOperationException", "Cannot replace a live node..."}
 	}
-	ts = n.view().states[target]
+	if same {
+		ts = n.g.previousSelf()
+	} else {
+		ts = n.view().states[target]
+	}
 	tokens := append([]int64(nil), ts.Tokens...)
 	oldHost := ts.HostID
 	n.mu.Lock()
 	n.local.Tokens = tokens
 	n.local.Bootstrapped = bootInProgress
+	if same {
+		// Replacing the same address keeps the replaced node's host ID (prepareForReplacement's
+		// setLocalHostId); another address gets the new node's own.
+		n.local.HostID = oldHost
+	}
 	n.mu.Unlock()
 	if err := n.saveLocal(); err != nil {
 		return err
 	}
-	same := target == c.ListenAddress
 	n.g.update(func(s *EndpointState) {
 		s.Tokens = tokens
 		s.Replacing = target
@@ -548,6 +626,7 @@ func (n *node) becomeNormal(tokens []int64, replaced string) error {
 	n.mu.Lock()
 	n.mode = ModeNormal
 	n.joined = true
+	n.distReady = true
 	n.mu.Unlock()
 	if replaced != "" && replaced != c.ListenAddress {
 		n.log.info("GossipStage:1", "StorageService.java", 2845, "Nodes /%s:%d and /%s:%d have the same token %d. Ignoring /%s:%d", replaced, c.StoragePort, c.ListenAddress, c.StoragePort, tokens[0], replaced, c.StoragePort)
@@ -603,7 +682,10 @@ func (n *node) onGossipChange() {
 	snap := n.g.snapshot()
 	n.mu.Lock()
 	changed := false
-	for _, s := range snap {
+	for addr, s := range snap {
+		if addr != n.cfg.ListenAddress && len(s.Schema) > 0 {
+			n.distReady = true // the schema pulled from a peer brings the distributed keyspaces
+		}
 		for name, ks := range s.Schema {
 			mine, ok := n.schema[name]
 			if !ok || ks.Stamp > mine.Stamp {

@@ -13,6 +13,7 @@ import (
 
 type repairOptions struct {
 	full, primary, trace, pull, force, optimise, ignoreUnrepl bool
+	skipPaxos, paxosOnly                                      bool
 	parallelism                                               string
 	jobThreads                                                int
 	startToken, endToken                                      string
@@ -53,6 +54,10 @@ func parseRepairArgs(args []string) (repairOptions, string) {
 			o.optimise = true
 		case "-iuk", "--ignore-unreplicated-keyspaces":
 			o.ignoreUnrepl = true
+		case "-skip-paxos", "--skip-paxos":
+			o.skipPaxos = true
+		case "-paxos-only", "--paxos-only":
+			o.paxosOnly = true
 		case "-st", "--start-token", "-et", "--end-token", "-dc", "--in-dc", "-hosts", "--in-hosts", "-j", "--job-threads":
 			val, e := need(i, a)
 			if e != "" {
@@ -231,7 +236,7 @@ func (n *node) repairKeyspace(ks Keyspace, o repairOptions, r *reply) int {
 			}
 		}
 		if !found && failure == "" {
-			failure = fmt.Sprintf("Nothing to repair for %s in %s - aborting", rangesString(ranges), ks.Name)
+			failure = fmt.Sprintf("Nothing to repair for %s in %s - aborting", want, ks.Name)
 		}
 	case o.primary:
 		prim := v.ring.PrimaryRanges(c.ListenAddress)
@@ -252,8 +257,8 @@ func (n *node) repairKeyspace(ks Keyspace, o repairOptions, r *reply) int {
 	parallelism := o.parallelism
 	tables := strings.Join(o.tables, ", ")
 	dcs := strings.Join(o.dcs, ", ")
-	r.out("[%s] Starting repair command #%d (%s), repairing keyspace %s with repair options (parallelism: %s, primary range: %t, incremental: %t, job threads: %d, ColumnFamilies: [%s], dataCenters: [%s], hosts: [%s], previewKind: NONE, # of ranges: %d, pull repair: %t, force repair: %t, optimise streams: %t, ignore unreplicated keyspaces: %t, repairPaxos: %t, paxosOnly: false)\n",
-		ts(), cmd, parent, ks.Name, parallelism, o.primary, !o.full, o.jobThreads, tables, dcs, strings.Join(o.hosts, ", "), len(ranges), o.pull, o.force, o.optimise, o.ignoreUnrepl, !o.full)
+	r.out("[%s] Starting repair command #%d (%s), repairing keyspace %s with repair options (parallelism: %s, primary range: %t, incremental: %t, job threads: %d, ColumnFamilies: [%s], dataCenters: [%s], hosts: [%s], previewKind: NONE, # of ranges: %d, pull repair: %t, force repair: %t, optimise streams: %t, ignore unreplicated keyspaces: %t, repairPaxos: %t, paxosOnly: %t)\n",
+		ts(), cmd, parent, ks.Name, parallelism, o.primary, !o.full, o.jobThreads, tables, dcs, strings.Join(o.hosts, ", "), len(ranges), o.pull, o.force, o.optimise, o.ignoreUnrepl, !o.skipPaxos, o.paxosOnly)
 	start := time.Now()
 	fail := func(reason string) int {
 		msg := fmt.Sprintf("Repair command #%d failed with error %s", cmd, reason)
@@ -265,6 +270,21 @@ func (n *node) repairKeyspace(ks Keyspace, o repairOptions, r *reply) int {
 		n.log.error("Repair#"+strconv.Itoa(cmd)+":1", "RepairRunnable.java", 178, "%s", msg)
 		return r.javaError("java.lang.RuntimeException", "org.apache.cassandra.tools.RepairRunner.progress(RepairRunner.java:137)",
 			fmt.Sprintf("Repair job has failed with the error message: %s. Check the logs on the repair participants for further details", msg))
+	}
+	if failure == "" {
+		// RepairCoordinator: a range without any other replica (a ring of one) aborts the command.
+		for _, rg := range ranges {
+			others := 0
+			for _, ep := range replicasOf[rg] {
+				if ep != c.ListenAddress {
+					others++
+				}
+			}
+			if others == 0 {
+				failure = fmt.Sprintf("Nothing to repair for %s in %s - aborting", rg, ks.Name)
+				break
+			}
+		}
 	}
 	if failure != "" {
 		return fail(failure)
@@ -350,6 +370,10 @@ func (n *node) repairKeyspace(ks Keyspace, o repairOptions, r *reply) int {
 	}
 	r.out("[%s] Repair completed successfully\n", ts())
 	r.out("[%s] Repair command #%d finished in %s\n", ts(), cmd, formatDurationWords(time.Since(start)))
+	// RepairRunner (4.0+) then asks for the parent session's status, as notifications are lossy,
+	// and prints what it found.
+	r.out("[%s] condition satisfied queried for parent session status and discovered repair completed.\n", ts())
+	r.out("[%s] Repair completed successfully\n", ts())
 	n.mu.Lock()
 	n.repairStatus[cmd] = []string{"COMPLETED"}
 	if !o.full && o.startToken == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -310,10 +311,16 @@ func TestRingLifecycle(t *testing.T) {
 		}
 		kinds[ev.Kind] = true
 	}
-	for _, k := range []nodetool.RepairEventKind{nodetool.RepairStart, nodetool.RepairSessionFinished, nodetool.RepairSucceeded, nodetool.RepairCommandFinished} {
+	for _, k := range []nodetool.RepairEventKind{nodetool.RepairStart, nodetool.RepairSessionFinished, nodetool.RepairSucceeded, nodetool.RepairCommandFinished, nodetool.RepairStatusQueried} {
 		if !kinds[k] {
 			t.Errorf("repair output lacks a %s line:\n%s", k, out)
 		}
+	}
+	// As 5.0 (repair-full-subrange.txt): paxos repair on, then the status query and a second
+	// "Repair completed successfully" after "finished in".
+	if !strings.Contains(out, ", repairPaxos: true, paxosOnly: false)\n") ||
+		!regexp.MustCompile(`finished in \d+ seconds?\n\[[^]]+\] condition satisfied queried for parent session status and discovered repair completed\.\n\[[^]]+\] Repair completed successfully\n$`).MatchString(out) {
+		t.Errorf("repair output does not end as 5.0's:\n%s", out)
 	}
 	acts, err := ReadActions(c.actions)
 	if err != nil {
@@ -349,8 +356,10 @@ func TestRingLifecycle(t *testing.T) {
 	}
 
 	// Decommission is refused with 3 nodes and RF 3, then works once a fourth node joined.
-	if o, e, code := c.nodetool(6, "decommission"); code != 2 || !strings.Contains(e, "Not enough live nodes to maintain replication factor in keyspace") {
-		t.Errorf("decommission below RF: exit %d %s%s", code, o, e)
+	// 5.0's Decommission command turns the refusal into "Unsupported operation: ..." on stdout, exit 1.
+	if o, e, code := c.nodetool(6, "decommission"); code != 1 || e != "" ||
+		o != "nodetool: Unsupported operation: Not enough live nodes to maintain replication factor in keyspace ks (RF = 3, N = 3). Perform a forceful decommission to ignore.\nSee 'nodetool help' or 'nodetool help <command>'.\n" {
+		t.Errorf("decommission below RF: exit %d stdout %q stderr %q", code, o, e)
 	}
 	c.startWith(7, seeds, map[string]string{"decommission_duration": "3s"})
 	four := map[int]string{2: "UN", 3: "UN", 6: "UN", 7: "UN"}

@@ -131,7 +131,7 @@ func TestStatusLayout(t *testing.T) {
 		}}
 	v.schema["ks"] = Keyspace{Name: "ks", Class: "NetworkTopologyStrategy", DCs: map[string]int{"dc1": 1, "dc2": 1}}
 	buildOwnership(v)
-	got, code := v.status("", false)
+	got, code, _ := v.status("", false)
 	want := "Datacenter: dc1\n" +
 		"===============\n" +
 		"Status=Up/Down\n" +
@@ -156,14 +156,14 @@ func TestStatusLayout(t *testing.T) {
 	}
 	// Keyspaces that disagree: "Owns", "?" and the Note trailer.
 	v.schema["other"] = Keyspace{Name: "other", Class: "SimpleStrategy", RF: 1}
-	got, _ = v.status("", false)
+	got, _, _ = v.status("", false)
 	if !strings.Contains(got, "Owns  Host ID") || !strings.HasSuffix(got, "\nNote: Non-system keyspaces don't have the same replication settings, effective ownership information is meaningless\n") {
 		t.Errorf("status with disagreeing keyspaces:\n%s", got)
 	}
 	if st, err := nodetool.ParseStatus(got); err != nil || st.EffectiveOwnership || len(st.Notes) != 1 {
 		t.Errorf("executor/nodetool reads %+v, %v", st, err)
 	}
-	if got, code := v.status("nope", false); code != 1 || got != "\nError: The keyspace nope, does not exist\n" {
+	if got, code, _ := v.status("nope", false); code != 1 || got != "\nError: The keyspace nope, does not exist\n" {
 		t.Errorf("status of an unknown keyspace: %d %q", code, got)
 	}
 }

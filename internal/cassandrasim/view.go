@@ -1,6 +1,7 @@
 package cassandrasim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -33,10 +34,27 @@ func (n *node) view() *view {
 	}
 	n.mu.Lock()
 	v.schema = cloneSchema(n.schema)
+	ready := n.distReady
 	n.mu.Unlock()
+	if !ready {
+		for _, k := range distributedSystemKeyspaces {
+			delete(v.schema, k)
+		}
+	}
 	buildOwnership(v)
 	return v
 }
+
+// distributedSystemKeyspaces are the replicated system keyspaces a node only has once it joined
+// (or pulled the schema from a peer).
+var distributedSystemKeyspaces = []string{"system_auth", "system_distributed", "system_traces"}
+
+// noNodesMsg is Murmur3Partitioner.describeOwnership's exception for a ring without tokens.
+const noNodesMsg = "No nodes present in the cluster. Has this node finished starting up?"
+
+// errNoNodes is describeOwnership's RuntimeException escaping StorageService.effectiveOwnership:
+// nodetool reports it as "error: ..." with exit code 2.
+var errNoNodes = errors.New(noNodesMsg)
 
 // buildOwnership resolves which endpoint owns each token: among the endpoints claiming it, the one
 // with the newest generation wins (as Cassandra's "Nodes X and Y have the same token" rule).
@@ -155,7 +173,11 @@ func (v *view) effectiveOwnership(keyspace string) (map[string]float64, error) {
 				}
 			}
 		} else {
-			ks = v.schema["system_traces"]
+			k, ok := v.schema["system_traces"]
+			if !ok {
+				return nil, errIllegalState{"The node does not have system_traces yet, probably still bootstrapping. Effective ownership information is meaningless."}
+			}
+			ks = k
 		}
 	}
 	return v.ring.EffectiveOwnership(ks), nil
@@ -235,17 +257,26 @@ func renderShared(tables []*table, delim string) []string {
 	return out
 }
 
-// status renders `nodetool status [keyspace]` exactly as Cassandra 4.1's Status.java does.
-func (v *view) status(keyspace string, printPort bool) (string, int) {
+// status renders `nodetool status [keyspace]` exactly as Cassandra 4.1's Status.java does. Without
+// any NORMAL token (a node that has not joined yet and knows no peer) it fails as 5.0 does: when
+// effective ownership cannot be computed, the fallback (plain ownership) fails too and Status
+// prints "Error: No nodes present in the cluster..." with exit code 1; otherwise effective
+// ownership itself throws and the error (errNoNodes) goes to nodetool's error handler (exit 2).
+func (v *view) status(keyspace string, printPort bool) (string, int, error) {
 	var b strings.Builder
 	errs := ""
 	owns, err := v.effectiveOwnership(keyspace)
 	hasEffective := err == nil
 	if err != nil {
 		if _, ok := err.(errIllegalArgument); ok {
-			return "\nError: " + err.Error() + "\n", 1
+			return "\nError: " + err.Error() + "\n", 1, nil
+		}
+		if len(v.owned) == 0 {
+			return "\nError: " + noNodesMsg + "\n", 1, nil
 		}
 		errs = "Note: " + err.Error() + "\n"
+	} else if len(v.owned) == 0 {
+		return "", 0, errNoNodes
 	}
 	members := v.members()
 	byDC := map[string][]string{}
@@ -312,7 +343,7 @@ func (v *view) status(keyspace string, printPort bool) (string, int) {
 		b.WriteString(rendered[i])
 	}
 	b.WriteString("\n" + errs)
-	return b.String(), 0
+	return b.String(), 0, nil
 }
 
 // info renders `nodetool info [-T]` (4.1 labels: no Thrift line, Network Cache present).
@@ -346,12 +377,14 @@ func (n *node) info(allTokens bool) string {
 	line("Data Center", c.DC)
 	line("Rack", c.Rack)
 	line("Exceptions", "0")
-	keyCap := math.Min(heap*0.05, 100) * 1024 * 1024
-	line("Key Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 hits, 0 requests, NaN recent hit rate, 14400 save period in seconds", stringifyFileSize(keyCap)))
+	// Cache capacities are whole MiB computed from the heap, as DatabaseDescriptor sizes them
+	// (a 512 MiB heap: key cache 25 MiB, counter cache 12 MiB, network cache 32 MiB).
+	mib := func(f float64) string { return stringifyFileSize(math.Floor(f) * 1024 * 1024) }
+	line("Key Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 hits, 0 requests, NaN recent hit rate, 14400 save period in seconds", mib(math.Min(heap*0.05, 100))))
 	line("Row Cache", "entries 0, size 0 bytes, capacity 0 bytes, 0 hits, 0 requests, NaN recent hit rate, 0 save period in seconds")
-	line("Counter Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 hits, 0 requests, NaN recent hit rate, 7200 save period in seconds", stringifyFileSize(math.Min(heap*0.025, 50)*1024*1024)))
-	line("Chunk Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 misses, 0 requests, NaN recent hit rate, NaN microseconds miss latency", stringifyFileSize(math.Min(heap/4, 512)*1024*1024)))
-	line("Network Cache", "size 0 bytes, overflow size: 0 bytes, capacity 128 MiB")
+	line("Counter Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 hits, 0 requests, NaN recent hit rate, 7200 save period in seconds", mib(math.Min(heap*0.025, 50))))
+	line("Chunk Cache", fmt.Sprintf("entries 0, size 0 bytes, capacity %s, 0 misses, 0 requests, NaN recent hit rate, NaN microseconds miss latency", mib(math.Min(heap/4, 512))))
+	line("Network Cache", fmt.Sprintf("size 0 bytes, overflow size: 0 bytes, capacity %s", mib(math.Min(heap/16, 128))))
 	pr := "0.0"
 	if repaired {
 		pr = "100.0"
@@ -439,15 +472,20 @@ func (n *node) describeCluster(printPort bool) string {
 	return b.String()
 }
 
-// describeRing renders `nodetool describering <keyspace>`.
+// describeRing renders `nodetool describering <keyspace>`. nodetool prints the two header lines
+// before it asks for the ring, so they come first even when the keyspace is refused; the refusal
+// is StorageService.describeRingJMX's IOException.
 func (v *view) describeRing(keyspace string) (string, error) {
-	ks, ok := v.keyspace(keyspace)
-	if !ok {
-		return "", fmt.Errorf("The keyspace %s, does not exist", keyspace)
-	}
 	var b strings.Builder
 	b.WriteString("Schema Version:" + SchemaVersion(v.states[v.self].Schema) + "\n")
 	b.WriteString("TokenRange: \n")
+	ks, ok := v.keyspace(keyspace)
+	if !ok {
+		return b.String(), fmt.Errorf("No such keyspace: %s", keyspace)
+	}
+	if ks.Class == "LocalStrategy" {
+		return b.String(), fmt.Errorf("There is no ring for the keyspace: %s", keyspace)
+	}
 	for _, p := range v.ring.Placement(ks) {
 		var details []string
 		var rpc []string
@@ -462,21 +500,37 @@ func (v *view) describeRing(keyspace string) (string, error) {
 	return b.String(), nil
 }
 
-// ringOutput renders `nodetool ring [keyspace]` (Ring.java layout).
-func (v *view) ringOutput(keyspace string, printPort bool) (string, int) {
+// errRingEmpty is what Ring.java runs into without any token: Collections.max of an empty
+// collection (nodetool prints "error: null", exit code 2).
+var errRingEmpty = errors.New("null")
+
+// ringOutput renders `nodetool ring [keyspace]` (Ring.java layout). Like 5.0's Ring.java, when
+// effective ownership fails and plain ownership fails too (no NORMAL token), it prints the first
+// failure's message as "Error: ..." with exit code 1.
+func (v *view) ringOutput(keyspace string, printPort bool) (string, int, error) {
+	members := v.members()
+	if len(members) == 0 {
+		return "", 0, errRingEmpty
+	}
 	owns, err := v.effectiveOwnership(keyspace)
 	errs := ""
 	hasEffective := err == nil
 	if err != nil {
 		if _, ok := err.(errIllegalArgument); ok {
-			return "\nError: " + err.Error() + "\n", 1
+			return "\nError: " + err.Error() + "\n", 1, nil
+		}
+		if len(v.owned) == 0 {
+			return "\nError: " + err.Error() + "\n", 1, nil
 		}
 		errs = "Note: " + err.Error() + "\n"
+	} else if len(v.owned) == 0 {
+		return "", 0, errNoNodes
 	}
-	members := v.members()
+	// Ring.java sizes the address column from the addresses with their ports
+	// (getTokenToEndpointMap(true)) even when it prints them without.
 	width := 0
 	for a := range members {
-		if l := len(v.addr(a, printPort)); l > width {
+		if l := len(v.addr(a, true)); l > width {
 			width = l
 		}
 	}
@@ -532,5 +586,5 @@ func (v *view) ringOutput(keyspace string, printPort bool) (string, int) {
 		b.WriteString("  To view status related info of a node use \"nodetool status\" instead.\n\n\n")
 	}
 	b.WriteString("  " + errs)
-	return b.String(), 0
+	return b.String(), 0, nil
 }
