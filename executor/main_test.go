@@ -19,10 +19,13 @@ func TestMainNeedsTheAgentEnvironment(t *testing.T) {
 }
 
 func TestCassandraArgsAllowRootOnlyAsRoot(t *testing.T) {
-	if got := strings.Join(cassandraArgs(0), " "); got != "-f -R" {
+	if got := strings.Join(cassandraArgs(0, 0), " "); got != "-f -R" {
 		t.Errorf("as root: %q, want \"-f -R\" (Apache's bin/cassandra refuses root without -R)", got)
 	}
-	if got := strings.Join(cassandraArgs(1000), " "); got != "-f" {
+	if got := strings.Join(cassandraArgs(1000, 0), " "); got != "-f -R" {
+		t.Errorf("in group root: %q, want \"-f -R\" (the script refuses gid 0 too)", got)
+	}
+	if got := strings.Join(cassandraArgs(1000, 1000), " "); got != "-f" {
 		t.Errorf("as a user: %q, want \"-f\"", got)
 	}
 }

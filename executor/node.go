@@ -156,10 +156,10 @@ func FindDistribution(sandbox string) (home, javaHome string, err error) {
 }
 
 // cassandraArgs are bin/cassandra's arguments: the foreground, and -R when the executor runs as
-// root, which Apache's script otherwise refuses ("Running Cassandra as root user or group is not
-// recommended"). Mesos runs tasks as root unless the framework or agent names a user.
-func cassandraArgs(euid int) []string {
-	if euid == 0 {
+// root user or group, which Apache's script otherwise refuses ("Running Cassandra as root user or
+// group is not recommended"). Mesos runs tasks as root unless the framework or agent names a user.
+func cassandraArgs(euid, egid int) []string {
+	if euid == 0 || egid == 0 {
 		return []string{"-f", "-R"}
 	}
 	return []string{"-f"}
@@ -259,7 +259,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	}
 
 	n.sup = supervisor.New(supervisor.Config{
-		Command: supervisor.Command{Path: filepath.Join(home, "bin", "cassandra"), Args: cassandraArgs(os.Geteuid()), Dir: sandbox,
+		Command: supervisor.Command{Path: filepath.Join(home, "bin", "cassandra"), Args: cassandraArgs(os.Geteuid(), os.Getegid()), Dir: sandbox,
 			Env:    append(os.Environ(), cassEnv...),
 			Stdout: filepath.Join(n.paths.Logs, "stdout.log"), Stderr: filepath.Join(n.paths.Logs, "stderr.log")},
 		Prepare:            n.prepare,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -300,13 +301,35 @@ func (s *server) Drain(ctx context.Context, _ *cassmesosv1.DrainRequest) (*cassm
 	return &cassmesosv1.DrainResponse{}, nil
 }
 
-// Decommission runs nodetool decommission.
+// decommissionConfirmInterval is how often Decommission reads the node's mode after nodetool
+// decommission returned.
+var decommissionConfirmInterval = time.Second
+
+// Decommission runs nodetool decommission and answers only once the node's own mode is
+// DECOMMISSIONED: Cassandra 5.0's nodetool also exits 0 when a decommission is already under way
+// ("This node is still decommissioning."), so a relayed retry must not be taken for the end of the
+// leave (the daemon stops the node next).
 func (s *server) Decommission(ctx context.Context, _ *cassmesosv1.DecommissionRequest) (*cassmesosv1.DecommissionResponse, error) {
 	s.log.Warn("decommission requested")
 	if err := s.ctl.Decommission(ctx, false); err != nil {
 		return nil, toStatus(s.log, "Decommission", err)
 	}
-	return &cassmesosv1.DecommissionResponse{}, nil
+	for {
+		ns, err := s.ctl.Netstats(ctx)
+		switch {
+		case err == nil && ns.Mode == nodetool.ModeDecommissioned:
+			return &cassmesosv1.DecommissionResponse{}, nil
+		case err == nil && ns.Mode == nodetool.ModeDecommissionFailed:
+			return nil, status.Error(codes.FailedPrecondition, "decommission failed: the node reports DECOMMISSION_FAILED; see its system.log")
+		case err != nil && !errors.Is(err, nodetool.ErrTimeout) && !errors.Is(err, nodetool.ErrConnectionRefused):
+			return nil, toStatus(s.log, "Decommission", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, toStatus(s.log, "Decommission", ctx.Err())
+		case <-time.After(decommissionConfirmInterval):
+		}
+	}
 }
 
 // RemovePeer runs nodetool removenode.

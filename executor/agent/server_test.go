@@ -194,7 +194,8 @@ func TestMutatingRPCs(t *testing.T) {
 	for _, c := range h.fake.Calls() {
 		got = append(got, c.String())
 	}
-	want := "Cleanup ks t1 t2|Cleanup|Decommission|RemoveNode 22222222-2222-2222-2222-222222222222"
+	// Decommission is confirmed by the node's own mode (Netstats) before it answers.
+	want := "Cleanup ks t1 t2|Cleanup|Decommission|Netstats|RemoveNode 22222222-2222-2222-2222-222222222222"
 	if strings.Join(got, "|") != want {
 		t.Errorf("calls %q, want %q", strings.Join(got, "|"), want)
 	}

@@ -260,6 +260,7 @@ func TestClassify(t *testing.T) {
 		{"non-JRMP", "status", 1, "", "nodetool: Failed to connect to '127.0.0.1:7199' - ConnectIOException: 'non-JRMP server at remote endpoint'.\n", ErrConnectionRefused},
 		{"auth", "status", 1, "", authFailed, ErrAuthentication},
 		{"not ready", "status", 1, "", "Exception in thread \"main\" java.lang.IllegalArgumentException: Server is not initialized yet, cannot run nodetool.\n", ErrNotReady},
+		{"describering unknown keyspace (5.0)", "describering", 2, "Schema Version:2fe7e2a2-d7b7-3235-9128-9aa74e6cd8dd\nTokenRange: \n", "error: No such keyspace: nope\n-- StackTrace --\njava.lang.IllegalArgumentException: No such keyspace: nope\n", ErrUnknownKeyspace},
 		{"no nodes yet (5.0)", "status", 1, "Error: No nodes present in the cluster. Has this node finished starting up?\n", "", ErrNotReady},
 		{"keyspace badUse", "cleanup", 1, "nodetool: Keyspace [nope] does not exist.\n" + badUseHelp, "", ErrUnknownKeyspace},
 		{"keyspace status", "status", 1, "\nError: The keyspace nope, does not exist\n", "", ErrUnknownKeyspace},

@@ -144,6 +144,8 @@ func unknownKeyspace(s string) bool {
 			strings.Contains(l, "The keyspace ") && strings.Contains(l, "does not exist"),
 			strings.Contains(l, "Unknown keyspace"),
 			strings.Contains(l, "There is no ring for the keyspace"),
+			// 5.0's describering of an unknown keyspace: "error: No such keyspace: x".
+			strings.Contains(l, "No such keyspace"),
 			strings.Contains(l, "Keyspace ") && strings.HasSuffix(strings.TrimSpace(l), " does not exist"):
 			return true
 		}
