@@ -72,6 +72,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics observes subscriptions and calls (optional).
 	Metrics Observer
+	// SubscribeSuppressed is asked before every SUBSCRIBE. When it returns true (nothing pending
+	// that needs offers), the SUBSCRIBE lists every role of FrameworkInfo in
+	// Call.Subscribe.suppressed_roles (Mesos >= 1.9), so the master sends no offer until a REVIVE;
+	// otherwise a master sends offers before a SUPPRESS sent after SUBSCRIBED can arrive. nil (the
+	// default) subscribes unsuppressed. Connected.Suppressed tells the engine which it was. It
+	// must be safe to call from the adapter's goroutine.
+	SubscribeSuppressed func() bool
+	// DuplicateWindow is how long an acknowledged (or, on the same subscription, delivered)
+	// status update UUID counts as seen: a copy of it arriving within the window is dropped and
+	// not acknowledged again (default 5s, below the agent's 10s first retry, so a genuine retry
+	// after a lost acknowledgement is delivered and acknowledged again).
+	DuplicateWindow time.Duration
 }
 
 // Observer is told about connection life and calls (for Prometheus).
@@ -112,6 +124,9 @@ type Connected struct {
 	MasterVersion     string
 	MasterURL         string
 	HeartbeatInterval time.Duration
+	// Suppressed: the SUBSCRIBE listed the framework's roles as suppressed (Options.
+	// SubscribeSuppressed), so no offers come until a REVIVE.
+	Suppressed bool
 }
 
 // Disconnected says why a subscription ended.
@@ -314,6 +329,17 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 
 	info := *c.opts.FrameworkInfo
 	call := calls.Subscribe(&info).With(calls.SubscribeTo(storedID))
+	suppressed := false
+	if c.opts.SubscribeSuppressed != nil && c.opts.SubscribeSuppressed() {
+		roles := info.GetRoles()
+		if len(roles) == 0 && info.GetRole() != "" {
+			roles = []string{info.GetRole()}
+		}
+		if len(roles) > 0 {
+			call.Subscribe.SuppressedRoles = append([]string(nil), roles...)
+			suppressed = true
+		}
+	}
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	resp, err := caller.Call(subCtx, call)
@@ -408,7 +434,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	if c.opts.Metrics != nil {
 		c.opts.Metrics.Subscribed(version)
 	}
-	c.log.Info("subscribed", "master", endpoint, "framework_id", fid, "master_version", version, "heartbeat", hb)
+	c.log.Info("subscribed", "master", endpoint, "framework_id", fid, "master_version", version, "heartbeat", hb, "suppressed", suppressed)
 
 	reason := "stream ended"
 	defer func() {
@@ -424,6 +450,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 
 	if !send(ctx, out, Event{Subscription: s.id, Connected: &Connected{
 		FrameworkID: fid, NewFramework: newFramework, MasterVersion: version, MasterURL: endpoint, HeartbeatInterval: hb,
+		Suppressed: suppressed,
 	}}) {
 		reason = "stopped"
 		return res

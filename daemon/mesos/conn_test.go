@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,7 +92,13 @@ func (r *running) stop() error {
 
 func runConn(t *testing.T, store FrameworkIDStore, masters ...string) *running {
 	t.Helper()
-	c, err := NewConn(Options{
+	return runConnWith(t, store, func(*Options) {}, masters...)
+}
+
+// runConnWith is runConn with the options adjusted by edit.
+func runConnWith(t *testing.T, store FrameworkIDStore, edit func(*Options), masters ...string) *running {
+	t.Helper()
+	opts := Options{
 		Masters:         masters,
 		FrameworkInfo:   FrameworkInfo("cassmesos-test", "cassandra", "nobody", "", "", time.Hour),
 		Store:           store,
@@ -100,7 +107,9 @@ func runConn(t *testing.T, store FrameworkIDStore, masters ...string) *running {
 		BackoffMax:      200 * time.Millisecond,
 		CallTimeout:     5 * time.Second,
 		Logger:          quiet(),
-	})
+	}
+	edit(&opts)
+	c, err := NewConn(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,4 +304,43 @@ func TestParseVersion(t *testing.T) {
 func FuzzParseVersion(f *testing.F) {
 	f.Add("1.11.0")
 	f.Fuzz(func(t *testing.T, s string) { _, _ = ParseVersion(s) })
+}
+
+// Issue 17 item 4: a real master sends offers before a SUPPRESS sent after SUBSCRIBED arrives. A
+// daemon with nothing pending subscribes with suppressed_roles, and no offer comes until REVIVE.
+func TestSubscribeSuppressedGetsNoOffers(t *testing.T) {
+	sim := startSim(t, mesossim.Config{})
+	var pending atomic.Bool // nothing pending at first
+	r := runConnWith(t, &memStore{}, func(o *Options) {
+		o.SubscribeSuppressed = func() bool { return !pending.Load() }
+	}, endpoint(t, sim.URL()))
+	ev := r.next(t, "SUBSCRIBED", isConnected)
+	if !ev.Connected.Suppressed {
+		t.Fatalf("connected %+v: want Suppressed", ev.Connected)
+	}
+	quietUntil := time.After(500 * time.Millisecond) // 10 allocation rounds
+	for waiting := true; waiting; {
+		select {
+		case e := <-r.events:
+			if len(e.Offers) > 0 {
+				t.Fatalf("%d offers to a framework that subscribed suppressed", len(e.Offers))
+			}
+		case <-quietUntil:
+			waiting = false
+		}
+	}
+	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	if err := d.Revive(context.Background(), ev.Subscription); err != nil {
+		t.Fatal(err)
+	}
+	r.next(t, "offers after REVIVE", hasOffers)
+
+	// With work pending at the next subscription, it subscribes unsuppressed and offers come.
+	pending.Store(true)
+	r.conn.Disconnect()
+	again := r.next(t, "re-SUBSCRIBED", func(e Event) bool { return e.Connected != nil && e.Subscription > ev.Subscription })
+	if again.Connected.Suppressed {
+		t.Errorf("re-subscribed suppressed with work pending")
+	}
+	r.next(t, "offers without REVIVE", func(e Event) bool { return len(e.Offers) > 0 && e.Subscription == again.Subscription })
 }
