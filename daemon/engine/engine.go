@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +41,10 @@ var ErrPersist = errors.New("persisting state failed")
 
 // ErrStopped is returned by requests made while the engine is not running.
 var ErrStopped = errors.New("engine not running")
+
+// ErrPlannerPanicked wraps the error of a planning pass that panicked: nothing it decided was
+// persisted or carried out, and the engine goes on (the panic is in the daemon's log).
+var ErrPlannerPanicked = errors.New("the planning pass failed (a bug; see the daemon's log)")
 
 // Mesos carries out scheduler calls (daemon/mesos.Driver satisfies it).
 type Mesos interface {
@@ -89,6 +95,10 @@ type Metrics interface {
 	OffersAccepted(n int)
 	PersistFailed()
 	StateChanged(s *plan.State)
+	// PlannerPanicked counts planning passes that panicked (recovered; nothing persisted).
+	PlannerPanicked()
+	// InconsistentRecords is how many records the last planning pass skipped as inconsistent.
+	InconsistentRecords(n int)
 }
 
 // Info is what the engine knows about its Mesos connection.
@@ -137,6 +147,8 @@ type Engine struct {
 	watchers     map[string][]*watcher
 	offerAgent   map[string]string // agent of each offer of the batch being answered
 	fatal        error             // set when leadership is lost; the loop ends
+	lastPanic    string            // the last planner panic logged with its stack
+	problems     string            // the inconsistent records last logged
 	stopped      chan struct{}
 }
 
@@ -313,7 +325,59 @@ func (e *Engine) armWake(t *time.Timer) {
 // reconcile runs a level-triggered planning pass.
 func (e *Engine) reconcile() error {
 	e.state.Now = e.opts.Clock()
-	return e.execute(e.opts.Planner.Reconcile(e.state), nil)
+	p, err := e.safely("reconcile", func() plan.Plan { return e.opts.Planner.Reconcile(e.state) })
+	if err != nil {
+		return err
+	}
+	e.reportProblems(p.Problems)
+	return e.execute(p, nil)
+}
+
+// safely runs one planner call. A panic in it is logged with its stack (once per distinct
+// panic; repeats get one line), counted, and returned as an error wrapping ErrPlannerPanicked:
+// nothing of the pass is persisted or done, and the loop goes on.
+func (e *Engine) safely(pass string, fn func() plan.Plan) (p plan.Plan, err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.PlannerPanicked()
+		}
+		msg := fmt.Sprint(r)
+		if msg != e.lastPanic {
+			e.lastPanic = msg
+			e.log.Error("planning pass panicked; nothing of it was persisted or done", "pass", pass, "panic", msg, "stack", string(debug.Stack()))
+		} else {
+			e.log.Error("planning pass panicked again; nothing of it was persisted or done", "pass", pass, "panic", msg)
+		}
+		p, err = plan.Plan{}, ErrPlannerPanicked
+	}()
+	return fn(), nil
+}
+
+// reportProblems logs the records a level-triggered pass skipped as inconsistent, when they
+// change, and exports how many there are.
+func (e *Engine) reportProblems(problems []plan.Problem) {
+	if e.opts.Metrics != nil {
+		e.opts.Metrics.InconsistentRecords(len(problems))
+	}
+	var b strings.Builder
+	for _, p := range problems {
+		b.WriteString(p.String())
+		b.WriteByte('\n')
+	}
+	if b.String() == e.problems {
+		return
+	}
+	e.problems = b.String()
+	for _, p := range problems {
+		e.log.Warn("inconsistent record skipped: repair or delete it in ZooKeeper", "record", p.Record, "ring", p.Ring, "reason", p.Reason)
+	}
+	if len(problems) == 0 {
+		e.log.Info("no inconsistent records left")
+	}
 }
 
 // execute persists a plan's writes, applies them, and only then carries out its actions. When
@@ -537,7 +601,13 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			e.offerAgent[o.ID] = o.AgentID
 		}
 		defer func() { e.offerAgent = nil }()
-		return e.execute(e.opts.Planner.MatchOffers(e.state, ev.Offers), ev.Offers)
+		p, err := e.safely("offers", func() plan.Plan { return e.opts.Planner.MatchOffers(e.state, ev.Offers) })
+		if err != nil {
+			e.declineAll(ev.Offers) // every offer is answered, even now
+			return err
+		}
+		e.reportProblems(p.Problems)
+		return e.execute(p, ev.Offers)
 	case ev.Update != nil:
 		return e.onUpdate(*ev.Update, ev.Ack)
 	case ev.Failure != nil:

@@ -139,7 +139,18 @@ func (sp scriptPlanner) MatchOffers(s *plan.State, offers []plan.Offer) plan.Pla
 	return p
 }
 
+// newWorld starts an engine with the script planner, or the planner given.
 func newWorld(t *testing.T, planner ...engine.Planner) *world {
+	t.Helper()
+	var pl engine.Planner
+	if len(planner) > 0 {
+		pl = planner[0]
+	}
+	return newWorldWith(t, pl, nil)
+}
+
+// newWorldWith starts an engine with pl (nil: the script planner) and metrics (may be nil).
+func newWorldWith(t *testing.T, pl engine.Planner, metrics engine.Metrics) *world {
 	t.Helper()
 	srv := zktest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -158,9 +169,8 @@ func newWorld(t *testing.T, planner ...engine.Planner) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, base: base, lead: lead, planner: &scriptPlanner{}, events: make(chan mesosadapter.Event, 16), done: make(chan error, 1)}
-	var pl engine.Planner = w.planner
-	if len(planner) > 0 {
-		pl = planner[0]
+	if pl == nil {
+		pl = w.planner
 	}
 	w.store = &faultyStore{Store: zkstore.New(lead.Store(), nil)}
 	w.mesos = &fakeMesos{check: func() bool {
@@ -168,7 +178,7 @@ func newWorld(t *testing.T, planner ...engine.Planner) *world {
 		return err == nil
 	}}
 	w.eng = engine.New(engine.Options{Planner: pl, Store: w.store, Mesos: w.mesos, Events: w.events,
-		Logger: quiet(), Tick: 20 * time.Millisecond, ReconcileTimeout: time.Second})
+		Logger: quiet(), Metrics: metrics, Tick: 20 * time.Millisecond, ReconcileTimeout: time.Second})
 	rctx, rcancel := context.WithCancel(context.Background())
 	go func() { w.done <- w.eng.Run(rctx) }()
 	t.Cleanup(func() {

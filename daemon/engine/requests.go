@@ -37,7 +37,12 @@ func (e *Engine) Submit(ctx context.Context, req plan.Request) (plan.Accepted, e
 	var err error
 	if derr := e.do(ctx, func() {
 		e.state.Now = e.opts.Clock()
-		acc, err = e.opts.Planner.Submit(e.state, req)
+		if _, perr := e.safely("request", func() plan.Plan {
+			acc, err = e.opts.Planner.Submit(e.state, req)
+			return acc.Plan
+		}); perr != nil {
+			acc, err = plan.Accepted{}, perr
+		}
 		if err != nil || len(acc.Plan.Writes) == 0 && len(acc.Plan.Actions) == 0 {
 			return
 		}

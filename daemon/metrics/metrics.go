@@ -28,6 +28,8 @@ type Metrics struct {
 	lastRepair    *prometheus.GaugeVec
 	repairAge     *prometheus.GaugeVec
 	segments      *prometheus.GaugeVec
+	panics        prometheus.Counter
+	inconsistent  prometheus.Gauge
 }
 
 // New registers every metric on a fresh registry (plus the Go and process collectors).
@@ -47,7 +49,11 @@ func New() *Metrics {
 	m.repairAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_repair_age_seconds",
 		Help: "Seconds since the ring's last complete repair ended (since its creation when never repaired); alert above gc_grace_seconds (864000)."}, []string{"ring"})
 	m.segments = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cassmesos_repair_segments", Help: "Segments of active repairs by ring and phase."}, []string{"ring", "phase"})
-	m.Registry.MustRegister(m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
+	m.panics = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_planner_panics_total",
+		Help: "Planning passes that panicked (recovered: nothing of them was persisted or done; the stack is in the log)."})
+	m.inconsistent = prometheus.NewGauge(prometheus.GaugeOpts{Name: "cassmesos_inconsistent_records",
+		Help: "Records in ZooKeeper the planner skips because they are inconsistent (named in the log and the rings' warnings)."})
+	m.Registry.MustRegister(m.panics, m.inconsistent, m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
 		m.repairAge, m.segments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -69,6 +75,12 @@ func (m *Metrics) OffersAccepted(n int) { m.offers.WithLabelValues("accepted").A
 
 // PersistFailed counts plans dropped because persisting failed.
 func (m *Metrics) PersistFailed() { m.persistFailed.Inc() }
+
+// PlannerPanicked counts a planning pass that panicked.
+func (m *Metrics) PlannerPanicked() { m.panics.Inc() }
+
+// InconsistentRecords sets how many records the planner skips as inconsistent.
+func (m *Metrics) InconsistentRecords(n int) { m.inconsistent.Set(float64(n)) }
 
 var taskStateNames = map[plan.TaskState]string{
 	plan.TaskUnknown: "unknown", plan.TaskStaging: "staging", plan.TaskStarting: "starting", plan.TaskRunning: "running",

@@ -247,6 +247,10 @@ func (ps *pass) holdsAtStart() {
 }
 
 func (ps *pass) runOp(id string) {
+	if why := opInconsistency(ps.ops[id].GetOperation()); why != "" {
+		ps.blockInconsistent(id, why)
+		return
+	}
 	rec := ps.mutOp(id)
 	o := rec.Operation
 	if ps.rings[o.GetRing()] == nil && o.GetKind() != cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING {

@@ -41,6 +41,12 @@ type pass struct {
 	unreserved map[string][2]float64
 	// mnt is the working copy of repair segments and schedules (maintenance.go; nil until used).
 	mnt *mntState
+	// problems are the records skipped because they are inconsistent (consistency.go); skip
+	// holds their Problem.Record names.
+	problems []Problem
+	skip     map[string]bool
+	// dropped names the skipped records finish left a write to out.
+	dropped []string
 }
 
 // launchWant is a node some step wants launched.
@@ -52,7 +58,10 @@ type launchWant struct {
 }
 
 func (p *Planner) newPass(s *State) *pass {
+	s, problems, skip := skipInconsistent(s)
 	return &pass{
+		problems: problems,
+		skip:     skip,
 		p:        p,
 		s:        s,
 		now:      s.Now,
@@ -214,8 +223,10 @@ func (ps *pass) ringNodes(ring string) []*statev1.NodeRecord {
 }
 
 // finish turns the working copy into a Plan: puts of changed records (rings, nodes, operations,
-// each by name), then deletes (nodes before rings), then the actions.
+// each by name), then deletes (nodes before rings), then the actions. Nothing is written to a
+// record the pass skipped as inconsistent.
 func (ps *pass) finish() Plan {
+	ps.surfaceProblems()
 	var pl Plan
 	for _, name := range sortedKeys(ps.mutRings) {
 		r := ps.rings[name]
@@ -249,6 +260,18 @@ func (ps *pass) finish() Plan {
 			pl.Writes = append(pl.Writes, Write{Kind: RecordRing, Delete: true, RingName: name, Name: name})
 		}
 	}
+	if len(ps.skip) > 0 {
+		kept := pl.Writes[:0]
+		for _, w := range pl.Writes {
+			if rec := ps.skipped(w); rec != "" {
+				ps.dropped = append(ps.dropped, rec)
+				continue
+			}
+			kept = append(kept, w)
+		}
+		pl.Writes = kept
+	}
+	pl.Problems = ps.problems
 	pl.Actions = ps.actions
 	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0
 	pl.AwaitAgents = ps.awaitingAgent()

@@ -101,9 +101,12 @@ func ValidateRepairParams(field string, p *cassmesosv1.RepairParams) error {
 	return nil
 }
 
-// RepairDefaults returns a copy of p with defaults filled in.
+// RepairDefaults returns a copy of p with defaults filled in (nil: the defaults alone).
 func RepairDefaults(p *cassmesosv1.RepairParams) *cassmesosv1.RepairParams {
-	c := proto.Clone(p).(*cassmesosv1.RepairParams)
+	c := &cassmesosv1.RepairParams{}
+	if p != nil {
+		c = proto.Clone(p).(*cassmesosv1.RepairParams)
+	}
 	if c.SegmentsPerNode == 0 {
 		c.SegmentsPerNode = DefaultSegmentsPerNode
 	}

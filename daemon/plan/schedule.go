@@ -202,13 +202,13 @@ func (ps *pass) runSchedules() {
 	for _, id := range sortedKeys(ps.m().scheds) {
 		rec := ps.schedule(id)
 		s := rec.GetSchedule()
-		spec, err := ParseCron(s.GetCron())
-		if err != nil {
+		if err := ValidateSchedule(s); err != nil {
 			if s.GetLastSkipReason() != "bad schedule: "+err.Error() {
 				ps.mutSchedule(id).Schedule.LastSkipReason = "bad schedule: " + err.Error()
 			}
 			continue
 		}
+		spec, _ := ParseCron(s.GetCron())
 		problem := ""
 		if r := ps.ring(s.GetRing()); r == nil {
 			problem = "ring " + s.GetRing() + " does not exist"

@@ -60,6 +60,9 @@ func (p *Planner) submit(s *State, req Request) (Accepted, error) {
 		return Accepted{}, err
 	}
 	acc.Plan = ps.finish()
+	if len(ps.dropped) > 0 {
+		return Accepted{}, ps.refuseDropped()
+	}
 	if acc.Operation != nil {
 		acc.Operation = ps.ops[acc.Operation.GetOperation().GetId()]
 	}

@@ -367,6 +367,9 @@ type Plan struct {
 	// Wake, when not zero, is the earliest time a timed condition (backoff, grace, timeout) must be
 	// re-evaluated: the runtime calls Reconcile again no later than then.
 	Wake time.Time
+	// Problems are the records the pass skipped because they are inconsistent (see Problem); the
+	// runtime logs them. They are also on their rings' status warnings.
+	Problems []Problem
 }
 
 // Empty reports whether the plan neither writes nor acts.

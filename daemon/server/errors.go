@@ -32,6 +32,7 @@ var errorCodes = []struct {
 	{engine.ErrNotLeader, codes.Unavailable},
 	{engine.ErrStopped, codes.Unavailable},
 	{engine.ErrPersist, codes.Unavailable},
+	{engine.ErrPlannerPanicked, codes.Internal},
 	{ErrNotLeader, codes.Unavailable},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},
