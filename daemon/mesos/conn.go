@@ -145,6 +145,8 @@ type Conn struct {
 	cur    *subscription // nil while disconnected
 	leader string        // best guess of the leading master's endpoint
 	nextID uint64
+
+	dedup *updateDedup // recent status update UUIDs per task
 }
 
 type subscription struct {
@@ -178,7 +180,10 @@ func NewConn(opts Options) (*Conn, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Conn{opts: opts, log: opts.Logger.With("component", "mesos"), leader: opts.Masters[0]}, nil
+	if opts.DuplicateWindow <= 0 {
+		opts.DuplicateWindow = 5 * time.Second
+	}
+	return &Conn{opts: opts, log: opts.Logger.With("component", "mesos"), leader: opts.Masters[0], dedup: newUpdateDedup(opts.DuplicateWindow)}, nil
 }
 
 // redirectRecorder remembers the Location of the last 307 a client saw, resolved against the
@@ -501,8 +506,15 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			if err != nil {
 				c.log.Warn("malformed event from the master ignored", "type", e.GetType().String(), "err", err)
 			}
+			if err == nil && ev.Ack != nil && !c.dedup.deliver(ev.Ack.AgentID, ev.Ack.TaskID, ev.Ack.UUID, s.id, time.Now()) {
+				// The same update (same UUID) again, e.g. the master sending an agent's update
+				// twice after the agent re-registered: handled and acknowledged once.
+				c.log.Info("duplicate status update ignored", "task_id", ev.Ack.TaskID, "agent_id", ev.Ack.AgentID,
+					"state", ev.Update.State.String(), "uuid", fmt.Sprintf("%x", ev.Ack.UUID))
+				err = errDuplicate
+			}
 			// A malformed event yields nothing, bar the well-formed offers of an OFFERS event.
-			if err == nil || len(ev.Offers) > 0 {
+			if err == nil || (len(ev.Offers) > 0 && err != errDuplicate) {
 				ev.Subscription = s.id
 				if !send(ctx, out, ev) {
 					reason = "stopped"
@@ -512,6 +524,28 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		}
 		watchdog.Reset(window)
 	}
+}
+
+// errDuplicate marks a duplicated status update (not delivered).
+var errDuplicate = errors.New("duplicate status update")
+
+// Acknowledge acknowledges a status update on the given subscription, once per UUID: an update
+// without a UUID is never acknowledged (Mesos' rule: the master made it itself), and a UUID
+// already acknowledged within Options.DuplicateWindow is not acknowledged again (a second ACK makes
+// the agent log "Cannot find the status update stream" once the stream ended).
+func (c *Conn) Acknowledge(ctx context.Context, subscription uint64, a Ack) error {
+	if len(a.UUID) == 0 {
+		return nil
+	}
+	if c.dedup.acked(a.AgentID, a.TaskID, a.UUID, time.Now()) {
+		c.log.Debug("status update already acknowledged", "task_id", a.TaskID, "uuid", fmt.Sprintf("%x", a.UUID))
+		return nil
+	}
+	if err := c.Call(ctx, subscription, calls.Acknowledge(a.AgentID, a.TaskID, a.UUID)); err != nil {
+		return err
+	}
+	c.dedup.markAcked(a.AgentID, a.TaskID, a.UUID, time.Now())
+	return nil
 }
 
 func send(ctx context.Context, out chan<- Event, e Event) bool {

@@ -101,9 +101,9 @@ func (d *Driver) Reconcile(ctx context.Context, sub uint64, tasks []plan.TaskRef
 	return d.Conn.Call(ctx, sub, call)
 }
 
-// Acknowledge acknowledges a status update.
+// Acknowledge acknowledges a status update, once per UUID (see Conn.Acknowledge).
 func (d *Driver) Acknowledge(ctx context.Context, sub uint64, a Ack) error {
-	return d.Conn.Call(ctx, sub, calls.Acknowledge(a.AgentID, a.TaskID, a.UUID))
+	return d.Conn.Acknowledge(ctx, sub, a)
 }
 
 // Suppress stops offers for the framework's role.

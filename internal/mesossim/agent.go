@@ -502,17 +502,24 @@ func (s *Sim) deliverUpdateLocked(a *agent, fwID string, st mesos.TaskStatus) {
 		s.log.Info("fault: status update dropped", "task_id", st.TaskID.Value, "state", st.GetState().String())
 		return
 	}
+	copies := 1
+	if s.faults.duplicateUpdates {
+		copies = 2
+		s.log.Info("fault: status update delivered twice", "task_id", st.TaskID.Value, "state", st.GetState().String())
+	}
 	if d := s.faults.updateDelay; d > 0 {
 		time.AfterFunc(d, func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.linkOK(a) {
+			for i := 0; i < copies && s.linkOK(a); i++ {
 				s.receiveUpdateLocked(a, fwID, st)
 			}
 		})
 		return
 	}
-	s.receiveUpdateLocked(a, fwID, st)
+	for i := 0; i < copies; i++ {
+		s.receiveUpdateLocked(a, fwID, st)
+	}
 }
 
 // acknowledge is a scheduler acknowledgement reaching the agent. It reports
@@ -520,8 +527,16 @@ func (s *Sim) deliverUpdateLocked(a *agent, fwID string, st mesos.TaskStatus) {
 func (a *agent) acknowledge(fwID, taskID string, id []byte) (terminal, ok bool) {
 	key := taskKey{fwID, taskID}
 	us := a.streams[key]
-	if us == nil || len(us.pending) == 0 || string(us.pending[0].UUID) != string(id) {
-		a.s.log.Warn("ignoring unexpected status update acknowledgement", "agent_id", a.id, "framework_id", fwID, "task_id", taskID)
+	if us == nil {
+		// The real agent: "Failed to handle status update acknowledgement ... Cannot find the
+		// status update stream for task ..." (the stream ended with its terminal update's ACK).
+		a.s.unknownAcks++
+		a.s.log.Warn("Cannot find the status update stream for task; acknowledgement ignored", "agent_id", a.id, "framework_id", fwID, "task_id", taskID, "uuid", uuidString(id))
+		return false, false
+	}
+	if len(us.pending) == 0 || string(us.pending[0].UUID) != string(id) {
+		a.s.unknownAcks++
+		a.s.log.Warn("ignoring unexpected status update acknowledgement", "agent_id", a.id, "framework_id", fwID, "task_id", taskID, "uuid", uuidString(id))
 		return false, false
 	}
 	head := us.pending[0]
@@ -773,4 +788,12 @@ func (a *agent) streamPending(fwID, taskID string) (mesos.TaskStatus, bool) {
 		return mesos.TaskStatus{}, false
 	}
 	return us.pending[0], true
+}
+
+// uuidString prints a status update UUID as Mesos logs it.
+func uuidString(b []byte) string {
+	if u, err := uuid.FromBytes(b); err == nil {
+		return u.String()
+	}
+	return fmt.Sprintf("%x", b)
 }

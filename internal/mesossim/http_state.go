@@ -191,6 +191,7 @@ func sortStrings(ss []string) {
 //	POST /admin/frameworks/{framework}/executors/{executor}/kill
 //	POST /admin/status-updates/delay?duration=2s     (0 turns it off)
 //	POST /admin/status-updates/drop?on=true|false
+//	POST /admin/status-updates/duplicate?on=true|false
 //	POST /admin/heartbeats/stop?on=true|false
 func (s *Sim) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	mux := http.NewServeMux()
@@ -263,6 +264,15 @@ func (s *Sim) handleAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.DropStatusUpdates(on)
+		ok(w)
+	})
+	mux.HandleFunc("POST /admin/status-updates/duplicate", func(w http.ResponseWriter, r *http.Request) {
+		on, err := boolParam(r)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		s.DuplicateStatusUpdates(on)
 		ok(w)
 	})
 	mux.HandleFunc("POST /admin/heartbeats/stop", func(w http.ResponseWriter, r *http.Request) {

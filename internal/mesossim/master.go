@@ -739,6 +739,7 @@ func (s *Sim) acknowledgeLocked(fw *framework, ack *scheduler.Call_Acknowledge, 
 		log.Warn("dropping ACKNOWLEDGE for an unknown or unreachable agent", "agent_id", ack.AgentID.Value, "task_id", ack.TaskID.Value)
 		return
 	}
+	s.acks[string(ack.UUID)]++
 	terminal, ok := a.acknowledge(fw.id, ack.TaskID.Value, ack.UUID)
 	if ok && terminal {
 		if mt := fw.tasks[ack.TaskID.Value]; mt != nil && mt.agentID == a.id {

@@ -703,6 +703,13 @@ func (s *Sim) linkUpLocked(a *agent) {
 				if mt.state == mesos.TASK_UNREACHABLE {
 					mt.state = t.state
 					mt.unreachableTime = nil
+					if s.faults.duplicateUpdates && isTerminal(t.state) {
+						// What a real 1.11 master was seen doing: its own UUID-less TASK_FAILED
+						// for the task it had marked lost, before the agent's own update.
+						st := masterStatus(mt.info.TaskID.Value, a.id, mesos.TASK_FAILED, mesos.REASON_AGENT_REREGISTERED, "Agent "+a.hostname+" re-registered; the task is terminal on it")
+						st.ExecutorID = &mesos.ExecutorID{Value: mt.execID}
+						fw.send(s.log, updateEvent(st))
+					}
 					if !isTerminal(t.state) {
 						st := masterStatus(mt.info.TaskID.Value, a.id, t.state, mesos.REASON_AGENT_REREGISTERED, "Agent "+a.hostname+" re-registered")
 						st.ExecutorID = &mesos.ExecutorID{Value: mt.execID}

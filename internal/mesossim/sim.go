@@ -115,10 +115,15 @@ type Sim struct {
 	offers            map[string]*offer
 	agents            []*agent
 	faults            faults
+	// acks counts the scheduler's ACKNOWLEDGE calls per status update UUID that reached an agent;
+	// unknownAcks counts those the agent had no such update for.
+	acks        map[string]int
+	unknownAcks int
 }
 
 type faults struct {
 	dropUpdates       bool
+	duplicateUpdates  bool
 	updateDelay       time.Duration
 	heartbeatsStopped bool
 }
@@ -140,6 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Sim, error) {
 		frameworks:        map[string]*framework{},
 		removedFrameworks: map[string]bool{},
 		offers:            map[string]*offer{},
+		acks:              map[string]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for i, ac := range cfg.Agents {
@@ -417,6 +423,35 @@ func (s *Sim) DropStatusUpdates(on bool) {
 	defer s.mu.Unlock()
 	s.log.Info("fault: drop status updates", "on", on)
 	s.faults.dropUpdates = on
+}
+
+// DuplicateStatusUpdates (while on) delivers every status update an agent forwards to the master
+// twice, and makes an agent that re-registers after being marked unreachable first have the master
+// send its own UUID-less TASK_FAILED (REASON_AGENT_REREGISTERED) for each task the master had
+// marked lost and the agent holds as terminal, before the agent's own update (with its UUID,
+// twice) — what a real Mesos 1.11 master was seen doing.
+func (s *Sim) DuplicateStatusUpdates(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log.Info("fault: duplicate status updates", "on", on)
+	s.faults.duplicateUpdates = on
+}
+
+// Acknowledgements returns how many ACKNOWLEDGE calls for the status update with this UUID reached
+// its agent, matched or not.
+func (s *Sim) Acknowledgements(uuid []byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acks[string(uuid)]
+}
+
+// UnknownAcknowledgements returns how many ACKNOWLEDGE calls reached an agent that had no such
+// pending update (the real agent logs "Cannot find the status update stream" or an unexpected
+// acknowledgement, and drops them).
+func (s *Sim) UnknownAcknowledgements() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unknownAcks
 }
 
 // StopHeartbeats stops (or restarts) scheduler HEARTBEAT events without

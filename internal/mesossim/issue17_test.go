@@ -1,0 +1,79 @@
+package mesossim
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	mesos "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
+)
+
+// Issue 17 item 3: with the duplicate fault on, an agent re-registering after the master marked its
+// task lost makes the master send its own UUID-less TASK_FAILED first, then the agent's own update
+// (with its UUID) arrives twice. A naive scheduler (mesos-go's AckStatusUpdates) acknowledges both
+// copies: the simulator counts two ACKs for the UUID, and the second finds no stream, as on a real
+// agent ("Cannot find the status update stream").
+func TestDuplicateStatusUpdatesOnReregistration(t *testing.T) {
+	cfg := fastConfig(t, 1)
+	cfg.AgentGoneTimeout = time.Minute
+	cfg.StatusUpdateRetryMin, cfg.StatusUpdateRetryMax = 10*time.Second, 20*time.Second
+	sim := startSim(t, cfg)
+	s := startSched(t, sim, frameworkInfo("dup", 60), nil, mediaProtobuf)
+	fwID := s.waitSubscribed(0)
+	a := sim.Agents()[0]
+	running := runTask(t, s, a.ID, "t", "e", `{"do":"run"}`)
+	eventually(t, 5*time.Second, "TASK_RUNNING acknowledged", func() bool { return sim.Acknowledgements(running.UUID) == 1 })
+	sim.DuplicateStatusUpdates(true)
+
+	m := s.mark()
+	if err := sim.PartitionAgent(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.waitUpdate(m, "t", mesos.TASK_LOST)
+	if err := sim.KillExecutor(fwID, "e"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the task failed on the agent", func() bool {
+		for _, tk := range sim.State().Agents[0].Tasks {
+			if tk.ID == "t" && tk.State == "TASK_FAILED" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := sim.UnknownAcknowledgements(); n != 0 {
+		t.Fatalf("%d unknown acknowledgements before the heal", n)
+	}
+
+	m = s.mark()
+	if err := sim.HealAgent(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	var got []mesos.TaskStatus
+	eventually(t, 10*time.Second, "three TASK_FAILED updates", func() bool {
+		got = got[:0]
+		for _, e := range s.eventsFrom(m) {
+			if e.Type == scheduler.Event_UPDATE && e.Update.Status.TaskID.Value == "t" && e.Update.Status.GetState() == mesos.TASK_FAILED {
+				got = append(got, e.Update.Status)
+			}
+		}
+		return len(got) >= 3
+	})
+	for _, st := range got {
+		t.Logf("update %s uuid %x reason %s source %s msg %q", st.GetState(), st.UUID, st.GetReason(), st.GetSource(), st.GetMessage())
+	}
+	if st := got[0]; len(st.UUID) != 0 || st.GetReason() != mesos.REASON_AGENT_REREGISTERED || st.GetSource() != mesos.SOURCE_MASTER {
+		t.Errorf("first update: uuid %x reason %s source %s, want the master's own, UUID-less, REASON_AGENT_REREGISTERED", st.UUID, st.GetReason(), st.GetSource())
+	}
+	if len(got[1].UUID) != 16 || !bytes.Equal(got[1].UUID, got[2].UUID) || got[1].GetSource() != mesos.SOURCE_AGENT {
+		t.Fatalf("agent's update not delivered twice with one UUID: %x, %x", got[1].UUID, got[2].UUID)
+	}
+	eventually(t, 5*time.Second, "both copies acknowledged", func() bool { return sim.Acknowledgements(got[1].UUID) == 2 })
+	if n := sim.UnknownAcknowledgements(); n != 1 {
+		t.Errorf("%d unknown acknowledgements, want 1 (the second ACK of the terminal update)", n)
+	}
+	if n := sim.Acknowledgements(nil); n != 0 {
+		t.Errorf("%d acknowledgements without a UUID", n)
+	}
+}
