@@ -27,6 +27,7 @@ type fakeAgent struct {
 	autoAck    bool
 	refuse     bool
 	attempts   int
+	attemptAt  []time.Time // when each SUBSCRIBE attempt arrived
 }
 
 func newFakeAgent(t *testing.T) *fakeAgent {
@@ -57,6 +58,7 @@ func (a *fakeAgent) handle(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	if c.Type == executor.Call_SUBSCRIBE {
 		a.attempts++
+		a.attemptAt = append(a.attemptAt, time.Now())
 	}
 	if a.refuse {
 		a.mu.Unlock()

@@ -134,13 +134,25 @@ func Run(ctx context.Context, cfg Config) error {
 	return e.run(ctx)
 }
 
+// Re-subscription backoff. A real agent restarted on the same work dir (recovery) gives a
+// checkpointed executor --executor_reregistration_timeout (2s by default) to subscribe again, then
+// shuts it down and its task goes LOST/FAILED. So after the connection drops the executor
+// re-subscribes at once, then every resubscribeMin doubling up to resubscribeMax (and never above
+// MESOS_SUBSCRIPTION_BACKOFF_MAX): attempts at +0, +0.1, +0.3, +0.7, +1.2, +1.7 s... are well inside
+// the window.
+const (
+	resubscribeMin = 100 * time.Millisecond
+	resubscribeMax = 500 * time.Millisecond
+)
+
 func (e *exec) run(ctx context.Context) error {
 	disconnectedAt := time.Now()
-	backoffMax := e.cfg.Env.SubscriptionBackoffMax * 3 / 4
-	if backoffMax < time.Second {
-		backoffMax = max(e.cfg.Env.SubscriptionBackoffMax, 100*time.Millisecond)
+	backoffMax := resubscribeMax
+	if m := e.cfg.Env.SubscriptionBackoffMax; m > 0 && m < backoffMax {
+		backoffMax = max(m, 10*time.Millisecond)
 	}
-	wait := min(100*time.Millisecond, backoffMax)
+	wait := min(resubscribeMin, backoffMax)
+	retryNow := false // the first attempt after a dropped connection is immediate
 	for {
 		e.absorb()
 		sub := calls.Subscribe(e.unacknowledgedTasks(), e.unacknowledgedUpdates())
@@ -148,7 +160,8 @@ func (e *exec) run(ctx context.Context) error {
 			"unacked_tasks", len(sub.Subscribe.UnacknowledgedTasks), "unacked_updates", len(sub.Subscribe.UnacknowledgedUpdates))
 		resp, err := e.subscriber.Send(ctx, calls.NonStreaming(sub))
 		if err == nil {
-			wait = min(100*time.Millisecond, backoffMax)
+			wait = min(resubscribeMin, backoffMax)
+			retryNow = true
 			for _, p := range e.unacked {
 				p.sent = true // the agent replays what SUBSCRIBE carried
 			}
@@ -177,6 +190,10 @@ func (e *exec) run(ctx context.Context) error {
 		if time.Since(disconnectedAt) > e.cfg.Env.RecoveryTimeout {
 			e.stopTask(ctx, "agent not back within the recovery timeout")
 			return fmt.Errorf("%w (%s): %v", ErrRecoveryTimeout, e.cfg.Env.RecoveryTimeout, err)
+		}
+		if retryNow {
+			retryNow = false
+			continue
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -42,6 +42,11 @@ type harness struct {
 
 func startExec(t *testing.T, checkpoint bool, launchErr error) *harness {
 	t.Helper()
+	return startExecWith(t, checkpoint, launchErr, nil)
+}
+
+func startExecWith(t *testing.T, checkpoint bool, launchErr error, edit func(*Config)) *harness {
+	t.Helper()
 	h := &harness{agent: newFakeAgent(t), task: &fakeTask{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -62,6 +67,9 @@ func startExec(t *testing.T, checkpoint bool, launchErr error) *harness {
 		},
 		AckWait:        2 * time.Second,
 		ResendInterval: 50 * time.Millisecond,
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	go func() { h.done <- Run(ctx, cfg) }()
 	waitFor(t, "SUBSCRIBE", func() bool { return h.agent.subscribeCount() == 1 })
@@ -275,4 +283,52 @@ func TestCancelKillsTask(t *testing.T) {
 	if h.task.killCount() != 1 {
 		t.Error("task left running")
 	}
+}
+
+// Issue 17 item 6: a restarted agent gives the executor --executor_reregistration_timeout (2s) to
+// re-subscribe. With MESOS_SUBSCRIPTION_BACKOFF_MAX at its default 2s the executor used to retry
+// every 1.5s; now it re-subscribes at once after the drop, then every 100ms doubling up to 500ms.
+func TestResubscribesQuicklyAfterAgentRestart(t *testing.T) {
+	h := startExecWith(t, true, nil, func(c *Config) { c.Env.SubscriptionBackoffMax = 2 * time.Second })
+	h.agent.send(launchEvent("t1"))
+	waitFor(t, "RUNNING", func() bool { return len(h.agent.updates("t1")) == 2 })
+	h.agent.setRefuse(true) // the agent is restarting: 503 "Agent has not finished recovery"
+	dropped := time.Now()
+	h.agent.disconnect()
+	waitFor(t, "attempts for 1.2s", func() bool { return h.agent.attemptCount() >= 6 })
+	h.agent.setRefuse(false)
+	back := time.Now()
+	waitFor(t, "re-SUBSCRIBE", func() bool { return h.agent.subscribeCount() >= 2 })
+	resubscribed := time.Now()
+
+	h.agent.mu.Lock()
+	at := append([]time.Time(nil), h.agent.attemptAt...)
+	h.agent.mu.Unlock()
+	if d := at[1].Sub(dropped); d > 100*time.Millisecond {
+		t.Errorf("first re-SUBSCRIBE %s after the drop, want at once", d)
+	}
+	for i := 2; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap > 650*time.Millisecond {
+			t.Errorf("gap of %s between attempts %d and %d, want <= 500ms", gap, i-1, i)
+		}
+	}
+	if d := at[5].Sub(dropped); d > 2*time.Second {
+		t.Errorf("5 re-SUBSCRIBE attempts took %s, want well inside the 2s window", d)
+	}
+	if d := resubscribed.Sub(back); d > 700*time.Millisecond {
+		t.Errorf("re-subscribed %s after the agent came back, want <= 500ms", d)
+	}
+	t.Logf("attempts after the drop at %v; re-subscribed %s after the agent came back", offsets(at[1:], dropped), resubscribed.Sub(back).Round(time.Millisecond))
+	sub := h.agent.lastSubscribe().Subscribe
+	if len(sub.UnacknowledgedTasks) != 0 {
+		t.Errorf("unacknowledged tasks = %v (all were acknowledged)", sub.UnacknowledgedTasks)
+	}
+}
+
+func offsets(ts []time.Time, from time.Time) []time.Duration {
+	out := make([]time.Duration, len(ts))
+	for i, x := range ts {
+		out[i] = x.Sub(from).Round(time.Millisecond)
+	}
+	return out
 }
