@@ -46,6 +46,8 @@ type agent struct {
 
 	// faults
 	down, partitioned bool
+	restarting        bool      // RestartAgent: down, executors kept, recovering afterwards
+	recoveredAt       time.Time // when the agent last came back from RestartAgent
 
 	srv *http.Server
 	ln  net.Listener

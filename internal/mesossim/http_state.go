@@ -187,6 +187,7 @@ func sortStrings(ss []string) {
 //
 //	GET  /admin/state
 //	POST /admin/agents/{id}/kill | partition | heal
+//	POST /admin/agents/{id}/restart?down=1s          (executors kept; recovery)
 //	POST /admin/master/restart
 //	POST /admin/frameworks/{framework}/executors/{executor}/kill
 //	POST /admin/status-updates/delay?duration=2s     (0 turns it off)
@@ -228,8 +229,19 @@ func (s *Sim) handleAdmin(w http.ResponseWriter, r *http.Request) {
 			err = s.PartitionAgent(id)
 		case "heal":
 			err = s.HealAgent(id)
+		case "restart":
+			down := time.Duration(0)
+			if q := r.URL.Query().Get("down"); q != "" {
+				d, perr := time.ParseDuration(q)
+				if perr != nil || d < 0 {
+					http.Error(w, fmt.Sprintf("query parameter 'down': want a non-negative Go duration such as 1s, got %q", q), http.StatusBadRequest)
+					return
+				}
+				down = d
+			}
+			err = s.RestartAgent(id, down)
 		default:
-			err = fmt.Errorf("unknown agent action %q (want kill, partition or heal)", r.PathValue("action"))
+			err = fmt.Errorf("unknown agent action %q (want kill, partition, heal or restart)", r.PathValue("action"))
 		}
 		if err != nil {
 			fail(w, err)

@@ -77,3 +77,63 @@ func TestDuplicateStatusUpdatesOnReregistration(t *testing.T) {
 		t.Errorf("%d acknowledgements without a UUID", n)
 	}
 }
+
+// Issue 17 item 6: an agent restarted on the same work dir keeps its executors, and gives each
+// ExecutorReregistrationTimeout (2s by default) to SUBSCRIBE again. The test executor retries every
+// MESOS_SUBSCRIPTION_BACKOFF_MAX/2 = 1s: inside the default window its task stays RUNNING; with a
+// 300ms window it is shut down and its task fails with REASON_EXECUTOR_REREGISTRATION_TIMEOUT.
+func TestAgentRestartExecutorReregistration(t *testing.T) {
+	t.Run("InTime", func(t *testing.T) {
+		cfg := fastConfig(t, 1)
+		cfg.AgentUnreachableTimeout = 10 * time.Second
+		sim := startSim(t, cfg)
+		s := startSched(t, sim, frameworkInfo("rereg", 60), nil, mediaProtobuf)
+		fwID := s.waitSubscribed(0)
+		a := sim.Agents()[0]
+		runTask(t, s, a.ID, "t", "e", `{"do":"run"}`)
+		m := s.mark()
+		start := time.Now()
+		if err := sim.RestartAgent(a.ID, 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		var after time.Duration
+		eventually(t, 5*time.Second, "the executor re-subscribed", func() bool {
+			var ok bool
+			after, ok = sim.ExecutorReregistration(fwID, "e")
+			return ok
+		})
+		if after >= 2*time.Second {
+			t.Errorf("re-subscribed %s after the recovery, outside the 2s window", after)
+		}
+		t.Logf("executor re-subscribed %s after the agent recovered (window 2s)", after.Round(time.Millisecond))
+		// Past the window: the task still runs, on the same agent ID, and nothing failed.
+		time.Sleep(time.Until(start.Add(2500 * time.Millisecond)))
+		st := sim.State().Agents[0]
+		if st.ID != a.ID || len(st.Executors) != 1 || len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
+			t.Errorf("agent after the restart: %+v", st)
+		}
+		for _, e := range s.eventsFrom(m) {
+			if e.Type == scheduler.Event_UPDATE && e.Update.Status.GetState() != mesos.TASK_RUNNING {
+				t.Errorf("update %s (%s) after an in-time re-subscription", e.Update.Status.GetState(), e.Update.Status.GetReason())
+			}
+		}
+	})
+	t.Run("TooLate", func(t *testing.T) {
+		cfg := fastConfig(t, 1)
+		cfg.AgentUnreachableTimeout = 10 * time.Second
+		cfg.ExecutorReregistrationTimeout = 300 * time.Millisecond
+		sim := startSim(t, cfg)
+		s := startSched(t, sim, frameworkInfo("rereg-late", 60), nil, mediaProtobuf)
+		s.waitSubscribed(0)
+		a := sim.Agents()[0]
+		runTask(t, s, a.ID, "t", "e", `{"do":"run"}`)
+		m := s.mark()
+		if err := sim.RestartAgent(a.ID, 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		st := s.waitUpdate(m, "t", mesos.TASK_FAILED)
+		if st.GetReason() != mesos.REASON_EXECUTOR_REREGISTRATION_TIMEOUT || len(st.UUID) == 0 {
+			t.Errorf("failed update: reason %s uuid %x", st.GetReason(), st.UUID)
+		}
+	})
+}

@@ -43,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		gone         = fs.Duration("agent-gone-timeout", 10*time.Minute, "time an unreachable agent stays before its tasks go TASK_GONE/TASK_LOST")
 		retry        = fs.Duration("status-update-retry", 10*time.Second, "first retry interval of an unacknowledged status update (doubles up to 10m)")
 		registration = fs.Duration("executor-registration-timeout", time.Minute, "time an executor has to subscribe")
+		reregister   = fs.Duration("executor-reregistration-timeout", 2*time.Second, "time a restarted (recovering) agent gives each executor to subscribe again before shutting it down")
 		grace        = fs.Duration("executor-shutdown-grace-period", 5*time.Second, "default executor shutdown grace period")
 		recovery     = fs.Duration("master-recovery-period", time.Second, "time a restarted master answers 503")
 		credentials  = fs.String("credentials", "", "credentials `file` (Mesos --credentials format: JSON {\"credentials\":[{\"principal\",\"secret\"}]} or lines \"principal secret\"); when set the scheduler API requires HTTP basic authentication")
@@ -106,6 +107,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		HeartbeatInterval: *heartbeat, AllocationInterval: *allocation,
 		AgentUnreachableTimeout: *unreachable, AgentGoneTimeout: *gone,
 		StatusUpdateRetryMin: *retry, ExecutorRegistrationTimeout: *registration,
+		ExecutorReregistrationTimeout: *reregister,
 		ExecutorShutdownGracePeriod: *grace, MasterRecoveryPeriod: *recovery,
 		Version: *version, Leader: *leader, Logger: slog.New(handler),
 		KeepTasksOnClose: !*killOnExit,
@@ -113,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	for name, d := range map[string]time.Duration{
 		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
 		"--agent-gone-timeout": *gone, "--status-update-retry": *retry, "--executor-registration-timeout": *registration,
-		"--master-recovery-period": *recovery,
+		"--master-recovery-period": *recovery, "--executor-reregistration-timeout": *reregister,
 	} {
 		if d <= 0 {
 			return bad("%s: must be positive, got %s", name, d)

@@ -56,6 +56,10 @@ type executorProc struct {
 	exitMsg    string
 
 	procs map[string]*taskProc // built-in executors: one process per task
+
+	subscriptions  int           // SUBSCRIBE calls accepted
+	reregTimer     *time.Timer   // agent recovery: the re-registration window
+	reregisteredIn time.Duration // agent recovery: from the agent's recovery to the SUBSCRIBE; -1 while waiting
 }
 
 type taskProc struct {
@@ -285,6 +289,9 @@ func (ex *executorProc) stopTimers() {
 	if ex.regTimer != nil {
 		ex.regTimer.Stop()
 	}
+	if ex.reregTimer != nil {
+		ex.reregTimer.Stop()
+	}
 	if ex.graceTimer != nil {
 		ex.graceTimer.Stop()
 	}
@@ -386,6 +393,13 @@ func (ex *executorProc) subscribe(sub *executor.Call_Subscribe, media string, lo
 		ex.stream.close()
 	}
 	ex.stream = stream
+	ex.subscriptions++
+	if ex.reregTimer != nil {
+		ex.reregTimer.Stop()
+		ex.reregTimer = nil
+		ex.reregisteredIn = time.Since(a.recoveredAt)
+		log.Info("executor re-subscribed to the recovered agent", "after", ex.reregisteredIn, "timeout", a.s.cfg.ExecutorReregistrationTimeout)
+	}
 	if ex.state == execRegistering {
 		if ex.regTimer != nil {
 			ex.regTimer.Stop()

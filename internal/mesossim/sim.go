@@ -43,6 +43,10 @@ type Config struct {
 	StatusUpdateRetryMin, StatusUpdateRetryMax time.Duration
 	// ExecutorRegistrationTimeout (default 1m).
 	ExecutorRegistrationTimeout time.Duration
+	// ExecutorReregistrationTimeout is how long a recovering agent (RestartAgent) waits for each
+	// executor to SUBSCRIBE again before it shuts it down (default 2s, as the agent's
+	// --executor_reregistration_timeout).
+	ExecutorReregistrationTimeout time.Duration
 	// ExecutorShutdownGracePeriod (default 5s).
 	ExecutorShutdownGracePeriod time.Duration
 	// MasterRecoveryPeriod is how long a restarted master answers 503 (default 1s).
@@ -194,6 +198,7 @@ func applyDefaults(cfg *Config) {
 	def(&cfg.StatusUpdateRetryMin, 10*time.Second)
 	def(&cfg.StatusUpdateRetryMax, 10*time.Minute)
 	def(&cfg.ExecutorRegistrationTimeout, time.Minute)
+	def(&cfg.ExecutorReregistrationTimeout, 2*time.Second)
 	def(&cfg.ExecutorShutdownGracePeriod, 5*time.Second)
 	def(&cfg.MasterRecoveryPeriod, time.Second)
 	if cfg.StatusUpdateRetryMax < cfg.StatusUpdateRetryMin {
