@@ -108,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		AgentUnreachableTimeout: *unreachable, AgentGoneTimeout: *gone,
 		StatusUpdateRetryMin: *retry, ExecutorRegistrationTimeout: *registration,
 		ExecutorReregistrationTimeout: *reregister,
-		ExecutorShutdownGracePeriod: *grace, MasterRecoveryPeriod: *recovery,
+		ExecutorShutdownGracePeriod:   *grace, MasterRecoveryPeriod: *recovery,
 		Version: *version, Leader: *leader, Logger: slog.New(handler),
 		KeepTasksOnClose: !*killOnExit,
 	}
