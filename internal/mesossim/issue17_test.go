@@ -2,9 +2,12 @@ package mesossim
 
 import (
 	"bytes"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/gogo/protobuf/proto"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
 )
@@ -136,4 +139,51 @@ func TestAgentRestartExecutorReregistration(t *testing.T) {
 			t.Errorf("failed update: reason %s uuid %x", st.GetReason(), st.UUID)
 		}
 	})
+}
+
+// The product's executor adapter (executor/mesosexec, built into prodexec) against a restarted
+// agent: it re-subscribes within 500ms of the agent's recovery, whatever the down time.
+func TestAgentRestartProductExecutorReregistration(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "prodexec")
+	build := exec.Command("go", "build", "-o", bin, "github.com/cassmesos/cassmesos/internal/mesossim/internal/prodexec")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building prodexec: %v\n%s", err, out)
+	}
+	cfg := fastConfig(t, 1)
+	cfg.AgentUnreachableTimeout = 10 * time.Second
+	sim := startSim(t, cfg)
+	s := startSched(t, sim, frameworkInfo("rereg-product", 60), nil, mediaProtobuf)
+	fwID := s.waitSubscribed(0)
+	a := sim.Agents()[0]
+	ex := executorInfo("pe")
+	ex.Command = &mesos.CommandInfo{Value: proto.String("./prodexec"),
+		URIs: []mesos.CommandInfo_URI{{Value: "file://" + bin, Executable: proto.Bool(true)}}}
+	o := s.freshOffer("on "+a.ID, onAgent(a.ID))
+	m := s.mark()
+	s.mustCall(launch(o, customTask("pt", o, ex, "")))
+	s.waitUpdate(m, "pt", mesos.TASK_RUNNING)
+	for _, down := range []time.Duration{0, 1200 * time.Millisecond} {
+		m = s.mark()
+		if err := sim.RestartAgent(a.ID, down); err != nil {
+			t.Fatal(err)
+		}
+		var after time.Duration
+		eventually(t, 5*time.Second, "the executor re-subscribed", func() bool {
+			var ok bool
+			after, ok = sim.ExecutorReregistration(fwID, "pe")
+			return ok
+		})
+		t.Logf("agent down %s: the product executor re-subscribed %s after the recovery (window 2s)", down, after.Round(time.Millisecond))
+		if after > 700*time.Millisecond {
+			t.Errorf("agent down %s: re-subscribed %s after the recovery, want <= 500ms", down, after)
+		}
+		for _, e := range s.eventsFrom(m) {
+			if e.Type == scheduler.Event_UPDATE && e.Update.Status.GetState() != mesos.TASK_RUNNING {
+				t.Errorf("update %s (%s) after an in-time re-subscription", e.Update.Status.GetState(), e.Update.Status.GetReason())
+			}
+		}
+	}
+	if st := sim.State().Agents[0]; len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
+		t.Errorf("tasks after the restarts: %+v", st.Tasks)
+	}
 }

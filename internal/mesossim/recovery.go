@@ -35,6 +35,7 @@ func (s *Sim) RestartAgent(id string, down time.Duration) error {
 			ex.reregTimer.Stop()
 			ex.reregTimer = nil
 		}
+		ex.reregisteredIn = -1
 	}
 	a.stopServerAsync() // the endpoint and every executor stream close
 	s.linkDownLocked(a) // its offers are rescinded; updates wait for the recovery
@@ -91,7 +92,7 @@ func (s *Sim) ExecutorReregistration(frameworkID, executorID string) (after time
 	for _, a := range s.agents {
 		if af := a.frameworks[frameworkID]; af != nil {
 			if ex := af.executors[executorID]; ex != nil {
-				return ex.reregisteredIn, !a.recoveredAt.IsZero() && ex.reregTimer == nil && ex.reregisteredIn > 0
+				return ex.reregisteredIn, !a.restarting && !a.recoveredAt.IsZero() && ex.reregTimer == nil && ex.reregisteredIn > 0
 			}
 		}
 	}
