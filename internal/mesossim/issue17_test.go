@@ -2,6 +2,7 @@ package mesossim
 
 import (
 	"bytes"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/gogo/protobuf/proto"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
+	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 )
 
 // Issue 17 item 3: with the duplicate fault on, an agent re-registering after the master marked its
@@ -186,4 +188,47 @@ func TestAgentRestartProductExecutorReregistration(t *testing.T) {
 	if st := sim.State().Agents[0]; len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
 		t.Errorf("tasks after the restarts: %+v", st.Tasks)
 	}
+}
+
+// Issue 17 item 4: a framework that subscribes with suppressed_roles gets no offer for those roles
+// (a real master otherwise allocates at once, before a SUPPRESS sent after SUBSCRIBED arrives) until
+// it sends REVIVE.
+func TestSubscribeSuppressedRoles(t *testing.T) {
+	sim := startSim(t, fastConfig(t, 2))
+	c := calls.Subscribe(frameworkInfo("suppressed", 60))
+	c.Subscribe.SuppressedRoles = []string{"cass"}
+	resp, body := post(t, sim.URL()+"/api/v1/scheduler", mediaProtobuf, mediaProtobuf, marshalCall(t, mediaProtobuf, c), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("SUBSCRIBE: %d %s", resp.StatusCode, body)
+	}
+	rs := newRawStream(t, resp)
+	sub := rs.nextOf(t, 5*time.Second, scheduler.Event_SUBSCRIBED)
+	fwID, streamID := sub.Subscribed.FrameworkID.Value, resp.Header.Get("Mesos-Stream-Id")
+	quiet := time.After(500 * time.Millisecond) // 10 allocation rounds
+	for waiting := true; waiting; {
+		select {
+		case b, ok := <-rs.ch:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			var e scheduler.Event
+			if err := e.Unmarshal(b); err != nil {
+				t.Fatal(err)
+			}
+			if e.Type == scheduler.Event_OFFERS {
+				t.Fatalf("%d offers to a framework subscribed with its role suppressed", len(e.Offers.Offers))
+			}
+		case <-quiet:
+			waiting = false
+		}
+	}
+	if n := sim.State().Frameworks[0].Offers; n != 0 {
+		t.Fatalf("%d outstanding offers", n)
+	}
+	revive := calls.Revive()
+	revive.FrameworkID = &mesos.FrameworkID{Value: fwID}
+	if r, b := post(t, sim.URL()+"/api/v1/scheduler", mediaProtobuf, "", marshalCall(t, mediaProtobuf, revive), map[string]string{"Mesos-Stream-Id": streamID}); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("REVIVE: %d %s", r.StatusCode, b)
+	}
+	rs.nextOf(t, 5*time.Second, scheduler.Event_OFFERS)
 }
