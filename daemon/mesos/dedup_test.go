@@ -130,3 +130,92 @@ func TestUpdateDedupWindowAndBounds(t *testing.T) {
 		t.Errorf("%d tasks remembered, want at most %d", n, maxDedupTasks)
 	}
 }
+
+// The sequence a real 1.11 master produced when an agent re-registered: its own UUID-less
+// TASK_FAILED (REASON_AGENT_REREGISTERED) first, then the agent's update twice. The UUID-less one
+// reaches the engine without an Ack (never acknowledged); the agent's reaches it once and is
+// acknowledged once, so the agent never sees an ACK it cannot match.
+func TestReregistrationDuplicatesAckedOnce(t *testing.T) {
+	sim := startSim(t, mesossim.Config{AgentUnreachableTimeout: 300 * time.Millisecond, AgentGoneTimeout: time.Minute,
+		StatusUpdateRetryMin: 10 * time.Second})
+	r := runConn(t, &memStore{}, endpoint(t, sim.URL()))
+	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	c := r.next(t, "SUBSCRIBED", isConnected)
+	sub, fwID := c.Subscription, c.Connected.FrameworkID
+	o := r.next(t, "offers", hasOffers).Offers[0]
+	ti := mesos.TaskInfo{
+		Name: "rr", TaskID: mesos.TaskID{Value: "rr"}, AgentID: mesos.AgentID{Value: o.AgentID},
+		Command: &mesos.CommandInfo{Value: strPtr("sleep 60")},
+		Resources: []mesos.Resource{
+			ToMesos(plan.Resource{Name: "cpus", Scalar: 0.1}, "cassandra"),
+			ToMesos(plan.Resource{Name: "mem", Scalar: 32}, "cassandra"),
+		},
+	}
+	ctx := context.Background()
+	if err := r.conn.Call(ctx, sub, calls.Accept(calls.OfferOperations{calls.OpLaunch(ti)}.WithOffers(mesos.OfferID{Value: o.ID}))); err != nil {
+		t.Fatal(err)
+	}
+	isTask := func(e Event) bool { return e.Update != nil && e.Update.TaskID == "rr" }
+	for {
+		ev := r.next(t, "update", isTask)
+		if err := d.Acknowledge(ctx, sub, *ev.Ack); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Update.State == plan.TaskRunning {
+			break
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // let the ACK reach the agent before the partition
+	sim.DuplicateStatusUpdates(true)
+	if err := sim.PartitionAgent(o.AgentID); err != nil {
+		t.Fatal(err)
+	}
+	lost := r.next(t, "UNREACHABLE", isTask)
+	if lost.Ack != nil {
+		t.Fatalf("the master's %s update carries an Ack", lost.Update.State)
+	}
+	// The engine never acknowledges a UUID-less update; if asked, nothing is sent.
+	if err := d.Acknowledge(ctx, sub, Ack{AgentID: o.AgentID, TaskID: "rr"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.KillExecutor(fwID, "rr"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the task fails on the partitioned agent
+	if err := sim.HealAgent(o.AgentID); err != nil {
+		t.Fatal(err)
+	}
+	first := r.next(t, "the master's TASK_FAILED", isTask)
+	if first.Ack != nil || first.Update.State != plan.TaskFailed || first.Update.Reason != "REASON_AGENT_REREGISTERED" {
+		t.Fatalf("first update after the re-registration: %+v ack %v", first.Update, first.Ack)
+	}
+	agents := r.next(t, "the agent's TASK_FAILED", isTask)
+	if agents.Ack == nil || agents.Update.State != plan.TaskFailed {
+		t.Fatalf("agent's update: %+v ack %v", agents.Update, agents.Ack)
+	}
+	for i := 0; i < 2; i++ { // the engine acknowledging twice still sends one ACK
+		if err := d.Acknowledge(ctx, sub, *agents.Ack); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for settle := time.After(500 * time.Millisecond); ; {
+		select {
+		case e := <-r.events:
+			if isTask(e) {
+				t.Errorf("update %s delivered again (ack %v)", e.Update.State, e.Ack)
+			}
+			continue
+		case <-settle:
+		}
+		break
+	}
+	if n := sim.Acknowledgements(agents.Ack.UUID); n != 1 {
+		t.Errorf("UUID acknowledged %d times, want 1", n)
+	}
+	if n := sim.Acknowledgements(nil); n != 0 {
+		t.Errorf("%d acknowledgements without a UUID", n)
+	}
+	if n := sim.UnknownAcknowledgements(); n != 0 {
+		t.Errorf("%d acknowledgements the agent could not match", n)
+	}
+}
