@@ -181,7 +181,20 @@ func TestReregistrationDuplicatesAckedOnce(t *testing.T) {
 	if err := sim.KillExecutor(fwID, "rr"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the task fails on the partitioned agent
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		failed := false
+		for _, a := range sim.State().Agents {
+			for _, tk := range a.Tasks {
+				failed = failed || (tk.ID == "rr" && tk.State == "TASK_FAILED")
+			}
+		}
+		if failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task did not fail on the partitioned agent")
+		}
+	}
 	if err := sim.HealAgent(o.AgentID); err != nil {
 		t.Fatal(err)
 	}
