@@ -451,6 +451,7 @@ func TestMain_Flags(t *testing.T) {
 		{"--first-agent-ip", "10.0.0.1"},
 		{"--log-format", "xml"},
 		{"--heartbeat-interval", "0s"},
+		{"--executor-reregistration-timeout", "0s"},
 		{"extra"},
 	} {
 		var out, errb bytes.Buffer
@@ -475,7 +476,11 @@ func TestMain_Flags(t *testing.T) {
 			if r, _ := http.Post(url+"/admin/status-updates/delay?duration=bad", "", nil); r == nil || r.StatusCode != 400 {
 				t.Errorf("admin bad duration: %v", r)
 			}
-			for _, p := range []string{"/admin/master/restart", "/admin/heartbeats/stop?on=false", "/admin/status-updates/drop?on=false", "/admin/status-updates/delay?duration=0s"} {
+			if r, _ := http.Post(url+"/admin/agents/0/restart?down=bad", "", nil); r == nil || r.StatusCode != 400 {
+				t.Errorf("admin restart with a bad down: %v", r)
+			}
+			for _, p := range []string{"/admin/master/restart", "/admin/heartbeats/stop?on=false", "/admin/status-updates/drop?on=false", "/admin/status-updates/delay?duration=0s",
+				"/admin/status-updates/duplicate?on=false", "/admin/agents/0/restart?down=0s"} {
 				if r, err := http.Post(url+p, "", nil); err != nil || r.StatusCode != 200 {
 					t.Errorf("admin %s: %v %v", p, r, err)
 				}
