@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -149,11 +150,13 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	cfg, log := d.cfg, d.log
 	fenced := lead.Store()
 	store := zkstore.New(fenced, d.metrics.ZKWrite)
+	var engRef atomic.Pointer[engine.Engine] // set once the engine exists; read by the adapter
 	conn, err := mesosadapter.NewConn(mesosadapter.Options{
-		Masters:       cfg.Masters,
-		FrameworkInfo: mesosadapter.FrameworkInfo(cfg.FrameworkName, cfg.Role, cfg.User, cfg.Principal, cfg.Hostname, cfg.FailoverTimeout),
-		Store:         zkstore.FrameworkIDs{ZK: fenced},
-		Principal:     cfg.Principal, Secret: cfg.Secret,
+		SubscribeSuppressed: func() bool { e := engRef.Load(); return e != nil && e.NothingPending() },
+		Masters:             cfg.Masters,
+		FrameworkInfo:       mesosadapter.FrameworkInfo(cfg.FrameworkName, cfg.Role, cfg.User, cfg.Principal, cfg.Hostname, cfg.FailoverTimeout),
+		Store:               zkstore.FrameworkIDs{ZK: fenced},
+		Principal:           cfg.Principal, Secret: cfg.Secret,
 		Logger: log, Metrics: d.metrics,
 	})
 	if err != nil {
@@ -177,6 +180,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: &nodeagent.Client{},
 		Events: events, Logger: log, Metrics: d.metrics,
 	})
+	engRef.Store(eng)
 	setBackend(eng)
 
 	tctx, cancel := context.WithCancel(ctx)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mesosadapter "github.com/cassmesos/cassmesos/daemon/mesos"
@@ -123,6 +124,8 @@ type Snapshot struct {
 type Engine struct {
 	opts Options
 	log  *slog.Logger
+
+	nothingPending atomic.Bool // see NothingPending
 
 	requests chan func()
 	relays   chan relayDone
@@ -497,7 +500,14 @@ func (e *Engine) declineAll(offers []plan.Offer) {
 // setOffersWanted REVIVEs when offers become wanted, and again when work appears while offers
 // were only listened for (REVIVE clears the idle refuse filters of the agents that declined);
 // it SUPPRESSes when they are not wanted.
+// NothingPending reports whether the last planner pass wanted no offers: the Mesos adapter then
+// subscribes with the framework's roles suppressed (Call.Subscribe.suppressed_roles), so the
+// master sends no offers before the engine's own SUPPRESS would reach it. False until the first
+// pass. Safe from any goroutine.
+func (e *Engine) NothingPending() bool { return e.nothingPending.Load() }
+
 func (e *Engine) setOffersWanted(want, work bool) {
+	e.nothingPending.Store(!want)
 	newWork := work && !e.work
 	e.work = work
 	if e.sub == 0 || (e.offersWanted != nil && *e.offersWanted == want && !(want && newWork)) {

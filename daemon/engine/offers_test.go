@@ -39,3 +39,27 @@ func TestReviveAgainWhenWorkAppears(t *testing.T) {
 		t.Errorf("SUPPRESS while an agent is still awaited: %+v", s)
 	}
 }
+
+// wantPlanner wants offers while want is set.
+type wantPlanner struct {
+	scriptPlanner
+	want atomic.Bool
+}
+
+func (p *wantPlanner) Reconcile(*plan.State) plan.Plan { return plan.Plan{WantOffers: p.want.Load()} }
+
+func (p *wantPlanner) MatchOffers(s *plan.State, _ []plan.Offer) plan.Plan { return p.Reconcile(s) }
+
+// NothingPending (read by the Mesos adapter to subscribe with suppressed roles) follows the
+// planner's last pass: true when it wanted no offers, false as soon as work appears.
+func TestNothingPendingFollowsThePlanner(t *testing.T) {
+	p := &wantPlanner{}
+	w := newWorld(t, p)
+	waitFor(t, "nothing pending after an idle pass", w.eng.NothingPending)
+	p.want.Store(true)
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t9", AgentID: "a1", State: plan.TaskRunning}}
+	waitFor(t, "work pending once the planner wants offers", func() bool { return !w.eng.NothingPending() })
+	p.want.Store(false)
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t9", AgentID: "a1", State: plan.TaskRunning}}
+	waitFor(t, "nothing pending again", w.eng.NothingPending)
+}
