@@ -29,8 +29,8 @@ func (p *panickyBackend) Read(ctx context.Context, fn func(*plan.State)) error {
 
 func (p *panickyBackend) Watch(ctx context.Context, id string) (<-chan engine.Snapshot, error) {
 	if p.watches.Add(1) == 1 {
-		var m map[string]int
-		m["x"]++ // a nil map write, as a real bug would
+		var s []int
+		_ = s[p.watches.Load()] // an index out of range, as a real bug would
 	}
 	return p.fakeBackend.Watch(ctx, id)
 }

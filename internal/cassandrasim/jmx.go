@@ -359,13 +359,6 @@ func (n *node) cmdDrain(r *reply) int {
 	return 0
 }
 
-func replicationFactor(ks Keyspace, dc string) int {
-	if ks.Class == "NetworkTopologyStrategy" {
-		return ks.DCs[dc]
-	}
-	return ks.RF
-}
-
 func (v *view) future() *Ring {
 	future := map[string][]int64{}
 	for a, ts := range v.owned {
