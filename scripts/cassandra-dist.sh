@@ -28,7 +28,12 @@ trap 'rm -rf "$stage"' EXIT
 root="$stage/$name"
 mkdir -p "$root/lib" "$root/logs" "$root/data"
 echo "cassandra-dist: resolving org.apache.cassandra:cassandra-all:$version and its dependencies"
-mvn -B -q -Dstyle.color=never -f "$src/pom.xml" package -Ddist.lib="$root/lib" -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+if ! mvn -B -q -Dstyle.color=never -f "$src/pom.xml" package -Ddist.lib="$root/lib" \
+  -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}" >"$stage/mvn.log" 2>&1; then
+  cat "$stage/mvn.log" >&2
+  echo "cassandra-dist: Maven could not resolve org.apache.cassandra:cassandra-all:$version (log above)" >&2
+  exit 1
+fi
 rm -rf "$src/target"
 
 (cd "$root/lib" && sha256sum -- *.jar | sort -k2) > "$stage/lib.sha256"
