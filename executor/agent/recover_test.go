@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/executor/nodetool/nodetoolfake"
@@ -60,22 +57,7 @@ func (s *syncBuffer) String() string {
 func TestPanicInHandlerAnswersInternalAndServingGoesOn(t *testing.T) {
 	var logs syncBuffer
 	ctl := &panickyController{Fake: nodetoolfake.New()}
-	srv, err := NewGRPCServer(Config{Controller: ctl, Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := cassmesosv1.NewNodeAgentServiceClient(conn)
+	c := serve(t, Config{Controller: ctl, Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 
 	if _, err := c.Drain(authed(), &cassmesosv1.DrainRequest{}); code(err) != codes.Internal || !strings.Contains(err.Error(), "see the executor's log") {
 		t.Fatalf("panicking Drain: %v, want Internal", err)

@@ -32,8 +32,15 @@ type harness struct {
 func start(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{fake: nodetoolfake.New()}
-	srv, err := NewGRPCServer(Config{Controller: h.fake, Secret: secret,
+	h.client = serve(t, Config{Controller: h.fake, Secret: secret,
 		Restart: func(context.Context) error { h.restarts++; return h.restartE }})
+	return h
+}
+
+// serve runs the API with cfg on a loopback port for the test and returns a client to it.
+func serve(t *testing.T, cfg Config) cassmesosv1.NodeAgentServiceClient {
+	t.Helper()
+	srv, err := NewGRPCServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +55,7 @@ func start(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	h.client = cassmesosv1.NewNodeAgentServiceClient(conn)
-	return h
+	return cassmesosv1.NewNodeAgentServiceClient(conn)
 }
 
 func authed() context.Context {

@@ -74,25 +74,10 @@ func (c *cluster) start(i int, seeds []int, extra ...string) *Node {
 	return c.startWith(i, seeds, nil, extra...)
 }
 
-// startWith starts node i with FastKnobs overridden by knobs.
+// startWith starts node i in its usual directory (node<i>) with FastKnobs overridden by over.
 func (c *cluster) startWith(i int, seeds []int, over map[string]string, extra ...string) *Node {
 	c.t.Helper()
-	var s []string
-	for _, x := range seeds {
-		s = append(s, c.addr(x))
-	}
-	knobs := FastKnobs()
-	knobs["action_log"] = c.actions
-	for k, v := range over {
-		knobs[k] = v
-	}
-	n, err := StartNode(NodeSpec{Home: c.home, Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), Address: c.addr(i),
-		Seeds: s, JVMExtraOpts: extra, Knobs: knobs})
-	if err != nil {
-		c.t.Fatalf("starting node %d: %v", i, err)
-	}
-	c.nodes[i] = n
-	return n
+	return c.startIn(i, filepath.Join(c.dir, fmt.Sprintf("node%d", i)), seeds, over, extra...)
 }
 
 // waitFor polls cond until it holds or the deadline passes.
