@@ -592,9 +592,17 @@ type OperationRecord struct {
 	// The operation as the API shows it.
 	Operation *v1.Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
 	// Opaque planner cursor (which step, sub-state), so a restarted daemon resumes exactly.
-	Cursor        map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Cursor map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Client request ID of the request that started this operation ("" when none was given),
+	// stored in the same write as the operation, so a retried request finds it.
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,4,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
+	// Client request IDs of later requests that changed this operation (cancel, pause, resume),
+	// each mapped to its request's digest.
+	ChangeRequests map[string]string `protobuf:"bytes,5,rep,name=change_requests,json=changeRequests,proto3" json:"change_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OperationRecord) Reset() {
@@ -637,6 +645,27 @@ func (x *OperationRecord) GetOperation() *v1.Operation {
 func (x *OperationRecord) GetCursor() map[string]string {
 	if x != nil {
 		return x.Cursor
+	}
+	return nil
+}
+
+func (x *OperationRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetChangeRequests() map[string]string {
+	if x != nil {
+		return x.ChangeRequests
 	}
 	return nil
 }
@@ -700,7 +729,11 @@ func (x *SegmentRecord) GetKeyspace() string {
 type ScheduleRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schedule.
-	Schedule      *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Schedule *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Client request ID of the request that created this schedule ("" when none was given).
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,3,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -740,6 +773,20 @@ func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
 		return x.Schedule
 	}
 	return nil
+}
+
+func (x *ScheduleRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ScheduleRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
 }
 
 var File_cassmesos_state_v1_state_proto protoreflect.FileDescriptor
@@ -814,18 +861,28 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\xcc\x01\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\xb7\x03\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
-	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x1a9\n" +
+	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x04 \x01(\tR\rrequestDigest\x12`\n" +
+	"\x0fchange_requests\x18\x05 \x03(\v27.cassmesos.state.v1.OperationRecord.ChangeRequestsEntryR\x0echangeRequests\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13ChangeRequestsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
 	"\rSegmentRecord\x125\n" +
 	"\asegment\x18\x01 \x01(\v2\x1b.cassmesos.v1.RepairSegmentR\asegment\x12\x1a\n" +
-	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"J\n" +
+	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"\x90\x01\n" +
 	"\x0eScheduleRecord\x128\n" +
-	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bscheduleB?Z=github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1;statev1b\x06proto3"
+	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigestB?Z=github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1;statev1b\x06proto3"
 
 var (
 	file_cassmesos_state_v1_state_proto_rawDescOnce sync.Once
@@ -839,7 +896,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 	return file_cassmesos_state_v1_state_proto_rawDescData
 }
 
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*FrameworkRecord)(nil),       // 0: cassmesos.state.v1.FrameworkRecord
 	(*RingRecord)(nil),            // 1: cassmesos.state.v1.RingRecord
@@ -849,39 +906,41 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*SegmentRecord)(nil),         // 5: cassmesos.state.v1.SegmentRecord
 	(*ScheduleRecord)(nil),        // 6: cassmesos.state.v1.ScheduleRecord
 	nil,                           // 7: cassmesos.state.v1.OperationRecord.CursorEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 9: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 10: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 11: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 12: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 13: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 14: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 15: cassmesos.v1.Operation
-	(*v1.RepairSegment)(nil),      // 16: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 17: cassmesos.v1.RepairSchedule
+	nil,                           // 8: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 10: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 11: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 12: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 13: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 14: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 15: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 16: cassmesos.v1.Operation
+	(*v1.RepairSegment)(nil),      // 17: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 18: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	8,  // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	10, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	8,  // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	11, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	12, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	8,  // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	9,  // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	10, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	11, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	9,  // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	12, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	13, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	9,  // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	2,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	13, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	14, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	8,  // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	8,  // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	14, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	15, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	9,  // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	9,  // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	16, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
 	7,  // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	16, // 14: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	17, // 15: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	8,  // 14: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	17, // 15: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	18, // 16: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -895,7 +954,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
