@@ -109,7 +109,10 @@ func TestRequestIDCancelRepeat(t *testing.T) {
 	if _, err := w.Submit(plan.CancelOperation{ID: id, RequestID: "c1"}); err != nil {
 		t.Fatal(err)
 	}
-	cooperate(t, w, 50, func() bool { w.Reconcile(); return opPhase(w, id) == cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED })
+	cooperate(t, w, 50, func() bool {
+		w.Reconcile()
+		return opPhase(w, id) == cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED
+	})
 	if _, err := w.Submit(plan.CancelOperation{ID: id}); !errors.Is(err, plan.ErrPrecondition) {
 		t.Fatalf("a new cancel of a cancelled operation: %v, want refused", err)
 	}
