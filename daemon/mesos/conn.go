@@ -19,6 +19,7 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/internal/retry"
 )
 
 // MinMasterVersion is the oldest Mesos master the daemon subscribes to. mesos-go v0.0.11 carries
@@ -27,6 +28,22 @@ import (
 // 1.9 added the UPDATE_FRAMEWORK call and the agent-draining task reason the protos know), and
 // older lines are end-of-life. Nothing older is tested.
 var MinMasterVersion = Version{1, 9, 0}
+
+// StoreAttempts is how many times a newly assigned framework ID is stored (with backoff) before
+// the framework is torn down.
+const StoreAttempts = 5
+
+// storeNewFrameworkID stores fid, retrying failures with the subscription backoff.
+func (c *Conn) storeNewFrameworkID(ctx context.Context, fid string) error {
+	b := retry.Backoff{Initial: c.opts.BackoffMin, Max: c.opts.BackoffMax, Attempts: StoreAttempts}
+	return retry.Do(ctx, b, func(ctx context.Context, attempt int) error {
+		err := c.opts.Store.StoreFrameworkID(ctx, fid)
+		if err != nil {
+			c.log.Warn("storing the new framework ID failed", "framework_id", fid, "attempt", attempt, "err", err)
+		}
+		return err
+	})
+}
 
 // Errors that end Run: retrying cannot fix them.
 var (
@@ -407,9 +424,18 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	newFramework := storedID == ""
 	if newFramework {
 		// Store the new ID before anything else happens: a crash after this point re-subscribes
-		// with it instead of registering a second framework.
-		if err := c.opts.Store.StoreFrameworkID(ctx, fid); err != nil {
-			res.err = fmt.Errorf("storing new framework ID %s: %w", fid, err)
+		// with it instead of registering a second framework. If it cannot be stored, nothing
+		// acts for it and it is torn down: left registered it would be an orphan holding offers
+		// until its failover timeout, and the next SUBSCRIBE would register yet another.
+		if err := c.storeNewFrameworkID(ctx, fid); err != nil {
+			teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
+			tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CallTimeout)
+			terr := calls.CallNoData(tctx, caller, teardown.With(calls.Framework(fid)))
+			tcancel()
+			if terr != nil {
+				c.log.Error("could not tear down the framework whose ID could not be stored", "framework_id", fid, "err", terr)
+			}
+			res.err = fmt.Errorf("storing new framework ID %s: %w (the framework was torn down)", fid, err)
 			return res
 		}
 		c.log.Info("registered a new framework", "framework_id", fid)
