@@ -362,8 +362,12 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			suppressed = true
 		}
 	}
-	subCtx, cancel := context.WithCancel(ctx)
+	// The subscription ends with ctx, through an AfterFunc the new-framework path can hold off
+	// while it stores the ID (or tears the framework down over the still open subscription).
+	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	endWithCtx := context.AfterFunc(ctx, cancel)
+	defer endWithCtx()
 	resp, err := caller.Call(subCtx, call)
 	if err != nil {
 		if loc := rec.take(); loc != "" {
@@ -427,6 +431,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		// with it instead of registering a second framework. If it cannot be stored, nothing
 		// acts for it and it is torn down: left registered it would be an orphan holding offers
 		// until its failover timeout, and the next SUBSCRIBE would register yet another.
+		held := endWithCtx()
 		if err := c.storeNewFrameworkID(ctx, fid); err != nil {
 			teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
 			tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CallTimeout)
@@ -434,9 +439,15 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			tcancel()
 			if terr != nil {
 				c.log.Error("could not tear down the framework whose ID could not be stored", "framework_id", fid, "err", terr)
+				res.err = fmt.Errorf("storing new framework ID %s: %w (tearing it down failed too: %v)", fid, err, terr)
+				return res
 			}
 			res.err = fmt.Errorf("storing new framework ID %s: %w (the framework was torn down)", fid, err)
 			return res
+		}
+		if held {
+			endWithCtx = context.AfterFunc(ctx, cancel)
+			defer endWithCtx()
 		}
 		c.log.Info("registered a new framework", "framework_id", fid)
 	} else if fid != storedID {

@@ -139,7 +139,10 @@ func (s *Store) persistSegments(ctx context.Context, ws []plan.Write) error {
 				if s.observe != nil {
 					s.observe(op, time.Since(start), err)
 				}
-				if err != nil && (errors.Is(err, zkstate.ErrConflict) || errors.Is(err, zkstate.ErrUnavailable)) {
+				switch {
+				case errors.Is(err, zkstate.ErrConflict):
+					err = s.resolveConflict(ctx, w, err)
+				case errors.Is(err, zkstate.ErrUnavailable):
 					s.refresh(ctx, w)
 				}
 				errs[i] = err

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cassmesos/cassmesos/daemon/engine"
@@ -90,11 +91,62 @@ func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
 			if errors.Is(err, zkstate.ErrNotLeader) {
 				return fmt.Errorf("%w: %w", engine.ErrNotLeader, err)
 			}
-			if errors.Is(err, zkstate.ErrConflict) || errors.Is(err, zkstate.ErrUnavailable) {
+			if errors.Is(err, zkstate.ErrConflict) {
+				if err = s.resolveConflict(ctx, w, err); err == nil {
+					continue // an earlier attempt of this very write had landed
+				}
+				return err
+			}
+			if errors.Is(err, zkstate.ErrUnavailable) {
 				s.refresh(ctx, w) // the write may have landed; learn the current version
 			}
 			return err
 		}
+	}
+	return nil
+}
+
+// resolveConflict handles a write refused because the record's version moved. It never writes
+// over the record: when the stored record is exactly what w writes (an earlier attempt of w
+// landed, its answer lost) or w deletes a record already gone, it learns the version and the
+// write counts as done (nil). When another writer changed the record, the version is left stale
+// (every later write of the record is refused the same way) and the error wraps
+// engine.ErrNotLeader: the engine stops, and the next term reloads the state — the other
+// writer's record included — instead of overwriting it with a stale copy. When the record cannot
+// be read, cause is returned as it is.
+func (s *Store) resolveConflict(ctx context.Context, w plan.Write, cause error) error {
+	key, stored, v, err := s.current(ctx, w)
+	switch {
+	case key == "":
+		return cause
+	case err == nil && !w.Delete && proto.Equal(stored, written(w)):
+		s.setVersion(key, v, true)
+		return nil
+	case errors.Is(err, zkstate.ErrNotFound) && w.Delete:
+		s.setVersion(key, 0, false)
+		return nil
+	case err != nil && !errors.Is(err, zkstate.ErrNotFound):
+		return cause
+	}
+	return fmt.Errorf("%w: %s was changed by another writer; ending this term to reload the state instead of overwriting it: %w",
+		engine.ErrNotLeader, key, cause)
+}
+
+// written is the record w stores (nil for a delete).
+func written(w plan.Write) proto.Message {
+	switch {
+	case w.Delete:
+		return nil
+	case w.Kind == plan.RecordRing:
+		return w.Ring
+	case w.Kind == plan.RecordNode:
+		return w.Node
+	case w.Kind == plan.RecordOperation:
+		return w.Operation
+	case w.Kind == plan.RecordSegment:
+		return w.Segment
+	case w.Kind == plan.RecordSchedule:
+		return w.Schedule
 	}
 	return nil
 }
@@ -196,41 +248,51 @@ func (s *Store) persist(ctx context.Context, w plan.Write) (string, error) {
 
 // refresh re-reads a record's version after a write whose outcome is unknown.
 func (s *Store) refresh(ctx context.Context, w plan.Write) {
-	var v zkstate.Version
-	var err error
-	var key string
+	key, _, v, err := s.current(ctx, w)
+	switch {
+	case key == "":
+	case err == nil:
+		s.setVersion(key, v, true)
+	case errors.Is(err, zkstate.ErrNotFound):
+		s.setVersion(key, 0, false)
+	}
+}
+
+// current reads the stored record w writes and its version; key is "" for a write it cannot
+// read back.
+func (s *Store) current(ctx context.Context, w plan.Write) (key string, stored proto.Message, v zkstate.Version, err error) {
 	switch w.Kind {
 	case plan.RecordRing:
 		key = ringKey(w.Name)
-		_, v, err = s.zk.RingByName(ctx, w.Name)
+		stored, v, err = unpack(s.zk.RingByName(ctx, w.Name))
 	case plan.RecordNode:
 		ring := w.RingName
 		if ring == "" && w.Node != nil {
 			ring = w.Node.GetRing()
 		}
 		key = nodeKey(ring, w.Name)
-		_, v, err = s.zk.NodeByName(ctx, ring, w.Name)
+		stored, v, err = unpack(s.zk.NodeByName(ctx, ring, w.Name))
 	case plan.RecordOperation:
 		key = opKey(w.Name)
-		_, v, err = s.zk.OperationByID(ctx, w.Name)
+		stored, v, err = unpack(s.zk.OperationByID(ctx, w.Name))
 	case plan.RecordSegment:
 		if w.Segment == nil {
-			return
+			return "", nil, 0, nil
 		}
 		key = segKey(w.Name, w.Segment.GetSegment().GetIndex())
-		_, v, err = s.zk.SegmentByIndex(ctx, w.Name, int(w.Segment.GetSegment().GetIndex()))
+		stored, v, err = unpack(s.zk.SegmentByIndex(ctx, w.Name, int(w.Segment.GetSegment().GetIndex())))
 	case plan.RecordSchedule:
 		key = schedKey(w.Name)
-		_, v, err = s.zk.ScheduleByID(ctx, w.Name)
-	default:
-		return
+		stored, v, err = unpack(s.zk.ScheduleByID(ctx, w.Name))
 	}
-	switch {
-	case err == nil:
-		s.setVersion(key, v, true)
-	case errors.Is(err, zkstate.ErrNotFound):
-		s.setVersion(key, 0, false)
+	return key, stored, v, err
+}
+
+func unpack[M proto.Message](m M, v zkstate.Version, err error) (proto.Message, zkstate.Version, error) {
+	if err != nil {
+		return nil, v, err
 	}
+	return m, v, nil
 }
 
 // FrameworkIDs keeps the framework ID in /framework_id (daemon/mesos.FrameworkIDStore).
