@@ -277,7 +277,7 @@ func (c *Conn) newCaller(endpoint string, rec *redirectRecorder) (calls.Caller, 
 // Run keeps a subscription up until ctx ends or a fatal error (ErrMasterTooOld,
 // ErrFrameworkRemoved) occurs, sending every event to out. It returns ctx.Err() on a normal stop.
 func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
-	backoff := c.opts.BackoffMin
+	backoff := retry.Backoff{Initial: c.opts.BackoffMin, Max: c.opts.BackoffMax}.Start()
 	candidate := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -298,7 +298,7 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 				continue // dial the leader at once
 			}
 		case res.subscribed:
-			backoff = c.opts.BackoffMin // a subscription came up: start backoff afresh
+			backoff.Reset() // a subscription came up: start backoff afresh
 		case res.dialFailed && len(c.opts.Masters) > 1:
 			// Try the next configured master.
 			candidate = (candidate + 1) % len(c.opts.Masters)
@@ -307,14 +307,8 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 		if res.err != nil {
 			c.log.Warn("mesos subscription ended", "master", endpoint, "err", res.err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff *= 2
-		if backoff > c.opts.BackoffMax {
-			backoff = c.opts.BackoffMax
+		if err := backoff.Wait(ctx); err != nil {
+			return err
 		}
 	}
 }
