@@ -58,12 +58,16 @@ type Mesos interface {
 	Revive(ctx context.Context, sub uint64) error
 }
 
-// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it).
+// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it). Every call
+// carries the leader epoch the engine was started with; an executor that has seen a newer one
+// refuses it.
 type Relayer interface {
-	// Relay carries out one relayed nodetool action and returns when it has ended.
-	Relay(ctx context.Context, r plan.Relay) error
+	// Relay carries out one relayed nodetool action and returns when it has ended, with the token
+	// ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace is an error
+	// wrapping plan.ErrKeyspaceNotFound.
+	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
 	// NodeStatus asks one executor for its node's view of the ring.
-	NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+	NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
 // Options configure an Engine.
@@ -72,6 +76,9 @@ type Options struct {
 	Store   Store
 	Mesos   Mesos
 	Relayer Relayer // nil: relays fail and no node status is polled
+	// Epoch is the leader epoch of the leadership the engine runs under (zkstate.Leadership.Epoch),
+	// sent with every relayed call.
+	Epoch uint64
 	// Events from the Mesos adapter.
 	Events <-chan mesosadapter.Event
 	// Clock (default time.Now).
@@ -280,6 +287,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.checkReconciliation()
 			e.poll()
 			step()
+			e.forget()
 		case <-wakeTimer.C:
 			e.wake = time.Time{}
 			e.checkReconciliation()
@@ -535,7 +543,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		return
 	}
 	e.inflight[r.ID] = true
-	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", int(r.Kind))
+	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", r.Kind.String(), "epoch", e.opts.Epoch)
 	if e.opts.Relayer == nil {
 		e.relays <- relayDone{id: r.ID, err: errors.New("no relay client configured")}
 		return
@@ -548,13 +556,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		ctx, cancel := context.WithTimeout(e.ctx, timeout)
 		defer cancel()
 		log.Info("relaying nodetool action")
-		var err error
-		var ranges []plan.TokenRange
-		if r.Kind == plan.RelayDescribeRing {
-			ranges, err = e.describe(ctx, r)
-		} else {
-			err = e.opts.Relayer.Relay(ctx, r)
-		}
+		ranges, err := e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
