@@ -431,6 +431,13 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	return nil
 }
 
+// fencedOff stops the loop when a Mesos call was not sent because leadership is gone.
+func (e *Engine) fencedOff(err error) {
+	if errors.Is(err, mesosadapter.ErrFenced) && e.fatal == nil {
+		e.fatal = fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+}
+
 func (e *Engine) act(a plan.Action, used map[string]bool) {
 	ctx := e.ctx
 	switch a := a.(type) {
@@ -439,6 +446,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			used[id] = true
 		}
 		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
 			return
 		}
@@ -457,10 +465,12 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		e.decline(a)
 	case plan.Kill:
 		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
 		}
 	case plan.ReconcileTasks:
 		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
 		}
 	case plan.Relay:
@@ -488,6 +498,7 @@ func (e *Engine) decline(d plan.Decline) {
 	for _, a := range order {
 		ids := byAgent[a]
 		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
 			continue
 		}
@@ -528,6 +539,7 @@ func (e *Engine) setOffersWanted(want, work bool) {
 		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
 	}
 	if err != nil {
+		e.fencedOff(err)
 		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
 		return
 	}
@@ -681,6 +693,7 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 	}
 	if ack != nil {
 		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
+			e.fencedOff(err)
 			log.Warn("ACKNOWLEDGE failed", "err", err)
 		}
 	}
@@ -708,6 +721,7 @@ func (e *Engine) startReconciliation() {
 	}
 	if len(refs) > 0 {
 		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("explicit reconciliation failed", "err", err)
 		}
 	}
@@ -731,6 +745,7 @@ func (e *Engine) checkReconciliation() {
 	e.reconDeadln = time.Time{}
 	e.state.Reconciled = true
 	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
+		e.fencedOff(err)
 		e.log.Warn("implicit reconciliation failed", "err", err)
 	}
 	e.log.Info("reconciled")
