@@ -65,7 +65,7 @@ func (ps *pass) newCleanupOp(ring, origin string, params *cassmesosv1.CleanupPar
 	var steps []*cassmesosv1.Step
 	for _, n := range ps.ringNodes(ring) {
 		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED && !skip[n.GetName()] {
-			steps = append(steps, newStep("cleanup", n.GetName()))
+			steps = append(steps, newStep(stepCleanup, n.GetName()))
 		}
 	}
 	if params == nil {
@@ -129,7 +129,7 @@ func (ps *pass) autoCleanup() {
 		}
 		grown := map[string]bool{}
 		for _, s := range o.GetSteps() {
-			if stepKind(s) == "bootstrap" && s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE {
+			if stepKind(s) == stepBootstrap && s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE {
 				grown[s.GetNode()] = true
 			}
 		}

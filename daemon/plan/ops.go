@@ -12,9 +12,9 @@ import (
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// Operations are ordered lists of guarded steps (cass-operator style). Each step names its kind
-// in its first word ("bootstrap demo-3", "decommission demo-5"); the handler for the kind is
-// called on every pass while the step is current and returns one of:
+// Operations are ordered lists of guarded steps (cass-operator style). Each step has a typed kind
+// (Step.kind, kinds.go); the handler for the kind is called on every pass while the step is
+// current and returns one of:
 //
 //	done     the step is finished; the next step runs in the same pass
 //	wait     progress is being made; the operation is RUNNING (message shown on the step)
@@ -50,16 +50,10 @@ func wait(safe bool, f string, a ...any) result {
 func blocked(safe bool, f string, a ...any) result {
 	return result{kind: resBlocked, msg: fmt.Sprintf(f, a...), safe: safe}
 }
-func failed(f string, a ...any) result       { return result{kind: resFail, msg: fmt.Sprintf(f, a...)} }
-func (r result) String() string              { return fmt.Sprintf("%d:%s", r.kind, r.msg) }
-func stepKind(s *cassmesosv1.Step) string    { k, _, _ := strings.Cut(s.GetName(), " "); return k }
-func opActive(o *cassmesosv1.Operation) bool { return !opFinished(o.GetPhase()) }
-func exclusive(k cassmesosv1.OperationKind) bool {
-	return k != cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE
-}
-func newStep(kind, node string) *cassmesosv1.Step {
-	return &cassmesosv1.Step{Name: kind + " " + node, Node: node, Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING}
-}
+func failed(f string, a ...any) result           { return result{kind: resFail, msg: fmt.Sprintf(f, a...)} }
+func (r result) String() string                  { return fmt.Sprintf("%d:%s", r.kind, r.msg) }
+func opActive(o *cassmesosv1.Operation) bool     { return !opFinished(o.GetPhase()) }
+func exclusive(k cassmesosv1.OperationKind) bool { return ruleOf(k).exclusive }
 func opRunning(o *cassmesosv1.Operation) bool {
 	return opActive(o) && o.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_PENDING
 }
@@ -96,23 +90,23 @@ func (r *opRun) set(k, v string) {
 
 type handler func(ps *pass, r *opRun) result
 
-var handlers map[string]handler
+var handlers map[cassmesosv1.StepKind]handler
 
 func init() {
-	handlers = map[string]handler{
-		"bootstrap":    (*pass).stepBootstrap,
-		"recover":      (*pass).stepRecover,
-		"prepare":      (*pass).stepPrepareReplace,
-		"replace":      (*pass).stepBootstrap,
-		"stop":         (*pass).stepStopAll,
-		"release":      (*pass).stepReleaseAll,
-		"delete":       (*pass).stepDeleteRing,
-		"decommission": (*pass).stepDecommission,
-		"remove":       (*pass).stepRemove,
-		"restart":      (*pass).stepRestart,
-		"update":       (*pass).stepRestart,
-		"repair":       (*pass).stepRepair,
-		"cleanup":      (*pass).stepCleanup,
+	handlers = map[cassmesosv1.StepKind]handler{
+		stepBootstrap:      (*pass).stepBootstrap,
+		stepRecover:        (*pass).stepRecover,
+		stepPrepareReplace: (*pass).stepPrepareReplace,
+		stepReplace:        (*pass).stepBootstrap,
+		stepStop:           (*pass).stepStopAll,
+		stepRelease:        (*pass).stepReleaseAll,
+		stepDelete:         (*pass).stepDeleteRing,
+		stepDecommission:   (*pass).stepDecommission,
+		stepRemove:         (*pass).stepRemove,
+		stepRestart:        (*pass).stepRestart,
+		stepUpdate:         (*pass).stepRestart,
+		stepRepair:         (*pass).stepRepair,
+		stepCleanup:        (*pass).stepCleanup,
 	}
 }
 
@@ -201,7 +195,7 @@ func (ps *pass) startPending() {
 				continue
 			}
 		} else if exclusive(o.GetKind()) {
-			jump := o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE
+			jump := ruleOf(o.GetKind()).jumpsQueue
 			if hardBusy[o.GetRing()] || (busy[o.GetRing()] && !jump) {
 				continue
 			}
@@ -280,8 +274,7 @@ func (ps *pass) runOp(id string) {
 		r := &opRun{rec: rec, idx: i, step: st}
 		var res result
 		if holder := ps.claimed[st.GetNode()]; st.GetNode() != "" && holder != "" && holder != id &&
-			!(o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE &&
-				ps.ops[holder].GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE) {
+			!(ruleOf(o.GetKind()).preemptsRecover && !exclusive(ps.ops[holder].GetOperation().GetKind())) {
 			res = blocked(true, "waiting: %s is in the hands of operation %s", st.GetNode(), holder)
 		} else {
 			res = h(ps, r)
@@ -415,7 +408,7 @@ func (ps *pass) autoOps() {
 			(replaceOp == "" || !opRunning(ps.ops[replaceOp].GetOperation())) &&
 			ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, name) == "" {
 			op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, n.GetRing(), "daemon",
-				&cassmesosv1.OperationParams{Nodes: []string{name}}, []*cassmesosv1.Step{newStep("recover", name)})
+				&cassmesosv1.OperationParams{Nodes: []string{name}}, []*cassmesosv1.Step{newStep(stepRecover, name)})
 			ps.putOp(op)
 			continue
 		}
@@ -439,7 +432,7 @@ func (ps *pass) autoOps() {
 		}
 		op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "daemon",
 			&cassmesosv1.OperationParams{Nodes: []string{name}},
-			[]*cassmesosv1.Step{newStep("prepare", name), newStep("replace", name)})
+			[]*cassmesosv1.Step{newStep(stepPrepareReplace, name), newStep(stepReplace, name)})
 		ps.putOp(op)
 	}
 }
@@ -459,7 +452,7 @@ func (ps *pass) dropUnstarted(o *cassmesosv1.Operation) {
 	}
 	for _, s := range o.GetSteps() {
 		n := ps.node(s.GetNode())
-		if stepKind(s) != "bootstrap" || s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_SKIPPED || n == nil ||
+		if stepKind(s) != stepBootstrap || s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_SKIPPED || n == nil ||
 			n.GetIncarnation() != 0 || n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_PENDING {
 			continue
 		}

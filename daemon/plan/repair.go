@@ -146,7 +146,7 @@ func (ps *pass) runRepairReq(req RunRepair) (Accepted, error) {
 }
 
 func (ps *pass) newRepairOp(ring, origin string, params *cassmesosv1.RepairParams) *statev1.OperationRecord {
-	step := &cassmesosv1.Step{Name: "repair " + params.GetKeyspace(), Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING}
+	step := namedStep(stepRepair, "repair "+params.GetKeyspace(), "")
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPAIR, ring, origin,
 		&cassmesosv1.OperationParams{Repair: params}, []*cassmesosv1.Step{step})
 	op.Operation.Progress = &cassmesosv1.Progress{}

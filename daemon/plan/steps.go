@@ -592,7 +592,7 @@ func (ps *pass) stepRestart(r *opRun) result {
 	}
 	switch stage {
 	case "":
-		if stepKind(r.step) == "update" && ps.isUN(n) && n.GetGeneration() >= ps.ring(n.GetRing()).GetGeneration() {
+		if stepKind(r.step) == stepUpdate && ps.isUN(n) && n.GetGeneration() >= ps.ring(n.GetRing()).GetGeneration() {
 			return done("already at generation " + strconv.FormatInt(n.GetGeneration(), 10))
 		}
 		if d := ps.othersNotUN(n.GetRing(), name); d != "" {
