@@ -19,6 +19,11 @@
 // hits pass too), or *N: the action fires on the first N hits. Without a count it fires on
 // every hit.
 //
+// When CASSMESOS_FAILPOINTS_FILE names a file, the process re-reads it whenever it changes
+// (polled every 20 ms) and arms exactly the points of its spec (same format; an empty or missing
+// file disarms everything), so a test can arm a running child process at the moment it chooses.
+// Nothing polls unless the variable is set.
+//
 // When CASSMESOS_FAILPOINT_LOG names a file, each hit of an armed point appends one line
 // "<pid> <name> <fired|passed>\n" to it (opened O_APPEND, one write per line, so several
 // processes may share the file), before the action runs: a kill is logged before it happens.
@@ -39,6 +44,9 @@ import (
 
 // EnvPoints is the environment variable arming points in a process at start.
 const EnvPoints = "CASSMESOS_FAILPOINTS"
+
+// EnvFile is the environment variable naming a spec file a process follows while it runs.
+const EnvFile = "CASSMESOS_FAILPOINTS_FILE"
 
 // EnvLog is the environment variable naming the file every armed hit is appended to.
 const EnvLog = "CASSMESOS_FAILPOINT_LOG"
@@ -128,6 +136,46 @@ func init() {
 			os.Exit(2)
 		}
 	}
+	if path := os.Getenv(EnvFile); path != "" {
+		go follow(path, 20*time.Millisecond, nil)
+	}
+}
+
+// follow arms the points of the spec file at path each time its content changes, until stop is
+// closed (never, for the env var's follower). A spec that does not parse is reported on stderr
+// and leaves the armed points as they were.
+func follow(path string, every time.Duration, stop <-chan struct{}) {
+	var last string
+	first := true
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			b = []byte(last) // unreadable for now: keep what is armed
+		}
+		if spec := string(b); spec != last || first {
+			first = false
+			last = spec
+			if err := replaceSpec(spec); err != nil {
+				fmt.Fprintf(os.Stderr, "failpoint: %s %s: %v\n", EnvFile, path, err)
+			}
+		}
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// replaceSpec disarms every point and arms those of spec; a bad spec changes nothing.
+func replaceSpec(spec string) error {
+	if _, err := parseSpec(spec); err != nil {
+		return err
+	}
+	DisableAll()
+	return EnableSpec(spec)
 }
 
 // Inject is the product's hook at the failure point name. It returns nil unless the point is
@@ -235,10 +283,24 @@ func Armed() []string {
 // EnableSpec arms the points of a spec "name=action[;name=action...]" (the env var's format).
 // On error nothing is armed.
 func EnableSpec(spec string) error {
-	type entry struct {
-		name string
-		a    Action
+	entries, err := parseSpec(spec)
+	if err != nil {
+		return err
 	}
+	for _, e := range entries {
+		if err := Enable(e.name, e.a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type entry struct {
+	name string
+	a    Action
+}
+
+func parseSpec(spec string) ([]entry, error) {
 	var entries []entry
 	for _, part := range strings.Split(spec, ";") {
 		part = strings.TrimSpace(part)
@@ -247,20 +309,19 @@ func EnableSpec(spec string) error {
 		}
 		name, act, ok := strings.Cut(part, "=")
 		if !ok {
-			return fmt.Errorf("failpoint entry %q: want name=action", part)
+			return nil, fmt.Errorf("failpoint entry %q: want name=action", part)
 		}
 		a, err := ParseAction(act)
 		if err != nil {
-			return fmt.Errorf("failpoint %s: %w", name, err)
+			return nil, fmt.Errorf("failpoint %s: %w", name, err)
 		}
-		entries = append(entries, entry{strings.TrimSpace(name), a})
-	}
-	for _, e := range entries {
-		if err := Enable(e.name, e.a); err != nil {
-			return err
+		name = strings.TrimSpace(name)
+		if name == "" || strings.ContainsAny(name, " \t\n") {
+			return nil, fmt.Errorf("failpoint entry %q: bad name", part)
 		}
+		entries = append(entries, entry{name, a})
 	}
-	return nil
+	return entries, nil
 }
 
 // ParseAction parses "kill", "error", "panic", "off" or "pause(DUR)", optionally followed by

@@ -247,3 +247,41 @@ func equal(a, b []bool) bool {
 	}
 	return true
 }
+
+func TestFollowFile(t *testing.T) {
+	t.Cleanup(DisableAll)
+	DisableAll()
+	path := filepath.Join(t.TempDir(), "spec")
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { follow(path, 5*time.Millisecond, stop); close(done) }()
+	t.Cleanup(func() { close(stop); <-done })
+	waitFor(t, func() bool { return len(Armed()) == 0 }, "nothing armed without a file")
+	if err := os.WriteFile(path, []byte("f/a=error"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return Inject("f/a") != nil }, "f/a armed from the file")
+	if err := os.WriteFile(path, []byte("f/b=error@1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Join(Armed(), ",") == "f/b=error@1" }, "f/a replaced by f/b")
+	// A bad spec keeps what was armed.
+	if err := replaceSpec("f/c=bogus"); err == nil || strings.Join(Armed(), ",") != "f/b=error@1" {
+		t.Fatalf("replaceSpec(bogus) = %v, armed %v; want an error and f/b kept", err, Armed())
+	}
+	if err := os.WriteFile(path, []byte(""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(Armed()) == 0 }, "an empty file disarms everything")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+}
