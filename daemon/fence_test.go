@@ -66,7 +66,7 @@ func (m *countingMaster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type fidStore struct{}
 
-func (fidStore) FrameworkID(context.Context) (string, error)   { return "fw-1", nil }
+func (fidStore) FrameworkID(context.Context) (string, error)    { return "fw-1", nil }
 func (fidStore) StoreFrameworkID(context.Context, string) error { return nil }
 
 // With the daemon's fence, once the ZooKeeper session that held leadership expires, ACCEPT, KILL
