@@ -72,6 +72,9 @@ type World struct {
 	Planner *plan.Planner
 	IDs     *Counter
 	Now     time.Time
+	// FrameworkID is the Mesos framework ID the daemon subscribed with (State.FrameworkID;
+	// "fw-1" unless a test changes it).
+	FrameworkID string
 
 	// State is the daemon's in-memory view; Store is "ZooKeeper".
 	State *plan.State
@@ -98,13 +101,15 @@ func NewWorld(t interface{ Fatalf(string, ...any) }, agents int, cfg plan.Config
 	ids := &Counter{}
 	w := &World{
 		T: t, IDs: ids, Planner: plan.New(cfg, ids),
-		Now:       time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		State:     plan.NewState(),
-		Store:     plan.NewState(),
-		Procs:     map[string]*Proc{},
-		offers:    map[string]bool{},
-		JoinTicks: 2,
+		Now:         time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		State:       plan.NewState(),
+		Store:       plan.NewState(),
+		Procs:       map[string]*Proc{},
+		offers:      map[string]bool{},
+		JoinTicks:   2,
+		FrameworkID: "fw-1",
 	}
+	w.State.FrameworkID = w.FrameworkID
 	for i := 1; i <= agents; i++ {
 		w.AddAgent(fmt.Sprintf("r%d", i%3))
 	}
@@ -249,6 +254,7 @@ func (w *World) Restart() {
 	for _, a := range w.Agents {
 		s.Agents[a.ID] = plan.Agent{ID: a.ID, Hostname: a.Hostname, Attributes: a.Attrs, Reachable: a.Reachable, Gone: a.Gone, Since: w.Now}
 	}
+	s.FrameworkID = w.FrameworkID
 	w.State = s
 	w.logf("daemon restarted")
 	// Explicit reconciliation of every recorded task, then implicit for the rest.
@@ -983,5 +989,42 @@ func (w *World) Reservations() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// LegacyLabels drops the ID labels (framework ID, ring UID, persistence ID) from every
+// reservation held, as a version before those labels made them.
+func (w *World) LegacyLabels() {
+	for _, a := range w.Agents {
+		for _, g := range a.groups {
+			lb := make(map[string]string, len(g.labels))
+			for k, v := range g.labels {
+				switch k {
+				case placement.LabelFrameworkID, placement.LabelRingUID, placement.LabelPersistenceID:
+				default:
+					lb[k] = v
+				}
+			}
+			g.labels = lb
+		}
+	}
+}
+
+// ReservationLabels returns the labels of the reservations held for a node, one map per
+// reservation (copies).
+func (w *World) ReservationLabels(node string) []map[string]string {
+	var out []map[string]string
+	for _, a := range w.Agents {
+		for _, g := range a.groups {
+			if g.node != node {
+				continue
+			}
+			lb := make(map[string]string, len(g.labels))
+			for k, v := range g.labels {
+				lb[k] = v
+			}
+			out = append(out, lb)
+		}
+	}
 	return out
 }
