@@ -206,6 +206,9 @@ func (ps *pass) markPendingReleases() {
 				continue
 			}
 			kept = append(kept, e)
+			if e.GetAgentId() == "" {
+				continue // names nothing an agent could offer
+			}
 			if a, ok := ps.s.Agents[e.GetAgentId()]; !ok || a.Reachable {
 				ps.releases[name] = true
 			}
@@ -219,7 +222,7 @@ func (ps *pass) markPendingReleases() {
 // releaseEntriesLeft reports whether a release entry of the node is on an agent not gone.
 func (ps *pass) releaseEntriesLeft(n *statev1.NodeRecord) bool {
 	for _, e := range n.GetRelease() {
-		if !ps.agentIDGone(e.GetAgentId()) {
+		if e.GetAgentId() != "" && !ps.agentIDGone(e.GetAgentId()) {
 			return true
 		}
 	}
