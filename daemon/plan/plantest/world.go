@@ -83,8 +83,11 @@ type World struct {
 	Agents []*Agent
 	Procs  map[string]*Proc // by task ID, every task ever launched
 	offers map[string]bool  // outstanding offer IDs
-	nextOf int
-	hostN  int
+	// storedBefore are the stored node records before the plan being carried out was persisted
+	// (the plan that destroys a volume also drops the intent that named it).
+	storedBefore map[string]*statev1.NodeRecord
+	nextOf       int
+	hostN        int
 
 	// JoinTicks is how many ticks a bootstrapping node stays UJ.
 	JoinTicks int
@@ -221,6 +224,10 @@ func (w *World) execute(p plan.Plan) {
 			c.Operation = proto.Clone(wr.Operation).(*statev1.OperationRecord)
 		}
 		stored[i] = c
+	}
+	w.storedBefore = make(map[string]*statev1.NodeRecord, len(w.Store.Nodes))
+	for k, v := range w.Store.Nodes {
+		w.storedBefore[k] = v
 	}
 	w.Store.Apply(stored)
 	w.State.Apply(p.Writes)
@@ -582,16 +589,22 @@ func (w *World) accept(acc plan.Accept) {
 	}
 }
 
-// checkDestroy: a volume is destroyed only when its node's persisted record no longer claims it
-// (invariant 7).
+// checkDestroy: a volume is destroyed only when a persisted intent names it (invariant 7): the
+// reservation of its node's REMOVED record, or an entry of its node record's release list, as
+// stored when the planner decided (the same plan may drop the intent it fulfils).
 func (w *World) checkDestroy(a *Agent, g *group) {
-	n := w.Store.Nodes[g.node]
-	if n == nil || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
-		return
+	for _, n := range []*statev1.NodeRecord{w.storedBefore[g.node], w.Store.Nodes[g.node]} {
+		if n != nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED &&
+			n.GetReservation().GetAgentId() == a.ID && n.GetReservation().GetPersistenceId() == g.volume {
+			return
+		}
+		for _, e := range n.GetRelease() {
+			if e.GetAgentId() == a.ID && e.GetPersistenceId() == g.volume {
+				return
+			}
+		}
 	}
-	if n.GetReservation().GetAgentId() == a.ID && n.GetReservation().GetPersistenceId() == g.volume {
-		w.violate("volume %s of %s destroyed while its persisted record still owns it", g.volume, g.node)
-	}
+	w.violate("volume %s of %s on %s destroyed though no persisted record names it for release", g.volume, g.node, a.ID)
 }
 
 func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
