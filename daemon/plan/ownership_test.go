@@ -244,3 +244,44 @@ func TestDeleteRingReleasesLegacyReservations(t *testing.T) {
 		t.Fatalf("legacy reservations left after the delete: %v\n%s", left, w.Dump())
 	}
 }
+
+// A release entry whose agent is removed for good is dropped (the reservation went with the
+// agent) and the planner stops wanting offers for it; a node replaced after its agent is gone
+// records no entry at all.
+func TestReleaseEntryDroppedWhenAgentGone(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	old := w.Store.Nodes["demo-2"]
+	w.Partition(old.GetAgentId(), true)
+	w.Reconcile()
+	acc, err := w.Submit(plan.ReplaceNode{Node: "demo-2"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.Dump())
+	}
+	id := acc.Operation.GetOperation().GetId()
+	cooperate(t, w, 60, func() bool { return w.UN("demo") == 3 && opDone(w, id) })
+	if rel := w.Store.Nodes["demo-2"].GetRelease(); len(rel) != 1 || rel[0].GetAgentId() != old.GetAgentId() {
+		t.Fatalf("release list after the replacement: %v", rel)
+	}
+	w.RemoveAgent(old.GetAgentId())
+	p := w.Reconcile()
+	if rel := w.Store.Nodes["demo-2"].GetRelease(); len(rel) != 0 {
+		t.Fatalf("release entry kept for a gone agent: %v", rel)
+	}
+	if p = w.OfferRound(); p.WantOffers {
+		t.Fatalf("still wants offers with nothing to release\n%s", w.Dump())
+	}
+
+	// demo-1's agent is gone before the replacement: nothing to release.
+	old1 := w.Store.Nodes["demo-1"]
+	w.RemoveAgent(old1.GetAgentId())
+	w.Reconcile()
+	acc, err = w.Submit(plan.ReplaceNode{Node: "demo-1"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.Dump())
+	}
+	id = acc.Operation.GetOperation().GetId()
+	cooperate(t, w, 60, func() bool { return w.UN("demo") == 3 && opDone(w, id) })
+	if rel := w.Store.Nodes["demo-1"].GetRelease(); len(rel) != 0 {
+		t.Fatalf("release entry recorded for a gone agent: %v", rel)
+	}
+}

@@ -188,9 +188,10 @@ func (ps *pass) settleReleases(released map[string]map[int]bool) {
 // markPendingReleases keeps the planner wanting offers while a persisted intent names a
 // reservation an agent may still offer: every REMOVED node that still holds (part of) a
 // reservation on an agent not gone, whether or not an operation still waits for it, and every
-// release entry on an agent that is reachable (or not known yet; an unreachable agent's first
-// offer after it returns is awaited anyway, see awaitingAgent). Release entries on agents that
-// are gone are dropped: their reservations went with the agent.
+// release entry on an agent known to be reachable (an unreachable agent's first offer after it
+// returns is awaited anyway, see awaitingAgent; one not known yet becomes known by its offers or
+// its tasks' statuses). Release entries on agents that are gone are dropped: their reservations
+// went with the agent.
 func (ps *pass) markPendingReleases() {
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.nodes[name]
@@ -209,7 +210,7 @@ func (ps *pass) markPendingReleases() {
 			if e.GetAgentId() == "" {
 				continue // names nothing an agent could offer
 			}
-			if a, ok := ps.s.Agents[e.GetAgentId()]; !ok || a.Reachable {
+			if a, ok := ps.s.Agents[e.GetAgentId()]; ok && a.Reachable {
 				ps.releases[name] = true
 			}
 		}
