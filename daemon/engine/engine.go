@@ -108,6 +108,9 @@ type Metrics interface {
 	PlannerPanicked()
 	// InconsistentRecords is how many records the last planning pass skipped as inconsistent.
 	InconsistentRecords(n int)
+	// UnclaimedReservation counts one reservation of this framework that no record names
+	// (plan.Plan.Unclaimed), once per agent and persistence ID per daemon run.
+	UnclaimedReservation()
 }
 
 // Info is what the engine knows about its Mesos connection.
@@ -160,6 +163,7 @@ type Engine struct {
 	fatal        error             // set when leadership is lost; the loop ends
 	lastPanic    string            // the last planner panic logged with its stack
 	problems     string            // the inconsistent records last logged
+	unclaimed    map[string]bool   // unclaimed reservations logged, by agent and persistence ID
 	stopped      chan struct{}
 }
 
@@ -395,6 +399,30 @@ func (e *Engine) reportProblems(problems []plan.Problem) {
 	}
 }
 
+// reportUnclaimed logs each reservation of this framework that no record names, once per agent
+// and persistence ID (or node, without a volume) per daemon run, and counts it. Nothing is done
+// to it: an operator checks and releases it by hand (docs/operations.md).
+func (e *Engine) reportUnclaimed(us []plan.UnclaimedReservation) {
+	for _, u := range us {
+		key := u.AgentID + "/" + u.PersistenceID
+		if u.PersistenceID == "" {
+			key = u.AgentID + "/" + u.RingUID + "/" + u.Node
+		}
+		if e.unclaimed[key] {
+			continue
+		}
+		if e.unclaimed == nil {
+			e.unclaimed = map[string]bool{}
+		}
+		e.unclaimed[key] = true
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.UnclaimedReservation()
+		}
+		e.log.Warn("unclaimed reservation: it carries this framework's ID but no record names it; left alone (see docs/operations.md to release it by hand)",
+			"agent_id", u.AgentID, "persistence_id", u.PersistenceID, "ring", u.Ring, "ring_uid", u.RingUID, "node", u.Node)
+	}
+}
+
 // execute persists a plan's writes, applies them, and only then carries out its actions. When
 // persisting fails nothing is done (offers are declined so they are not held) and the error is
 // returned.
@@ -601,6 +629,8 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 		e.infoMu.Lock()
 		e.info = Info{FrameworkID: ev.Connected.FrameworkID, MasterVersion: ev.Connected.MasterVersion, MasterURL: ev.Connected.MasterURL, Connected: true}
 		e.infoMu.Unlock()
+		// The planner labels reservations with it and owns only those that carry it.
+		e.state.FrameworkID = ev.Connected.FrameworkID
 		e.startReconciliation()
 		return e.reconcile()
 	case ev.Disconnected != nil:
@@ -640,6 +670,7 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			return err
 		}
 		e.reportProblems(p.Problems)
+		e.reportUnclaimed(p.Unclaimed)
 		return e.execute(p, ev.Offers)
 	case ev.Update != nil:
 		return e.onUpdate(*ev.Update, ev.Ack)
