@@ -236,10 +236,10 @@ func TestValidateSpecRefusesWhatTheExecutorRefuses(t *testing.T) {
 			`spec.jvm_options[0]: "-Dfoo=a\tb": contains white space`},
 		{"override of a key the executor owns (listen_interface_prefer_ipv6)", func(s *cassmesosv1.RingSpec) {
 			s.CassandraYaml = map[string]string{"concurrent_reads": "64", "listen_interface_prefer_ipv6": "true"}
-		}, `spec.cassandra_yaml["listen_interface_prefer_ipv6"]: cassmesos sets listen_interface_prefer_ipv6 itself`},
+		}, `spec.cassandra_yaml["listen_interface_prefer_ipv6"]: key is owned by cassmesos: cassmesos sets listen_interface_prefer_ipv6 itself`},
 		{"override of a key the executor owns (rpc_interface_prefer_ipv6)", func(s *cassmesosv1.RingSpec) {
 			s.CassandraYaml = map[string]string{"rpc_interface_prefer_ipv6": "false"}
-		}, `spec.cassandra_yaml["rpc_interface_prefer_ipv6"]: cassmesos sets rpc_interface_prefer_ipv6 itself`},
+		}, `spec.cassandra_yaml["rpc_interface_prefer_ipv6"]: key is owned by cassmesos: cassmesos sets rpc_interface_prefer_ipv6 itself`},
 		{"override value that is not YAML", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"authenticator": "[unclosed"} },
 			`spec.cassandra_yaml["authenticator"]: "[unclosed": is not YAML`},
 		{"override value with a YAML line break (U+2028)", func(s *cassmesosv1.RingSpec) {

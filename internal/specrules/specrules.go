@@ -1,6 +1,7 @@
 package specrules
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -35,7 +36,15 @@ type Error struct {
 	NoValue bool
 	// Reason says what is wrong.
 	Reason string
+	// Err is a sentinel the error wraps (ErrOwnedKey), nil for most rules.
+	Err error
 }
+
+// ErrOwnedKey is wrapped by the error for a cassandra_yaml key cassmesos owns.
+var ErrOwnedKey = errors.New("key is owned by cassmesos")
+
+// Unwrap returns the sentinel the error wraps, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.NoValue {
@@ -232,7 +241,8 @@ func YAMLKey(field, key string) error {
 		return &Error{Field: field, NoValue: true, Reason: "not a cassandra.yaml key ([a-z_][a-z0-9_]*)"}
 	}
 	if ownedKeys[key] {
-		return &Error{Field: field, NoValue: true, Reason: fmt.Sprintf("cassmesos sets %s itself", key)}
+		return &Error{Field: field, NoValue: true, Err: ErrOwnedKey,
+			Reason: fmt.Sprintf("%v: cassmesos sets %s itself", ErrOwnedKey, key)}
 	}
 	return nil
 }
