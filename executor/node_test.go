@@ -42,7 +42,9 @@ func TestDecodeTaskConfig(t *testing.T) {
 		{name: "bad jvm option", mod: func(c *cassmesosv1.NodeTaskConfig) { c.JvmOptions = []string{"-Da b"} }, wantErr: "white space"},
 		// The daemon's rules (internal/specrules), checked again here.
 		{name: "no cluster name", mod: func(c *cassmesosv1.NodeTaskConfig) { c.Ring = "" }, wantErr: "NodeTaskConfig.cluster_name"},
-		{name: "owned prefer_ipv6 key", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"rpc_interface_prefer_ipv6": "true"} },
+		{name: "owned prefer_ipv6 key", mod: func(c *cassmesosv1.NodeTaskConfig) {
+			c.CassandraYaml = map[string]string{"rpc_interface_prefer_ipv6": "true"}
+		},
 			wantErr: `NodeTaskConfig.cassandra_yaml["rpc_interface_prefer_ipv6"]: key is owned by cassmesos`},
 		{name: "yaml value", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"authenticator": "[x"} },
 			wantErr: `NodeTaskConfig.cassandra_yaml["authenticator"]: "[x": is not YAML`},
