@@ -69,8 +69,8 @@ var seeds = []specInput{
 		snitch: "GossipingPropertyFileSnitch", datacenter: "east-1", numTokens: 8, storage: 7100, sslStorage: 7101, jmx: 7299, native: 9142,
 		heapMB: 1024, heapNewMB: 200, memMB: 4096},
 	{jmxFromOffer: true, storage: 7199, yamlKey: "new_list", yamlValue: "[a, b]"},
-	{jvm1: "-Dfoo=a b"},                                         // JVM option with a space
-	{jvm1: "-ea", jvm2: "-Dfoo=a\tb"},                           // JVM option with a tab
+	{jvm1: "-Dfoo=a b"},                                          // JVM option with a space
+	{jvm1: "-ea", jvm2: "-Dfoo=a\tb"},                            // JVM option with a tab
 	{yamlKey: "listen_interface_prefer_ipv6", yamlValue: "true"}, // key only the executor owned
 	{yamlKey: "rpc_interface_prefer_ipv6", yamlValue: "false"},
 	{yamlKey: "authenticator", yamlValue: "[unclosed"},   // not YAML
