@@ -21,19 +21,21 @@ import (
 // specInput is one fuzz input, turned into a RingSpec by build.
 type specInput struct {
 	clusterName, jvm1, jvm2, yamlKey, yamlValue, snitch, datacenter string
-	numTokens                                                       int32
-	storage, sslStorage, jmx, native                                uint32
-	jmxFromOffer                                                    bool
-	heapMB, heapNewMB, memMB                                        int64
+	// Numbers are 16 bits wide so that most inputs are in range and the fuzzer spends its time on
+	// specs the daemon accepts (TestRules and TestValidateSpec cover the out-of-range ones).
+	numTokens                        uint16
+	storage, sslStorage, jmx, native uint16
+	jmxFromOffer                     bool
+	heapMB, heapNewMB, memMB         uint16
 }
 
 func (in specInput) build() *cassmesosv1.RingSpec {
 	s := &cassmesosv1.RingSpec{Name: "fz", Nodes: 1, ClusterName: in.clusterName, Snitch: in.snitch,
-		Datacenter: in.datacenter, NumTokens: in.numTokens, HeapMb: in.heapMB, HeapNewMb: in.heapNewMB,
-		Ports: &cassmesosv1.Ports{Storage: in.storage, SslStorage: in.sslStorage, Jmx: in.jmx, Native: in.native,
-			JmxFromOffer: in.jmxFromOffer},
+		Datacenter: in.datacenter, NumTokens: int32(in.numTokens), HeapMb: int64(in.heapMB), HeapNewMb: int64(in.heapNewMB),
+		Ports: &cassmesosv1.Ports{Storage: uint32(in.storage), SslStorage: uint32(in.sslStorage), Jmx: uint32(in.jmx),
+			Native: uint32(in.native), JmxFromOffer: in.jmxFromOffer},
 		// Memory within what the simulated agent has: the property is about rendering, not placement.
-		Resources: &cassmesosv1.Resources{Cpus: 1, MemMb: 256 + abs(in.memMB)%8192, DiskMb: 1024},
+		Resources: &cassmesosv1.Resources{Cpus: 1, MemMb: 256 + int64(in.memMB)%8192, DiskMb: 1024},
 	}
 	for _, o := range []string{in.jvm1, in.jvm2} {
 		if o != "" {
@@ -44,16 +46,6 @@ func (in specInput) build() *cassmesosv1.RingSpec {
 		s.CassandraYaml = map[string]string{in.yamlKey: in.yamlValue, "concurrent_reads": "64"}
 	}
 	return s
-}
-
-func abs(v int64) int64 {
-	if v < 0 {
-		if v == -v { // math.MinInt64
-			return 0
-		}
-		return -v
-	}
-	return v
 }
 
 func (in specInput) add(f *testing.F) {
@@ -109,8 +101,8 @@ func FuzzSpecAgreement(f *testing.F) {
 	if err := os.WriteFile(filepath.Join(home, "conf", "cassandra-env.sh"), []byte("JMX_PORT=\"7199\"\n"), 0o644); err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, clusterName, jvm1, jvm2, yamlKey, yamlValue, snitch, datacenter string, numTokens int32,
-		storage, sslStorage, jmx, native uint32, jmxFromOffer bool, heapMB, heapNewMB, memMB int64) {
+	f.Fuzz(func(t *testing.T, clusterName, jvm1, jvm2, yamlKey, yamlValue, snitch, datacenter string, numTokens uint16,
+		storage, sslStorage, jmx, native uint16, jmxFromOffer bool, heapMB, heapNewMB, memMB uint16) {
 		in := specInput{clusterName, jvm1, jvm2, yamlKey, yamlValue, snitch, datacenter, numTokens,
 			storage, sslStorage, jmx, native, jmxFromOffer, heapMB, heapNewMB, memMB}
 		checkAgreement(t, home, in.build())
