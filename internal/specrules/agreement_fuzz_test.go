@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -146,10 +147,31 @@ func keepAccepted(spec *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 	return base
 }
 
+func offeredPorts(spec *cassmesosv1.RingSpec) []placement.Range {
+	or := func(v, def uint32) uint64 {
+		if v == 0 || v > 65535 {
+			return uint64(def)
+		}
+		return uint64(v)
+	}
+	p := spec.GetPorts()
+	set := map[uint64]bool{or(p.GetStorage(), plan.DefaultStoragePort): true, or(p.GetSslStorage(), plan.DefaultSSLStoragePort): true,
+		or(p.GetJmx(), plan.DefaultJMXPort): true, or(p.GetNative(), plan.DefaultNativePort): true}
+	for q := uint64(31000); q <= 31010; q++ {
+		set[q] = true
+	}
+	var out []placement.Range
+	for q := range set {
+		out = append(out, placement.Range{Begin: q, End: q})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Begin < out[j].Begin })
+	return out
+}
+
 func checkAgreement(t *testing.T, home string, spec *cassmesosv1.RingSpec) {
 	w := plantest.NewWorld(t, 1, plan.Config{})
-	// Every port, so that any static ports the spec names can be placed.
-	w.Agents[0].Ports = []placement.Range{{Begin: 1, End: 65535}}
+	// The static ports the spec names (so that any can be placed) and a few dynamic ones.
+	w.Agents[0].Ports = offeredPorts(spec)
 	if _, err := w.Submit(plan.CreateRing{Spec: spec}); err != nil {
 		if !errors.Is(err, plan.ErrInvalid) {
 			t.Fatalf("Submit: %v, want nil or ErrInvalid", err)
