@@ -281,7 +281,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
-		Restart: n.restart})
+		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)})
 	if err != nil {
 		lis.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cassmesos/cassmesos/executor/agent"
 	"github.com/cassmesos/cassmesos/executor/mesosexec"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -202,7 +203,7 @@ func TestStandInRestartInPlace(t *testing.T) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s")
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1")
 	rec.mu.Lock()
 	before := len(rec.s)
 	rec.mu.Unlock()

@@ -59,12 +59,16 @@ type Mesos interface {
 	Revive(ctx context.Context, sub uint64) error
 }
 
-// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it).
+// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it). Every call
+// carries the leader epoch the engine was started with; an executor that has seen a newer one
+// refuses it.
 type Relayer interface {
-	// Relay carries out one relayed nodetool action and returns when it has ended.
-	Relay(ctx context.Context, r plan.Relay) error
+	// Relay carries out one relayed nodetool action and returns when it has ended, with the token
+	// ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace is an error
+	// wrapping plan.ErrKeyspaceNotFound.
+	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
 	// NodeStatus asks one executor for its node's view of the ring.
-	NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+	NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
 // Options configure an Engine.
@@ -73,6 +77,9 @@ type Options struct {
 	Store   Store
 	Mesos   Mesos
 	Relayer Relayer // nil: relays fail and no node status is polled
+	// Epoch is the leader epoch of the leadership the engine runs under (zkstate.Leadership.Epoch),
+	// sent with every relayed call.
+	Epoch uint64
 	// Events from the Mesos adapter.
 	Events <-chan mesosadapter.Event
 	// Clock (default time.Now).
@@ -282,6 +289,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.checkReconciliation()
 			e.poll()
 			step()
+			e.forget()
 		case <-wakeTimer.C:
 			e.wake = time.Time{}
 			e.checkReconciliation()
@@ -428,6 +436,13 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	return nil
 }
 
+// fencedOff stops the loop when a Mesos call was not sent because leadership is gone.
+func (e *Engine) fencedOff(err error) {
+	if errors.Is(err, mesosadapter.ErrFenced) && e.fatal == nil {
+		e.fatal = fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+}
+
 func (e *Engine) act(a plan.Action, used map[string]bool) {
 	ctx := e.ctx
 	switch a := a.(type) {
@@ -436,6 +451,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			used[id] = true
 		}
 		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
 			return
 		}
@@ -455,11 +471,13 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		e.decline(a)
 	case plan.Kill:
 		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
 		}
 		_ = failpoint.Inject("engine/after-kill")
 	case plan.ReconcileTasks:
 		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
 		}
 	case plan.Relay:
@@ -487,6 +505,7 @@ func (e *Engine) decline(d plan.Decline) {
 	for _, a := range order {
 		ids := byAgent[a]
 		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
 			continue
 		}
@@ -527,6 +546,7 @@ func (e *Engine) setOffersWanted(want, work bool) {
 		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
 	}
 	if err != nil {
+		e.fencedOff(err)
 		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
 		return
 	}
@@ -542,7 +562,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		return
 	}
 	e.inflight[r.ID] = true
-	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", int(r.Kind))
+	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", r.Kind.String(), "epoch", e.opts.Epoch)
 	if e.opts.Relayer == nil {
 		e.relays <- relayDone{id: r.ID, err: errors.New("no relay client configured")}
 		return
@@ -556,13 +576,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		defer cancel()
 		log.Info("relaying nodetool action")
 		_ = failpoint.Inject("engine/mid-relay")
-		var err error
-		var ranges []plan.TokenRange
-		if r.Kind == plan.RelayDescribeRing {
-			ranges, err = e.describe(ctx, r)
-		} else {
-			err = e.opts.Relayer.Relay(ctx, r)
-		}
+		ranges, err := e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
@@ -688,6 +702,7 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 	}
 	if ack != nil {
 		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
+			e.fencedOff(err)
 			log.Warn("ACKNOWLEDGE failed", "err", err)
 		}
 	}
@@ -715,6 +730,7 @@ func (e *Engine) startReconciliation() {
 	}
 	if len(refs) > 0 {
 		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("explicit reconciliation failed", "err", err)
 		}
 	}
@@ -738,6 +754,7 @@ func (e *Engine) checkReconciliation() {
 	e.reconDeadln = time.Time{}
 	e.state.Reconciled = true
 	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
+		e.fencedOff(err)
 		e.log.Warn("implicit reconciliation failed", "err", err)
 	}
 	e.log.Info("reconciled")
