@@ -14,6 +14,7 @@ import (
 
 	mesosadapter "github.com/cassmesos/cassmesos/daemon/mesos"
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -58,12 +59,16 @@ type Mesos interface {
 	Revive(ctx context.Context, sub uint64) error
 }
 
-// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it).
+// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it). Every call
+// carries the leader epoch the engine was started with; an executor that has seen a newer one
+// refuses it.
 type Relayer interface {
-	// Relay carries out one relayed nodetool action and returns when it has ended.
-	Relay(ctx context.Context, r plan.Relay) error
+	// Relay carries out one relayed nodetool action and returns when it has ended, with the token
+	// ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace is an error
+	// wrapping plan.ErrKeyspaceNotFound.
+	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
 	// NodeStatus asks one executor for its node's view of the ring.
-	NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+	NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
 // Options configure an Engine.
@@ -72,6 +77,9 @@ type Options struct {
 	Store   Store
 	Mesos   Mesos
 	Relayer Relayer // nil: relays fail and no node status is polled
+	// Epoch is the leader epoch of the leadership the engine runs under (zkstate.Leadership.Epoch),
+	// sent with every relayed call.
+	Epoch uint64
 	// Events from the Mesos adapter.
 	Events <-chan mesosadapter.Event
 	// Clock (default time.Now).
@@ -100,6 +108,9 @@ type Metrics interface {
 	PlannerPanicked()
 	// InconsistentRecords is how many records the last planning pass skipped as inconsistent.
 	InconsistentRecords(n int)
+	// UnclaimedReservation counts one reservation of this framework that no record names
+	// (plan.Plan.Unclaimed), once per agent and persistence ID per daemon run.
+	UnclaimedReservation()
 }
 
 // Info is what the engine knows about its Mesos connection.
@@ -152,6 +163,7 @@ type Engine struct {
 	fatal        error             // set when leadership is lost; the loop ends
 	lastPanic    string            // the last planner panic logged with its stack
 	problems     string            // the inconsistent records last logged
+	unclaimed    map[string]bool   // unclaimed reservations logged, by agent and persistence ID
 	stopped      chan struct{}
 }
 
@@ -271,6 +283,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				res.NotFound = errors.Is(r.err, plan.ErrKeyspaceNotFound)
 			}
 			e.state.Relays[r.id] = res
+			_ = failpoint.Inject("engine/relay-outcome")
 			step()
 		case v := <-e.views:
 			delete(e.polling, v.ring)
@@ -280,6 +293,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.checkReconciliation()
 			e.poll()
 			step()
+			e.forget()
 		case <-wakeTimer.C:
 			e.wake = time.Time{}
 			e.checkReconciliation()
@@ -327,11 +341,13 @@ func (e *Engine) armWake(t *time.Timer) {
 
 // reconcile runs a level-triggered planning pass.
 func (e *Engine) reconcile() error {
+	_ = failpoint.Inject("engine/before-plan")
 	e.state.Now = e.opts.Clock()
 	p, err := e.safely("reconcile", func() plan.Plan { return e.opts.Planner.Reconcile(e.state) })
 	if err != nil {
 		return err
 	}
+	_ = failpoint.Inject("engine/after-plan")
 	e.reportProblems(p.Problems)
 	return e.execute(p, nil)
 }
@@ -383,6 +399,30 @@ func (e *Engine) reportProblems(problems []plan.Problem) {
 	}
 }
 
+// reportUnclaimed logs each reservation of this framework that no record names, once per agent
+// and persistence ID (or node, without a volume) per daemon run, and counts it. Nothing is done
+// to it: an operator checks and releases it by hand (docs/operations.md).
+func (e *Engine) reportUnclaimed(us []plan.UnclaimedReservation) {
+	for _, u := range us {
+		key := u.AgentID + "/" + u.PersistenceID
+		if u.PersistenceID == "" {
+			key = u.AgentID + "/" + u.RingUID + "/" + u.Node
+		}
+		if e.unclaimed[key] {
+			continue
+		}
+		if e.unclaimed == nil {
+			e.unclaimed = map[string]bool{}
+		}
+		e.unclaimed[key] = true
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.UnclaimedReservation()
+		}
+		e.log.Warn("unclaimed reservation: it carries this framework's ID but no record names it; left alone (see docs/operations.md to release it by hand)",
+			"agent_id", u.AgentID, "persistence_id", u.PersistenceID, "ring", u.Ring, "ring_uid", u.RingUID, "node", u.Node)
+	}
+}
+
 // execute persists a plan's writes, applies them, and only then carries out its actions. When
 // persisting fails nothing is done (offers are declined so they are not held) and the error is
 // returned.
@@ -400,6 +440,7 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 			e.declineAll(offers)
 			return fmt.Errorf("%w (%d writes): %w", ErrPersist, len(p.Writes), err)
 		}
+		_ = failpoint.Inject("engine/after-persist")
 		e.state.Apply(p.Writes)
 	}
 	if !p.Wake.IsZero() && (e.wake.IsZero() || p.Wake.Before(e.wake)) {
@@ -423,6 +464,13 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	return nil
 }
 
+// fencedOff stops the loop when a Mesos call was not sent because leadership is gone.
+func (e *Engine) fencedOff(err error) {
+	if errors.Is(err, mesosadapter.ErrFenced) && e.fatal == nil {
+		e.fatal = fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+}
+
 func (e *Engine) act(a plan.Action, used map[string]bool) {
 	ctx := e.ctx
 	switch a := a.(type) {
@@ -431,9 +479,11 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			used[id] = true
 		}
 		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
 			return
 		}
+		_ = failpoint.Inject("engine/after-accept")
 		if e.opts.Metrics != nil {
 			e.opts.Metrics.OffersAccepted(len(a.OfferIDs))
 		}
@@ -449,10 +499,13 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		e.decline(a)
 	case plan.Kill:
 		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
 		}
+		_ = failpoint.Inject("engine/after-kill")
 	case plan.ReconcileTasks:
 		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
 		}
 	case plan.Relay:
@@ -480,6 +533,7 @@ func (e *Engine) decline(d plan.Decline) {
 	for _, a := range order {
 		ids := byAgent[a]
 		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
 			continue
 		}
@@ -520,6 +574,7 @@ func (e *Engine) setOffersWanted(want, work bool) {
 		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
 	}
 	if err != nil {
+		e.fencedOff(err)
 		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
 		return
 	}
@@ -535,7 +590,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		return
 	}
 	e.inflight[r.ID] = true
-	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", int(r.Kind))
+	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", r.Kind.String(), "epoch", e.opts.Epoch)
 	if e.opts.Relayer == nil {
 		e.relays <- relayDone{id: r.ID, err: errors.New("no relay client configured")}
 		return
@@ -548,18 +603,14 @@ func (e *Engine) startRelay(r plan.Relay) {
 		ctx, cancel := context.WithTimeout(e.ctx, timeout)
 		defer cancel()
 		log.Info("relaying nodetool action")
-		var err error
-		var ranges []plan.TokenRange
-		if r.Kind == plan.RelayDescribeRing {
-			ranges, err = e.describe(ctx, r)
-		} else {
-			err = e.opts.Relayer.Relay(ctx, r)
-		}
+		_ = failpoint.Inject("engine/mid-relay")
+		ranges, err := e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
 			log.Info("relayed action done")
 		}
+		_ = failpoint.Inject("engine/after-relay")
 		select {
 		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges}:
 		case <-e.ctx.Done():
@@ -578,6 +629,8 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 		e.infoMu.Lock()
 		e.info = Info{FrameworkID: ev.Connected.FrameworkID, MasterVersion: ev.Connected.MasterVersion, MasterURL: ev.Connected.MasterURL, Connected: true}
 		e.infoMu.Unlock()
+		// The planner labels reservations with it and owns only those that carry it.
+		e.state.FrameworkID = ev.Connected.FrameworkID
 		e.startReconciliation()
 		return e.reconcile()
 	case ev.Disconnected != nil:
@@ -617,6 +670,7 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			return err
 		}
 		e.reportProblems(p.Problems)
+		e.reportUnclaimed(p.Unclaimed)
 		return e.execute(p, ev.Offers)
 	case ev.Update != nil:
 		return e.onUpdate(*ev.Update, ev.Ack)
@@ -679,6 +733,7 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 	}
 	if ack != nil {
 		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
+			e.fencedOff(err)
 			log.Warn("ACKNOWLEDGE failed", "err", err)
 		}
 	}
@@ -706,6 +761,7 @@ func (e *Engine) startReconciliation() {
 	}
 	if len(refs) > 0 {
 		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("explicit reconciliation failed", "err", err)
 		}
 	}
@@ -729,6 +785,7 @@ func (e *Engine) checkReconciliation() {
 	e.reconDeadln = time.Time{}
 	e.state.Reconciled = true
 	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
+		e.fencedOff(err)
 		e.log.Warn("implicit reconciliation failed", "err", err)
 	}
 	e.log.Info("reconciled")

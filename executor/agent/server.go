@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -28,7 +29,10 @@ type Config struct {
 	Restart func(ctx context.Context) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
-	Logger *slog.Logger
+	// EpochFile keeps the highest leader epoch seen (EpochFileName in the node's data directory,
+	// so it outlives the executor). Empty: the epoch is kept in memory only.
+	EpochFile string
+	Logger    *slog.Logger
 }
 
 type server struct {
@@ -48,8 +52,10 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
-// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated) and answering a call whose
-// handler panics with Internal (the panic is logged with its stack).
+// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated), refusing a call whose
+// leader epoch (metadata EpochMetadataKey) is older than the highest one seen, and a mutating
+// call without one (FailedPrecondition), and answering a call whose handler panics with Internal
+// (the panic is logged with its stack).
 func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) {
 	if cfg.Controller == nil {
 		return nil, errors.New("agent: Config.Controller is nil")
@@ -62,7 +68,8 @@ func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) 
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary), grpc.ChainStreamInterceptor(r.stream, a.stream))
+	g := newEpochGuard(cfg.EpochFile, r.log)
+	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary, g.unary), grpc.ChainStreamInterceptor(r.stream, a.stream, g.stream))
 	s := grpc.NewServer(opts...)
 	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))
 	return s, nil
@@ -263,6 +270,7 @@ func (s *server) RepairRange(req *cassmesosv1.RepairRangeRequest, stream cassmes
 	if sendErr != nil {
 		return sendErr // the client went away; nothing more to say
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	last := &cassmesosv1.RepairRangeResponse{Done: true, Percent: 100, Message: "repair finished"}
 	if err != nil {
 		last.Percent = -1
@@ -290,6 +298,7 @@ func (s *server) Cleanup(ctx context.Context, req *cassmesosv1.CleanupRequest) (
 	if err := s.ctl.Cleanup(ctx, req.GetKeyspace(), req.GetTables()...); err != nil {
 		return nil, toStatus(s.log, "Cleanup", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.CleanupResponse{}, nil
 }
 
@@ -314,6 +323,7 @@ func (s *server) Decommission(ctx context.Context, _ *cassmesosv1.DecommissionRe
 	if err := s.ctl.Decommission(ctx, false); err != nil {
 		return nil, toStatus(s.log, "Decommission", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	for {
 		ns, err := s.ctl.Netstats(ctx)
 		switch {
@@ -353,5 +363,6 @@ func (s *server) RestartCassandra(ctx context.Context, _ *cassmesosv1.RestartCas
 	if err := s.restart(ctx); err != nil {
 		return nil, toStatus(s.log, "RestartCassandra", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.RestartCassandraResponse{}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpexec"
 
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	"github.com/cassmesos/cassmesos/internal/retry"
 )
 
@@ -516,6 +517,7 @@ func (e *exec) sendUnsent(ctx context.Context) {
 		if p.sent {
 			continue
 		}
+		_ = failpoint.Inject("executor/before-update")
 		resp, err := e.sender.Send(ctx, calls.NonStreaming(calls.Update(p.upd.Status)))
 		if resp != nil {
 			resp.Close()
