@@ -591,8 +591,15 @@ type OperationRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The operation as the API shows it.
 	Operation *v1.Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
-	// Opaque planner cursor (which step, sub-state), so a restarted daemon resumes exactly.
-	Cursor        map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque planner cursor (which step, sub-state), so a restarted daemon resumes exactly. In
+	// ZooKeeper the entries of step i (keys "<i>.<name>") are kept with that step's chunk.
+	Cursor map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Number of step chunks, /operations/<id>/steps-<n> for n < step_chunks, that hold
+	// operation.steps (and their cursor entries) in ZooKeeper, so that no record grows with the
+	// ring. 0: the steps are inline (an operation with no steps, or one stored before chunking).
+	StepChunks int32 `protobuf:"varint,3,opt,name=step_chunks,json=stepChunks,proto3" json:"step_chunks,omitempty"`
+	// Number of steps across the chunks (checked when they are reassembled).
+	StepCount     int32 `protobuf:"varint,4,opt,name=step_count,json=stepCount,proto3" json:"step_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +648,84 @@ func (x *OperationRecord) GetCursor() map[string]string {
 	return nil
 }
 
+func (x *OperationRecord) GetStepChunks() int32 {
+	if x != nil {
+		return x.StepChunks
+	}
+	return 0
+}
+
+func (x *OperationRecord) GetStepCount() int32 {
+	if x != nil {
+		return x.StepCount
+	}
+	return 0
+}
+
+// StepChunkRecord is /operations/<id>/steps-<n>: a bounded run of an operation's steps.
+type StepChunkRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the chunk's first step in the operation's steps.
+	First int32 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	// The steps first, first+1, ...
+	Steps []*v1.Step `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
+	// The cursor entries of these steps (keys "<step index>.<name>").
+	Cursor        map[string]string `protobuf:"bytes,3,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepChunkRecord) Reset() {
+	*x = StepChunkRecord{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepChunkRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepChunkRecord) ProtoMessage() {}
+
+func (x *StepChunkRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepChunkRecord.ProtoReflect.Descriptor instead.
+func (*StepChunkRecord) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StepChunkRecord) GetFirst() int32 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *StepChunkRecord) GetSteps() []*v1.Step {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *StepChunkRecord) GetCursor() map[string]string {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
 // SegmentRecord is /operations/<id>/segments/<n>.
 type SegmentRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -654,7 +739,7 @@ type SegmentRecord struct {
 
 func (x *SegmentRecord) Reset() {
 	*x = SegmentRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +751,7 @@ func (x *SegmentRecord) String() string {
 func (*SegmentRecord) ProtoMessage() {}
 
 func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +764,7 @@ func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentRecord.ProtoReflect.Descriptor instead.
 func (*SegmentRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SegmentRecord) GetSegment() *v1.RepairSegment {
@@ -707,7 +792,7 @@ type ScheduleRecord struct {
 
 func (x *ScheduleRecord) Reset() {
 	*x = ScheduleRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +804,7 @@ func (x *ScheduleRecord) String() string {
 func (*ScheduleRecord) ProtoMessage() {}
 
 func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +817,7 @@ func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRecord.ProtoReflect.Descriptor instead.
 func (*ScheduleRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
@@ -814,10 +899,21 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\xcc\x01\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\x8c\x02\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
-	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x1a9\n" +
+	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
+	"\vstep_chunks\x18\x03 \x01(\x05R\n" +
+	"stepChunks\x12\x1d\n" +
+	"\n" +
+	"step_count\x18\x04 \x01(\x05R\tstepCount\x1a9\n" +
+	"\vCursorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x01\n" +
+	"\x0fStepChunkRecord\x12\x14\n" +
+	"\x05first\x18\x01 \x01(\x05R\x05first\x12(\n" +
+	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\x12G\n" +
+	"\x06cursor\x18\x03 \x03(\v2/.cassmesos.state.v1.StepChunkRecord.CursorEntryR\x06cursor\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
@@ -839,49 +935,54 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 	return file_cassmesos_state_v1_state_proto_rawDescData
 }
 
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*FrameworkRecord)(nil),       // 0: cassmesos.state.v1.FrameworkRecord
 	(*RingRecord)(nil),            // 1: cassmesos.state.v1.RingRecord
 	(*Reservation)(nil),           // 2: cassmesos.state.v1.Reservation
 	(*NodeRecord)(nil),            // 3: cassmesos.state.v1.NodeRecord
 	(*OperationRecord)(nil),       // 4: cassmesos.state.v1.OperationRecord
-	(*SegmentRecord)(nil),         // 5: cassmesos.state.v1.SegmentRecord
-	(*ScheduleRecord)(nil),        // 6: cassmesos.state.v1.ScheduleRecord
-	nil,                           // 7: cassmesos.state.v1.OperationRecord.CursorEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 9: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 10: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 11: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 12: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 13: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 14: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 15: cassmesos.v1.Operation
-	(*v1.RepairSegment)(nil),      // 16: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 17: cassmesos.v1.RepairSchedule
+	(*StepChunkRecord)(nil),       // 5: cassmesos.state.v1.StepChunkRecord
+	(*SegmentRecord)(nil),         // 6: cassmesos.state.v1.SegmentRecord
+	(*ScheduleRecord)(nil),        // 7: cassmesos.state.v1.ScheduleRecord
+	nil,                           // 8: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 9: cassmesos.state.v1.StepChunkRecord.CursorEntry
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 11: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 12: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 13: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 14: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 15: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 16: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 17: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 18: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 19: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 20: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	8,  // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	10, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	8,  // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	11, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	12, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	8,  // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	10, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	11, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	12, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	10, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	13, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	14, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	10, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	2,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	13, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	14, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	8,  // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	8,  // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	7,  // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	16, // 14: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	17, // 15: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	15, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	16, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	10, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	10, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	17, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	8,  // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	18, // 14: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	9,  // 15: cassmesos.state.v1.StepChunkRecord.cursor:type_name -> cassmesos.state.v1.StepChunkRecord.CursorEntry
+	19, // 16: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	20, // 17: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -895,7 +996,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
