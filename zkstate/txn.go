@@ -39,7 +39,15 @@ import (
 // TxnBudget bounds the encoded size of one multi-op a transaction sends, and of one journal
 // chunk (ZooKeeper's request limit, jute.maxbuffer, is 1 MiB by default). A single write larger
 // than this (a record may be up to MaxRecordBytes) travels alone.
-var TxnBudget = 512 * 1024
+const TxnBudget = 512 * 1024
+
+// budget is the session's TxnBudget (tests lower it).
+func (s *Store) budget() int {
+	if s.sess.txnBudget > 0 {
+		return s.sess.txnBudget
+	}
+	return TxnBudget
+}
 
 // txnOpOverhead estimates the jute encoding of one op besides its path and data (header, ACL,
 // lengths, version, flags).
@@ -87,11 +95,16 @@ type zop struct {
 
 func (o zop) size() int { return txnOpOverhead + len(o.rel) + len(o.data) }
 
-// journalFailpoint is called at the named points between a journal's steps; an error it returns
-// stops the transaction there, as a crash would. (Tests set it.)
+// failpoint is called at the named points between a journal's steps; an error stops the
+// transaction there, as a crash would (the journal is left as it is).
 // failpoint: zkstate/journal-after-stage, zkstate/journal-after-commit,
 // zkstate/journal-after-apply-batch, zkstate/journal-before-cleanup
-var journalFailpoint = func(name string) error { return nil }
+func (s *Store) failpoint(name string) error {
+	if h := s.sess.failpoint; h != nil {
+		return h(name)
+	}
+	return nil
+}
 
 // Txn writes ops as one transaction: all of them or none. Each op is a compare-and-set as with
 // Put and Delete, and a fenced store fences the whole. It returns the records' new versions (0
@@ -111,8 +124,8 @@ func (s *Store) Txn(ctx context.Context, ops []TxnOp) ([]Version, error) {
 		total += o.size()
 	}
 	var vs []int32
-	if total <= TxnBudget {
-		vs, err = s.multiVersions(ctx, "txn", zops, s.requests(zops))
+	if total <= s.budget() {
+		vs, err = s.multiVersions(ctx, "txn", s.requests(zops))
 	} else {
 		vs, err = s.journalTxn(ctx, zops)
 	}
@@ -197,14 +210,15 @@ func (s *Store) requests(zops []zop) []any {
 	return reqs
 }
 
-// multiVersions runs reqs (one per zop) as one multi and returns each write's new version.
-func (s *Store) multiVersions(ctx context.Context, op string, zops []zop, reqs []any) ([]int32, error) {
+// multiVersions runs reqs as one multi and returns each one's new version (that of a set; 0
+// for the others).
+func (s *Store) multiVersions(ctx context.Context, op string, reqs []any) ([]int32, error) {
 	res, err := s.multi(ctx, op, reqs)
 	if err != nil {
 		return nil, err
 	}
-	vs := make([]int32, len(zops))
-	for i := range zops {
+	vs := make([]int32, len(reqs))
+	for i := range reqs {
 		if _, set := reqs[i].(*zk.SetDataRequest); set && i < len(res) && res[i].Stat != nil {
 			vs[i] = res[i].Stat.Version
 		}
@@ -214,11 +228,11 @@ func (s *Store) multiVersions(ctx context.Context, op string, zops []zop, reqs [
 
 // batches splits writes into runs whose estimated encoding fits TxnBudget (a larger single
 // write makes a run of its own). It returns the end index of each run.
-func batches(zops []zop) []int {
+func batches(zops []zop, budget int) []int {
 	var ends []int
 	size := 0
 	for i, o := range zops {
-		if size > 0 && size+o.size() > TxnBudget {
+		if size > 0 && size+o.size() > budget {
 			ends = append(ends, i)
 			size = 0
 		}
@@ -281,8 +295,8 @@ func decodeChunk(b []byte) ([]zop, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkPath(string(p)); err != nil {
-			return nil, fmt.Errorf("journal entry: %w", err)
+		if err := checkPath(string(p)); err != nil || string(p) == "/" {
+			return nil, fmt.Errorf("journal entry: bad path %q", p)
 		}
 		zops = append(zops, zop{kind: kind, rel: string(p), data: slices.Clone(data), version: -1})
 	}
@@ -302,7 +316,7 @@ func (s *Store) journalTxn(ctx context.Context, zops []zop) ([]int32, error) {
 		return nil, &PathError{Op: "txn", Path: s.sess.root + JournalPath(), Kind: ErrUnavailable, Err: errors.New("no journal name returned")}
 	}
 	txn := path.Base(res[0].String)
-	ends := batches(zops)
+	ends := batches(zops, s.budget())
 	start := 0
 	for n, end := range ends {
 		data := encodeChunk(zops[start:end])
@@ -312,8 +326,8 @@ func (s *Store) journalTxn(ctx context.Context, zops []zop) ([]int32, error) {
 			return nil, err
 		}
 	}
-	if err := journalFailpoint("zkstate/journal-after-stage"); err != nil {
-		return nil, s.injected(txn, err)
+	if err := s.failpoint("zkstate/journal-after-stage"); err != nil {
+		return nil, &PathError{Op: "txn", Path: s.sess.root + JournalPath() + "/" + txn, Kind: ErrUnavailable, Err: err}
 	}
 	// Verify.
 	if err := s.verify(ctx, zops); err != nil {
@@ -341,7 +355,7 @@ func (s *Store) journalTxn(ctx context.Context, zops []zop) ([]int32, error) {
 			return nil, err
 		}
 	}
-	if err := journalFailpoint("zkstate/journal-after-commit"); err != nil {
+	if err := s.failpoint("zkstate/journal-after-commit"); err != nil {
 		return nil, s.injected(txn, err)
 	}
 	// Apply, then clean up.
@@ -349,7 +363,7 @@ func (s *Store) journalTxn(ctx context.Context, zops []zop) ([]int32, error) {
 	if err != nil {
 		return nil, &PathError{Op: "txn", Path: commitAbs, Kind: ErrInDoubt, Err: err}
 	}
-	if err := journalFailpoint("zkstate/journal-before-cleanup"); err != nil {
+	if err := s.failpoint("zkstate/journal-before-cleanup"); err != nil {
 		return vs, nil // the transaction is complete; the journal is left for RecoverJournals
 	}
 	s.discardJournal(ctx, txn)
@@ -440,7 +454,7 @@ func (s *Store) verify(ctx context.Context, zops []zop) error {
 		}
 	}
 	start := 0
-	for _, end := range batches(checks) {
+	for _, end := range batches(checks, s.budget()) {
 		reqs := make([]any, 0, end-start)
 		for _, c := range checks[start:end] {
 			reqs = append(reqs, &zk.CheckVersionRequest{Path: s.sess.root + c.rel, Version: c.version})
@@ -571,7 +585,7 @@ feed:
 // harmless.
 func (s *Store) applyJournal(ctx context.Context, txn string, zops []zop, optimistic bool) ([]int32, error) {
 	vs := make([]int32, len(zops))
-	ends := batches(zops)
+	ends := batches(zops, s.budget())
 	start := 0
 	for bi, end := range ends {
 		batch := zops[start:end]
@@ -586,7 +600,7 @@ func (s *Store) applyJournal(ctx context.Context, txn string, zops []zop, optimi
 			if last {
 				reqs = append(reqs, &zk.DeleteRequest{Path: s.sess.root + journalCommitPath(txn), Version: -1})
 			}
-			res, err = s.multiVersions(ctx, "txn", append(slices.Clone(batch), zop{}), reqs)
+			res, err = s.multiVersions(ctx, "txn", reqs)
 			if errors.Is(err, ErrNotLeader) {
 				return nil, err
 			}
@@ -600,7 +614,7 @@ func (s *Store) applyJournal(ctx context.Context, txn string, zops []zop, optimi
 		copy(vs[start:end], res)
 		start = end
 		if !last {
-			if err := journalFailpoint("zkstate/journal-after-apply-batch"); err != nil {
+			if err := s.failpoint("zkstate/journal-after-apply-batch"); err != nil {
 				return nil, err
 			}
 		}
