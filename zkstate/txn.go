@@ -429,7 +429,7 @@ func pause(ctx context.Context, attempt int) bool {
 // verify checks, before the commit, every compare-and-set of zops against ZooKeeper (a write
 // whose path an earlier write of the transaction touches is checked by that one).
 func (s *Store) verify(ctx context.Context, zops []zop) error {
-	touched := map[string]bool{}
+	touched, created := map[string]bool{}, map[string]bool{}
 	creates := map[string][]string{} // parent → names that must be absent
 	var parents []string
 	var checks []zop
@@ -442,6 +442,7 @@ func (s *Store) verify(ctx context.Context, zops []zop) error {
 					parents = append(parents, dir)
 				}
 				creates[dir] = append(creates[dir], path.Base(o.rel))
+				created[o.rel] = true
 			default:
 				checks = append(checks, zop{kind: zSet, rel: o.rel, version: o.version})
 			}
@@ -449,7 +450,7 @@ func (s *Store) verify(ctx context.Context, zops []zop) error {
 		touched[o.rel] = true
 	}
 	for _, dir := range parents {
-		if err := s.checkAbsent(ctx, dir, creates[dir], touched[dir]); err != nil {
+		if err := s.checkAbsent(ctx, dir, creates[dir], created[dir]); err != nil {
 			return err
 		}
 	}
@@ -473,51 +474,28 @@ func (s *Store) verify(ctx context.Context, zops []zop) error {
 // checkAbsent checks that none of names exists under dir, and that dir exists unless the
 // transaction creates it.
 func (s *Store) checkAbsent(ctx context.Context, dir string, names []string, dirCreated bool) error {
+	if dirCreated {
+		return nil // created by the transaction (it was checked absent), so are its children
+	}
 	abs := s.sess.root + dir
-	parentMissing := func() error {
-		if dirCreated {
-			return nil
-		}
+	ok, err := s.exists(ctx, abs)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return &PathError{Op: "txn", Path: abs, Kind: ErrNotFound, Err: fmt.Errorf("parent of %s/%s does not exist", abs, names[0])}
 	}
-	if len(names) > 64 {
-		children, err := call(ctx, func() ([]string, error) {
-			c, _, err := s.sess.conn.Children(abs)
-			return c, err
-		})
-		if errors.Is(err, zk.ErrNoNode) {
-			return parentMissing()
-		}
-		if err != nil {
-			return s.mapErr("txn", abs, err)
-		}
-		have := make(map[string]bool, len(children))
-		for _, c := range children {
-			have[c] = true
-		}
-		for _, n := range names {
-			if have[n] {
-				return &PathError{Op: "txn", Path: abs + "/" + n, Kind: ErrConflict, Err: zk.ErrNodeExists}
-			}
-		}
-		return nil
+	rels := make([]string, len(names))
+	for i, n := range names {
+		rels[i] = dir + "/" + n
 	}
-	if !dirCreated {
-		ok, err := s.exists(ctx, abs)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return parentMissing()
-		}
+	have, err := s.existsAll(ctx, rels)
+	if err != nil {
+		return err
 	}
-	for _, n := range names {
-		ok, err := s.exists(ctx, abs+"/"+n)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return &PathError{Op: "txn", Path: abs + "/" + n, Kind: ErrConflict, Err: zk.ErrNodeExists}
+	for _, rel := range rels {
+		if have[rel] {
+			return &PathError{Op: "txn", Path: s.sess.root + rel, Kind: ErrConflict, Err: zk.ErrNodeExists}
 		}
 	}
 	return nil
