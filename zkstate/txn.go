@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 )
 
 // Transactions. Store.Txn writes a set of records all or nothing. One that fits in one
@@ -95,15 +97,17 @@ type zop struct {
 
 func (o zop) size() int { return txnOpOverhead + len(o.rel) + len(o.data) }
 
-// failpoint is called at the named points between a journal's steps; an error stops the
-// transaction there, as a crash would (the journal is left as it is).
-// failpoint: zkstate/journal-after-stage, zkstate/journal-after-commit,
-// zkstate/journal-after-apply-batch, zkstate/journal-before-cleanup
+// failpoint is called at the named points between a journal's steps (internal/failpoint names:
+// zkstate/journal-after-stage, zkstate/journal-after-commit, zkstate/journal-after-apply-batch,
+// zkstate/journal-before-cleanup); an error stops the transaction there, as a crash would (the
+// journal is left as it is).
 func (s *Store) failpoint(name string) error {
 	if h := s.sess.failpoint; h != nil {
-		return h(name)
+		if err := h(name); err != nil {
+			return err
+		}
 	}
-	return nil
+	return failpoint.Inject(name)
 }
 
 // Txn writes ops as one transaction: all of them or none. Each op is a compare-and-set as with

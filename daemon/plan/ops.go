@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -78,14 +77,22 @@ type opRun struct {
 }
 
 func (r *opRun) op() *cassmesosv1.Operation { return r.rec.GetOperation() }
-func (r *opRun) key(k string) string        { return strconv.Itoa(r.idx) + "." + k }
-func (r *opRun) get(k string) string        { return r.rec.Cursor[r.key(k)] }
-func (r *opRun) set(k, v string) {
-	if v == "" {
-		delete(r.rec.Cursor, r.key(k))
-		return
+
+// peek is the step's cursor for reading (a nil cursor reads as zero values).
+func (r *opRun) peek() *statev1.StepCursor { return r.rec.GetState().GetSteps()[int32(r.idx)] }
+
+// cur is the step's cursor for writing, created on first use.
+func (r *opRun) cur() *statev1.StepCursor {
+	st := opState(r.rec)
+	if st.Steps == nil {
+		st.Steps = map[int32]*statev1.StepCursor{}
 	}
-	r.rec.Cursor[r.key(k)] = v
+	c := st.Steps[int32(r.idx)]
+	if c == nil {
+		c = &statev1.StepCursor{}
+		st.Steps[int32(r.idx)] = c
+	}
+	return c
 }
 
 type handler func(ps *pass, r *opRun) result
@@ -135,7 +142,7 @@ func (ps *pass) newOperation(kind cassmesosv1.OperationKind, ring, origin string
 			Origin:     origin,
 			Progress:   &cassmesosv1.Progress{Total: int64(len(steps))},
 		},
-		Cursor: map[string]string{},
+		State: &statev1.OperationCursor{},
 	}
 }
 
@@ -180,7 +187,7 @@ func (ps *pass) startPending() {
 		o := ps.ops[id].GetOperation()
 		if opRunning(o) && exclusive(o.GetKind()) && !maintenance(o.GetKind()) {
 			busy[o.GetRing()] = true
-			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetCursor()["safe"] == "1") {
+			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetState().GetSafe()) {
 				hardBusy[o.GetRing()] = true
 			}
 		}
@@ -212,13 +219,15 @@ func (ps *pass) startPending() {
 // the cursor, so it survives restarts): no other operation's step acts on it meanwhile, and no
 // automatic recovery is started for it. REPLACE_NODE supersedes a RECOVER_NODE's hold.
 func (ps *pass) hold(r *opRun) {
-	r.set("holds", "1")
+	r.cur().Holds = true
 	ps.claimed[r.step.GetNode()] = r.op().GetId()
 }
 
 // unhold gives the node up (the step waits for something else to fix it first).
 func (ps *pass) unhold(r *opRun) {
-	r.set("holds", "")
+	if c := r.peek(); c != nil {
+		c.Holds = false
+	}
 	if ps.claimed[r.step.GetNode()] == r.op().GetId() {
 		delete(ps.claimed, r.step.GetNode())
 	}
@@ -232,7 +241,7 @@ func (ps *pass) holdsAtStart() {
 		if !opRunning(o) {
 			continue
 		}
-		if i := currentStep(o); i < len(o.GetSteps()) && o.GetSteps()[i].GetNode() != "" && rec.GetCursor()[strconv.Itoa(i)+".holds"] == "1" {
+		if i := currentStep(o); i < len(o.GetSteps()) && o.GetSteps()[i].GetNode() != "" && rec.GetState().GetSteps()[int32(i)].GetHolds() {
 			if _, taken := ps.claimed[o.GetSteps()[i].GetNode()]; !taken {
 				ps.claimed[o.GetSteps()[i].GetNode()] = id
 			}
@@ -282,6 +291,7 @@ func (ps *pass) runOp(id string) {
 		switch res.kind {
 		case resDone:
 			ps.unhold(r)
+			delete(opState(rec).Steps, int32(i)) // a finished step keeps no state
 			st.Phase = cassmesosv1.StepPhase_STEP_PHASE_DONE
 			st.EndTime = ps.ts()
 			st.Message = res.msg
@@ -290,21 +300,21 @@ func (ps *pass) runOp(id string) {
 			continue
 		case resWait, resBlocked:
 			st.Message = res.msg
-			delete(rec.Cursor, "safe")
+			opState(rec).Safe = false
 			if res.kind == resBlocked {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED
 				o.BlockedReason = res.msg
 				if res.safe {
 					// Blocked at a safe point: the step is not acting on its node, so it lets go
 					// of it (another operation, e.g. a replacement, may be what unblocks it).
-					rec.Cursor["safe"] = "1"
+					opState(rec).Safe = true
 					ps.unhold(r)
 				}
 			} else {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 				o.BlockedReason = ""
 			}
-			if rec.Cursor["paused"] == "1" {
+			if rec.GetState().GetPaused() {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_PAUSED
 			}
 			ps.progress(o)
@@ -343,6 +353,9 @@ func (ps *pass) progress(o *cassmesosv1.Operation) {
 
 func (ps *pass) finishOp(rec *statev1.OperationRecord, phase cassmesosv1.OperationPhase, errMsg string) {
 	o := rec.Operation
+	if rec.State != nil {
+		rec.State.Steps = nil // nothing runs any more
+	}
 	o.Phase = phase
 	o.EndTime = ps.ts()
 	o.BlockedReason = ""

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -173,74 +173,52 @@ func assemble(head *statev1.OperationRecord, chunks []*statev1.StepChunkRecord) 
 	if len(head.GetOperation().GetSteps()) > 0 {
 		return nil, errors.New("steps both inline and in chunks")
 	}
-	op := &cassmesosv1.Operation{}
-	copyFieldsExceptSteps(op, head.GetOperation())
-	cursor := map[string]string{}
-	for k, v := range head.GetCursor() {
-		cursor[k] = v
-	}
 	steps := make([]*cassmesosv1.Step, 0, head.GetStepCount())
 	for n, c := range chunks {
 		if int(c.GetFirst()) != len(steps) {
 			return nil, fmt.Errorf("step chunk %d starts at step %d, want %d", n, c.GetFirst(), len(steps))
 		}
 		steps = append(steps, c.GetSteps()...)
-		for k, v := range c.GetCursor() {
-			cursor[k] = v
-		}
 	}
 	if len(steps) != int(head.GetStepCount()) {
 		return nil, fmt.Errorf("%d steps in %d chunks, want %d", len(steps), len(chunks), head.GetStepCount())
 	}
-	op.Steps = steps
-	return &statev1.OperationRecord{Operation: op, Cursor: cursor}, nil
+	rec := &statev1.OperationRecord{}
+	copyFields(rec, head, "operation", "step_chunks", "step_count")
+	rec.Operation = &cassmesosv1.Operation{}
+	copyFields(rec.Operation, head.GetOperation(), "steps")
+	rec.Operation.Steps = steps
+	return rec, nil
 }
 
-// copyFieldsExceptSteps sets every populated field of src but steps on dst (sharing values:
-// records are not changed once stored).
-func copyFieldsExceptSteps(dst, src *cassmesosv1.Operation) {
-	if src == nil {
-		return
-	}
+// copyFields sets every populated field of src but those named on dst, sharing values (records
+// are not changed once stored), so fields added to the messages later are carried along.
+func copyFields(dst, src proto.Message, except ...protoreflect.Name) {
 	d := dst.ProtoReflect()
 	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() != "steps" {
+		if !slices.Contains(except, fd.Name()) {
 			d.Set(fd, v)
 		}
 		return true
 	})
 }
 
-// split divides an operation into its head record (no steps, the cursor entries of no step)
-// and its step chunks of StepsPerChunk steps with their cursor entries.
+// split divides an operation into its head record (everything but the steps) and its step
+// chunks of StepsPerChunk steps.
 func split(rec *statev1.OperationRecord) (*statev1.OperationRecord, []*statev1.StepChunkRecord) {
 	steps := rec.GetOperation().GetSteps()
 	if len(steps) == 0 {
 		return rec, nil
 	}
-	op := &cassmesosv1.Operation{}
-	copyFieldsExceptSteps(op, rec.GetOperation())
 	n := (len(steps) + StepsPerChunk - 1) / StepsPerChunk
-	head := &statev1.OperationRecord{Operation: op, StepChunks: int32(n), StepCount: int32(len(steps))}
+	head := &statev1.OperationRecord{}
+	copyFields(head, rec, "operation", "step_chunks", "step_count")
+	head.Operation = &cassmesosv1.Operation{}
+	copyFields(head.Operation, rec.GetOperation(), "steps")
+	head.StepChunks, head.StepCount = int32(n), int32(len(steps))
 	chunks := make([]*statev1.StepChunkRecord, n)
 	for i := range chunks {
 		chunks[i] = &statev1.StepChunkRecord{First: int32(i * StepsPerChunk), Steps: steps[i*StepsPerChunk : min(len(steps), (i+1)*StepsPerChunk)]}
-	}
-	for k, v := range rec.GetCursor() {
-		if idx, _, ok := strings.Cut(k, "."); ok {
-			if i, err := strconv.Atoi(idx); err == nil && i >= 0 && i < len(steps) && strconv.Itoa(i) == idx {
-				c := chunks[i/StepsPerChunk]
-				if c.Cursor == nil {
-					c.Cursor = map[string]string{}
-				}
-				c.Cursor[k] = v
-				continue
-			}
-		}
-		if head.Cursor == nil {
-			head.Cursor = map[string]string{}
-		}
-		head.Cursor[k] = v
 	}
 	return head, chunks
 }

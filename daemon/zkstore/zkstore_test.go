@@ -171,12 +171,9 @@ func assertLoads(t testing.TB, st *Store, s *plan.State) {
 	}
 }
 
-// markDone returns a copy of op with steps [from, to) done (and a cursor entry each).
+// markDone returns a copy of op with steps [from, to) done and step to under way.
 func markDone(op *statev1.OperationRecord, from, to int, now time.Time) *statev1.OperationRecord {
 	op = proto.Clone(op).(*statev1.OperationRecord)
-	if op.Cursor == nil {
-		op.Cursor = map[string]string{}
-	}
 	o := op.GetOperation()
 	o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 	for i := from; i < to; i++ {
@@ -184,9 +181,13 @@ func markDone(op *statev1.OperationRecord, from, to int, now time.Time) *statev1
 		st.Phase = cassmesosv1.StepPhase_STEP_PHASE_DONE
 		st.Message = "UN"
 		st.StartTime, st.EndTime = timestamppb.New(now), timestamppb.New(now.Add(time.Minute))
-		op.Cursor[fmt.Sprintf("%d.stopped_task", i)] = fmt.Sprintf("%s.1.abcdefghij", st.GetNode())
 	}
-	op.Cursor["safe"] = "1"
+	if to < len(o.Steps) {
+		o.Steps[to].Phase = cassmesosv1.StepPhase_STEP_PHASE_RUNNING
+		op.State = &statev1.OperationCursor{Safe: true, Steps: map[int32]*statev1.StepCursor{
+			int32(to): {Holds: true, OfferWaitSince: timestamppb.New(now)},
+		}}
+	}
 	o.Progress = &cassmesosv1.Progress{Done: int64(to), Total: int64(len(o.Steps))}
 	return op
 }
@@ -238,11 +239,11 @@ func TestOperationStepsChunked(t *testing.T) {
 		t.Fatalf("chunk versions %v → %v; want only chunk 1 rewritten", before, after)
 	}
 	c1 := &statev1.StepChunkRecord{}
-	if _, err := zs.Get(ctx, zkstate.StepChunkPath(id, 1), c1); err != nil || c1.GetFirst() != 256 || c1.GetCursor()["300.stopped_task"] == "" {
-		t.Fatalf("chunk 1 = first %d, cursor %v, %v; want first 256 with step 300's cursor entry", c1.GetFirst(), c1.GetCursor(), err)
+	if _, err := zs.Get(ctx, zkstate.StepChunkPath(id, 1), c1); err != nil || c1.GetFirst() != 256 || len(c1.GetSteps()) != 256 {
+		t.Fatalf("chunk 1 = first %d, %d steps, %v; want steps 256 to 511", c1.GetFirst(), len(c1.GetSteps()), err)
 	}
-	if head, _, _ := zs.OperationByID(ctx, id); head.GetCursor()["safe"] != "1" || len(head.GetCursor()) != 1 {
-		t.Fatalf("head cursor = %v; want only the operation's own entry", head.GetCursor())
+	if head, _, _ := zs.OperationByID(ctx, id); !head.GetState().GetSafe() || head.GetState().GetSteps()[301] == nil {
+		t.Fatalf("head cursor = %v; want the operation's typed cursor kept in the head", head.GetState())
 	}
 	assertLoads(t, New(l.Store(), nil), s)
 
@@ -264,6 +265,7 @@ func TestOperationStepsChunked(t *testing.T) {
 	// next written.
 	legacy := markDone(s.Operations[id], 0, 1, epoch)
 	legacy.Operation.Id = "legacy-op"
+	legacy.State, legacy.Cursor = nil, map[string]string{"safe": "1", "1.holds": "1"}
 	if _, err := zs.PutOperation(ctx, legacy, zkstate.Absent); err != nil {
 		t.Fatal(err)
 	}
