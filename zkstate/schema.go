@@ -23,7 +23,7 @@ import (
 //	/operations/<id>/steps-<n>        StepChunkRecord (the operation's steps, chunked)
 //	/schedules/<id>                   ScheduleRecord
 //	/journal                          (no data)
-//	/journal/txn-<seq>                persistent; data: journal header (see txn.go)
+//	/journal/txn-<seq>                persistent sequential; data: journal header (see txn.go)
 //	/journal/txn-<seq>/chunk-<n>      staged writes of a large transaction (binary, see txn.go)
 //	/journal/txn-<seq>/commit         commit marker; data: the number of chunks
 
