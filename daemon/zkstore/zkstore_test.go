@@ -19,6 +19,7 @@ import (
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/plan/plantest"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	"github.com/cassmesos/cassmesos/internal/zktest"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -326,6 +327,55 @@ func TestLoadRefusesBrokenChunks(t *testing.T) {
 	}
 	if _, _, _, err := New(l.Store(), nil).Load(ctx); !errors.Is(err, zkstate.ErrNotFound) || !strings.Contains(err.Error(), zkstate.StepChunkPath(id, 1)) {
 		t.Fatalf("Load with a missing chunk = %v; want ErrNotFound naming it", err)
+	}
+}
+
+// TestLoadCompletesInterruptedPass: a pass too large for one multi-op, interrupted after its
+// journal's commit, is completed by the next Load (a new leader's); one interrupted before the
+// commit is discarded. Not parallel: it arms process-wide failure points.
+func TestLoadCompletesInterruptedPass(t *testing.T) {
+	for _, tc := range []struct {
+		point     string
+		committed bool
+	}{
+		{"zkstate/journal-after-stage", false},
+		{"zkstate/journal-after-commit", true},
+		{"zkstate/journal-after-apply-batch", true},
+	} {
+		t.Run(strings.TrimPrefix(tc.point, "zkstate/"), func(t *testing.T) {
+			ctx := testCtx(t)
+			zs, l := lead(t)
+			st := New(l.Store(), nil)
+			if _, _, _, err := st.Load(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s, acc := createRing(t, "demo", 1500) // about 700 KB: more than one multi-op
+			if err := failpoint.Enable(tc.point, failpoint.Action{Kind: failpoint.Error}); err != nil {
+				t.Fatal(err)
+			}
+			err := st.Persist(ctx, acc.Plan.Writes)
+			failpoint.Disable(tc.point)
+			if !errors.Is(err, failpoint.ErrInjected) || errors.Is(err, engine.ErrNotLeader) != tc.committed {
+				t.Fatalf("Persist interrupted at %s = %v; want the injected error, ending the term (engine.ErrNotLeader) iff committed", tc.point, err)
+			}
+			if _, _, err := zs.RingByName(ctx, "demo"); !errors.Is(err, zkstate.ErrNotFound) && tc.point != "zkstate/journal-after-apply-batch" {
+				t.Fatalf("ring before the next load: %v; want it not written yet", err)
+			}
+			if j, err := zs.List(ctx, zkstate.JournalPath()); err != nil || len(j) != 1 {
+				t.Fatalf("journals = %v, %v; want the interrupted one", j, err)
+			}
+			// The next leader's load.
+			if tc.committed {
+				s.Apply(acc.Plan.Writes)
+			}
+			assertLoads(t, New(l.Store(), nil), s)
+			if !tc.committed {
+				assertNothingOf(t, zs, "demo")
+			}
+			if j, err := zs.List(ctx, zkstate.JournalPath()); err != nil || len(j) != 0 {
+				t.Fatalf("journals after the load = %v, %v; want none", j, err)
+			}
+		})
 	}
 }
 
