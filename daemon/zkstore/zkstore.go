@@ -228,7 +228,6 @@ type txn struct {
 	ops   []zkstate.TxnOp
 	keys  []string // version key of each op
 	after []func() // run once the transaction is stored
-	plan  []plan.Write
 }
 
 func (t *txn) add(op zkstate.TxnOp, key string) {
@@ -240,7 +239,7 @@ func (t *txn) add(op zkstate.TxnOp, key string) {
 // none. A failure because leadership is gone, or of a large transaction committed but not
 // applied (the next leader's Load completes it), wraps engine.ErrNotLeader.
 func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
-	t := &txn{plan: writes}
+	t := &txn{}
 	for _, w := range writes {
 		if err := s.build(ctx, t, w); err != nil {
 			return err
