@@ -31,6 +31,9 @@ const (
 	DefaultReplaceAfter     = time.Hour
 	DefaultPlacementTimeout = 10 * time.Minute
 	MaxNodes                = 10000
+	// MinHeapMB is the smallest heap_mb accepted (the JVM's young generation and Cassandra's
+	// caches need more than a few MiB; the executor never clamps a heap up).
+	MinHeapMB = 64
 )
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
@@ -186,6 +189,9 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	mem := s.GetResources().GetMemMb()
 	if mem == 0 {
 		mem = DefaultMemMB
+	}
+	if s.GetHeapMb() > 0 && s.GetHeapMb() < MinHeapMB {
+		return invalid("heap_mb", "%d MiB is too small a heap for Cassandra (at least %d, or 0 for the default)", s.GetHeapMb(), MinHeapMB)
 	}
 	if s.GetHeapMb() > mem {
 		return invalid("heap_mb", "%d MiB exceeds the node's memory (%d MiB)", s.GetHeapMb(), mem)

@@ -71,6 +71,7 @@ func TestValidateSpec(t *testing.T) {
 		{"negative cpus", func(s *cassmesosv1.RingSpec) { s.Resources = &cassmesosv1.Resources{Cpus: -1} }, "spec.resources.cpus"},
 		{"negative disk", func(s *cassmesosv1.RingSpec) { s.Resources = &cassmesosv1.Resources{DiskMb: -1} }, "spec.resources.disk_mb"},
 		{"heap over mem", func(s *cassmesosv1.RingSpec) { s.HeapMb = 5000 }, "spec.heap_mb"},
+		{"heap too small", func(s *cassmesosv1.RingSpec) { s.HeapMb = 1 }, "spec.heap_mb"},
 		{"young over heap", func(s *cassmesosv1.RingSpec) { s.HeapMb = 1000; s.HeapNewMb = 1000 }, "spec.heap_new_mb"},
 		{"jvm Xmx", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Xmx4g"} }, "spec.jvm_options[0]"},
 		{"jvm not option", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-ea", "foo"} }, "spec.jvm_options[1]"},
