@@ -51,6 +51,7 @@ type agent struct {
 	down, partitioned bool
 	restarting        bool      // RestartAgent: down, executors kept, recovering afterwards
 	recoveredAt       time.Time // when the agent last came back from RestartAgent
+	recoveries        int       // how many times it did
 
 	srv *http.Server
 	ln  net.Listener

@@ -525,6 +525,11 @@ type Snapshot struct {
 	MasterID   string              `json:"master_id"`
 	Frameworks []FrameworkSnapshot `json:"frameworks"`
 	Agents     []AgentSnapshot     `json:"agents"`
+	// Acks counts the ACKNOWLEDGE calls that reached an agent, AckedTwice the status update UUIDs
+	// acknowledged more than once, UnknownAcks the calls an agent had no such pending update for.
+	Acks        int `json:"acks"`
+	AckedTwice  int `json:"acked_twice"`
+	UnknownAcks int `json:"unknown_acks"`
 }
 
 // FrameworkSnapshot is one framework as the master sees it.
@@ -551,6 +556,11 @@ type AgentSnapshot struct {
 	Reservations []string       `json:"reservations"`
 	Volumes      []VolumeInfo   `json:"volumes"`
 	Resources    string         `json:"resources"`
+	// Recoveries counts the agent's restarts with recovery (RestartAgent) it came back from;
+	// ExecutorsReregisteredMs gives, per executor (framework_id/executor_id) that subscribed again
+	// after the last one, how many milliseconds after the recovery it did.
+	Recoveries              int              `json:"recoveries,omitempty"`
+	ExecutorsReregisteredMs map[string]int64 `json:"executors_reregistered_ms,omitempty"`
 }
 
 // TaskSnapshot is one task on an agent.
@@ -573,7 +583,13 @@ type VolumeInfo struct {
 func (s *Sim) State() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := Snapshot{MasterID: s.masterID}
+	snap := Snapshot{MasterID: s.masterID, UnknownAcks: s.unknownAcks}
+	for _, n := range s.acks {
+		snap.Acks += n
+		if n > 1 {
+			snap.AckedTwice++
+		}
+	}
 	for id, fw := range s.frameworks {
 		fs := FrameworkSnapshot{ID: id, Name: fw.info.Name, Connected: fw.sub != nil, Offers: len(fw.offers)}
 		for r, on := range fw.suppressed {
@@ -593,8 +609,15 @@ func (s *Sim) State() Snapshot {
 		for _, t := range a.sortedTasks() {
 			as.Tasks = append(as.Tasks, TaskSnapshot{ID: t.info.TaskID.Value, FrameworkID: t.fwID, ExecutorID: t.execID, State: t.state.String()})
 		}
+		as.Recoveries = a.recoveries
 		for _, ex := range a.allExecutors() {
 			as.Executors = append(as.Executors, ex.fwID+"/"+ex.info.ExecutorID.Value)
+			if !a.restarting && !a.recoveredAt.IsZero() && ex.reregTimer == nil && ex.reregisteredIn > 0 {
+				if as.ExecutorsReregisteredMs == nil {
+					as.ExecutorsReregisteredMs = map[string]int64{}
+				}
+				as.ExecutorsReregisteredMs[ex.fwID+"/"+ex.info.ExecutorID.Value] = ex.reregisteredIn.Milliseconds()
+			}
 		}
 		sort.Strings(as.Executors)
 		for _, r := range a.total {
