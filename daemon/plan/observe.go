@@ -203,19 +203,13 @@ func (ps *pass) livenessMode(n *statev1.NodeRecord) (cassmesosv1.Liveness, cassm
 			l = n.GetLiveness()
 		}
 	case condUnknown:
-		if stale(c, st) {
-			// Not known to the master yet: keep the last known liveness and mode, or take
-			// Cassandra's own view (the executors still answer while the master fails over).
-			l, m = n.GetLiveness(), n.GetMode()
-			if hasView {
-				l, m = v.Liveness, v.Mode
-			}
-			break
-		}
+		// No status yet (a restarted daemon before its reconciliation is answered), or the
+		// master's TASK_UNKNOWN (stale): keep the last known liveness and mode, or take
+		// Cassandra's own view (the executors still answer while the master fails over).
+		l, m = n.GetLiveness(), n.GetMode()
 		if hasView {
-			l = v.Liveness
+			l, m = v.Liveness, v.Mode
 		}
-		m = v.Mode
 	case condStarting:
 		if hasView {
 			l = v.Liveness

@@ -117,13 +117,20 @@ func TestTaskUnknownAfterFailoverIsStaleNotLost(t *testing.T) {
 func TestReconciliationWithoutLabelsChangesNothing(t *testing.T) {
 	w, _ := healthyRing(t, 6, 3, 2)
 	s := w.State.Clone()
-	for name, n := range s.Nodes {
-		delete(s.Views, name)
-		s.Tasks[n.GetTaskId()] = plan.TaskStatus{TaskID: n.GetTaskId(), AgentID: n.GetAgentId(), State: plan.TaskRunning, Reason: "REASON_RECONCILIATION", At: s.Now}
-	}
 	want := map[string]*statev1.NodeRecord{}
 	for name, n := range s.Nodes {
 		want[name] = n
+	}
+	// Restarted: no status, no view yet, reconciliation under way.
+	s.Tasks, s.Views, s.Reconciled = map[string]plan.TaskStatus{}, map[string]plan.NodeView{}, false
+	for _, wr := range reconcileOnce(t, s).Writes {
+		if wr.Kind == plan.RecordNode {
+			t.Errorf("write of node %s before any status", wr.Name)
+		}
+	}
+	s.Reconciled = true
+	for _, n := range s.Nodes {
+		s.Tasks[n.GetTaskId()] = plan.TaskStatus{TaskID: n.GetTaskId(), AgentID: n.GetAgentId(), State: plan.TaskRunning, Reason: "REASON_RECONCILIATION", At: s.Now}
 	}
 	p := reconcileOnce(t, s)
 	for _, wr := range p.Writes {
