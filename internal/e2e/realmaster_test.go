@@ -130,6 +130,7 @@ func TestRealMasterFailoverUnreachableAndLabels(t *testing.T) {
 	// Behaviour 5: a restarted daemon learns its tasks from label-less reconciliation answers.
 	w.KillDaemon()
 	w.StartDaemon()
+	w.Eventually(30*time.Second, func() error { _, err := w.GetRing("demo"); return err }, "the restarted daemon's engine to answer")
 	holdFor(t, 8*time.Second, "nodes across a daemon restart (reconciliation without labels)", func() error {
 		if err := checkNodesKept(w, "demo", want); err != nil {
 			return err
