@@ -678,8 +678,10 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 			// TASK_GONE: the master removed the agent (unreachable past its timeout, or
 			// shut down); an agent that returns re-registers under a new ID.
 			a.Gone, a.Reachable, a.Since = true, false, st.At
-		case plan.TaskRunning, plan.TaskStarting:
-			if !a.Reachable {
+		default:
+			// Running, or any update the agent sent itself (it has a UUID to acknowledge, e.g.
+			// the TASK_FAILED a killed agent re-sends when it comes back): the agent is reachable.
+			if (st.State == plan.TaskRunning || st.State == plan.TaskStarting || ack != nil) && !a.Reachable {
 				if !a.Since.IsZero() {
 					a.Returned = st.At // known unreachable before: it came back
 				}
