@@ -14,6 +14,7 @@ import (
 //
 //	/framework_id                     FrameworkRecord
 //	/leader/member-<seq>              ephemeral sequential; data: the leader candidate's gRPC address
+//	/leader_epoch                     persistent; data: the leader epoch, decimal text
 //	/rings/<ring>                     RingRecord
 //	/rings/<ring>/nodes               (no data)
 //	/rings/<ring>/nodes/<node>        NodeRecord
@@ -52,6 +53,9 @@ func FrameworkIDPath() string { return "/framework_id" }
 
 // LeaderPath holds the election's member znodes.
 func LeaderPath() string { return "/leader" }
+
+// LeaderEpochPath holds the leader epoch, raised by one by each new leader.
+func LeaderEpochPath() string { return "/leader_epoch" }
 
 // RingsPath holds one znode per ring.
 func RingsPath() string { return "/rings" }

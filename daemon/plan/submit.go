@@ -150,6 +150,7 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	if req.ValidateOnly {
 		return acc, nil
 	}
+	ring.Uid = newRingUID(ps.p.ids)
 	ps.putRing(ring)
 	for _, n := range nodes {
 		ps.putNode(n)

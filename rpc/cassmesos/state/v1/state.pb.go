@@ -145,7 +145,10 @@ type RingRecord struct {
 	// Set when the ring is being deleted.
 	Deleting bool `protobuf:"varint,5,opt,name=deleting,proto3" json:"deleting,omitempty"`
 	// Next node ordinal to hand out (ordinals are never reused).
-	NextOrdinal   int32 `protobuf:"varint,6,opt,name=next_ordinal,json=nextOrdinal,proto3" json:"next_ordinal,omitempty"`
+	NextOrdinal int32 `protobuf:"varint,6,opt,name=next_ordinal,json=nextOrdinal,proto3" json:"next_ordinal,omitempty"`
+	// Random ID minted when the ring is created (never reused, unlike the name): reservations
+	// carry it (label cassmesos.ring_uid). Rings stored without one get one on the next pass.
+	Uid           string `protobuf:"bytes,7,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +223,13 @@ func (x *RingRecord) GetNextOrdinal() int32 {
 		return x.NextOrdinal
 	}
 	return 0
+}
+
+func (x *RingRecord) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
 }
 
 // Reservation is what a node holds on its agent.
@@ -380,7 +390,13 @@ type NodeRecord struct {
 	Tokens int32 `protobuf:"varint,31,opt,name=tokens,proto3" json:"tokens,omitempty"`
 	// JMX port of the current task: the ring's static port, or the offered port when the ring's
 	// ports.jmx_from_offer is set (it may change at every launch).
-	JmxPort       uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	JmxPort uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	// Reservations the node no longer uses that the daemon must destroy and unreserve: the old
+	// reservation of a node that moved elsewhere (replaced, relaunched with a new volume), written
+	// before the new launch. An entry is dropped once its resources were released, or when its
+	// agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
+	// names it.
+	Release       []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,6 +653,13 @@ func (x *NodeRecord) GetJmxPort() uint32 {
 		return x.JmxPort
 	}
 	return 0
+}
+
+func (x *NodeRecord) GetRelease() []*Reservation {
+	if x != nil {
+		return x.Release
+	}
+	return nil
 }
 
 // OperationRecord is /operations/<id>.
@@ -1032,7 +1055,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0fFrameworkRecord\x12!\n" +
 	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x86\x02\n" +
+	"createTime\"\x98\x02\n" +
 	"\n" +
 	"RingRecord\x12*\n" +
 	"\x04spec\x18\x01 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x120\n" +
@@ -1043,14 +1066,15 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"generation\x18\x04 \x01(\x03R\n" +
 	"generation\x12\x1a\n" +
 	"\bdeleting\x18\x05 \x01(\bR\bdeleting\x12!\n" +
-	"\fnext_ordinal\x18\x06 \x01(\x05R\vnextOrdinal\"\xdf\x01\n" +
+	"\fnext_ordinal\x18\x06 \x01(\x05R\vnextOrdinal\x12\x10\n" +
+	"\x03uid\x18\a \x01(\tR\x03uid\"\xdf\x01\n" +
 	"\vReservation\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12%\n" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xe4\b\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x9f\t\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1096,7 +1120,8 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\x87\x02\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\x87\x02\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x129\n" +
@@ -1191,22 +1216,23 @@ var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
 	18, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
 	12, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
 	12, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	19, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	10, // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	6,  // 14: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	11, // 15: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	12, // 16: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 17: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 18: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	20, // 20: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	21, // 21: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	7,  // 22: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
+	19, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	10, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	6,  // 15: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	11, // 16: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	12, // 17: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	12, // 18: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	12, // 19: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 20: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	20, // 21: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	21, // 22: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	7,  // 23: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
