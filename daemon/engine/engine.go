@@ -30,8 +30,9 @@ type Planner interface {
 type Store interface {
 	// Load reads every ring, node and operation record.
 	Load(ctx context.Context) (rings map[string]*statev1.RingRecord, nodes map[string]*statev1.NodeRecord, ops map[string]*statev1.OperationRecord, err error)
-	// Persist stores writes in order, fenced; on error nothing after the failing write is stored.
-	// An error wrapping ErrNotLeader means leadership is gone.
+	// Persist stores writes as one fenced transaction: on error none of them is stored. An error
+	// wrapping ErrNotLeader means leadership is gone (or a large transaction was committed but
+	// not applied: the next Load completes it), and the engine stops.
 	Persist(ctx context.Context, writes []plan.Write) error
 }
 

@@ -15,7 +15,9 @@
 //     overrides, names, ports) come from internal/specrules, so the two never disagree.
 //
 // Contract with the runtime (daemon/engine): the runtime owns the State. For every Plan it
-//  1. persists every Write, in order, fenced (one ZooKeeper multi-op where possible),
+//  1. persists the Writes all or nothing, fenced (one ZooKeeper multi-op with the leader's
+//     fence check; a pass too large for one multi goes through the ZooKeeper journal,
+//     daemon/zkstore and zkstate/txn.go),
 //  2. applies them to its State (State.Apply),
 //  3. and only then carries out the Actions, in order.
 //

@@ -670,6 +670,12 @@ type OperationRecord struct {
 	// Legacy string-keyed cursor ("<step>.<key>" → value), written by daemons before the typed
 	// cursor existed. A daemon reads it once into state and never writes it again.
 	Cursor map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Number of step chunks, /operations/<id>/steps-<n> for n < step_chunks, that hold
+	// operation.steps in ZooKeeper, so that no record grows with the ring. 0: the steps are inline
+	// (an operation with no steps, or one stored before chunking).
+	StepChunks int32 `protobuf:"varint,3,opt,name=step_chunks,json=stepChunks,proto3" json:"step_chunks,omitempty"`
+	// Number of steps across the chunks (checked when they are reassembled).
+	StepCount int32 `protobuf:"varint,4,opt,name=step_count,json=stepCount,proto3" json:"step_count,omitempty"`
 	// Where the planner is in the operation (typed), so a restarted daemon resumes exactly.
 	State         *OperationCursor `protobuf:"bytes,20,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -720,9 +726,78 @@ func (x *OperationRecord) GetCursor() map[string]string {
 	return nil
 }
 
+func (x *OperationRecord) GetStepChunks() int32 {
+	if x != nil {
+		return x.StepChunks
+	}
+	return 0
+}
+
+func (x *OperationRecord) GetStepCount() int32 {
+	if x != nil {
+		return x.StepCount
+	}
+	return 0
+}
+
 func (x *OperationRecord) GetState() *OperationCursor {
 	if x != nil {
 		return x.State
+	}
+	return nil
+}
+
+// StepChunkRecord is /operations/<id>/steps-<n>: a bounded run of an operation's steps.
+type StepChunkRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the chunk's first step in the operation's steps.
+	First int32 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	// The steps first, first+1, ...
+	Steps         []*v1.Step `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepChunkRecord) Reset() {
+	*x = StepChunkRecord{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepChunkRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepChunkRecord) ProtoMessage() {}
+
+func (x *StepChunkRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepChunkRecord.ProtoReflect.Descriptor instead.
+func (*StepChunkRecord) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StepChunkRecord) GetFirst() int32 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *StepChunkRecord) GetSteps() []*v1.Step {
+	if x != nil {
+		return x.Steps
 	}
 	return nil
 }
@@ -747,7 +822,7 @@ type OperationCursor struct {
 
 func (x *OperationCursor) Reset() {
 	*x = OperationCursor{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +834,7 @@ func (x *OperationCursor) String() string {
 func (*OperationCursor) ProtoMessage() {}
 
 func (x *OperationCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +847,7 @@ func (x *OperationCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationCursor.ProtoReflect.Descriptor instead.
 func (*OperationCursor) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OperationCursor) GetPaused() bool {
@@ -841,7 +916,7 @@ type StepCursor struct {
 
 func (x *StepCursor) Reset() {
 	*x = StepCursor{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +928,7 @@ func (x *StepCursor) String() string {
 func (*StepCursor) ProtoMessage() {}
 
 func (x *StepCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +941,7 @@ func (x *StepCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepCursor.ProtoReflect.Descriptor instead.
 func (*StepCursor) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StepCursor) GetHolds() bool {
@@ -959,7 +1034,7 @@ type SegmentRecord struct {
 
 func (x *SegmentRecord) Reset() {
 	*x = SegmentRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1046,7 @@ func (x *SegmentRecord) String() string {
 func (*SegmentRecord) ProtoMessage() {}
 
 func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1059,7 @@ func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentRecord.ProtoReflect.Descriptor instead.
 func (*SegmentRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SegmentRecord) GetSegment() *v1.RepairSegment {
@@ -1012,7 +1087,7 @@ type ScheduleRecord struct {
 
 func (x *ScheduleRecord) Reset() {
 	*x = ScheduleRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1099,7 @@ func (x *ScheduleRecord) String() string {
 func (*ScheduleRecord) ProtoMessage() {}
 
 func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1112,7 @@ func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRecord.ProtoReflect.Descriptor instead.
 func (*ScheduleRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
@@ -1121,14 +1196,21 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
-	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\x87\x02\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xc7\x02\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
-	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x129\n" +
+	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
+	"\vstep_chunks\x18\x03 \x01(\x05R\n" +
+	"stepChunks\x12\x1d\n" +
+	"\n" +
+	"step_count\x18\x04 \x01(\x05R\tstepCount\x129\n" +
 	"\x05state\x18\x14 \x01(\v2#.cassmesos.state.v1.OperationCursorR\x05state\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
+	"\x0fStepChunkRecord\x12\x14\n" +
+	"\x05first\x18\x01 \x01(\x05R\x05first\x12(\n" +
+	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\x94\x02\n" +
 	"\x0fOperationCursor\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x12\n" +
 	"\x04safe\x18\x02 \x01(\bR\x04safe\x12\x16\n" +
@@ -1178,7 +1260,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
 	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
@@ -1186,53 +1268,56 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*Reservation)(nil),           // 3: cassmesos.state.v1.Reservation
 	(*NodeRecord)(nil),            // 4: cassmesos.state.v1.NodeRecord
 	(*OperationRecord)(nil),       // 5: cassmesos.state.v1.OperationRecord
-	(*OperationCursor)(nil),       // 6: cassmesos.state.v1.OperationCursor
-	(*StepCursor)(nil),            // 7: cassmesos.state.v1.StepCursor
-	(*SegmentRecord)(nil),         // 8: cassmesos.state.v1.SegmentRecord
-	(*ScheduleRecord)(nil),        // 9: cassmesos.state.v1.ScheduleRecord
-	nil,                           // 10: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 11: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 13: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 14: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 15: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 16: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 17: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 18: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 19: cassmesos.v1.Operation
-	(*v1.RepairSegment)(nil),      // 20: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 21: cassmesos.v1.RepairSchedule
+	(*StepChunkRecord)(nil),       // 6: cassmesos.state.v1.StepChunkRecord
+	(*OperationCursor)(nil),       // 7: cassmesos.state.v1.OperationCursor
+	(*StepCursor)(nil),            // 8: cassmesos.state.v1.StepCursor
+	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
+	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
+	nil,                           // 11: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 12: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 14: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 15: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 16: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 17: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 18: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 19: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 20: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 21: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 22: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 23: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	12, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	13, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	14, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	12, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	16, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	12, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	13, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	14, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	15, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	13, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	16, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	17, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	13, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	17, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	18, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	12, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	12, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	18, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	19, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	13, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	13, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	19, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	10, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	6,  // 15: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	11, // 16: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	12, // 17: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 18: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 19: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 20: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	20, // 21: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	21, // 22: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	7,  // 23: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	20, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	11, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	7,  // 15: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	21, // 16: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	12, // 17: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	13, // 18: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	13, // 19: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	13, // 20: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 21: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	22, // 22: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	23, // 23: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	8,  // 24: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -1246,7 +1331,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
