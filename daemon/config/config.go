@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
 // EnvPrefix prefixes every environment variable: --zk-digest is CASSMESOSD_ZK_DIGEST.
@@ -39,8 +41,22 @@ type Config struct {
 	// ZKServers and ZKChroot come from --zk ("host:port[,host:port...][/chroot]").
 	ZKServers []string
 	ZKChroot  string
-	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty means open ACLs.
+	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty (only with
+	// ZKInsecure) means open ACLs.
 	ZKDigest string
+	// ZKInsecure (--zk-insecure) lets the daemon run without ZooKeeper credentials, or on a tree
+	// that does not carry its ACL. Off by default; the daemon logs a warning when it is on.
+	ZKInsecure bool
+	// SecretKey is the key read from --secret-key-file, from which executors' task secrets are
+	// derived (internal/secrets). Empty only with SecretsInsecure.
+	SecretKey     []byte
+	SecretKeyFile string
+	// SecretsInsecure (--secrets-insecure) runs without a key file: task secrets are derived from
+	// public IDs only, so anyone who can read ZooKeeper can compute them. Logged as a warning.
+	SecretsInsecure bool
+	// Warnings are weaknesses of the configuration the daemon logs at start (an inline password,
+	// a key or credentials file others may read, ...).
+	Warnings []string
 	// ZKSessionTimeout is the ZooKeeper session timeout.
 	ZKSessionTimeout time.Duration
 	// FrameworkName is FrameworkInfo.name and the ZooKeeper root /cassmesos/<name>.
@@ -114,14 +130,18 @@ func MirrorURL(mirror, version string) string {
 type option struct {
 	name, def, usage string
 	list             bool // may repeat; comma-separated in the environment
+	boolean          bool // a switch: --name alone means true
 }
 
 var options = []option{
 	{name: "config", usage: "YAML config file; keys are flag names, e.g. zk: 127.0.0.1:2181/cassmesos"},
 	{name: "master", list: true, usage: "Mesos master URL (http://host:5050); repeat or comma-separate for several"},
 	{name: "zk", usage: "ZooKeeper connect string with chroot, e.g. 127.0.0.1:2181/cassmesos"},
-	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password"},
-	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password"},
+	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password (visible in ps: prefer --zk-digest-file)"},
+	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password (required unless --zk-insecure)"},
+	{name: "zk-insecure", boolean: true, usage: "run without ZooKeeper credentials or on a tree not protected by them (INSECURE: anyone reaching ZooKeeper reads and changes the state)"},
+	{name: "secret-key-file", usage: "key executors' task secrets are derived from, written by `cassmesosd secret-key init` (required unless --secrets-insecure)"},
+	{name: "secrets-insecure", boolean: true, usage: "run without --secret-key-file (INSECURE: task secrets are derived from public IDs, so anyone who reads ZooKeeper can compute them)"},
 	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
 	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
 	{name: "role", def: "cassandra", usage: "Mesos role to subscribe with and reserve resources for"},
@@ -162,6 +182,13 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	for _, o := range options {
 		vals := &[]string{}
 		flagVals[o.name] = vals
+		if o.boolean {
+			fs.BoolFunc(o.name, usageLine(o), func(s string) error {
+				*vals = []string{s}
+				return nil
+			})
+			continue
+		}
 		fs.Func(o.name, usageLine(o), func(s string) error {
 			if o.list {
 				for _, part := range strings.Split(s, ",") {
@@ -367,7 +394,39 @@ func build(v map[string][]string) (*Config, error) {
 			bad("zk-digest", "%v", err)
 		} else {
 			c.ZKDigest = digest
+			c.Warnings = append(c.Warnings, "--zk-digest puts the ZooKeeper password on the command line or in the environment, where other users of the host may see it (ps, /proc): prefer --zk-digest-file")
 		}
+	}
+	if digestFile != "" {
+		c.Warnings = append(c.Warnings, openFileWarning("zk-digest-file", digestFile)...)
+	}
+	if b, err := boolValue(first(v["zk-insecure"])); err != nil {
+		bad("zk-insecure", "%v", err)
+	} else {
+		c.ZKInsecure = b
+	}
+	if digest == "" && digestFile == "" && !c.ZKInsecure {
+		bad("zk-digest-file", "ZooKeeper credentials are required: write user:password to a file readable only by the daemon's user and pass it here (or --zk-insecure to run with open ACLs, which anyone reaching ZooKeeper can read and change)")
+	}
+
+	// --secret-key-file / --secrets-insecure
+	c.SecretKeyFile = first(v["secret-key-file"])
+	if b, err := boolValue(first(v["secrets-insecure"])); err != nil {
+		bad("secrets-insecure", "%v", err)
+	} else {
+		c.SecretsInsecure = b
+	}
+	switch {
+	case c.SecretKeyFile != "" && c.SecretsInsecure:
+		bad("secrets-insecure", "give either --secret-key-file or --secrets-insecure, not both")
+	case c.SecretKeyFile != "":
+		if key, err := secrets.LoadKeyFile(c.SecretKeyFile); err != nil {
+			bad("secret-key-file", "%v", err)
+		} else {
+			c.SecretKey = key
+		}
+	case !c.SecretsInsecure:
+		bad("secret-key-file", "a secret key file is required: create one with `cassmesosd secret-key init --secret-key-file PATH` (or --secrets-insecure to derive task secrets from public IDs only)")
 	}
 	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
 		bad("zk-session-timeout", "%v", err)
@@ -551,6 +610,27 @@ func ParseZK(s string) (servers []string, chroot string, err error) {
 		servers = append(servers, h)
 	}
 	return servers, chroot, nil
+}
+
+// boolValue parses a switch's value ("" is false).
+func boolValue(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q: want true or false", s)
+	}
+	return b, nil
+}
+
+// openFileWarning warns about a secret file that others than its owner may read.
+func openFileWarning(flagName, path string) []string {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("--%s %s has mode %04o: others than its owner may read it (chmod 600 %s)", flagName, path, st.Mode().Perm(), path)}
 }
 
 func checkDigest(d string) error {
