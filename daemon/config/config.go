@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,13 +174,23 @@ var ErrHelp = flag.ErrHelp
 // Parse builds a Config from args (without the program name), the environment (getenv) and the
 // config file named by --config / CASSMESOSD_CONFIG. usage receives the help text on -h.
 func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	values, err := resolve("cassmesosd", options, args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	return build(values)
+}
+
+// resolve parses args against opts and resolves each option: flag, then environment, then the
+// --config file (when "config" is among opts), then default.
+func resolve(name string, opts []option, args []string, getenv func(string) string, usage io.Writer) (map[string][]string, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	fs := flag.NewFlagSet("cassmesosd", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
 	flagVals := map[string]*[]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		vals := &[]string{}
 		flagVals[o.name] = vals
 		if o.boolean {
@@ -206,12 +217,11 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (cassmesosd takes only flags)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (%s takes only flags)", fs.Arg(0), name)
 	}
 
-	// Resolve every option: flag, then environment, then file, then default.
 	values := map[string][]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		if v := *flagVals[o.name]; len(v) > 0 {
 			values[o.name] = v
 			continue
@@ -231,12 +241,61 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 			}
 		}
 	}
-	for _, o := range options {
+	for _, o := range opts {
 		if _, set := values[o.name]; !set && o.def != "" {
 			values[o.name] = []string{o.def}
 		}
 	}
-	return build(values)
+	return values, nil
+}
+
+// optionsNamed picks options by flag name.
+func optionsNamed(names ...string) []option {
+	var out []option
+	for _, o := range options {
+		if slices.Contains(names, o.name) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ZKAccess is what a tool needs to reach the framework's ZooKeeper tree with its credentials
+// (`cassmesosd zk protect`).
+type ZKAccess struct {
+	ZKServers        []string
+	ZKChroot         string
+	FrameworkName    string
+	ZKDigest         string
+	ZKSessionTimeout time.Duration
+	Warnings         []string
+}
+
+// ParseZKAccess reads --zk, --zk-digest(-file), --framework-name and --zk-session-timeout (and
+// --config) as Parse does, for the subcommand cmd. Credentials are required.
+func ParseZKAccess(cmd string, args []string, getenv func(string) string, usage io.Writer) (*ZKAccess, error) {
+	v, err := resolve(cmd, optionsNamed("config", "zk", "zk-digest", "zk-digest-file", "framework-name", "zk-session-timeout"), args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+	buildZK(v, c, bad)
+	if c.ZKDigest == "" && len(errs) == 0 {
+		bad("zk-digest-file", "ZooKeeper credentials are required: the user:password whose digest the tree is to carry")
+	}
+	if c.FrameworkName = first(v["framework-name"]); !nameRE.MatchString(c.FrameworkName) {
+		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	full := c
+	return &ZKAccess{ZKServers: full.ZKServers, ZKChroot: full.ZKChroot, FrameworkName: full.FrameworkName,
+		ZKDigest: full.ZKDigest, ZKSessionTimeout: full.ZKSessionTimeout, Warnings: full.Warnings}, nil
 }
 
 func usageLine(o option) string {
@@ -343,26 +402,9 @@ var (
 	roleRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
-func build(v map[string][]string) (*Config, error) {
-	c := &Config{}
-	var errs []error
-	bad := func(flagName, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
-	}
-
-	// --master
-	if len(v["master"]) == 0 {
-		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
-	}
-	for _, m := range v["master"] {
-		u, err := MasterEndpoint(m)
-		if err != nil {
-			bad("master", "%v", err)
-			continue
-		}
-		c.Masters = append(c.Masters, u)
-	}
-
+// buildZK reads the ZooKeeper options (--zk, --zk-digest, --zk-digest-file, --zk-insecure,
+// --zk-session-timeout) into c.
+func buildZK(v map[string][]string, c *Config, bad func(flagName, format string, a ...any)) {
 	// --zk
 	if zk := first(v["zk"]); zk == "" {
 		bad("zk", "a ZooKeeper connect string is required (e.g. 127.0.0.1:2181/cassmesos)")
@@ -409,6 +451,35 @@ func build(v map[string][]string) (*Config, error) {
 		bad("zk-digest-file", "ZooKeeper credentials are required: write user:password to a file readable only by the daemon's user and pass it here (or --zk-insecure to run with open ACLs, which anyone reaching ZooKeeper can read and change)")
 	}
 
+	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
+		bad("zk-session-timeout", "%v", err)
+	} else {
+		c.ZKSessionTimeout = d
+	}
+}
+
+func build(v map[string][]string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+
+	// --master
+	if len(v["master"]) == 0 {
+		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
+	}
+	for _, m := range v["master"] {
+		u, err := MasterEndpoint(m)
+		if err != nil {
+			bad("master", "%v", err)
+			continue
+		}
+		c.Masters = append(c.Masters, u)
+	}
+
+	buildZK(v, c, bad)
+
 	// --secret-key-file / --secrets-insecure
 	c.SecretKeyFile = first(v["secret-key-file"])
 	if b, err := boolValue(first(v["secrets-insecure"])); err != nil {
@@ -428,12 +499,6 @@ func build(v map[string][]string) (*Config, error) {
 	case !c.SecretsInsecure:
 		bad("secret-key-file", "a secret key file is required: create one with `cassmesosd secret-key init --secret-key-file PATH` (or --secrets-insecure to derive task secrets from public IDs only)")
 	}
-	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
-		bad("zk-session-timeout", "%v", err)
-	} else {
-		c.ZKSessionTimeout = d
-	}
-
 	c.FrameworkName = first(v["framework-name"])
 	if !nameRE.MatchString(c.FrameworkName) {
 		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
@@ -706,4 +771,18 @@ func LocalPath(s string) string {
 		return rest
 	}
 	return s
+}
+
+// ParseSecretKeyFile reads --secret-key-file (and --config) as Parse does, for the subcommand
+// cmd; the path is required.
+func ParseSecretKeyFile(cmd string, args []string, getenv func(string) string, usage io.Writer) (string, error) {
+	v, err := resolve(cmd, optionsNamed("config", "secret-key-file"), args, getenv, usage)
+	if err != nil {
+		return "", err
+	}
+	p := first(v["secret-key-file"])
+	if p == "" {
+		return "", errors.New("--secret-key-file: the path of the key file to create is required")
+	}
+	return p, nil
 }
