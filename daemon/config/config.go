@@ -141,7 +141,7 @@ var options = []option{
 	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password (visible in ps: prefer --zk-digest-file)"},
 	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password (required unless --zk-insecure)"},
 	{name: "zk-insecure", boolean: true, usage: "run without ZooKeeper credentials or on a tree not protected by them (INSECURE: anyone reaching ZooKeeper reads and changes the state)"},
-	{name: "secret-key-file", usage: "key executors' task secrets are derived from, written by "cassmesosd secret-key init" (required unless --secrets-insecure)"},
+	{name: "secret-key-file", usage: "key executors' task secrets are derived from, written by cassmesosd secret-key init (required unless --secrets-insecure)"},
 	{name: "secrets-insecure", boolean: true, usage: "run without --secret-key-file (INSECURE: task secrets are derived from public IDs, so anyone who reads ZooKeeper can compute them)"},
 	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
 	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
