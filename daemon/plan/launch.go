@@ -352,7 +352,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	}
 	n.AgentPort = uint32(m.Use.DynamicPorts[0])
 	n.JmxPort = jmxPort(spec, m)
-	n.TaskSecret = ps.p.ids.NewID()
+	n.TaskSecret = "" // derived from the key (Config.TaskSecret), never stored; clears an older daemon's
 	n.Generation = ring.GetGeneration()
 	n.TaskState = ""
 	n.Message = ""
@@ -553,7 +553,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		CassandraYaml:  yaml,
 		AutoBootstrap:  auto,
 		AgentPort:      n.GetAgentPort(),
-		AgentSecret:    n.GetTaskSecret(),
+		AgentSecret:    ps.p.cfg.TaskSecret(ps.ring(n.GetRing()), n),
 		KillGrace:      durationpb.New(ps.p.cfg.KillGrace),
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
