@@ -33,7 +33,8 @@ const (
 
 // CA is a certificate authority: its certificate and private key.
 type CA struct {
-	Cert    *x509.Certificate
+	Cert *x509.Certificate
+	// CertPEM is the CA bundle the certificate came from (what peers should trust).
 	CertPEM []byte
 	Key     *ecdsa.PrivateKey
 }
@@ -91,25 +92,28 @@ func LoadCA(certFile, keyFile string) (*CA, error) {
 	return ca, nil
 }
 
-// ParseCA parses a CA certificate and key from PEM; the key must match the certificate.
+// ParseCA parses a CA key and the certificate of a PEM bundle that belongs to it (a bundle may
+// hold an old and a new CA during a rotation).
 func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
 	certs, err := ParseCertificates(certPEM)
 	if err != nil {
 		return nil, err
 	}
-	cert := certs[0]
-	if !cert.IsCA {
-		return nil, fmt.Errorf("certificate %q is not a CA", cert.Subject.CommonName)
-	}
 	key, err := ParseKey(keyPEM)
 	if err != nil {
 		return nil, err
 	}
-	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
-	if !ok || !pub.Equal(&key.PublicKey) {
-		return nil, errors.New("the private key does not belong to the CA certificate")
+	for _, cert := range certs {
+		pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+		if !ok || !pub.Equal(&key.PublicKey) {
+			continue
+		}
+		if !cert.IsCA {
+			return nil, fmt.Errorf("certificate %q is not a CA", cert.Subject.CommonName)
+		}
+		return &CA{Cert: cert, CertPEM: certPEM, Key: key}, nil
 	}
-	return &CA{Cert: cert, CertPEM: certPEM, Key: key}, nil
+	return nil, errors.New("the private key does not belong to the CA certificate")
 }
 
 // Issue describes a certificate to issue.
