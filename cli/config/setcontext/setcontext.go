@@ -37,7 +37,7 @@ one; --use makes this one current. The global --ca, --cert, --key, --token and -
 given here are stored in the context (file paths are stored as absolute paths).`,
 		Example: "  cassmesos config set-context prod --server cassmesos.example.net:9090 --use \\\n" +
 			"      --ca ~/.cassmesos/ca.crt --cert ~/.cassmesos/admin.crt --key ~/.cassmesos/admin.key",
-		Args:    cmdutil.ExactArgs(1, "a context name"),
+		Args: cmdutil.ExactArgs(1, "a context name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if err := config.ValidateContextName(opts.Name); err != nil {
