@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +177,38 @@ func TestExecutorRefusesRelayWithoutDaemonCertificate(t *testing.T) {
 	}
 	if len(fake.Calls()) == 0 {
 		t.Fatal("the daemon's relay did not reach the node")
+	}
+}
+
+// TestHTTPEndpointsServeTLS: the metrics (and --artifact-tls artifact) listener serves TLS with
+// the daemon's certificate; a plaintext request gets no answer.
+func TestHTTPEndpointsServeTLS(t *testing.T) {
+	dir := certsDir(t)
+	src, err := tlsutil.NewSource(tlsutil.Files{Cert: filepath.Join(dir, DaemonCertFile), Key: filepath.Join(dir, DaemonKeyFile), CA: filepath.Join(dir, CACertFile)}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{tls: src}
+	lis, err := d.listen("127.0.0.1:0", tls.VerifyClientCertIfGiven)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(lis)
+	t.Cleanup(func() { srv.Close() })
+	url := "https://" + lis.Addr().String() + "/metrics"
+	ca, _ := tlsutil.NewSource(tlsutil.Files{CA: filepath.Join(dir, CACertFile)}, 0, nil)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsutil.ClientConfig(ca, "")}}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("HTTPS: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTPS: %s", resp.Status)
+	}
+	plain := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := plain.Get("http://" + lis.Addr().String() + "/metrics"); err == nil && resp.StatusCode == http.StatusOK {
+		t.Fatal("plaintext HTTP answered 200")
 	}
 }
