@@ -29,6 +29,9 @@ import (
 // older lines are end-of-life. Nothing older is tested.
 var MinMasterVersion = Version{1, 9, 0}
 
+// SupportedMasters names the masters the daemon supports, for messages and docs.
+const SupportedMasters = "Apache Mesos 1.9–1.11 and ClusterD (1.11 API)"
+
 // Errors that end Run: retrying cannot fix them.
 var (
 	// ErrMasterTooOld: the master's version is below MinMasterVersion.
@@ -459,6 +462,9 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		c.opts.Metrics.Subscribed(version)
 	}
 	c.log.Info("subscribed", "master", endpoint, "framework_id", fid, "master_version", version, "heartbeat", hb, "suppressed", suppressed)
+	if note := versionNote(version); note != "" {
+		c.log.Warn(note, "master_version", version)
+	}
 
 	reason := "stream ended"
 	defer func() {
@@ -676,14 +682,27 @@ func (v Version) Less(w Version) bool {
 
 func checkVersion(s string) error {
 	if s == "" {
-		return fmt.Errorf("%w: the master did not report its version (needs Mesos >= %s)", ErrMasterTooOld, MinMasterVersion)
+		return fmt.Errorf("%w: the master did not report its version (needs Mesos >= %s; supported: %s)", ErrMasterTooOld, MinMasterVersion, SupportedMasters)
 	}
 	v, err := ParseVersion(s)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMasterTooOld, err)
 	}
 	if v.Less(MinMasterVersion) {
-		return fmt.Errorf("%w: master version %s is below the minimum %s", ErrMasterTooOld, s, MinMasterVersion)
+		return fmt.Errorf("%w: master version %s is below the minimum %s (supported: %s)", ErrMasterTooOld, s, MinMasterVersion, SupportedMasters)
 	}
 	return nil
+}
+
+// MaxTestedMasterVersion is the newest Mesos API line the daemon is tested against (ClusterD
+// speaks the 1.11 API).
+var MaxTestedMasterVersion = Version{1, 11, 0}
+
+// versionNote warns about a master newer than the supported range (accepted, not tested).
+func versionNote(s string) string {
+	v, err := ParseVersion(s)
+	if err != nil || v[0] < MaxTestedMasterVersion[0] || v[0] == MaxTestedMasterVersion[0] && v[1] <= MaxTestedMasterVersion[1] {
+		return ""
+	}
+	return fmt.Sprintf("master version %s is newer than the supported range (%s): accepted, but untested", s, SupportedMasters)
 }
