@@ -53,7 +53,8 @@ func daemonArgs(t *testing.T, zkConnect, digestFile, keyFile string) []string {
 	}
 	return []string{"--master", "http://127.0.0.1:1", "--zk", zkConnect, "--zk-digest-file", digestFile,
 		"--secret-key-file", keyFile, "--executor-path", exe, "--cassandra-url", tar,
-		"--listen", "127.0.0.1:0", "--artifact-listen", "127.0.0.1:0", "--zk-session-timeout", "4s"}
+		"--listen", "127.0.0.1:0", "--artifact-listen", "127.0.0.1:0", "--zk-session-timeout", "4s",
+		"--insecure"} // TLS is not what these tests are about (daemon/tls_test.go is)
 }
 
 // runUntil runs the daemon until its log contains until (then stops it) or it exits by itself.
@@ -135,7 +136,7 @@ func TestDaemonRefusesUnprotectedTreeUntilZKProtect(t *testing.T) {
 		t.Fatalf("anonymous read after zk protect = %v; want ErrNoAuth", err)
 	}
 	code, log = runUntil(t, args, "serving gRPC")
-	if code != ExitOK || strings.Contains(log, "INSECURE") || strings.Contains(log, "refusing") {
+	if code != ExitOK || strings.Contains(log, "INSECURE: the ZooKeeper tree") || strings.Contains(log, "refusing") {
 		t.Fatalf("daemon on the protected tree: exit %d, log:\n%s", code, log)
 	}
 
