@@ -280,7 +280,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	if err != nil {
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
-	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
+	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
 		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)})
 	if err != nil {
 		lis.Close()

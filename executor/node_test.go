@@ -167,7 +167,7 @@ func launchStandIn(t *testing.T, cfg *cassmesosv1.NodeTaskConfig) (mesosexec.Tas
 func TestStandInCrashIsTaskFailed(t *testing.T) {
 	t.Setenv("CASSANDRA_SIM_CRASH_AFTER", "1s")
 	addr := cassandrasim.LoopbackBlock()(2)
-	_, rec, _ := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Seeds: []string{addr}, Address: addr,
+	_, rec, _ := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Node: "r-0", Seeds: []string{addr}, Address: addr,
 		DataDir: "volume", AgentPort: 17124, AgentSecret: "s"})
 	var failed mesosexec.Status
 	waitFor(t, "TASK_FAILED", 30*time.Second, func() bool {
@@ -184,7 +184,7 @@ func TestStandInCrashIsTaskFailed(t *testing.T) {
 
 func TestStandInRestartInPlace(t *testing.T) {
 	addr := cassandrasim.LoopbackBlock()(2)
-	_, rec, sandbox := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Seeds: []string{addr}, Address: addr,
+	_, rec, sandbox := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Node: "r-0", Seeds: []string{addr}, Address: addr,
 		DataDir: "volume", AgentPort: 17125, AgentSecret: "s", AutoBootstrap: true})
 	yaml := func() string {
 		b, _ := os.ReadFile(filepath.Join(sandbox, ConfDirName, "cassandra.yaml"))
@@ -203,7 +203,8 @@ func TestStandInRestartInPlace(t *testing.T) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1")
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1",
+		agent.RingMetadataKey, "r", agent.NodeMetadataKey, "r-0")
 	rec.mu.Lock()
 	before := len(rec.s)
 	rec.mu.Unlock()

@@ -323,7 +323,9 @@ type Relay struct {
 	// ID is unique per attempt; the planner waits for State.Relays[ID].
 	ID   string
 	Kind RelayKind
-	// Node whose executor is called, at Address:AgentPort with Secret.
+	// Node (of Ring) whose executor is called, at Address:AgentPort with Secret; the executor
+	// refuses a call naming another ring or node.
+	Ring      string
 	Node      string
 	Address   string
 	AgentPort uint32
