@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -70,6 +73,10 @@ type daemon struct {
 	log     *slog.Logger
 	art     *artifacts.Server
 	allow   *artifacts.AllowList
+	// jmxKey derives the rings' JMX passwords (jmxPassword). It is random per daemon process
+	// until the daemon's secret key file (internal/secrets) is wired in: a new leader then gives
+	// newly launched tasks new passwords, and each node keeps the one its executor wrote.
+	jmxKey []byte
 	metrics *metrics.Metrics
 	execURL string
 }
@@ -82,6 +89,10 @@ func (d *daemon) run(ctx context.Context) error {
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
 	var err error
+	d.jmxKey = make([]byte, 32)
+	if _, err := rand.Read(d.jmxKey); err != nil {
+		return fmt.Errorf("JMX password key: %w", err)
+	}
 	if d.allow, err = artifacts.NewAllowList(cfg.AllowPrefixes()); err != nil {
 		return fmt.Errorf("--artifact-allow: %w", err)
 	}
@@ -178,6 +189,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		ExecutorCommand: "./" + path.Base(d.execURL),
 		CassandraURL:    cfg.DefaultDistributionURL(),
 		CassandraMirror: cfg.CassandraMirror + "/cassandra",
+		JMXPassword:     d.jmxPassword,
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}
@@ -234,6 +246,17 @@ func (d *daemon) resolveURI(uri string) (string, error) {
 	}
 	u, _, err := d.art.AddAllowed(d.allow, uri)
 	return u, err
+}
+
+// jmxPassword is a ring's JMX password: HMAC-SHA256 under jmxKey of the framework, the ring's
+// UID and its name, base64url. It goes only into the launch's TaskInfo, never into ZooKeeper.
+func (d *daemon) jmxPassword(ring, ringUID string) string {
+	m := hmac.New(sha256.New, d.jmxKey)
+	for _, s := range []string{"cassmesos/jmx/v1", d.cfg.FrameworkName, ringUID, ring} {
+		m.Write([]byte(s))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // randomIDs hands out 20 characters of [a-z0-9] from crypto/rand (also used as task secrets).

@@ -123,7 +123,9 @@ func rackDCConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
 // invalidRackDC matches an attribute value specrules.RackDC refuses (an empty one takes the default).
 type invalidRackDC struct{ field string }
 
-func (m invalidRackDC) MatchString(v string) bool { return v != "" && specrules.RackDC(m.field, v) != nil }
+func (m invalidRackDC) MatchString(v string) bool {
+	return v != "" && specrules.RackDC(m.field, v) != nil
+}
 
 // rackDCRefusals says which offered agents a ring cannot use because of an invalid rack or dc
 // attribute ("" when none).
@@ -604,7 +606,16 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		KillGrace:      durationpb.New(ps.p.cfg.KillGrace),
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
+		JmxPassword:    ps.jmxPassword(n.GetRing()),
 	}
+}
+
+// jmxPassword is the ring's JMX password (Config.JMXPassword), "" without one.
+func (ps *pass) jmxPassword(ring string) string {
+	if ps.p.cfg.JMXPassword == nil {
+		return ""
+	}
+	return ps.p.cfg.JMXPassword(ring, ps.ring(ring).GetUid())
 }
 
 // nodePorts are the ports a node's task binds: the ring's ports, with the node's own JMX port

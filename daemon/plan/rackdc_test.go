@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/prototext"
+
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/plan/plantest"
 )
@@ -38,5 +40,39 @@ func TestAgentWithInvalidRackOrDCNotUsed(t *testing.T) {
 		if n.GetAgentId() == badRack.ID || n.GetAgentId() == badDC.ID || strings.ContainsAny(n.GetRack()+n.GetDatacenter(), "\n=#") {
 			t.Errorf("node %s placed on %s with rack %q dc %q", n.GetName(), n.GetAgentId(), n.GetRack(), n.GetDatacenter())
 		}
+	}
+}
+
+// Issue 13: every launch carries the ring's JMX password from Config.JMXPassword (by ring name
+// and UID), and no stored record holds it.
+func TestLaunchCarriesRingJMXPasswordNotStored(t *testing.T) {
+	pw := func(ring, uid string) string { return "jmx-" + ring + "-" + uid + "-0123456789" }
+	w := plantest.NewWorld(t, 3, plan.Config{RestartBackoffMin: 10 * time.Second, RestartBackoffMax: time.Minute, JMXPassword: pw})
+	if _, err := w.Submit(plan.CreateRing{Spec: spec("demo", 2, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	cooperate(t, w, 60, func() bool { return w.UN("demo") == 2 })
+	uid := w.Store.Rings["demo"].GetUid()
+	want := pw("demo", uid)
+	if uid == "" || len(w.Procs) < 2 {
+		t.Fatalf("ring UID %q, %d tasks", uid, len(w.Procs))
+	}
+	for id, p := range w.Procs {
+		if p.Config.GetJmxPassword() != want {
+			t.Errorf("task %s launched with JMX password %q, want %q", id, p.Config.GetJmxPassword(), want)
+		}
+	}
+	var stored []string
+	for _, r := range w.Store.Rings {
+		stored = append(stored, prototext.Format(r))
+	}
+	for _, n := range w.Store.Nodes {
+		stored = append(stored, prototext.Format(n))
+	}
+	for _, o := range w.Store.Operations {
+		stored = append(stored, prototext.Format(o))
+	}
+	if s := strings.Join(stored, "\n"); strings.Contains(s, want) {
+		t.Errorf("a stored record holds the JMX password")
 	}
 }

@@ -64,6 +64,10 @@ type Config struct {
 	VolumePath string
 	// Location is the time zone of repair schedules' cron expressions and windows (nil: time.Local).
 	Location *time.Location
+	// JMXPassword gives a ring's JMX password (by ring name and UID) for the launch's
+	// NodeTaskConfig.jmx_password: derived from a key only the daemon holds, never stored. Nil
+	// leaves it empty (the executor then makes one up per task).
+	JMXPassword func(ring, ringUID string) string
 }
 
 // TaskState is a Mesos task state without the Mesos import ("TASK_RUNNING" etc. map 1:1).
