@@ -86,6 +86,9 @@ func describeRing(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, k
 // gives an error wrapping plan.ErrKeyspaceNotFound; an executor that has seen a newer leader
 // refuses the call (FailedPrecondition).
 func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error) {
+	if r.Ring == "" || r.Node == "" {
+		return nil, fmt.Errorf("%s to %s:%d names no ring and node (ring %q, node %q)", r.Kind, r.Address, r.AgentPort, r.Ring, r.Node)
+	}
 	conn, err := c.dial(r.Address, r.AgentPort)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", r.Kind, r.Node, err)
