@@ -69,14 +69,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 }
 
 type daemon struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	art     *artifacts.Server
-	allow   *artifacts.AllowList
+	cfg   *config.Config
+	log   *slog.Logger
+	art   *artifacts.Server
+	allow *artifacts.AllowList
 	// jmxKey derives the rings' JMX passwords (jmxPassword). It is random per daemon process
 	// until the daemon's secret key file (internal/secrets) is wired in: a new leader then gives
 	// newly launched tasks new passwords, and each node keeps the one its executor wrote.
-	jmxKey []byte
+	jmxKey  []byte
 	metrics *metrics.Metrics
 	execURL string
 }
