@@ -2,10 +2,7 @@ package daemon
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -50,6 +48,9 @@ func Main() int {
 
 // Run is Main with its inputs given: it returns when ctx ends (ExitOK) or on a fatal error.
 func Run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return runCommand(ctx, args, getenv, stderr)
+	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -69,14 +70,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stderr 
 }
 
 type daemon struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	art   *artifacts.Server
-	allow *artifacts.AllowList
-	// jmxKey derives the rings' JMX passwords (jmxPassword). It is random per daemon process
-	// until the daemon's secret key file (internal/secrets) is wired in: a new leader then gives
-	// newly launched tasks new passwords, and each node keeps the one its executor wrote.
-	jmxKey  []byte
+	cfg     *config.Config
+	log     *slog.Logger
+	art     *artifacts.Server
+	allow   *artifacts.AllowList
 	metrics *metrics.Metrics
 	execURL string
 }
@@ -85,14 +82,11 @@ func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
 	log.Info("starting cassmesosd", "version", version.Version, "framework", cfg.FrameworkName, "role", cfg.Role,
 		"masters", cfg.Masters, "zk", cfg.ZKConnect()+cfg.ZKChroot, "listen", cfg.Listen, "advertise", cfg.GRPCAdvertise())
+	d.warnInsecure()
 
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
 	var err error
-	d.jmxKey = make([]byte, 32)
-	if _, err := rand.Read(d.jmxKey); err != nil {
-		return fmt.Errorf("JMX password key: %w", err)
-	}
 	if d.allow, err = artifacts.NewAllowList(cfg.AllowPrefixes()); err != nil {
 		return fmt.Errorf("--artifact-allow: %w", err)
 	}
@@ -136,6 +130,9 @@ func (d *daemon) run(ctx context.Context) error {
 		return fmt.Errorf("--zk %s%s: %w", cfg.ZKConnect(), cfg.ZKChroot, err)
 	}
 	defer zs.Close()
+	if err := d.checkProtected(ctx, zs); err != nil {
+		return err
+	}
 
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -160,6 +157,44 @@ func (d *daemon) run(ctx context.Context) error {
 	log.Info("serving gRPC", "listen", lis.Addr().String())
 
 	return ld.Run(ctx, d.term)
+}
+
+// warnInsecure logs, loudly, every security setting the operator turned off or weakened.
+func (d *daemon) warnInsecure() {
+	cfg, log := d.cfg, d.log
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if cfg.ZKInsecure && cfg.ZKDigest == "" {
+		log.Warn("INSECURE: --zk-insecure and no ZooKeeper credentials: every znode is created world-readable and world-writable; anyone who reaches ZooKeeper can read and change this framework's state")
+	} else if cfg.ZKInsecure {
+		log.Warn("INSECURE: --zk-insecure: the daemon runs even on a tree that is not protected by its credentials")
+	}
+	if cfg.SecretsInsecure {
+		log.Warn("INSECURE: --secrets-insecure: executors' task secrets are derived without a key, so anyone who can read ZooKeeper can compute them and call the executors' API")
+	}
+}
+
+// checkProtected refuses a ZooKeeper tree that does not carry the daemon's digest ACL (made
+// without credentials by an older install, or opened by hand), unless --zk-insecure.
+func (d *daemon) checkProtected(ctx context.Context, zs *zkstate.Store) error {
+	if d.cfg.ZKDigest == "" {
+		return nil // --zk-insecure without credentials: warned about at start
+	}
+	err := zs.CheckProtected(ctx)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, zkstate.ErrUnprotected) && !errors.Is(err, zkstate.ErrNoAuth) {
+		return fmt.Errorf("--zk %s%s: %w", d.cfg.ZKConnect(), d.cfg.ZKChroot, err)
+	}
+	fix := fmt.Sprintf("stop every daemon of this framework, run `cassmesosd zk protect --zk %s%s --framework-name %s --zk-digest-file FILE` with these credentials, then start them with the credentials (see docs/operations.md)",
+		d.cfg.ZKConnect(), d.cfg.ZKChroot, d.cfg.FrameworkName)
+	if d.cfg.ZKInsecure {
+		d.log.Warn("INSECURE: the ZooKeeper tree is not protected by the daemon's credentials; running anyway (--zk-insecure)", "err", err, "fix", fix)
+		return nil
+	}
+	return fmt.Errorf("refusing to run on a ZooKeeper tree others may read or change: %w; %s (or pass --zk-insecure to run anyway)", err, fix)
 }
 
 // term runs the Mesos subscription and the engine while this daemon leads.
@@ -189,7 +224,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		ExecutorCommand: "./" + path.Base(d.execURL),
 		CassandraURL:    cfg.DefaultDistributionURL(),
 		CassandraMirror: cfg.CassandraMirror + "/cassandra",
-		JMXPassword:     d.jmxPassword,
+		SecretKey:       cfg.SecretKey,
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}
@@ -197,7 +232,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	events := make(chan mesosadapter.Event, 64)
 	eng := engine.New(engine.Options{
 		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: &nodeagent.Client{},
-		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics,
+		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics, TaskSecret: pcfg.TaskSecret,
 	})
 	engRef.Store(eng)
 	setBackend(eng)
@@ -248,18 +283,7 @@ func (d *daemon) resolveURI(uri string) (string, error) {
 	return u, err
 }
 
-// jmxPassword is a ring's JMX password: HMAC-SHA256 under jmxKey of the framework, the ring's
-// UID and its name, base64url. It goes only into the launch's TaskInfo, never into ZooKeeper.
-func (d *daemon) jmxPassword(ring, ringUID string) string {
-	m := hmac.New(sha256.New, d.jmxKey)
-	for _, s := range []string{"cassmesos/jmx/v1", d.cfg.FrameworkName, ringUID, ring} {
-		m.Write([]byte(s))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// randomIDs hands out 20 characters of [a-z0-9] from crypto/rand (also used as task secrets).
+// randomIDs hands out 20 characters of [a-z0-9] from crypto/rand.
 type randomIDs struct{}
 
 func (randomIDs) NewID() string {

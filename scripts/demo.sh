@@ -89,9 +89,13 @@ up() {
   wait_for mesos-sim 30 curl -sf "http://$master/health"
 
   log "starting cassmesosd (gRPC $grpc)"
+  # ZooKeeper credentials and the key task secrets are derived from, readable only by us.
+  (umask 077 && printf 'cassmesos:%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$state/zk-digest")
+  "$bin/cassmesosd" secret-key init --secret-key-file "$state/secret.key"
   start cassmesosd "$bin/cassmesosd" --master "http://$master" --zk "127.0.0.1:$zk_port/cassmesos-demo" \
     --listen "$grpc" --artifact-listen "$artifacts" --cassandra-url "$tarball" \
-    --executor-path "$bin/cassmesos-executor"
+    --executor-path "$bin/cassmesos-executor" \
+    --zk-digest-file "$state/zk-digest" --secret-key-file "$state/secret.key"
   wait_for cassmesosd 30 "$bin/cassmesos" --server "$grpc" version
 
   export CASSMESOS_SERVER=$grpc

@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
 // EnvPrefix prefixes every environment variable: --zk-digest is CASSMESOSD_ZK_DIGEST.
@@ -41,8 +43,22 @@ type Config struct {
 	// ZKServers and ZKChroot come from --zk ("host:port[,host:port...][/chroot]").
 	ZKServers []string
 	ZKChroot  string
-	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty means open ACLs.
+	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty (only with
+	// ZKInsecure) means open ACLs.
 	ZKDigest string
+	// ZKInsecure (--zk-insecure) lets the daemon run without ZooKeeper credentials, or on a tree
+	// that does not carry its ACL. Off by default; the daemon logs a warning when it is on.
+	ZKInsecure bool
+	// SecretKey is the key read from --secret-key-file, from which executors' task secrets are
+	// derived (internal/secrets). Empty only with SecretsInsecure.
+	SecretKey     []byte
+	SecretKeyFile string
+	// SecretsInsecure (--secrets-insecure) runs without a key file: task secrets are derived from
+	// public IDs only, so anyone who can read ZooKeeper can compute them. Logged as a warning.
+	SecretsInsecure bool
+	// Warnings are weaknesses of the configuration the daemon logs at start (an inline password,
+	// a key or credentials file others may read, ...).
+	Warnings []string
 	// ZKSessionTimeout is the ZooKeeper session timeout.
 	ZKSessionTimeout time.Duration
 	// FrameworkName is FrameworkInfo.name and the ZooKeeper root /cassmesos/<name>.
@@ -144,14 +160,18 @@ func MirrorURL(mirror, version string) string {
 type option struct {
 	name, def, usage string
 	list             bool // may repeat; comma-separated in the environment
+	boolean          bool // a switch: --name alone means true
 }
 
 var options = []option{
 	{name: "config", usage: "YAML config file; keys are flag names, e.g. zk: 127.0.0.1:2181/cassmesos"},
 	{name: "master", list: true, usage: "Mesos master URL (http://host:5050); repeat or comma-separate for several"},
 	{name: "zk", usage: "ZooKeeper connect string with chroot, e.g. 127.0.0.1:2181/cassmesos"},
-	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password"},
-	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password"},
+	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password (visible in ps: prefer --zk-digest-file)"},
+	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password (required unless --zk-insecure)"},
+	{name: "zk-insecure", boolean: true, usage: "run without ZooKeeper credentials or on a tree not protected by them (INSECURE: anyone reaching ZooKeeper reads and changes the state)"},
+	{name: "secret-key-file", usage: "key executors' task secrets are derived from, written by cassmesosd secret-key init (required unless --secrets-insecure)"},
+	{name: "secrets-insecure", boolean: true, usage: "run without --secret-key-file (INSECURE: task secrets are derived from public IDs, so anyone who reads ZooKeeper can compute them)"},
 	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
 	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
 	{name: "role", def: "cassandra", usage: "Mesos role to subscribe with and reserve resources for"},
@@ -186,15 +206,32 @@ var ErrHelp = flag.ErrHelp
 // Parse builds a Config from args (without the program name), the environment (getenv) and the
 // config file named by --config / CASSMESOSD_CONFIG. usage receives the help text on -h.
 func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	values, err := resolve("cassmesosd", options, args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	return build(values)
+}
+
+// resolve parses args against opts and resolves each option: flag, then environment, then the
+// --config file (when "config" is among opts), then default.
+func resolve(name string, opts []option, args []string, getenv func(string) string, usage io.Writer) (map[string][]string, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	fs := flag.NewFlagSet("cassmesosd", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
 	flagVals := map[string]*[]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		vals := &[]string{}
 		flagVals[o.name] = vals
+		if o.boolean {
+			fs.BoolFunc(o.name, usageLine(o), func(s string) error {
+				*vals = []string{s}
+				return nil
+			})
+			continue
+		}
 		fs.Func(o.name, usageLine(o), func(s string) error {
 			if o.list {
 				for _, part := range strings.Split(s, ",") {
@@ -212,12 +249,11 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (cassmesosd takes only flags)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (%s takes only flags)", fs.Arg(0), name)
 	}
 
-	// Resolve every option: flag, then environment, then file, then default.
 	values := map[string][]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		if v := *flagVals[o.name]; len(v) > 0 {
 			values[o.name] = v
 			continue
@@ -237,12 +273,61 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 			}
 		}
 	}
-	for _, o := range options {
+	for _, o := range opts {
 		if _, set := values[o.name]; !set && o.def != "" {
 			values[o.name] = []string{o.def}
 		}
 	}
-	return build(values)
+	return values, nil
+}
+
+// optionsNamed picks options by flag name.
+func optionsNamed(names ...string) []option {
+	var out []option
+	for _, o := range options {
+		if slices.Contains(names, o.name) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ZKAccess is what a tool needs to reach the framework's ZooKeeper tree with its credentials
+// (`cassmesosd zk protect`).
+type ZKAccess struct {
+	ZKServers        []string
+	ZKChroot         string
+	FrameworkName    string
+	ZKDigest         string
+	ZKSessionTimeout time.Duration
+	Warnings         []string
+}
+
+// ParseZKAccess reads --zk, --zk-digest(-file), --framework-name and --zk-session-timeout (and
+// --config) as Parse does, for the subcommand cmd. Credentials are required.
+func ParseZKAccess(cmd string, args []string, getenv func(string) string, usage io.Writer) (*ZKAccess, error) {
+	v, err := resolve(cmd, optionsNamed("config", "zk", "zk-digest", "zk-digest-file", "framework-name", "zk-session-timeout"), args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+	buildZK(v, c, bad)
+	if c.ZKDigest == "" && len(errs) == 0 {
+		bad("zk-digest-file", "ZooKeeper credentials are required: the user:password whose digest the tree is to carry")
+	}
+	if c.FrameworkName = first(v["framework-name"]); !nameRE.MatchString(c.FrameworkName) {
+		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	full := c
+	return &ZKAccess{ZKServers: full.ZKServers, ZKChroot: full.ZKChroot, FrameworkName: full.FrameworkName,
+		ZKDigest: full.ZKDigest, ZKSessionTimeout: full.ZKSessionTimeout, Warnings: full.Warnings}, nil
 }
 
 func usageLine(o option) string {
@@ -349,26 +434,9 @@ var (
 	roleRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
-func build(v map[string][]string) (*Config, error) {
-	c := &Config{}
-	var errs []error
-	bad := func(flagName, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
-	}
-
-	// --master
-	if len(v["master"]) == 0 {
-		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
-	}
-	for _, m := range v["master"] {
-		u, err := MasterEndpoint(m)
-		if err != nil {
-			bad("master", "%v", err)
-			continue
-		}
-		c.Masters = append(c.Masters, u)
-	}
-
+// buildZK reads the ZooKeeper options (--zk, --zk-digest, --zk-digest-file, --zk-insecure,
+// --zk-session-timeout) into c.
+func buildZK(v map[string][]string, c *Config, bad func(flagName, format string, a ...any)) {
 	// --zk
 	if zk := first(v["zk"]); zk == "" {
 		bad("zk", "a ZooKeeper connect string is required (e.g. 127.0.0.1:2181/cassmesos)")
@@ -400,14 +468,69 @@ func build(v map[string][]string) (*Config, error) {
 			bad("zk-digest", "%v", err)
 		} else {
 			c.ZKDigest = digest
+			c.Warnings = append(c.Warnings, "--zk-digest puts the ZooKeeper password on the command line or in the environment, where other users of the host may see it (ps, /proc): prefer --zk-digest-file")
 		}
 	}
+	if digestFile != "" {
+		c.Warnings = append(c.Warnings, openFileWarning("zk-digest-file", digestFile)...)
+	}
+	if b, err := boolValue(first(v["zk-insecure"])); err != nil {
+		bad("zk-insecure", "%v", err)
+	} else {
+		c.ZKInsecure = b
+	}
+	if digest == "" && digestFile == "" && !c.ZKInsecure {
+		bad("zk-digest-file", "ZooKeeper credentials are required: write user:password to a file readable only by the daemon's user and pass it here (or --zk-insecure to run with open ACLs, which anyone reaching ZooKeeper can read and change)")
+	}
+
 	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
 		bad("zk-session-timeout", "%v", err)
 	} else {
 		c.ZKSessionTimeout = d
 	}
+}
 
+func build(v map[string][]string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+
+	// --master
+	if len(v["master"]) == 0 {
+		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
+	}
+	for _, m := range v["master"] {
+		u, err := MasterEndpoint(m)
+		if err != nil {
+			bad("master", "%v", err)
+			continue
+		}
+		c.Masters = append(c.Masters, u)
+	}
+
+	buildZK(v, c, bad)
+
+	// --secret-key-file / --secrets-insecure
+	c.SecretKeyFile = first(v["secret-key-file"])
+	if b, err := boolValue(first(v["secrets-insecure"])); err != nil {
+		bad("secrets-insecure", "%v", err)
+	} else {
+		c.SecretsInsecure = b
+	}
+	switch {
+	case c.SecretKeyFile != "" && c.SecretsInsecure:
+		bad("secrets-insecure", "give either --secret-key-file or --secrets-insecure, not both")
+	case c.SecretKeyFile != "":
+		if key, err := secrets.LoadKeyFile(c.SecretKeyFile); err != nil {
+			bad("secret-key-file", "%v", err)
+		} else {
+			c.SecretKey = key
+		}
+	case !c.SecretsInsecure:
+		bad("secret-key-file", "a secret key file is required: create one with `cassmesosd secret-key init --secret-key-file PATH` (or --secrets-insecure to derive task secrets from public IDs only)")
+	}
 	c.FrameworkName = first(v["framework-name"])
 	if !nameRE.MatchString(c.FrameworkName) {
 		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
@@ -602,6 +725,27 @@ func ParseZK(s string) (servers []string, chroot string, err error) {
 	return servers, chroot, nil
 }
 
+// boolValue parses a switch's value ("" is false).
+func boolValue(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q: want true or false", s)
+	}
+	return b, nil
+}
+
+// openFileWarning warns about a secret file that others than its owner may read.
+func openFileWarning(flagName, path string) []string {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("--%s %s has mode %04o: others than its owner may read it (chmod 600 %s)", flagName, path, st.Mode().Perm(), path)}
+}
+
 func checkDigest(d string) error {
 	user, pass, ok := strings.Cut(d, ":")
 	if !ok || user == "" || pass == "" {
@@ -675,4 +819,18 @@ func LocalPath(s string) string {
 		return rest
 	}
 	return s
+}
+
+// ParseSecretKeyFile reads --secret-key-file (and --config) as Parse does, for the subcommand
+// cmd; the path is required.
+func ParseSecretKeyFile(cmd string, args []string, getenv func(string) string, usage io.Writer) (string, error) {
+	v, err := resolve(cmd, optionsNamed("config", "secret-key-file"), args, getenv, usage)
+	if err != nil {
+		return "", err
+	}
+	p := first(v["secret-key-file"])
+	if p == "" {
+		return "", errors.New("--secret-key-file: the path of the key file to create is required")
+	}
+	return p, nil
 }

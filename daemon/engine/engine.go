@@ -78,6 +78,9 @@ type Options struct {
 	Store   Store
 	Mesos   Mesos
 	Relayer Relayer // nil: relays fail and no node status is polled
+	// TaskSecret gives the bearer secret of a node's current task (plan.Config.TaskSecret).
+	// Nil: the record's stored task_secret (tests).
+	TaskSecret func(ring *statev1.RingRecord, n *statev1.NodeRecord) string
 	// Epoch is the leader epoch of the leadership the engine runs under (zkstate.Leadership.Epoch),
 	// sent with every relayed call.
 	Epoch uint64
@@ -96,6 +99,14 @@ type Options struct {
 	DeclineRefuse time.Duration
 	Logger        *slog.Logger
 	Metrics       Metrics
+}
+
+// taskSecret is the secret relays to n's executor carry.
+func (e *Engine) taskSecret(n *statev1.NodeRecord) string {
+	if e.opts.TaskSecret == nil {
+		return n.GetTaskSecret()
+	}
+	return e.opts.TaskSecret(e.state.Rings[n.GetRing()], n)
 }
 
 // Metrics observes the engine (daemon/metrics implements it; nil is fine).

@@ -210,7 +210,7 @@ func (e *Engine) poll() {
 			continue
 		}
 		e.polling[ring] = true
-		addr, port, secret, node := n.GetAddress(), n.GetAgentPort(), n.GetTaskSecret(), n.GetName()
+		addr, port, secret, node := n.GetAddress(), n.GetAgentPort(), e.taskSecret(n), n.GetName()
 		go func() {
 			ctx, cancel := context.WithTimeout(e.ctx, e.opts.PollInterval)
 			defer cancel()

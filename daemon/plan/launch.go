@@ -401,7 +401,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	}
 	n.AgentPort = uint32(m.Use.DynamicPorts[0])
 	n.JmxPort = jmxPort(spec, m)
-	n.TaskSecret = ps.p.ids.NewID()
+	n.TaskSecret = "" // derived from the key (Config.TaskSecret), never stored; clears an older daemon's
 	n.Generation = ring.GetGeneration()
 	n.TaskState = ""
 	n.Message = ""
@@ -602,7 +602,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		CassandraYaml:  yaml,
 		AutoBootstrap:  auto,
 		AgentPort:      n.GetAgentPort(),
-		AgentSecret:    n.GetTaskSecret(),
+		AgentSecret:    ps.p.cfg.TaskSecret(ps.ring(n.GetRing()), n),
 		KillGrace:      durationpb.New(ps.p.cfg.KillGrace),
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
@@ -610,12 +610,9 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 	}
 }
 
-// jmxPassword is the ring's JMX password (Config.JMXPassword), "" without one.
+// jmxPassword is the ring's JMX password (Config.JMXPassword), "" without a key.
 func (ps *pass) jmxPassword(ring string) string {
-	if ps.p.cfg.JMXPassword == nil {
-		return ""
-	}
-	return ps.p.cfg.JMXPassword(ring, ps.ring(ring).GetUid())
+	return ps.p.cfg.JMXPassword(ps.ring(ring))
 }
 
 // nodePorts are the ports a node's task binds: the ring's ports, with the node's own JMX port

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/plan/plantest"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
 // Issue 13: an agent whose rack or dc attribute cassandra-rackdc.properties cannot hold (here a
@@ -43,23 +44,26 @@ func TestAgentWithInvalidRackOrDCNotUsed(t *testing.T) {
 	}
 }
 
-// Issue 13: every launch carries the ring's JMX password from Config.JMXPassword (by ring name
-// and UID), and no stored record holds it.
+// Issue 13: every launch carries the ring's JMX password, derived from the secret key (the same
+// for every node of the ring), and no stored record holds it; without a key none is sent.
 func TestLaunchCarriesRingJMXPasswordNotStored(t *testing.T) {
-	pw := func(ring, uid string) string { return "jmx-" + ring + "-" + uid + "-0123456789" }
-	w := plantest.NewWorld(t, 3, plan.Config{RestartBackoffMin: 10 * time.Second, RestartBackoffMax: time.Minute, JMXPassword: pw})
+	key := []byte("0123456789abcdef0123456789abcdef")
+	w := plantest.NewWorld(t, 3, plan.Config{RestartBackoffMin: 10 * time.Second, RestartBackoffMax: time.Minute, SecretKey: key})
 	if _, err := w.Submit(plan.CreateRing{Spec: spec("demo", 2, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	cooperate(t, w, 60, func() bool { return w.UN("demo") == 2 })
 	uid := w.Store.Rings["demo"].GetUid()
-	want := pw("demo", uid)
+	want := secrets.Derive(key, secrets.PurposeJMX, "cassmesos", uid, "demo") // the default framework name
 	if uid == "" || len(w.Procs) < 2 {
 		t.Fatalf("ring UID %q, %d tasks", uid, len(w.Procs))
 	}
 	for id, p := range w.Procs {
 		if p.Config.GetJmxPassword() != want {
 			t.Errorf("task %s launched with JMX password %q, want %q", id, p.Config.GetJmxPassword(), want)
+		}
+		if p.Config.GetJmxPassword() == p.Config.GetAgentSecret() {
+			t.Errorf("task %s: the JMX password equals the API secret", id)
 		}
 	}
 	var stored []string
@@ -74,5 +78,8 @@ func TestLaunchCarriesRingJMXPasswordNotStored(t *testing.T) {
 	}
 	if s := strings.Join(stored, "\n"); strings.Contains(s, want) {
 		t.Errorf("a stored record holds the JMX password")
+	}
+	if got := (plan.Config{}).JMXPassword(w.Store.Rings["demo"]); got != "" {
+		t.Errorf("without a key the JMX password is %q, want none (the executor makes one up)", got)
 	}
 }

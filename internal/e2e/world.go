@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/cassmesos/cassmesos/executor/render"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	"github.com/cassmesos/cassmesos/internal/mesossim"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 	"github.com/cassmesos/cassmesos/zkstate"
 )
@@ -83,6 +85,9 @@ type World struct {
 
 	zkAddr string
 	chroot string
+	// zkDigest is the daemon's ZooKeeper credentials (also in zk-digest, 0600); secret.key holds
+	// the key its task secrets are derived from.
+	zkDigest string
 
 	masterAddr, grpcAddr, artifactAddr string
 
@@ -174,6 +179,13 @@ func NewWorld(t testing.TB, opts Options) *World {
 		masterAddr: ip(1) + ":5050", grpcAddr: ip(1) + ":9090", artifactAddr: ip(1) + ":9091",
 	}
 	t.Cleanup(w.close)
+	w.zkDigest = "cassmesos:" + strings.ToLower(crand.Text())
+	if err := os.WriteFile(filepath.Join(dir, "zk-digest"), []byte(w.zkDigest+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.GenerateKeyFile(w.SecretKeyPath()); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("e2e: world %s in %s (master %s, daemon %s, ZooKeeper %s%s)", id, dir, w.masterAddr, w.grpcAddr, w.zkAddr, w.chroot)
 	w.startSim()
 	w.tracker = startTracker(w, opts.TaskPollInterval)
@@ -286,6 +298,7 @@ func (w *World) StartDaemon() {
 		"--listen", w.grpcAddr, "--artifact-listen", w.artifactAddr,
 		"--cassandra-url", w.Tarball(), "--executor-path", w.bins.Executor,
 		"--zk-session-timeout", "4s",
+		"--zk-digest-file", filepath.Join(w.dir, "zk-digest"), "--secret-key-file", w.SecretKeyPath(),
 	}
 	args = append(args, w.opts.DaemonFlags...)
 	d := w.spawn("cassmesosd", w.bins.Daemon, args, w.baseEnv())
@@ -466,6 +479,12 @@ func UpNormal(r *cassmesosv1.GetRingResponse) int {
 	return n
 }
 
+// SecretKeyPath is the daemon's --secret-key-file.
+func (w *World) SecretKeyPath() string { return filepath.Join(w.dir, "secret.key") }
+
+// ZKCredentials are the daemon's ZooKeeper digest credentials, "user:password".
+func (w *World) ZKCredentials() string { return w.zkDigest }
+
 // ZK is an unfenced store on the world's ZooKeeper root, for checking records. Closed with the
 // world.
 func (w *World) ZK() *zkstate.Store {
@@ -479,7 +498,7 @@ func (w *World) ZK() *zkstate.Store {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		s, err := zkstate.Open(ctx, zkstate.Config{Servers: servers, Chroot: w.chroot, Framework: "cassmesos"})
+		s, err := zkstate.Open(ctx, zkstate.Config{Servers: servers, Chroot: w.chroot, Framework: "cassmesos", Credentials: w.zkDigest})
 		if err != nil {
 			w.t.Fatalf("e2e: zkstate.Open: %v", err)
 		}

@@ -362,7 +362,10 @@ type NodeRecord struct {
 	Mode v1.CassandraMode `protobuf:"varint,17,opt,name=mode,proto3,enum=cassmesos.v1.CassandraMode" json:"mode,omitempty"`
 	// Port of the executor's gRPC service.
 	AgentPort uint32 `protobuf:"varint,18,opt,name=agent_port,json=agentPort,proto3" json:"agent_port,omitempty"`
-	// Secret the daemon presents to the executor.
+	// Deprecated: the executor API secret in clear text, written by daemons before task secrets
+	// were derived from the daemon's key file (plan.Config.TaskSecret). A daemon reads it and
+	// presents it to the task launched with it, never writes a new one, and clears it when the
+	// node's task is next launched.
 	TaskSecret string `protobuf:"bytes,19,opt,name=task_secret,json=taskSecret,proto3" json:"task_secret,omitempty"`
 	// Address of the dead node this node replaces (replace_address_first_boot), until it is UN.
 	ReplacesAddress string `protobuf:"bytes,20,opt,name=replaces_address,json=replacesAddress,proto3" json:"replaces_address,omitempty"`
