@@ -81,6 +81,7 @@ type daemon struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	art     *artifacts.Server
+	allow   *artifacts.AllowList
 	metrics *metrics.Metrics
 	execURL string
 	tls     *tlsutil.Source // nil with --insecure
@@ -105,6 +106,10 @@ func (d *daemon) run(ctx context.Context) error {
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
 	var err error
+	if d.allow, err = artifacts.NewAllowList(cfg.AllowPrefixes()); err != nil {
+		return fmt.Errorf("--artifact-allow: %w", err)
+	}
+	log.Info("artifact allow-list", "prefixes", d.allow.Prefixes())
 	if d.execURL, _, err = d.art.Add(cfg.ExecutorPath); err != nil {
 		return fmt.Errorf("--executor-path: %w", err)
 	}
@@ -159,7 +164,8 @@ func (d *daemon) run(ctx context.Context) error {
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
-		Mirror: cfg.CassandraMirror, Logger: log,
+		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,
+		Logger: log,
 	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {
@@ -288,12 +294,20 @@ func fence(lead *zkstate.Leadership) func() error {
 	}
 }
 
-// resolveURI rewrites a local path (or file:// URL) into the artifact server's URL.
+// resolveURI rewrites a local path (or file:// URL) into the artifact server's URL. Every URI a
+// task fetches is checked against the allow-list here too (a ring recorded before the list was
+// narrowed cannot fetch from outside it); the executor's own artifact URL is the daemon's.
 func (d *daemon) resolveURI(uri string) (string, error) {
-	if !config.IsLocalPath(uri) {
+	if uri == d.execURL {
 		return uri, nil
 	}
-	u, _, err := d.art.Add(config.LocalPath(uri))
+	if !config.IsLocalPath(uri) {
+		if err := d.allow.Check(uri); err != nil {
+			return "", err
+		}
+		return uri, nil
+	}
+	u, _, err := d.art.AddAllowed(d.allow, uri)
 	return u, err
 }
 

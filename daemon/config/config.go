@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cassmesos/cassmesos/daemon/artifacts"
 	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
@@ -87,6 +88,13 @@ type Config struct {
 	CassandraMirror  string
 	// JavaURL is an optional Java runtime tarball given to every node.
 	JavaURL string
+	// ArtifactAllow are the URL prefixes (http(s) URLs, file:// URLs or absolute paths) a ring's
+	// distribution.url, distribution.java_url or version may fetch from, besides the daemon's own
+	// --cassandra-url, --java-url and <--cassandra-mirror>/cassandra (see AllowPrefixes).
+	ArtifactAllow []string
+	// WatchPerClient and WatchTotal bound concurrent WatchOperation streams per client address
+	// and in all.
+	WatchPerClient, WatchTotal int
 	// LogLevel for log/slog.
 	LogLevel slog.Level
 	// MetricsListen is the Prometheus /metrics listen address; empty turns it off.
@@ -147,6 +155,27 @@ func (c *Config) DefaultDistributionURL() string {
 	return MirrorURL(c.CassandraMirror, c.CassandraVersion)
 }
 
+// AllowPrefixes is the effective artifact allow-list: --artifact-allow plus what the operator
+// configured for the daemon itself (--cassandra-url, --java-url and the mirror's cassandra/ tree).
+func (c *Config) AllowPrefixes() []string {
+	out := append([]string(nil), c.ArtifactAllow...)
+	for _, u := range []string{c.CassandraURL, c.JavaURL} {
+		if u == "" {
+			continue
+		}
+		if IsLocalPath(u) {
+			if abs, err := filepath.Abs(LocalPath(u)); err == nil {
+				u = abs
+			}
+		}
+		out = append(out, u)
+	}
+	if c.CassandraMirror != "" {
+		out = append(out, strings.TrimRight(c.CassandraMirror, "/")+"/cassandra")
+	}
+	return out
+}
+
 // MirrorURL maps a Cassandra version to its binary tarball under an Apache archive base URL.
 func MirrorURL(mirror, version string) string {
 	return strings.TrimRight(mirror, "/") + "/cassandra/" + version + "/apache-cassandra-" + version + "-bin.tar.gz"
@@ -183,6 +212,9 @@ var options = []option{
 	{name: "cassandra-version", def: DefaultCassandraVersion, usage: "default Cassandra version, fetched from --cassandra-mirror when --cassandra-url is empty"},
 	{name: "cassandra-mirror", def: DefaultMirror, usage: "Apache archive base URL for --cassandra-version"},
 	{name: "java-url", usage: "Java runtime tarball given to every node (http(s) URL or local file path)"},
+	{name: "artifact-allow", list: true, usage: "URL prefix (http(s) URL, file:// URL or absolute path) a ring's distribution or Java URL may come from; repeat for several (the daemon's own --cassandra-url, --java-url and --cassandra-mirror are always allowed)"},
+	{name: "watch-per-client", def: "8", usage: "concurrent WatchOperation streams allowed per client address"},
+	{name: "watch-total", def: "256", usage: "concurrent WatchOperation streams allowed in all"},
 	{name: "log-level", def: "info", usage: "log level: debug, info, warn or error"},
 	{name: "metrics-listen", usage: "Prometheus /metrics listen address (empty: off)"},
 	{name: "hostname", usage: "FrameworkInfo.hostname (default: unset)"},
@@ -627,6 +659,22 @@ func build(v map[string][]string) (*Config, error) {
 		if err := checkArtifactURL(c.JavaURL); err != nil {
 			bad("java-url", "%v", err)
 		}
+	}
+
+	c.ArtifactAllow = v["artifact-allow"]
+	if _, err := artifacts.NewAllowList(c.ArtifactAllow); err != nil {
+		bad("artifact-allow", "%v", err)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"watch-per-client", &c.WatchPerClient}, {"watch-total", &c.WatchTotal}} {
+		n, err := strconv.Atoi(first(v[f.name]))
+		if err != nil || n <= 0 {
+			bad(f.name, "%q: want a positive integer", first(v[f.name]))
+			continue
+		}
+		*f.dst = n
 	}
 
 	switch strings.ToLower(first(v["log-level"])) {

@@ -193,6 +193,10 @@ func TestValidationNamesFlag(t *testing.T) {
 		{"bad java", []string{"--java-url", "gopher://x"}, "--java-url"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"bad advertise", []string{"--advertise-address", "http://x"}, "--advertise-address"},
+		{"relative allow prefix", []string{"--artifact-allow", "tarballs/"}, "--artifact-allow"},
+		{"allow prefix with ..", []string{"--artifact-allow", "/srv/../etc"}, "--artifact-allow"},
+		{"bad watch limit", []string{"--watch-per-client", "0"}, "--watch-per-client"},
+		{"bad watch total", []string{"--watch-total", "many"}, "--watch-total"},
 		{"key file others may read", []string{"--secret-key-file", empty + "-open"}, "--secret-key-file"},
 		{"missing key file", []string{"--secret-key-file", filepath.Join(dir, "nope")}, "--secret-key-file"},
 		{"key and no key", []string{"--secrets-insecure"}, "--secrets-insecure"},
@@ -231,6 +235,22 @@ func TestParseFileErrors(t *testing.T) {
 		if _, err := ParseFile([]byte(in)); err == nil {
 			t.Errorf("ParseFile(%q) succeeded", in)
 		}
+	}
+}
+
+// --artifact-allow repeats; the daemon's own tarball, Java runtime and mirror are always allowed.
+func TestAllowPrefixes(t *testing.T) {
+	dir, base := fixture(t)
+	c, err := Parse(append(base, "--artifact-allow", "https://m.example/c/", "--artifact-allow", "file:///srv/t,/opt/t"), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://m.example/c/", "file:///srv/t", "/opt/t", filepath.Join(dir, "cassandra.tar.gz"), DefaultMirror + "/cassandra"}
+	if got := c.AllowPrefixes(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("AllowPrefixes = %q, want %q", got, want)
+	}
+	if c.WatchPerClient != 8 || c.WatchTotal != 256 {
+		t.Errorf("watch limits %d/%d, want 8/256", c.WatchPerClient, c.WatchTotal)
 	}
 }
 

@@ -69,7 +69,7 @@ type Relayer interface {
 	// wrapping plan.ErrKeyspaceNotFound.
 	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
 	// NodeStatus asks one executor for its node's view of the ring.
-	NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+	NodeStatus(ctx context.Context, epoch uint64, ring, node, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
 // Options configure an Engine.

@@ -73,6 +73,6 @@ func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]pla
 	if e.opts.Relayer == nil {
 		return nil, errors.New("no relay client configured")
 	}
-	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Node: n.GetName(), Address: n.GetAddress(),
+	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Ring: n.GetRing(), Node: n.GetName(), Address: n.GetAddress(),
 		AgentPort: n.GetAgentPort(), Secret: secret, Keyspace: keyspace})
 }

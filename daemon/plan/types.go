@@ -86,6 +86,17 @@ func (c Config) TaskSecret(ring *statev1.RingRecord, n *statev1.NodeRecord) stri
 	return secrets.Derive(c.SecretKey, secrets.PurposeTaskAPI, c.FrameworkName, ring.GetUid(), n.GetRing(), n.GetName(), n.GetTaskId())
 }
 
+// JMXPassword is the ring's JMX password for NodeTaskConfig.jmx_password: derived from SecretKey,
+// the framework and the ring's UID and name, so it is the same for every node of the ring and
+// never stored. Without a key (--secrets-insecure) it is "": a password derived from public IDs
+// would be no secret, so each executor makes one up for its task instead.
+func (c Config) JMXPassword(ring *statev1.RingRecord) string {
+	if len(c.SecretKey) == 0 || ring == nil {
+		return ""
+	}
+	return secrets.Derive(c.SecretKey, secrets.PurposeJMX, c.FrameworkName, ring.GetUid(), ring.GetSpec().GetName())
+}
+
 // TaskState is a Mesos task state without the Mesos import ("TASK_RUNNING" etc. map 1:1).
 type TaskState int
 
@@ -351,7 +362,9 @@ type Relay struct {
 	// ID is unique per attempt; the planner waits for State.Relays[ID].
 	ID   string
 	Kind RelayKind
-	// Node whose executor is called, at Address:AgentPort with Secret.
+	// Node (of Ring) whose executor is called, at Address:AgentPort with Secret; the executor
+	// refuses a call naming another ring or node.
+	Ring      string
 	Node      string
 	Address   string
 	AgentPort uint32

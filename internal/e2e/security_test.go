@@ -116,14 +116,15 @@ func TestSecurityNoSecretInZooKeeper(t *testing.T) {
 		if err != nil || len(nodes) == 0 {
 			t.Fatalf("ListNodes = %v, %v", nodes, err)
 		}
+		forbidden["the ring's JMX password"] = []byte(secrets.Derive(key, secrets.PurposeJMX, "cassmesos", ring.GetUid(), "demo"))
 		cli := &nodeagent.Client{}
 		for _, r := range nodes {
 			n := r.Value
 			secret := secrets.Derive(key, secrets.PurposeTaskAPI, "cassmesos", ring.GetUid(), "demo", n.GetName(), n.GetTaskId())
-			if _, err := cli.NodeStatus(ctx, epoch, n.GetAddress(), n.GetAgentPort(), secret); err != nil {
+			if _, err := cli.NodeStatus(ctx, epoch, "demo", n.GetName(), n.GetAddress(), n.GetAgentPort(), secret); err != nil {
 				t.Fatalf("executor of %s (task %s) refuses the derived secret: %v", n.GetName(), n.GetTaskId(), err)
 			}
-			if _, err := cli.NodeStatus(ctx, epoch, n.GetAddress(), n.GetAgentPort(), secret+"x"); status.Code(err) != codes.Unauthenticated {
+			if _, err := cli.NodeStatus(ctx, epoch, "demo", n.GetName(), n.GetAddress(), n.GetAgentPort(), secret+"x"); status.Code(err) != codes.Unauthenticated {
 				t.Fatalf("executor of %s accepts another secret: %v", n.GetName(), err)
 			}
 			forbidden["the task secret of "+n.GetTaskId()] = []byte(secret)

@@ -21,6 +21,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/cassmesos/cassmesos/executor/render"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	"github.com/cassmesos/cassmesos/internal/mesossim"
 	"github.com/cassmesos/cassmesos/internal/secrets"
@@ -542,14 +543,47 @@ func (w *World) Tarball() string {
 // node at addr, as an operator would on that host.
 func (w *World) Nodetool(addr string, args ...string) (stdout, stderr string, exit int) {
 	w.t.Helper()
-	return w.nodetool(append([]string{"-h", addr}, args...))
+	return w.nodetool(append(w.jmxCredentials(addr, 0), append([]string{"-h", addr}, args...)...))
+}
+
+// jmxCredentials are the -u/-pwf options an operator on the node's host uses: the nodetool
+// credentials file the executor wrote (0600) into the sandbox of the node at host (port, when
+// not 0, its JMX port), the newest when several sandboxes match. None found: no options.
+func (w *World) jmxCredentials(host string, port int) []string {
+	best, bestTime := "", time.Time{}
+	_ = filepath.WalkDir(filepath.Join(w.dir, "mesos"), func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() || de.Name() != render.NodetoolCredentialsFile {
+			return nil
+		}
+		conf := filepath.Dir(p)
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			y, _ := os.ReadFile(filepath.Join(conf, "cassandra.yaml"))
+			if !strings.Contains(string(y), "listen_address: "+host+"\n") {
+				return nil
+			}
+		}
+		if port != 0 {
+			env, _ := os.ReadFile(filepath.Join(conf, "cassandra-env.sh"))
+			if !strings.Contains(string(env), fmt.Sprintf("JMX_PORT=\"%d\"", port)) {
+				return nil
+			}
+		}
+		if st, err := os.Stat(p); err == nil && st.ModTime().After(bestTime) {
+			best, bestTime = p, st.ModTime()
+		}
+		return nil
+	})
+	if best == "" {
+		return nil
+	}
+	return []string{"-u", render.JMXUser, "-pwf", best}
 }
 
 // NodetoolJMX runs bin/nodetool against the JMX server at host:port (real Cassandra binds local
 // JMX to 127.0.0.1, each node on its own port).
 func (w *World) NodetoolJMX(host string, port int, args ...string) (stdout, stderr string, exit int) {
 	w.t.Helper()
-	return w.nodetool(append([]string{"-h", host, "-p", fmt.Sprint(port)}, args...))
+	return w.nodetool(append(w.jmxCredentials(host, port), append([]string{"-h", host, "-p", fmt.Sprint(port)}, args...)...))
 }
 
 func (w *World) nodetool(args []string) (stdout, stderr string, exit int) {

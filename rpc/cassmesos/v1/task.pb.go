@@ -73,6 +73,11 @@ type NodeTaskConfig struct {
 	Seed bool `protobuf:"varint,21,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Ring generation this task was launched for.
 	Generation int64 `protobuf:"varint,22,opt,name=generation,proto3" json:"generation,omitempty"`
+	// Password of the JMX user "cassmesos": the executor writes it to the node's JMX password file
+	// (0600) and runs every nodetool call with it; Cassandra's JMX (bound to 127.0.0.1) requires
+	// it. The daemon derives it per ring at launch and never stores it. Empty: the executor makes
+	// up a random one for the task.
+	JmxPassword string `protobuf:"bytes,23,opt,name=jmx_password,json=jmxPassword,proto3" json:"jmx_password,omitempty"`
 	// PEM certificate the NodeAgentService serves (issued by the daemon's CA at launch, for this
 	// task only; SANs: the node's address). Empty: the daemon runs with --insecure and the API is
 	// plaintext.
@@ -271,6 +276,13 @@ func (x *NodeTaskConfig) GetGeneration() int64 {
 	return 0
 }
 
+func (x *NodeTaskConfig) GetJmxPassword() string {
+	if x != nil {
+		return x.JmxPassword
+	}
+	return ""
+}
+
 func (x *NodeTaskConfig) GetAgentTlsCert() []byte {
 	if x != nil {
 		return x.AgentTlsCert
@@ -296,7 +308,7 @@ var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\x9c\a\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xbf\a\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -328,7 +340,8 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\x04seed\x18\x15 \x01(\bR\x04seed\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x16 \x01(\x03R\n" +
-	"generation\x12$\n" +
+	"generation\x12!\n" +
+	"\fjmx_password\x18\x17 \x01(\tR\vjmxPassword\x12$\n" +
 	"\x0eagent_tls_cert\x18\x1e \x01(\fR\fagentTlsCert\x12\"\n" +
 	"\ragent_tls_key\x18\x1f \x01(\fR\vagentTlsKey\x12 \n" +
 	"\fagent_tls_ca\x18  \x01(\fR\n" +
