@@ -162,6 +162,9 @@ type ringServer struct {
 
 func (s *ringServer) CreateRing(ctx context.Context, req *cassmesosv1.CreateRingRequest) (*cassmesosv1.CreateRingResponse, error) {
 	const method = "CreateRing"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	spec, err := checkCreateRingRequest(req)
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
@@ -173,7 +176,7 @@ func (s *ringServer) CreateRing(ctx context.Context, req *cassmesosv1.CreateRing
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly()})
+	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
@@ -229,6 +232,9 @@ func (s *ringServer) ListRings(ctx context.Context, _ *cassmesosv1.ListRingsRequ
 }
 
 func (s *ringServer) DeleteRing(ctx context.Context, req *cassmesosv1.DeleteRingRequest) (*cassmesosv1.DeleteRingResponse, error) {
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "DeleteRing", err)
+	}
 	if err := checkRingName("name", req.GetName()); err != nil {
 		return nil, toStatus(s.log, "DeleteRing", err)
 	}
@@ -236,7 +242,7 @@ func (s *ringServer) DeleteRing(ctx context.Context, req *cassmesosv1.DeleteRing
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.DeleteRing{Ring: req.GetName()})
+	acc, err := b.Submit(ctx, plan.DeleteRing{Ring: req.GetName(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, "DeleteRing", err)
 	}
@@ -392,6 +398,9 @@ func (s *operationServer) GetOperation(ctx context.Context, req *cassmesosv1.Get
 }
 
 func (s *operationServer) CancelOperation(ctx context.Context, req *cassmesosv1.CancelOperationRequest) (*cassmesosv1.CancelOperationResponse, error) {
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "CancelOperation", err)
+	}
 	if err := checkOperationID("id", req.GetId()); err != nil {
 		return nil, toStatus(s.log, "CancelOperation", err)
 	}
@@ -399,7 +408,7 @@ func (s *operationServer) CancelOperation(ctx context.Context, req *cassmesosv1.
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.CancelOperation{ID: req.GetId()})
+	acc, err := b.Submit(ctx, plan.CancelOperation{ID: req.GetId(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, "CancelOperation", err)
 	}
