@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
 	"github.com/cassmesos/cassmesos/daemon/config"
 	"github.com/cassmesos/cassmesos/daemon/engine"
@@ -27,6 +31,7 @@ import (
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/server"
 	"github.com/cassmesos/cassmesos/daemon/zkstore"
+	"github.com/cassmesos/cassmesos/internal/tlsutil"
 	"github.com/cassmesos/cassmesos/internal/version"
 	"github.com/cassmesos/cassmesos/zkstate"
 )
@@ -47,6 +52,9 @@ func Main() int {
 
 // Run is Main with its inputs given: it returns when ctx ends (ExitOK) or on a fatal error.
 func Run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "certs" {
+		return runCerts(args[1:], os.Stdout, stderr)
+	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -71,12 +79,23 @@ type daemon struct {
 	art     *artifacts.Server
 	metrics *metrics.Metrics
 	execURL string
+	tls     *tlsutil.Source // nil with --insecure
 }
 
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
 	log.Info("starting cassmesosd", "version", version.Version, "framework", cfg.FrameworkName, "role", cfg.Role,
 		"masters", cfg.Masters, "zk", cfg.ZKConnect()+cfg.ZKChroot, "listen", cfg.Listen, "advertise", cfg.GRPCAdvertise())
+
+	if cfg.TLS.Insecure {
+		warnInsecure(ctx, log)
+	} else {
+		var err error
+		if d.tls, err = tlsSetup(cfg.TLS, log); err != nil {
+			return err
+		}
+		log.Info("TLS on", "cert", cfg.TLS.CertFile, "client_ca", cfg.TLS.ClientCAFile, "require_client_cert", cfg.TLS.RequireClientCert)
+	}
 
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
@@ -89,7 +108,7 @@ func (d *daemon) run(ctx context.Context) error {
 			return fmt.Errorf("--cassandra-url: %w", err)
 		}
 	}
-	artLis, err := net.Listen("tcp", cfg.ArtifactListen)
+	artLis, err := d.listenArtifacts(cfg.ArtifactListen)
 	if err != nil {
 		return fmt.Errorf("--artifact-listen: %w", err)
 	}
@@ -100,7 +119,7 @@ func (d *daemon) run(ctx context.Context) error {
 
 	d.metrics = metrics.New()
 	if cfg.MetricsListen != "" {
-		mLis, err := net.Listen("tcp", cfg.MetricsListen)
+		mLis, err := d.listen(cfg.MetricsListen, tls.VerifyClientCertIfGiven)
 		if err != nil {
 			return fmt.Errorf("--metrics-listen: %w", err)
 		}
@@ -125,11 +144,15 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
+	var grpcOpts []grpc.ServerOption
+	if d.tls != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsutil.ServerConfig(d.tls, serverAuth(cfg.TLS)))))
+	}
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Logger: log,
-	})
+	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {
 		done := make(chan struct{})
@@ -163,7 +186,12 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	if err != nil {
 		return &leader.Fatal{Err: err}
 	}
-	driver := &mesosadapter.Driver{Conn: conn, Role: cfg.Role, Resolve: d.resolveURI}
+	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Role: cfg.Role, Resolve: d.resolveURI}
+	relayer := &nodeagent.Client{}
+	if d.tls != nil {
+		driver = tlsMesos{Mesos: driver, tls: taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity}}
+		relayer.TLS = func() *tls.Config { return tlsutil.ClientConfig(d.tls, "") }
+	}
 	pcfg := plan.Config{
 		FrameworkName:   cfg.FrameworkName,
 		Role:            cfg.Role,
@@ -178,7 +206,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	}
 	events := make(chan mesosadapter.Event, 64)
 	eng := engine.New(engine.Options{
-		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: &nodeagent.Client{},
+		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: relayer,
 		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics,
 	})
 	engRef.Store(eng)

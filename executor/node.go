@@ -106,6 +106,8 @@ func DecodeTaskConfig(data []byte) (*cassmesosv1.NodeTaskConfig, error) {
 		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_port %d out of range", mesosexec.ErrInvalidTask, cfg.GetAgentPort())
 	case cfg.GetAgentSecret() == "":
 		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_secret is empty", mesosexec.ErrInvalidTask)
+	case (len(cfg.GetAgentTlsCert()) == 0) != (len(cfg.GetAgentTlsKey()) == 0) || (len(cfg.GetAgentTlsCert()) == 0) != (len(cfg.GetAgentTlsCa()) == 0):
+		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_tls_cert, agent_tls_key and agent_tls_ca go together (all or none)", mesosexec.ErrInvalidTask)
 	case cfg.GetDataDir() == "" || strings.Contains(cfg.GetDataDir(), ".."):
 		return nil, fmt.Errorf("%w: NodeTaskConfig.data_dir %q must be a path inside the sandbox", mesosexec.ErrInvalidTask, cfg.GetDataDir())
 	}
@@ -280,8 +282,14 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	if err != nil {
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
-	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
-		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)})
+	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
+		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
+	if len(cfg.GetAgentTlsCert()) > 0 {
+		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
+	} else {
+		log.Warn("INSECURE: the task carries no TLS certificate (the daemon runs with --insecure): the node agent API serves plaintext, guarded by its bearer secret only")
+	}
+	n.grpc, err = agent.NewGRPCServer(acfg)
 	if err != nil {
 		lis.Close()
 		return nil, err

@@ -37,6 +37,7 @@ func TestDecodeTaskConfig(t *testing.T) {
 		{name: "no port", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentPort = 0 }, wantErr: "agent_port"},
 		{name: "port too big", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentPort = 70000 }, wantErr: "agent_port"},
 		{name: "no secret", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentSecret = "" }, wantErr: "agent_secret"},
+		{name: "TLS key without its certificate", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentTlsKey = []byte("k") }, wantErr: "all or none"},
 		{name: "no data dir", mod: func(c *cassmesosv1.NodeTaskConfig) { c.DataDir = "" }, wantErr: "data_dir"},
 		{name: "escaping data dir", mod: func(c *cassmesosv1.NodeTaskConfig) { c.DataDir = "../x" }, wantErr: "data_dir"},
 		{name: "owned yaml key", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"seed_provider": "x"} }, wantErr: "owned"},

@@ -76,6 +76,28 @@ type Config struct {
 	MetricsListen string
 	// Hostname is FrameworkInfo.hostname (empty: not set).
 	Hostname string
+	// ArtifactTLS serves the artifacts over HTTPS with the daemon's certificate (agents' fetchers
+	// must trust the CA).
+	ArtifactTLS bool
+	// TLS is how the daemon's gRPC and HTTP endpoints and its calls to executors are secured.
+	TLS TLS
+}
+
+// TLS is the daemon's TLS setup (docs/security.md). With Insecure every endpoint is plaintext
+// and the executors are reached with their bearer secret only.
+type TLS struct {
+	Insecure bool
+	// CertFile and KeyFile are the daemon's certificate: served on every endpoint and presented
+	// to executors as the client certificate (it carries the "daemon" role).
+	CertFile, KeyFile string
+	// ClientCAFile is the CA bundle that client certificates are verified against; executors
+	// trust it for the daemon and the daemon trusts it for executors.
+	ClientCAFile string
+	// CAKeyFile is the CA's private key, read at each launch to issue the task's certificate.
+	CAKeyFile string
+	// RequireClientCert refuses gRPC clients without a certificate (otherwise one is verified
+	// when presented).
+	RequireClientCert bool
 }
 
 // GRPCAdvertise is the gRPC address other daemons and clients are told (advertise host + listen port).
@@ -83,6 +105,9 @@ func (c *Config) GRPCAdvertise() string { return advertise(c.AdvertiseAddress, c
 
 // ArtifactBaseURL is the base URL of the artifact server as agents see it.
 func (c *Config) ArtifactBaseURL() string {
+	if c.ArtifactTLS {
+		return "https://" + advertise(c.AdvertiseAddress, c.ArtifactListen)
+	}
 	return "http://" + advertise(c.AdvertiseAddress, c.ArtifactListen)
 }
 
@@ -114,6 +139,7 @@ func MirrorURL(mirror, version string) string {
 type option struct {
 	name, def, usage string
 	list             bool // may repeat; comma-separated in the environment
+	boolean          bool // may be given without a value (--insecure)
 }
 
 var options = []option{
@@ -140,6 +166,14 @@ var options = []option{
 	{name: "log-level", def: "info", usage: "log level: debug, info, warn or error"},
 	{name: "metrics-listen", usage: "Prometheus /metrics listen address (empty: off)"},
 	{name: "hostname", usage: "FrameworkInfo.hostname (default: unset)"},
+	{name: "tls-dir", usage: "directory written by `cassmesosd certs init`: defaults --tls-cert, --tls-key, --tls-client-ca and --tls-ca-key to daemon.crt, daemon.key, ca.crt and ca.key in it"},
+	{name: "tls-cert", usage: "the daemon's certificate (PEM), served on gRPC, metrics and artifacts and presented to executors; re-read when it changes"},
+	{name: "tls-key", usage: "the private key of --tls-cert (PEM)"},
+	{name: "tls-client-ca", usage: "CA bundle (PEM) client certificates are verified against; executors are given it to trust the daemon"},
+	{name: "tls-ca-key", usage: "the CA's private key (PEM): each task's certificate for its node API is issued from it at launch"},
+	{name: "tls-require-client-cert", boolean: true, usage: "refuse gRPC clients without a client certificate"},
+	{name: "artifact-tls", boolean: true, usage: "serve artifacts over HTTPS with --tls-cert (every agent's fetcher must trust the CA)"},
+	{name: "insecure", boolean: true, usage: "serve plaintext and reach executors without TLS (logged loudly; for tests of old setups only)"},
 }
 
 // EnvName is the environment variable of a flag.
@@ -162,6 +196,16 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	for _, o := range options {
 		vals := &[]string{}
 		flagVals[o.name] = vals
+		if o.boolean {
+			fs.BoolFunc(o.name, usageLine(o), func(s string) error {
+				if _, err := strconv.ParseBool(s); err != nil {
+					return fmt.Errorf("want true or false, got %q", s)
+				}
+				*vals = []string{s}
+				return nil
+			})
+			continue
+		}
 		fs.Func(o.name, usageLine(o), func(s string) error {
 			if o.list {
 				for _, part := range strings.Split(s, ",") {
@@ -478,6 +522,7 @@ func build(v map[string][]string) (*Config, error) {
 		bad("log-level", "%q: want debug, info, warn or error", first(v["log-level"]))
 	}
 	c.Hostname = first(v["hostname"])
+	buildTLS(c, v, bad)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -626,4 +671,66 @@ func LocalPath(s string) string {
 		return rest
 	}
 	return s
+}
+
+func parseBool(v map[string][]string, name string, bad func(string, string, ...any)) bool {
+	s := first(v[name])
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		bad(name, "%q: want true or false", s)
+	}
+	return b
+}
+
+// buildTLS fills c.TLS: on unless --insecure; the files default from --tls-dir and must exist.
+func buildTLS(c *Config, v map[string][]string, bad func(string, string, ...any)) {
+	t := &c.TLS
+	t.Insecure = parseBool(v, "insecure", bad)
+	c.ArtifactTLS = parseBool(v, "artifact-tls", bad)
+	if c.ArtifactTLS && t.Insecure {
+		bad("artifact-tls", "cannot be combined with --insecure")
+	}
+	t.RequireClientCert = parseBool(v, "tls-require-client-cert", bad)
+	dir := first(v["tls-dir"])
+	pick := func(name, file string) string {
+		if s := first(v[name]); s != "" {
+			return s
+		}
+		if dir != "" {
+			return filepath.Join(dir, file)
+		}
+		return ""
+	}
+	t.CertFile, t.KeyFile = pick("tls-cert", "daemon.crt"), pick("tls-key", "daemon.key")
+	t.ClientCAFile, t.CAKeyFile = pick("tls-client-ca", "ca.crt"), pick("tls-ca-key", "ca.key")
+	if t.Insecure {
+		for _, name := range []string{"tls-dir", "tls-cert", "tls-key", "tls-client-ca", "tls-ca-key"} {
+			if first(v[name]) != "" {
+				bad(name, "cannot be combined with --insecure")
+			}
+		}
+		if t.RequireClientCert {
+			bad("tls-require-client-cert", "cannot be combined with --insecure")
+		}
+		*t = TLS{Insecure: true}
+		return
+	}
+	if t.CertFile == "" && t.KeyFile == "" && t.ClientCAFile == "" && t.CAKeyFile == "" {
+		bad("tls-dir", "TLS is on by default and needs certificates: create them with `cassmesosd certs init --dir DIR` and pass --tls-dir DIR (or --tls-cert, --tls-key, --tls-client-ca, --tls-ca-key), or run with --insecure")
+		return
+	}
+	for _, f := range []struct{ name, path string }{{"tls-cert", t.CertFile}, {"tls-key", t.KeyFile}, {"tls-client-ca", t.ClientCAFile}, {"tls-ca-key", t.CAKeyFile}} {
+		if f.path == "" {
+			bad(f.name, "TLS needs it (or --tls-dir naming a `cassmesosd certs init` directory)")
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil {
+			bad(f.name, "%v", err)
+		} else if st.IsDir() {
+			bad(f.name, "%s is a directory, want a PEM file", f.path)
+		}
+	}
 }

@@ -21,8 +21,13 @@ func fixture(t *testing.T) (dir string, base []string) {
 	if err := os.WriteFile(tar, []byte("tarball"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, f := range []string{"daemon.crt", "daemon.key", "ca.crt", "ca.key"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir, []string{"--master", "http://127.0.0.1:5050", "--zk", "127.0.0.1:2181/cassmesos-test",
-		"--executor-path", exe, "--cassandra-url", tar, "--user", "nobody"}
+		"--executor-path", exe, "--cassandra-url", tar, "--user", "nobody", "--tls-dir", dir}
 }
 
 func TestParseDefaults(t *testing.T) {
@@ -193,4 +198,42 @@ func FuzzMasterEndpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = MasterEndpoint(s)
 	})
+}
+
+func TestTLSOnByDefault(t *testing.T) {
+	dir, base := fixture(t)
+	noTLS := append([]string(nil), base[:len(base)-2]...)
+	if _, err := Parse(noTLS, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--tls-dir: TLS is on by default") {
+		t.Fatalf("no certificates and no --insecure: %v", err)
+	}
+	c, err := Parse(base, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Insecure || c.TLS.CertFile != filepath.Join(dir, "daemon.crt") || c.TLS.CAKeyFile != filepath.Join(dir, "ca.key") || c.TLS.RequireClientCert {
+		t.Fatalf("TLS from --tls-dir: %+v", c.TLS)
+	}
+	c, err = Parse(append(append([]string(nil), noTLS...), "--insecure"), nil, io.Discard)
+	if err != nil || !c.TLS.Insecure {
+		t.Fatalf("--insecure: %+v %v", c, err)
+	}
+	if _, err := Parse(append(base, "--insecure"), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--tls-dir: cannot be combined with --insecure") {
+		t.Fatalf("--insecure with --tls-dir: %v", err)
+	}
+	// Config file keys and environment variables work too.
+	file := filepath.Join(dir, "d.yaml")
+	if err := os.WriteFile(file, []byte("tls-require-client-cert: true\ntls-cert: "+filepath.Join(dir, "ca.crt")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse(append(base, "--config", file), nil, io.Discard)
+	if err != nil || !c.TLS.RequireClientCert || c.TLS.CertFile != filepath.Join(dir, "ca.crt") {
+		t.Fatalf("from the file: %+v %v", c.TLS, err)
+	}
+	c, err = Parse(noTLS, func(k string) string { return map[string]string{"CASSMESOSD_INSECURE": "true"}[k] }, io.Discard)
+	if err != nil || !c.TLS.Insecure {
+		t.Fatalf("CASSMESOSD_INSECURE: %v", err)
+	}
+	if _, err := Parse(append(base, "--tls-key", filepath.Join(dir, "missing.key")), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "missing.key") {
+		t.Fatalf("missing key file: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -26,13 +28,20 @@ const EpochMetadataKey = "cassmesos-leader-epoch"
 type Client struct {
 	// DialOptions are added to every connection (tests inject a dialer).
 	DialOptions []grpc.DialOption
+	// TLS, when set, gives each connection's TLS config (the daemon's CA as the root, its
+	// certificate as the client certificate); nil dials plaintext (--insecure).
+	TLS func() *tls.Config
 }
 
 func (c *Client) dial(address string, port uint32) (*grpc.ClientConn, error) {
 	if address == "" || port == 0 {
 		return nil, fmt.Errorf("node agent address %q port %d: incomplete", address, port)
 	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, c.DialOptions...)
+	creds := insecure.NewCredentials()
+	if c.TLS != nil {
+		creds = credentials.NewTLS(c.TLS())
+	}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, c.DialOptions...)
 	return grpc.NewClient(net.JoinHostPort(address, strconv.Itoa(int(port))), opts...)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -29,6 +30,9 @@ type Config struct {
 	Restart func(ctx context.Context) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
+	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
+	// (ServerTLS); nil serves plaintext (a daemon run with --insecure).
+	TLS *TLS
 	// EpochFile keeps the highest leader epoch seen (EpochFileName in the node's data directory,
 	// so it outlives the executor). Empty: the epoch is kept in memory only.
 	EpochFile string
@@ -69,6 +73,13 @@ func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) 
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	g := newEpochGuard(cfg.EpochFile, r.log)
+	if cfg.TLS != nil {
+		tc, err := ServerTLS(*cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
+	}
 	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary, g.unary), grpc.ChainStreamInterceptor(r.stream, a.stream, g.stream))
 	s := grpc.NewServer(opts...)
 	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	"github.com/cassmesos/cassmesos/internal/mesossim"
@@ -59,6 +58,9 @@ type Options struct {
 	// ExecutorEnv is extra environment for every executor (through the agents' environment).
 	// CASSMESOS_EXECUTOR_HEALTH_INTERVAL defaults to 500ms.
 	ExecutorEnv map[string]string
+	// Insecure runs the daemon with --insecure (plaintext everywhere); by default the world has
+	// its own CA (`cassmesosd certs init`) and runs TLS with client certificates required.
+	Insecure bool
 	// NoDaemon leaves cassmesosd stopped; call StartDaemon.
 	NoDaemon bool
 	// TaskPollInterval is how often the task tracker reads the simulator's state (default 100ms).
@@ -174,6 +176,7 @@ func NewWorld(t testing.TB, opts Options) *World {
 	}
 	t.Cleanup(w.close)
 	t.Logf("e2e: world %s in %s (master %s, daemon %s, ZooKeeper %s%s)", id, dir, w.masterAddr, w.grpcAddr, w.zkAddr, w.chroot)
+	w.initPKI()
 	w.startSim()
 	w.tracker = startTracker(w, opts.TaskPollInterval)
 	if !opts.NoDaemon {
@@ -286,6 +289,7 @@ func (w *World) StartDaemon() {
 		"--cassandra-url", w.Tarball(), "--executor-path", w.bins.Executor,
 		"--zk-session-timeout", "4s",
 	}
+	args = append(args, w.daemonTLSFlags()...)
 	args = append(args, w.opts.DaemonFlags...)
 	d := w.spawn("cassmesosd", w.bins.Daemon, args, w.baseEnv())
 	w.mu.Lock()
@@ -417,7 +421,7 @@ func (w *World) Conn() *grpc.ClientConn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.conn == nil {
-		c, err := grpc.NewClient(w.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		c, err := grpc.NewClient(w.grpcAddr, w.transportCreds())
 		if err != nil {
 			w.t.Fatalf("e2e: gRPC client: %v", err)
 		}
@@ -494,7 +498,7 @@ func (w *World) CLI(args ...string) (stdout, stderr string, exit int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.bins.CLI, append([]string{"--server", w.grpcAddr}, args...)...)
-	cmd.Env = append(w.baseEnv(), "CASSMESOS_CONFIG="+filepath.Join(w.dir, "cli-config.yaml"))
+	cmd.Env = append(append(w.baseEnv(), w.cliEnv()...), "CASSMESOS_CONFIG="+filepath.Join(w.dir, "cli-config.yaml"))
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	begin := time.Now()
