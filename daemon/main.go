@@ -148,10 +148,14 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.tls != nil {
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsutil.ServerConfig(d.tls, serverAuth(cfg.TLS)))))
 	}
+	auth, audit, err := d.authorizer(zs)
+	if err != nil {
+		return err
+	}
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
-		Mirror: cfg.CassandraMirror, Logger: log,
+		Mirror: cfg.CassandraMirror, Logger: log, Auth: auth, AuditLog: audit,
 	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {
