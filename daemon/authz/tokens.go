@@ -16,7 +16,7 @@ import (
 // Tokens is the bearer tokens file: one "token,name,role" per line ('#' starts a comment line).
 // Only the tokens' SHA-256 hashes are kept in memory; a presented token is hashed and compared
 // with every entry in constant time. The file must not be readable by group or others (0600); it
-// is reloaded when its modification time or size changes. A file that becomes unreadable, too
+// is reloaded when its modification time, size or mode changes. A file that becomes unreadable, too
 // open or malformed refuses every token until it is fixed (fail closed).
 type Tokens struct {
 	path string
@@ -24,6 +24,7 @@ type Tokens struct {
 	mu      sync.Mutex
 	mtime   time.Time
 	size    int64
+	mode    os.FileMode
 	entries []tokenEntry
 	err     error // the last load's error: every token is refused while set
 }
@@ -48,8 +49,8 @@ func (t *Tokens) reload() error {
 	if err != nil {
 		return t.fail(fmt.Errorf("tokens file: %w", err))
 	}
-	if !fi.ModTime().Equal(t.mtime) || fi.Size() != t.size || t.err != nil {
-		t.mtime, t.size = fi.ModTime(), fi.Size()
+	if !fi.ModTime().Equal(t.mtime) || fi.Size() != t.size || fi.Mode() != t.mode || t.err != nil {
+		t.mtime, t.size, t.mode = fi.ModTime(), fi.Size(), fi.Mode()
 		entries, err := parseTokens(t.path, fi)
 		if err != nil {
 			return t.fail(err)
