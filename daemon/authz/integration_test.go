@@ -31,8 +31,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/cassmesos/cassmesos/cli"
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
@@ -249,8 +251,8 @@ func newWorld(t *testing.T) *world {
 func (w *world) dial(cert *tls.Certificate) *grpc.ClientConn {
 	w.t.Helper()
 	cfg := &tls.Config{RootCAs: w.ca.pool, MinVersion: tls.VersionTLS12}
-	if cert != nil {
-		cfg.Certificates = []tls.Certificate{*cert}
+	if cert != nil { // presented whatever CAs the server asks for, as an attacker would
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
 	conn, err := grpc.NewClient(w.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
@@ -331,11 +333,36 @@ func allMethods(t *testing.T) []method {
 	return out
 }
 
-// call invokes m with an empty request (the refusal comes before the request is looked at).
+// samples are valid requests of the mutating methods: were a refused caller let through, they
+// would reach the backend and write to ZooKeeper.
+var samples = map[string]proto.Message{
+	v1.RingService_CreateRing_FullMethodName:             &v1.CreateRingRequest{Spec: &v1.RingSpec{Name: "demo", Nodes: 3, Seeds: 2}},
+	v1.RingService_UpdateRing_FullMethodName:             &v1.UpdateRingRequest{Name: "demo", Spec: &v1.RingSpec{HeapMb: 2048}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"heap_mb"}}},
+	v1.RingService_ScaleRing_FullMethodName:              &v1.ScaleRingRequest{Name: "demo", Nodes: 5},
+	v1.RingService_RestartRing_FullMethodName:            &v1.RestartRingRequest{Name: "demo"},
+	v1.RingService_DeleteRing_FullMethodName:             &v1.DeleteRingRequest{Name: "demo"},
+	v1.NodeService_ReplaceNode_FullMethodName:            &v1.ReplaceNodeRequest{Ref: &v1.NodeRef{Ring: "demo", Node: "demo-1"}},
+	v1.NodeService_RestartNode_FullMethodName:            &v1.RestartNodeRequest{Ref: &v1.NodeRef{Ring: "demo", Node: "demo-1"}},
+	v1.NodeService_DecommissionNode_FullMethodName:       &v1.DecommissionNodeRequest{Ref: &v1.NodeRef{Ring: "demo", Node: "demo-1"}},
+	v1.NodeService_RemoveNode_FullMethodName:             &v1.RemoveNodeRequest{Ref: &v1.NodeRef{Ring: "demo", Node: "demo-1"}},
+	v1.OperationService_CancelOperation_FullMethodName:   &v1.CancelOperationRequest{Id: "op1"},
+	v1.RepairService_RunRepair_FullMethodName:            &v1.RunRepairRequest{Ring: "demo"},
+	v1.RepairService_CancelRepair_FullMethodName:         &v1.CancelRepairRequest{Id: "op1"},
+	v1.RepairService_PauseRepair_FullMethodName:          &v1.PauseRepairRequest{Id: "op1"},
+	v1.RepairService_ResumeRepair_FullMethodName:         &v1.ResumeRepairRequest{Id: "op1"},
+	v1.RepairService_CreateRepairSchedule_FullMethodName: &v1.CreateRepairScheduleRequest{Schedule: &v1.RepairSchedule{Ring: "demo", Cron: "0 3 * * *"}},
+	v1.RepairService_DeleteRepairSchedule_FullMethodName: &v1.DeleteRepairScheduleRequest{Id: "s1"},
+	v1.CleanupService_RunCleanup_FullMethodName:          &v1.RunCleanupRequest{Ring: "demo"},
+}
+
+// call invokes m with its sample request (an empty one for reads).
 func call(ctx context.Context, conn *grpc.ClientConn, m method) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	req := m.in.New().Interface()
+	if s, ok := samples[m.full]; ok {
+		req = proto.Clone(s)
+	}
 	if !m.stream {
 		return conn.Invoke(ctx, m.full, req, m.out.New().Interface())
 	}
@@ -523,4 +550,3 @@ func TestAuditOfAllowedAndRefusedCalls(t *testing.T) {
 		t.Fatalf("operator audit list: exit %d: %s", code, errOut2)
 	}
 }
-
