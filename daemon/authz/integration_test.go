@@ -170,7 +170,7 @@ func (p *pki) issue(t *testing.T, cn, org string, nb, na time.Time, srv bool) tl
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	if org != "" {
-		tmpl.Subject.Organization = []string{org}
+		tmpl.Subject.Organization = strings.Split(org, ",")
 	}
 	if srv {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -388,7 +388,8 @@ func TestRefusedCallsWriteNothing(t *testing.T) {
 	noRole := w.ca.issue(t, "norole", "", now.Add(-time.Hour), now.Add(time.Hour), false)
 	badRole := w.ca.issue(t, "root", "root", now.Add(-time.Hour), now.Add(time.Hour), false)
 	viewer := w.ca.issue(t, "vic", "viewer", now.Add(-time.Hour), now.Add(time.Hour), false)
-	operator := w.ca.issue(t, "olga", "operator", now.Add(-time.Hour), now.Add(time.Hour), false)
+	operator := w.ca.issue(t, "olga", "daemon,operator,viewer", now.Add(-time.Hour), now.Add(time.Hour), false)
+	daemonOnly := w.ca.issue(t, "cassmesosd-client", "daemon", now.Add(-time.Hour), now.Add(time.Hour), false)
 	methods := allMethods(t)
 	root := w.zs.Root()
 
@@ -407,6 +408,7 @@ func TestRefusedCallsWriteNothing(t *testing.T) {
 		{name: "foreign CA", conn: w.dial(&stranger), codes: handshake},
 		{name: "certificate without role", conn: w.dial(&noRole), codes: unauth},
 		{name: "certificate with unknown role", conn: w.dial(&badRole), codes: unauth},
+		{name: "daemon certificate", conn: w.dial(&daemonOnly), codes: unauth},
 		{name: "unknown token", conn: w.dial(nil), token: "nobody-knows-this-token", codes: unauth},
 		{name: "plaintext", conn: func() *grpc.ClientConn {
 			conn, err := grpc.NewClient(w.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))

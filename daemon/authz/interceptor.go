@@ -48,7 +48,8 @@ func (a *Authorizer) log() *slog.Logger {
 
 // Authenticate establishes the caller's identity: a bearer token if the call carries an
 // authorization header (a wrong one is not retried with the certificate), else a client
-// certificate verified by the TLS handshake. Its error is an Unauthenticated status.
+// certificate verified by the TLS handshake (CN = name; the highest of viewer, operator and admin
+// among its Organization entries = role). Its error is an Unauthenticated status.
 func (a *Authorizer) Authenticate(ctx context.Context) (Identity, error) {
 	id := Identity{}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
@@ -86,12 +87,14 @@ func (a *Authorizer) Authenticate(ctx context.Context) (Identity, error) {
 			if cert.Subject.CommonName == "" {
 				return id, status.Error(codes.Unauthenticated, "client certificate has no common name")
 			}
-			if len(cert.Subject.Organization) == 0 {
-				return id, status.Errorf(codes.Unauthenticated, "client certificate %q names no role (organization)", cert.Subject.CommonName)
+			role := RoleNone // the highest role among the Organization entries; others (e.g. "daemon") are ignored
+			for _, o := range cert.Subject.Organization {
+				if r, err := ParseRole(o); err == nil && r > role {
+					role = r
+				}
 			}
-			role, err := ParseRole(cert.Subject.Organization[0])
-			if err != nil {
-				return id, status.Errorf(codes.Unauthenticated, "client certificate %q: %v", cert.Subject.CommonName, err)
+			if role == RoleNone {
+				return id, status.Errorf(codes.Unauthenticated, "client certificate %q names no role (viewer, operator or admin) in its organization", cert.Subject.CommonName)
 			}
 			id.Name, id.Role, id.Via = cert.Subject.CommonName, role, ViaCert
 			return id, nil

@@ -1,6 +1,7 @@
 // Package authz decides who may call what on cassmesosd's gRPC API and writes the audit log.
 //
-// A caller is identified by a verified TLS client certificate (CN = name, first O = role) or by a
+// A caller is identified by a verified TLS client certificate (CN = name, the highest role among
+// its Organization entries = role) or by a
 // bearer token ("authorization: Bearer <token>" metadata) found in the tokens file. Roles are
 // ordered viewer < operator < admin; Methods maps every RPC to the least role it needs. Every
 // mutating call, allowed or refused for permission, is appended to the audit log.
