@@ -9,11 +9,11 @@ import (
 )
 
 // authorizer builds the gRPC API's authorisation: callers identified by client certificate or by
-// a token of --tokens-file; with --insecure everybody is an admin (logged loudly). The audit log
-// goes through the unfenced store zs: a standby audits the calls it answers or refuses too.
-func (d *daemon) authorizer(zs *zkstate.Store) (*authz.Authorizer, server.AuditLog, error) {
-	audit := server.ZKAudit{Store: zs}
-	a := &authz.Authorizer{Audit: audit, Logger: d.log.With("component", "authz")}
+// a token of --tokens-file; with --insecure everybody is an admin (logged loudly). It runs before
+// anything is opened, so a bad tokens file stops the daemon at once; the audit log is attached
+// later (withAudit).
+func (d *daemon) authorizer() (*authz.Authorizer, error) {
+	a := &authz.Authorizer{Logger: d.log.With("component", "authz")}
 	if d.cfg.TLS.Insecure {
 		a.Disabled = true
 		d.log.Warn("INSECURE: --insecure is set: every gRPC caller is an admin named \"anonymous\"; " +
@@ -22,9 +22,18 @@ func (d *daemon) authorizer(zs *zkstate.Store) (*authz.Authorizer, server.AuditL
 	if d.cfg.TokensFile != "" {
 		t, err := authz.LoadTokens(d.cfg.TokensFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--tokens-file: %w", err)
+			return nil, fmt.Errorf("--tokens-file: %w", err)
 		}
 		a.Tokens = t
+		d.log.Info("bearer tokens accepted", "tokens_file", d.cfg.TokensFile)
 	}
-	return a, audit, nil
+	return a, nil
+}
+
+// withAudit makes a write the audit log through the unfenced store zs: a standby audits the calls
+// it answers or refuses too.
+func withAudit(a *authz.Authorizer, zs *zkstate.Store) server.AuditLog {
+	audit := server.ZKAudit{Store: zs}
+	a.Audit = audit
+	return audit
 }

@@ -97,9 +97,13 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("TLS on", "cert", cfg.TLS.CertFile, "client_ca", cfg.TLS.ClientCAFile, "require_client_cert", cfg.TLS.RequireClientCert)
 	}
 
+	auth, err := d.authorizer()
+	if err != nil {
+		return err
+	}
+
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
-	var err error
 	if d.execURL, _, err = d.art.Add(cfg.ExecutorPath); err != nil {
 		return fmt.Errorf("--executor-path: %w", err)
 	}
@@ -148,10 +152,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.tls != nil {
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsutil.ServerConfig(d.tls, serverAuth(cfg.TLS)))))
 	}
-	auth, audit, err := d.authorizer(zs)
-	if err != nil {
-		return err
-	}
+	audit := withAudit(auth, zs)
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
