@@ -17,8 +17,8 @@ import (
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// insecureWarnEvery is how often an --insecure daemon repeats its warning.
-const insecureWarnEvery = time.Hour
+// insecureWarnEvery is how often an --insecure daemon repeats its warning (a variable for tests).
+var insecureWarnEvery = time.Hour
 
 const insecureWarning = "INSECURE: --insecure is set: gRPC, metrics and artifacts are served in plaintext " +
 	"and executors are reached without TLS; anyone who reaches these ports can read and change every ring. " +

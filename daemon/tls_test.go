@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,5 +213,44 @@ func TestHTTPEndpointsServeTLS(t *testing.T) {
 	plain := &http.Client{Timeout: 5 * time.Second}
 	if resp, err := plain.Get("http://" + lis.Addr().String() + "/metrics"); err == nil && resp.StatusCode == http.StatusOK {
 		t.Fatal("plaintext HTTP answered 200")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInsecureWarnsAtStartAndRepeatedly: --insecure logs its WARN at once and then every
+// insecureWarnEvery (an hour; shortened here).
+func TestInsecureWarnsAtStartAndRepeatedly(t *testing.T) {
+	old := insecureWarnEvery
+	insecureWarnEvery = 5 * time.Millisecond
+	t.Cleanup(func() { insecureWarnEvery = old })
+	var buf syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	warnInsecure(ctx, slog.New(slog.NewTextHandler(&buf, nil)))
+	if !strings.Contains(buf.String(), "level=WARN msg=\"INSECURE:") {
+		t.Fatalf("no warning at start: %q", buf.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(buf.String(), "INSECURE:") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the warning was not repeated: %q", buf.String())
+		}
+		runtime.Gosched()
 	}
 }

@@ -135,3 +135,20 @@ func TestDialsTLSWithClientCertificateAndToken(t *testing.T) {
 		t.Fatalf("system roots accepted a private CA: %v", err)
 	}
 }
+
+func TestUnreachableHintsAtTLS(t *testing.T) {
+	for msg, tlsHint := range map[string]bool{
+		"certificate signed by unknown authority": true,
+		"EOF":                true,
+		"connection refused": false,
+	} {
+		got := (&UnreachableError{Addr: "a:1", Err: errorString(msg)}).Error()
+		if strings.Contains(got, "TLS handshake failed") != tlsHint {
+			t.Errorf("%q: %s", msg, got)
+		}
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

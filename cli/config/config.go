@@ -193,6 +193,20 @@ func (f *File) UpdateContext(name string, fn func(*Context)) {
 	f.Contexts = append(f.Contexts, c)
 }
 
+// Redacted is a copy of f with tokens and inline client keys replaced by "REDACTED".
+func (f *File) Redacted() *File {
+	out := &File{CurrentContext: f.CurrentContext, Contexts: append([]Context(nil), f.Contexts...)}
+	for i := range out.Contexts {
+		if out.Contexts[i].Token != "" {
+			out.Contexts[i].Token = "REDACTED"
+		}
+		if out.Contexts[i].ClientKeyData != "" {
+			out.Contexts[i].ClientKeyData = "REDACTED"
+		}
+	}
+	return out
+}
+
 // Marshal encodes the file as YAML.
 func (f *File) Marshal() ([]byte, error) {
 	var buf bytes.Buffer

@@ -196,6 +196,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 	}
 	fs := flag.NewFlagSet("cassmesosd", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: cassmesosd [flags]\n       cassmesosd certs init|issue ... (a CA and certificates; `cassmesosd certs help`)\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	flagVals := map[string]*[]string{}
 	for _, o := range options {
 		vals := &[]string{}
