@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	auditlist "github.com/cassmesos/cassmesos/cli/audit/list"
 	cleanuprun "github.com/cassmesos/cassmesos/cli/cleanup/run"
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/completion"
@@ -152,6 +153,8 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	)
 	cleanup := group("cleanup", "Run nodetool cleanup across a ring")
 	cleanup.AddCommand(cleanuprun.NewCmdRun(f, nil))
+	audit := group("audit", "Read the audit log of mutating calls (admin)")
+	audit.AddCommand(auditlist.NewCmdList(f, nil))
 	cfg := group("config", "Manage the config file and its contexts")
 	cfg.AddCommand(
 		configview.NewCmdView(f, nil),
@@ -159,7 +162,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
-	root.AddCommand(ring, node, op, repair, cleanup, cfg,
+	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg,
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

@@ -103,9 +103,13 @@ func (d *daemon) run(ctx context.Context) error {
 		log.Info("TLS on", "cert", cfg.TLS.CertFile, "client_ca", cfg.TLS.ClientCAFile, "require_client_cert", cfg.TLS.RequireClientCert)
 	}
 
+	auth, err := d.authorizer()
+	if err != nil {
+		return err
+	}
+
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
-	var err error
 	if d.allow, err = artifacts.NewAllowList(cfg.AllowPrefixes()); err != nil {
 		return fmt.Errorf("--artifact-allow: %w", err)
 	}
@@ -161,11 +165,12 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.tls != nil {
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsutil.ServerConfig(d.tls, serverAuth(cfg.TLS)))))
 	}
+	audit := withAudit(auth, zs)
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,
-		Logger: log,
+		Logger: log, Auth: auth, AuditLog: audit,
 	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {

@@ -117,7 +117,7 @@ func TestExecutorRefusesRelayWithoutDaemonCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := nodetoolfake.New()
-	srv, err := agent.NewGRPCServer(agent.Config{Controller: fake, Secret: "s",
+	srv, err := agent.NewGRPCServer(agent.Config{Controller: fake, Secret: "s", Ring: "r1", Node: "n0",
 		TLS: &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestExecutorRefusesRelayWithoutDaemonCertificate(t *testing.T) {
 	relay := func(c *nodeagent.Client) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err := c.Relay(ctx, 1, plan.Relay{Kind: plan.RelayDrain, Node: "n0", Address: "127.0.0.1", AgentPort: port, Secret: "s"})
+		_, err := c.Relay(ctx, 1, plan.Relay{Kind: plan.RelayDrain, Ring: "r1", Node: "n0", Address: "127.0.0.1", AgentPort: port, Secret: "s"})
 		return err
 	}
 	withTLS := func(s *tlsutil.Source) *nodeagent.Client {

@@ -212,6 +212,15 @@ func (f *Factory) System() (pb.SystemServiceClient, error) {
 	return pb.NewSystemServiceClient(c), nil
 }
 
+// Audit returns an AuditService client.
+func (f *Factory) Audit() (pb.AuditServiceClient, error) {
+	c, err := f.Conn()
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewAuditServiceClient(c), nil
+}
+
 // RequestContext bounds one request by --timeout (DefaultRequestTimeout when unset).
 func (f *Factory) RequestContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := f.Globals.Timeout

@@ -101,6 +101,9 @@ type Config struct {
 	MetricsListen string
 	// Hostname is FrameworkInfo.hostname (empty: not set).
 	Hostname string
+	// TokensFile holds the API's bearer tokens, "token,name,role" per line, mode 0600 (empty:
+	// only client certificates identify callers).
+	TokensFile string
 	// ArtifactTLS serves the artifacts over HTTPS with the daemon's certificate (agents' fetchers
 	// must trust the CA).
 	ArtifactTLS bool
@@ -218,6 +221,7 @@ var options = []option{
 	{name: "log-level", def: "info", usage: "log level: debug, info, warn or error"},
 	{name: "metrics-listen", usage: "Prometheus /metrics listen address (empty: off)"},
 	{name: "hostname", usage: "FrameworkInfo.hostname (default: unset)"},
+	{name: "tokens-file", usage: "bearer tokens for the gRPC API, one token,name,role per line (role viewer, operator or admin), mode 0600; re-read when it changes"},
 	{name: "tls-dir", usage: "directory written by `cassmesosd certs init`: defaults --tls-cert, --tls-key, --tls-client-ca and --tls-ca-key to daemon.crt, daemon.key, ca.crt and ca.key in it"},
 	{name: "tls-cert", usage: "the daemon's certificate (PEM), served on gRPC, metrics and artifacts and presented to executors; re-read when it changes"},
 	{name: "tls-key", usage: "the private key of --tls-cert (PEM)"},
@@ -690,6 +694,7 @@ func build(v map[string][]string) (*Config, error) {
 		bad("log-level", "%q: want debug, info, warn or error", first(v["log-level"]))
 	}
 	c.Hostname = first(v["hostname"])
+	c.TokensFile = first(v["tokens-file"])
 	buildTLS(c, v, bad)
 
 	if len(errs) > 0 {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/daemon/authz"
 	"github.com/cassmesos/cassmesos/daemon/config"
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/plan"
@@ -54,6 +55,11 @@ type Options struct {
 	// address) and in all (defaults 8 and 256).
 	WatchPerClient, WatchTotal int
 	Logger                     *slog.Logger
+	// Auth authenticates, authorises and audits every call (see daemon/authz). Nil installs no
+	// check at all: only tests of the handlers leave it out; cassmesosd always sets it.
+	Auth *authz.Authorizer
+	// AuditLog serves AuditService (nil: the service answers Unavailable).
+	AuditLog AuditLog
 }
 
 type services struct {
@@ -72,6 +78,7 @@ func Register(s *grpc.Server, opts Options) {
 	cassmesosv1.RegisterSystemServiceServer(s, &systemServer{services: svc})
 	cassmesosv1.RegisterRepairServiceServer(s, &repairServer{services: svc})
 	cassmesosv1.RegisterCleanupServiceServer(s, &cleanupServer{services: svc})
+	cassmesosv1.RegisterAuditServiceServer(s, &auditServer{services: svc})
 }
 
 func newServices(opts Options) *services {
@@ -91,9 +98,14 @@ func newServices(opts Options) *services {
 // standby interceptors installed.
 func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 	svc := newServices(opts)
+	unary := []grpc.UnaryServerInterceptor{svc.recoverUnary}
+	stream := []grpc.StreamServerInterceptor{svc.recoverStream}
+	if opts.Auth != nil { // before the standby gate: a standby refuses strangers too, and audits
+		unary, stream = append(unary, opts.Auth.Unary), append(stream, opts.Auth.Stream)
+	}
 	all := append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(svc.recoverUnary, svc.unaryLeaderGate),
-		grpc.ChainStreamInterceptor(svc.recoverStream, svc.streamLeaderGate),
+		grpc.ChainUnaryInterceptor(append(unary, svc.unaryLeaderGate)...),
+		grpc.ChainStreamInterceptor(append(stream, svc.streamLeaderGate)...),
 	}, extra...)
 	s := grpc.NewServer(all...)
 	Register(s, opts)
@@ -102,7 +114,8 @@ func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 
 // Methods a standby answers itself.
 var standbyMethods = map[string]bool{
-	cassmesosv1.SystemService_GetVersion_FullMethodName: true,
+	cassmesosv1.SystemService_GetVersion_FullMethodName:     true,
+	cassmesosv1.AuditService_ListAuditEvents_FullMethodName: true, // read from ZooKeeper directly
 }
 
 func (s *services) notLeader(ctx context.Context) error {
