@@ -325,6 +325,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		res.err = fmt.Errorf("reading the framework ID: %w", err)
 		return res
 	}
+	_ = failpoint.Inject("mesos/before-subscribe")
 	rec := &redirectRecorder{}
 	caller, transport := c.newCaller(endpoint, rec)
 	defer func() {
