@@ -83,6 +83,14 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
 func counts(m map[string]int) string {
 	if len(m) == 0 {
 		return "none"
@@ -145,9 +153,11 @@ func Run(t testing.TB, cfg Config) *Report {
 		Agents: cfg.Agents, NoDaemon: true,
 		AgentUnreachableTimeout: 2 * time.Second, AgentGoneTimeout: 10 * time.Minute,
 		CassandraKnobs: map[string]string{"bootstrap_duration": "500ms"},
+		// A restarted daemon leads once the killed one's session expired: keep that short.
+		DaemonFlags: []string{"--zk-session-timeout", "3s"},
 		ExecutorEnv: map[string]string{
 			failpoint.EnvLog:    fpLog,
-			failpoint.EnvPoints: "executor/mid-relay=pause(300ms)",
+			failpoint.EnvPoints: "executor/mid-relay=pause(100ms)",
 		},
 	})
 	r := &runner{
@@ -164,6 +174,8 @@ func Run(t testing.TB, cfg Config) *Report {
 		r.round++
 		r.rep.Rounds++
 		r.oneRound()
+		r.logf("so far: %d kills, %d faults, %d violations, longest recovery %v", r.rep.Kills, total(r.rep.Faults),
+			len(r.rep.Violations), r.rep.LongestRecovery.Round(100*time.Millisecond))
 	}
 	r.countHits()
 	r.rep.Took = time.Since(begin)
@@ -284,7 +296,7 @@ func (r *runner) pickOp() op {
 		}
 	}
 	if r.hasKS {
-		choices = append(choices, op{name: "repair", args: []string{"repair", "run", ring, "--keyspace", "ks", "--segments-per-node", "2"}})
+		choices = append(choices, op{name: "repair", args: []string{"repair", "run", ring, "--keyspace", "ks", "--segments-per-node", "1"}})
 	}
 	choices = append(choices, op{name: "cleanup", args: []string{"cleanup", "run", ring}})
 	if r.rng.IntN(8) == 0 {
@@ -422,7 +434,7 @@ func (r *runner) oneRound() {
 		if n == 1 {
 			r.faultAt = at
 		}
-		if n >= 3 || r.rep.Kills >= r.cfg.Kills || r.opsDone() || r.rng.IntN(2) == 0 {
+		if n >= 3 || r.rep.Kills >= r.cfg.Kills || r.opsDone() || r.rng.IntN(3) == 0 {
 			break
 		}
 		fault, takeover = r.pickFault()
@@ -509,8 +521,8 @@ func (r *runner) kill(fault, spec string, takeover bool) time.Time {
 	old := r.leader
 	window := time.Duration(200+r.rng.IntN(3800)) * time.Millisecond
 	if fault == FaultFailpoint {
-		// Until it fires, the operations end, or 10s pass.
-		deadline := time.Now().Add(10 * time.Second)
+		// Until it fires, the operations end, or 6s pass.
+		deadline := time.Now().Add(6 * time.Second)
 		for i := 0; !old.Exited() && time.Now().Before(deadline); i++ {
 			if i%10 == 9 && r.opsDone() {
 				break
