@@ -41,6 +41,10 @@ var (
 // that has since ended).
 var ErrNotConnected = errors.New("not subscribed to a mesos master")
 
+// ErrFenced wraps the Fence error of a call that was not sent because the leadership the Conn
+// runs under has ended. Run ends with it too rather than subscribe again.
+var ErrFenced = errors.New("not sent: leadership lost")
+
 // FrameworkIDStore persists the framework ID (in ZooKeeper). The adapter reads it before every
 // SUBSCRIBE and stores a newly assigned ID before it delivers any event.
 type FrameworkIDStore interface {
@@ -69,6 +73,11 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// CallTimeout bounds every non-SUBSCRIBE call and the wait for SUBSCRIBED (default 15s).
 	CallTimeout time.Duration
+	// Fence is asked right before every call is sent to a master (SUBSCRIBE included). A non-nil
+	// error (the daemon's: leadership lost, wrapping engine.ErrNotLeader) means the call is not
+	// sent and fails with an error wrapping ErrFenced and it; Run ends with such an error instead
+	// of subscribing. Nil: no fence (tests, tools).
+	Fence func() error
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Metrics observes subscriptions and calls (optional).
@@ -271,6 +280,9 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 		endpoint := c.leader
 		c.mu.Unlock()
 
+		if err := c.fenced("SUBSCRIBE"); err != nil {
+			return err
+		}
 		res := c.subscribeOnce(ctx, endpoint, out)
 		switch {
 		case res.fatal != nil:
@@ -349,6 +361,10 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	}
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := c.fenced("SUBSCRIBE"); err != nil {
+		res.fatal = err
+		return res
+	}
 	resp, err := caller.Call(subCtx, call)
 	if err != nil {
 		if loc := rec.take(); loc != "" {
@@ -397,7 +413,9 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			// A framework registered only now on a master we refuse: tear it down rather than
 			// leave it waiting out the failover timeout.
 			teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
-			_ = calls.CallNoData(ctx, caller, teardown.With(calls.Framework(fid)))
+			if c.fenced("TEARDOWN") == nil {
+				_ = calls.CallNoData(ctx, caller, teardown.With(calls.Framework(fid)))
+			}
 		}
 		res.fatal = err
 		return res
@@ -574,6 +592,12 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	if err := failpoint.Inject("mesos/before-call"); err != nil {
 		return fmt.Errorf("%s: %w", call.GetType(), err)
 	}
+	if err := c.fenced(call.GetType().String()); err != nil {
+		if c.opts.Metrics != nil {
+			c.opts.Metrics.Called(call.GetType().String(), err)
+		}
+		return err
+	}
 	err := calls.CallNoData(ctx, s.caller, call)
 	_ = failpoint.Inject("mesos/after-call")
 	if c.opts.Metrics != nil {
@@ -581,6 +605,18 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", call.GetType(), err)
+	}
+	return nil
+}
+
+// fenced asks Options.Fence whether a call may still be sent.
+func (c *Conn) fenced(call string) error {
+	if c.opts.Fence == nil {
+		return nil
+	}
+	if err := c.opts.Fence(); err != nil {
+		c.log.Warn("mesos call not sent: leadership lost", "call", call, "err", err)
+		return fmt.Errorf("%s %w: %w", call, ErrFenced, err)
 	}
 	return nil
 }

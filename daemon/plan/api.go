@@ -126,9 +126,11 @@ func (p *Planner) Reconcile(s *State) Plan {
 }
 
 // MatchOffers is Reconcile plus offer handling: pending nodes are placed on the offers (writes
-// record the node's agent, reservation and new task ID before the Accept), volumes of removed
-// nodes and orphaned reservations found in the offers are destroyed and unreserved, and every
-// offer not used is declined. Every offer ID given appears in exactly one Accept or Decline.
+// record the node's agent, reservation and new task ID before the Accept), reservations and
+// volumes a persisted intent names (a REMOVED node's, a node's release list) are destroyed and
+// unreserved, reservations of this framework that nothing names are reported (Plan.Unclaimed)
+// and left alone, and every offer not used is declined. Every offer ID given appears in exactly
+// one Accept or Decline.
 func (p *Planner) MatchOffers(s *State, offers []Offer) Plan {
 	return p.reconcile(s, offers)
 }

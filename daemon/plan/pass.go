@@ -47,6 +47,10 @@ type pass struct {
 	skip     map[string]bool
 	// dropped names the skipped records finish left a write to out.
 	dropped []string
+	// unclaimed are the reservations of ours no record names, seen in this pass's offers
+	// (reservations.go); unclaimedSeen dedupes them.
+	unclaimed     []UnclaimedReservation
+	unclaimedSeen map[string]bool
 }
 
 // launchWant is a node some step wants launched.
@@ -59,7 +63,7 @@ type launchWant struct {
 
 func (p *Planner) newPass(s *State) *pass {
 	s, problems, skip := skipInconsistent(s)
-	return &pass{
+	ps := &pass{
 		problems: problems,
 		skip:     skip,
 		p:        p,
@@ -75,6 +79,14 @@ func (p *Planner) newPass(s *State) *pass {
 		claimed:  map[string]string{},
 		releases: map[string]bool{},
 	}
+	// Records written before the typed cursor existed are read into it once (and so written
+	// back with it by this pass).
+	for id, o := range ps.ops {
+		if len(o.GetCursor()) > 0 {
+			ps.mutOp(id)
+		}
+	}
+	return ps
 }
 
 func (ps *pass) ts() *timestamppb.Timestamp { return timestamppb.New(ps.now) }
@@ -129,9 +141,7 @@ func (ps *pass) mutOp(id string) *statev1.OperationRecord {
 	}
 	if !ps.mutOps[id] {
 		o = proto.Clone(o).(*statev1.OperationRecord)
-		if o.Cursor == nil {
-			o.Cursor = map[string]string{}
-		}
+		opState(o)
 		ps.ops[id] = o
 		ps.mutOps[id] = true
 	}
@@ -150,9 +160,7 @@ func (ps *pass) putNode(n *statev1.NodeRecord) {
 }
 
 func (ps *pass) putOp(o *statev1.OperationRecord) {
-	if o.Cursor == nil {
-		o.Cursor = map[string]string{}
-	}
+	opState(o)
 	ps.ops[o.GetOperation().GetId()] = o
 	ps.mutOps[o.GetOperation().GetId()] = true
 }
@@ -272,6 +280,7 @@ func (ps *pass) finish() Plan {
 		pl.Writes = kept
 	}
 	pl.Problems = ps.problems
+	pl.Unclaimed = ps.unclaimed
 	pl.Actions = ps.actions
 	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0
 	pl.AwaitAgents = ps.awaitingAgent()

@@ -22,7 +22,9 @@ type IDSource interface {
 
 // Config is the framework-wide configuration the planner needs (from cassmesosd's flags).
 type Config struct {
-	// FrameworkName labels reservations (placement.LabelFramework).
+	// FrameworkName labels reservations (placement.LabelFramework). It never decides ownership
+	// (State.FrameworkID does); only reservations made before the ID labels existed are matched
+	// against it, and then only together with a node record that names them.
 	FrameworkName string
 	// Role resources are reserved for and tasks launched with.
 	Role string
@@ -172,6 +174,10 @@ type State struct {
 	Segments map[string]map[int32]*statev1.SegmentRecord
 	// Schedules by ID (persisted under /schedules/<id>).
 	Schedules map[string]*statev1.ScheduleRecord
+	// FrameworkID is the Mesos framework ID the runtime subscribed with (set on SUBSCRIBED).
+	// Reservations are labelled with it, and a reserved resource is this framework's only when
+	// its label equals it. Until it is known ("") the planner releases nothing.
+	FrameworkID string
 	// Reconciled is true once the runtime has finished explicit task reconciliation after
 	// (re)subscribing; until then the planner launches nothing for a slot whose task it has no
 	// status for.
@@ -370,6 +376,21 @@ type Plan struct {
 	// Problems are the records the pass skipped because they are inconsistent (see Problem); the
 	// runtime logs them. They are also on their rings' status warnings.
 	Problems []Problem
+	// Unclaimed are the reservations seen in this pass's offers that carry this framework's ID
+	// but that no record names (unknown node or ring UID, or a record that gave them up): they
+	// are left alone, never destroyed. The runtime logs each once and counts it; an operator
+	// cleans them up by hand (docs/operations.md).
+	Unclaimed []UnclaimedReservation
+}
+
+// UnclaimedReservation is one reservation of this framework that no record names, as its
+// labels describe it (one entry per agent and persistence ID, or per agent and node when the
+// reservation has no volume).
+type UnclaimedReservation struct {
+	AgentID       string
+	PersistenceID string
+	Ring, RingUID string
+	Node          string
 }
 
 // Empty reports whether the plan neither writes nor acts.
