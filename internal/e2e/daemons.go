@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/cassmesos/cassmesos/internal/mesossim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -329,3 +330,6 @@ func (w *World) ZKMembers() ([]string, error) {
 	}
 	return out, nil
 }
+
+// MesosStateErr is MesosState returning its error instead of failing the test.
+func (w *World) MesosStateErr() (mesossim.Snapshot, error) { return w.mesosState() }
