@@ -17,7 +17,8 @@ import (
 //
 //   - every record decodes (rings, nodes, operations, repair segments, schedules, framework ID);
 //   - at most one live task per node slot, ever (the task tracker's maximum);
-//   - never more live tasks than the largest node count a spec asked for;
+//   - never more live tasks than the largest node count a spec asked for, and, while no operation
+//     runs on a ring, never more node records not leaving than its spec;
 //   - no persistent volume destroyed while a node record needs it;
 //   - one topology change (bootstrap, replace, decommission, removenode) at a time.
 //
@@ -74,8 +75,16 @@ func (r *runner) check(stage string) {
 	if r.maxSpec > 0 && h.MaxLive > r.maxSpec {
 		r.violation("%d tasks were live at once; no spec ever asked for more than %d nodes", h.MaxLive, r.maxSpec)
 	}
+	// While an operation runs, a shrinking ring's spec is lowered before the leaving node's record
+	// says so (the operation's next step does): count node records only when none runs.
+	busy := map[string]bool{}
+	for _, o := range ops {
+		if !terminal(o.Value.GetOperation().GetPhase()) {
+			busy[o.Value.GetOperation().GetRing()] = true
+		}
+	}
 	for _, rg := range rings {
-		if rg.Value.GetDeleting() {
+		if rg.Value.GetDeleting() || busy[rg.Name] {
 			continue
 		}
 		spec := int(rg.Value.GetSpec().GetNodes())
