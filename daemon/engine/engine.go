@@ -697,10 +697,19 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 // onUpdate records a task status, plans, persists, and acknowledges the update only after its
 // effect is persisted (if persisting fails the update stays unacknowledged and Mesos resends it).
 func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
-	// Statuses the master generates (reconciliation) carry no labels: keep what the executor
-	// last reported for the same task in the same state.
-	if prev, ok := e.state.Tasks[st.TaskID]; ok && prev.State == st.State && st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == "" {
-		st.Mode, st.HostID, st.Healthy = prev.Mode, prev.HostID, prev.Healthy || st.Healthy
+	// Statuses the master generates (reconciliation, TASK_UNKNOWN during a failover) carry no
+	// labels: a missing label is never a change, keep what the executor last reported for the
+	// task (and its health across the master's TASK_UNKNOWN).
+	prev, seen := e.state.Tasks[st.TaskID]
+	if seen && st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == "" {
+		st.Mode, st.HostID = prev.Mode, prev.HostID
+		if prev.State == st.State || prev.State == plan.TaskUnknown || st.State == plan.TaskUnknown {
+			st.Healthy = prev.Healthy || st.Healthy
+		}
+	}
+	st.Since = st.At
+	if seen && prev.State == st.State && !prev.Since.IsZero() {
+		st.Since = prev.Since
 	}
 	e.state.Tasks[st.TaskID] = st
 	if st.AgentID != "" {
@@ -715,8 +724,13 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 			// TASK_GONE: the master removed the agent (unreachable past its timeout, or
 			// shut down); an agent that returns re-registers under a new ID.
 			a.Gone, a.Reachable, a.Since = true, false, st.At
-		case plan.TaskRunning, plan.TaskStarting:
-			if !a.Reachable {
+		default:
+			// Running, or any update the agent sent itself (it has a UUID to acknowledge, e.g.
+			// the TASK_FAILED a killed agent re-sends when it comes back): the agent is reachable.
+			if (st.State == plan.TaskRunning || st.State == plan.TaskStarting || ack != nil) && !a.Reachable {
+				if !a.Since.IsZero() {
+					a.Returned = st.At // known unreachable before: it came back
+				}
 				a.Reachable, a.Since = true, st.At
 			}
 		}

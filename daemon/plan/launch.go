@@ -40,7 +40,7 @@ func (ps *pass) reconcileUnknown() {
 	var refs []TaskRef
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.nodes[name]
-		if c, _ := ps.task(n); c == condUnknown && n.GetPhaseTime() != nil && ps.now.Sub(n.GetPhaseTime().AsTime()) > time.Minute {
+		if c, st := ps.task(n); c == condUnknown && st.TaskID == "" && n.GetPhaseTime() != nil && ps.now.Sub(n.GetPhaseTime().AsTime()) > time.Minute {
 			refs = append(refs, TaskRef{TaskID: n.GetTaskId(), AgentID: n.GetAgentId()})
 		}
 	}

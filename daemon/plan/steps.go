@@ -389,13 +389,20 @@ func (ps *pass) stepReleaseAll(r *opRun) result {
 	return done("volumes released")
 }
 
-// stepDeleteRing (DELETE_RING) deletes the ring record once no node record is left.
+// stepDeleteRing (DELETE_RING) deletes the ring record once no node record is left. The step
+// (and so the operation) ends only in a later pass, once the deletion is stored: a plan writes
+// its puts before its deletes, so ending it in the same pass could store SUCCEEDED and then crash
+// before the ring record is gone.
 func (ps *pass) stepDeleteRing(r *opRun) result {
 	ring := r.op().GetRing()
 	if left := ps.ringNodes(ring); len(left) > 0 {
 		return wait(false, "%d node records left", len(left))
 	}
-	ps.deleteRing(ring)
+	if ps.s.Rings[ring] != nil {
+		ps.deleteRing(ring)
+		ps.wakeAt(ps.now)
+		return wait(false, "deleting the ring record")
+	}
 	return done("ring deleted")
 }
 

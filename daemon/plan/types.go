@@ -103,6 +103,10 @@ type TaskStatus struct {
 	HostID string
 	// At is when the runtime received it.
 	At time.Time
+	// Since is when the task entered State: the At of the first of a run of statuses in the same
+	// state (the runtime keeps it across repeats, e.g. TASK_UNKNOWN answers to reconciliation
+	// retried during a master failover). Zero: unknown, taken as At.
+	Since time.Time
 }
 
 // NodeView is Cassandra's view of one node, as the ring's live nodes report it (GetNodeStatus
@@ -130,6 +134,10 @@ type Agent struct {
 	Gone bool
 	// Since is when Reachable/Gone last changed.
 	Since time.Time
+	// Returned is when the agent last became reachable again after being known unreachable (a
+	// task of ours on it reported running): the planner then wants offers for a while so the
+	// agent's first offer shows what a node replaced meanwhile left there.
+	Returned time.Time
 }
 
 // RelayResult is the outcome of a relayed nodetool call, recorded by the runtime under the
@@ -365,10 +373,11 @@ type Plan struct {
 	// WantOffers is true while some work needs offers (a node to place, a volume to release).
 	// The runtime REVIVEs when it turns true and SUPPRESSes when it turns false.
 	WantOffers bool
-	// AwaitAgents is true while some agent is unreachable (not gone): the runtime keeps offers
-	// coming (REVIVE) so the agent's first offer after it returns is seen, even with no work
-	// pending; unneeded offers are declined with the idle refuse filter meanwhile, so when work
-	// appears (WantOffers turns true) the runtime must REVIVE again to clear those filters.
+	// AwaitAgents is true for a short while after an agent that was unreachable returns: the
+	// runtime REVIVEs so the agent's first offer is seen (what a node replaced meanwhile left
+	// there), even with no work pending; unneeded offers are declined with the idle refuse filter
+	// meanwhile, so when work appears (WantOffers turns true) the runtime must REVIVE again to
+	// clear those filters. An agent that stays unreachable does not keep offers wanted.
 	AwaitAgents bool
 	// Wake, when not zero, is the earliest time a timed condition (backoff, grace, timeout) must be
 	// re-evaluated: the runtime calls Reconcile again no later than then.

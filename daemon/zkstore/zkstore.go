@@ -257,6 +257,16 @@ func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
 		if errors.Is(err, zkstate.ErrNotLeader) || errors.Is(err, zkstate.ErrInDoubt) {
 			return fmt.Errorf("%w: %w", engine.ErrNotLeader, err)
 		}
+		if errors.Is(err, zkstate.ErrConflict) {
+			// Never resolve a conflict by writing over the other writer's record with a fresh
+			// version: when a record changed under someone else's hand, keep the stale version
+			// (the same write is refused again) and end the term, so the next one reloads the
+			// state with that record. Only our own landed writes have their versions learnt.
+			if key := s.changedByOther(ctx, writes); key != "" {
+				return fmt.Errorf("%w: %s was changed by another writer; ending this term to reload the state instead of overwriting it: %w",
+					engine.ErrNotLeader, key, err)
+			}
+		}
 		if errors.Is(err, zkstate.ErrConflict) || errors.Is(err, zkstate.ErrUnavailable) || errors.Is(err, zkstate.ErrNotFound) {
 			s.refresh(ctx, writes) // the writes may have landed; learn the current versions
 		}
@@ -459,6 +469,70 @@ func (s *Store) buildOpDelete(ctx context.Context, t *txn, id string) error {
 		delete(s.chunks, id)
 	})
 	return nil
+}
+
+// changedByOther returns the key of a record of writes that someone else changed since this
+// store last wrote or read it: stored at another version than expected and not the record the
+// write stores (an earlier attempt of ours that landed unseen), or gone while we expected it.
+// A record it cannot read counts as unchanged (its version is not learnt either). "" when none.
+func (s *Store) changedByOther(ctx context.Context, writes []plan.Write) string {
+	for _, w := range writes {
+		type rec struct {
+			key    string
+			stored proto.Message
+			v      zkstate.Version
+			err    error
+			want   proto.Message // nil: a delete
+		}
+		var recs []rec
+		switch w.Kind {
+		case plan.RecordRing:
+			r, v, err := s.zk.RingByName(ctx, w.Name)
+			recs = append(recs, rec{ringKey(w.Name), r, v, err, w.Ring})
+		case plan.RecordNode:
+			n, v, err := s.zk.NodeByName(ctx, nodeRing(w), w.Name)
+			recs = append(recs, rec{nodeKey(nodeRing(w), w.Name), n, v, err, w.Node})
+		case plan.RecordOperation:
+			h, v, err := s.zk.OperationByID(ctx, w.Name)
+			var want proto.Message
+			if !w.Delete {
+				head, _ := split(w.Operation)
+				want = head
+			}
+			recs = append(recs, rec{opKey(w.Name), h, v, err, want})
+		case plan.RecordSegment:
+			if w.Segment == nil {
+				continue
+			}
+			idx := w.Segment.GetSegment().GetIndex()
+			g, v, err := s.zk.SegmentByIndex(ctx, w.Name, int(idx))
+			recs = append(recs, rec{segKey(w.Name, idx), g, v, err, w.Segment})
+		case plan.RecordSchedule:
+			c, v, err := s.zk.ScheduleByID(ctx, w.Name)
+			recs = append(recs, rec{schedKey(w.Name), c, v, err, w.Schedule})
+		}
+		for _, r := range recs {
+			if w.Delete {
+				r.want = nil
+			}
+			known, ok := s.version(r.key)
+			switch {
+			case errors.Is(r.err, zkstate.ErrNotFound):
+				if ok && r.want != nil {
+					return r.key // deleted by someone else
+				}
+			case r.err != nil:
+				// Cannot tell; the version stays as it is.
+			case ok && r.v == known:
+				// Unchanged.
+			case r.want != nil && proto.Equal(r.stored, r.want):
+				// Our own write landed.
+			default:
+				return r.key
+			}
+		}
+	}
+	return ""
 }
 
 // refresh re-reads the versions of the records of writes after a transaction whose outcome is

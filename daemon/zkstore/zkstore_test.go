@@ -511,3 +511,84 @@ func BenchmarkPersist10kRing(b *testing.B) {
 		}
 	})
 }
+
+func ringRec(nodes int32, msg string) *statev1.RingRecord {
+	return &statev1.RingRecord{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: nodes}, Status: &cassmesosv1.RingStatus{ActiveOperationId: msg}}
+}
+
+func putRing(r *statev1.RingRecord) []plan.Write {
+	return []plan.Write{{Kind: plan.RecordRing, RingName: "demo", Name: "demo", Ring: r}}
+}
+
+// Regression (issue 12, defect 7): a pass refused with a version conflict used to re-read only
+// the versions, so the next pass's write of the same (stale) record went through and overwrote
+// what the other writer had stored. Now the other writer's record stays, and the error ends the
+// term so the state is reloaded.
+func TestConflictNeverOverwritesTheOtherWriter(t *testing.T) {
+	ctx := testCtx(t)
+	base, l := lead(t)
+	s := New(l.Store(), nil)
+	if _, _, _, err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Persist(ctx, putRing(ringRec(3, "ours 1"))); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer changes the record behind the store's back.
+	_, v, err := base.RingByName(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := ringRec(5, "theirs")
+	if _, err := base.PutRing(ctx, theirs, v); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	for _, msg := range []string{"ours 2", "ours 3"} {
+		errs = append(errs, s.Persist(ctx, putRing(ringRec(3, msg))))
+	}
+	got, _, err := base.RingByName(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got, theirs) {
+		t.Fatalf("stored %v; the other writer's record %v was overwritten", got, theirs)
+	}
+	for i, err := range errs {
+		if !errors.Is(err, zkstate.ErrConflict) || !errors.Is(err, engine.ErrNotLeader) {
+			t.Fatalf("write %d over the other writer's record: %v; want a conflict that ends the term", i+2, err)
+		}
+	}
+}
+
+// A conflict against the very record being written (an earlier attempt landed and its answer was
+// lost) is no one else's change: the version is learnt and the next pass goes through.
+func TestConflictWithOwnLandedWrite(t *testing.T) {
+	ctx := testCtx(t)
+	base, l := lead(t)
+	s := New(l.Store(), nil)
+	if _, _, _, err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Persist(ctx, putRing(ringRec(3, "v1"))); err != nil {
+		t.Fatal(err)
+	}
+	_, v, err := base.RingByName(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := base.PutRing(ctx, ringRec(3, "v2"), v); err != nil { // "our" write of v2 that landed unseen
+		t.Fatal(err)
+	}
+	err = s.Persist(ctx, putRing(ringRec(3, "v2")))
+	if errors.Is(err, engine.ErrNotLeader) {
+		t.Fatalf("our own landed write was taken for another writer's: %v", err)
+	}
+	if err := s.Persist(ctx, putRing(ringRec(3, "v3"))); err != nil {
+		t.Fatalf("next pass: %v", err)
+	}
+	got, _, _ := base.RingByName(ctx, "demo")
+	if got.GetStatus().GetActiveOperationId() != "v3" {
+		t.Fatalf("stored %v, want v3", got)
+	}
+}

@@ -676,6 +676,14 @@ type OperationRecord struct {
 	StepChunks int32 `protobuf:"varint,3,opt,name=step_chunks,json=stepChunks,proto3" json:"step_chunks,omitempty"`
 	// Number of steps across the chunks (checked when they are reassembled).
 	StepCount int32 `protobuf:"varint,4,opt,name=step_count,json=stepCount,proto3" json:"step_count,omitempty"`
+	// Client request ID of the request that started this operation ("" when none was given),
+	// stored in the same write as the operation, so a retried request finds it.
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,6,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
+	// Client request IDs of later requests that changed this operation (cancel, pause, resume),
+	// each mapped to its request's digest.
+	ChangeRequests map[string]string `protobuf:"bytes,7,rep,name=change_requests,json=changeRequests,proto3" json:"change_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Where the planner is in the operation (typed), so a restarted daemon resumes exactly.
 	State         *OperationCursor `protobuf:"bytes,20,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -738,6 +746,27 @@ func (x *OperationRecord) GetStepCount() int32 {
 		return x.StepCount
 	}
 	return 0
+}
+
+func (x *OperationRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetChangeRequests() map[string]string {
+	if x != nil {
+		return x.ChangeRequests
+	}
+	return nil
 }
 
 func (x *OperationRecord) GetState() *OperationCursor {
@@ -1080,7 +1109,11 @@ func (x *SegmentRecord) GetKeyspace() string {
 type ScheduleRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schedule.
-	Schedule      *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Schedule *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Client request ID of the request that created this schedule ("" when none was given).
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,3,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1120,6 +1153,20 @@ func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
 		return x.Schedule
 	}
 	return nil
+}
+
+func (x *ScheduleRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ScheduleRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
 }
 
 var File_cassmesos_state_v1_state_proto protoreflect.FileDescriptor
@@ -1196,16 +1243,23 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
-	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xc7\x02\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
 	"\vstep_chunks\x18\x03 \x01(\x05R\n" +
 	"stepChunks\x12\x1d\n" +
 	"\n" +
-	"step_count\x18\x04 \x01(\x05R\tstepCount\x129\n" +
+	"step_count\x18\x04 \x01(\x05R\tstepCount\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x06 \x01(\tR\rrequestDigest\x12`\n" +
+	"\x0fchange_requests\x18\a \x03(\v27.cassmesos.state.v1.OperationRecord.ChangeRequestsEntryR\x0echangeRequests\x129\n" +
 	"\x05state\x18\x14 \x01(\v2#.cassmesos.state.v1.OperationCursorR\x05state\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13ChangeRequestsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0fStepChunkRecord\x12\x14\n" +
@@ -1239,9 +1293,12 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\tdescribes\x18\v \x01(\x05R\tdescribes\"b\n" +
 	"\rSegmentRecord\x125\n" +
 	"\asegment\x18\x01 \x01(\v2\x1b.cassmesos.v1.RepairSegmentR\asegment\x12\x1a\n" +
-	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"J\n" +
+	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"\x90\x01\n" +
 	"\x0eScheduleRecord\x128\n" +
-	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule*e\n" +
+	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest*e\n" +
 	"\fRestartStage\x12\x1d\n" +
 	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
@@ -1260,7 +1317,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
 	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
@@ -1274,50 +1331,52 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
 	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
 	nil,                           // 11: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 12: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 14: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 15: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 16: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 17: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 18: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 19: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 20: cassmesos.v1.Operation
-	(*v1.Step)(nil),               // 21: cassmesos.v1.Step
-	(*v1.RepairSegment)(nil),      // 22: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 23: cassmesos.v1.RepairSchedule
+	nil,                           // 12: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 13: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 15: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 16: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 17: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 18: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 19: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 20: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 21: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 22: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 23: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 24: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	13, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	14, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	15, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	13, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	16, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	17, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	13, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	14, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	15, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	16, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	14, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	17, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	18, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	14, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	18, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	19, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	13, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	13, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	19, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	20, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	14, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	14, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	20, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	21, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
 	11, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	7,  // 15: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	21, // 16: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	12, // 17: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	13, // 18: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	13, // 19: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	13, // 20: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 21: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	22, // 22: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	23, // 23: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	8,  // 24: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	12, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	22, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	13, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	14, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	14, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	14, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	23, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	24, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	8,  // 25: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -1331,7 +1390,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
