@@ -104,6 +104,7 @@ type World struct {
 	distErr  error
 
 	tracker *taskTracker
+	proxies map[int]*zkProxy // SpawnDaemon's ZooKeeper proxies, by slot
 }
 
 var blocks = struct {
