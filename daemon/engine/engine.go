@@ -732,8 +732,16 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 				a.Reachable, a.Since = false, st.At
 			}
 		case plan.TaskGone, plan.TaskGoneByOperator:
+			if st.State == plan.TaskGone && st.Reason == "REASON_RECONCILIATION" {
+				// The master's answer for a task its registered agent does not know (a task
+				// killed before a failover, asked about by the new leader): the task is gone,
+				// the agent is not. Marking the agent gone here left a restart blocked on
+				// "agent ... is gone" until an offer from it came (found by the chaos suite).
+				break
+			}
 			// TASK_GONE: the master removed the agent (unreachable past its timeout, or
-			// shut down); an agent that returns re-registers under a new ID.
+			// shut down) or an operator marked it gone; an agent that returns re-registers
+			// under a new ID.
 			a.Gone, a.Reachable, a.Since = true, false, st.At
 		default:
 			// Running, or any update the agent sent itself (it has a UUID to acknowledge, e.g.
