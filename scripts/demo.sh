@@ -84,8 +84,13 @@ up() {
   for i in 0 1 2 3 4; do
     resources+=(--agent-resources "cpus:4;mem:8192;disk:65536;ports:[7000-7001,7199-7199,9042-9042,$((31000 + 100 * i))-$((31099 + 100 * i))]")
   done
+  # Framework authentication: the master takes only this principal and secret.
+  local mesos_secret
+  mesos_secret=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  (umask 077 && printf 'cassmesos %s\n' "$mesos_secret" >"$state/mesos-credentials" && printf '%s\n' "$mesos_secret" >"$state/mesos-secret")
   start mesos-sim "$bin/mesos-sim" --listen "$master" --agents 5 --work-dir "$state/mesos" \
-    --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s "${resources[@]}"
+    --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s "${resources[@]}" \
+    --credentials "$state/mesos-credentials"
   wait_for mesos-sim 30 curl -sf "http://$master/health"
 
   # TLS on: a CA for the demo, the daemon's certificate and an admin client certificate.
@@ -96,11 +101,12 @@ up() {
   (umask 077 && printf 'cassmesos:%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$state/zk-digest")
   "$bin/cassmesosd" secret-key init --secret-key-file "$state/secret.key"
 
-  log "starting cassmesosd (gRPC $grpc, mutual TLS with the CA in $pki, ZooKeeper digest ACLs)"
+  log "starting cassmesosd (gRPC $grpc, mutual TLS with the CA in $pki, ZooKeeper digest ACLs, Mesos framework authentication)"
   start cassmesosd "$bin/cassmesosd" --master "http://$master" --zk "127.0.0.1:$zk_port/cassmesos-demo" \
     --listen "$grpc" --artifact-listen "$artifacts" --cassandra-url "$tarball" \
     --executor-path "$bin/cassmesos-executor" --tls-dir "$pki" --tls-require-client-cert \
-    --zk-digest-file "$state/zk-digest" --secret-key-file "$state/secret.key"
+    --zk-digest-file "$state/zk-digest" --secret-key-file "$state/secret.key" \
+    --principal cassmesos --secret-file "$state/mesos-secret"
   wait_for cassmesosd 30 "$bin/cassmesos" --server "$grpc" version
 
   log "creating ring demo: $nodes nodes, up to 2 seeds, Cassandra: $cassandra ($(basename "$tarball"))"

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/cassmesos/cassmesos/internal/mesossim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -64,7 +63,10 @@ func (w *World) SpawnDaemon(slot int, o DaemonOptions) *Daemon {
 		"--listen", d.Addr, "--artifact-listen", d.ArtifactAddr,
 		"--cassandra-url", w.Tarball(), "--executor-path", w.bins.Executor,
 		"--zk-session-timeout", "4s",
+		"--zk-digest-file", filepath.Join(w.dir, "zk-digest"), "--secret-key-file", w.SecretKeyPath(),
 	}
+	args = append(args, w.mesosAuthFlags()...)
+	args = append(args, w.daemonTLSFlags()...)
 	args = append(args, w.opts.DaemonFlags...)
 	env := append(w.baseEnv(), "CASSMESOS_FAILPOINTS_FILE="+d.SpecFile)
 	for k, v := range o.Env {
@@ -125,7 +127,7 @@ func (d *Daemon) HealZK() { d.proxy.setCut(false) }
 
 // Version asks this daemon for its version and leadership (nil on error).
 func (d *Daemon) Version() *cassmesosv1.GetVersionResponse {
-	c, err := grpc.NewClient(d.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	c, err := grpc.NewClient(d.Addr, d.w.transportCreds())
 	if err != nil {
 		return nil
 	}

@@ -189,6 +189,15 @@ func NewWorld(t testing.TB, opts Options) *World {
 	if err := secrets.GenerateKeyFile(w.SecretKeyPath()); err != nil {
 		t.Fatal(err)
 	}
+	// Framework authentication: the master takes this principal and secret only (mesos-sim
+	// --credentials), and the daemon authenticates with them (--principal, --secret-file).
+	mesosSecret := strings.ToLower(crand.Text())
+	if err := os.WriteFile(filepath.Join(dir, "mesos-credentials"), []byte(MesosPrincipal+" "+mesosSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mesos-secret"), []byte(mesosSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("e2e: world %s in %s (master %s, daemon %s, ZooKeeper %s%s)", id, dir, w.masterAddr, w.grpcAddr, w.zkAddr, w.chroot)
 	w.initPKI()
 	w.startSim()
@@ -255,6 +264,7 @@ func (w *World) startSim() {
 	for _, a := range o.AgentAttributes {
 		args = append(args, "--agent-attributes", a)
 	}
+	args = append(args, "--credentials", filepath.Join(w.dir, "mesos-credentials"))
 	args = append(args, o.MesosSimFlags...)
 
 	env := w.baseEnv()
@@ -304,6 +314,7 @@ func (w *World) StartDaemon() {
 		"--zk-session-timeout", "4s",
 		"--zk-digest-file", filepath.Join(w.dir, "zk-digest"), "--secret-key-file", w.SecretKeyPath(),
 	}
+	args = append(args, w.mesosAuthFlags()...)
 	args = append(args, w.daemonTLSFlags()...)
 	args = append(args, w.opts.DaemonFlags...)
 	d := w.spawn("cassmesosd", w.bins.Daemon, args, w.baseEnv())
@@ -486,6 +497,14 @@ func UpNormal(r *cassmesosv1.GetRingResponse) int {
 
 // SecretKeyPath is the daemon's --secret-key-file.
 func (w *World) SecretKeyPath() string { return filepath.Join(w.dir, "secret.key") }
+
+// MesosPrincipal is the principal the daemon authenticates to the (simulated) master with.
+const MesosPrincipal = "cassmesos"
+
+// mesosAuthFlags are cassmesosd's framework authentication flags for the world's master.
+func (w *World) mesosAuthFlags() []string {
+	return []string{"--principal", MesosPrincipal, "--secret-file", filepath.Join(w.dir, "mesos-secret")}
+}
 
 // ZKCredentials are the daemon's ZooKeeper digest credentials, "user:password".
 func (w *World) ZKCredentials() string { return w.zkDigest }
