@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,9 +285,9 @@ func fuzzSeedState(tb testing.TB) (*plan.State, time.Time) {
 	if _, err := w.Submit(plan.RunRepair{Ring: "demo", Params: &cassmesosv1.RepairParams{Keyspace: "ks", SegmentsPerNode: 2}}); err != nil {
 		tb.Fatal(err)
 	}
-	for range 3 {
+	for range 4 {
 		w.Tick(10 * time.Second)
-		w.Reconcile()
+		describeRing(w, w.Reconcile())
 	}
 	if _, err := w.Submit(plan.CreateSchedule{Schedule: &cassmesosv1.RepairSchedule{Ring: "demo", Cron: "@daily",
 		Params: &cassmesosv1.RepairParams{Keyspace: "ks"}}}); err != nil {
@@ -566,4 +568,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// describeRing answers the plan's describering relays with token ranges over the nodes' addresses.
+func describeRing(w *plantest.World, pl plan.Plan) {
+	var addrs []string
+	for _, n := range w.State.Nodes {
+		if n.GetAddress() != "" {
+			addrs = append(addrs, n.GetAddress())
+		}
+	}
+	sort.Strings(addrs)
+	for _, a := range pl.Actions {
+		r, ok := a.(plan.Relay)
+		if !ok || r.Kind != plan.RelayDescribeRing {
+			continue
+		}
+		res := plan.RelayResult{Done: true, At: w.Now}
+		for i := range addrs {
+			start := int64(math.MinInt64/2) + int64(i)*(1<<40)
+			res.Ranges = append(res.Ranges, plan.TokenRange{Start: strconv.FormatInt(start, 10), End: strconv.FormatInt(start+(1<<40), 10),
+				Endpoints: []string{addrs[i], addrs[(i+1)%len(addrs)]}})
+		}
+		w.State.Relays[r.ID] = res
+	}
 }
