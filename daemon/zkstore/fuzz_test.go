@@ -68,9 +68,16 @@ func FuzzZKRecords(f *testing.F) {
 	}
 	f.Add([]byte("\x00\x01\x00\x00\x24{\"spec\":{\"name\":\"demo\",\"nodes\":-3}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// An input that keeps the load or the pass busy for long is a finding too: crash with
+		// the stacks so the fuzzer keeps the input.
+		watchdog := time.AfterFunc(inputDeadline, func() { panic(fmt.Sprintf("an input took longer than %v", inputDeadline)) })
+		defer watchdog.Stop()
 		h.run(t, data)
 	})
 }
+
+// inputDeadline bounds the time one input may take.
+const inputDeadline = 20 * time.Second
 
 const (
 	kRing = iota
