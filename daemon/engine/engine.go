@@ -14,6 +14,7 @@ import (
 
 	mesosadapter "github.com/cassmesos/cassmesos/daemon/mesos"
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -271,6 +272,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				res.NotFound = errors.Is(r.err, plan.ErrKeyspaceNotFound)
 			}
 			e.state.Relays[r.id] = res
+			_ = failpoint.Inject("engine/relay-outcome")
 			step()
 		case v := <-e.views:
 			delete(e.polling, v.ring)
@@ -327,11 +329,13 @@ func (e *Engine) armWake(t *time.Timer) {
 
 // reconcile runs a level-triggered planning pass.
 func (e *Engine) reconcile() error {
+	_ = failpoint.Inject("engine/before-plan")
 	e.state.Now = e.opts.Clock()
 	p, err := e.safely("reconcile", func() plan.Plan { return e.opts.Planner.Reconcile(e.state) })
 	if err != nil {
 		return err
 	}
+	_ = failpoint.Inject("engine/after-plan")
 	e.reportProblems(p.Problems)
 	return e.execute(p, nil)
 }
@@ -400,6 +404,7 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 			e.declineAll(offers)
 			return fmt.Errorf("%w (%d writes): %w", ErrPersist, len(p.Writes), err)
 		}
+		_ = failpoint.Inject("engine/after-persist")
 		e.state.Apply(p.Writes)
 	}
 	if !p.Wake.IsZero() && (e.wake.IsZero() || p.Wake.Before(e.wake)) {
@@ -434,6 +439,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
 			return
 		}
+		_ = failpoint.Inject("engine/after-accept")
 		if e.opts.Metrics != nil {
 			e.opts.Metrics.OffersAccepted(len(a.OfferIDs))
 		}
@@ -451,6 +457,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
 		}
+		_ = failpoint.Inject("engine/after-kill")
 	case plan.ReconcileTasks:
 		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
@@ -548,6 +555,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		ctx, cancel := context.WithTimeout(e.ctx, timeout)
 		defer cancel()
 		log.Info("relaying nodetool action")
+		_ = failpoint.Inject("engine/mid-relay")
 		var err error
 		var ranges []plan.TokenRange
 		if r.Kind == plan.RelayDescribeRing {
@@ -560,6 +568,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		} else {
 			log.Info("relayed action done")
 		}
+		_ = failpoint.Inject("engine/after-relay")
 		select {
 		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges}:
 		case <-e.ctx.Done():

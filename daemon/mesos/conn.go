@@ -19,6 +19,7 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 )
 
 // MinMasterVersion is the oldest Mesos master the daemon subscribes to. mesos-go v0.0.11 carries
@@ -569,7 +570,11 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	call = call.With(calls.Framework(s.frameworkID))
 	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
 	defer cancel()
+	if err := failpoint.Inject("mesos/before-call"); err != nil {
+		return fmt.Errorf("%s: %w", call.GetType(), err)
+	}
 	err := calls.CallNoData(ctx, s.caller, call)
+	_ = failpoint.Inject("mesos/after-call")
 	if c.opts.Metrics != nil {
 		c.opts.Metrics.Called(call.GetType().String(), err)
 	}

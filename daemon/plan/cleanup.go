@@ -65,7 +65,7 @@ func (ps *pass) newCleanupOp(ring, origin string, params *cassmesosv1.CleanupPar
 	var steps []*cassmesosv1.Step
 	for _, n := range ps.ringNodes(ring) {
 		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED && !skip[n.GetName()] {
-			steps = append(steps, newStep("cleanup", n.GetName()))
+			steps = append(steps, newStep(stepCleanup, n.GetName()))
 		}
 	}
 	if params == nil {
@@ -84,7 +84,7 @@ func (ps *pass) stepCleanup(r *opRun) result {
 		return done("node gone")
 	}
 	rid := r.op().GetId() + "/" + strconv.Itoa(r.idx) + "/" + strconv.Itoa(int(r.step.GetAttempts()))
-	if r.get("relay_id") != rid {
+	if r.peek().GetRelayId() != rid {
 		// Not issued yet for this attempt: check the guards.
 		if busy := ps.topologyBusy(n.GetRing()); busy != "" {
 			return blocked(true, "paused: %s", busy)
@@ -103,7 +103,7 @@ func (ps *pass) stepCleanup(r *opRun) result {
 	if res.Err == "" {
 		return done("cleaned up")
 	}
-	if r.get("relay_time") != "" {
+	if r.peek().GetRelayTime() != nil {
 		r.step.Attempts++
 	}
 	r.step.LastError = res.Err
@@ -120,7 +120,7 @@ func (ps *pass) autoCleanup() {
 	for _, id := range ps.opsByAge() {
 		o := ps.ops[id].GetOperation()
 		if o.GetKind() != cassmesosv1.OperationKind_OPERATION_KIND_SCALE_RING || o.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED ||
-			ps.ops[id].GetCursor()["cleanup_op"] != "" || o.GetEndTime() == nil || ps.now.Sub(o.GetEndTime().AsTime()) > autoCleanupWithin {
+			ps.ops[id].GetState().GetCleanupOp() != "" || o.GetEndTime() == nil || ps.now.Sub(o.GetEndTime().AsTime()) > autoCleanupWithin {
 			continue
 		}
 		r := ps.ring(o.GetRing())
@@ -129,7 +129,7 @@ func (ps *pass) autoCleanup() {
 		}
 		grown := map[string]bool{}
 		for _, s := range o.GetSteps() {
-			if stepKind(s) == "bootstrap" && s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE {
+			if stepKind(s) == stepBootstrap && s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE {
 				grown[s.GetNode()] = true
 			}
 		}
@@ -138,7 +138,7 @@ func (ps *pass) autoCleanup() {
 		}
 		op := ps.newCleanupOp(o.GetRing(), "daemon", nil, grown)
 		w := ps.mutOp(id)
-		w.Cursor["cleanup_op"] = op.GetOperation().GetId()
+		opState(w).CleanupOp = op.GetOperation().GetId()
 		if len(op.GetOperation().GetSteps()) > 0 {
 			ps.putOp(op)
 		}

@@ -22,7 +22,7 @@ func TestInconsistentRecordsAreSkipped(t *testing.T) {
 	now := time.Date(2024, 5, 1, 1, 0, 0, 0, time.UTC)
 	repairOp := func(s *State) *statev1.OperationRecord {
 		return &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op-r", Kind: cassmesosv1.OperationKind_OPERATION_KIND_REPAIR, Ring: "demo",
-			Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING, Steps: []*cassmesosv1.Step{newStep("repair", "")}}, Cursor: map[string]string{}}
+			Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING, Steps: []*cassmesosv1.Step{newStep(stepRepair, "")}}, Cursor: map[string]string{}}
 	}
 	for _, tc := range []struct {
 		name   string
@@ -34,7 +34,7 @@ func TestInconsistentRecordsAreSkipped(t *testing.T) {
 		{"operation under another ID", func(s *State) {
 			s.Operations["op-x"] = &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op-y", Ring: "demo",
 				Kind: cassmesosv1.OperationKind_OPERATION_KIND_RESTART_RING, Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING,
-				Steps: []*cassmesosv1.Step{newStep("restart", "demo-0")}}}
+				Steps: []*cassmesosv1.Step{newStep(stepRestart, "demo-0")}}}
 		}, "operation op-x", "demo"},
 		{"operation whose step index is past its steps", func(s *State) {
 			s.Operations["op-x"] = &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op-x", Ring: "demo",
@@ -45,7 +45,7 @@ func TestInconsistentRecordsAreSkipped(t *testing.T) {
 		{"step naming a node that does not exist", func(s *State) {
 			s.Operations["op-x"] = &statev1.OperationRecord{Operation: &cassmesosv1.Operation{Id: "op-x", Ring: "demo",
 				Kind: cassmesosv1.OperationKind_OPERATION_KIND_DECOMMISSION_NODE, Phase: cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING,
-				Steps: []*cassmesosv1.Step{newStep("decommission", "ghost"), newStep("remove", ""), {Name: "", Phase: 99}}}}
+				Steps: []*cassmesosv1.Step{newStep(stepDecommission, "ghost"), newStep(stepRemove, ""), {Name: "", Phase: 99}}}}
 		}, "", ""},
 		{"node naming a ring that does not exist", func(s *State) {
 			n := proto.Clone(s.Nodes["demo-2"]).(*statev1.NodeRecord)
@@ -207,5 +207,41 @@ func TestRequestOverSkippedRecordIsRefused(t *testing.T) {
 	_, err := p.Submit(s, CreateRing{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3}})
 	if !errors.Is(err, ErrPrecondition) || !strings.Contains(err.Error(), "ring demo: no spec") {
 		t.Fatalf("err %v, want ErrPrecondition naming ring demo", err)
+	}
+}
+
+func TestStepKindIsTypedNotTheName(t *testing.T) {
+	// A step is dispatched on its kind; the name is free text for people.
+	s := namedStep(stepDecommission, "bootstrap demo-1 (renamed for display)", "demo-1")
+	if got := stepKind(s); got != stepDecommission {
+		t.Fatalf("stepKind = %v, want %v: the display name must not decide the kind", got, stepDecommission)
+	}
+	// A record written before kinds existed carries no kind: its name's first word names it.
+	legacy := &cassmesosv1.Step{Name: "replace demo-2", Node: "demo-2"}
+	if got := stepKind(legacy); got != stepReplace {
+		t.Fatalf("legacy stepKind = %v, want %v", got, stepReplace)
+	}
+	if got := stepKind(&cassmesosv1.Step{Name: "frobnicate demo-2"}); got != cassmesosv1.StepKind_STEP_KIND_UNSPECIFIED {
+		t.Fatalf("unknown legacy word: stepKind = %v, want UNSPECIFIED", got)
+	}
+	for k, w := range stepWords {
+		if handlers[k] == nil {
+			t.Errorf("step kind %v (%q) has no handler", k, w)
+		}
+		if n := newStep(k, "demo-0"); n.GetKind() != k || n.GetName() != w+" demo-0" {
+			t.Errorf("newStep(%v) = %v", k, n)
+		}
+	}
+	for k := range cassmesosv1.StepKind_name {
+		kind := cassmesosv1.StepKind(k)
+		if kind != cassmesosv1.StepKind_STEP_KIND_UNSPECIFIED && stepWords[kind] == "" {
+			t.Errorf("step kind %v has no display word", kind)
+		}
+	}
+	for k := range cassmesosv1.OperationKind_name {
+		kind := cassmesosv1.OperationKind(k)
+		if _, ok := opRules[kind]; !ok && kind != cassmesosv1.OperationKind_OPERATION_KIND_UNSPECIFIED {
+			t.Errorf("operation kind %v has no row in opRules", kind)
+		}
 	}
 }

@@ -446,7 +446,9 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		st := rec.Operation.Steps[w.step]
 		st.Attempts++
 		st.Message = "launching task " + taskID + " on " + m.Hostname
-		delete(rec.Cursor, strconv.Itoa(w.step)+".offer_wait")
+		if c := rec.GetState().GetSteps()[int32(w.step)]; c != nil {
+			c.OfferWaitSince = nil
+		}
 	}
 
 	labels := map[string]string{

@@ -27,9 +27,7 @@ var ErrScheduleNotFound = errors.New("schedule not found")
 // (the node agent client wraps the executor's NotFound in it; the gRPC edge maps it to NotFound).
 var ErrKeyspaceNotFound = errors.New("keyspace not found")
 
-func maintenance(k cassmesosv1.OperationKind) bool {
-	return k == cassmesosv1.OperationKind_OPERATION_KIND_REPAIR || k == cassmesosv1.OperationKind_OPERATION_KIND_CLEANUP
-}
+func maintenance(k cassmesosv1.OperationKind) bool { return ruleOf(k).maintenance }
 
 // maintenanceMayStart reports whether the pending maintenance operation id may start: no other
 // exclusive operation of its ring runs and none older waits. order is every operation by age.

@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -12,9 +11,9 @@ import (
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// Operations are ordered lists of guarded steps (cass-operator style). Each step names its kind
-// in its first word ("bootstrap demo-3", "decommission demo-5"); the handler for the kind is
-// called on every pass while the step is current and returns one of:
+// Operations are ordered lists of guarded steps (cass-operator style). Each step has a typed kind
+// (Step.kind, kinds.go); the handler for the kind is called on every pass while the step is
+// current and returns one of:
 //
 //	done     the step is finished; the next step runs in the same pass
 //	wait     progress is being made; the operation is RUNNING (message shown on the step)
@@ -50,16 +49,10 @@ func wait(safe bool, f string, a ...any) result {
 func blocked(safe bool, f string, a ...any) result {
 	return result{kind: resBlocked, msg: fmt.Sprintf(f, a...), safe: safe}
 }
-func failed(f string, a ...any) result       { return result{kind: resFail, msg: fmt.Sprintf(f, a...)} }
-func (r result) String() string              { return fmt.Sprintf("%d:%s", r.kind, r.msg) }
-func stepKind(s *cassmesosv1.Step) string    { k, _, _ := strings.Cut(s.GetName(), " "); return k }
-func opActive(o *cassmesosv1.Operation) bool { return !opFinished(o.GetPhase()) }
-func exclusive(k cassmesosv1.OperationKind) bool {
-	return k != cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE
-}
-func newStep(kind, node string) *cassmesosv1.Step {
-	return &cassmesosv1.Step{Name: kind + " " + node, Node: node, Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING}
-}
+func failed(f string, a ...any) result           { return result{kind: resFail, msg: fmt.Sprintf(f, a...)} }
+func (r result) String() string                  { return fmt.Sprintf("%d:%s", r.kind, r.msg) }
+func opActive(o *cassmesosv1.Operation) bool     { return !opFinished(o.GetPhase()) }
+func exclusive(k cassmesosv1.OperationKind) bool { return ruleOf(k).exclusive }
 func opRunning(o *cassmesosv1.Operation) bool {
 	return opActive(o) && o.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_PENDING
 }
@@ -84,35 +77,43 @@ type opRun struct {
 }
 
 func (r *opRun) op() *cassmesosv1.Operation { return r.rec.GetOperation() }
-func (r *opRun) key(k string) string        { return strconv.Itoa(r.idx) + "." + k }
-func (r *opRun) get(k string) string        { return r.rec.Cursor[r.key(k)] }
-func (r *opRun) set(k, v string) {
-	if v == "" {
-		delete(r.rec.Cursor, r.key(k))
-		return
+
+// peek is the step's cursor for reading (a nil cursor reads as zero values).
+func (r *opRun) peek() *statev1.StepCursor { return r.rec.GetState().GetSteps()[int32(r.idx)] }
+
+// cur is the step's cursor for writing, created on first use.
+func (r *opRun) cur() *statev1.StepCursor {
+	st := opState(r.rec)
+	if st.Steps == nil {
+		st.Steps = map[int32]*statev1.StepCursor{}
 	}
-	r.rec.Cursor[r.key(k)] = v
+	c := st.Steps[int32(r.idx)]
+	if c == nil {
+		c = &statev1.StepCursor{}
+		st.Steps[int32(r.idx)] = c
+	}
+	return c
 }
 
 type handler func(ps *pass, r *opRun) result
 
-var handlers map[string]handler
+var handlers map[cassmesosv1.StepKind]handler
 
 func init() {
-	handlers = map[string]handler{
-		"bootstrap":    (*pass).stepBootstrap,
-		"recover":      (*pass).stepRecover,
-		"prepare":      (*pass).stepPrepareReplace,
-		"replace":      (*pass).stepBootstrap,
-		"stop":         (*pass).stepStopAll,
-		"release":      (*pass).stepReleaseAll,
-		"delete":       (*pass).stepDeleteRing,
-		"decommission": (*pass).stepDecommission,
-		"remove":       (*pass).stepRemove,
-		"restart":      (*pass).stepRestart,
-		"update":       (*pass).stepRestart,
-		"repair":       (*pass).stepRepair,
-		"cleanup":      (*pass).stepCleanup,
+	handlers = map[cassmesosv1.StepKind]handler{
+		stepBootstrap:      (*pass).stepBootstrap,
+		stepRecover:        (*pass).stepRecover,
+		stepPrepareReplace: (*pass).stepPrepareReplace,
+		stepReplace:        (*pass).stepBootstrap,
+		stepStop:           (*pass).stepStopAll,
+		stepRelease:        (*pass).stepReleaseAll,
+		stepDelete:         (*pass).stepDeleteRing,
+		stepDecommission:   (*pass).stepDecommission,
+		stepRemove:         (*pass).stepRemove,
+		stepRestart:        (*pass).stepRestart,
+		stepUpdate:         (*pass).stepRestart,
+		stepRepair:         (*pass).stepRepair,
+		stepCleanup:        (*pass).stepCleanup,
 	}
 }
 
@@ -141,7 +142,7 @@ func (ps *pass) newOperation(kind cassmesosv1.OperationKind, ring, origin string
 			Origin:     origin,
 			Progress:   &cassmesosv1.Progress{Total: int64(len(steps))},
 		},
-		Cursor: map[string]string{},
+		State: &statev1.OperationCursor{},
 	}
 }
 
@@ -186,7 +187,7 @@ func (ps *pass) startPending() {
 		o := ps.ops[id].GetOperation()
 		if opRunning(o) && exclusive(o.GetKind()) && !maintenance(o.GetKind()) {
 			busy[o.GetRing()] = true
-			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetCursor()["safe"] == "1") {
+			if !(o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED && ps.ops[id].GetState().GetSafe()) {
 				hardBusy[o.GetRing()] = true
 			}
 		}
@@ -201,7 +202,7 @@ func (ps *pass) startPending() {
 				continue
 			}
 		} else if exclusive(o.GetKind()) {
-			jump := o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE
+			jump := ruleOf(o.GetKind()).jumpsQueue
 			if hardBusy[o.GetRing()] || (busy[o.GetRing()] && !jump) {
 				continue
 			}
@@ -218,13 +219,15 @@ func (ps *pass) startPending() {
 // the cursor, so it survives restarts): no other operation's step acts on it meanwhile, and no
 // automatic recovery is started for it. REPLACE_NODE supersedes a RECOVER_NODE's hold.
 func (ps *pass) hold(r *opRun) {
-	r.set("holds", "1")
+	r.cur().Holds = true
 	ps.claimed[r.step.GetNode()] = r.op().GetId()
 }
 
 // unhold gives the node up (the step waits for something else to fix it first).
 func (ps *pass) unhold(r *opRun) {
-	r.set("holds", "")
+	if c := r.peek(); c != nil {
+		c.Holds = false
+	}
 	if ps.claimed[r.step.GetNode()] == r.op().GetId() {
 		delete(ps.claimed, r.step.GetNode())
 	}
@@ -238,7 +241,7 @@ func (ps *pass) holdsAtStart() {
 		if !opRunning(o) {
 			continue
 		}
-		if i := currentStep(o); i < len(o.GetSteps()) && o.GetSteps()[i].GetNode() != "" && rec.GetCursor()[strconv.Itoa(i)+".holds"] == "1" {
+		if i := currentStep(o); i < len(o.GetSteps()) && o.GetSteps()[i].GetNode() != "" && rec.GetState().GetSteps()[int32(i)].GetHolds() {
 			if _, taken := ps.claimed[o.GetSteps()[i].GetNode()]; !taken {
 				ps.claimed[o.GetSteps()[i].GetNode()] = id
 			}
@@ -280,8 +283,7 @@ func (ps *pass) runOp(id string) {
 		r := &opRun{rec: rec, idx: i, step: st}
 		var res result
 		if holder := ps.claimed[st.GetNode()]; st.GetNode() != "" && holder != "" && holder != id &&
-			!(o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE &&
-				ps.ops[holder].GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE) {
+			!(ruleOf(o.GetKind()).preemptsRecover && !exclusive(ps.ops[holder].GetOperation().GetKind())) {
 			res = blocked(true, "waiting: %s is in the hands of operation %s", st.GetNode(), holder)
 		} else {
 			res = h(ps, r)
@@ -289,6 +291,7 @@ func (ps *pass) runOp(id string) {
 		switch res.kind {
 		case resDone:
 			ps.unhold(r)
+			delete(opState(rec).Steps, int32(i)) // a finished step keeps no state
 			st.Phase = cassmesosv1.StepPhase_STEP_PHASE_DONE
 			st.EndTime = ps.ts()
 			st.Message = res.msg
@@ -297,21 +300,21 @@ func (ps *pass) runOp(id string) {
 			continue
 		case resWait, resBlocked:
 			st.Message = res.msg
-			delete(rec.Cursor, "safe")
+			opState(rec).Safe = false
 			if res.kind == resBlocked {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED
 				o.BlockedReason = res.msg
 				if res.safe {
 					// Blocked at a safe point: the step is not acting on its node, so it lets go
 					// of it (another operation, e.g. a replacement, may be what unblocks it).
-					rec.Cursor["safe"] = "1"
+					opState(rec).Safe = true
 					ps.unhold(r)
 				}
 			} else {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 				o.BlockedReason = ""
 			}
-			if rec.Cursor["paused"] == "1" {
+			if rec.GetState().GetPaused() {
 				o.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_PAUSED
 			}
 			ps.progress(o)
@@ -350,6 +353,9 @@ func (ps *pass) progress(o *cassmesosv1.Operation) {
 
 func (ps *pass) finishOp(rec *statev1.OperationRecord, phase cassmesosv1.OperationPhase, errMsg string) {
 	o := rec.Operation
+	if rec.State != nil {
+		rec.State.Steps = nil // nothing runs any more
+	}
 	o.Phase = phase
 	o.EndTime = ps.ts()
 	o.BlockedReason = ""
@@ -415,7 +421,7 @@ func (ps *pass) autoOps() {
 			(replaceOp == "" || !opRunning(ps.ops[replaceOp].GetOperation())) &&
 			ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, name) == "" {
 			op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, n.GetRing(), "daemon",
-				&cassmesosv1.OperationParams{Nodes: []string{name}}, []*cassmesosv1.Step{newStep("recover", name)})
+				&cassmesosv1.OperationParams{Nodes: []string{name}}, []*cassmesosv1.Step{newStep(stepRecover, name)})
 			ps.putOp(op)
 			continue
 		}
@@ -439,7 +445,7 @@ func (ps *pass) autoOps() {
 		}
 		op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "daemon",
 			&cassmesosv1.OperationParams{Nodes: []string{name}},
-			[]*cassmesosv1.Step{newStep("prepare", name), newStep("replace", name)})
+			[]*cassmesosv1.Step{newStep(stepPrepareReplace, name), newStep(stepReplace, name)})
 		ps.putOp(op)
 	}
 }
@@ -459,7 +465,7 @@ func (ps *pass) dropUnstarted(o *cassmesosv1.Operation) {
 	}
 	for _, s := range o.GetSteps() {
 		n := ps.node(s.GetNode())
-		if stepKind(s) != "bootstrap" || s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_SKIPPED || n == nil ||
+		if stepKind(s) != stepBootstrap || s.GetPhase() != cassmesosv1.StepPhase_STEP_PHASE_SKIPPED || n == nil ||
 			n.GetIncarnation() != 0 || n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_PENDING {
 			continue
 		}

@@ -59,7 +59,7 @@ type launchWant struct {
 
 func (p *Planner) newPass(s *State) *pass {
 	s, problems, skip := skipInconsistent(s)
-	return &pass{
+	ps := &pass{
 		problems: problems,
 		skip:     skip,
 		p:        p,
@@ -75,6 +75,14 @@ func (p *Planner) newPass(s *State) *pass {
 		claimed:  map[string]string{},
 		releases: map[string]bool{},
 	}
+	// Records written before the typed cursor existed are read into it once (and so written
+	// back with it by this pass).
+	for id, o := range ps.ops {
+		if len(o.GetCursor()) > 0 {
+			ps.mutOp(id)
+		}
+	}
+	return ps
 }
 
 func (ps *pass) ts() *timestamppb.Timestamp { return timestamppb.New(ps.now) }
@@ -129,9 +137,7 @@ func (ps *pass) mutOp(id string) *statev1.OperationRecord {
 	}
 	if !ps.mutOps[id] {
 		o = proto.Clone(o).(*statev1.OperationRecord)
-		if o.Cursor == nil {
-			o.Cursor = map[string]string{}
-		}
+		opState(o)
 		ps.ops[id] = o
 		ps.mutOps[id] = true
 	}
@@ -150,9 +156,7 @@ func (ps *pass) putNode(n *statev1.NodeRecord) {
 }
 
 func (ps *pass) putOp(o *statev1.OperationRecord) {
-	if o.Cursor == nil {
-		o.Cursor = map[string]string{}
-	}
+	opState(o)
 	ps.ops[o.GetOperation().GetId()] = o
 	ps.mutOps[o.GetOperation().GetId()] = true
 }

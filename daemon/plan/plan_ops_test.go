@@ -243,7 +243,7 @@ func TestRollingRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := acc.Operation.GetOperation().GetId()
-	minUN := 4
+	minUN, maxCursors := 4, 0
 	for i := 0; i < 80 && !opDone(w, id); i++ {
 		w.OfferRound()
 		check(t, w)
@@ -251,6 +251,12 @@ func TestRollingRestart(t *testing.T) {
 		w.Reconcile()
 		check(t, w)
 		minUN = min(minUN, w.UN("demo"))
+		maxCursors = max(maxCursors, len(w.Store.Operations[id].GetState().GetSteps()))
+	}
+	// Only the step under way keeps a cursor: the record does not grow with the ring.
+	if maxCursors > 1 || len(w.Store.Operations[id].GetState().GetSteps()) != 0 {
+		t.Fatalf("step cursors: at most %d at once, %d after the operation ended; want ≤ 1 and 0",
+			maxCursors, len(w.Store.Operations[id].GetState().GetSteps()))
 	}
 	if opPhase(w, id) != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
 		t.Fatalf("restart ring\n%s", w.Dump())

@@ -146,7 +146,7 @@ func (ps *pass) runRepairReq(req RunRepair) (Accepted, error) {
 }
 
 func (ps *pass) newRepairOp(ring, origin string, params *cassmesosv1.RepairParams) *statev1.OperationRecord {
-	step := &cassmesosv1.Step{Name: "repair " + params.GetKeyspace(), Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING}
+	step := namedStep(stepRepair, "repair "+params.GetKeyspace(), "")
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPAIR, ring, origin,
 		&cassmesosv1.OperationParams{Repair: params}, []*cassmesosv1.Step{step})
 	op.Operation.Progress = &cassmesosv1.Progress{}
@@ -167,12 +167,12 @@ func (ps *pass) pauseRepairReq(id string, pause bool) (Accepted, error) {
 	}
 	w := ps.mutOp(id)
 	if pause {
-		w.Cursor["paused"] = "1"
+		opState(w).Paused = true
 		if o.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_PENDING {
 			w.Operation.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_PAUSED
 		}
 	} else {
-		delete(w.Cursor, "paused")
+		opState(w).Paused = false
 		if o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_PAUSED {
 			w.Operation.Phase = cassmesosv1.OperationPhase_OPERATION_PHASE_RUNNING
 		}
@@ -267,14 +267,14 @@ func (ps *pass) stepRepair(r *opRun) result {
 	}
 	// 2. A topology change pauses the run; its ranges are described again afterwards.
 	if busy := ps.topologyBusy(ring); busy != "" {
-		r.set("recompute", "1")
+		r.cur().Recompute = true
 		return blocked(running == 0, "paused: %s; the ranges left are recomputed after it", busy)
 	}
 	// 3. Describe the ring (first time, or after a topology change) once nothing runs.
 	// Segments planned from a describe that has ended start in the same pass (no wait for the
 	// next event).
 	segs := ps.sortedSegments(id)
-	if len(segs) == 0 || r.get("recompute") == "1" {
+	if len(segs) == 0 || r.peek().GetRecompute() {
 		if running > 0 {
 			return wait(false, "waiting for %d running segments before recomputing ranges", running)
 		}
@@ -283,10 +283,10 @@ func (ps *pass) stepRepair(r *opRun) result {
 		}
 	}
 	// 4. Pause and window.
-	if ps.rec(r).Cursor["paused"] == "1" {
+	if ps.rec(r).GetState().GetPaused() {
 		return wait(running == 0, "paused by the operator; %s", ps.segmentSummary(id))
 	}
-	if w := ps.rec(r).Cursor["window"]; w != "" {
+	if w := ps.rec(r).GetState().GetWindow(); w != "" {
 		if win, err := ParseWindow(w); err == nil && !win.Contains(ps.now.In(ps.loc())) {
 			open := win.NextOpen(ps.now.In(ps.loc()))
 			ps.wakeAt(open)
@@ -335,12 +335,12 @@ func (ps *pass) rec(r *opRun) *statev1.OperationRecord { return r.rec }
 // only a note); otherwise the step returns the result.
 func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[string]*statev1.NodeRecord) (result, bool) {
 	id, ring := r.op().GetId(), r.op().GetRing()
-	attempt, _ := strconv.Atoi(r.get("describe_attempts"))
+	attempt := int(r.peek().GetDescribeAttempts())
 	n := ps.coordinator(ring, "")
 	if n == nil {
 		return blocked(true, "no UN node of %s to describe keyspace %s", ring, p.GetKeyspace()), false
 	}
-	round, _ := strconv.Atoi(r.get("describes"))
+	round := int(r.peek().GetDescribes())
 	rl := ps.relayTo(n, RelayDescribeRing)
 	rl.Keyspace = p.GetKeyspace()
 	rl.ID = id + "/describe/" + strconv.Itoa(round) + "/" + strconv.Itoa(attempt)
@@ -358,7 +358,7 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 		if attempt >= maxDescribeAttempts {
 			return failed("describering %s failed %d times: %s", p.GetKeyspace(), attempt, res.Err), false
 		}
-		r.set("describe_attempts", strconv.Itoa(attempt))
+		r.cur().DescribeAttempts = int32(attempt)
 		return wait(true, "describering %s failed (%s); retrying", p.GetKeyspace(), res.Err), false
 	}
 	var done []span
@@ -408,9 +408,8 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 			Index: next + int32(i), StartToken: sp.start, EndToken: sp.end, Replicas: sp.replicas, Coordinator: co, Phase: segPending,
 		}})
 	}
-	r.set("recompute", "")
-	r.set("describe_attempts", "")
-	r.set("describes", strconv.Itoa(round+1))
+	c := r.cur()
+	c.Recompute, c.DescribeAttempts, c.Describes = false, 0, int32(round+1)
 	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(res.Ranges), p.GetKeyspace()), true
 }
 

@@ -745,7 +745,7 @@ func TestScheduleStartsRunAndSkipsWhileRunning(t *testing.T) {
 			runID = id
 		}
 	}
-	if runID == "" || s.Operations[runID].GetCursor()["window"] != "01:30-05:00" {
+	if runID == "" || s.Operations[runID].GetState().GetWindow() != "01:30-05:00" {
 		t.Fatalf("no scheduled run started: %v", s.Operations)
 	}
 	// The next day the run is still going: skipped, and said so.

@@ -232,7 +232,7 @@ func (ps *pass) runSchedules() {
 		}
 		op := ps.newRepairOp(s.GetRing(), "schedule/"+id, RepairDefaults(s.GetParams()))
 		if s.GetWindow() != "" {
-			op.Cursor["window"] = s.GetWindow()
+			opState(op).Window = s.GetWindow()
 		}
 		ps.putOp(op)
 		w.LastRunTime = ps.ts()

@@ -88,11 +88,11 @@ func (ps *pass) wantLaunch(r *opRun, node string, inPlace bool) {
 // awaitOffer reports the wait for a launch: blocked once the placement timeout has passed since
 // the wait began.
 func (ps *pass) awaitOffer(r *opRun, n *statev1.NodeRecord, safe bool) result {
-	since := r.get("offer_wait")
-	t, err := time.Parse(time.RFC3339Nano, since)
-	if err != nil {
-		t = ps.now
-		r.set("offer_wait", ps.now.UTC().Format(time.RFC3339Nano))
+	t := ps.now
+	if since := r.peek().GetOfferWaitSince(); since != nil {
+		t = since.AsTime()
+	} else {
+		r.cur().OfferWaitSince = ps.ts()
 	}
 	why := n.GetMessage()
 	if why == "" {
@@ -124,7 +124,7 @@ func (ps *pass) stepBootstrap(r *opRun) result {
 			w := ps.mutNode(name)
 			w.ReplacesAddress, w.ReplacesHostId, w.Bootstrapped, w.LostTime, w.Message = "", "", true, nil, ""
 		}
-		r.set("offer_wait", "")
+		r.clearOfferWait()
 		return done("UN")
 	}
 	c, _ := ps.task(n)
@@ -133,7 +133,7 @@ func (ps *pass) stepBootstrap(r *opRun) result {
 		if !n.GetBootstrapped() || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING {
 			ps.hold(r)
 		}
-		r.set("offer_wait", "")
+		r.clearOfferWait()
 		return wait(false, "%s is %s", name, ps.statusLetters(n))
 	case condUnknown:
 		return wait(false, "waiting for the status of task %s", n.GetTaskId())
@@ -197,7 +197,7 @@ func (ps *pass) stepRecover(r *opRun) result {
 		return failed("node %s no longer exists", name)
 	}
 	if ps.isUN(n) {
-		r.set("offer_wait", "")
+		r.clearOfferWait()
 		return done("UN")
 	}
 	switch n.GetPhase() {
@@ -208,7 +208,7 @@ func (ps *pass) stepRecover(r *opRun) result {
 	c, _ := ps.task(n)
 	switch c {
 	case condStarting, condRunning:
-		r.set("offer_wait", "")
+		r.clearOfferWait()
 		return wait(false, "%s is %s", name, ps.statusLetters(n))
 	case condUnknown:
 		return wait(false, "waiting for the status of task %s", n.GetTaskId())
@@ -292,7 +292,7 @@ func (ps *pass) stepPrepareReplace(r *opRun) result {
 	w.ReplacesAddress = n.GetAddress()
 	w.ReplacesHostId = n.GetHostId()
 	if c == condUnreachable {
-		r.set("abandoned_task", n.GetTaskId())
+		r.cur().AbandonedTask = n.GetTaskId()
 		w.Message = "task " + n.GetTaskId() + " given up (" + st.State.String() + ")"
 	}
 	w.TaskId = ""
@@ -355,11 +355,11 @@ func (ps *pass) release(r *opRun, name string) bool {
 		ps.deleteNode(name)
 		return false
 	}
-	since := r.get("release_wait")
-	t, err := time.Parse(time.RFC3339Nano, since)
-	if err != nil {
-		t = ps.now
-		r.set("release_wait", ps.now.UTC().Format(time.RFC3339Nano))
+	t := ps.now
+	if since := r.peek().GetReleaseWaitSince(); since != nil {
+		t = since.AsTime()
+	} else {
+		r.cur().ReleaseWaitSince = ps.ts()
 	}
 	if ps.now.Sub(t) >= ps.placementTimeout(n.GetRing()) {
 		// Give up waiting; a later offer's orphan sweep destroys the volume (its record is gone).
@@ -402,17 +402,17 @@ func (ps *pass) relay(r *opRun, rl Relay) (RelayResult, bool) {
 	if res, ok := ps.s.Relays[rl.ID]; ok && res.Done {
 		return res, true
 	}
-	issued := r.get("relay_time")
-	t, err := time.Parse(time.RFC3339Nano, issued)
-	if err != nil || r.get("relay_id") != rl.ID {
-		t = ps.now
-		r.set("relay_id", rl.ID)
-		r.set("relay_time", ps.now.UTC().Format(time.RFC3339Nano))
+	t := ps.now
+	if c := r.peek(); c.GetRelayTime() != nil && c.GetRelayId() == rl.ID {
+		t = c.GetRelayTime().AsTime()
+	} else {
+		c := r.cur()
+		c.RelayId, c.RelayTime = rl.ID, ps.ts()
 	}
 	if ps.now.Sub(t) > ps.p.cfg.RelayTimeout {
 		// No answer in time: next attempt under a new ID.
 		r.step.Attempts++
-		r.set("relay_time", "")
+		r.cur().RelayTime = nil
 		return RelayResult{Done: true, Err: "no result within " + ps.p.cfg.RelayTimeout.String()}, true
 	}
 	ps.wakeAt(t.Add(ps.p.cfg.RelayTimeout))
@@ -476,7 +476,7 @@ func (ps *pass) stepDecommission(r *opRun) result {
 			ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_STOPPING)
 			return ps.stepDecommission(r)
 		}
-		if r.get("relay_time") != "" {
+		if r.peek().GetRelayTime() != nil {
 			r.step.Attempts++
 		}
 		r.step.LastError = res.Err
@@ -557,7 +557,7 @@ func (ps *pass) stepRemove(r *opRun) result {
 		ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_REMOVED)
 		return ps.stepRemove(r)
 	}
-	if r.get("relay_time") != "" {
+	if r.peek().GetRelayTime() != nil {
 		r.step.Attempts++
 	}
 	r.step.LastError = res.Err
@@ -586,13 +586,13 @@ func (ps *pass) stepRestart(r *opRun) result {
 	if n == nil {
 		return done("node gone")
 	}
-	stage := r.get("stage")
-	if stage != "" {
+	stage := r.peek().GetStage()
+	if stage != statev1.RestartStage_RESTART_STAGE_UNSPECIFIED {
 		ps.hold(r)
 	}
 	switch stage {
-	case "":
-		if stepKind(r.step) == "update" && ps.isUN(n) && n.GetGeneration() >= ps.ring(n.GetRing()).GetGeneration() {
+	case statev1.RestartStage_RESTART_STAGE_UNSPECIFIED:
+		if stepKind(r.step) == stepUpdate && ps.isUN(n) && n.GetGeneration() >= ps.ring(n.GetRing()).GetGeneration() {
 			return done("already at generation " + strconv.FormatInt(n.GetGeneration(), 10))
 		}
 		if d := ps.othersNotUN(n.GetRing(), name); d != "" {
@@ -604,12 +604,12 @@ func (ps *pass) stepRestart(r *opRun) result {
 		if !n.GetBootstrapped() {
 			return failed("%s has never been UN; nothing to restart", name)
 		}
-		r.set("stage", "stopping")
-		r.set("stopped_task", n.GetTaskId())
+		c := r.cur()
+		c.Stage, c.StoppedTask = statev1.RestartStage_RESTART_STAGE_STOPPING, n.GetTaskId()
 		ps.hold(r)
 		ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_STOPPING)
 		fallthrough
-	case "stopping":
+	case statev1.RestartStage_RESTART_STAGE_STOPPING:
 		c, _ := ps.task(n)
 		if c == condUnreachable {
 			return blocked(false, "%s's agent is unreachable", name)
@@ -617,13 +617,13 @@ func (ps *pass) stepRestart(r *opRun) result {
 		if ps.killNode(n) {
 			return wait(false, "draining and stopping %s", name)
 		}
-		r.set("stage", "starting")
+		r.cur().Stage = statev1.RestartStage_RESTART_STAGE_STARTING
 		ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_RESTARTING)
 		r.step.Attempts = 0
 		fallthrough
 	default:
 		n = ps.node(name)
-		if ps.isUN(n) && n.GetTaskId() != r.get("stopped_task") {
+		if ps.isUN(n) && n.GetTaskId() != r.peek().GetStoppedTask() {
 			return done("UN")
 		}
 		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REPLACING {

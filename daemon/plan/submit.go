@@ -142,7 +142,7 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 		n := ps.newNode(spec.GetName(), i, i < spec.GetSeeds())
 		n.Tokens = spec.GetNumTokens()
 		nodes = append(nodes, n)
-		steps = append(steps, newStep("bootstrap", n.GetName()))
+		steps = append(steps, newStep(stepBootstrap, n.GetName()))
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_CREATE_RING, spec.GetName(), "cli", &cassmesosv1.OperationParams{}, steps)
 	ring.Status.ActiveOperationId = op.GetOperation().GetId()
@@ -173,9 +173,9 @@ func (ps *pass) deleteRingReq(req DeleteRing) (Accepted, error) {
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING, req.Ring, "cli", &cassmesosv1.OperationParams{},
 		[]*cassmesosv1.Step{
-			{Name: "stop all nodes", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
-			{Name: "release volumes and reservations", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
-			{Name: "delete ring records", Phase: cassmesosv1.StepPhase_STEP_PHASE_PENDING},
+			namedStep(stepStop, "stop all nodes", ""),
+			namedStep(stepRelease, "release volumes and reservations", ""),
+			namedStep(stepDelete, "delete ring records", ""),
 		})
 	for _, id := range sortedKeys(ps.ops) {
 		o := ps.ops[id].GetOperation()
@@ -197,7 +197,7 @@ func (ps *pass) deleteRingReq(req DeleteRing) (Accepted, error) {
 func (ps *pass) activeOnNode(node string) *statev1.OperationRecord {
 	for _, id := range ps.opsByAge() {
 		o := ps.ops[id].GetOperation()
-		if !opActive(o) || o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE {
+		if !opActive(o) || !exclusive(o.GetKind()) {
 			continue
 		}
 		for _, s := range o.GetSteps() {
@@ -235,7 +235,7 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 		// Nodes left unstarted by a failed or cancelled operation come first.
 		for _, n := range nodes {
 			if !n.GetBootstrapped() && ps.activeOnNode(n.GetName()) == nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_PENDING {
-				steps = append(steps, newStep("bootstrap", n.GetName()))
+				steps = append(steps, newStep(stepBootstrap, n.GetName()))
 			}
 		}
 		w := ps.mutRing(req.Ring)
@@ -244,7 +244,7 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 			n.Tokens = spec.GetNumTokens()
 			w.NextOrdinal++
 			ps.putNode(n)
-			steps = append(steps, newStep("bootstrap", n.GetName()))
+			steps = append(steps, newStep(stepBootstrap, n.GetName()))
 		}
 		w.Spec.Nodes = req.Nodes
 	} else {
@@ -274,9 +274,9 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 			if op := ps.activeOnNode(name); op != nil {
 				return Accepted{}, refused("%s is busy with operation %s", name, op.GetOperation().GetId())
 			}
-			kind := "decommission"
+			kind := stepDecommission
 			if !ps.isUN(n) && n.GetHostId() != "" || !n.GetBootstrapped() {
-				kind = "remove"
+				kind = stepRemove
 			}
 			steps = append(steps, newStep(kind, name))
 		}
@@ -337,7 +337,7 @@ func (ps *pass) replaceNode(req ReplaceNode) (Accepted, error) {
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "cli",
 		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}},
-		[]*cassmesosv1.Step{newStep("prepare", n.GetName()), newStep("replace", n.GetName())})
+		[]*cassmesosv1.Step{newStep(stepPrepareReplace, n.GetName()), newStep(stepReplace, n.GetName())})
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -354,7 +354,7 @@ func (ps *pass) restartNode(req RestartNode) (Accepted, error) {
 		return Accepted{}, refused("%s is busy with operation %s", n.GetName(), op.GetOperation().GetId())
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_RESTART_NODE, n.GetRing(), "cli",
-		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("restart", n.GetName())})
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep(stepRestart, n.GetName())})
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -366,7 +366,7 @@ func (ps *pass) restartRing(req RestartRing) (Accepted, error) {
 	var steps []*cassmesosv1.Step
 	for _, n := range ps.ringNodes(req.Ring) {
 		if n.GetBootstrapped() {
-			steps = append(steps, newStep("restart", n.GetName()))
+			steps = append(steps, newStep(stepRestart, n.GetName()))
 		}
 	}
 	if len(steps) == 0 {
@@ -396,7 +396,7 @@ func (ps *pass) decommissionNode(req DecommissionNode) (Accepted, error) {
 	}
 	ps.mutRing(n.GetRing()).Spec.Nodes--
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DECOMMISSION_NODE, n.GetRing(), "cli",
-		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("decommission", n.GetName())})
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep(stepDecommission, n.GetName())})
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -420,7 +420,7 @@ func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
 	}
 	ps.mutRing(n.GetRing()).Spec.Nodes--
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE, n.GetRing(), "cli",
-		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep("remove", n.GetName())})
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep(stepRemove, n.GetName())})
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -501,7 +501,7 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 		w.Generation++
 		for _, n := range ps.ringNodes(req.Ring) {
 			if n.GetBootstrapped() {
-				steps = append(steps, newStep("update", n.GetName()))
+				steps = append(steps, newStep(stepUpdate, n.GetName()))
 			}
 		}
 	}
@@ -516,12 +516,7 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 func (ps *pass) topologyOpOn(ring string) string {
 	for _, id := range ps.opsByAge() {
 		o := ps.ops[id].GetOperation()
-		if o.GetRing() != ring || !opActive(o) {
-			continue
-		}
-		switch o.GetKind() {
-		case cassmesosv1.OperationKind_OPERATION_KIND_RECOVER_NODE, cassmesosv1.OperationKind_OPERATION_KIND_REPAIR,
-			cassmesosv1.OperationKind_OPERATION_KIND_CLEANUP:
+		if o.GetRing() != ring || !opActive(o) || !ruleOf(o.GetKind()).disruptive() {
 			continue
 		}
 		return id

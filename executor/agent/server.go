@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -263,6 +264,7 @@ func (s *server) RepairRange(req *cassmesosv1.RepairRangeRequest, stream cassmes
 	if sendErr != nil {
 		return sendErr // the client went away; nothing more to say
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	last := &cassmesosv1.RepairRangeResponse{Done: true, Percent: 100, Message: "repair finished"}
 	if err != nil {
 		last.Percent = -1
@@ -290,6 +292,7 @@ func (s *server) Cleanup(ctx context.Context, req *cassmesosv1.CleanupRequest) (
 	if err := s.ctl.Cleanup(ctx, req.GetKeyspace(), req.GetTables()...); err != nil {
 		return nil, toStatus(s.log, "Cleanup", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.CleanupResponse{}, nil
 }
 
@@ -314,6 +317,7 @@ func (s *server) Decommission(ctx context.Context, _ *cassmesosv1.DecommissionRe
 	if err := s.ctl.Decommission(ctx, false); err != nil {
 		return nil, toStatus(s.log, "Decommission", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	for {
 		ns, err := s.ctl.Netstats(ctx)
 		switch {
@@ -353,5 +357,6 @@ func (s *server) RestartCassandra(ctx context.Context, _ *cassmesosv1.RestartCas
 	if err := s.restart(ctx); err != nil {
 		return nil, toStatus(s.log, "RestartCassandra", err)
 	}
+	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.RestartCassandraResponse{}, nil
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/executor/config"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpexec"
+
+	"github.com/cassmesos/cassmesos/internal/failpoint"
 )
 
 // Status is one status update the task wants sent.
@@ -520,6 +522,7 @@ func (e *exec) sendUnsent(ctx context.Context) {
 		if p.sent {
 			continue
 		}
+		_ = failpoint.Inject("executor/before-update")
 		resp, err := e.sender.Send(ctx, calls.NonStreaming(calls.Update(p.upd.Status)))
 		if resp != nil {
 			resp.Close()

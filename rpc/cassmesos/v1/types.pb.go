@@ -526,6 +526,103 @@ func (OperationPhase) EnumDescriptor() ([]byte, []int) {
 	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
+// StepKind is what a step does. The planner dispatches on it; a step's name is for people.
+type StepKind int32
+
+const (
+	// Not set (a record written before step kinds existed; its kind is read from its name once).
+	StepKind_STEP_KIND_UNSPECIFIED StepKind = 0
+	// Launch a node for the first time and wait until it is UN.
+	StepKind_STEP_KIND_BOOTSTRAP StepKind = 1
+	// Restart a crashed node in place.
+	StepKind_STEP_KIND_RECOVER StepKind = 2
+	// Prepare a replacement: stop the old task, record the address and host ID it replaces.
+	StepKind_STEP_KIND_PREPARE_REPLACE StepKind = 3
+	// Launch the replacement node and wait until it is UN with the old node's tokens.
+	StepKind_STEP_KIND_REPLACE StepKind = 4
+	// Stop every node of a ring being deleted.
+	StepKind_STEP_KIND_STOP StepKind = 5
+	// Release every reservation and volume of a ring being deleted.
+	StepKind_STEP_KIND_RELEASE StepKind = 6
+	// Forget a deleted ring's records.
+	StepKind_STEP_KIND_DELETE StepKind = 7
+	// Decommission a node (streams its data away) and stop it.
+	StepKind_STEP_KIND_DECOMMISSION StepKind = 8
+	// Remove a dead node from the ring (nodetool removenode) and forget it.
+	StepKind_STEP_KIND_REMOVE StepKind = 9
+	// Restart a node in place (rolling restart).
+	StepKind_STEP_KIND_RESTART StepKind = 10
+	// Restart a node in place with the ring's new spec (rolling update).
+	StepKind_STEP_KIND_UPDATE StepKind = 11
+	// Run a repair's segments.
+	StepKind_STEP_KIND_REPAIR StepKind = 12
+	// Run nodetool cleanup on a node.
+	StepKind_STEP_KIND_CLEANUP StepKind = 13
+)
+
+// Enum value maps for StepKind.
+var (
+	StepKind_name = map[int32]string{
+		0:  "STEP_KIND_UNSPECIFIED",
+		1:  "STEP_KIND_BOOTSTRAP",
+		2:  "STEP_KIND_RECOVER",
+		3:  "STEP_KIND_PREPARE_REPLACE",
+		4:  "STEP_KIND_REPLACE",
+		5:  "STEP_KIND_STOP",
+		6:  "STEP_KIND_RELEASE",
+		7:  "STEP_KIND_DELETE",
+		8:  "STEP_KIND_DECOMMISSION",
+		9:  "STEP_KIND_REMOVE",
+		10: "STEP_KIND_RESTART",
+		11: "STEP_KIND_UPDATE",
+		12: "STEP_KIND_REPAIR",
+		13: "STEP_KIND_CLEANUP",
+	}
+	StepKind_value = map[string]int32{
+		"STEP_KIND_UNSPECIFIED":     0,
+		"STEP_KIND_BOOTSTRAP":       1,
+		"STEP_KIND_RECOVER":         2,
+		"STEP_KIND_PREPARE_REPLACE": 3,
+		"STEP_KIND_REPLACE":         4,
+		"STEP_KIND_STOP":            5,
+		"STEP_KIND_RELEASE":         6,
+		"STEP_KIND_DELETE":          7,
+		"STEP_KIND_DECOMMISSION":    8,
+		"STEP_KIND_REMOVE":          9,
+		"STEP_KIND_RESTART":         10,
+		"STEP_KIND_UPDATE":          11,
+		"STEP_KIND_REPAIR":          12,
+		"STEP_KIND_CLEANUP":         13,
+	}
+)
+
+func (x StepKind) Enum() *StepKind {
+	p := new(StepKind)
+	*p = x
+	return p
+}
+
+func (x StepKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StepKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+}
+
+func (StepKind) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[7]
+}
+
+func (x StepKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StepKind.Descriptor instead.
+func (StepKind) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
 // StepPhase is where a step is.
 type StepPhase int32
 
@@ -575,11 +672,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[7]
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -588,7 +685,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -1496,7 +1593,9 @@ type Step struct {
 	// When it started.
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// When it ended.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// What it does (the planner dispatches on this, never on the name).
+	Kind          StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=cassmesos.v1.StepKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1585,6 +1684,13 @@ func (x *Step) GetEndTime() *timestamppb.Timestamp {
 		return x.EndTime
 	}
 	return nil
+}
+
+func (x *Step) GetKind() StepKind {
+	if x != nil {
+		return x.Kind
+	}
+	return StepKind_STEP_KIND_UNSPECIFIED
 }
 
 // Progress of an operation.
@@ -2412,7 +2518,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x13 \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x14 \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\"\xa4\x02\n" +
+	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\"\xd0\x02\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12-\n" +
@@ -2423,7 +2529,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"last_error\x18\x06 \x01(\tR\tlastError\x129\n" +
 	"\n" +
 	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"a\n" +
+	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12*\n" +
+	"\x04kind\x18\t \x01(\x0e2\x16.cassmesos.v1.StepKindR\x04kind\"a\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04done\x18\x01 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12+\n" +
@@ -2554,7 +2661,23 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_PHASE_PAUSED\x10\x04\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x05\x12\x1a\n" +
 	"\x16OPERATION_PHASE_FAILED\x10\x06\x12\x1d\n" +
-	"\x19OPERATION_PHASE_CANCELLED\x10\a*\x9b\x01\n" +
+	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xd8\x02\n" +
+	"\bStepKind\x12\x19\n" +
+	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13STEP_KIND_BOOTSTRAP\x10\x01\x12\x15\n" +
+	"\x11STEP_KIND_RECOVER\x10\x02\x12\x1d\n" +
+	"\x19STEP_KIND_PREPARE_REPLACE\x10\x03\x12\x15\n" +
+	"\x11STEP_KIND_REPLACE\x10\x04\x12\x12\n" +
+	"\x0eSTEP_KIND_STOP\x10\x05\x12\x15\n" +
+	"\x11STEP_KIND_RELEASE\x10\x06\x12\x14\n" +
+	"\x10STEP_KIND_DELETE\x10\a\x12\x1a\n" +
+	"\x16STEP_KIND_DECOMMISSION\x10\b\x12\x14\n" +
+	"\x10STEP_KIND_REMOVE\x10\t\x12\x15\n" +
+	"\x11STEP_KIND_RESTART\x10\n" +
+	"\x12\x14\n" +
+	"\x10STEP_KIND_UPDATE\x10\v\x12\x14\n" +
+	"\x10STEP_KIND_REPAIR\x10\f\x12\x15\n" +
+	"\x11STEP_KIND_CLEANUP\x10\r*\x9b\x01\n" +
 	"\tStepPhase\x12\x1a\n" +
 	"\x16STEP_PHASE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STEP_PHASE_PENDING\x10\x01\x12\x16\n" +
@@ -2575,7 +2698,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
 var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(ConstraintOperator)(0),       // 0: cassmesos.v1.ConstraintOperator
@@ -2585,74 +2708,76 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(NodePhase)(0),                // 4: cassmesos.v1.NodePhase
 	(OperationKind)(0),            // 5: cassmesos.v1.OperationKind
 	(OperationPhase)(0),           // 6: cassmesos.v1.OperationPhase
-	(StepPhase)(0),                // 7: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 8: cassmesos.v1.RingSpec
-	(*Resources)(nil),             // 9: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 10: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 11: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 12: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 13: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 14: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 15: cassmesos.v1.Node
-	(*Step)(nil),                  // 16: cassmesos.v1.Step
-	(*Progress)(nil),              // 17: cassmesos.v1.Progress
-	(*Operation)(nil),             // 18: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 19: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 20: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 21: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 22: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 23: cassmesos.v1.RepairSchedule
-	nil,                           // 24: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(StepKind)(0),                 // 7: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 8: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 9: cassmesos.v1.RingSpec
+	(*Resources)(nil),             // 10: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 11: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 12: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 13: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 14: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 15: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 16: cassmesos.v1.Node
+	(*Step)(nil),                  // 17: cassmesos.v1.Step
+	(*Progress)(nil),              // 18: cassmesos.v1.Progress
+	(*Operation)(nil),             // 19: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 20: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 21: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 22: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 23: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 24: cassmesos.v1.RepairSchedule
+	nil,                           // 25: cassmesos.v1.RingSpec.CassandraYamlEntry
+	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	9,  // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	10, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	11, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	12, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	25, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	24, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	25, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	10, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	11, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	12, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	13, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	26, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	25, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	26, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
 	0,  // 7: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	8,  // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	14, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	26, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	15, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	27, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 11: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	26, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	27, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	4,  // 13: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	2,  // 14: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	3,  // 15: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	26, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	26, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	7,  // 18: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	26, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	26, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	25, // 21: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	5,  // 22: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	6,  // 23: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	16, // 24: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	17, // 25: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	19, // 26: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	26, // 27: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	26, // 28: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	26, // 29: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	8,  // 30: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	20, // 31: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	21, // 32: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	25, // 33: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	7,  // 34: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	26, // 35: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	26, // 36: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	20, // 37: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	26, // 38: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	26, // 39: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	26, // 40: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	27, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	27, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 18: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	27, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	27, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	7,  // 21: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	26, // 22: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	5,  // 23: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	6,  // 24: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	17, // 25: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	18, // 26: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	20, // 27: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	27, // 28: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	27, // 29: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	27, // 30: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	9,  // 31: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	21, // 32: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	22, // 33: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	26, // 34: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	8,  // 35: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	27, // 36: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	27, // 37: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	21, // 38: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	27, // 39: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	27, // 40: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	27, // 41: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -2665,7 +2790,7 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      8,
+			NumEnums:      9,
 			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,

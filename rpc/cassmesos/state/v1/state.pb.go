@@ -23,6 +23,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RestartStage is where a restart-in-place step is.
+type RestartStage int32
+
+const (
+	// Not started: the step still checks its preconditions.
+	RestartStage_RESTART_STAGE_UNSPECIFIED RestartStage = 0
+	// The node's task is being drained and killed.
+	RestartStage_RESTART_STAGE_STOPPING RestartStage = 1
+	// The node is being started again; the step waits for it to be UN.
+	RestartStage_RESTART_STAGE_STARTING RestartStage = 2
+)
+
+// Enum value maps for RestartStage.
+var (
+	RestartStage_name = map[int32]string{
+		0: "RESTART_STAGE_UNSPECIFIED",
+		1: "RESTART_STAGE_STOPPING",
+		2: "RESTART_STAGE_STARTING",
+	}
+	RestartStage_value = map[string]int32{
+		"RESTART_STAGE_UNSPECIFIED": 0,
+		"RESTART_STAGE_STOPPING":    1,
+		"RESTART_STAGE_STARTING":    2,
+	}
+)
+
+func (x RestartStage) Enum() *RestartStage {
+	p := new(RestartStage)
+	*p = x
+	return p
+}
+
+func (x RestartStage) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RestartStage) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_state_v1_state_proto_enumTypes[0].Descriptor()
+}
+
+func (RestartStage) Type() protoreflect.EnumType {
+	return &file_cassmesos_state_v1_state_proto_enumTypes[0]
+}
+
+func (x RestartStage) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RestartStage.Descriptor instead.
+func (RestartStage) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{0}
+}
+
 // FrameworkRecord is /framework_id.
 type FrameworkRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -591,8 +644,11 @@ type OperationRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The operation as the API shows it.
 	Operation *v1.Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
-	// Opaque planner cursor (which step, sub-state), so a restarted daemon resumes exactly.
-	Cursor        map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Legacy string-keyed cursor ("<step>.<key>" → value), written by daemons before the typed
+	// cursor existed. A daemon reads it once into state and never writes it again.
+	Cursor map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Where the planner is in the operation (typed), so a restarted daemon resumes exactly.
+	State         *OperationCursor `protobuf:"bytes,20,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +697,232 @@ func (x *OperationRecord) GetCursor() map[string]string {
 	return nil
 }
 
+func (x *OperationRecord) GetState() *OperationCursor {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+// OperationCursor is the planner's sub-state of one operation.
+type OperationCursor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operator paused the operation (repair runs).
+	Paused bool `protobuf:"varint,1,opt,name=paused,proto3" json:"paused,omitempty"`
+	// The operation is blocked at a point where cancelling it leaves nothing half-done.
+	Safe bool `protobuf:"varint,2,opt,name=safe,proto3" json:"safe,omitempty"`
+	// Window the operation may run in ("01:30-05:00"), from the schedule that started it.
+	Window string `protobuf:"bytes,3,opt,name=window,proto3" json:"window,omitempty"`
+	// ID of the cleanup operation this (scale) operation started after the ring grew.
+	CleanupOp string `protobuf:"bytes,4,opt,name=cleanup_op,json=cleanupOp,proto3" json:"cleanup_op,omitempty"`
+	// State of the steps under way, by step index. An entry is dropped when its step ends, so the
+	// record does not grow with the number of steps.
+	Steps         map[int32]*StepCursor `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OperationCursor) Reset() {
+	*x = OperationCursor{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperationCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperationCursor) ProtoMessage() {}
+
+func (x *OperationCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperationCursor.ProtoReflect.Descriptor instead.
+func (*OperationCursor) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OperationCursor) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *OperationCursor) GetSafe() bool {
+	if x != nil {
+		return x.Safe
+	}
+	return false
+}
+
+func (x *OperationCursor) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
+}
+
+func (x *OperationCursor) GetCleanupOp() string {
+	if x != nil {
+		return x.CleanupOp
+	}
+	return ""
+}
+
+func (x *OperationCursor) GetSteps() map[int32]*StepCursor {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+// StepCursor is the planner's sub-state of one step under way.
+type StepCursor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The step holds its node: no other operation acts on it and no automatic recovery starts.
+	Holds bool `protobuf:"varint,1,opt,name=holds,proto3" json:"holds,omitempty"`
+	// When the step began waiting for an offer (the placement timeout counts from here).
+	OfferWaitSince *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=offer_wait_since,json=offerWaitSince,proto3" json:"offer_wait_since,omitempty"`
+	// When the step began waiting for a deleted node's reservation to be released.
+	ReleaseWaitSince *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=release_wait_since,json=releaseWaitSince,proto3" json:"release_wait_since,omitempty"`
+	// ID of the relayed nodetool action the step waits for.
+	RelayId string `protobuf:"bytes,4,opt,name=relay_id,json=relayId,proto3" json:"relay_id,omitempty"`
+	// When that relay was issued (the relay timeout counts from here).
+	RelayTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=relay_time,json=relayTime,proto3" json:"relay_time,omitempty"`
+	// Task the step gave up on (a recovery superseded by a replacement).
+	AbandonedTask string `protobuf:"bytes,6,opt,name=abandoned_task,json=abandonedTask,proto3" json:"abandoned_task,omitempty"`
+	// Where a restart-in-place step is.
+	Stage RestartStage `protobuf:"varint,7,opt,name=stage,proto3,enum=cassmesos.state.v1.RestartStage" json:"stage,omitempty"`
+	// Task a restart stopped (the step is done once a different task is UN).
+	StoppedTask string `protobuf:"bytes,8,opt,name=stopped_task,json=stoppedTask,proto3" json:"stopped_task,omitempty"`
+	// A repair's token ranges are described again before more segments start.
+	Recompute bool `protobuf:"varint,9,opt,name=recompute,proto3" json:"recompute,omitempty"`
+	// Failed attempts of the current describe of a repair's ring.
+	DescribeAttempts int32 `protobuf:"varint,10,opt,name=describe_attempts,json=describeAttempts,proto3" json:"describe_attempts,omitempty"`
+	// Describes done so far by a repair (names the next describe's relay).
+	Describes     int32 `protobuf:"varint,11,opt,name=describes,proto3" json:"describes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepCursor) Reset() {
+	*x = StepCursor{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepCursor) ProtoMessage() {}
+
+func (x *StepCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepCursor.ProtoReflect.Descriptor instead.
+func (*StepCursor) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StepCursor) GetHolds() bool {
+	if x != nil {
+		return x.Holds
+	}
+	return false
+}
+
+func (x *StepCursor) GetOfferWaitSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OfferWaitSince
+	}
+	return nil
+}
+
+func (x *StepCursor) GetReleaseWaitSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleaseWaitSince
+	}
+	return nil
+}
+
+func (x *StepCursor) GetRelayId() string {
+	if x != nil {
+		return x.RelayId
+	}
+	return ""
+}
+
+func (x *StepCursor) GetRelayTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RelayTime
+	}
+	return nil
+}
+
+func (x *StepCursor) GetAbandonedTask() string {
+	if x != nil {
+		return x.AbandonedTask
+	}
+	return ""
+}
+
+func (x *StepCursor) GetStage() RestartStage {
+	if x != nil {
+		return x.Stage
+	}
+	return RestartStage_RESTART_STAGE_UNSPECIFIED
+}
+
+func (x *StepCursor) GetStoppedTask() string {
+	if x != nil {
+		return x.StoppedTask
+	}
+	return ""
+}
+
+func (x *StepCursor) GetRecompute() bool {
+	if x != nil {
+		return x.Recompute
+	}
+	return false
+}
+
+func (x *StepCursor) GetDescribeAttempts() int32 {
+	if x != nil {
+		return x.DescribeAttempts
+	}
+	return 0
+}
+
+func (x *StepCursor) GetDescribes() int32 {
+	if x != nil {
+		return x.Describes
+	}
+	return 0
+}
+
 // SegmentRecord is /operations/<id>/segments/<n>.
 type SegmentRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -654,7 +936,7 @@ type SegmentRecord struct {
 
 func (x *SegmentRecord) Reset() {
 	*x = SegmentRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +948,7 @@ func (x *SegmentRecord) String() string {
 func (*SegmentRecord) ProtoMessage() {}
 
 func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +961,7 @@ func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentRecord.ProtoReflect.Descriptor instead.
 func (*SegmentRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SegmentRecord) GetSegment() *v1.RepairSegment {
@@ -707,7 +989,7 @@ type ScheduleRecord struct {
 
 func (x *ScheduleRecord) Reset() {
 	*x = ScheduleRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +1001,7 @@ func (x *ScheduleRecord) String() string {
 func (*ScheduleRecord) ProtoMessage() {}
 
 func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +1014,7 @@ func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRecord.ProtoReflect.Descriptor instead.
 func (*ScheduleRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
@@ -814,18 +1096,49 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\xcc\x01\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\x87\x02\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
-	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x1a9\n" +
+	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x129\n" +
+	"\x05state\x18\x14 \x01(\v2#.cassmesos.state.v1.OperationCursorR\x05state\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x02\n" +
+	"\x0fOperationCursor\x12\x16\n" +
+	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x12\n" +
+	"\x04safe\x18\x02 \x01(\bR\x04safe\x12\x16\n" +
+	"\x06window\x18\x03 \x01(\tR\x06window\x12\x1d\n" +
+	"\n" +
+	"cleanup_op\x18\x04 \x01(\tR\tcleanupOp\x12D\n" +
+	"\x05steps\x18\x05 \x03(\v2..cassmesos.state.v1.OperationCursor.StepsEntryR\x05steps\x1aX\n" +
+	"\n" +
+	"StepsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x05R\x03key\x124\n" +
+	"\x05value\x18\x02 \x01(\v2\x1e.cassmesos.state.v1.StepCursorR\x05value:\x028\x01\"\xf3\x03\n" +
+	"\n" +
+	"StepCursor\x12\x14\n" +
+	"\x05holds\x18\x01 \x01(\bR\x05holds\x12D\n" +
+	"\x10offer_wait_since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eofferWaitSince\x12H\n" +
+	"\x12release_wait_since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x10releaseWaitSince\x12\x19\n" +
+	"\brelay_id\x18\x04 \x01(\tR\arelayId\x129\n" +
+	"\n" +
+	"relay_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\trelayTime\x12%\n" +
+	"\x0eabandoned_task\x18\x06 \x01(\tR\rabandonedTask\x126\n" +
+	"\x05stage\x18\a \x01(\x0e2 .cassmesos.state.v1.RestartStageR\x05stage\x12!\n" +
+	"\fstopped_task\x18\b \x01(\tR\vstoppedTask\x12\x1c\n" +
+	"\trecompute\x18\t \x01(\bR\trecompute\x12+\n" +
+	"\x11describe_attempts\x18\n" +
+	" \x01(\x05R\x10describeAttempts\x12\x1c\n" +
+	"\tdescribes\x18\v \x01(\x05R\tdescribes\"b\n" +
 	"\rSegmentRecord\x125\n" +
 	"\asegment\x18\x01 \x01(\v2\x1b.cassmesos.v1.RepairSegmentR\asegment\x12\x1a\n" +
 	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"J\n" +
 	"\x0eScheduleRecord\x128\n" +
-	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bscheduleB?Z=github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1;statev1b\x06proto3"
+	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule*e\n" +
+	"\fRestartStage\x12\x1d\n" +
+	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
+	"\x16RESTART_STAGE_STARTING\x10\x02B?Z=github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1;statev1b\x06proto3"
 
 var (
 	file_cassmesos_state_v1_state_proto_rawDescOnce sync.Once
@@ -839,49 +1152,61 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 	return file_cassmesos_state_v1_state_proto_rawDescData
 }
 
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
-	(*FrameworkRecord)(nil),       // 0: cassmesos.state.v1.FrameworkRecord
-	(*RingRecord)(nil),            // 1: cassmesos.state.v1.RingRecord
-	(*Reservation)(nil),           // 2: cassmesos.state.v1.Reservation
-	(*NodeRecord)(nil),            // 3: cassmesos.state.v1.NodeRecord
-	(*OperationRecord)(nil),       // 4: cassmesos.state.v1.OperationRecord
-	(*SegmentRecord)(nil),         // 5: cassmesos.state.v1.SegmentRecord
-	(*ScheduleRecord)(nil),        // 6: cassmesos.state.v1.ScheduleRecord
-	nil,                           // 7: cassmesos.state.v1.OperationRecord.CursorEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 9: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 10: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 11: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 12: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 13: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 14: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 15: cassmesos.v1.Operation
-	(*v1.RepairSegment)(nil),      // 16: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 17: cassmesos.v1.RepairSchedule
+	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
+	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
+	(*RingRecord)(nil),            // 2: cassmesos.state.v1.RingRecord
+	(*Reservation)(nil),           // 3: cassmesos.state.v1.Reservation
+	(*NodeRecord)(nil),            // 4: cassmesos.state.v1.NodeRecord
+	(*OperationRecord)(nil),       // 5: cassmesos.state.v1.OperationRecord
+	(*OperationCursor)(nil),       // 6: cassmesos.state.v1.OperationCursor
+	(*StepCursor)(nil),            // 7: cassmesos.state.v1.StepCursor
+	(*SegmentRecord)(nil),         // 8: cassmesos.state.v1.SegmentRecord
+	(*ScheduleRecord)(nil),        // 9: cassmesos.state.v1.ScheduleRecord
+	nil,                           // 10: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 11: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 13: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 14: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 15: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 16: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 17: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 18: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 19: cassmesos.v1.Operation
+	(*v1.RepairSegment)(nil),      // 20: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 21: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	8,  // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	10, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	8,  // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	11, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	12, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	8,  // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	13, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	14, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	8,  // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	8,  // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	7,  // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	16, // 14: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	17, // 15: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	12, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	13, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	14, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	12, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	15, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	16, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	12, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
+	17, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	18, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	12, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	12, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	19, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	10, // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	6,  // 14: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	11, // 15: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	12, // 16: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	12, // 17: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	12, // 18: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 19: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	20, // 20: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	21, // 21: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	7,  // 22: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -894,13 +1219,14 @@ func file_cassmesos_state_v1_state_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_cassmesos_state_v1_state_proto_goTypes,
 		DependencyIndexes: file_cassmesos_state_v1_state_proto_depIdxs,
+		EnumInfos:         file_cassmesos_state_v1_state_proto_enumTypes,
 		MessageInfos:      file_cassmesos_state_v1_state_proto_msgTypes,
 	}.Build()
 	File_cassmesos_state_v1_state_proto = out.File
