@@ -157,6 +157,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		FrameworkInfo:       mesosadapter.FrameworkInfo(cfg.FrameworkName, cfg.Role, cfg.User, cfg.Principal, cfg.Hostname, cfg.FailoverTimeout),
 		Store:               zkstore.FrameworkIDs{ZK: fenced},
 		Principal:           cfg.Principal, Secret: cfg.Secret,
+		Fence:  fence(lead),
 		Logger: log, Metrics: d.metrics,
 	})
 	if err != nil {
@@ -178,7 +179,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	events := make(chan mesosadapter.Event, 64)
 	eng := engine.New(engine.Options{
 		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: &nodeagent.Client{},
-		Events: events, Logger: log, Metrics: d.metrics,
+		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics,
 	})
 	engRef.Store(eng)
 	setBackend(eng)
@@ -198,6 +199,16 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		return nil
 	default:
 		log.Warn("term ended", "err", err)
+		return nil
+	}
+}
+
+// fence lets a Mesos call go only while lead holds; otherwise its error wraps engine.ErrNotLeader.
+func fence(lead *zkstate.Leadership) func() error {
+	return func() error {
+		if err := lead.Err(); err != nil {
+			return fmt.Errorf("%w: %w", engine.ErrNotLeader, err)
+		}
 		return nil
 	}
 }

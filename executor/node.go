@@ -92,7 +92,8 @@ func Launch(opts Options) mesosexec.LaunchFunc {
 	}
 }
 
-// DecodeTaskConfig parses and checks TaskInfo.data.
+// DecodeTaskConfig parses and checks TaskInfo.data: the fields only the executor uses here, the
+// rest with render.CheckConfig (the rules the daemon validated the ring's spec with).
 func DecodeTaskConfig(data []byte) (*cassmesosv1.NodeTaskConfig, error) {
 	cfg := &cassmesosv1.NodeTaskConfig{}
 	if err := proto.Unmarshal(data, cfg); err != nil {
@@ -108,13 +109,12 @@ func DecodeTaskConfig(data []byte) (*cassmesosv1.NodeTaskConfig, error) {
 	case cfg.GetDataDir() == "" || strings.Contains(cfg.GetDataDir(), ".."):
 		return nil, fmt.Errorf("%w: NodeTaskConfig.data_dir %q must be a path inside the sandbox", mesosexec.ErrInvalidTask, cfg.GetDataDir())
 	}
-	if _, err := render.JVMExtraOpts(cfg, 0); err != nil {
-		return nil, fmt.Errorf("%w: %v", mesosexec.ErrInvalidTask, err)
+	// The daemon's own rules (internal/specrules): what it accepted passes here.
+	if err := render.CheckConfig(cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", mesosexec.ErrInvalidTask, err)
 	}
-	for k := range cfg.GetCassandraYaml() {
-		if render.OwnedKey(k) {
-			return nil, fmt.Errorf("%w: cassandra_yaml %q: %v", mesosexec.ErrInvalidTask, k, render.ErrOwnedKey)
-		}
+	if _, err := render.JVMExtraOpts(cfg, 0); err != nil {
+		return nil, fmt.Errorf("%w: %w", mesosexec.ErrInvalidTask, err)
 	}
 	return cfg, nil
 }
@@ -281,7 +281,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
-		Restart: n.restart})
+		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)})
 	if err != nil {
 		lis.Close()
 		return nil, err

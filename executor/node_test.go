@@ -16,13 +16,14 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cassmesos/cassmesos/executor/agent"
 	"github.com/cassmesos/cassmesos/executor/mesosexec"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 func TestDecodeTaskConfig(t *testing.T) {
-	good := &cassmesosv1.NodeTaskConfig{Address: "10.0.0.1", AgentPort: 9000, AgentSecret: "s", DataDir: "volume"}
+	good := &cassmesosv1.NodeTaskConfig{Ring: "r", Address: "10.0.0.1", AgentPort: 9000, AgentSecret: "s", DataDir: "volume"}
 	tests := []struct {
 		name    string
 		mod     func(*cassmesosv1.NodeTaskConfig)
@@ -40,6 +41,16 @@ func TestDecodeTaskConfig(t *testing.T) {
 		{name: "escaping data dir", mod: func(c *cassmesosv1.NodeTaskConfig) { c.DataDir = "../x" }, wantErr: "data_dir"},
 		{name: "owned yaml key", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"seed_provider": "x"} }, wantErr: "owned"},
 		{name: "bad jvm option", mod: func(c *cassmesosv1.NodeTaskConfig) { c.JvmOptions = []string{"-Da b"} }, wantErr: "white space"},
+		// The daemon's rules (internal/specrules), checked again here.
+		{name: "no cluster name", mod: func(c *cassmesosv1.NodeTaskConfig) { c.Ring = "" }, wantErr: "NodeTaskConfig.cluster_name"},
+		{name: "owned prefer_ipv6 key", mod: func(c *cassmesosv1.NodeTaskConfig) {
+			c.CassandraYaml = map[string]string{"rpc_interface_prefer_ipv6": "true"}
+		},
+			wantErr: `NodeTaskConfig.cassandra_yaml["rpc_interface_prefer_ipv6"]: key is owned by cassmesos`},
+		{name: "yaml value", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"authenticator": "[x"} },
+			wantErr: `NodeTaskConfig.cassandra_yaml["authenticator"]: "[x": is not YAML`},
+		{name: "rack", mod: func(c *cassmesosv1.NodeTaskConfig) { c.Rack = "r1\ndc=evil" }, wantErr: "NodeTaskConfig.rack"},
+		{name: "ports", mod: func(c *cassmesosv1.NodeTaskConfig) { c.Ports = &cassmesosv1.Ports{Storage: 9042} }, wantErr: "NodeTaskConfig.ports.native"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,7 +203,7 @@ func TestStandInRestartInPlace(t *testing.T) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s")
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1")
 	rec.mu.Lock()
 	before := len(rec.s)
 	rec.mu.Unlock()

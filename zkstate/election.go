@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +20,12 @@ import (
 // watches only the member just before it (no herd effect when the leader goes). Leadership ends
 // when the session expires or the member znode is deleted; the leader's writes are fenced by that
 // znode, so a deposed leader cannot write even before it notices.
+//
+// Each new leadership also raises the leader epoch, a counter in the persistent znode
+// /leader_epoch, by one, in a transaction fenced by the new leader's member znode (see bumpEpoch).
+// The epoch is strictly increasing over successive leaderships and survives ZooKeeper restarts (it
+// is an ordinary persistent znode); the daemon sends it with everything that has side effects
+// outside ZooKeeper, so that those who receive it can refuse a deposed leader.
 
 // Leadership is held by the daemon that won Campaign.
 type Leadership struct {
@@ -24,6 +33,7 @@ type Leadership struct {
 	member  string // absolute path of the election znode
 	version int32
 	session int64
+	epoch   uint64
 	fenced  *Store
 	done    chan struct{}
 	stop    chan struct{} // closed by Resign
@@ -121,7 +131,11 @@ func (s *Store) campaignOnce(ctx context.Context, dir, addr string) (*Leadership
 				return giveUp(&PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: zk.ErrSessionExpired})
 			default:
 			}
-			return s.newLeadership(member, version, session, expired), nil
+			epoch, err := s.bumpEpoch(ctx, member, version)
+			if err != nil {
+				return giveUp(err)
+			}
+			return s.newLeadership(member, version, session, epoch, expired), nil
 		}
 		pred := dir + "/" + members[me-1]
 		ok, _, events, err := conn.ExistsW(pred)
@@ -166,13 +180,73 @@ func (s *Store) withdraw(member string) {
 	}
 }
 
-func (s *Store) newLeadership(member string, version int32, session int64, expired <-chan struct{}) *Leadership {
+// bumpEpoch raises the leader epoch at /leader_epoch by one (creating it at 1) in a multi-op that
+// also checks member's version, so only the holder of the lowest member znode can raise it, and
+// that compares /leader_epoch's own version, so two raises never both apply. It returns the new
+// epoch. A lost reply is retried with a fresh read: a raise applied without its reply skips a
+// number, which keeps the epoch strictly increasing.
+func (s *Store) bumpEpoch(ctx context.Context, member string, version int32) (uint64, error) {
+	p := s.sess.root + LeaderEpochPath()
+	conn := s.sess.conn
+	type got struct {
+		data []byte
+		stat *zk.Stat
+	}
+	for {
+		g, err := call(ctx, func() (got, error) {
+			data, stat, err := conn.Get(p)
+			return got{data, stat}, err
+		})
+		check := &zk.CheckVersionRequest{Path: member, Version: version}
+		var next uint64
+		var ops []any
+		switch {
+		case errors.Is(err, zk.ErrNoNode):
+			next = 1
+			ops = []any{check, &zk.CreateRequest{Path: p, Data: []byte("1"), Acl: s.sess.acl}}
+		case err != nil:
+			return 0, s.mapErr("campaign", p, err)
+		default:
+			cur, perr := ParseEpoch(g.data)
+			if perr != nil {
+				return 0, &PathError{Op: "campaign", Path: p, Kind: ErrCorrupt, Err: perr}
+			}
+			if cur == math.MaxUint64 {
+				return 0, &PathError{Op: "campaign", Path: p, Kind: ErrCorrupt, Err: errors.New("leader epoch at its maximum")}
+			}
+			next = cur + 1
+			ops = []any{check, &zk.SetDataRequest{Path: p, Data: []byte(strconv.FormatUint(next, 10)), Version: g.stat.Version}}
+		}
+		res, err := call(ctx, func() ([]zk.MultiResponse, error) { return conn.Multi(ops...) })
+		if err == nil {
+			return next, nil
+		}
+		if len(res) == len(ops) && res[0].Error != nil {
+			return 0, &PathError{Op: "campaign", Path: member, Kind: ErrNotLeader, Err: fmt.Errorf("raising the leader epoch: %w", res[0].Error)}
+		}
+		if len(res) == len(ops) && (errors.Is(res[1].Error, zk.ErrBadVersion) || errors.Is(res[1].Error, zk.ErrNodeExists)) {
+			continue // raised by someone else in between (an operator): read again
+		}
+		return 0, s.mapErr("campaign", p, err)
+	}
+}
+
+// ParseEpoch reads the data of /leader_epoch: a decimal number above zero.
+func ParseEpoch(data []byte) (uint64, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("leader epoch %q is not a decimal number above zero", data)
+	}
+	return n, nil
+}
+
+func (s *Store) newLeadership(member string, version int32, session int64, epoch uint64, expired <-chan struct{}) *Leadership {
 	l := &Leadership{
-		base: s, member: member, version: version, session: session,
+		base: s, member: member, version: version, session: session, epoch: epoch,
 		done: make(chan struct{}), stop: make(chan struct{}),
 	}
 	l.fenced = &Store{sess: s.sess, fence: &fence{path: member, version: version, lost: l.done}}
-	s.sess.log.Info("leadership acquired", "member", member)
+	s.sess.log.Info("leadership acquired", "member", member, "epoch", epoch)
 	go l.monitor(expired)
 	return l
 }
@@ -266,6 +340,10 @@ func (l *Leadership) Err() error {
 // Store is the fenced store: every write is a multi-op that also checks this leadership's
 // election znode, so it fails with ErrNotLeader, writing nothing, once leadership is gone.
 func (l *Leadership) Store() *Store { return l.fenced }
+
+// Epoch is this leadership's leader epoch: above zero, and above the epoch of every earlier
+// leadership of the framework (it never changes while leading).
+func (l *Leadership) Epoch() uint64 { return l.epoch }
 
 // Member is the absolute path of the election znode.
 func (l *Leadership) Member() string { return l.member }

@@ -240,3 +240,77 @@ func TestCampaignAdoptsLeftoverMember(t *testing.T) {
 	}
 	waitLeader(t, bch, "b")
 }
+
+// The leader epoch rises with every new leadership (expiry, resignation, a re-campaign of the
+// same store), is kept in /leader_epoch, and continues from what is stored there.
+func TestLeaderEpochRisesWithEachLeadership(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	fw := uniqueFramework(t)
+	a := openStore(t, storeOpts{framework: fw})
+	b := openStore(t, storeOpts{framework: fw})
+
+	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	if la.Epoch() != 1 {
+		t.Fatalf("first leadership's epoch = %d; want 1", la.Epoch())
+	}
+	bch := campaignAsync(ctx, b, "b:1")
+	zktest.WaitFor(t, 10*time.Second, func() bool {
+		names, _ := a.List(ctx, LeaderPath())
+		return len(names) == 2
+	}, "b's member znode")
+	zktest.ExpireSession(t, a.Conn())
+	waitDone(t, la, "a")
+	lb := waitLeader(t, bch, "b")
+	if lb.Epoch() <= la.Epoch() {
+		t.Fatalf("epoch after hand-over = %d; want above %d", lb.Epoch(), la.Epoch())
+	}
+	if err := lb.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, lb, "b")
+	// The same store campaigns again: a new leadership, a new epoch.
+	lb2 := waitLeader(t, campaignAsync(ctx, b, "b:1"), "b again")
+	if lb2.Epoch() <= lb.Epoch() {
+		t.Fatalf("epoch of b's second leadership = %d; want above %d", lb2.Epoch(), lb.Epoch())
+	}
+	data, _, err := b.Conn().Get(b.Root() + LeaderEpochPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ParseEpoch(data); err != nil || n != lb2.Epoch() {
+		t.Fatalf("/leader_epoch = %q (%v); want %d", data, err, lb2.Epoch())
+	}
+
+	// An operator raises the stored epoch (say after restoring ZooKeeper from a backup): the
+	// next leader continues above it.
+	if err := lb2.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, lb2, "b again")
+	if _, err := b.Conn().Set(b.Root()+LeaderEpochPath(), []byte("41"), -1); err != nil {
+		t.Fatal(err)
+	}
+	lb3 := waitLeader(t, campaignAsync(ctx, b, "b:1"), "b after the raise")
+	if lb3.Epoch() != 42 {
+		t.Fatalf("epoch after /leader_epoch was set to 41 = %d; want 42", lb3.Epoch())
+	}
+}
+
+// A deposed leader's member znode cannot raise the epoch.
+func TestDeposedMemberCannotRaiseEpoch(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	a := openStore(t, storeOpts{})
+	la := waitLeader(t, campaignAsync(ctx, a, "a:1"), "a")
+	if err := la.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.bumpEpoch(ctx, la.member, la.version); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("bumpEpoch with a deleted member znode = %v; want ErrNotLeader", err)
+	}
+	data, _, err := a.Conn().Get(a.Root() + LeaderEpochPath())
+	if err != nil || string(data) != "1" {
+		t.Fatalf("/leader_epoch = %q, %v; want 1, untouched", data, err)
+	}
+}

@@ -31,6 +31,10 @@ var (
 	// the request was in flight. A write that failed this way may or may not have been applied:
 	// re-read before retrying.
 	ErrUnavailable = errors.New("ZooKeeper unavailable")
+	// ErrInDoubt: a transaction too large for one multi-op was (or may have been) committed to
+	// its journal but not completely applied. It is not lost: RecoverJournals, which every load
+	// runs first, completes it. The writer must stop writing and reload.
+	ErrInDoubt = errors.New("transaction committed but not applied")
 	// ErrTooLarge: the encoded record exceeds what a znode may hold.
 	ErrTooLarge = errors.New("record too large")
 	// ErrInvalid: a name, path or argument is not acceptable (no request was sent).

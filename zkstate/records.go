@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-zookeeper/zk"
 
@@ -151,9 +152,9 @@ func (s *Store) ListOperations(ctx context.Context) ([]Record[*statev1.Operation
 // deleteBatch bounds the deletes of one multi-op (well under ZooKeeper's 1 MiB request limit).
 const deleteBatch = 500
 
-// DeleteOperation deletes an operation and its segments. Segments go first, in fenced batches;
-// the operation record goes last with a compare-and-set on expected, so an interrupted delete
-// leaves the record in place and can be run again.
+// DeleteOperation deletes an operation, its step chunks and its segments. Those go first, in
+// fenced batches; the operation record goes last with a compare-and-set on expected, so an
+// interrupted delete leaves the record in place and can be run again.
 func (s *Store) DeleteOperation(ctx context.Context, id string, expected Version) error {
 	if err := s.checkNames("delete", OperationPath(id), []string{"operation ID"}, id); err != nil {
 		return err
@@ -162,10 +163,23 @@ func (s *Store) DeleteOperation(ctx context.Context, id string, expected Version
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	for batch := range slices.Chunk(segs, deleteBatch) {
+	var children []string
+	for _, n := range segs {
+		children = append(children, SegmentsPath(id)+"/"+n)
+	}
+	kids, err := s.List(ctx, OperationPath(id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	for _, n := range kids {
+		if strings.HasPrefix(n, StepChunkPrefix) {
+			children = append(children, OperationPath(id)+"/"+n)
+		}
+	}
+	for batch := range slices.Chunk(children, deleteBatch) {
 		ops := make([]any, 0, len(batch))
-		for _, n := range batch {
-			ops = append(ops, &zk.DeleteRequest{Path: s.sess.root + SegmentsPath(id) + "/" + n, Version: -1})
+		for _, rel := range batch {
+			ops = append(ops, &zk.DeleteRequest{Path: s.sess.root + rel, Version: -1})
 		}
 		if _, err := s.multi(ctx, "delete", ops); err != nil && !errors.Is(err, ErrNotFound) {
 			return err

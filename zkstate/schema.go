@@ -14,13 +14,19 @@ import (
 //
 //	/framework_id                     FrameworkRecord
 //	/leader/member-<seq>              ephemeral sequential; data: the leader candidate's gRPC address
+//	/leader_epoch                     persistent; data: the leader epoch, decimal text
 //	/rings/<ring>                     RingRecord
 //	/rings/<ring>/nodes               (no data)
 //	/rings/<ring>/nodes/<node>        NodeRecord
 //	/operations/<id>                  OperationRecord
 //	/operations/<id>/segments         (no data)
 //	/operations/<id>/segments/<n>     SegmentRecord
+//	/operations/<id>/steps-<n>        StepChunkRecord (the operation's steps, chunked)
 //	/schedules/<id>                   ScheduleRecord
+//	/journal                          (no data)
+//	/journal/txn-<seq>                persistent sequential; data: journal header (see txn.go)
+//	/journal/txn-<seq>/chunk-<n>      staged writes of a large transaction (binary, see txn.go)
+//	/journal/txn-<seq>/commit         commit marker; data: the number of chunks
 
 const (
 	// TopNode is the znode under the chroot that holds every framework's root.
@@ -53,6 +59,9 @@ func FrameworkIDPath() string { return "/framework_id" }
 // LeaderPath holds the election's member znodes.
 func LeaderPath() string { return "/leader" }
 
+// LeaderEpochPath holds the leader epoch, raised by one by each new leader.
+func LeaderEpochPath() string { return "/leader_epoch" }
+
 // RingsPath holds one znode per ring.
 func RingsPath() string { return "/rings" }
 
@@ -77,6 +86,28 @@ func SegmentsPath(id string) string { return OperationPath(id) + "/segments" }
 // SegmentPath is repair segment n of operation id.
 func SegmentPath(id string, n int) string { return SegmentsPath(id) + "/" + strconv.Itoa(n) }
 
+// StepChunkPrefix starts the name of an operation's step chunk znodes.
+const StepChunkPrefix = "steps-"
+
+// StepChunkPath is chunk n of operation id's steps.
+func StepChunkPath(id string, n int) string {
+	return OperationPath(id) + "/" + StepChunkPrefix + strconv.Itoa(n)
+}
+
+// JournalPath holds the write-ahead journals of transactions too large for one multi-op.
+func JournalPath() string { return "/journal" }
+
+// journalTxnPrefix starts a journal's (sequential) znode name.
+const journalTxnPrefix = "txn-"
+
+// journalChunkPath is chunk n of journal txn (a znode name under JournalPath).
+func journalChunkPath(txn string, n int) string {
+	return JournalPath() + "/" + txn + "/chunk-" + strconv.Itoa(n)
+}
+
+// journalCommitPath is the commit marker of journal txn.
+func journalCommitPath(txn string) string { return JournalPath() + "/" + txn + "/commit" }
+
 // SchedulesPath holds one znode per repair schedule.
 func SchedulesPath() string { return "/schedules" }
 
@@ -85,7 +116,7 @@ func SchedulePath(id string) string { return SchedulesPath() + "/" + id }
 
 // layoutPaths are created (empty) under the root when a store opens.
 func layoutPaths() []string {
-	return []string{LeaderPath(), RingsPath(), OperationsPath(), SchedulesPath()}
+	return []string{LeaderPath(), RingsPath(), OperationsPath(), SchedulesPath(), JournalPath()}
 }
 
 // collectionsOf names the empty child znodes created and deleted together with the record at
@@ -102,6 +133,9 @@ func collectionsOf(rel string) []string {
 	}
 	return nil
 }
+
+// CheckName reports whether name may be a path component (a record name): see checkName.
+func CheckName(name string) error { return checkName(name) }
 
 // checkName accepts one path component: non-empty, at most 200 bytes of printable UTF-8, no "/",
 // not "." or "..", and not "zookeeper".

@@ -76,6 +76,9 @@ type session struct {
 	expired chan struct{} // closed when the current session expires, then replaced
 	closed  chan struct{}
 	once    sync.Once
+
+	txnBudget int                     // 0: TxnBudget (tests lower it)
+	failpoint func(name string) error // nil: none (tests set it; see Store.failpoint)
 }
 
 func (s *session) onEvent(ev zk.Event) {

@@ -26,6 +26,17 @@ type Common struct {
 	Retry time.Duration
 	// Request bounds one request (the Factory's RequestContext).
 	Request func(context.Context) (context.Context, context.CancelFunc)
+	// RequestID is --request-id ("": a fresh random ID per command run).
+	RequestID string
+	// Confirm, if set, is called by Follow after the operation succeeded and before success is
+	// reported; its error fails the command (ring delete checks the ring is gone).
+	Confirm func(ctx context.Context) error
+}
+
+// Mutate sends the command's mutating request under its request ID, retrying transport failures
+// with the same ID (cmdutil.Mutate).
+func (c Common) Mutate(ctx context.Context, call func(ctx context.Context, requestID string) error) error {
+	return cmdutil.Mutate(ctx, c.Request, c.RequestID, call)
 }
 
 // CommonFrom fills Common from the Factory; call it when the command runs (after flag parsing).
@@ -75,6 +86,9 @@ func (c Common) Follow(ctx context.Context, id string) error {
 		Now:     c.Now,
 		Retry:   c.Retry,
 	})
+	if werr == nil && c.Confirm != nil {
+		werr = c.Confirm(ctx)
+	}
 	if final != nil {
 		var perr error
 		switch c.Output {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/printers"
+	"github.com/cassmesos/cassmesos/internal/retry"
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -81,6 +82,7 @@ func Wait(ctx context.Context, o Options) (*pb.WatchOperationResponse, error) {
 	defer cancel()
 
 	v := &view{o: o, nodeStates: map[string]string{}}
+	reconnect := retry.Constant(o.Retry).Start()
 	var last *pb.WatchOperationResponse
 	for {
 		resp, err := follow(wctx, o, v)
@@ -101,12 +103,7 @@ func Wait(ctx context.Context, o Options) (*pb.WatchOperationResponse, error) {
 			return last, err
 		}
 		v.reconnecting(err)
-		t := time.NewTimer(o.Retry)
-		select {
-		case <-t.C:
-		case <-wctx.Done():
-			t.Stop()
-		}
+		_ = reconnect.Wait(wctx) // an ended wctx is reported at the top of the next round
 	}
 }
 

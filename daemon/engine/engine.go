@@ -30,8 +30,9 @@ type Planner interface {
 type Store interface {
 	// Load reads every ring, node and operation record.
 	Load(ctx context.Context) (rings map[string]*statev1.RingRecord, nodes map[string]*statev1.NodeRecord, ops map[string]*statev1.OperationRecord, err error)
-	// Persist stores writes in order, fenced; on error nothing after the failing write is stored.
-	// An error wrapping ErrNotLeader means leadership is gone.
+	// Persist stores writes as one fenced transaction: on error none of them is stored. An error
+	// wrapping ErrNotLeader means leadership is gone (or a large transaction was committed but
+	// not applied: the next Load completes it), and the engine stops.
 	Persist(ctx context.Context, writes []plan.Write) error
 }
 
@@ -59,12 +60,16 @@ type Mesos interface {
 	Revive(ctx context.Context, sub uint64) error
 }
 
-// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it).
+// Relayer talks to executors' NodeAgentService (daemon/nodeagent.Client satisfies it). Every call
+// carries the leader epoch the engine was started with; an executor that has seen a newer one
+// refuses it.
 type Relayer interface {
-	// Relay carries out one relayed nodetool action and returns when it has ended.
-	Relay(ctx context.Context, r plan.Relay) error
+	// Relay carries out one relayed nodetool action and returns when it has ended, with the token
+	// ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace is an error
+	// wrapping plan.ErrKeyspaceNotFound.
+	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
 	// NodeStatus asks one executor for its node's view of the ring.
-	NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
+	NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
 // Options configure an Engine.
@@ -73,6 +78,9 @@ type Options struct {
 	Store   Store
 	Mesos   Mesos
 	Relayer Relayer // nil: relays fail and no node status is polled
+	// Epoch is the leader epoch of the leadership the engine runs under (zkstate.Leadership.Epoch),
+	// sent with every relayed call.
+	Epoch uint64
 	// Events from the Mesos adapter.
 	Events <-chan mesosadapter.Event
 	// Clock (default time.Now).
@@ -101,6 +109,9 @@ type Metrics interface {
 	PlannerPanicked()
 	// InconsistentRecords is how many records the last planning pass skipped as inconsistent.
 	InconsistentRecords(n int)
+	// UnclaimedReservation counts one reservation of this framework that no record names
+	// (plan.Plan.Unclaimed), once per agent and persistence ID per daemon run.
+	UnclaimedReservation()
 }
 
 // Info is what the engine knows about its Mesos connection.
@@ -153,6 +164,7 @@ type Engine struct {
 	fatal        error             // set when leadership is lost; the loop ends
 	lastPanic    string            // the last planner panic logged with its stack
 	problems     string            // the inconsistent records last logged
+	unclaimed    map[string]bool   // unclaimed reservations logged, by agent and persistence ID
 	stopped      chan struct{}
 }
 
@@ -282,6 +294,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.checkReconciliation()
 			e.poll()
 			step()
+			e.forget()
 		case <-wakeTimer.C:
 			e.wake = time.Time{}
 			e.checkReconciliation()
@@ -387,6 +400,30 @@ func (e *Engine) reportProblems(problems []plan.Problem) {
 	}
 }
 
+// reportUnclaimed logs each reservation of this framework that no record names, once per agent
+// and persistence ID (or node, without a volume) per daemon run, and counts it. Nothing is done
+// to it: an operator checks and releases it by hand (docs/operations.md).
+func (e *Engine) reportUnclaimed(us []plan.UnclaimedReservation) {
+	for _, u := range us {
+		key := u.AgentID + "/" + u.PersistenceID
+		if u.PersistenceID == "" {
+			key = u.AgentID + "/" + u.RingUID + "/" + u.Node
+		}
+		if e.unclaimed[key] {
+			continue
+		}
+		if e.unclaimed == nil {
+			e.unclaimed = map[string]bool{}
+		}
+		e.unclaimed[key] = true
+		if e.opts.Metrics != nil {
+			e.opts.Metrics.UnclaimedReservation()
+		}
+		e.log.Warn("unclaimed reservation: it carries this framework's ID but no record names it; left alone (see docs/operations.md to release it by hand)",
+			"agent_id", u.AgentID, "persistence_id", u.PersistenceID, "ring", u.Ring, "ring_uid", u.RingUID, "node", u.Node)
+	}
+}
+
 // execute persists a plan's writes, applies them, and only then carries out its actions. When
 // persisting fails nothing is done (offers are declined so they are not held) and the error is
 // returned.
@@ -428,6 +465,13 @@ func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	return nil
 }
 
+// fencedOff stops the loop when a Mesos call was not sent because leadership is gone.
+func (e *Engine) fencedOff(err error) {
+	if errors.Is(err, mesosadapter.ErrFenced) && e.fatal == nil {
+		e.fatal = fmt.Errorf("%w: %w", ErrNotLeader, err)
+	}
+}
+
 func (e *Engine) act(a plan.Action, used map[string]bool) {
 	ctx := e.ctx
 	switch a := a.(type) {
@@ -436,6 +480,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			used[id] = true
 		}
 		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
 			return
 		}
@@ -455,11 +500,13 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		e.decline(a)
 	case plan.Kill:
 		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
 		}
 		_ = failpoint.Inject("engine/after-kill")
 	case plan.ReconcileTasks:
 		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
 		}
 	case plan.Relay:
@@ -487,6 +534,7 @@ func (e *Engine) decline(d plan.Decline) {
 	for _, a := range order {
 		ids := byAgent[a]
 		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
 			continue
 		}
@@ -527,6 +575,7 @@ func (e *Engine) setOffersWanted(want, work bool) {
 		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
 	}
 	if err != nil {
+		e.fencedOff(err)
 		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
 		return
 	}
@@ -542,7 +591,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		return
 	}
 	e.inflight[r.ID] = true
-	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", int(r.Kind))
+	log := e.log.With("relay_id", r.ID, "node", r.Node, "kind", r.Kind.String(), "epoch", e.opts.Epoch)
 	if e.opts.Relayer == nil {
 		e.relays <- relayDone{id: r.ID, err: errors.New("no relay client configured")}
 		return
@@ -556,13 +605,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		defer cancel()
 		log.Info("relaying nodetool action")
 		_ = failpoint.Inject("engine/mid-relay")
-		var err error
-		var ranges []plan.TokenRange
-		if r.Kind == plan.RelayDescribeRing {
-			ranges, err = e.describe(ctx, r)
-		} else {
-			err = e.opts.Relayer.Relay(ctx, r)
-		}
+		ranges, err := e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
@@ -587,6 +630,8 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 		e.infoMu.Lock()
 		e.info = Info{FrameworkID: ev.Connected.FrameworkID, MasterVersion: ev.Connected.MasterVersion, MasterURL: ev.Connected.MasterURL, Connected: true}
 		e.infoMu.Unlock()
+		// The planner labels reservations with it and owns only those that carry it.
+		e.state.FrameworkID = ev.Connected.FrameworkID
 		e.startReconciliation()
 		return e.reconcile()
 	case ev.Disconnected != nil:
@@ -626,6 +671,7 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			return err
 		}
 		e.reportProblems(p.Problems)
+		e.reportUnclaimed(p.Unclaimed)
 		return e.execute(p, ev.Offers)
 	case ev.Update != nil:
 		return e.onUpdate(*ev.Update, ev.Ack)
@@ -651,10 +697,19 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 // onUpdate records a task status, plans, persists, and acknowledges the update only after its
 // effect is persisted (if persisting fails the update stays unacknowledged and Mesos resends it).
 func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
-	// Statuses the master generates (reconciliation) carry no labels: keep what the executor
-	// last reported for the same task in the same state.
-	if prev, ok := e.state.Tasks[st.TaskID]; ok && prev.State == st.State && st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == "" {
-		st.Mode, st.HostID, st.Healthy = prev.Mode, prev.HostID, prev.Healthy || st.Healthy
+	// Statuses the master generates (reconciliation, TASK_UNKNOWN during a failover) carry no
+	// labels: a missing label is never a change, keep what the executor last reported for the
+	// task (and its health across the master's TASK_UNKNOWN).
+	prev, seen := e.state.Tasks[st.TaskID]
+	if seen && st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == "" {
+		st.Mode, st.HostID = prev.Mode, prev.HostID
+		if prev.State == st.State || prev.State == plan.TaskUnknown || st.State == plan.TaskUnknown {
+			st.Healthy = prev.Healthy || st.Healthy
+		}
+	}
+	st.Since = st.At
+	if seen && prev.State == st.State && !prev.Since.IsZero() {
+		st.Since = prev.Since
 	}
 	e.state.Tasks[st.TaskID] = st
 	if st.AgentID != "" {
@@ -669,8 +724,13 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 			// TASK_GONE: the master removed the agent (unreachable past its timeout, or
 			// shut down); an agent that returns re-registers under a new ID.
 			a.Gone, a.Reachable, a.Since = true, false, st.At
-		case plan.TaskRunning, plan.TaskStarting:
-			if !a.Reachable {
+		default:
+			// Running, or any update the agent sent itself (it has a UUID to acknowledge, e.g.
+			// the TASK_FAILED a killed agent re-sends when it comes back): the agent is reachable.
+			if (st.State == plan.TaskRunning || st.State == plan.TaskStarting || ack != nil) && !a.Reachable {
+				if !a.Since.IsZero() {
+					a.Returned = st.At // known unreachable before: it came back
+				}
 				a.Reachable, a.Since = true, st.At
 			}
 		}
@@ -688,6 +748,7 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 	}
 	if ack != nil {
 		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
+			e.fencedOff(err)
 			log.Warn("ACKNOWLEDGE failed", "err", err)
 		}
 	}
@@ -715,6 +776,7 @@ func (e *Engine) startReconciliation() {
 	}
 	if len(refs) > 0 {
 		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
+			e.fencedOff(err)
 			e.log.Warn("explicit reconciliation failed", "err", err)
 		}
 	}
@@ -738,6 +800,7 @@ func (e *Engine) checkReconciliation() {
 	e.reconDeadln = time.Time{}
 	e.state.Reconciled = true
 	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
+		e.fencedOff(err)
 		e.log.Warn("implicit reconciliation failed", "err", err)
 	}
 	e.log.Info("reconciled")

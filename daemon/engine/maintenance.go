@@ -10,13 +10,6 @@ import (
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// RingDescriber reads a keyspace's token ranges through one executor (daemon/nodeagent.Client
-// satisfies it). A Relayer that also implements it serves RelayDescribeRing relays and
-// Engine.DescribeRing; an unknown keyspace is an error wrapping plan.ErrKeyspaceNotFound.
-type RingDescriber interface {
-	DescribeRing(ctx context.Context, address string, port uint32, secret, keyspace string) ([]plan.TokenRange, error)
-}
-
 // MaintenanceStore is a Store that also keeps repair segments and schedules (daemon/zkstore
 // satisfies it). Without it the engine starts with none.
 type MaintenanceStore interface {
@@ -53,14 +46,6 @@ func (e *Engine) loadMaintenance(ctx context.Context) error {
 	return nil
 }
 
-func (e *Engine) describe(ctx context.Context, r plan.Relay) ([]plan.TokenRange, error) {
-	d, ok := e.opts.Relayer.(RingDescriber)
-	if !ok {
-		return nil, errors.New("the relay client cannot describe rings")
-	}
-	return d.DescribeRing(ctx, r.Address, r.AgentPort, r.Secret, r.Keyspace)
-}
-
 // DescribeRing asks a live node of ring for keyspace's token ranges, synchronously (the gRPC
 // edge checks a keyspace exists before it starts a repair). Errors: plan.ErrRingNotFound,
 // ErrNoLiveNode, plan.ErrKeyspaceNotFound, or the call's error.
@@ -85,6 +70,6 @@ func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]pla
 	if e.opts.Relayer == nil {
 		return nil, errors.New("no relay client configured")
 	}
-	return e.describe(ctx, plan.Relay{Kind: plan.RelayDescribeRing, Node: n.GetName(), Address: n.GetAddress(),
+	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Node: n.GetName(), Address: n.GetAddress(),
 		AgentPort: n.GetAgentPort(), Secret: n.GetTaskSecret(), Keyspace: keyspace})
 }

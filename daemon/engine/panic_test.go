@@ -39,7 +39,7 @@ func (p *panickyPlanner) Submit(s *plan.State, req plan.Request) (plan.Accepted,
 	return p.scriptPlanner.Submit(s, req)
 }
 
-type countingMetrics struct{ panics atomic.Int32 }
+type countingMetrics struct{ panics, unclaimed atomic.Int32 }
 
 func (*countingMetrics) OffersReceived(int)       {}
 func (*countingMetrics) OffersDeclined(int)       {}
@@ -48,6 +48,7 @@ func (*countingMetrics) PersistFailed()           {}
 func (*countingMetrics) StateChanged(*plan.State) {}
 func (m *countingMetrics) PlannerPanicked()       { m.panics.Add(1) }
 func (*countingMetrics) InconsistentRecords(int)  {}
+func (m *countingMetrics) UnclaimedReservation()  { m.unclaimed.Add(1) }
 
 // A panicking planning pass is recovered and counted: nothing of it is persisted or done (a
 // status stays unacknowledged, an offer is declined), and once the planner gets past it the

@@ -214,7 +214,7 @@ func (e *Engine) poll() {
 		go func() {
 			ctx, cancel := context.WithTimeout(e.ctx, e.opts.PollInterval)
 			defer cancel()
-			resp, err := e.opts.Relayer.NodeStatus(ctx, addr, port, secret)
+			resp, err := e.opts.Relayer.NodeStatus(ctx, e.opts.Epoch, addr, port, secret)
 			select {
 			case e.views <- viewResult{ring: ring, resp: resp, err: err}:
 			case <-e.ctx.Done():

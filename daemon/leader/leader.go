@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cassmesos/cassmesos/daemon/server"
+	"github.com/cassmesos/cassmesos/internal/retry"
 	"github.com/cassmesos/cassmesos/zkstate"
 )
 
@@ -55,6 +56,9 @@ func (l *Leader) setBackend(b server.Backend) {
 	l.mu.Unlock()
 }
 
+// campaignRetry is the pause before campaigning again after a failed campaign.
+const campaignRetry = time.Second
+
 // Run campaigns and runs terms until ctx ends or a term fails fatally.
 func (l *Leader) Run(ctx context.Context, term Term) error {
 	log := l.Logger
@@ -81,10 +85,8 @@ func (l *Leader) Run(ctx context.Context, term Term) error {
 				return err
 			}
 			log.Warn("campaign failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
+			if err := retry.Sleep(ctx, campaignRetry); err != nil {
+				return err
 			}
 			continue
 		}

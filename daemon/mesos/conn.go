@@ -21,6 +21,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/internal/failpoint"
+	"github.com/cassmesos/cassmesos/internal/retry"
 )
 
 // MinMasterVersion is the oldest Mesos master the daemon subscribes to. mesos-go v0.0.11 carries
@@ -29,6 +30,25 @@ import (
 // 1.9 added the UPDATE_FRAMEWORK call and the agent-draining task reason the protos know), and
 // older lines are end-of-life. Nothing older is tested.
 var MinMasterVersion = Version{1, 9, 0}
+
+// SupportedMasters names the masters the daemon supports, for messages and docs.
+const SupportedMasters = "Apache Mesos 1.9–1.11 and ClusterD (1.11 API)"
+
+// StoreAttempts is how many times a newly assigned framework ID is stored (with backoff) before
+// the framework is torn down.
+const StoreAttempts = 5
+
+// storeNewFrameworkID stores fid, retrying failures with the subscription backoff.
+func (c *Conn) storeNewFrameworkID(ctx context.Context, fid string) error {
+	b := retry.Backoff{Initial: c.opts.BackoffMin, Max: c.opts.BackoffMax, Attempts: StoreAttempts}
+	return retry.Do(ctx, b, func(ctx context.Context, attempt int) error {
+		err := c.opts.Store.StoreFrameworkID(ctx, fid)
+		if err != nil {
+			c.log.Warn("storing the new framework ID failed", "framework_id", fid, "attempt", attempt, "err", err)
+		}
+		return err
+	})
+}
 
 // Errors that end Run: retrying cannot fix them.
 var (
@@ -41,6 +61,10 @@ var (
 // ErrNotConnected is returned by calls made while no subscription is up (or for a subscription
 // that has since ended).
 var ErrNotConnected = errors.New("not subscribed to a mesos master")
+
+// ErrFenced wraps the Fence error of a call that was not sent because the leadership the Conn
+// runs under has ended. Run ends with it too rather than subscribe again.
+var ErrFenced = errors.New("not sent: leadership lost")
 
 // FrameworkIDStore persists the framework ID (in ZooKeeper). The adapter reads it before every
 // SUBSCRIBE and stores a newly assigned ID before it delivers any event.
@@ -70,6 +94,11 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// CallTimeout bounds every non-SUBSCRIBE call and the wait for SUBSCRIBED (default 15s).
 	CallTimeout time.Duration
+	// Fence is asked right before every call is sent to a master (SUBSCRIBE included). A non-nil
+	// error (the daemon's: leadership lost, wrapping engine.ErrNotLeader) means the call is not
+	// sent and fails with an error wrapping ErrFenced and it; Run ends with such an error instead
+	// of subscribing. Nil: no fence (tests, tools).
+	Fence func() error
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Metrics observes subscriptions and calls (optional).
@@ -262,7 +291,7 @@ func (c *Conn) newCaller(endpoint string, rec *redirectRecorder) (calls.Caller, 
 // Run keeps a subscription up until ctx ends or a fatal error (ErrMasterTooOld,
 // ErrFrameworkRemoved) occurs, sending every event to out. It returns ctx.Err() on a normal stop.
 func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
-	backoff := c.opts.BackoffMin
+	backoff := retry.Backoff{Initial: c.opts.BackoffMin, Max: c.opts.BackoffMax}.Start()
 	candidate := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -272,6 +301,9 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 		endpoint := c.leader
 		c.mu.Unlock()
 
+		if err := c.fenced("SUBSCRIBE"); err != nil {
+			return err
+		}
 		res := c.subscribeOnce(ctx, endpoint, out)
 		switch {
 		case res.fatal != nil:
@@ -283,7 +315,7 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 				continue // dial the leader at once
 			}
 		case res.subscribed:
-			backoff = c.opts.BackoffMin // a subscription came up: start backoff afresh
+			backoff.Reset() // a subscription came up: start backoff afresh
 		case res.dialFailed && len(c.opts.Masters) > 1:
 			// Try the next configured master.
 			candidate = (candidate + 1) % len(c.opts.Masters)
@@ -292,14 +324,8 @@ func (c *Conn) Run(ctx context.Context, out chan<- Event) error {
 		if res.err != nil {
 			c.log.Warn("mesos subscription ended", "master", endpoint, "err", res.err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff *= 2
-		if backoff > c.opts.BackoffMax {
-			backoff = c.opts.BackoffMax
+		if err := backoff.Wait(ctx); err != nil {
+			return err
 		}
 	}
 }
@@ -347,8 +373,16 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			suppressed = true
 		}
 	}
-	subCtx, cancel := context.WithCancel(ctx)
+	// The subscription ends with ctx, through an AfterFunc the new-framework path can hold off
+	// while it stores the ID (or tears the framework down over the still open subscription).
+	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	endWithCtx := context.AfterFunc(ctx, cancel)
+	defer endWithCtx()
+	if err := c.fenced("SUBSCRIBE"); err != nil {
+		res.fatal = err
+		return res
+	}
 	resp, err := caller.Call(subCtx, call)
 	if err != nil {
 		if loc := rec.take(); loc != "" {
@@ -397,7 +431,9 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 			// A framework registered only now on a master we refuse: tear it down rather than
 			// leave it waiting out the failover timeout.
 			teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
-			_ = calls.CallNoData(ctx, caller, teardown.With(calls.Framework(fid)))
+			if c.fenced("TEARDOWN") == nil {
+				_ = calls.CallNoData(ctx, caller, teardown.With(calls.Framework(fid)))
+			}
 		}
 		res.fatal = err
 		return res
@@ -409,10 +445,31 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	newFramework := storedID == ""
 	if newFramework {
 		// Store the new ID before anything else happens: a crash after this point re-subscribes
-		// with it instead of registering a second framework.
-		if err := c.opts.Store.StoreFrameworkID(ctx, fid); err != nil {
-			res.err = fmt.Errorf("storing new framework ID %s: %w", fid, err)
+		// with it instead of registering a second framework. If it cannot be stored, nothing
+		// acts for it and it is torn down: left registered it would be an orphan holding offers
+		// until its failover timeout, and the next SUBSCRIBE would register yet another.
+		held := endWithCtx()
+		if err := c.storeNewFrameworkID(ctx, fid); err != nil {
+			// Fenced like every call: once leadership is lost a new leader may already use fid
+			// (if a failed store landed unseen); an orphan is then the lesser harm.
+			terr := c.fenced("TEARDOWN")
+			if terr == nil {
+				teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
+				tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.CallTimeout)
+				terr = calls.CallNoData(tctx, caller, teardown.With(calls.Framework(fid)))
+				tcancel()
+			}
+			if terr != nil {
+				c.log.Error("could not tear down the framework whose ID could not be stored", "framework_id", fid, "err", terr)
+				res.err = fmt.Errorf("storing new framework ID %s: %w (tearing it down failed too: %v)", fid, err, terr)
+				return res
+			}
+			res.err = fmt.Errorf("storing new framework ID %s: %w (the framework was torn down)", fid, err)
 			return res
+		}
+		if held {
+			endWithCtx = context.AfterFunc(ctx, cancel)
+			defer endWithCtx()
 		}
 		c.log.Info("registered a new framework", "framework_id", fid)
 	} else if fid != storedID {
@@ -442,6 +499,9 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		c.opts.Metrics.Subscribed(version)
 	}
 	c.log.Info("subscribed", "master", endpoint, "framework_id", fid, "master_version", version, "heartbeat", hb, "suppressed", suppressed)
+	if note := versionNote(version); note != "" {
+		c.log.Warn(note, "master_version", version)
+	}
 
 	reason := "stream ended"
 	defer func() {
@@ -587,6 +647,12 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	if err := failpoint.Inject("mesos/before-call"); err != nil {
 		return fmt.Errorf("%s: %w", call.GetType(), err)
 	}
+	if err := c.fenced(call.GetType().String()); err != nil {
+		if c.opts.Metrics != nil {
+			c.opts.Metrics.Called(call.GetType().String(), err)
+		}
+		return err
+	}
 	err := calls.CallNoData(ctx, s.caller, call)
 	_ = failpoint.Inject("mesos/after-call")
 	if c.opts.Metrics != nil {
@@ -594,6 +660,18 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", call.GetType(), err)
+	}
+	return nil
+}
+
+// fenced asks Options.Fence whether a call may still be sent.
+func (c *Conn) fenced(call string) error {
+	if c.opts.Fence == nil {
+		return nil
+	}
+	if err := c.opts.Fence(); err != nil {
+		c.log.Warn("mesos call not sent: leadership lost", "call", call, "err", err)
+		return fmt.Errorf("%s %w: %w", call, ErrFenced, err)
 	}
 	return nil
 }
@@ -654,14 +732,27 @@ func (v Version) Less(w Version) bool {
 
 func checkVersion(s string) error {
 	if s == "" {
-		return fmt.Errorf("%w: the master did not report its version (needs Mesos >= %s)", ErrMasterTooOld, MinMasterVersion)
+		return fmt.Errorf("%w: the master did not report its version (needs Mesos >= %s; supported: %s)", ErrMasterTooOld, MinMasterVersion, SupportedMasters)
 	}
 	v, err := ParseVersion(s)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMasterTooOld, err)
 	}
 	if v.Less(MinMasterVersion) {
-		return fmt.Errorf("%w: master version %s is below the minimum %s", ErrMasterTooOld, s, MinMasterVersion)
+		return fmt.Errorf("%w: master version %s is below the minimum %s (supported: %s)", ErrMasterTooOld, s, MinMasterVersion, SupportedMasters)
 	}
 	return nil
+}
+
+// MaxTestedMasterVersion is the newest Mesos API line the daemon is tested against (ClusterD
+// speaks the 1.11 API).
+var MaxTestedMasterVersion = Version{1, 11, 0}
+
+// versionNote warns about a master newer than the supported range (accepted, not tested).
+func versionNote(s string) string {
+	v, err := ParseVersion(s)
+	if err != nil || v[0] < MaxTestedMasterVersion[0] || v[0] == MaxTestedMasterVersion[0] && v[1] <= MaxTestedMasterVersion[1] {
+		return ""
+	}
+	return fmt.Sprintf("master version %s is newer than the supported range (%s): accepted, but untested", s, SupportedMasters)
 }

@@ -70,11 +70,22 @@ func TestTranslateMalformedEvents(t *testing.T) {
 }
 
 // fakeMaster answers SUBSCRIBE with the next script: a stream of events, held open until the
-// test ends. Other calls are accepted.
+// test ends. Other calls are accepted and counted by type.
 type fakeMaster struct {
 	mu         sync.Mutex
 	scripts    [][]scheduler.Event
 	subscribes int
+	calls      map[scheduler.Call_Type]int
+}
+
+// count is how many calls of typ the master received (SUBSCRIBE: subscribes).
+func (m *fakeMaster) count(typ scheduler.Call_Type) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if typ == scheduler.Call_SUBSCRIBE {
+		return m.subscribes
+	}
+	return m.calls[typ]
 }
 
 func (m *fakeMaster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +96,14 @@ func (m *fakeMaster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := call.Unmarshal(buf); err != nil || call.GetType() != scheduler.Call_SUBSCRIBE {
+		if err == nil {
+			m.mu.Lock()
+			if m.calls == nil {
+				m.calls = map[scheduler.Call_Type]int{}
+			}
+			m.calls[call.GetType()]++
+			m.mu.Unlock()
+		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}

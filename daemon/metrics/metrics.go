@@ -30,6 +30,7 @@ type Metrics struct {
 	segments      *prometheus.GaugeVec
 	panics        prometheus.Counter
 	inconsistent  prometheus.Gauge
+	unclaimed     prometheus.Counter
 }
 
 // New registers every metric on a fresh registry (plus the Go and process collectors).
@@ -53,7 +54,9 @@ func New() *Metrics {
 		Help: "Planning passes that panicked (recovered: nothing of them was persisted or done; the stack is in the log)."})
 	m.inconsistent = prometheus.NewGauge(prometheus.GaugeOpts{Name: "cassmesos_inconsistent_records",
 		Help: "Records in ZooKeeper the planner skips because they are inconsistent (named in the log and the rings' warnings)."})
-	m.Registry.MustRegister(m.panics, m.inconsistent, m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
+	m.unclaimed = prometheus.NewCounter(prometheus.CounterOpts{Name: "cassmesos_unclaimed_reservations_total",
+		Help: "Reservations carrying this framework's ID that no record names, seen in offers (each agent and persistence ID once per daemon run; left alone, named in the log)."})
+	m.Registry.MustRegister(m.panics, m.inconsistent, m.unclaimed, m.offers, m.persistFailed, m.tasks, m.nodes, m.operations, m.zkWrites, m.subscriptions, m.disconnects, m.calls, m.lastRepair,
 		m.repairAge, m.segments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -78,6 +81,9 @@ func (m *Metrics) PersistFailed() { m.persistFailed.Inc() }
 
 // PlannerPanicked counts a planning pass that panicked.
 func (m *Metrics) PlannerPanicked() { m.panics.Inc() }
+
+// UnclaimedReservation counts one reservation of this framework that no record names.
+func (m *Metrics) UnclaimedReservation() { m.unclaimed.Inc() }
 
 // InconsistentRecords sets how many records the planner skips as inconsistent.
 func (m *Metrics) InconsistentRecords(n int) { m.inconsistent.Set(float64(n)) }

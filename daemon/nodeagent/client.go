@@ -18,6 +18,10 @@ import (
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
+// EpochMetadataKey is the gRPC metadata key that carries the leader epoch with every call (the
+// executor's agent.EpochMetadataKey); the executor refuses an epoch older than one it has seen.
+const EpochMetadataKey = "cassmesos-leader-epoch"
+
 // Client relays calls to executors. The zero value is ready to use.
 type Client struct {
 	// DialOptions are added to every connection (tests inject a dialer).
@@ -32,34 +36,34 @@ func (c *Client) dial(address string, port uint32) (*grpc.ClientConn, error) {
 	return grpc.NewClient(net.JoinHostPort(address, strconv.Itoa(int(port))), opts...)
 }
 
-func authorized(ctx context.Context, secret string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
+// outgoing adds the task's bearer secret and the leader epoch (when above zero) to ctx.
+func outgoing(ctx context.Context, secret string, epoch uint64) context.Context {
+	kv := []string{"authorization", "Bearer " + secret}
+	if epoch > 0 {
+		kv = append(kv, EpochMetadataKey, strconv.FormatUint(epoch, 10))
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
-// NodeStatus asks one executor for its node's view (nodetool status).
-func (c *Client) NodeStatus(ctx context.Context, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error) {
+// NodeStatus asks one executor for its node's view (nodetool status), under leader epoch epoch.
+func (c *Client) NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	conn, err := c.dial(address, port)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	return cassmesosv1.NewNodeAgentServiceClient(conn).GetNodeStatus(authorized(ctx, secret), &cassmesosv1.GetNodeStatusRequest{})
+	return cassmesosv1.NewNodeAgentServiceClient(conn).GetNodeStatus(outgoing(ctx, secret, epoch), &cassmesosv1.GetNodeStatusRequest{})
 }
 
-// DescribeRing asks one executor for a keyspace's token ranges and replicas (nodetool
+// describeRing asks one executor for a keyspace's token ranges and replicas (nodetool
 // describering). An unknown keyspace gives an error wrapping plan.ErrKeyspaceNotFound.
-func (c *Client) DescribeRing(ctx context.Context, address string, port uint32, secret, keyspace string) ([]plan.TokenRange, error) {
-	conn, err := c.dial(address, port)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	resp, err := cassmesosv1.NewNodeAgentServiceClient(conn).DescribeRing(authorized(ctx, secret), &cassmesosv1.DescribeRingRequest{Keyspace: keyspace})
+func describeRing(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, keyspace string) ([]plan.TokenRange, error) {
+	resp, err := cli.DescribeRing(ctx, &cassmesosv1.DescribeRingRequest{Keyspace: keyspace})
 	if err != nil {
 		if status.Code(err) == codes.NotFound {
 			return nil, fmt.Errorf("%w: %s (%s)", plan.ErrKeyspaceNotFound, keyspace, status.Convert(err).Message())
 		}
-		return nil, fmt.Errorf("describering %s on %s: %w", keyspace, address, err)
+		return nil, err
 	}
 	out := make([]plan.TokenRange, 0, len(resp.GetRanges()))
 	for _, r := range resp.GetRanges() {
@@ -68,15 +72,19 @@ func (c *Client) DescribeRing(ctx context.Context, address string, port uint32, 
 	return out, nil
 }
 
-// Relay carries out one relayed action and returns when it has ended.
-func (c *Client) Relay(ctx context.Context, r plan.Relay) error {
+// Relay carries out one relayed action under leader epoch epoch and returns when it has ended,
+// with the token ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace
+// gives an error wrapping plan.ErrKeyspaceNotFound; an executor that has seen a newer leader
+// refuses the call (FailedPrecondition).
+func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error) {
 	conn, err := c.dial(r.Address, r.AgentPort)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%s on %s: %w", r.Kind, r.Node, err)
 	}
 	defer conn.Close()
 	cli := cassmesosv1.NewNodeAgentServiceClient(conn)
-	ctx = authorized(ctx, r.Secret)
+	ctx = outgoing(ctx, r.Secret, epoch)
+	var ranges []plan.TokenRange
 	switch r.Kind {
 	case plan.RelayDrain:
 		_, err = cli.Drain(ctx, &cassmesosv1.DrainRequest{})
@@ -84,7 +92,7 @@ func (c *Client) Relay(ctx context.Context, r plan.Relay) error {
 		_, err = cli.Decommission(ctx, &cassmesosv1.DecommissionRequest{})
 	case plan.RelayRemovePeer:
 		if r.HostID == "" {
-			return errors.New("removenode without a host ID")
+			return nil, errors.New("removenode without a host ID")
 		}
 		_, err = cli.RemovePeer(ctx, &cassmesosv1.RemovePeerRequest{HostId: r.HostID})
 	case plan.RelayCleanup:
@@ -94,14 +102,14 @@ func (c *Client) Relay(ctx context.Context, r plan.Relay) error {
 	case plan.RelayRepair:
 		err = repair(ctx, cli, r)
 	case plan.RelayDescribeRing:
-		_, err = c.DescribeRing(ctx, r.Address, r.AgentPort, r.Secret, r.Keyspace)
+		ranges, err = describeRing(ctx, cli, r.Keyspace)
 	default:
-		return fmt.Errorf("unknown relay kind %d", r.Kind)
+		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
 	if err != nil {
-		return fmt.Errorf("%s on %s: %w", kindName(r.Kind), r.Node, err)
+		return nil, fmt.Errorf("%s on %s: %w", r.Kind, r.Node, err)
 	}
-	return nil
+	return ranges, nil
 }
 
 func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
@@ -127,24 +135,4 @@ func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.
 			return nil
 		}
 	}
-}
-
-func kindName(k plan.RelayKind) string {
-	switch k {
-	case plan.RelayDrain:
-		return "drain"
-	case plan.RelayDecommission:
-		return "decommission"
-	case plan.RelayRemovePeer:
-		return "removenode"
-	case plan.RelayCleanup:
-		return "cleanup"
-	case plan.RelayRestartCassandra:
-		return "restart"
-	case plan.RelayRepair:
-		return "repair"
-	case plan.RelayDescribeRing:
-		return "describering"
-	}
-	return fmt.Sprintf("relay(%d)", k)
 }

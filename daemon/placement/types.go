@@ -19,15 +19,29 @@ type Reservation struct {
 	Role string
 	// Principal that made the reservation.
 	Principal string
-	// Labels of the reservation; cassmesos sets LabelFramework, LabelRing and LabelNode.
+	// Labels of the reservation; cassmesos sets the Label* keys below.
 	Labels map[string]string
 }
 
-// Labels cassmesos puts on its reservations, so a reservation can be traced to its node slot.
+// Labels cassmesos puts on its reservations, so a reservation can be traced to its framework,
+// ring and node slot. Ownership is decided by IDs (LabelFrameworkID, LabelRingUID,
+// LabelPersistenceID), never by the names: another framework may use the same name, role, ring
+// and node names. Reservations made before the ID labels existed carry only the names.
 const (
+	// LabelFramework is the framework's name (--framework-name).
 	LabelFramework = "cassmesos.framework"
-	LabelRing      = "cassmesos.ring"
-	LabelNode      = "cassmesos.node"
+	// LabelFrameworkID is the Mesos framework ID of the framework that reserved.
+	LabelFrameworkID = "cassmesos.framework_id"
+	// LabelRing is the ring's name.
+	LabelRing = "cassmesos.ring"
+	// LabelRingUID is the ring's UID (minted when the ring was created; a ring deleted and
+	// created again under the same name gets another).
+	LabelRingUID = "cassmesos.ring_uid"
+	// LabelNode is the node's name.
+	LabelNode = "cassmesos.node"
+	// LabelPersistenceID is the persistence ID of the node's volume, on every resource of the
+	// reservation (cpus and mem too), so a reservation is told from the node's next one.
+	LabelPersistenceID = "cassmesos.persistence_id"
 )
 
 // Volume is a persistent volume on a disk resource.

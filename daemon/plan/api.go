@@ -9,7 +9,7 @@ import (
 
 // Errors Submit returns (wrapped with detail; test with errors.Is). The gRPC edge maps them:
 // ErrInvalid → InvalidArgument, ErrRingNotFound/ErrNodeNotFound/ErrOperationNotFound → NotFound,
-// ErrRingExists → AlreadyExists, ErrPrecondition → FailedPrecondition.
+// ErrRingExists and ErrRequestIDReused → AlreadyExists, ErrPrecondition → FailedPrecondition.
 var (
 	ErrInvalid           = errors.New("invalid request")
 	ErrRingNotFound      = errors.New("ring not found")
@@ -32,11 +32,13 @@ type CreateRing struct {
 	Spec *cassmesosv1.RingSpec
 	// ValidateOnly: check and return the would-be records without writes.
 	ValidateOnly bool
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
 }
 
 // DeleteRing deletes a ring: every task is drained and killed, volumes destroyed, resources
 // unreserved, records deleted.
-type DeleteRing struct{ Ring string }
+type DeleteRing struct{ Ring, RequestID string }
 
 // ScaleRing changes the node count: up one node at a time, down by decommissioning one at a time
 // (Remove names the nodes to remove; default the highest ordinals).
@@ -44,32 +46,36 @@ type ScaleRing struct {
 	Ring   string
 	Nodes  int32
 	Remove []string
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
 }
 
 // ReplaceNode replaces a dead node (Ring may be empty; node names are unique).
-type ReplaceNode struct{ Ring, Node string }
+type ReplaceNode struct{ Ring, Node, RequestID string }
 
 // RestartNode drains, stops and restarts one node in place.
-type RestartNode struct{ Ring, Node string }
+type RestartNode struct{ Ring, Node, RequestID string }
 
 // RestartRing restarts every node in place, one at a time.
-type RestartRing struct{ Ring string }
+type RestartRing struct{ Ring, RequestID string }
 
 // DecommissionNode decommissions one node and shrinks the ring by one.
-type DecommissionNode struct{ Ring, Node string }
+type DecommissionNode struct{ Ring, Node, RequestID string }
 
 // RemoveNode removes a dead node (nodetool removenode through a live node) and drops its slot.
-type RemoveNode struct{ Ring, Node string }
+type RemoveNode struct{ Ring, Node, RequestID string }
 
 // UpdateRing applies Spec (fields named by Paths, RingSpec field names) by a rolling restart.
 type UpdateRing struct {
 	Ring  string
 	Spec  *cassmesosv1.RingSpec
 	Paths []string
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
 }
 
 // CancelOperation asks an operation to stop at its next safe point.
-type CancelOperation struct{ ID string }
+type CancelOperation struct{ ID, RequestID string }
 
 func (CreateRing) isRequest()       {}
 func (DeleteRing) isRequest()       {}
@@ -126,9 +132,11 @@ func (p *Planner) Reconcile(s *State) Plan {
 }
 
 // MatchOffers is Reconcile plus offer handling: pending nodes are placed on the offers (writes
-// record the node's agent, reservation and new task ID before the Accept), volumes of removed
-// nodes and orphaned reservations found in the offers are destroyed and unreserved, and every
-// offer not used is declined. Every offer ID given appears in exactly one Accept or Decline.
+// record the node's agent, reservation and new task ID before the Accept), reservations and
+// volumes a persisted intent names (a REMOVED node's, a node's release list) are destroyed and
+// unreserved, reservations of this framework that nothing names are reported (Plan.Unclaimed)
+// and left alone, and every offer not used is declined. Every offer ID given appears in exactly
+// one Accept or Decline.
 func (p *Planner) MatchOffers(s *State, offers []Offer) Plan {
 	return p.reconcile(s, offers)
 }

@@ -17,6 +17,8 @@ type RunCleanup struct {
 	Params *cassmesosv1.CleanupParams
 	// Origin is "cli" (default) or "daemon" (automatic cleanup after the ring grew).
 	Origin string
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
 }
 
 func (RunCleanup) isRequest()     {}

@@ -41,4 +41,3 @@ func TestLegacyCursorIsReadIntoTheTypedOneOnce(t *testing.T) {
 		t.Fatalf("steps: %v", st.GetSteps())
 	}
 }
-

@@ -10,10 +10,14 @@
 //     daemon/placement), releases volumes of removed nodes, and declines what it does not need.
 //   - Planner.Submit validates an operator request (create ring, scale, replace, ...) against the
 //     State, explains refusals, and returns the records that start the operation.
-//   - ApplyDefaults and ValidateSpec are the single place ring-spec defaults and validation live.
+//   - ApplyDefaults and ValidateSpec are the daemon's single place for ring-spec defaults and
+//     validation; the rules the executor also enforces (JVM options, owned keys, config
+//     overrides, names, ports) come from internal/specrules, so the two never disagree.
 //
 // Contract with the runtime (daemon/engine): the runtime owns the State. For every Plan it
-//  1. persists every Write, in order, fenced (one ZooKeeper multi-op where possible),
+//  1. persists the Writes all or nothing, fenced (one ZooKeeper multi-op with the leader's
+//     fence check; a pass too large for one multi goes through the ZooKeeper journal,
+//     daemon/zkstore and zkstate/txn.go),
 //  2. applies them to its State (State.Apply),
 //  3. and only then carries out the Actions, in order.
 //

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	ps := p.newPass(s)
+	ps.mintRingUIDs()
 	ps.observe()
 	ps.runSchedules()
 	ps.runOps()
@@ -40,7 +40,7 @@ func (ps *pass) reconcileUnknown() {
 	var refs []TaskRef
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.nodes[name]
-		if c, _ := ps.task(n); c == condUnknown && n.GetPhaseTime() != nil && ps.now.Sub(n.GetPhaseTime().AsTime()) > time.Minute {
+		if c, st := ps.task(n); c == condUnknown && st.TaskID == "" && n.GetPhaseTime() != nil && ps.now.Sub(n.GetPhaseTime().AsTime()) > time.Minute {
 			refs = append(refs, TaskRef{TaskID: n.GetTaskId(), AgentID: n.GetAgentId()})
 		}
 	}
@@ -185,18 +185,31 @@ func (ps *pass) matchOffers(offers []Offer) {
 		a.offerIDs = append(a.offerIDs, o.ID)
 	}
 
-	// 1. Release reservations of removed nodes and orphans (their records are gone or point
-	//    elsewhere). Their resources are taken out of the offers given to placement.
+	// 1. Sort the offered reservations out by owner (reservations.go): destroy and unreserve
+	//    those a persisted intent names (a REMOVED node's, a node's release entries), report
+	//    ours that nothing names, and leave every other alone. Placement gets the unreserved
+	//    resources and the reservations our nodes hold now, nothing else.
 	trimmed := make([]Offer, 0, len(offers))
-	released := map[string]bool{}
+	released := map[string]map[int]bool{}
 	for _, o := range offers {
 		keep := o.Resources[:0:0]
 		var destroy, unreserve []Resource
 		for _, r := range o.Resources {
-			if ps.releasable(o.AgentID, r) {
-				if name := ps.noteReleased(o.AgentID, r); name != "" {
-					released[name] = true
+			if r.Reservation == nil {
+				keep = append(keep, r)
+				continue
+			}
+			switch c := ps.claim(o.AgentID, r); c.kind {
+			case claimKeep:
+				keep = append(keep, r)
+			case claimUnclaimed:
+				ps.noteUnclaimed(o.AgentID, r, c)
+			case claimRelease:
+				ps.noteReleased(r, c)
+				if released[c.node] == nil {
+					released[c.node] = map[int]bool{}
 				}
+				released[c.node][c.entry] = true
 				if r.Volume != nil {
 					destroy = append(destroy, r)
 					u := r
@@ -205,9 +218,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 				} else {
 					unreserve = append(unreserve, r)
 				}
-				continue
 			}
-			keep = append(keep, r)
 		}
 		if len(destroy)+len(unreserve) > 0 {
 			a := byAgent[o.AgentID]
@@ -220,7 +231,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 		trimmed = append(trimmed, o)
 	}
 
-	ps.forgetReleased(released)
+	ps.settleReleases(released)
 
 	ps.noteUnreserved(trimmed)
 
@@ -310,96 +321,6 @@ func (ps *pass) joins(n *statev1.NodeRecord) bool {
 	return !n.GetBootstrapped() || n.GetReplacesAddress() != "" || ps.ring(n.GetRing()).GetSpec().GetEphemeralData()
 }
 
-// releasable reports whether an offered reserved resource belongs to this framework and to no
-// node that still needs it: its node's record is gone, or is REMOVED, or holds a different
-// reservation (replaced elsewhere, or a different volume).
-func (ps *pass) releasable(agentID string, r Resource) bool {
-	if r.Reservation == nil || r.Reservation.Role != ps.p.cfg.Role {
-		return false
-	}
-	lb := r.Reservation.Labels
-	if lb[placement.LabelFramework] != ps.p.cfg.FrameworkName {
-		return false
-	}
-	name := lb[placement.LabelNode]
-	if name == "" {
-		return false
-	}
-	n := ps.node(name)
-	if n == nil {
-		return true
-	}
-	if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
-		return !ps.live(n)
-	}
-	res := n.GetReservation()
-	if res.GetAgentId() != agentID {
-		return true
-	}
-	if r.Volume != nil && r.Volume.PersistenceID != res.GetPersistenceId() {
-		return true
-	}
-	return false
-}
-
-// noteReleased deducts a released resource from its REMOVED node's recorded reservation, so the
-// record is forgotten only once its whole reservation is gone. The executor's share (cpus and
-// mem) is offered only after the executor exits, which is often after the task's share and the
-// volume were released: forgetting the node then would leave that share reserved for good, as
-// nothing would want offers from the agent any more.
-// It returns the node's name when the resource was part of a REMOVED node's reservation.
-func (ps *pass) noteReleased(agentID string, r Resource) string {
-	name := r.Reservation.Labels[placement.LabelNode]
-	n := ps.node(name)
-	if n == nil || n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED || n.GetReservation().GetAgentId() != agentID {
-		return ""
-	}
-	m := ps.mutNode(name)
-	left := m.GetReservation().GetResources()
-	if left == nil {
-		return name
-	}
-	switch r.Name {
-	case placement.CPUs:
-		left.Cpus = max(0, left.Cpus-r.Scalar)
-		if left.Cpus < 1e-6 {
-			left.Cpus = 0
-		}
-	case placement.Mem:
-		left.MemMb = max(0, left.MemMb-int64(math.Round(r.Scalar)))
-	case placement.Disk:
-		left.DiskMb = max(0, left.DiskMb-int64(math.Round(r.Scalar)))
-	}
-	return name
-}
-
-// forgetReleased deletes the records of REMOVED nodes whose whole reservation this pass
-// released (a record without amounts, written by an older version, goes at its first release).
-func (ps *pass) forgetReleased(released map[string]bool) {
-	for _, name := range sortedKeys(released) {
-		n := ps.node(name)
-		if n == nil {
-			continue
-		}
-		left := n.GetReservation().GetResources()
-		if left == nil || left.GetCpus() == 0 && left.GetMemMb() == 0 && left.GetDiskMb() == 0 {
-			ps.deleteNode(name)
-			delete(ps.releases, name)
-		}
-	}
-}
-
-// markPendingReleases marks every REMOVED node that still holds (part of) a reservation on an
-// agent that may offer it as a pending release, whether or not an operation still waits for
-// it, so the planner keeps wanting offers until it is released.
-func (ps *pass) markPendingReleases() {
-	for name, n := range ps.nodes {
-		if n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED && n.GetReservation().GetAgentId() != "" && !ps.agentGone(n) {
-			ps.releases[name] = true
-		}
-	}
-}
-
 func scalar(name string, v float64, role string, rv *placement.Reservation) Resource {
 	return Resource{Name: name, Scalar: v, Role: role, Reservation: rv}
 }
@@ -451,12 +372,12 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		}
 	}
 
-	labels := map[string]string{
-		placement.LabelFramework: cfg.FrameworkName,
-		placement.LabelRing:      n.Ring,
-		placement.LabelNode:      name,
+	pid := n.GetReservation().GetPersistenceId()
+	fresh := !spec.GetEphemeralData() && len(m.Use.Reserved) == 0
+	if fresh {
+		pid = name + "-" + strings.ToLower(ps.p.ids.NewID())
 	}
-	rv := &placement.Reservation{Role: cfg.Role, Principal: cfg.Principal, Labels: labels}
+	rv := &placement.Reservation{Role: cfg.Role, Principal: cfg.Principal, Labels: ps.reservationLabels(n, pid)}
 	cpus, mem, disk := spec.GetResources().GetCpus(), float64(spec.GetResources().GetMemMb()), float64(spec.GetResources().GetDiskMb())
 	ecpus, emem := cfg.ExecutorCPUs, float64(cfg.ExecutorMemMB)
 	role := m.Use.Role
@@ -466,8 +387,10 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	case spec.GetEphemeralData():
 		taskRes = []Resource{scalar(placement.CPUs, cpus, role, nil), scalar(placement.Mem, mem, role, nil), scalar(placement.Disk, disk, role, nil)}
 		execRes = []Resource{scalar(placement.CPUs, ecpus, role, nil), scalar(placement.Mem, emem, role, nil)}
-	case len(m.Use.Reserved) == 0:
-		pid := name + "-" + strings.ToLower(ps.p.ids.NewID())
+	case fresh:
+		// A reservation the node held elsewhere is given up: the record written before this
+		// launch names it for release (never a volume nothing names).
+		ps.giveUpReservation(n)
 		n.Reservation = &statev1.Reservation{
 			AgentId: m.AgentID, Role: cfg.Role, PersistenceId: pid, ContainerPath: cfg.VolumePath,
 			Resources: &cassmesosv1.Resources{Cpus: cpus + ecpus, MemMb: int64(mem + emem), DiskMb: int64(disk)},

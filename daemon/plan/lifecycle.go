@@ -1,24 +1,35 @@
 package plan
 
 import (
+	"time"
+
 	"github.com/cassmesos/cassmesos/daemon/placement"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// awaitingAgent reports whether some agent is unreachable but not gone. Offers are wanted then
-// (declined with the idle refuse filter by the agents that answer), so that when the agent
-// returns its first offer reaches MatchOffers: a node replaced while it was away left its old
-// reservation and volume there, and only an offer lets the planner destroy and unreserve them.
-// A suppressed framework would never hear of them again.
+// awaitingAgent reports whether an agent that was unreachable came back (Agent.Returned) less than
+// agentReturnWindow ago. Offers are wanted then, so that the agent's first offer reaches
+// MatchOffers: a node replaced while it was away left its old reservation and volume there, and
+// only an offer lets the planner destroy and unreserve them. An unreachable agent alone wants
+// nothing: the framework stays suppressed (as it would after a restart, which forgets which agents
+// were unreachable) until work needs offers or the agent returns.
 func (ps *pass) awaitingAgent() bool {
+	waiting := false
 	for _, a := range ps.s.Agents {
-		if !a.Reachable && !a.Gone {
-			return true
+		if a.Returned.IsZero() || !a.Reachable || a.Gone {
+			continue
+		}
+		if end := a.Returned.Add(agentReturnWindow); ps.now.Before(end) {
+			ps.wakeAt(end)
+			waiting = true
 		}
 	}
-	return false
+	return waiting
 }
+
+// agentReturnWindow is how long offers are wanted after an agent returns.
+const agentReturnWindow = 30 * time.Second
 
 // noteUnreserved records each agent's unreserved cpus and mem in the offers of this pass.
 func (ps *pass) noteUnreserved(offers []Offer) {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -53,7 +54,16 @@ func (ps *pass) condOf(st TaskStatus) taskCond {
 		return condStarting
 	case TaskRunning, TaskKilling:
 		return condRunning
-	case TaskUnreachable, TaskUnknown:
+	case TaskUnknown:
+		// The master does not know the task (yet): after a failover it answers so until the
+		// task's agent re-registers (62-75s on a real master). The task may well be running:
+		// the node keeps its last known state, marked stale, and is reconciled again
+		// (reconcileStale). Only past staleGiveUp is it taken as unreachable.
+		if ps.staleSince(st).Add(staleGiveUp).After(ps.now) {
+			return condUnknown
+		}
+		return condUnreachable
+	case TaskUnreachable:
 		return condUnreachable
 	case TaskLost:
 		if a, ok := ps.s.Agents[st.AgentID]; ok && !a.Reachable && !a.Gone {
@@ -82,6 +92,76 @@ func (ps *pass) task(n *statev1.NodeRecord) (taskCond, TaskStatus) {
 	return ps.condOf(st), st
 }
 
+// Stale tasks (TASK_UNKNOWN from the master): reconciled again after staleRetryMin, the interval
+// doubling up to staleRetryMax, and taken as unreachable after staleGiveUp (past the real master's
+// 10-minute agent_reregister_timeout, after which it answers TASK_UNREACHABLE itself).
+const (
+	staleRetryMin = time.Second
+	staleRetryMax = 30 * time.Second
+	staleGiveUp   = 15 * time.Minute
+)
+
+// staleSince is when the task's run of TASK_UNKNOWN statuses began.
+func (ps *pass) staleSince(st TaskStatus) time.Time {
+	switch {
+	case !st.Since.IsZero():
+		return st.Since
+	case !st.At.IsZero():
+		return st.At
+	}
+	return ps.now
+}
+
+// stale reports whether st is the master's TASK_UNKNOWN for a task still taken as alive.
+func stale(c taskCond, st TaskStatus) bool {
+	return c == condUnknown && st.TaskID != "" && st.State == TaskUnknown
+}
+
+// recordedRunning reports whether the node's record last saw its current task running: a status
+// without the executor's labels (the master's) then changes nothing the labels said.
+func recordedRunning(n *statev1.NodeRecord) bool {
+	switch n.GetTaskState() {
+	case "TASK_RUNNING", "TASK_KILLING":
+		return true
+	}
+	return false
+}
+
+// reconcileStale asks Mesos again about stale tasks, with a bounded backoff, until the master
+// knows them again (their agent re-registered) or they are given up.
+func (ps *pass) reconcileStale() {
+	if !ps.s.Reconciled {
+		return // the runtime's own explicit reconciliation is under way
+	}
+	var refs []TaskRef
+	for _, name := range sortedKeys(ps.nodes) {
+		n := ps.node(name)
+		c, st := ps.task(n)
+		if !stale(c, st) {
+			continue
+		}
+		since := ps.staleSince(st)
+		ps.wakeAt(since.Add(staleGiveUp))
+		last := st.At
+		if last.IsZero() {
+			last = since
+		}
+		interval := min(max(last.Sub(since), staleRetryMin), staleRetryMax)
+		if due := last.Add(interval); ps.now.Before(due) {
+			ps.wakeAt(due)
+			continue
+		}
+		agent := st.AgentID
+		if agent == "" {
+			agent = n.GetAgentId()
+		}
+		refs = append(refs, TaskRef{TaskID: st.TaskID, AgentID: agent})
+	}
+	if len(refs) > 0 {
+		ps.act(ReconcileTasks{Tasks: refs})
+	}
+}
+
 // unknownGiveUp is how long after its phase changed a recorded task with no status at all, once
 // the runtime has reconciled, is taken as never launched (Mesos answers reconciliation for every
 // task it knows except on agents still recovering, which re-register within ~10 minutes).
@@ -104,25 +184,37 @@ func (ps *pass) livenessMode(n *statev1.NodeRecord) (cassmesosv1.Liveness, cassm
 	switch c {
 	case condRunning:
 		m = st.Mode
+		noLabels := st.Mode == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && st.HostID == ""
 		if m == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && hasView {
 			// A status without the executor's labels (the master's answer to reconciliation
 			// after a daemon restart): Cassandra's own view says what mode the node is in.
 			m = v.Mode
+		}
+		if m == cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED && noLabels && recordedRunning(n) {
+			// No view either: a missing label is no change, keep the recorded mode.
+			m = n.GetMode()
 		}
 		switch {
 		case hasView:
 			l = v.Liveness
 		case st.Healthy:
 			l = cassmesosv1.Liveness_LIVENESS_UP
+		case noLabels && recordedRunning(n):
+			l = n.GetLiveness()
 		}
-	case condStarting, condUnknown:
+	case condUnknown:
+		// No status yet (a restarted daemon before its reconciliation is answered), or the
+		// master's TASK_UNKNOWN (stale): keep the last known liveness and mode, or take
+		// Cassandra's own view (the executors still answer while the master fails over).
+		l, m = n.GetLiveness(), n.GetMode()
+		if hasView {
+			l, m = v.Liveness, v.Mode
+		}
+	case condStarting:
 		if hasView {
 			l = v.Liveness
 		}
 		m = cassmesosv1.CassandraMode_CASSANDRA_MODE_STARTING
-		if c == condUnknown {
-			m = v.Mode
-		}
 	default:
 		l = cassmesosv1.Liveness_LIVENESS_DOWN
 		if hasView {
@@ -203,6 +295,7 @@ func (ps *pass) observe() {
 		ps.observeNode(name)
 	}
 	ps.killStrays()
+	ps.reconcileStale()
 }
 
 func (ps *pass) observeNode(name string) {
@@ -223,6 +316,16 @@ func (ps *pass) observeNode(name string) {
 	}
 	ph := n.GetPhase()
 	switch c {
+	case condUnknown:
+		if stale(c, st) {
+			// Keep the phase, state and lost time (a stale node is not lost: no replacement grace
+			// runs for it); say why its state is stale.
+			msg := fmt.Sprintf("stale: the Mesos master does not know task %s (TASK_UNKNOWN since %s: its agent has not re-registered, e.g. after a master failover); last known %s; reconciling",
+				st.TaskID, ps.staleSince(st).UTC().Format(time.RFC3339), cmp.Or(n.GetTaskState(), "nothing"))
+			if n.GetMessage() != msg {
+				ps.mutNode(name).Message = msg
+			}
+		}
 	case condRunning:
 		un := ps.isUN(n)
 		switch ph {

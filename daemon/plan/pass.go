@@ -47,6 +47,10 @@ type pass struct {
 	skip     map[string]bool
 	// dropped names the skipped records finish left a write to out.
 	dropped []string
+	// unclaimed are the reservations of ours no record names, seen in this pass's offers
+	// (reservations.go); unclaimedSeen dedupes them.
+	unclaimed     []UnclaimedReservation
+	unclaimedSeen map[string]bool
 }
 
 // launchWant is a node some step wants launched.
@@ -276,6 +280,7 @@ func (ps *pass) finish() Plan {
 		pl.Writes = kept
 	}
 	pl.Problems = ps.problems
+	pl.Unclaimed = ps.unclaimed
 	pl.Actions = ps.actions
 	pl.WantOffers = len(ps.want) > 0 || len(ps.releases) > 0
 	pl.AwaitAgents = ps.awaitingAgent()

@@ -52,9 +52,11 @@ func TestDeleteRingReleasesExecutorShare(t *testing.T) {
 	}
 }
 
-// A reservation with the framework's labels whose node record is gone (left by an older
-// version or a crash) is unreserved from the first offer that carries it.
-func TestOrphanReservationSwept(t *testing.T) {
+// A reservation carrying this framework's ID whose node record is gone (left by an older
+// version, a crash, or a record deleted by hand) is named by no intent: it is left alone, never
+// destroyed, and reported once per pass as unclaimed; the planner does not keep wanting offers
+// for it.
+func TestUnclaimedReservationLeftAlone(t *testing.T) {
 	w, _ := healthyRing(t, 6, 3, 2)
 	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
 	if err != nil {
@@ -62,15 +64,55 @@ func TestOrphanReservationSwept(t *testing.T) {
 	}
 	w.Reconcile()
 	w.OfferRound()
-	// Forget the records behind the planner's back, as a version without this fix did.
+	// Forget the records behind the planner's back.
 	for name := range w.State.Nodes {
 		delete(w.State.Nodes, name)
 		delete(w.Store.Nodes, name)
 	}
 	w.Tick(time.Second) // the executors exit
-	w.OfferRound()
-	if left := w.Reservations(); len(left) != 0 {
-		t.Fatalf("orphaned reservations not swept: %v\n%s", left, w.Dump())
+	p := w.OfferRound()
+	if ops := releaseOps(p); len(ops) > 0 {
+		t.Fatalf("reservations no record names were released: %v", ops)
+	}
+	if left := w.Reservations(); len(left) != 3 {
+		t.Fatalf("want the 3 executor shares left alone, got %v\n%s", left, w.Dump())
+	}
+	if len(p.Unclaimed) != 3 {
+		t.Fatalf("want 3 unclaimed reservations reported, got %+v", p.Unclaimed)
+	}
+	for _, u := range p.Unclaimed {
+		if u.PersistenceID == "" || u.Ring != "demo" || u.RingUID == "" || !strings.HasPrefix(u.PersistenceID, u.Node+"-") {
+			t.Fatalf("unclaimed reservation not described by its labels: %+v", u)
+		}
 	}
 	cooperate(t, w, 20, func() bool { return opDone(w, acc.Operation.GetOperation().GetId()) })
+	if p := w.OfferRound(); p.WantOffers || len(releaseOps(p)) > 0 || len(p.Unclaimed) != 3 {
+		t.Fatalf("after the delete: want_offers=%v releases=%v unclaimed=%d", p.WantOffers, releaseOps(p), len(p.Unclaimed))
+	}
+}
+
+// Until the framework ID is known (before SUBSCRIBED) nothing is released, not even what a
+// REMOVED node's record names; once it is known the release goes on.
+func TestNothingReleasedWithoutFrameworkID(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.State.FrameworkID = ""
+	for i := 0; i < 5; i++ {
+		w.Reconcile()
+		if p := w.OfferRound(); len(releaseOps(p)) > 0 {
+			t.Fatalf("released before the framework ID is known: %v", releaseOps(p))
+		}
+		w.Tick(time.Second)
+	}
+	if left := w.Reservations(); len(left) != 3 {
+		t.Fatalf("reservations: %v", left)
+	}
+	w.State.FrameworkID = w.FrameworkID
+	cooperate(t, w, 20, func() bool { return opDone(w, acc.Operation.GetOperation().GetId()) })
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("reservations left after the delete: %v\n%s", left, w.Dump())
+	}
 }

@@ -42,13 +42,15 @@ type RunRepair struct {
 	IfIdle bool
 	// Origin is "cli" (default) or "schedule/<id>".
 	Origin string
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
 }
 
 // PauseRepair stops a repair from starting segments; running ones finish.
-type PauseRepair struct{ ID string }
+type PauseRepair struct{ ID, RequestID string }
 
 // ResumeRepair lets a paused repair start segments again.
-type ResumeRepair struct{ ID string }
+type ResumeRepair struct{ ID, RequestID string }
 
 func (RunRepair) isRequest()        {}
 func (PauseRepair) isRequest()      {}

@@ -15,10 +15,14 @@ import (
 )
 
 // CreateSchedule persists a repair schedule (its ID, creation and next run time are assigned).
-type CreateSchedule struct{ Schedule *cassmesosv1.RepairSchedule }
+type CreateSchedule struct {
+	Schedule *cassmesosv1.RepairSchedule
+	// RequestID is the client's request ID ("": none); see requestid.go.
+	RequestID string
+}
 
 // DeleteSchedule removes a repair schedule; a run it started goes on.
-type DeleteSchedule struct{ ID string }
+type DeleteSchedule struct{ ID, RequestID string }
 
 func (CreateSchedule) isRequest()     {}
 func (DeleteSchedule) isRequest()     {}

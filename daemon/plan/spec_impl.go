@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -18,34 +19,28 @@ const (
 	DefaultCPUs             = 1.0
 	DefaultMemMB            = 4096
 	DefaultDiskMB           = 10240
-	DefaultNumTokens        = 16
-	DefaultSnitch           = "GossipingPropertyFileSnitch"
+	DefaultNumTokens        = specrules.DefaultNumTokens
+	DefaultSnitch           = specrules.DefaultSnitch
 	DefaultRackAttribute    = "rack"
-	DefaultRack             = "rack1"
-	DefaultDatacenter       = "dc1"
-	DefaultStoragePort      = 7000
-	DefaultSSLStoragePort   = 7001
-	DefaultJMXPort          = 7199
-	DefaultNativePort       = 9042
+	DefaultRack             = specrules.DefaultRack
+	DefaultDatacenter       = specrules.DefaultDatacenter
+	DefaultStoragePort      = specrules.DefaultStoragePort
+	DefaultSSLStoragePort   = specrules.DefaultSSLStoragePort
+	DefaultJMXPort          = specrules.DefaultJMXPort
+	DefaultNativePort       = specrules.DefaultNativePort
 	DefaultReplaceAfter     = time.Hour
 	DefaultPlacementTimeout = 10 * time.Minute
 	MaxNodes                = 10000
+	// MinHeapMB is the smallest heap_mb accepted (the JVM's young generation and Cassandra's
+	// caches need more than a few MiB; the executor never clamps a heap up).
+	MinHeapMB = 64
 )
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 
-// OwnedYAMLKeys are the cassandra.yaml keys cassmesos renders itself; spec.cassandra_yaml may not set them.
-var OwnedYAMLKeys = []string{
-	"cluster_name", "num_tokens", "initial_token", "seed_provider",
-	"listen_address", "listen_interface", "broadcast_address",
-	"rpc_address", "rpc_interface", "broadcast_rpc_address",
-	"storage_port", "ssl_storage_port", "native_transport_port", "native_transport_port_ssl",
-	"endpoint_snitch", "auto_bootstrap",
-	"data_file_directories", "commitlog_directory", "saved_caches_directory", "hints_directory",
-	"cdc_raw_directory", "local_system_data_file_directory",
-}
-
-var yamlKeyRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+// OwnedYAMLKeys are the cassandra.yaml keys cassmesos renders itself; spec.cassandra_yaml may not
+// set them. The list is specrules' (the executor refuses the same keys).
+var OwnedYAMLKeys = specrules.OwnedYAMLKeys()
 
 func applyDefaults(in *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 	if in == nil {
@@ -110,6 +105,48 @@ func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: spec.%s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
 }
 
+// broken wraps a specrules error (which names the field and the value) as ErrInvalid.
+func broken(err error) error {
+	return fmt.Errorf("%w: %w", ErrInvalid, err)
+}
+
+// validateShared checks the parts of a spec the executor consumes, through the rules the executor
+// checks its NodeTaskConfig with (internal/specrules), so that what the daemon accepts the
+// executor runs. Zero values stand for defaults, which pass.
+func validateShared(s *cassmesosv1.RingSpec) error {
+	if err := specrules.JVMOptions("spec.", s.GetJvmOptions()); err != nil {
+		return err
+	}
+	if cn := s.GetClusterName(); cn != "" {
+		if err := specrules.ClusterName("spec.cluster_name", cn); err != nil {
+			return err
+		}
+	}
+	if n := s.GetNumTokens(); n != 0 {
+		if err := specrules.NumTokens("spec.num_tokens", n); err != nil {
+			return err
+		}
+	}
+	if sn := s.GetSnitch(); sn != "" {
+		if err := specrules.Snitch("spec.snitch", sn); err != nil {
+			return err
+		}
+	}
+	if dc := s.GetDatacenter(); dc != "" {
+		if err := specrules.Datacenter("spec.datacenter", dc); err != nil {
+			return err
+		}
+	}
+	p := s.GetPorts()
+	if err := specrules.Ports("spec.ports.", specrules.PortSet{
+		Storage: orPort(p.GetStorage(), DefaultStoragePort), SSLStorage: orPort(p.GetSslStorage(), DefaultSSLStoragePort),
+		JMX: orPort(p.GetJmx(), DefaultJMXPort), Native: orPort(p.GetNative(), DefaultNativePort), SkipJMX: p.GetJmxFromOffer(),
+	}); err != nil {
+		return err
+	}
+	return specrules.CassandraYAML("spec.", s.GetCassandraYaml())
+}
+
 func validateSpec(s *cassmesosv1.RingSpec) error {
 	if s == nil {
 		return fmt.Errorf("%w: spec is missing", ErrInvalid)
@@ -153,66 +190,41 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	if mem == 0 {
 		mem = DefaultMemMB
 	}
+	if s.GetHeapMb() > 0 && s.GetHeapMb() < MinHeapMB {
+		return invalid("heap_mb", "%d MiB is too small a heap for Cassandra (at least %d, or 0 for the default)", s.GetHeapMb(), MinHeapMB)
+	}
 	if s.GetHeapMb() > mem {
 		return invalid("heap_mb", "%d MiB exceeds the node's memory (%d MiB)", s.GetHeapMb(), mem)
 	}
 	if s.GetHeapMb() > 0 && s.GetHeapNewMb() >= s.GetHeapMb() {
 		return invalid("heap_new_mb", "%d MiB must be less than heap_mb (%d MiB)", s.GetHeapNewMb(), s.GetHeapMb())
 	}
-	for i, o := range s.GetJvmOptions() {
-		if !strings.HasPrefix(o, "-") || strings.ContainsAny(o, "\n\r") {
-			return invalid(fmt.Sprintf("jvm_options[%d]", i), "%q is not a JVM option (must start with -)", o)
+	if s.GetNumTokens() < 0 {
+		return invalid("num_tokens", "%d: must be between 1 and %d", s.GetNumTokens(), specrules.MaxNumTokens)
+	}
+	if p := s.GetPorts(); p.GetJmxFromOffer() && p.GetJmx() != 0 {
+		return invalid("ports.jmx", "%d: each node takes its JMX port from its offer (ports.jmx_from_offer); leave jmx unset", p.GetJmx())
+	}
+	if err := validateShared(s); err != nil {
+		return broken(err)
+	}
+	if ra := s.GetRackAttribute(); ra != "" {
+		if err := specrules.Text("spec.rack_attribute", ra); err != nil {
+			return broken(err)
 		}
-		for _, p := range []string{"-Xmx", "-Xms", "-Xmn"} {
-			if strings.HasPrefix(o, p) {
-				return invalid(fmt.Sprintf("jvm_options[%d]", i), "%q: set the heap with heap_mb/heap_new_mb", o)
-			}
-		}
-		if strings.HasPrefix(o, "-Dcassandra.replace_address") {
-			return invalid(fmt.Sprintf("jvm_options[%d]", i), "%q: replacement is cassmesos' job (cassmesos node replace)", o)
-		}
-	}
-	if cn := s.GetClusterName(); strings.ContainsAny(cn, "\n\r'\"\\") || len(cn) > 128 {
-		return invalid("cluster_name", "%q: no quotes, backslashes or line breaks, at most 128 characters", cn)
-	}
-	if s.GetNumTokens() < 0 || s.GetNumTokens() > 1536 {
-		return invalid("num_tokens", "%d: must be between 1 and 1536", s.GetNumTokens())
-	}
-	if sn := s.GetSnitch(); sn != "" && !regexp.MustCompile(`^[A-Za-z0-9_.$]+$`).MatchString(sn) {
-		return invalid("snitch", "%q is not a class name", sn)
-	}
-	if dc := s.GetDatacenter(); dc != "" && !regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`).MatchString(dc) {
-		return invalid("datacenter", "%q: letters, digits, '_', '.', '-' only", dc)
-	}
-	if ra := s.GetRackAttribute(); ra != "" && strings.ContainsAny(ra, " \t\n:;") {
-		return invalid("rack_attribute", "%q is not an attribute name", ra)
-	}
-	if p := s.GetPorts(); p != nil {
-		if p.GetJmxFromOffer() && p.GetJmx() != 0 {
-			return invalid("ports.jmx", "%d: each node takes its JMX port from its offer (ports.jmx_from_offer); leave jmx unset", p.GetJmx())
-		}
-		seen := map[uint32]string{}
-		for _, e := range []struct {
-			name string
-			v    uint32
-		}{{"storage", orPort(p.GetStorage(), DefaultStoragePort)}, {"ssl_storage", orPort(p.GetSslStorage(), DefaultSSLStoragePort)},
-			{"jmx", orPort(p.GetJmx(), DefaultJMXPort)}, {"native", orPort(p.GetNative(), DefaultNativePort)}} {
-			if e.name == "jmx" && p.GetJmxFromOffer() {
-				continue
-			}
-			if e.v > 65535 {
-				return invalid("ports."+e.name, "%d is not a port", e.v)
-			}
-			if other, ok := seen[e.v]; ok {
-				return invalid("ports."+e.name, "%d is also ports.%s", e.v, other)
-			}
-			seen[e.v] = e.name
+		if strings.ContainsAny(ra, " \t\n:;") {
+			return invalid("rack_attribute", "%q is not an attribute name", ra)
 		}
 	}
 	for i, c := range s.GetConstraints() {
 		f := fmt.Sprintf("constraints[%d]", i)
 		if c.GetAttribute() == "" {
 			return invalid(f+".attribute", "is empty")
+		}
+		for _, e := range []struct{ f, v string }{{f + ".attribute", c.GetAttribute()}, {f + ".value", c.GetValue()}} {
+			if err := specrules.Text("spec."+e.f, e.v); err != nil {
+				return broken(err)
+			}
 		}
 		switch c.GetOperator() {
 		case cassmesosv1.ConstraintOperator_CONSTRAINT_OPERATOR_SPREAD:
@@ -233,27 +245,16 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	if d := s.GetPlacementTimeout(); d != nil && (d.CheckValid() != nil || d.AsDuration() < 0) {
 		return invalid("placement_timeout", "%v is not a non-negative duration", d)
 	}
-	for k, v := range s.GetCassandraYaml() {
-		f := fmt.Sprintf("cassandra_yaml[%q]", k)
-		if !yamlKeyRE.MatchString(k) {
-			return invalid(f, "not a cassandra.yaml key")
-		}
-		for _, o := range OwnedYAMLKeys {
-			if k == o {
-				return invalid(f, "cassmesos sets %s itself", k)
-			}
-		}
-		if strings.ContainsAny(v, "\n\r") {
-			return invalid(f, "value has a line break (top-level scalars only)")
-		}
-	}
 	if d := s.GetDistribution(); d != nil {
-		if v := d.GetVersion(); v != "" && !regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}(-[A-Za-z0-9.]+)?$`).MatchString(v) {
+		if v := d.GetVersion(); v != "" && !versionRE.MatchString(v) {
 			return invalid("distribution.version", "%q is not a Cassandra version like 4.1.5", v)
 		}
 		for _, e := range []struct{ f, v string }{{"distribution.url", d.GetUrl()}, {"distribution.java_url", d.GetJavaUrl()}} {
 			if e.v == "" {
 				continue
+			}
+			if err := specrules.Text("spec."+e.f, e.v); err != nil {
+				return broken(err)
 			}
 			u, err := url.Parse(e.v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") {
@@ -263,6 +264,8 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	}
 	return nil
 }
+
+var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+){1,3}(-[A-Za-z0-9.]+)?$`)
 
 // HeapFor returns MAX_HEAP_SIZE and HEAP_NEWSIZE in MiB for a spec, following cassandra-env.sh
 // when heap_mb is 0: max(min(mem/2, 1024), min(mem/4, 8192)); young generation

@@ -71,6 +71,7 @@ func TestValidateSpec(t *testing.T) {
 		{"negative cpus", func(s *cassmesosv1.RingSpec) { s.Resources = &cassmesosv1.Resources{Cpus: -1} }, "spec.resources.cpus"},
 		{"negative disk", func(s *cassmesosv1.RingSpec) { s.Resources = &cassmesosv1.Resources{DiskMb: -1} }, "spec.resources.disk_mb"},
 		{"heap over mem", func(s *cassmesosv1.RingSpec) { s.HeapMb = 5000 }, "spec.heap_mb"},
+		{"heap too small", func(s *cassmesosv1.RingSpec) { s.HeapMb = 1 }, "spec.heap_mb"},
 		{"young over heap", func(s *cassmesosv1.RingSpec) { s.HeapMb = 1000; s.HeapNewMb = 1000 }, "spec.heap_new_mb"},
 		{"jvm Xmx", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Xmx4g"} }, "spec.jvm_options[0]"},
 		{"jvm not option", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-ea", "foo"} }, "spec.jvm_options[1]"},
@@ -220,4 +221,53 @@ type countIDs struct{ n int }
 func (c *countIDs) NewID() string {
 	c.n++
 	return "x" + string(rune('a'+c.n%26)) + "0" + string(rune('a'+c.n/26%26))
+}
+
+// Issue 12, defect 5: specs the daemon used to accept and the executor then refused (so the node
+// crash-looped). Each is now refused by ValidateSpec with an error naming the field and the value.
+func TestValidateSpecRefusesWhatTheExecutorRefuses(t *testing.T) {
+	cases := []struct {
+		kind string
+		mut  func(s *cassmesosv1.RingSpec)
+		want string // the error, after "invalid request: "
+	}{
+		{"jvm option with a space", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-ea", "-XX:+UseG1GC", "-Dfoo=a b"} },
+			`spec.jvm_options[2]: "-Dfoo=a b": contains a space`},
+		{"jvm option with a tab", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dfoo=a\tb"} },
+			`spec.jvm_options[0]: "-Dfoo=a\tb": contains white space`},
+		{"override of a key the executor owns (listen_interface_prefer_ipv6)", func(s *cassmesosv1.RingSpec) {
+			s.CassandraYaml = map[string]string{"concurrent_reads": "64", "listen_interface_prefer_ipv6": "true"}
+		}, `spec.cassandra_yaml["listen_interface_prefer_ipv6"]: key is owned by cassmesos: cassmesos sets listen_interface_prefer_ipv6 itself`},
+		{"override of a key the executor owns (rpc_interface_prefer_ipv6)", func(s *cassmesosv1.RingSpec) {
+			s.CassandraYaml = map[string]string{"rpc_interface_prefer_ipv6": "false"}
+		}, `spec.cassandra_yaml["rpc_interface_prefer_ipv6"]: key is owned by cassmesos: cassmesos sets rpc_interface_prefer_ipv6 itself`},
+		{"override value that is not YAML", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"authenticator": "[unclosed"} },
+			`spec.cassandra_yaml["authenticator"]: "[unclosed": is not YAML`},
+		{"override value with a YAML line break (U+2028)", func(s *cassmesosv1.RingSpec) {
+			s.CassandraYaml = map[string]string{"authenticator": "a\u2028b: c"}
+		}, `spec.cassandra_yaml["authenticator"]: "a\u2028b: c": has a line break`},
+		{"override value with a control character", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"authenticator": "x\x01"} },
+			`spec.cassandra_yaml["authenticator"]: "x\x01": has the control character`},
+		{"blank cluster name", func(s *cassmesosv1.RingSpec) { s.ClusterName = "   " },
+			`spec.cluster_name: "   ": empty or blank`},
+		{"jvm option that is not UTF-8", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dx=\xff"} },
+			`spec.jvm_options[0]: "-Dx=\xff": not valid UTF-8`},
+		{"override value that is not UTF-8", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"authenticator": "\xff"} },
+			`spec.cassandra_yaml["authenticator"]: "\xff": not valid UTF-8`},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			s := &cassmesosv1.RingSpec{Name: "demo", Nodes: 3}
+			c.mut(s)
+			for _, in := range []*cassmesosv1.RingSpec{s, plan.ApplyDefaults(s)} {
+				err := plan.ValidateSpec(in)
+				if !errors.Is(err, plan.ErrInvalid) {
+					t.Fatalf("ValidateSpec accepted it (err = %v)", err)
+				}
+				if !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("err = %q, want it to contain %q", err, c.want)
+				}
+			}
+		})
+	}
 }

@@ -296,6 +296,9 @@ func (ps *pass) stepPrepareReplace(r *opRun) result {
 		w.Message = "task " + n.GetTaskId() + " given up (" + st.State.String() + ")"
 	}
 	w.TaskId = ""
+	// The old reservation and volume are released when their agent offers them, because this
+	// record names them (release list), written before the replacement launches.
+	ps.giveUpReservation(w)
 	w.Reservation = nil
 	w.AgentId = ""
 	w.Bootstrapped = false
@@ -351,7 +354,7 @@ func (ps *pass) release(r *opRun, name string) bool {
 	ps.setPhase(name, cassmesosv1.NodePhase_NODE_PHASE_REMOVED)
 	n = ps.node(name)
 	res := n.GetReservation()
-	if res.GetAgentId() == "" || ps.agentGone(n) {
+	if (res.GetAgentId() == "" || ps.agentGone(n)) && !ps.releaseEntriesLeft(n) {
 		ps.deleteNode(name)
 		return false
 	}
@@ -362,7 +365,8 @@ func (ps *pass) release(r *opRun, name string) bool {
 		r.cur().ReleaseWaitSince = ps.ts()
 	}
 	if ps.now.Sub(t) >= ps.placementTimeout(n.GetRing()) {
-		// Give up waiting; a later offer's orphan sweep destroys the volume (its record is gone).
+		// Give up waiting. With the record gone nothing names the reservation any more: it is
+		// left alone and reported as unclaimed when offered (docs/operations.md).
 		ps.deleteNode(name)
 		return false
 	}
@@ -385,13 +389,20 @@ func (ps *pass) stepReleaseAll(r *opRun) result {
 	return done("volumes released")
 }
 
-// stepDeleteRing (DELETE_RING) deletes the ring record once no node record is left.
+// stepDeleteRing (DELETE_RING) deletes the ring record once no node record is left. The step
+// (and so the operation) ends only in a later pass, once the deletion is stored: a plan writes
+// its puts before its deletes, so ending it in the same pass could store SUCCEEDED and then crash
+// before the ring record is gone.
 func (ps *pass) stepDeleteRing(r *opRun) result {
 	ring := r.op().GetRing()
 	if left := ps.ringNodes(ring); len(left) > 0 {
 		return wait(false, "%d node records left", len(left))
 	}
-	ps.deleteRing(ring)
+	if ps.s.Rings[ring] != nil {
+		ps.deleteRing(ring)
+		ps.wakeAt(ps.now)
+		return wait(false, "deleting the ring record")
+	}
 	return done("ring deleted")
 }
 

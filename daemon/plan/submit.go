@@ -24,6 +24,21 @@ func (p *Planner) submit(s *State, req Request) (Accepted, error) {
 	ps := p.newPass(s)
 	var acc Accepted
 	var err error
+	rid, digest := "", ""
+	if req != nil {
+		rid = requestIDOf(req)
+	}
+	if rid != "" {
+		if err := ValidateRequestID("request_id", rid); err != nil {
+			return Accepted{}, err
+		}
+		digest = requestDigest(req)
+		if cr, ok := req.(CreateRing); !ok || !cr.ValidateOnly {
+			if acc, found, err := ps.replay(rid, digest); found {
+				return acc, err
+			}
+		}
+	}
 	switch r := req.(type) {
 	case CreateRing:
 		acc, err = ps.createRing(r)
@@ -58,6 +73,9 @@ func (p *Planner) submit(s *State, req Request) (Accepted, error) {
 	}
 	if err != nil {
 		return Accepted{}, err
+	}
+	if rid != "" && (acc.Created || acc.Operation != nil) {
+		ps.recordRequest(req, rid, digest, acc)
 	}
 	acc.Plan = ps.finish()
 	if len(ps.dropped) > 0 {
@@ -150,6 +168,7 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	if req.ValidateOnly {
 		return acc, nil
 	}
+	ring.Uid = newRingUID(ps.p.ids)
 	ps.putRing(ring)
 	for _, n := range nodes {
 		ps.putNode(n)

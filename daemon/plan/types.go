@@ -22,7 +22,9 @@ type IDSource interface {
 
 // Config is the framework-wide configuration the planner needs (from cassmesosd's flags).
 type Config struct {
-	// FrameworkName labels reservations (placement.LabelFramework).
+	// FrameworkName labels reservations (placement.LabelFramework). It never decides ownership
+	// (State.FrameworkID does); only reservations made before the ID labels existed are matched
+	// against it, and then only together with a node record that names them.
 	FrameworkName string
 	// Role resources are reserved for and tasks launched with.
 	Role string
@@ -101,6 +103,10 @@ type TaskStatus struct {
 	HostID string
 	// At is when the runtime received it.
 	At time.Time
+	// Since is when the task entered State: the At of the first of a run of statuses in the same
+	// state (the runtime keeps it across repeats, e.g. TASK_UNKNOWN answers to reconciliation
+	// retried during a master failover). Zero: unknown, taken as At.
+	Since time.Time
 }
 
 // NodeView is Cassandra's view of one node, as the ring's live nodes report it (GetNodeStatus
@@ -128,6 +134,10 @@ type Agent struct {
 	Gone bool
 	// Since is when Reachable/Gone last changed.
 	Since time.Time
+	// Returned is when the agent last became reachable again after being known unreachable (a
+	// task of ours on it reported running): the planner then wants offers for a while so the
+	// agent's first offer shows what a node replaced meanwhile left there.
+	Returned time.Time
 }
 
 // RelayResult is the outcome of a relayed nodetool call, recorded by the runtime under the
@@ -172,6 +182,10 @@ type State struct {
 	Segments map[string]map[int32]*statev1.SegmentRecord
 	// Schedules by ID (persisted under /schedules/<id>).
 	Schedules map[string]*statev1.ScheduleRecord
+	// FrameworkID is the Mesos framework ID the runtime subscribed with (set on SUBSCRIBED).
+	// Reservations are labelled with it, and a reserved resource is this framework's only when
+	// its label equals it. Until it is known ("") the planner releases nothing.
+	FrameworkID string
 	// Reconciled is true once the runtime has finished explicit task reconciliation after
 	// (re)subscribing; until then the planner launches nothing for a slot whose task it has no
 	// status for.
@@ -359,10 +373,11 @@ type Plan struct {
 	// WantOffers is true while some work needs offers (a node to place, a volume to release).
 	// The runtime REVIVEs when it turns true and SUPPRESSes when it turns false.
 	WantOffers bool
-	// AwaitAgents is true while some agent is unreachable (not gone): the runtime keeps offers
-	// coming (REVIVE) so the agent's first offer after it returns is seen, even with no work
-	// pending; unneeded offers are declined with the idle refuse filter meanwhile, so when work
-	// appears (WantOffers turns true) the runtime must REVIVE again to clear those filters.
+	// AwaitAgents is true for a short while after an agent that was unreachable returns: the
+	// runtime REVIVEs so the agent's first offer is seen (what a node replaced meanwhile left
+	// there), even with no work pending; unneeded offers are declined with the idle refuse filter
+	// meanwhile, so when work appears (WantOffers turns true) the runtime must REVIVE again to
+	// clear those filters. An agent that stays unreachable does not keep offers wanted.
 	AwaitAgents bool
 	// Wake, when not zero, is the earliest time a timed condition (backoff, grace, timeout) must be
 	// re-evaluated: the runtime calls Reconcile again no later than then.
@@ -370,6 +385,21 @@ type Plan struct {
 	// Problems are the records the pass skipped because they are inconsistent (see Problem); the
 	// runtime logs them. They are also on their rings' status warnings.
 	Problems []Problem
+	// Unclaimed are the reservations seen in this pass's offers that carry this framework's ID
+	// but that no record names (unknown node or ring UID, or a record that gave them up): they
+	// are left alone, never destroyed. The runtime logs each once and counts it; an operator
+	// cleans them up by hand (docs/operations.md).
+	Unclaimed []UnclaimedReservation
+}
+
+// UnclaimedReservation is one reservation of this framework that no record names, as its
+// labels describe it (one entry per agent and persistence ID, or per agent and node when the
+// reservation has no volume).
+type UnclaimedReservation struct {
+	AgentID       string
+	PersistenceID string
+	Ring, RingUID string
+	Node          string
 }
 
 // Empty reports whether the plan neither writes nor acts.

@@ -92,3 +92,9 @@ func checkListOperationsRequest(req *cassmesosv1.ListOperationsRequest) error {
 	}
 	return nil
 }
+
+// checkRequestID checks a mutating request's client request ID before any slow check (the
+// planner checks it again; see plan.ValidateRequestID).
+func checkRequestID(req interface{ GetRequestId() string }) error {
+	return plan.ValidateRequestID("request_id", req.GetRequestId())
+}

@@ -28,6 +28,7 @@ var errorCodes = []struct {
 	{plan.ErrScheduleNotFound, codes.NotFound},
 	{plan.ErrKeyspaceNotFound, codes.NotFound},
 	{plan.ErrRingExists, codes.AlreadyExists},
+	{plan.ErrRequestIDReused, codes.AlreadyExists},
 	{plan.ErrPrecondition, codes.FailedPrecondition},
 	{engine.ErrNotLeader, codes.Unavailable},
 	{engine.ErrStopped, codes.Unavailable},

@@ -20,6 +20,9 @@ import (
 
 func (s *ringServer) UpdateRing(ctx context.Context, req *cassmesosv1.UpdateRingRequest) (*cassmesosv1.UpdateRingResponse, error) {
 	const method = "UpdateRing"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	r, err := checkUpdateRingRequest(req)
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
@@ -39,6 +42,9 @@ func (s *ringServer) UpdateRing(ctx context.Context, req *cassmesosv1.UpdateRing
 
 func (s *ringServer) ScaleRing(ctx context.Context, req *cassmesosv1.ScaleRingRequest) (*cassmesosv1.ScaleRingResponse, error) {
 	const method = "ScaleRing"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	r, err := checkScaleRingRequest(req)
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
@@ -53,10 +59,13 @@ func (s *ringServer) ScaleRing(ctx context.Context, req *cassmesosv1.ScaleRingRe
 
 func (s *ringServer) RestartRing(ctx context.Context, req *cassmesosv1.RestartRingRequest) (*cassmesosv1.RestartRingResponse, error) {
 	const method = "RestartRing"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	if err := checkRingName("name", req.GetName()); err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
-	op, err := s.submit(ctx, method, plan.RestartRing{Ring: req.GetName()})
+	op, err := s.submit(ctx, method, plan.RestartRing{Ring: req.GetName(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -68,10 +77,13 @@ func (s *ringServer) RestartRing(ctx context.Context, req *cassmesosv1.RestartRi
 
 func (s *nodeServer) ReplaceNode(ctx context.Context, req *cassmesosv1.ReplaceNodeRequest) (*cassmesosv1.ReplaceNodeResponse, error) {
 	const method = "ReplaceNode"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	if err := checkNodeRef("ref", req.GetRef()); err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
-	op, err := s.submit(ctx, method, plan.ReplaceNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode()})
+	op, err := s.submit(ctx, method, plan.ReplaceNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +93,13 @@ func (s *nodeServer) ReplaceNode(ctx context.Context, req *cassmesosv1.ReplaceNo
 
 func (s *nodeServer) RestartNode(ctx context.Context, req *cassmesosv1.RestartNodeRequest) (*cassmesosv1.RestartNodeResponse, error) {
 	const method = "RestartNode"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	if err := checkNodeRef("ref", req.GetRef()); err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
-	op, err := s.submit(ctx, method, plan.RestartNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode()})
+	op, err := s.submit(ctx, method, plan.RestartNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +109,13 @@ func (s *nodeServer) RestartNode(ctx context.Context, req *cassmesosv1.RestartNo
 
 func (s *nodeServer) DecommissionNode(ctx context.Context, req *cassmesosv1.DecommissionNodeRequest) (*cassmesosv1.DecommissionNodeResponse, error) {
 	const method = "DecommissionNode"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	if err := checkNodeRef("ref", req.GetRef()); err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
-	op, err := s.submit(ctx, method, plan.DecommissionNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode()})
+	op, err := s.submit(ctx, method, plan.DecommissionNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +125,13 @@ func (s *nodeServer) DecommissionNode(ctx context.Context, req *cassmesosv1.Deco
 
 func (s *nodeServer) RemoveNode(ctx context.Context, req *cassmesosv1.RemoveNodeRequest) (*cassmesosv1.RemoveNodeResponse, error) {
 	const method = "RemoveNode"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	if err := checkNodeRef("ref", req.GetRef()); err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
-	op, err := s.submit(ctx, method, plan.RemoveNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode()})
+	op, err := s.submit(ctx, method, plan.RemoveNode{Ring: req.GetRef().GetRing(), Node: req.GetRef().GetNode(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +218,7 @@ func checkUpdateRingRequest(req *cassmesosv1.UpdateRingRequest) (plan.UpdateRing
 	if seen["replace_after"] && req.GetSpec().GetReplaceAfter().AsDuration() < 0 {
 		return plan.UpdateRing{}, invalid("spec.replace_after", "%s is negative", req.GetSpec().GetReplaceAfter().AsDuration())
 	}
-	return plan.UpdateRing{Ring: req.GetName(), Spec: proto.Clone(req.GetSpec()).(*cassmesosv1.RingSpec), Paths: append([]string(nil), paths...)}, nil
+	return plan.UpdateRing{Ring: req.GetName(), Spec: proto.Clone(req.GetSpec()).(*cassmesosv1.RingSpec), Paths: append([]string(nil), paths...), RequestID: req.GetRequestId()}, nil
 }
 
 // specPath reports whether p names a field (or a nested field) of RingSpec.
@@ -250,5 +271,5 @@ func checkScaleRingRequest(req *cassmesosv1.ScaleRingRequest) (plan.ScaleRing, e
 		}
 		seen[n] = true
 	}
-	return plan.ScaleRing{Ring: req.GetName(), Nodes: req.GetNodes(), Remove: append([]string(nil), req.GetRemove()...)}, nil
+	return plan.ScaleRing{Ring: req.GetName(), Nodes: req.GetNodes(), Remove: append([]string(nil), req.GetRemove()...), RequestID: req.GetRequestId()}, nil
 }

@@ -44,6 +44,9 @@ type repairServer struct {
 
 func (s *repairServer) RunRepair(ctx context.Context, req *cassmesosv1.RunRepairRequest) (*cassmesosv1.RunRepairResponse, error) {
 	const m = "RunRepair"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
 	if err := checkRingName("ring", req.GetRing()); err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
@@ -57,7 +60,7 @@ func (s *repairServer) RunRepair(ctx context.Context, req *cassmesosv1.RunRepair
 	if err := s.checkKeyspace(ctx, b, req.GetRing(), req.GetParams().GetKeyspace()); err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
-	acc, err := b.Submit(ctx, plan.RunRepair{Ring: req.GetRing(), Params: req.GetParams(), IfIdle: req.GetIfIdle()})
+	acc, err := b.Submit(ctx, plan.RunRepair{Ring: req.GetRing(), Params: req.GetParams(), IfIdle: req.GetIfIdle(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
@@ -152,7 +155,10 @@ func (s *repairServer) submitOn(ctx context.Context, method, id string, req plan
 }
 
 func (s *repairServer) CancelRepair(ctx context.Context, req *cassmesosv1.CancelRepairRequest) (*cassmesosv1.CancelRepairResponse, error) {
-	op, err := s.submitOn(ctx, "CancelRepair", req.GetId(), plan.CancelOperation{ID: req.GetId()})
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "CancelRepair", err)
+	}
+	op, err := s.submitOn(ctx, "CancelRepair", req.GetId(), plan.CancelOperation{ID: req.GetId(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +166,10 @@ func (s *repairServer) CancelRepair(ctx context.Context, req *cassmesosv1.Cancel
 }
 
 func (s *repairServer) PauseRepair(ctx context.Context, req *cassmesosv1.PauseRepairRequest) (*cassmesosv1.PauseRepairResponse, error) {
-	op, err := s.submitOn(ctx, "PauseRepair", req.GetId(), plan.PauseRepair{ID: req.GetId()})
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "PauseRepair", err)
+	}
+	op, err := s.submitOn(ctx, "PauseRepair", req.GetId(), plan.PauseRepair{ID: req.GetId(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +177,10 @@ func (s *repairServer) PauseRepair(ctx context.Context, req *cassmesosv1.PauseRe
 }
 
 func (s *repairServer) ResumeRepair(ctx context.Context, req *cassmesosv1.ResumeRepairRequest) (*cassmesosv1.ResumeRepairResponse, error) {
-	op, err := s.submitOn(ctx, "ResumeRepair", req.GetId(), plan.ResumeRepair{ID: req.GetId()})
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "ResumeRepair", err)
+	}
+	op, err := s.submitOn(ctx, "ResumeRepair", req.GetId(), plan.ResumeRepair{ID: req.GetId(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +189,9 @@ func (s *repairServer) ResumeRepair(ctx context.Context, req *cassmesosv1.Resume
 
 func (s *repairServer) CreateRepairSchedule(ctx context.Context, req *cassmesosv1.CreateRepairScheduleRequest) (*cassmesosv1.CreateRepairScheduleResponse, error) {
 	const m = "CreateRepairSchedule"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
 	if req.GetSchedule() == nil {
 		return nil, toStatus(s.log, m, invalid("schedule", "required"))
 	}
@@ -193,7 +208,7 @@ func (s *repairServer) CreateRepairSchedule(ctx context.Context, req *cassmesosv
 	if err := s.checkKeyspace(ctx, b, req.GetSchedule().GetRing(), req.GetSchedule().GetParams().GetKeyspace()); err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
-	acc, err := b.Submit(ctx, plan.CreateSchedule{Schedule: req.GetSchedule()})
+	acc, err := b.Submit(ctx, plan.CreateSchedule{Schedule: req.GetSchedule(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
@@ -233,6 +248,9 @@ func (s *repairServer) ListRepairSchedules(ctx context.Context, req *cassmesosv1
 }
 
 func (s *repairServer) DeleteRepairSchedule(ctx context.Context, req *cassmesosv1.DeleteRepairScheduleRequest) (*cassmesosv1.DeleteRepairScheduleResponse, error) {
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "DeleteRepairSchedule", err)
+	}
 	if err := checkOperationID("id", req.GetId()); err != nil {
 		return nil, toStatus(s.log, "DeleteRepairSchedule", err)
 	}
@@ -240,7 +258,7 @@ func (s *repairServer) DeleteRepairSchedule(ctx context.Context, req *cassmesosv
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.Submit(ctx, plan.DeleteSchedule{ID: req.GetId()}); err != nil {
+	if _, err := b.Submit(ctx, plan.DeleteSchedule{ID: req.GetId(), RequestID: req.GetRequestId()}); err != nil {
 		return nil, toStatus(s.log, "DeleteRepairSchedule", err)
 	}
 	s.log.Info("DeleteRepairSchedule", "schedule_id", req.GetId())
@@ -254,6 +272,9 @@ type cleanupServer struct {
 
 func (s *cleanupServer) RunCleanup(ctx context.Context, req *cassmesosv1.RunCleanupRequest) (*cassmesosv1.RunCleanupResponse, error) {
 	const m = "RunCleanup"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
 	if err := checkRingName("ring", req.GetRing()); err != nil {
 		return nil, toStatus(s.log, m, err)
 	}
@@ -269,7 +290,7 @@ func (s *cleanupServer) RunCleanup(ctx context.Context, req *cassmesosv1.RunClea
 			return nil, toStatus(s.log, m, err)
 		}
 	}
-	acc, err := b.Submit(ctx, plan.RunCleanup{Ring: req.GetRing(), Params: req.GetParams()})
+	acc, err := b.Submit(ctx, plan.RunCleanup{Ring: req.GetRing(), Params: req.GetParams(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, m, err)
 	}

@@ -149,6 +149,9 @@ type ringServer struct {
 
 func (s *ringServer) CreateRing(ctx context.Context, req *cassmesosv1.CreateRingRequest) (*cassmesosv1.CreateRingResponse, error) {
 	const method = "CreateRing"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, method, err)
+	}
 	spec, err := checkCreateRingRequest(req)
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
@@ -160,7 +163,7 @@ func (s *ringServer) CreateRing(ctx context.Context, req *cassmesosv1.CreateRing
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly()})
+	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
@@ -216,6 +219,9 @@ func (s *ringServer) ListRings(ctx context.Context, _ *cassmesosv1.ListRingsRequ
 }
 
 func (s *ringServer) DeleteRing(ctx context.Context, req *cassmesosv1.DeleteRingRequest) (*cassmesosv1.DeleteRingResponse, error) {
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "DeleteRing", err)
+	}
 	if err := checkRingName("name", req.GetName()); err != nil {
 		return nil, toStatus(s.log, "DeleteRing", err)
 	}
@@ -223,7 +229,7 @@ func (s *ringServer) DeleteRing(ctx context.Context, req *cassmesosv1.DeleteRing
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.DeleteRing{Ring: req.GetName()})
+	acc, err := b.Submit(ctx, plan.DeleteRing{Ring: req.GetName(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, "DeleteRing", err)
 	}
@@ -379,6 +385,9 @@ func (s *operationServer) GetOperation(ctx context.Context, req *cassmesosv1.Get
 }
 
 func (s *operationServer) CancelOperation(ctx context.Context, req *cassmesosv1.CancelOperationRequest) (*cassmesosv1.CancelOperationResponse, error) {
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, "CancelOperation", err)
+	}
 	if err := checkOperationID("id", req.GetId()); err != nil {
 		return nil, toStatus(s.log, "CancelOperation", err)
 	}
@@ -386,7 +395,7 @@ func (s *operationServer) CancelOperation(ctx context.Context, req *cassmesosv1.
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.CancelOperation{ID: req.GetId()})
+	acc, err := b.Submit(ctx, plan.CancelOperation{ID: req.GetId(), RequestID: req.GetRequestId()})
 	if err != nil {
 		return nil, toStatus(s.log, "CancelOperation", err)
 	}

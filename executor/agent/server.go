@@ -29,7 +29,10 @@ type Config struct {
 	Restart func(ctx context.Context) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
-	Logger *slog.Logger
+	// EpochFile keeps the highest leader epoch seen (EpochFileName in the node's data directory,
+	// so it outlives the executor). Empty: the epoch is kept in memory only.
+	EpochFile string
+	Logger    *slog.Logger
 }
 
 type server struct {
@@ -49,8 +52,10 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
-// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated) and answering a call whose
-// handler panics with Internal (the panic is logged with its stack).
+// does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated), refusing a call whose
+// leader epoch (metadata EpochMetadataKey) is older than the highest one seen, and a mutating
+// call without one (FailedPrecondition), and answering a call whose handler panics with Internal
+// (the panic is logged with its stack).
 func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) {
 	if cfg.Controller == nil {
 		return nil, errors.New("agent: Config.Controller is nil")
@@ -63,7 +68,8 @@ func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) 
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary), grpc.ChainStreamInterceptor(r.stream, a.stream))
+	g := newEpochGuard(cfg.EpochFile, r.log)
+	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary, g.unary), grpc.ChainStreamInterceptor(r.stream, a.stream, g.stream))
 	s := grpc.NewServer(opts...)
 	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))
 	return s, nil

@@ -58,8 +58,9 @@ func serve(t *testing.T, cfg Config) cassmesosv1.NodeAgentServiceClient {
 	return cassmesosv1.NewNodeAgentServiceClient(conn)
 }
 
+// authed carries the secret and leader epoch 1.
 func authed() context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret)
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret, EpochMetadataKey, "1")
 }
 
 func code(err error) codes.Code { return status.Code(err) }

@@ -20,6 +20,7 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpexec"
 
 	"github.com/cassmesos/cassmesos/internal/failpoint"
+	"github.com/cassmesos/cassmesos/internal/retry"
 )
 
 // Status is one status update the task wants sent.
@@ -153,7 +154,7 @@ func (e *exec) run(ctx context.Context) error {
 	if m := e.cfg.Env.SubscriptionBackoffMax; m > 0 && m < backoffMax {
 		backoffMax = max(m, 10*time.Millisecond)
 	}
-	wait := min(resubscribeMin, backoffMax)
+	backoff := retry.Backoff{Initial: min(resubscribeMin, backoffMax), Max: backoffMax}.Start()
 	retryNow := false // the first attempt after a dropped connection is immediate
 	for {
 		e.absorb()
@@ -162,7 +163,7 @@ func (e *exec) run(ctx context.Context) error {
 			"unacked_tasks", len(sub.Subscribe.UnacknowledgedTasks), "unacked_updates", len(sub.Subscribe.UnacknowledgedUpdates))
 		resp, err := e.subscriber.Send(ctx, calls.NonStreaming(sub))
 		if err == nil {
-			wait = min(resubscribeMin, backoffMax)
+			backoff.Reset()
 			retryNow = true
 			for _, p := range e.unacked {
 				p.sent = true // the agent replays what SUBSCRIBE carried
@@ -197,13 +198,7 @@ func (e *exec) run(ctx context.Context) error {
 			retryNow = false
 			continue
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-		wait = min(wait*2, backoffMax)
+		_ = backoff.Wait(ctx) // an ended ctx is handled at the top of the next round
 	}
 }
 

@@ -7,19 +7,21 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
-// Cassandra's defaults for the parts of NodeTaskConfig left zero.
+// Cassandra's defaults for the parts of NodeTaskConfig left zero (specrules', which the daemon
+// fills in too).
 const (
-	DefaultStoragePort    = 7000
-	DefaultSSLStoragePort = 7001
-	DefaultJMXPort        = 7199
-	DefaultNativePort     = 9042
-	DefaultNumTokens      = 16
-	DefaultSnitch         = "GossipingPropertyFileSnitch"
-	DefaultDatacenter     = "dc1"
-	DefaultRack           = "rack1"
+	DefaultStoragePort    = specrules.DefaultStoragePort
+	DefaultSSLStoragePort = specrules.DefaultSSLStoragePort
+	DefaultJMXPort        = specrules.DefaultJMXPort
+	DefaultNativePort     = specrules.DefaultNativePort
+	DefaultNumTokens      = specrules.DefaultNumTokens
+	DefaultSnitch         = specrules.DefaultSnitch
+	DefaultDatacenter     = specrules.DefaultDatacenter
+	DefaultRack           = specrules.DefaultRack
 )
 
 // Ports are the node's ports with defaults filled in.
@@ -143,15 +145,15 @@ func HeapSizes(heapMB, newMB int64) (maxHeap, newSize string) {
 
 // JVMExtraOpts joins the direct memory limit (unless the task's JVM options set one), the task's
 // JVM options and, when the node replaces a dead one, the replace_address_first_boot property.
-// cassandra-env.sh splits JVM_EXTRA_OPTS on white space, so an option containing white space is
-// refused.
+// The options are checked with specrules.JVMOption, the daemon's rule (cassandra-env.sh splits
+// JVM_EXTRA_OPTS on white space, so an option containing white space is refused).
 func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig, taskMemMB int64) (string, error) {
 	var opts []string
 	direct := DirectMemoryMB(taskMemMB, cfg.GetHeapMb())
-	for i, o := range cfg.GetJvmOptions() {
-		if o == "" || strings.ContainsAny(o, " \t\r\n") {
-			return "", fmt.Errorf("jvm_options[%d] %q: empty or contains white space", i, o)
-		}
+	if err := specrules.JVMOptions(configField, cfg.GetJvmOptions()); err != nil {
+		return "", err
+	}
+	for _, o := range cfg.GetJvmOptions() {
 		if strings.HasPrefix(o, "-XX:MaxDirectMemorySize=") {
 			direct = 0
 		}
@@ -162,7 +164,7 @@ func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig, taskMemMB int64) (string, err
 	opts = append(opts, cfg.GetJvmOptions()...)
 	if a := cfg.GetReplaceAddress(); a != "" {
 		if strings.ContainsAny(a, " \t\r\n") {
-			return "", fmt.Errorf("replace_address %q: contains white space", a)
+			return "", fmt.Errorf("%sreplace_address %q: contains white space", configField, a)
 		}
 		opts = append(opts, "-Dcassandra.replace_address_first_boot="+a)
 	}

@@ -14,8 +14,11 @@ import (
 // Materialize writes the node's configuration: it copies the distribution's whole conf/ directory
 // to p.Conf (replacing an earlier copy), renders cassandra.yaml over the distribution's own file,
 // writes cassandra-rackdc.properties, rewrites cassandra-env.sh's JMX port, and creates the data
-// and log directories.
+// and log directories. It checks cfg with CheckConfig first and writes nothing when that fails.
 func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) error {
+	if err := CheckConfig(cfg); err != nil {
+		return err
+	}
 	src := filepath.Join(p.Home, "conf")
 	yamlSrc, err := os.ReadFile(filepath.Join(src, "cassandra.yaml"))
 	if err != nil {

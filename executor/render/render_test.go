@@ -176,7 +176,7 @@ func TestOverlayYAMLTable(t *testing.T) {
 			check: func(t *testing.T, m map[string]any) { eq(t, m["auto_bootstrap"], false) },
 		},
 		{name: "owned extra refused", src: "a: 1\n", mod: func(s *Settings) { s.Extras = map[string]string{"listen_address": "1.2.3.4"} }, wantErr: "owned by cassmesos"},
-		{name: "bad extra value", src: "a: 1\n", mod: func(s *Settings) { s.Extras = map[string]string{"x": "[unclosed"} }, wantErr: "value is not YAML"},
+		{name: "bad extra value", src: "a: 1\n", mod: func(s *Settings) { s.Extras = map[string]string{"x": "[unclosed"} }, wantErr: "is not YAML"},
 		{name: "empty file", src: "", wantErr: "empty document"},
 		{name: "comment-only file", src: "# nothing\n", wantErr: "empty document"},
 		{name: "top-level list", src: "- a\n- b\n", wantErr: "not a mapping"},

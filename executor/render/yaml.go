@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cassmesos/cassmesos/internal/specrules"
 )
 
 // Settings are the cassandra.yaml values cassmesos owns for one node.
@@ -30,23 +32,12 @@ type Settings struct {
 	Extras map[string]string
 }
 
-// ErrOwnedKey is returned when an extra cassandra.yaml key is one cassmesos owns.
-var ErrOwnedKey = errors.New("key is owned by cassmesos")
+// ErrOwnedKey is wrapped by the error for an extra cassandra.yaml key cassmesos owns.
+var ErrOwnedKey = specrules.ErrOwnedKey
 
-// ownedKeys are the top-level keys cassmesos sets or must keep unset; extras may not name them.
-var ownedKeys = map[string]bool{
-	"cluster_name": true, "num_tokens": true, "seed_provider": true,
-	"listen_address": true, "listen_interface": true, "listen_interface_prefer_ipv6": true,
-	"broadcast_address": true, "rpc_address": true, "rpc_interface": true,
-	"rpc_interface_prefer_ipv6": true, "broadcast_rpc_address": true,
-	"storage_port": true, "ssl_storage_port": true, "native_transport_port": true,
-	"endpoint_snitch": true, "data_file_directories": true, "commitlog_directory": true,
-	"hints_directory": true, "saved_caches_directory": true, "cdc_raw_directory": true,
-	"local_system_data_file_directory": true, "auto_bootstrap": true,
-}
-
-// OwnedKey reports whether cassmesos owns the top-level cassandra.yaml key.
-func OwnedKey(key string) bool { return ownedKeys[key] }
+// OwnedKey reports whether cassmesos owns the top-level cassandra.yaml key (specrules' list,
+// the one the daemon refuses too).
+func OwnedKey(key string) bool { return specrules.OwnedYAMLKey(key) }
 
 // Directory names under Settings.DataDir.
 const (
@@ -57,21 +48,30 @@ const (
 	CDCRawSubdir      = "cdc_raw"
 )
 
-// Validate checks the settings before rendering.
+// Validate checks the settings before rendering, with the rules the daemon checks ring specs
+// with (internal/specrules) where the two overlap.
 func (s Settings) Validate() error {
+	if err := specrules.ClusterName("cluster_name", s.ClusterName); err != nil {
+		return err
+	}
+	if s.NumTokens < 0 || s.NumTokens > specrules.MaxNumTokens {
+		return fmt.Errorf("num_tokens: %d is out of range", s.NumTokens)
+	}
+	if err := specrules.NumTokens("num_tokens", int32(s.NumTokens)); err != nil {
+		return err
+	}
+	if err := specrules.Snitch("endpoint_snitch", s.Snitch); err != nil {
+		return err
+	}
+	if err := specrules.Ports("", specrules.PortSet{Storage: s.StoragePort, SSLStorage: s.SSLStoragePort,
+		Native: s.NativePort, SkipJMX: true}); err != nil {
+		return err
+	}
 	switch {
-	case strings.TrimSpace(s.ClusterName) == "":
-		return errors.New("cluster_name: empty")
-	case s.NumTokens <= 0:
-		return fmt.Errorf("num_tokens: %d is not positive", s.NumTokens)
 	case s.Address == "":
 		return errors.New("address: empty")
 	case len(s.Seeds) == 0:
 		return errors.New("seeds: none given")
-	case s.StoragePort == 0 || s.SSLStoragePort == 0 || s.NativePort == 0:
-		return errors.New("ports: storage, ssl_storage and native must be set")
-	case s.Snitch == "":
-		return errors.New("endpoint_snitch: empty")
 	case s.DataDir == "" || !strings.HasPrefix(s.DataDir, "/"):
 		return fmt.Errorf("data directory %q: must be absolute", s.DataDir)
 	}
@@ -80,12 +80,14 @@ func (s Settings) Validate() error {
 			return fmt.Errorf("seeds: bad seed %q", seed)
 		}
 	}
+	keys := make([]string, 0, len(s.Extras))
 	for k := range s.Extras {
-		if ownedKeys[k] {
-			return fmt.Errorf("cassandra_yaml %q: %w", k, ErrOwnedKey)
-		}
-		if k == "" {
-			return errors.New("cassandra_yaml: empty key")
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := specrules.YAMLKey(fmt.Sprintf("cassandra_yaml[%q]", k), k); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -197,27 +199,9 @@ func checkUniqueKeys(m *yaml.Node) error {
 	return nil
 }
 
-// extraValue parses one extra value as a YAML fragment.
+// extraValue parses one extra value as a YAML fragment, with the daemon's rule for it.
 func extraValue(key, raw string) (*yaml.Node, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(raw), &n); err != nil {
-		return nil, fmt.Errorf("cassandra_yaml %q: value is not YAML: %w", key, err)
-	}
-	if n.Kind != yaml.DocumentNode || len(n.Content) != 1 {
-		// An empty value is YAML null: "key:" as Cassandra's own file writes unset keys.
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}, nil
-	}
-	v := n.Content[0]
-	clearPositions(v)
-	return v, nil
-}
-
-func clearPositions(n *yaml.Node) {
-	n.Line, n.Column = 0, 0
-	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
-	for _, c := range n.Content {
-		clearPositions(c)
-	}
+	return specrules.YAMLValue(fmt.Sprintf("cassandra_yaml[%q]", key), key, raw)
 }
 
 func strNode(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }

@@ -377,6 +377,14 @@ func TestRingCreateRejectsBadSpecs(t *testing.T) {
 		{"unreachable url", func(s *cassmesosv1.RingSpec) {
 			s.Distribution = &cassmesosv1.Distribution{Url: "http://127.0.0.1:1/apache-cassandra-4.1.5-bin.tar.gz"}
 		}, "spec.distribution.url"},
+		// Specs the executor would refuse (issue 12, defect 5): refused here, by the same rules.
+		{"jvm option with a space", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dfoo=a b"} },
+			`spec.jvm_options[0]: "-Dfoo=a b": contains a space`},
+		{"cassandra_yaml key the executor owns", func(s *cassmesosv1.RingSpec) {
+			s.CassandraYaml = map[string]string{"listen_interface_prefer_ipv6": "true"}
+		}, `spec.cassandra_yaml["listen_interface_prefer_ipv6"]: key is owned by cassmesos`},
+		{"cassandra_yaml value that is not YAML", func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"authenticator": "[x"} },
+			`spec.cassandra_yaml["authenticator"]: "[x": is not YAML`},
 	} {
 		t.Run("grpc/"+tc.name, func(t *testing.T) {
 			spec := valid()

@@ -25,6 +25,8 @@ const (
 	agentRegistered agentState = iota
 	agentUnreachable
 	agentGone
+	// agentRecovering: known from the registry after a master failover, not re-registered yet.
+	agentRecovering
 )
 
 type agent struct {
@@ -43,11 +45,13 @@ type agent struct {
 	unreachableAt    time.Time
 	unreachableTimer *time.Timer
 	goneTimer        *time.Timer
+	reregisterAt     time.Time // agentRecovering: when it re-registers (if reachable)
 
 	// faults
 	down, partitioned bool
 	restarting        bool      // RestartAgent: down, executors kept, recovering afterwards
 	recoveredAt       time.Time // when the agent last came back from RestartAgent
+	recoveries        int       // how many times it did
 
 	srv *http.Server
 	ln  net.Listener
@@ -82,6 +86,7 @@ type atask struct {
 	info         mesos.TaskInfo
 	state        mesos.TaskState
 	queued       bool // not yet handed to the executor
+	healthy      *bool
 	group        bool
 }
 
@@ -146,6 +151,8 @@ func (a *agent) stateString() string {
 		return "unreachable"
 	case a.mstate == agentGone:
 		return "gone"
+	case a.mstate == agentRecovering:
+		return "recovering"
 	case a.partitioned:
 		return "partitioned"
 	}
@@ -428,6 +435,7 @@ func (a *agent) statusUpdate(fwID string, st mesos.TaskStatus, from *executorPro
 	}
 	if t := a.tasks[key]; t != nil {
 		t.state = st.GetState()
+		t.healthy = st.Healthy
 		if st.ExecutorID == nil {
 			st.ExecutorID = &mesos.ExecutorID{Value: t.execID}
 		}

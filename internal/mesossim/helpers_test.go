@@ -261,7 +261,13 @@ func (ts *testSched) waitUpdate(from int, taskID string, state mesos.TaskState) 
 func (ts *testSched) waitSubscribed(from int) string {
 	ts.t.Helper()
 	e := ts.waitEvent(from, 20*time.Second, "SUBSCRIBED", func(e *scheduler.Event) bool { return e.Type == scheduler.Event_SUBSCRIBED })
-	return e.Subscribed.FrameworkID.Value
+	id := e.Subscribed.FrameworkID.Value
+	// The event is recorded before the controller stores the ID the next calls carry.
+	eventually(ts.t, 5*time.Second, "the framework ID stored", func() bool {
+		got, err := ts.fid.Get()
+		return err == nil && got == id
+	})
+	return id
 }
 
 // waitOffer waits for an offer from index `from` on that matches.

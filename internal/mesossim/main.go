@@ -40,7 +40,8 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		heartbeat    = fs.Duration("heartbeat-interval", 15*time.Second, "interval between scheduler HEARTBEAT events")
 		allocation   = fs.Duration("allocation-interval", time.Second, "interval between allocation rounds")
 		unreachable  = fs.Duration("agent-unreachable-timeout", 75*time.Second, "time without hearing an agent before it is marked unreachable")
-		gone         = fs.Duration("agent-gone-timeout", 10*time.Minute, "time an unreachable agent stays before its tasks go TASK_GONE/TASK_LOST")
+		gone         = fs.Duration("agent-gone-timeout", 0, "time an unreachable agent stays before it is removed and its tasks go TASK_GONE/TASK_LOST (0: never, as a real master, where an operator marks it gone)")
+		reregDelay   = fs.Duration("agent-reregister-delay", 0, "time each agent takes to re-register after a master failover, from the end of --master-recovery-period (a real agent: its ping timeout, 62-75s); until then reconciliation answers TASK_UNKNOWN for its tasks")
 		retry        = fs.Duration("status-update-retry", 10*time.Second, "first retry interval of an unacknowledged status update (doubles up to 10m)")
 		registration = fs.Duration("executor-registration-timeout", time.Minute, "time an executor has to subscribe")
 		reregister   = fs.Duration("executor-reregistration-timeout", 2*time.Second, "time a restarted (recovering) agent gives each executor to subscribe again before shutting it down")
@@ -105,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	cfg := Config{
 		Listen: *listen, WorkDir: *workDir,
 		HeartbeatInterval: *heartbeat, AllocationInterval: *allocation,
-		AgentUnreachableTimeout: *unreachable, AgentGoneTimeout: *gone,
+		AgentUnreachableTimeout: *unreachable, AgentGoneTimeout: *gone, AgentReregisterDelay: *reregDelay,
 		StatusUpdateRetryMin: *retry, ExecutorRegistrationTimeout: *registration,
 		ExecutorReregistrationTimeout: *reregister,
 		ExecutorShutdownGracePeriod:   *grace, MasterRecoveryPeriod: *recovery,
@@ -114,11 +115,16 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	}
 	for name, d := range map[string]time.Duration{
 		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
-		"--agent-gone-timeout": *gone, "--status-update-retry": *retry, "--executor-registration-timeout": *registration,
+		"--status-update-retry": *retry, "--executor-registration-timeout": *registration,
 		"--master-recovery-period": *recovery, "--executor-reregistration-timeout": *reregister,
 	} {
 		if d <= 0 {
 			return bad("%s: must be positive, got %s", name, d)
+		}
+	}
+	for name, d := range map[string]time.Duration{"--agent-gone-timeout": *gone, "--agent-reregister-delay": *reregDelay} {
+		if d < 0 {
+			return bad("%s: must not be negative, got %s", name, d)
 		}
 	}
 	if *credentials != "" {

@@ -50,6 +50,7 @@ type mtask struct {
 	info            mesos.TaskInfo
 	agentID, execID string
 	state           mesos.TaskState
+	healthy         *bool // the latest status's healthy, which reconciliation answers keep
 	unreachableTime *mesos.TimeInfo
 }
 
@@ -188,7 +189,7 @@ func (s *Sim) handleScheduler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	recovering := time.Now().Before(s.recoveringUntil)
+	recovering := s.masterRecovering || time.Now().Before(s.recoveringUntil)
 	s.mu.Unlock()
 	if recovering {
 		httpError(log, w, http.StatusServiceUnavailable, "Master has not finished recovery")
@@ -506,7 +507,7 @@ func (s *Sim) recoverFrameworkTasksLocked(fw *framework) {
 		}
 		for key, t := range a.tasks {
 			if key.fwID == fw.id && !isTerminal(t.state) {
-				fw.tasks[key.taskID] = &mtask{info: t.info, agentID: a.id, execID: t.execID, state: t.state}
+				fw.tasks[key.taskID] = &mtask{info: t.info, agentID: a.id, execID: t.execID, state: t.state, healthy: t.healthy}
 			}
 		}
 	}
@@ -759,8 +760,11 @@ func (s *Sim) reconcileLocked(fw *framework, tasks []scheduler.Call_Reconcile_Ta
 		}
 		return st
 	}
+	// A real master answers from its own copy of the task: the state, healthy and the
+	// timestamps, but none of the executor's labels, data or message.
 	report := func(mt *mtask) {
 		st := masterStatus(mt.info.TaskID.Value, mt.agentID, visible(mt.state), mesos.REASON_RECONCILIATION, "Reconciliation: Latest task state")
+		st.Healthy = mt.healthy
 		if mt.execID != "" {
 			st.ExecutorID = &mesos.ExecutorID{Value: mt.execID}
 		}
@@ -791,6 +795,9 @@ func (s *Sim) reconcileLocked(fw *framework, tasks []scheduler.Call_Reconcile_Ta
 			switch {
 			case a == nil:
 				state, msg = mesos.TASK_UNKNOWN, "Reconciliation: Task is unknown"
+			case a.mstate == agentRecovering:
+				// Forgotten in a failover until it re-registers.
+				state, msg = mesos.TASK_UNKNOWN, "Reconciliation: Task is unknown"
 			case a.mstate == agentRegistered:
 				state, msg = mesos.TASK_GONE, "Reconciliation: Task is unknown to the agent"
 			case a.mstate == agentUnreachable:
@@ -815,11 +822,12 @@ func (s *Sim) receiveUpdateLocked(a *agent, fwID string, st mesos.TaskStatus) {
 	}
 	if mt := fw.tasks[st.TaskID.Value]; mt != nil {
 		mt.state = st.GetState()
+		mt.healthy = st.Healthy
 		mt.unreachableTime = nil
 	} else if !isTerminal(st.GetState()) {
 		t := a.tasks[taskKey{fwID, st.TaskID.Value}]
 		if t != nil {
-			fw.tasks[st.TaskID.Value] = &mtask{info: t.info, agentID: a.id, execID: t.execID, state: st.GetState()}
+			fw.tasks[st.TaskID.Value] = &mtask{info: t.info, agentID: a.id, execID: t.execID, state: st.GetState(), healthy: st.Healthy}
 		}
 	}
 	if fw.sub == nil {

@@ -58,7 +58,7 @@ func (s *Sim) offeredOn(a *agent) mesos.Resources {
 // allocateLocked makes offers: one per agent and role, for every subscribed
 // framework whose role is not suppressed and not filtered on that agent.
 func (s *Sim) allocateLocked() {
-	if s.closed || time.Now().Before(s.recoveringUntil) {
+	if s.closed || s.masterRecovering || time.Now().Before(s.recoveringUntil) {
 		return
 	}
 	now := time.Now()
@@ -564,7 +564,7 @@ func (s *Sim) applyResourceOpLocked(fw *framework, a *agent, role string, pool *
 
 // linkOK reports whether master and agent hear each other.
 func (s *Sim) linkOK(a *agent) bool {
-	return !s.closed && !a.down && !a.partitioned && a.mstate == agentRegistered && !time.Now().Before(s.recoveringUntil)
+	return !s.closed && !a.down && !a.partitioned && a.mstate == agentRegistered && !s.masterRecovering && !time.Now().Before(s.recoveringUntil)
 }
 
 func (s *Sim) linkDownLocked(a *agent) {
@@ -617,6 +617,9 @@ func (s *Sim) markUnreachableLocked(a *agent) {
 			fw.send(s.log, updateEvent(st))
 		}
 		s.sendFailureLocked(fw, a.id, "", nil)
+	}
+	if s.cfg.AgentGoneTimeout <= 0 {
+		return // as a real master: unreachable until it returns or an operator marks it gone
 	}
 	a.goneTimer = time.AfterFunc(s.cfg.AgentGoneTimeout, func() {
 		s.mu.Lock()
@@ -719,6 +722,10 @@ func (s *Sim) linkUpLocked(a *agent) {
 			}
 		}
 		a.resumeUpdates("")
+	case agentRecovering:
+		if !s.masterRecovering && !time.Now().Before(a.reregisterAt) {
+			s.reregisterLocked(a)
+		}
 	case agentGone:
 		s.log.Info("removed agent came back; shutting it down and registering it as a new agent", "old_agent_id", a.id, "hostname", a.hostname)
 		a.reset()
@@ -726,5 +733,28 @@ func (s *Sim) linkUpLocked(a *agent) {
 		a.id = fmt.Sprintf("%s-S%d", s.masterID, s.agentCounter)
 		a.mstate = agentRegistered
 	}
+	s.allocateLocked()
+}
+
+// reregisterLocked is an agent the master forgot in a failover re-registering: the master learns
+// its tasks again (it sends no status update for them: the framework must reconcile), and the
+// agent re-sends its unacknowledged status updates.
+func (s *Sim) reregisterLocked(a *agent) {
+	s.log.Info("agent re-registered after the master failover", "agent_id", a.id, "hostname", a.hostname)
+	a.mstate = agentRegistered
+	a.reregisterAt = time.Time{}
+	for fwID := range a.frameworks {
+		if s.removedFrameworks[fwID] {
+			a.shutdownFramework(fwID)
+		}
+	}
+	for _, t := range a.sortedTasks() {
+		fw := s.frameworks[t.fwID]
+		if fw == nil || isTerminal(t.state) {
+			continue
+		}
+		fw.tasks[t.info.TaskID.Value] = &mtask{info: t.info, agentID: a.id, execID: t.execID, state: t.state, healthy: t.healthy}
+	}
+	a.resumeUpdates("")
 	s.allocateLocked()
 }

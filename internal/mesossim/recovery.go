@@ -59,6 +59,7 @@ func (s *Sim) recoverAgentLocked(a *agent) {
 	}
 	a.down, a.restarting = false, false
 	a.recoveredAt = time.Now()
+	a.recoveries++
 	timeout := s.cfg.ExecutorReregistrationTimeout
 	s.log.Info("agent recovered; waiting for executors to re-subscribe", "agent_id", a.id, "hostname", a.hostname, "executor_reregistration_timeout", timeout)
 	for _, ex := range a.allExecutors() {

@@ -35,9 +35,17 @@ type Config struct {
 	// AgentUnreachableTimeout is how long the master waits after losing an
 	// agent before marking it unreachable (default 75s: 5 pings of 15s).
 	AgentUnreachableTimeout time.Duration
-	// AgentGoneTimeout is how long an unreachable agent stays before it is
-	// removed for good and its tasks go TASK_GONE/TASK_LOST (default 10m).
+	// AgentGoneTimeout, when positive, is how long an unreachable agent stays before it is
+	// removed for good and its tasks go TASK_GONE/TASK_LOST. Zero (the default) never removes
+	// it, as a real master: an agent that never returns stays in unreachable_slaves until an
+	// operator marks it gone.
 	AgentGoneTimeout time.Duration
+	// AgentReregisterDelay is how long after a master failover (RestartMaster) each agent takes
+	// to re-register, counted from the end of MasterRecoveryPeriod. Until then the master does not
+	// know the agent or its tasks: reconciliation answers TASK_UNKNOWN (REASON_RECONCILIATION), no
+	// offers come from it and its status updates wait. A real agent re-registers when its ping
+	// timeout fires, 62-75s after the failover (default 0: at once).
+	AgentReregisterDelay time.Duration
 	// StatusUpdateRetryMin/Max bound the agent's retry backoff for
 	// unacknowledged status updates (default 10s and 10m).
 	StatusUpdateRetryMin, StatusUpdateRetryMax time.Duration
@@ -111,6 +119,7 @@ type Sim struct {
 	masterGen         int           // bumped by RestartMaster
 	masterStop        chan struct{} // closed to drop every scheduler stream
 	recoveringUntil   time.Time
+	masterRecovering  bool // from RestartMaster until its recovery ends (agents re-registered if no delay)
 	frameworks        map[string]*framework
 	removedFrameworks map[string]bool
 	fwCounter         int
@@ -194,7 +203,12 @@ func applyDefaults(cfg *Config) {
 	def(&cfg.HeartbeatInterval, 15*time.Second)
 	def(&cfg.AllocationInterval, time.Second)
 	def(&cfg.AgentUnreachableTimeout, 75*time.Second)
-	def(&cfg.AgentGoneTimeout, 10*time.Minute)
+	if cfg.AgentGoneTimeout < 0 {
+		cfg.AgentGoneTimeout = 0
+	}
+	if cfg.AgentReregisterDelay < 0 {
+		cfg.AgentReregisterDelay = 0
+	}
 	def(&cfg.StatusUpdateRetryMin, 10*time.Second)
 	def(&cfg.StatusUpdateRetryMax, 10*time.Minute)
 	def(&cfg.ExecutorRegistrationTimeout, time.Minute)
@@ -352,8 +366,11 @@ func (s *Sim) HealAgent(id string) error {
 
 // RestartMaster fails the master over: every scheduler stream drops,
 // offers vanish, the master answers 503 for MasterRecoveryPeriod, and the
-// state it would recover from its registry and agents survives. Frameworks
-// must re-subscribe with their ID.
+// state it would recover from its registry survives. Frameworks must
+// re-subscribe with their ID. Registered agents are forgotten with their tasks
+// until they re-register, AgentReregisterDelay after the recovery period (a
+// partitioned or killed agent re-registers when healed): meanwhile the master
+// answers reconciliation for their tasks with TASK_UNKNOWN.
 func (s *Sim) RestartMaster() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -379,14 +396,49 @@ func (s *Sim) RestartMaster() {
 	}
 	s.offers = map[string]*offer{}
 	s.recoveringUntil = time.Now().Add(s.cfg.MasterRecoveryPeriod)
+	reregisterAt := s.recoveringUntil.Add(s.cfg.AgentReregisterDelay)
+	for _, a := range s.agents {
+		if a.mstate != agentRegistered && a.mstate != agentRecovering {
+			continue // unreachable agents stay unreachable (the registry keeps them)
+		}
+		a.mstate = agentRecovering
+		a.reregisterAt = reregisterAt
+		for _, fw := range s.frameworks {
+			for id, mt := range fw.tasks {
+				if mt.agentID == a.id {
+					delete(fw.tasks, id)
+				}
+			}
+		}
+	}
 	gen := s.masterGen
+	s.masterRecovering = true
+	reregister := func() {
+		for _, a := range s.agents {
+			if a.mstate == agentRecovering && !a.down && !a.partitioned {
+				s.reregisterLocked(a)
+			}
+		}
+	}
 	time.AfterFunc(s.cfg.MasterRecoveryPeriod, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed || gen != s.masterGen {
 			return
 		}
-		s.log.Info("master recovered")
+		s.log.Info("master recovered", "agent_reregister_delay", s.cfg.AgentReregisterDelay)
+		s.masterRecovering = false
+		if s.cfg.AgentReregisterDelay <= 0 {
+			reregister() // before any scheduler call is served
+		} else {
+			time.AfterFunc(s.cfg.AgentReregisterDelay, func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if !s.closed && gen == s.masterGen {
+					reregister()
+				}
+			})
+		}
 		for _, a := range s.agents {
 			if s.linkOK(a) {
 				a.resumeUpdates("")
@@ -473,6 +525,11 @@ type Snapshot struct {
 	MasterID   string              `json:"master_id"`
 	Frameworks []FrameworkSnapshot `json:"frameworks"`
 	Agents     []AgentSnapshot     `json:"agents"`
+	// Acks counts the ACKNOWLEDGE calls that reached an agent, AckedTwice the status update UUIDs
+	// acknowledged more than once, UnknownAcks the calls an agent had no such pending update for.
+	Acks        int `json:"acks"`
+	AckedTwice  int `json:"acked_twice"`
+	UnknownAcks int `json:"unknown_acks"`
 }
 
 // FrameworkSnapshot is one framework as the master sees it.
@@ -482,6 +539,9 @@ type FrameworkSnapshot struct {
 	Connected bool   `json:"connected"`
 	Removed   bool   `json:"removed"`
 	Offers    int    `json:"offers"`
+	// Suppressed lists the roles the framework suppressed (SUPPRESS, or SUBSCRIBE's
+	// suppressed_roles), sorted.
+	Suppressed []string `json:"suppressed,omitempty"`
 }
 
 // AgentSnapshot is one agent.
@@ -489,13 +549,18 @@ type AgentSnapshot struct {
 	ID           string         `json:"id"`
 	Hostname     string         `json:"hostname"`
 	Endpoint     string         `json:"endpoint"`
-	State        string         `json:"state"` // registered, unreachable, gone, down
+	State        string         `json:"state"` // registered, recovering, unreachable, gone, down
 	Partitioned  bool           `json:"partitioned"`
 	Tasks        []TaskSnapshot `json:"tasks"`
 	Executors    []string       `json:"executors"` // framework_id/executor_id
 	Reservations []string       `json:"reservations"`
 	Volumes      []VolumeInfo   `json:"volumes"`
 	Resources    string         `json:"resources"`
+	// Recoveries counts the agent's restarts with recovery (RestartAgent) it came back from;
+	// ExecutorsReregisteredMs gives, per executor (framework_id/executor_id) that subscribed again
+	// after the last one, how many milliseconds after the recovery it did.
+	Recoveries              int              `json:"recoveries,omitempty"`
+	ExecutorsReregisteredMs map[string]int64 `json:"executors_reregistered_ms,omitempty"`
 }
 
 // TaskSnapshot is one task on an agent.
@@ -518,9 +583,22 @@ type VolumeInfo struct {
 func (s *Sim) State() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := Snapshot{MasterID: s.masterID}
+	snap := Snapshot{MasterID: s.masterID, UnknownAcks: s.unknownAcks}
+	for _, n := range s.acks {
+		snap.Acks += n
+		if n > 1 {
+			snap.AckedTwice++
+		}
+	}
 	for id, fw := range s.frameworks {
-		snap.Frameworks = append(snap.Frameworks, FrameworkSnapshot{ID: id, Name: fw.info.Name, Connected: fw.sub != nil, Offers: len(fw.offers)})
+		fs := FrameworkSnapshot{ID: id, Name: fw.info.Name, Connected: fw.sub != nil, Offers: len(fw.offers)}
+		for r, on := range fw.suppressed {
+			if on {
+				fs.Suppressed = append(fs.Suppressed, r)
+			}
+		}
+		sort.Strings(fs.Suppressed)
+		snap.Frameworks = append(snap.Frameworks, fs)
 	}
 	for id := range s.removedFrameworks {
 		snap.Frameworks = append(snap.Frameworks, FrameworkSnapshot{ID: id, Removed: true})
@@ -531,8 +609,15 @@ func (s *Sim) State() Snapshot {
 		for _, t := range a.sortedTasks() {
 			as.Tasks = append(as.Tasks, TaskSnapshot{ID: t.info.TaskID.Value, FrameworkID: t.fwID, ExecutorID: t.execID, State: t.state.String()})
 		}
+		as.Recoveries = a.recoveries
 		for _, ex := range a.allExecutors() {
 			as.Executors = append(as.Executors, ex.fwID+"/"+ex.info.ExecutorID.Value)
+			if !a.restarting && !a.recoveredAt.IsZero() && ex.reregTimer == nil && ex.reregisteredIn > 0 {
+				if as.ExecutorsReregisteredMs == nil {
+					as.ExecutorsReregisteredMs = map[string]int64{}
+				}
+				as.ExecutorsReregisteredMs[ex.fwID+"/"+ex.info.ExecutorID.Value] = ex.reregisteredIn.Milliseconds()
+			}
 		}
 		sort.Strings(as.Executors)
 		for _, r := range a.total {

@@ -23,6 +23,7 @@ type RunOptions struct {
 // NewCmdRun returns `cleanup run`.
 func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
 	opts := &RunOptions{Params: &pb.CleanupParams{}}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:               "run <ring> [--keyspace <k>] [--tables <t>,...] [--wait]",
@@ -43,6 +44,7 @@ func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command 
 				return cmdutil.FlagErrorf("--tables needs --keyspace")
 			}
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Cleanups = f.Cleanups
 			if runF != nil {
 				return runF(opts)
@@ -54,6 +56,7 @@ func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command 
 	cmd.Flags().StringVarP(&opts.Params.Keyspace, "keyspace", "k", "", "Keyspace to clean up (default all)")
 	cmd.Flags().StringSliceVar(&opts.Params.Tables, "tables", nil, "Tables of the keyspace (comma-separated; default all)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until every node is cleaned up (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -62,9 +65,12 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.RunCleanup(rctx, &pb.RunCleanupRequest{Ring: opts.Ring, Params: opts.Params})
+	var resp *pb.RunCleanupResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.RunCleanup(rctx, &pb.RunCleanupRequest{Ring: opts.Ring, Params: opts.Params, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("cleaning up ring %s: %w", opts.Ring, err)
 	}

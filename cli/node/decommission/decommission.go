@@ -22,6 +22,7 @@ type DecommissionOptions struct {
 // NewCmdDecommission returns `node decommission`.
 func NewCmdDecommission(f *cmdutil.Factory, runF func(*DecommissionOptions) error) *cobra.Command {
 	opts := &DecommissionOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:   "decommission <node> [--wait]",
@@ -33,6 +34,7 @@ destroy its volume and unreserve its resources. The ring's size shrinks by one.`
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Node = cmdutil.TrimRef("node", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Nodes = f.Nodes
 			if runF != nil {
 				return runF(opts)
@@ -44,6 +46,7 @@ destroy its volume and unreserve its resources. The ring's size shrinks by one.`
 	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Ring of the node (optional: node names are unique)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the node has left (see --timeout)")
 	cmdutil.RegisterRingFlagCompletion(f, cmd)
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -52,9 +55,12 @@ func decommissionRun(ctx context.Context, opts *DecommissionOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.DecommissionNode(rctx, &pb.DecommissionNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}})
+	var resp *pb.DecommissionNodeResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.DecommissionNode(rctx, &pb.DecommissionNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("decommissioning node %s: %w", opts.Node, err)
 	}

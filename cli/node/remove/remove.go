@@ -22,6 +22,7 @@ type RemoveOptions struct {
 // NewCmdRemove returns `node remove`.
 func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Command {
 	opts := &RemoveOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:   "remove <node> [--wait]",
@@ -33,6 +34,7 @@ Use it when a node is gone for good and will not be replaced.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Node = cmdutil.TrimRef("node", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Nodes = f.Nodes
 			if runF != nil {
 				return runF(opts)
@@ -44,6 +46,7 @@ Use it when a node is gone for good and will not be replaced.`,
 	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Ring of the node (optional: node names are unique)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the node is removed (see --timeout)")
 	cmdutil.RegisterRingFlagCompletion(f, cmd)
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -52,9 +55,12 @@ func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.RemoveNode(rctx, &pb.RemoveNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}})
+	var resp *pb.RemoveNodeResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.RemoveNode(rctx, &pb.RemoveNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("removing node %s: %w", opts.Node, err)
 	}

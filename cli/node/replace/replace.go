@@ -22,6 +22,7 @@ type ReplaceOptions struct {
 // NewCmdReplace returns `node replace`.
 func NewCmdReplace(f *cmdutil.Factory, runF func(*ReplaceOptions) error) *cobra.Command {
 	opts := &ReplaceOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:   "replace <node> [--wait]",
@@ -34,6 +35,7 @@ refuses while the node is up.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Node = cmdutil.TrimRef("node", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Nodes = f.Nodes
 			if runF != nil {
 				return runF(opts)
@@ -45,6 +47,7 @@ refuses while the node is up.`,
 	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Ring of the node (optional: node names are unique)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the replacement is UN (see --timeout)")
 	cmdutil.RegisterRingFlagCompletion(f, cmd)
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -53,9 +56,12 @@ func replaceRun(ctx context.Context, opts *ReplaceOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.ReplaceNode(rctx, &pb.ReplaceNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}})
+	var resp *pb.ReplaceNodeResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.ReplaceNode(rctx, &pb.ReplaceNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("replacing node %s: %w", opts.Node, err)
 	}

@@ -22,6 +22,7 @@ type RestartOptions struct {
 // NewCmdRestart returns `node restart`.
 func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.Command {
 	opts := &RestartOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:               "restart <node> [--wait]",
@@ -32,6 +33,7 @@ func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Node = cmdutil.TrimRef("node", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Nodes = f.Nodes
 			if runF != nil {
 				return runF(opts)
@@ -43,6 +45,7 @@ func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.
 	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Ring of the node (optional: node names are unique)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the node is back to UN (see --timeout)")
 	cmdutil.RegisterRingFlagCompletion(f, cmd)
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -51,9 +54,12 @@ func restartRun(ctx context.Context, opts *RestartOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.RestartNode(rctx, &pb.RestartNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}})
+	var resp *pb.RestartNodeResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.RestartNode(rctx, &pb.RestartNodeRequest{Ref: &pb.NodeRef{Ring: opts.Ring, Node: opts.Node}, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("restarting node %s: %w", opts.Node, err)
 	}

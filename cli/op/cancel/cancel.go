@@ -21,6 +21,7 @@ type CancelOptions struct {
 // NewCmdCancel returns `op cancel`.
 func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Command {
 	opts := &CancelOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:   "cancel <id> [--wait]",
@@ -33,6 +34,7 @@ succeeded before it could stop).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = cmdutil.TrimRef("operation", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			if runF != nil {
 				return runF(opts)
 			}
@@ -41,6 +43,7 @@ succeeded before it could stop).`,
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the operation has stopped (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -49,9 +52,12 @@ func cancelRun(ctx context.Context, opts *CancelOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.CancelOperation(rctx, &pb.CancelOperationRequest{Id: opts.ID})
+	var resp *pb.CancelOperationResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.CancelOperation(rctx, &pb.CancelOperationRequest{Id: opts.ID, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("cancelling operation %s: %w", opts.ID, err)
 	}

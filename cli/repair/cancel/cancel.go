@@ -21,6 +21,7 @@ type CancelOptions struct {
 // NewCmdCancel returns `repair cancel`.
 func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Command {
 	opts := &CancelOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:               "cancel <id> [--wait]",
@@ -30,6 +31,7 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = cmdutil.TrimRef("operation", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Repairs = f.Repairs
 			if runF != nil {
 				return runF(opts)
@@ -39,6 +41,7 @@ func NewCmdCancel(f *cmdutil.Factory, runF func(*CancelOptions) error) *cobra.Co
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the repair has stopped (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -47,9 +50,12 @@ func cancelRun(ctx context.Context, opts *CancelOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.CancelRepair(rctx, &pb.CancelRepairRequest{Id: opts.ID})
+	var resp *pb.CancelRepairResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.CancelRepair(rctx, &pb.CancelRepairRequest{Id: opts.ID, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("cancelling repair %s: %w", opts.ID, err)
 	}

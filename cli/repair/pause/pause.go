@@ -21,6 +21,7 @@ type PauseOptions struct {
 // NewCmdPause returns `repair pause`.
 func NewCmdPause(f *cmdutil.Factory, runF func(*PauseOptions) error) *cobra.Command {
 	opts := &PauseOptions{}
+	var requestID string
 
 	cmd := &cobra.Command{
 		Use:               "pause <id>",
@@ -30,6 +31,7 @@ func NewCmdPause(f *cmdutil.Factory, runF func(*PauseOptions) error) *cobra.Comm
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = cmdutil.TrimRef("operation", args[0])
 			opts.Common = opflow.CommonFrom(f, false)
+			opts.RequestID = requestID
 			opts.Repairs = f.Repairs
 			if runF != nil {
 				return runF(opts)
@@ -39,6 +41,7 @@ func NewCmdPause(f *cmdutil.Factory, runF func(*PauseOptions) error) *cobra.Comm
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -47,9 +50,12 @@ func pauseRun(ctx context.Context, opts *PauseOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.PauseRepair(rctx, &pb.PauseRepairRequest{Id: opts.ID})
+	var resp *pb.PauseRepairResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.PauseRepair(rctx, &pb.PauseRepairRequest{Id: opts.ID, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("pausing repair %s: %w", opts.ID, err)
 	}

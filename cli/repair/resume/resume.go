@@ -21,6 +21,7 @@ type ResumeOptions struct {
 // NewCmdResume returns `repair resume`.
 func NewCmdResume(f *cmdutil.Factory, runF func(*ResumeOptions) error) *cobra.Command {
 	opts := &ResumeOptions{}
+	var requestID string
 
 	cmd := &cobra.Command{
 		Use:               "resume <id>",
@@ -30,6 +31,7 @@ func NewCmdResume(f *cmdutil.Factory, runF func(*ResumeOptions) error) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = cmdutil.TrimRef("operation", args[0])
 			opts.Common = opflow.CommonFrom(f, false)
+			opts.RequestID = requestID
 			opts.Repairs = f.Repairs
 			if runF != nil {
 				return runF(opts)
@@ -39,6 +41,7 @@ func NewCmdResume(f *cmdutil.Factory, runF func(*ResumeOptions) error) *cobra.Co
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -47,9 +50,12 @@ func resumeRun(ctx context.Context, opts *ResumeOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.ResumeRepair(rctx, &pb.ResumeRepairRequest{Id: opts.ID})
+	var resp *pb.ResumeRepairResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.ResumeRepair(rctx, &pb.ResumeRepairRequest{Id: opts.ID, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("resuming repair %s: %w", opts.ID, err)
 	}

@@ -26,6 +26,7 @@ type RunOptions struct {
 // NewCmdRun returns `repair run`.
 func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
 	opts := &RunOptions{}
+	var requestID string
 	var (
 		flags    repairflags.Flags
 		waitFlag bool
@@ -48,6 +49,7 @@ running, and the command exits 9, which makes it safe to call from cron.`,
 			}
 			opts.Params = p
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Repairs = f.Repairs
 			if runF != nil {
 				return runF(opts)
@@ -59,6 +61,7 @@ running, and the command exits 9, which makes it safe to call from cron.`,
 	flags.Register(cmd)
 	cmd.Flags().BoolVar(&opts.IfIdle, "if-idle", false, "Start nothing (exit 9) when a repair of the ring is already running")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the repair ends (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -67,9 +70,12 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.RunRepair(rctx, &pb.RunRepairRequest{Ring: opts.Ring, Params: opts.Params, IfIdle: opts.IfIdle})
+	var resp *pb.RunRepairResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.RunRepair(rctx, &pb.RunRepairRequest{Ring: opts.Ring, Params: opts.Params, IfIdle: opts.IfIdle, RequestId: id})
+		return err
+	})
 	if err != nil {
 		if opts.IfIdle && status.Code(err) == codes.FailedPrecondition {
 			return &cmdutil.RepairRunningError{Ring: opts.Ring, Err: err}

@@ -34,6 +34,7 @@ type rawFlags struct {
 // NewCmdCreate returns `ring create`.
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
 	opts := &CreateOptions{Spec: &pb.RingSpec{Resources: &pb.Resources{}, Distribution: &pb.Distribution{}, Ports: &pb.Ports{}}}
+	var requestID string
 	var raw rawFlags
 	cmd := &cobra.Command{
 		Use:   "create <name> --nodes <n> [flags]",
@@ -50,6 +51,7 @@ command follows the CREATE_RING operation until it ends.`,
 				return err
 			}
 			opts.Common = opflow.CommonFrom(f, raw.wait)
+			opts.RequestID = requestID
 			opts.Rings = f.Rings
 			if runF != nil {
 				return runF(opts)
@@ -91,6 +93,7 @@ command follows the CREATE_RING operation until it ends.`,
 	_ = cmd.RegisterFlagCompletionFunc("constraint", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"rack:SPREAD", "hostname:LIKE:", "hostname:UNLIKE:"}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 	})
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -184,9 +187,12 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.CreateRing(rctx, &pb.CreateRingRequest{Spec: opts.Spec, ValidateOnly: opts.DryRun})
+	var resp *pb.CreateRingResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.CreateRing(rctx, &pb.CreateRingRequest{Spec: opts.Spec, ValidateOnly: opts.DryRun, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("creating ring %s: %w", opts.Spec.GetName(), err)
 	}

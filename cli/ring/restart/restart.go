@@ -21,6 +21,7 @@ type RestartOptions struct {
 // NewCmdRestart returns `ring restart`.
 func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.Command {
 	opts := &RestartOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:               "restart <name> [--wait]",
@@ -31,6 +32,7 @@ func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = cmdutil.TrimRef("ring", args[0])
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Rings = f.Rings
 			if runF != nil {
 				return runF(opts)
@@ -40,6 +42,7 @@ func NewCmdRestart(f *cmdutil.Factory, runF func(*RestartOptions) error) *cobra.
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until every node has been restarted (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -48,9 +51,12 @@ func restartRun(ctx context.Context, opts *RestartOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.RestartRing(rctx, &pb.RestartRingRequest{Name: opts.Name})
+	var resp *pb.RestartRingResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.RestartRing(rctx, &pb.RestartRingRequest{Name: opts.Name, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("restarting ring %s: %w", opts.Name, err)
 	}

@@ -23,6 +23,7 @@ type ScaleOptions struct {
 // NewCmdScale returns `ring scale`.
 func NewCmdScale(f *cmdutil.Factory, runF func(*ScaleOptions) error) *cobra.Command {
 	opts := &ScaleOptions{}
+	var requestID string
 	var waitFlag bool
 	cmd := &cobra.Command{
 		Use:   "scale <name> --nodes <n> [--remove <node>,...] [--wait]",
@@ -44,6 +45,7 @@ a time, by default the highest-numbered ones, or the nodes named with --remove.`
 				opts.Remove[i] = cmdutil.TrimRef("node", n)
 			}
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Rings = f.Rings
 			if runF != nil {
 				return runF(opts)
@@ -56,6 +58,7 @@ a time, by default the highest-numbered ones, or the nodes named with --remove.`
 	cmd.Flags().StringSliceVar(&opts.Remove, "remove", nil, "When shrinking, the nodes to decommission (comma-separated)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the ring has the new size (see --timeout)")
 	_ = cmd.RegisterFlagCompletionFunc("remove", cmdutil.CompleteNodeNames(f))
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -64,9 +67,12 @@ func scaleRun(ctx context.Context, opts *ScaleOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.ScaleRing(rctx, &pb.ScaleRingRequest{Name: opts.Name, Nodes: opts.Nodes, Remove: opts.Remove})
+	var resp *pb.ScaleRingResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.ScaleRing(rctx, &pb.ScaleRingRequest{Name: opts.Name, Nodes: opts.Nodes, Remove: opts.Remove, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("scaling ring %s: %w", opts.Name, err)
 	}

@@ -40,6 +40,7 @@ var fields = []struct{ flag, path string }{
 // NewCmdUpdate returns `ring update`.
 func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	opts := &UpdateOptions{Spec: &pb.RingSpec{Resources: &pb.Resources{}, Distribution: &pb.Distribution{}}}
+	var requestID string
 	var (
 		waitFlag                         bool
 		heap, heapNew, mem, replaceAfter string
@@ -107,6 +108,7 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 				return cmdutil.FlagErrorf("nothing to update: give at least one of %s", strings.Join(flagList, ", "))
 			}
 			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
 			opts.Rings = f.Rings
 			if runF != nil {
 				return runF(opts)
@@ -127,6 +129,7 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 	fl.StringVar(&replaceAfter, "replace-after", "", "Automatic replacement grace, e.g. 1h; 0 turns it off")
 	fl.BoolVar(&opts.Spec.CleanupAfterGrow, "cleanup-after-grow", false, "Run cleanup after the ring grows")
 	fl.BoolVar(&waitFlag, "wait", false, "Wait until every node runs the new spec (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
 
@@ -135,10 +138,13 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.UpdateRing(rctx, &pb.UpdateRingRequest{Name: opts.Name, Spec: opts.Spec,
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: opts.Mask}})
+	var resp *pb.UpdateRingResponse
+	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.UpdateRing(rctx, &pb.UpdateRingRequest{Name: opts.Name, Spec: opts.Spec,
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: opts.Mask}, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("updating ring %s: %w", opts.Name, err)
 	}

@@ -72,6 +72,9 @@ type World struct {
 	Planner *plan.Planner
 	IDs     *Counter
 	Now     time.Time
+	// FrameworkID is the Mesos framework ID the daemon subscribed with (State.FrameworkID;
+	// "fw-1" unless a test changes it).
+	FrameworkID string
 
 	// State is the daemon's in-memory view; Store is "ZooKeeper".
 	State *plan.State
@@ -80,8 +83,11 @@ type World struct {
 	Agents []*Agent
 	Procs  map[string]*Proc // by task ID, every task ever launched
 	offers map[string]bool  // outstanding offer IDs
-	nextOf int
-	hostN  int
+	// storedBefore are the stored node records before the plan being carried out was persisted
+	// (the plan that destroys a volume also drops the intent that named it).
+	storedBefore map[string]*statev1.NodeRecord
+	nextOf       int
+	hostN        int
 
 	// JoinTicks is how many ticks a bootstrapping node stays UJ.
 	JoinTicks int
@@ -98,13 +104,15 @@ func NewWorld(t interface{ Fatalf(string, ...any) }, agents int, cfg plan.Config
 	ids := &Counter{}
 	w := &World{
 		T: t, IDs: ids, Planner: plan.New(cfg, ids),
-		Now:       time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		State:     plan.NewState(),
-		Store:     plan.NewState(),
-		Procs:     map[string]*Proc{},
-		offers:    map[string]bool{},
-		JoinTicks: 2,
+		Now:         time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		State:       plan.NewState(),
+		Store:       plan.NewState(),
+		Procs:       map[string]*Proc{},
+		offers:      map[string]bool{},
+		JoinTicks:   2,
+		FrameworkID: "fw-1",
 	}
+	w.State.FrameworkID = w.FrameworkID
 	for i := 1; i <= agents; i++ {
 		w.AddAgent(fmt.Sprintf("r%d", i%3))
 	}
@@ -217,6 +225,10 @@ func (w *World) execute(p plan.Plan) {
 		}
 		stored[i] = c
 	}
+	w.storedBefore = make(map[string]*statev1.NodeRecord, len(w.Store.Nodes))
+	for k, v := range w.Store.Nodes {
+		w.storedBefore[k] = v
+	}
 	w.Store.Apply(stored)
 	w.State.Apply(p.Writes)
 	for _, a := range p.Actions {
@@ -249,6 +261,7 @@ func (w *World) Restart() {
 	for _, a := range w.Agents {
 		s.Agents[a.ID] = plan.Agent{ID: a.ID, Hostname: a.Hostname, Attributes: a.Attrs, Reachable: a.Reachable, Gone: a.Gone, Since: w.Now}
 	}
+	s.FrameworkID = w.FrameworkID
 	w.State = s
 	w.logf("daemon restarted")
 	// Explicit reconciliation of every recorded task, then implicit for the rest.
@@ -576,16 +589,22 @@ func (w *World) accept(acc plan.Accept) {
 	}
 }
 
-// checkDestroy: a volume is destroyed only when its node's persisted record no longer claims it
-// (invariant 7).
+// checkDestroy: a volume is destroyed only when a persisted intent names it (invariant 7): the
+// reservation of its node's REMOVED record, or an entry of its node record's release list, as
+// stored when the planner decided (the same plan may drop the intent it fulfils).
 func (w *World) checkDestroy(a *Agent, g *group) {
-	n := w.Store.Nodes[g.node]
-	if n == nil || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
-		return
+	for _, n := range []*statev1.NodeRecord{w.storedBefore[g.node], w.Store.Nodes[g.node]} {
+		if n != nil && n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED &&
+			n.GetReservation().GetAgentId() == a.ID && n.GetReservation().GetPersistenceId() == g.volume {
+			return
+		}
+		for _, e := range n.GetRelease() {
+			if e.GetAgentId() == a.ID && e.GetPersistenceId() == g.volume {
+				return
+			}
+		}
 	}
-	if n.GetReservation().GetAgentId() == a.ID && n.GetReservation().GetPersistenceId() == g.volume {
-		w.violate("volume %s of %s destroyed while its persisted record still owns it", g.volume, g.node)
-	}
+	w.violate("volume %s of %s on %s destroyed though no persisted record names it for release", g.volume, g.node, a.ID)
 }
 
 func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
@@ -983,5 +1002,42 @@ func (w *World) Reservations() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// LegacyLabels drops the ID labels (framework ID, ring UID, persistence ID) from every
+// reservation held, as a version before those labels made them.
+func (w *World) LegacyLabels() {
+	for _, a := range w.Agents {
+		for _, g := range a.groups {
+			lb := make(map[string]string, len(g.labels))
+			for k, v := range g.labels {
+				switch k {
+				case placement.LabelFrameworkID, placement.LabelRingUID, placement.LabelPersistenceID:
+				default:
+					lb[k] = v
+				}
+			}
+			g.labels = lb
+		}
+	}
+}
+
+// ReservationLabels returns the labels of the reservations held for a node, one map per
+// reservation (copies).
+func (w *World) ReservationLabels(node string) []map[string]string {
+	var out []map[string]string
+	for _, a := range w.Agents {
+		for _, g := range a.groups {
+			if g.node != node {
+				continue
+			}
+			lb := make(map[string]string, len(g.labels))
+			for k, v := range g.labels {
+				lb[k] = v
+			}
+			out = append(out, lb)
+		}
+	}
 	return out
 }

@@ -36,6 +36,12 @@ const (
 // NodeAgentService is served by each cassmesos-executor on its task's offered port, for the daemon
 // only: every call must carry the per-task secret from the TaskInfo as "authorization: Bearer <secret>".
 // It relays nodetool actions to the executor's Cassandra node.
+//
+// Every call of the leading daemon also carries its leader epoch as gRPC metadata
+// "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
+// node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
+// deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
+// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
 type NodeAgentServiceClient interface {
 	// GetNodeStatus reads the ring as this node sees it (nodetool status) and the node's own mode. It changes nothing.
 	GetNodeStatus(ctx context.Context, in *GetNodeStatusRequest, opts ...grpc.CallOption) (*GetNodeStatusResponse, error)
@@ -160,6 +166,12 @@ func (c *nodeAgentServiceClient) RestartCassandra(ctx context.Context, in *Resta
 // NodeAgentService is served by each cassmesos-executor on its task's offered port, for the daemon
 // only: every call must carry the per-task secret from the TaskInfo as "authorization: Bearer <secret>".
 // It relays nodetool actions to the executor's Cassandra node.
+//
+// Every call of the leading daemon also carries its leader epoch as gRPC metadata
+// "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
+// node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
+// deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
+// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
 type NodeAgentServiceServer interface {
 	// GetNodeStatus reads the ring as this node sees it (nodetool status) and the node's own mode. It changes nothing.
 	GetNodeStatus(context.Context, *GetNodeStatusRequest) (*GetNodeStatusResponse, error)

@@ -27,7 +27,11 @@ type RunCleanupRequest struct {
 	// Ring name.
 	Ring string `protobuf:"bytes,1,opt,name=ring,proto3" json:"ring,omitempty"`
 	// What to clean up.
-	Params        *CleanupParams `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	Params *CleanupParams `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -74,6 +78,13 @@ func (x *RunCleanupRequest) GetParams() *CleanupParams {
 		return x.Params
 	}
 	return nil
+}
+
+func (x *RunCleanupRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // RunCleanupResponse is the started operation.
@@ -126,10 +137,12 @@ var File_cassmesos_v1_cleanup_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_cleanup_proto_rawDesc = "" +
 	"\n" +
-	"\x1acassmesos/v1/cleanup.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\\\n" +
+	"\x1acassmesos/v1/cleanup.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"{\n" +
 	"\x11RunCleanupRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x123\n" +
-	"\x06params\x18\x02 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\x06params\"K\n" +
+	"\x06params\x18\x02 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\x06params\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"K\n" +
 	"\x12RunCleanupResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2a\n" +
 	"\x0eCleanupService\x12O\n" +

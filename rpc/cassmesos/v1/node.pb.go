@@ -264,7 +264,11 @@ func (x *GetNodeResponse) GetNode() *Node {
 type ReplaceNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The node.
-	Ref           *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -304,6 +308,13 @@ func (x *ReplaceNodeRequest) GetRef() *NodeRef {
 		return x.Ref
 	}
 	return nil
+}
+
+func (x *ReplaceNodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // ReplaceNodeResponse is the started operation.
@@ -356,7 +367,11 @@ func (x *ReplaceNodeResponse) GetOperation() *Operation {
 type RestartNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The node.
-	Ref           *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +411,13 @@ func (x *RestartNodeRequest) GetRef() *NodeRef {
 		return x.Ref
 	}
 	return nil
+}
+
+func (x *RestartNodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // RestartNodeResponse is the started operation.
@@ -448,7 +470,11 @@ func (x *RestartNodeResponse) GetOperation() *Operation {
 type DecommissionNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The node.
-	Ref           *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -488,6 +514,13 @@ func (x *DecommissionNodeRequest) GetRef() *NodeRef {
 		return x.Ref
 	}
 	return nil
+}
+
+func (x *DecommissionNodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // DecommissionNodeResponse is the started operation.
@@ -540,7 +573,11 @@ func (x *DecommissionNodeResponse) GetOperation() *Operation {
 type RemoveNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The node.
-	Ref           *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Ref *NodeRef `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -580,6 +617,13 @@ func (x *RemoveNodeRequest) GetRef() *NodeRef {
 		return x.Ref
 	}
 	return nil
+}
+
+func (x *RemoveNodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // RemoveNodeResponse is the started operation.
@@ -643,21 +687,29 @@ const file_cassmesos_v1_node_proto_rawDesc = "" +
 	"\x0eGetNodeRequest\x12'\n" +
 	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\"9\n" +
 	"\x0fGetNodeResponse\x12&\n" +
-	"\x04node\x18\x01 \x01(\v2\x12.cassmesos.v1.NodeR\x04node\"=\n" +
+	"\x04node\x18\x01 \x01(\v2\x12.cassmesos.v1.NodeR\x04node\"\\\n" +
 	"\x12ReplaceNodeRequest\x12'\n" +
-	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\"L\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"L\n" +
 	"\x13ReplaceNodeResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"=\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"\\\n" +
 	"\x12RestartNodeRequest\x12'\n" +
-	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\"L\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"L\n" +
 	"\x13RestartNodeResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"B\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"a\n" +
 	"\x17DecommissionNodeRequest\x12'\n" +
-	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\"Q\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"Q\n" +
 	"\x18DecommissionNodeResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"<\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"[\n" +
 	"\x11RemoveNodeRequest\x12'\n" +
-	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\"K\n" +
+	"\x03ref\x18\x01 \x01(\v2\x15.cassmesos.v1.NodeRefR\x03ref\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"K\n" +
 	"\x12RemoveNodeResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xff\x03\n" +
 	"\vNodeService\x12L\n" +

@@ -245,7 +245,11 @@ func (x *GetOperationResponse) GetSegments() []*RepairSegment {
 type CancelOperationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Operation ID.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,6 +287,13 @@ func (*CancelOperationRequest) Descriptor() ([]byte, []int) {
 func (x *CancelOperationRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *CancelOperationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -452,9 +463,11 @@ const file_cassmesos_v1_operation_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x86\x01\n" +
 	"\x14GetOperationResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x127\n" +
-	"\bsegments\x18\x02 \x03(\v2\x1b.cassmesos.v1.RepairSegmentR\bsegments\"(\n" +
+	"\bsegments\x18\x02 \x03(\v2\x1b.cassmesos.v1.RepairSegmentR\bsegments\"G\n" +
 	"\x16CancelOperationRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"P\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"P\n" +
 	"\x17CancelOperationResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"'\n" +
 	"\x15WatchOperationRequest\x12\x0e\n" +

@@ -29,7 +29,11 @@ type RunRepairRequest struct {
 	// What to repair and how.
 	Params *RepairParams `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
 	// Refuse (FailedPrecondition) when a repair of the ring is already running.
-	IfIdle        bool `protobuf:"varint,3,opt,name=if_idle,json=ifIdle,proto3" json:"if_idle,omitempty"`
+	IfIdle bool `protobuf:"varint,3,opt,name=if_idle,json=ifIdle,proto3" json:"if_idle,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +87,13 @@ func (x *RunRepairRequest) GetIfIdle() bool {
 		return x.IfIdle
 	}
 	return false
+}
+
+func (x *RunRepairRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // RunRepairResponse is the started operation.
@@ -337,7 +348,11 @@ func (x *GetRepairResponse) GetSegments() []*RepairSegment {
 type CancelRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Operation ID.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -375,6 +390,13 @@ func (*CancelRepairRequest) Descriptor() ([]byte, []int) {
 func (x *CancelRepairRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *CancelRepairRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -429,7 +451,11 @@ func (x *CancelRepairResponse) GetOperation() *Operation {
 type PauseRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Operation ID.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -467,6 +493,13 @@ func (*PauseRepairRequest) Descriptor() ([]byte, []int) {
 func (x *PauseRepairRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *PauseRepairRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -521,7 +554,11 @@ func (x *PauseRepairResponse) GetOperation() *Operation {
 type ResumeRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Operation ID.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -559,6 +596,13 @@ func (*ResumeRepairRequest) Descriptor() ([]byte, []int) {
 func (x *ResumeRepairRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *ResumeRepairRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -613,7 +657,11 @@ func (x *ResumeRepairResponse) GetOperation() *Operation {
 type CreateRepairScheduleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schedule; id is assigned by the server.
-	Schedule      *RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Schedule *RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -653,6 +701,13 @@ func (x *CreateRepairScheduleRequest) GetSchedule() *RepairSchedule {
 		return x.Schedule
 	}
 	return nil
+}
+
+func (x *CreateRepairScheduleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // CreateRepairScheduleResponse is the stored schedule.
@@ -797,7 +852,11 @@ func (x *ListRepairSchedulesResponse) GetSchedules() []*RepairSchedule {
 type DeleteRepairScheduleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Schedule ID.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -835,6 +894,13 @@ func (*DeleteRepairScheduleRequest) Descriptor() ([]byte, []int) {
 func (x *DeleteRepairScheduleRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteRepairScheduleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -880,11 +946,13 @@ var File_cassmesos_v1_repair_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_repair_proto_rawDesc = "" +
 	"\n" +
-	"\x19cassmesos/v1/repair.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"s\n" +
+	"\x19cassmesos/v1/repair.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\x92\x01\n" +
 	"\x10RunRepairRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x122\n" +
 	"\x06params\x18\x02 \x01(\v2\x1a.cassmesos.v1.RepairParamsR\x06params\x12\x17\n" +
-	"\aif_idle\x18\x03 \x01(\bR\x06ifIdle\"J\n" +
+	"\aif_idle\x18\x03 \x01(\bR\x06ifIdle\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"J\n" +
 	"\x11RunRepairResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\":\n" +
 	"\x12ListRepairsRequest\x12\x12\n" +
@@ -898,29 +966,39 @@ const file_cassmesos_v1_repair_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x83\x01\n" +
 	"\x11GetRepairResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x127\n" +
-	"\bsegments\x18\x02 \x03(\v2\x1b.cassmesos.v1.RepairSegmentR\bsegments\"%\n" +
+	"\bsegments\x18\x02 \x03(\v2\x1b.cassmesos.v1.RepairSegmentR\bsegments\"D\n" +
 	"\x13CancelRepairRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
 	"\x14CancelRepairResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"$\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"C\n" +
 	"\x12PauseRepairRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"L\n" +
 	"\x13PauseRepairResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"%\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"D\n" +
 	"\x13ResumeRepairRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
 	"\x14ResumeRepairResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"W\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"v\n" +
 	"\x1bCreateRepairScheduleRequest\x128\n" +
-	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\"X\n" +
+	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"X\n" +
 	"\x1cCreateRepairScheduleResponse\x128\n" +
 	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\"0\n" +
 	"\x1aListRepairSchedulesRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\"Y\n" +
 	"\x1bListRepairSchedulesResponse\x12:\n" +
-	"\tschedules\x18\x01 \x03(\v2\x1c.cassmesos.v1.RepairScheduleR\tschedules\"-\n" +
+	"\tschedules\x18\x01 \x03(\v2\x1c.cassmesos.v1.RepairScheduleR\tschedules\"L\n" +
 	"\x1bDeleteRepairScheduleRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x1e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\x1e\n" +
 	"\x1cDeleteRepairScheduleResponse2\xcb\x06\n" +
 	"\rRepairService\x12L\n" +
 	"\tRunRepair\x12\x1e.cassmesos.v1.RunRepairRequest\x1a\x1f.cassmesos.v1.RunRepairResponse\x12R\n" +

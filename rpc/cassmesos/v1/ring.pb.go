@@ -28,7 +28,11 @@ type CreateRingRequest struct {
 	// The ring to create; spec.name names it.
 	Spec *RingSpec `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
 	// Validate only: write nothing.
-	ValidateOnly  bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	ValidateOnly bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -75,6 +79,13 @@ func (x *CreateRingRequest) GetValidateOnly() bool {
 		return x.ValidateOnly
 	}
 	return false
+}
+
+func (x *CreateRingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // CreateRingResponse is the ring and the operation that creates it.
@@ -333,7 +344,11 @@ type UpdateRingRequest struct {
 	// New values for the fields in update_mask (paths relative to RingSpec, e.g. "heap_mb", "jvm_options").
 	Spec *RingSpec `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
 	// Which fields to change. Changing name, nodes or seeds here is refused (use ScaleRing).
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -387,6 +402,13 @@ func (x *UpdateRingRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+func (x *UpdateRingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // UpdateRingResponse is the started operation.
@@ -443,7 +465,11 @@ type ScaleRingRequest struct {
 	// Target node count (>= the seed count).
 	Nodes int32 `protobuf:"varint,2,opt,name=nodes,proto3" json:"nodes,omitempty"`
 	// When shrinking, the nodes to decommission (default: the highest-numbered).
-	Remove        []string `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
+	Remove []string `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -499,6 +525,13 @@ func (x *ScaleRingRequest) GetRemove() []string {
 	return nil
 }
 
+func (x *ScaleRingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // ScaleRingResponse is the started operation.
 type ScaleRingResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -549,7 +582,11 @@ func (x *ScaleRingResponse) GetOperation() *Operation {
 type RestartRingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Ring name.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -587,6 +624,13 @@ func (*RestartRingRequest) Descriptor() ([]byte, []int) {
 func (x *RestartRingRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *RestartRingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -641,7 +685,11 @@ func (x *RestartRingResponse) GetOperation() *Operation {
 type DeleteRingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Ring name.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -679,6 +727,13 @@ func (*DeleteRingRequest) Descriptor() ([]byte, []int) {
 func (x *DeleteRingRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteRingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -733,10 +788,12 @@ var File_cassmesos_v1_ring_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"d\n" +
+	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"\x83\x01\n" +
 	"\x11CreateRingRequest\x12*\n" +
 	"\x04spec\x18\x01 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x12#\n" +
-	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\"\x8d\x01\n" +
+	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x8d\x01\n" +
 	"\x12CreateRingResponse\x12&\n" +
 	"\x04ring\x18\x01 \x01(\v2\x12.cassmesos.v1.RingR\x04ring\x125\n" +
 	"\toperation\x18\x02 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12\x18\n" +
@@ -748,26 +805,34 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\x05nodes\x18\x02 \x03(\v2\x12.cassmesos.v1.NodeR\x05nodes\"\x12\n" +
 	"\x10ListRingsRequest\"=\n" +
 	"\x11ListRingsResponse\x12(\n" +
-	"\x05rings\x18\x01 \x03(\v2\x12.cassmesos.v1.RingR\x05rings\"\x90\x01\n" +
+	"\x05rings\x18\x01 \x03(\v2\x12.cassmesos.v1.RingR\x05rings\"\xaf\x01\n" +
 	"\x11UpdateRingRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04spec\x18\x02 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x12;\n" +
 	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"K\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"K\n" +
 	"\x12UpdateRingResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"T\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"s\n" +
 	"\x10ScaleRingRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x16\n" +
-	"\x06remove\x18\x03 \x03(\tR\x06remove\"J\n" +
+	"\x06remove\x18\x03 \x03(\tR\x06remove\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"J\n" +
 	"\x11ScaleRingResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"(\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"G\n" +
 	"\x12RestartRingRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"L\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"L\n" +
 	"\x13RestartRingResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"'\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"F\n" +
 	"\x11DeleteRingRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"K\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"K\n" +
 	"\x12DeleteRingResponse\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xb8\x04\n" +
 	"\vRingService\x12O\n" +

@@ -23,6 +23,8 @@ type CreateOptions struct {
 	Output   string
 	Request  func(context.Context) (context.Context, context.CancelFunc)
 	Schedule *pb.RepairSchedule
+	// RequestID is --request-id ("": a fresh random ID).
+	RequestID string
 }
 
 // NewCmdCreate returns `repair schedule create`.
@@ -79,6 +81,7 @@ shown by repair schedule list.`,
 	cmd.Flags().StringVar(&spec, "cron", "", `Cron expression, e.g. "0 2 * * 0"`)
 	cmd.Flags().StringVar(&window, "window", "", "Daily window in which runs may start, HH:MM-HH:MM")
 	flags.Register(cmd)
+	cmdutil.AddRequestIDFlag(cmd, &opts.RequestID)
 	return cmd
 }
 
@@ -147,9 +150,12 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	resp, err := c.CreateRepairSchedule(rctx, &pb.CreateRepairScheduleRequest{Schedule: opts.Schedule})
+	var resp *pb.CreateRepairScheduleResponse
+	err = cmdutil.Mutate(ctx, opts.Request, opts.RequestID, func(rctx context.Context, id string) error {
+		var err error
+		resp, err = c.CreateRepairSchedule(rctx, &pb.CreateRepairScheduleRequest{Schedule: opts.Schedule, RequestId: id})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("scheduling repairs of ring %s: %w", opts.Schedule.GetRing(), err)
 	}

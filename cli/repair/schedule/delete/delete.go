@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
@@ -19,6 +21,8 @@ type DeleteOptions struct {
 	Output  string
 	Request func(context.Context) (context.Context, context.CancelFunc)
 	ID      string
+	// RequestID is --request-id ("": a fresh random ID).
+	RequestID string
 }
 
 // NewCmdDelete returns `repair schedule delete`.
@@ -59,6 +63,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 		},
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputName)
+	cmdutil.AddRequestIDFlag(cmd, &opts.RequestID)
 	return cmd
 }
 
@@ -67,9 +72,18 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	rctx, cancel := opts.Request(ctx)
-	defer cancel()
-	if _, err := c.DeleteRepairSchedule(rctx, &pb.DeleteRepairScheduleRequest{Id: opts.ID}); err != nil {
+	attempts := 0
+	err = cmdutil.Mutate(ctx, opts.Request, opts.RequestID, func(rctx context.Context, id string) error {
+		attempts++
+		_, err := c.DeleteRepairSchedule(rctx, &pb.DeleteRepairScheduleRequest{Id: opts.ID, RequestId: id})
+		if attempts > 1 && status.Code(err) == codes.NotFound {
+			// An earlier attempt whose answer was lost deleted it (a deleted schedule leaves no
+			// record to remember the request ID by).
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("deleting repair schedule %s: %w", opts.ID, err)
 	}
 	if opts.Output == cmdutil.OutputName {

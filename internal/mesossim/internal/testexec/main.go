@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gogo/protobuf/proto"
 	"github.com/google/uuid"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/encoding/codecs"
@@ -271,6 +272,12 @@ func (st *state) update(id mesos.TaskID, s mesos.TaskState, data []byte, msg str
 		UUID:       u[:],
 		Data:       data,
 		Message:    &msg,
+	}
+	if s == mesos.TASK_RUNNING {
+		// Like the product's executor: health and labels on its own updates, which a master's
+		// reconciliation answer does not repeat (the labels).
+		status.Healthy = proto.Bool(true)
+		status.Labels = &mesos.Labels{Labels: []mesos.Label{{Key: "mode", Value: proto.String("NORMAL")}, {Key: "host_id", Value: proto.String("host-" + id.Value)}}}
 	}
 	call := calls.Update(status)
 	st.mu.Lock()

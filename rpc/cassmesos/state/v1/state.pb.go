@@ -145,7 +145,10 @@ type RingRecord struct {
 	// Set when the ring is being deleted.
 	Deleting bool `protobuf:"varint,5,opt,name=deleting,proto3" json:"deleting,omitempty"`
 	// Next node ordinal to hand out (ordinals are never reused).
-	NextOrdinal   int32 `protobuf:"varint,6,opt,name=next_ordinal,json=nextOrdinal,proto3" json:"next_ordinal,omitempty"`
+	NextOrdinal int32 `protobuf:"varint,6,opt,name=next_ordinal,json=nextOrdinal,proto3" json:"next_ordinal,omitempty"`
+	// Random ID minted when the ring is created (never reused, unlike the name): reservations
+	// carry it (label cassmesos.ring_uid). Rings stored without one get one on the next pass.
+	Uid           string `protobuf:"bytes,7,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -220,6 +223,13 @@ func (x *RingRecord) GetNextOrdinal() int32 {
 		return x.NextOrdinal
 	}
 	return 0
+}
+
+func (x *RingRecord) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
 }
 
 // Reservation is what a node holds on its agent.
@@ -380,7 +390,13 @@ type NodeRecord struct {
 	Tokens int32 `protobuf:"varint,31,opt,name=tokens,proto3" json:"tokens,omitempty"`
 	// JMX port of the current task: the ring's static port, or the offered port when the ring's
 	// ports.jmx_from_offer is set (it may change at every launch).
-	JmxPort       uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	JmxPort uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	// Reservations the node no longer uses that the daemon must destroy and unreserve: the old
+	// reservation of a node that moved elsewhere (replaced, relaunched with a new volume), written
+	// before the new launch. An entry is dropped once its resources were released, or when its
+	// agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
+	// names it.
+	Release       []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -639,6 +655,13 @@ func (x *NodeRecord) GetJmxPort() uint32 {
 	return 0
 }
 
+func (x *NodeRecord) GetRelease() []*Reservation {
+	if x != nil {
+		return x.Release
+	}
+	return nil
+}
+
 // OperationRecord is /operations/<id>.
 type OperationRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -647,6 +670,20 @@ type OperationRecord struct {
 	// Legacy string-keyed cursor ("<step>.<key>" → value), written by daemons before the typed
 	// cursor existed. A daemon reads it once into state and never writes it again.
 	Cursor map[string]string `protobuf:"bytes,2,rep,name=cursor,proto3" json:"cursor,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Number of step chunks, /operations/<id>/steps-<n> for n < step_chunks, that hold
+	// operation.steps in ZooKeeper, so that no record grows with the ring. 0: the steps are inline
+	// (an operation with no steps, or one stored before chunking).
+	StepChunks int32 `protobuf:"varint,3,opt,name=step_chunks,json=stepChunks,proto3" json:"step_chunks,omitempty"`
+	// Number of steps across the chunks (checked when they are reassembled).
+	StepCount int32 `protobuf:"varint,4,opt,name=step_count,json=stepCount,proto3" json:"step_count,omitempty"`
+	// Client request ID of the request that started this operation ("" when none was given),
+	// stored in the same write as the operation, so a retried request finds it.
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,6,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
+	// Client request IDs of later requests that changed this operation (cancel, pause, resume),
+	// each mapped to its request's digest.
+	ChangeRequests map[string]string `protobuf:"bytes,7,rep,name=change_requests,json=changeRequests,proto3" json:"change_requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Where the planner is in the operation (typed), so a restarted daemon resumes exactly.
 	State         *OperationCursor `protobuf:"bytes,20,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -697,9 +734,99 @@ func (x *OperationRecord) GetCursor() map[string]string {
 	return nil
 }
 
+func (x *OperationRecord) GetStepChunks() int32 {
+	if x != nil {
+		return x.StepChunks
+	}
+	return 0
+}
+
+func (x *OperationRecord) GetStepCount() int32 {
+	if x != nil {
+		return x.StepCount
+	}
+	return 0
+}
+
+func (x *OperationRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
+}
+
+func (x *OperationRecord) GetChangeRequests() map[string]string {
+	if x != nil {
+		return x.ChangeRequests
+	}
+	return nil
+}
+
 func (x *OperationRecord) GetState() *OperationCursor {
 	if x != nil {
 		return x.State
+	}
+	return nil
+}
+
+// StepChunkRecord is /operations/<id>/steps-<n>: a bounded run of an operation's steps.
+type StepChunkRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the chunk's first step in the operation's steps.
+	First int32 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	// The steps first, first+1, ...
+	Steps         []*v1.Step `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepChunkRecord) Reset() {
+	*x = StepChunkRecord{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepChunkRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepChunkRecord) ProtoMessage() {}
+
+func (x *StepChunkRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepChunkRecord.ProtoReflect.Descriptor instead.
+func (*StepChunkRecord) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StepChunkRecord) GetFirst() int32 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *StepChunkRecord) GetSteps() []*v1.Step {
+	if x != nil {
+		return x.Steps
 	}
 	return nil
 }
@@ -724,7 +851,7 @@ type OperationCursor struct {
 
 func (x *OperationCursor) Reset() {
 	*x = OperationCursor{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -736,7 +863,7 @@ func (x *OperationCursor) String() string {
 func (*OperationCursor) ProtoMessage() {}
 
 func (x *OperationCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[5]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -749,7 +876,7 @@ func (x *OperationCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationCursor.ProtoReflect.Descriptor instead.
 func (*OperationCursor) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OperationCursor) GetPaused() bool {
@@ -818,7 +945,7 @@ type StepCursor struct {
 
 func (x *StepCursor) Reset() {
 	*x = StepCursor{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +957,7 @@ func (x *StepCursor) String() string {
 func (*StepCursor) ProtoMessage() {}
 
 func (x *StepCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[6]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +970,7 @@ func (x *StepCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepCursor.ProtoReflect.Descriptor instead.
 func (*StepCursor) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StepCursor) GetHolds() bool {
@@ -936,7 +1063,7 @@ type SegmentRecord struct {
 
 func (x *SegmentRecord) Reset() {
 	*x = SegmentRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1075,7 @@ func (x *SegmentRecord) String() string {
 func (*SegmentRecord) ProtoMessage() {}
 
 func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1088,7 @@ func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentRecord.ProtoReflect.Descriptor instead.
 func (*SegmentRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SegmentRecord) GetSegment() *v1.RepairSegment {
@@ -982,14 +1109,18 @@ func (x *SegmentRecord) GetKeyspace() string {
 type ScheduleRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schedule.
-	Schedule      *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Schedule *v1.RepairSchedule `protobuf:"bytes,1,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// Client request ID of the request that created this schedule ("" when none was given).
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Digest of that request, to tell a retry from a different request under the same ID.
+	RequestDigest string `protobuf:"bytes,3,opt,name=request_digest,json=requestDigest,proto3" json:"request_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScheduleRecord) Reset() {
 	*x = ScheduleRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1132,7 @@ func (x *ScheduleRecord) String() string {
 func (*ScheduleRecord) ProtoMessage() {}
 
 func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1145,7 @@ func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRecord.ProtoReflect.Descriptor instead.
 func (*ScheduleRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
@@ -1022,6 +1153,20 @@ func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
 		return x.Schedule
 	}
 	return nil
+}
+
+func (x *ScheduleRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ScheduleRecord) GetRequestDigest() string {
+	if x != nil {
+		return x.RequestDigest
+	}
+	return ""
 }
 
 var File_cassmesos_state_v1_state_proto protoreflect.FileDescriptor
@@ -1032,7 +1177,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0fFrameworkRecord\x12!\n" +
 	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x86\x02\n" +
+	"createTime\"\x98\x02\n" +
 	"\n" +
 	"RingRecord\x12*\n" +
 	"\x04spec\x18\x01 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x120\n" +
@@ -1043,14 +1188,15 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"generation\x18\x04 \x01(\x03R\n" +
 	"generation\x12\x1a\n" +
 	"\bdeleting\x18\x05 \x01(\bR\bdeleting\x12!\n" +
-	"\fnext_ordinal\x18\x06 \x01(\x05R\vnextOrdinal\"\xdf\x01\n" +
+	"\fnext_ordinal\x18\x06 \x01(\x05R\vnextOrdinal\x12\x10\n" +
+	"\x03uid\x18\a \x01(\tR\x03uid\"\xdf\x01\n" +
 	"\vReservation\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12%\n" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xe4\b\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x9f\t\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1096,14 +1242,29 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18  \x01(\rR\ajmxPort\"\x87\x02\n" +
+	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
-	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x129\n" +
+	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
+	"\vstep_chunks\x18\x03 \x01(\x05R\n" +
+	"stepChunks\x12\x1d\n" +
+	"\n" +
+	"step_count\x18\x04 \x01(\x05R\tstepCount\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x06 \x01(\tR\rrequestDigest\x12`\n" +
+	"\x0fchange_requests\x18\a \x03(\v27.cassmesos.state.v1.OperationRecord.ChangeRequestsEntryR\x0echangeRequests\x129\n" +
 	"\x05state\x18\x14 \x01(\v2#.cassmesos.state.v1.OperationCursorR\x05state\x1a9\n" +
 	"\vCursorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aA\n" +
+	"\x13ChangeRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
+	"\x0fStepChunkRecord\x12\x14\n" +
+	"\x05first\x18\x01 \x01(\x05R\x05first\x12(\n" +
+	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\x94\x02\n" +
 	"\x0fOperationCursor\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x12\n" +
 	"\x04safe\x18\x02 \x01(\bR\x04safe\x12\x16\n" +
@@ -1132,9 +1293,12 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\tdescribes\x18\v \x01(\x05R\tdescribes\"b\n" +
 	"\rSegmentRecord\x125\n" +
 	"\asegment\x18\x01 \x01(\v2\x1b.cassmesos.v1.RepairSegmentR\asegment\x12\x1a\n" +
-	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"J\n" +
+	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\"\x90\x01\n" +
 	"\x0eScheduleRecord\x128\n" +
-	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule*e\n" +
+	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest*e\n" +
 	"\fRestartStage\x12\x1d\n" +
 	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
@@ -1153,7 +1317,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
 	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
@@ -1161,52 +1325,58 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*Reservation)(nil),           // 3: cassmesos.state.v1.Reservation
 	(*NodeRecord)(nil),            // 4: cassmesos.state.v1.NodeRecord
 	(*OperationRecord)(nil),       // 5: cassmesos.state.v1.OperationRecord
-	(*OperationCursor)(nil),       // 6: cassmesos.state.v1.OperationCursor
-	(*StepCursor)(nil),            // 7: cassmesos.state.v1.StepCursor
-	(*SegmentRecord)(nil),         // 8: cassmesos.state.v1.SegmentRecord
-	(*ScheduleRecord)(nil),        // 9: cassmesos.state.v1.ScheduleRecord
-	nil,                           // 10: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 11: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 13: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 14: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 15: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 16: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 17: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 18: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 19: cassmesos.v1.Operation
-	(*v1.RepairSegment)(nil),      // 20: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 21: cassmesos.v1.RepairSchedule
+	(*StepChunkRecord)(nil),       // 6: cassmesos.state.v1.StepChunkRecord
+	(*OperationCursor)(nil),       // 7: cassmesos.state.v1.OperationCursor
+	(*StepCursor)(nil),            // 8: cassmesos.state.v1.StepCursor
+	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
+	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
+	nil,                           // 11: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 12: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 13: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 15: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 16: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 17: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 18: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 19: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 20: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 21: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 22: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 23: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 24: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	12, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	13, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	14, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	12, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	16, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	12, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	14, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	15, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	16, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	14, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	17, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	18, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	14, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	17, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	18, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	12, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	12, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	19, // 12: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	10, // 13: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	6,  // 14: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	11, // 15: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	12, // 16: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 17: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	12, // 18: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	20, // 20: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	21, // 21: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	7,  // 22: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	20, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	14, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	14, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
+	21, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	11, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	12, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	22, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	13, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	14, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	14, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	14, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	23, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	24, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	8,  // 25: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -1220,7 +1390,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
