@@ -556,8 +556,10 @@ func (dropMesos) Revive(context.Context, uint64) error                        { 
 // failRelayer has no executors to talk to.
 type failRelayer struct{}
 
-func (failRelayer) Relay(context.Context, plan.Relay) error { return errors.New("fuzz: no executor") }
-func (failRelayer) NodeStatus(context.Context, string, uint32, string) (*cassmesosv1.GetNodeStatusResponse, error) {
+func (failRelayer) Relay(context.Context, uint64, plan.Relay) ([]plan.TokenRange, error) {
+	return nil, errors.New("fuzz: no executor")
+}
+func (failRelayer) NodeStatus(context.Context, uint64, string, uint32, string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	return nil, errors.New("fuzz: no executor")
 }
 

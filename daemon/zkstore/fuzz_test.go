@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,10 +28,10 @@ import (
 	"github.com/cassmesos/cassmesos/zkstate"
 )
 
-func TestMain(m *testing.M) { zktest.Main(m) }
+// TestMain is zkstore_test.go's (zktest.Main).
 
-// FuzzZKRecords writes records of every kind the daemon keeps (ring, node, operation, repair
-// segment, repair schedule, framework ID) straight into a real ZooKeeper (internal/zktest, one
+// FuzzZKRecords writes records of every kind the daemon keeps (ring, node, operation and its step
+// chunks, repair segment, repair schedule, framework ID; not the transaction journal) straight into a real ZooKeeper (internal/zktest, one
 // server per fuzzing process), over a root seeded with a running ring, a repair, a cleanup and a
 // schedule from a simulated cluster, then loads them the way a new leader does (zkstore.Load and
 // LoadMaintenance, and the framework ID) and runs one planner pass on what was loaded.
@@ -86,6 +87,7 @@ const (
 	kSegment
 	kSchedule
 	kFramework
+	kStepChunk
 	numKinds
 )
 
@@ -128,49 +130,74 @@ func newRecordsHarness(f *testing.F) *recordsHarness {
 		h.seeded = append(h.seeded, r)
 		h.byKind[kind] = append(h.byKind[kind], r)
 	}
+	// The seed is stored the way the daemon stores it (zkstore: operations with their step
+	// chunks), then read back znode by znode.
+	var writes []plan.Write
 	for _, name := range sortedKeys(seed.Rings) {
-		if _, err := st.PutRing(ctx, seed.Rings[name], zkstate.Absent); err != nil {
-			f.Fatal(err)
-		}
-		add(kRing, zkstate.RingPath(name), seed.Rings[name])
+		writes = append(writes, plan.Write{Kind: plan.RecordRing, Name: name, Ring: seed.Rings[name]})
 	}
 	for _, name := range sortedKeys(seed.Nodes) {
-		n := seed.Nodes[name]
-		if _, err := st.PutNode(ctx, n, zkstate.Absent); err != nil {
-			f.Fatal(err)
-		}
-		add(kNode, zkstate.NodePath(n.GetRing(), name), n)
+		writes = append(writes, plan.Write{Kind: plan.RecordNode, RingName: seed.Nodes[name].GetRing(), Name: name, Node: seed.Nodes[name]})
 	}
 	for _, id := range sortedKeys(seed.Operations) {
-		if _, err := st.PutOperation(ctx, seed.Operations[id], zkstate.Absent); err != nil {
-			f.Fatal(err)
-		}
-		add(kOperation, zkstate.OperationPath(id), seed.Operations[id])
+		writes = append(writes, plan.Write{Kind: plan.RecordOperation, Name: id, Operation: seed.Operations[id]})
 		idx := make([]int, 0, len(seed.Segments[id]))
 		for i := range seed.Segments[id] {
 			idx = append(idx, int(i))
 		}
 		sort.Ints(idx)
 		for _, i := range idx {
-			seg := seed.Segments[id][int32(i)]
-			if _, err := st.PutSegment(ctx, id, seg, zkstate.Absent); err != nil {
-				f.Fatal(err)
-			}
-			add(kSegment, zkstate.SegmentPath(id, i), seg)
+			writes = append(writes, plan.Write{Kind: plan.RecordSegment, Name: id, Segment: seed.Segments[id][int32(i)]})
 		}
 	}
 	for _, id := range sortedKeys(seed.Schedules) {
-		if _, err := st.PutSchedule(ctx, seed.Schedules[id], zkstate.Absent); err != nil {
-			f.Fatal(err)
+		writes = append(writes, plan.Write{Kind: plan.RecordSchedule, Name: id, Schedule: seed.Schedules[id]})
+	}
+	if err := zkstore.New(st, nil).Persist(ctx, writes); err != nil {
+		f.Fatalf("storing the seed: %v", err)
+	}
+	walk := func(kind int, rel string) {
+		m := newMessage(kind)
+		if _, err := st.Get(ctx, rel, m); err != nil {
+			f.Fatalf("reading the seed's %s: %v", rel, err)
 		}
-		add(kSchedule, zkstate.SchedulePath(id), seed.Schedules[id])
+		add(kind, rel, m)
+	}
+	children := func(rel string) []string {
+		names, err := st.List(ctx, rel)
+		if err != nil {
+			f.Fatalf("listing %s: %v", rel, err)
+		}
+		return names
+	}
+	for _, ring := range children(zkstate.RingsPath()) {
+		walk(kRing, zkstate.RingPath(ring))
+		for _, node := range children(zkstate.NodesPath(ring)) {
+			walk(kNode, zkstate.NodePath(ring, node))
+		}
+	}
+	for _, id := range children(zkstate.OperationsPath()) {
+		walk(kOperation, zkstate.OperationPath(id))
+		for _, c := range children(zkstate.OperationPath(id)) {
+			if strings.HasPrefix(c, zkstate.StepChunkPrefix) {
+				walk(kStepChunk, zkstate.OperationPath(id)+"/"+c)
+			}
+		}
+		if segs, err := st.List(ctx, zkstate.SegmentsPath(id)); err == nil {
+			for _, n := range segs {
+				walk(kSegment, zkstate.SegmentsPath(id)+"/"+n)
+			}
+		}
+	}
+	for _, id := range children(zkstate.SchedulesPath()) {
+		walk(kSchedule, zkstate.SchedulePath(id))
 	}
 	fw := &statev1.FrameworkRecord{FrameworkId: "fw-1"}
 	if _, err := st.SetFrameworkID(ctx, fw, zkstate.Absent); err != nil {
 		f.Fatal(err)
 	}
 	add(kFramework, zkstate.FrameworkIDPath(), fw)
-	for _, k := range []int{kRing, kNode, kOperation, kSegment, kSchedule} {
+	for _, k := range []int{kRing, kNode, kOperation, kStepChunk, kSegment, kSchedule} {
 		if len(h.byKind[k]) == 0 {
 			f.Fatalf("the seed has no record of kind %d", k)
 		}
@@ -239,6 +266,8 @@ func newMessage(kind int) proto.Message {
 		return &statev1.SegmentRecord{}
 	case kSchedule:
 		return &statev1.ScheduleRecord{}
+	case kStepChunk:
+		return &statev1.StepChunkRecord{}
 	default:
 		return &statev1.FrameworkRecord{}
 	}
@@ -381,7 +410,8 @@ func (h *recordsHarness) run(t *testing.T, data []byte) {
 	}
 }
 
-// checkLoadError fails unless err says a stored record is corrupt or newer, naming a fuzzed znode.
+// checkLoadError fails unless err says a stored record is corrupt or newer, naming a fuzzed znode
+// (or, for a step chunk, its operation).
 func checkLoadError(t *testing.T, what string, err error, fuzzed map[string]bool) {
 	t.Helper()
 	if !errors.Is(err, zkstate.ErrCorrupt) && !errors.Is(err, zkstate.ErrUnknownSchema) {
@@ -389,6 +419,10 @@ func checkLoadError(t *testing.T, what string, err error, fuzzed map[string]bool
 	}
 	for abs := range fuzzed {
 		if strings.Contains(err.Error(), abs) {
+			return
+		}
+		// A step chunk is reported as part of its operation.
+		if dir, base := path.Split(abs); strings.HasPrefix(base, zkstate.StepChunkPrefix) && strings.Contains(err.Error(), strings.TrimSuffix(dir, "/")) {
 			return
 		}
 	}
@@ -422,6 +456,9 @@ func (h *recordsHarness) targetPath(kind, target int, renamed bool) string {
 		return op[:strings.LastIndex(op, "/")+1] + name
 	case kSchedule:
 		return zkstate.SchedulePath(name)
+	case kStepChunk:
+		op := h.byKind[kOperation][target%len(h.byKind[kOperation])].rel
+		return op + "/" + zkstate.StepChunkPrefix + name
 	}
 	return ""
 }
