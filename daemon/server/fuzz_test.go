@@ -60,8 +60,8 @@ func TestMain(m *testing.M) { zktest.Main(m) }
 //     by any write produced by a request (the engine's own passes, woken by relay results, may
 //     write meanwhile and are told apart).
 //
-// The state grows with accepted requests; after 50 of them the harness starts over on a fresh
-// root with the seed records.
+// The state grows with accepted requests; after 50 of them, or once it holds more than 2000
+// nodes (a ring may have 10000), the harness starts over on a fresh root with the seed records.
 func FuzzServerRequests(f *testing.F) {
 	h := newFuzzServer(f)
 	for i, m := range h.methods {
@@ -422,7 +422,9 @@ func (h *fuzzServer) call(t *testing.T, m fuzzMethod, req proto.Message) {
 	}
 	if m.mutating {
 		h.accepted++
-		if h.accepted >= 50 {
+		nodes := 0
+		_ = h.eng.Read(ctx, func(s *plan.State) { nodes = len(s.Nodes) })
+		if h.accepted >= 50 || nodes > 2000 {
 			h.restart()
 		}
 	}
