@@ -171,7 +171,6 @@ func fuzzSeedRequests(in protoreflect.MessageType, seed *plan.State) []proto.Mes
 // fuzzServer is the harness: one gRPC server and client for the process, and an engine over a
 // ZooKeeper root that is replaced when the state has grown.
 type fuzzServer struct {
-	tb      testing.TB
 	zk      []string
 	conn    *grpc.ClientConn
 	methods []fuzzMethod
@@ -190,6 +189,9 @@ type fuzzServer struct {
 	roots    int
 }
 
+// fuzzRoots numbers the ZooKeeper roots of this process.
+var fuzzRoots atomic.Int64
+
 // fuzzLeadership hands the server the current engine.
 type fuzzLeadership struct{ b atomic.Pointer[engine.Engine] }
 
@@ -204,7 +206,7 @@ func (l *fuzzLeadership) LeaderAddress() string { return "" }
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
 	srv := zktest.Shared(f)
-	h := &fuzzServer{tb: f, zk: srv.Servers(), lead: &fuzzLeadership{}}
+	h := &fuzzServer{zk: srv.Servers(), lead: &fuzzLeadership{}}
 	h.seed, h.seedNow = fuzzSeedState(f)
 	for _, fd := range []protoreflect.FileDescriptor{cassmesosv1.File_cassmesos_v1_ring_proto, cassmesosv1.File_cassmesos_v1_node_proto,
 		cassmesosv1.File_cassmesos_v1_operation_proto, cassmesosv1.File_cassmesos_v1_repair_proto,
@@ -253,8 +255,8 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	}
 	f.Cleanup(func() { conn.Close() })
 	h.conn = conn
-	h.restart()
-	f.Cleanup(h.shutdown)
+	h.restart(f)
+	f.Cleanup(func() { h.shutdown(f) })
 	return h
 }
 
@@ -301,46 +303,46 @@ func fuzzSeedState(tb testing.TB) (*plan.State, time.Time) {
 }
 
 // restart stops the current engine (if any) and starts one over a fresh root holding the seed.
-func (h *fuzzServer) restart() {
-	h.shutdown()
+func (h *fuzzServer) restart(tb testing.TB) {
+	h.shutdown(tb)
 	h.roots++
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	base, err := zkstate.Open(ctx, zkstate.Config{Servers: h.zk, Framework: fmt.Sprintf("fuzz-%d-%d", os.Getpid(), h.roots), Logger: quiet})
+	base, err := zkstate.Open(ctx, zkstate.Config{Servers: h.zk, Framework: fmt.Sprintf("fuzz-%d-%d", os.Getpid(), fuzzRoots.Add(1)), Logger: quiet})
 	if err != nil {
-		h.tb.Fatalf("zkstate.Open: %v (is ZooKeeper installed? run `make deps`)", err)
+		tb.Fatalf("zkstate.Open: %v (is ZooKeeper installed? run `make deps`)", err)
 	}
 	h.base = base
 	s := h.seed
 	for _, name := range sortedKeys(s.Rings) {
 		if _, err := base.PutRing(ctx, s.Rings[name], zkstate.Absent); err != nil {
-			h.tb.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	for _, name := range sortedKeys(s.Nodes) {
 		if _, err := base.PutNode(ctx, s.Nodes[name], zkstate.Absent); err != nil {
-			h.tb.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	for _, id := range sortedKeys(s.Operations) {
 		if _, err := base.PutOperation(ctx, s.Operations[id], zkstate.Absent); err != nil {
-			h.tb.Fatal(err)
+			tb.Fatal(err)
 		}
 		for _, seg := range s.Segments[id] {
 			if _, err := base.PutSegment(ctx, id, seg, zkstate.Absent); err != nil {
-				h.tb.Fatal(err)
+				tb.Fatal(err)
 			}
 		}
 	}
 	for _, id := range sortedKeys(s.Schedules) {
 		if _, err := base.PutSchedule(ctx, s.Schedules[id], zkstate.Absent); err != nil {
-			h.tb.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	h.campaign, err = base.Campaign(ctx, "127.0.0.1:9090")
 	if err != nil {
-		h.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 	pl := &tracingPlanner{p: plan.New(plan.Config{FrameworkName: "fuzz", Role: "cassmesos"}, &prefixIDs{prefix: fmt.Sprintf("r%d-", h.roots)})}
 	h.store = &tracingStore{Store: zkstore.New(h.campaign.Store(), nil), planner: pl}
@@ -356,11 +358,11 @@ func (h *fuzzServer) restart() {
 	deadline := time.Now().Add(30 * time.Second)
 	for eng.Read(ctx, func(*plan.State) {}) != nil {
 		if time.Now().After(deadline) {
-			h.tb.Fatal("the engine did not start")
+			tb.Fatal("the engine did not start")
 		}
 		select {
 		case err := <-h.done:
-			h.tb.Fatalf("the engine stopped at once: %v", err)
+			tb.Fatalf("the engine stopped at once: %v", err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -368,7 +370,7 @@ func (h *fuzzServer) restart() {
 	h.accepted = 0
 }
 
-func (h *fuzzServer) shutdown() {
+func (h *fuzzServer) shutdown(tb testing.TB) {
 	if h.eng == nil {
 		return
 	}
@@ -377,10 +379,10 @@ func (h *fuzzServer) shutdown() {
 	select {
 	case err := <-h.done:
 		if err != nil && !errors.Is(err, context.Canceled) {
-			h.tb.Errorf("the engine ended with %v", err)
+			tb.Errorf("the engine ended with %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		h.tb.Error("the engine did not stop")
+		tb.Error("the engine did not stop")
 	}
 	h.eng = nil
 	h.base.Close()
@@ -425,7 +427,7 @@ func (h *fuzzServer) call(t *testing.T, m fuzzMethod, req proto.Message) {
 		nodes := 0
 		_ = h.eng.Read(ctx, func(s *plan.State) { nodes = len(s.Nodes) })
 		if h.accepted >= 50 || nodes > 2000 {
-			h.restart()
+			h.restart(t)
 		}
 	}
 }
