@@ -48,6 +48,15 @@ test: ## Run the whole test suite with the race detector, real Cassandra tier la
 test-real: ## Run the real Apache Cassandra 5.0 tier alone (a machine's two cores to itself)
 	$(GO) test -race -timeout 20m $(REAL_PKG)
 
+CHAOS_KILLS ?= 200
+
+.PHONY: chaos
+chaos: ## Chaos suite: kill the leading daemon CHAOS_KILLS times (default 200) with CHAOS_SEED (default random, printed); see docs/chaos.md
+	@set -o pipefail; seed=$${CHAOS_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "chaos: CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SEED=$$seed (full log: chaos.log)"; \
+	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SEED=$$seed $(GO) test -race -count=1 -v -run '^TestChaos$$' -timeout 8h ./internal/chaos/ \
+		| tee chaos.log | grep --line-buffered -E '^(--- |PASS|FAIL|ok)|chaos[: ]|VIOLATION'
+
 .PHONY: bench
 bench: ## Run the benchmarks and print their figures (real Cassandra's included)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...

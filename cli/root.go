@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	auditlist "github.com/cassmesos/cassmesos/cli/audit/list"
 	cleanuprun "github.com/cassmesos/cassmesos/cli/cleanup/run"
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/completion"
@@ -58,8 +59,12 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `cassmesos talks to cassmesosd, the scheduler that runs Apache Cassandra rings on Apache Mesos.
 
 The daemon's address is --server, else the server of --context, else $CASSMESOS_SERVER, else the
-current context of the config file, else 127.0.0.1:9090. The connection is plaintext gRPC (TLS
-flags will come later). When a standby daemon answers, the CLI follows it to the leader once.
+current context of the config file, else 127.0.0.1:9090. The connection is TLS: the daemon's
+certificate is verified against --ca (else the context's certificate-authority, else $CASSMESOS_CA,
+else the system roots); --cert and --key present a client certificate (mutual TLS) and --token is
+sent as "authorization: Bearer <token>"; contexts carry the same (see docs/security.md).
+--insecure talks plaintext to a daemon run with --insecure. When a standby daemon answers, the CLI
+follows it to the leader once.
 
 Commands that start an operation return at once; --wait follows the operation until it ends
 (a live view on a terminal, timestamped lines in a pipe) and --timeout bounds the wait.
@@ -82,6 +87,11 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Globals.Server, "server", "", "Daemon gRPC address host:port (default: $CASSMESOS_SERVER, the current context, or 127.0.0.1:9090)")
 	pf.StringVar(&f.Globals.Context, "context", "", "Config file context to use")
+	pf.StringVar(&f.Globals.CA, "ca", "", "CA bundle (PEM) the daemon's certificate is verified against (default: $CASSMESOS_CA, the context's certificate-authority, or the system roots)")
+	pf.StringVar(&f.Globals.Cert, "cert", "", "Client certificate (PEM) for mutual TLS, with --key (default: $CASSMESOS_CERT or the context's client-certificate)")
+	pf.StringVar(&f.Globals.Key, "key", "", "Private key (PEM) of --cert (default: $CASSMESOS_KEY or the context's client-key)")
+	pf.StringVar(&f.Globals.Token, "token", "", "Bearer token sent with every call (default: $CASSMESOS_TOKEN or the context's token)")
+	pf.BoolVar(&f.Globals.Insecure, "insecure", false, "Talk plaintext gRPC to a daemon run with --insecure (default: $CASSMESOS_INSECURE or the context's insecure)")
 	pf.DurationVar(&f.Globals.Timeout, "timeout", 0, "Limit on each request and, with --wait, on the wait (0: 30s per request, no limit on waits)")
 	pf.StringVarP(&f.Globals.Output, "output", "o", "", "Output format: table|wide|json|yaml|name (what each command accepts is in its help)")
 	_ = root.RegisterFlagCompletionFunc("output", func(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -143,6 +153,8 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	)
 	cleanup := group("cleanup", "Run nodetool cleanup across a ring")
 	cleanup.AddCommand(cleanuprun.NewCmdRun(f, nil))
+	audit := group("audit", "Read the audit log of mutating calls (admin)")
+	audit.AddCommand(auditlist.NewCmdList(f, nil))
 	cfg := group("config", "Manage the config file and its contexts")
 	cfg.AddCommand(
 		configview.NewCmdView(f, nil),
@@ -150,7 +162,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
-	root.AddCommand(ring, node, op, repair, cleanup, cfg,
+	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg,
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

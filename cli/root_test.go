@@ -154,9 +154,9 @@ func TestExitCodeMapping(t *testing.T) {
 		want int
 	}{
 		{codes.OK, 0}, {codes.InvalidArgument, 2}, {codes.OutOfRange, 2}, {codes.Unavailable, 3}, {codes.NotFound, 4},
-		{codes.AlreadyExists, 5}, {codes.FailedPrecondition, 5}, {codes.Aborted, 5}, {codes.PermissionDenied, 5},
-		{codes.DeadlineExceeded, 8}, {codes.Unimplemented, 10}, {codes.Canceled, 130}, {codes.Internal, 1},
-		{codes.Unknown, 1}, {codes.DataLoss, 1}, {codes.ResourceExhausted, 1}, {codes.Unauthenticated, 1},
+		{codes.AlreadyExists, 5}, {codes.FailedPrecondition, 5}, {codes.Aborted, 5},
+		{codes.DeadlineExceeded, 8}, {codes.Unimplemented, 10}, {codes.Canceled, 130}, {codes.Unauthenticated, 11}, {codes.PermissionDenied, 11}, {codes.Internal, 1},
+		{codes.Unknown, 1}, {codes.DataLoss, 1}, {codes.ResourceExhausted, 1},
 	} {
 		err := status.Error(tc.code, "x")
 		if tc.code == codes.OK {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +14,13 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
 	"github.com/cassmesos/cassmesos/daemon/config"
@@ -27,6 +32,7 @@ import (
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/server"
 	"github.com/cassmesos/cassmesos/daemon/zkstore"
+	"github.com/cassmesos/cassmesos/internal/tlsutil"
 	"github.com/cassmesos/cassmesos/internal/version"
 	"github.com/cassmesos/cassmesos/zkstate"
 )
@@ -47,6 +53,12 @@ func Main() int {
 
 // Run is Main with its inputs given: it returns when ctx ends (ExitOK) or on a fatal error.
 func Run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "certs" {
+		return runCerts(args[1:], os.Stdout, stderr)
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return runCommand(ctx, args, getenv, stderr)
+	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
@@ -69,18 +81,39 @@ type daemon struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	art     *artifacts.Server
+	allow   *artifacts.AllowList
 	metrics *metrics.Metrics
 	execURL string
+	tls     *tlsutil.Source // nil with --insecure
 }
 
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
 	log.Info("starting cassmesosd", "version", version.Version, "framework", cfg.FrameworkName, "role", cfg.Role,
 		"masters", cfg.Masters, "zk", cfg.ZKConnect()+cfg.ZKChroot, "listen", cfg.Listen, "advertise", cfg.GRPCAdvertise())
+	d.warnInsecure()
+
+	if cfg.TLS.Insecure {
+		warnInsecure(ctx, log)
+	} else {
+		var err error
+		if d.tls, err = tlsSetup(cfg.TLS, log); err != nil {
+			return err
+		}
+		log.Info("TLS on", "cert", cfg.TLS.CertFile, "client_ca", cfg.TLS.ClientCAFile, "require_client_cert", cfg.TLS.RequireClientCert)
+	}
+
+	auth, err := d.authorizer()
+	if err != nil {
+		return err
+	}
 
 	// Artifacts: the executor binary and a local default tarball, under content-hash URLs.
 	d.art = artifacts.New(cfg.ArtifactBaseURL())
-	var err error
+	if d.allow, err = artifacts.NewAllowList(cfg.AllowPrefixes()); err != nil {
+		return fmt.Errorf("--artifact-allow: %w", err)
+	}
+	log.Info("artifact allow-list", "prefixes", d.allow.Prefixes())
 	if d.execURL, _, err = d.art.Add(cfg.ExecutorPath); err != nil {
 		return fmt.Errorf("--executor-path: %w", err)
 	}
@@ -89,7 +122,7 @@ func (d *daemon) run(ctx context.Context) error {
 			return fmt.Errorf("--cassandra-url: %w", err)
 		}
 	}
-	artLis, err := net.Listen("tcp", cfg.ArtifactListen)
+	artLis, err := d.listenArtifacts(cfg.ArtifactListen)
 	if err != nil {
 		return fmt.Errorf("--artifact-listen: %w", err)
 	}
@@ -100,7 +133,7 @@ func (d *daemon) run(ctx context.Context) error {
 
 	d.metrics = metrics.New()
 	if cfg.MetricsListen != "" {
-		mLis, err := net.Listen("tcp", cfg.MetricsListen)
+		mLis, err := d.listen(cfg.MetricsListen, tls.VerifyClientCertIfGiven)
 		if err != nil {
 			return fmt.Errorf("--metrics-listen: %w", err)
 		}
@@ -120,16 +153,25 @@ func (d *daemon) run(ctx context.Context) error {
 		return fmt.Errorf("--zk %s%s: %w", cfg.ZKConnect(), cfg.ZKChroot, err)
 	}
 	defer zs.Close()
+	if err := d.checkProtected(ctx, zs); err != nil {
+		return err
+	}
 
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
+	var grpcOpts []grpc.ServerOption
+	if d.tls != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsutil.ServerConfig(d.tls, serverAuth(cfg.TLS)))))
+	}
+	audit := withAudit(auth, zs)
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
-		Mirror: cfg.CassandraMirror, Logger: log,
-	})
+		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,
+		Logger: log, Auth: auth, AuditLog: audit,
+	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {
 		done := make(chan struct{})
@@ -143,6 +185,44 @@ func (d *daemon) run(ctx context.Context) error {
 	log.Info("serving gRPC", "listen", lis.Addr().String())
 
 	return ld.Run(ctx, d.term)
+}
+
+// warnInsecure logs, loudly, every security setting the operator turned off or weakened.
+func (d *daemon) warnInsecure() {
+	cfg, log := d.cfg, d.log
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if cfg.ZKInsecure && cfg.ZKDigest == "" {
+		log.Warn("INSECURE: --zk-insecure and no ZooKeeper credentials: every znode is created world-readable and world-writable; anyone who reaches ZooKeeper can read and change this framework's state")
+	} else if cfg.ZKInsecure {
+		log.Warn("INSECURE: --zk-insecure: the daemon runs even on a tree that is not protected by its credentials")
+	}
+	if cfg.SecretsInsecure {
+		log.Warn("INSECURE: --secrets-insecure: executors' task secrets are derived without a key, so anyone who can read ZooKeeper can compute them and call the executors' API")
+	}
+}
+
+// checkProtected refuses a ZooKeeper tree that does not carry the daemon's digest ACL (made
+// without credentials by an older install, or opened by hand), unless --zk-insecure.
+func (d *daemon) checkProtected(ctx context.Context, zs *zkstate.Store) error {
+	if d.cfg.ZKDigest == "" {
+		return nil // --zk-insecure without credentials: warned about at start
+	}
+	err := zs.CheckProtected(ctx)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, zkstate.ErrUnprotected) && !errors.Is(err, zkstate.ErrNoAuth) {
+		return fmt.Errorf("--zk %s%s: %w", d.cfg.ZKConnect(), d.cfg.ZKChroot, err)
+	}
+	fix := fmt.Sprintf("stop every daemon of this framework, run `cassmesosd zk protect --zk %s%s --framework-name %s --zk-digest-file FILE` with these credentials, then start them with the credentials (see docs/operations.md)",
+		d.cfg.ZKConnect(), d.cfg.ZKChroot, d.cfg.FrameworkName)
+	if d.cfg.ZKInsecure {
+		d.log.Warn("INSECURE: the ZooKeeper tree is not protected by the daemon's credentials; running anyway (--zk-insecure)", "err", err, "fix", fix)
+		return nil
+	}
+	return fmt.Errorf("refusing to run on a ZooKeeper tree others may read or change: %w; %s (or pass --zk-insecure to run anyway)", err, fix)
 }
 
 // term runs the Mesos subscription and the engine while this daemon leads.
@@ -163,7 +243,12 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	if err != nil {
 		return &leader.Fatal{Err: err}
 	}
-	driver := &mesosadapter.Driver{Conn: conn, Role: cfg.Role, Resolve: d.resolveURI}
+	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Role: cfg.Role, Resolve: d.resolveURI}
+	relayer := &nodeagent.Client{}
+	if d.tls != nil {
+		driver = tlsMesos{Mesos: driver, tls: taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity}}
+		relayer.TLS = func() *tls.Config { return tlsutil.ClientConfig(d.tls, "") }
+	}
 	pcfg := plan.Config{
 		FrameworkName:   cfg.FrameworkName,
 		Role:            cfg.Role,
@@ -172,14 +257,15 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		ExecutorCommand: "./" + path.Base(d.execURL),
 		CassandraURL:    cfg.DefaultDistributionURL(),
 		CassandraMirror: cfg.CassandraMirror + "/cassandra",
+		SecretKey:       cfg.SecretKey,
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}
 	}
 	events := make(chan mesosadapter.Event, 64)
 	eng := engine.New(engine.Options{
-		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: &nodeagent.Client{},
-		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics,
+		Planner: plan.New(pcfg, randomIDs{}), Store: store, Mesos: driver, Relayer: relayer,
+		Epoch: lead.Epoch(), Events: events, Logger: log, Metrics: d.metrics, TaskSecret: pcfg.TaskSecret,
 	})
 	engRef.Store(eng)
 	setBackend(eng)
@@ -213,16 +299,24 @@ func fence(lead *zkstate.Leadership) func() error {
 	}
 }
 
-// resolveURI rewrites a local path (or file:// URL) into the artifact server's URL.
+// resolveURI rewrites a local path (or file:// URL) into the artifact server's URL. Every URI a
+// task fetches is checked against the allow-list here too (a ring recorded before the list was
+// narrowed cannot fetch from outside it); the executor's own artifact URL is the daemon's.
 func (d *daemon) resolveURI(uri string) (string, error) {
-	if !config.IsLocalPath(uri) {
+	if uri == d.execURL {
 		return uri, nil
 	}
-	u, _, err := d.art.Add(config.LocalPath(uri))
+	if !config.IsLocalPath(uri) {
+		if err := d.allow.Check(uri); err != nil {
+			return "", err
+		}
+		return uri, nil
+	}
+	u, _, err := d.art.AddAllowed(d.allow, uri)
 	return u, err
 }
 
-// randomIDs hands out 20 characters of [a-z0-9] from crypto/rand (also used as task secrets).
+// randomIDs hands out 20 characters of [a-z0-9] from crypto/rand.
 type randomIDs struct{}
 
 func (randomIDs) NewID() string {

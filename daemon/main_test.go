@@ -3,6 +3,8 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,27 @@ func TestRandomIDs(t *testing.T) {
 			t.Fatalf("bad or repeated ID %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestRunRefusesOpenTokensFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(path, []byte("0123456789abcdef0123,alice,admin\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	exe := filepath.Join(t.TempDir(), "cassmesos-executor")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--master", "http://127.0.0.1:1", "--zk", "127.0.0.1:1", "--insecure", "--zk-insecure", "--secrets-insecure", "--tokens-file", path, "--executor-path", exe}
+	if code := Run(t.Context(), args, func(string) string { return "" }, &stderr); code != ExitFailure {
+		t.Fatalf("exit %d, want %d: %s", code, ExitFailure, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "--tokens-file") || !strings.Contains(stderr.String(), "chmod 600") {
+		t.Fatalf("stderr does not name the tokens file's mode: %s", stderr.String())
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/cassmesos/cassmesos/executor/agent"
 	"github.com/cassmesos/cassmesos/executor/mesosexec"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -159,7 +160,7 @@ func TestNodeAgainstStandIn(t *testing.T) {
 	if _, err := cli.GetNodeStatus(ctx, &cassmesosv1.GetNodeStatusRequest{}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("without the secret: %v", err)
 	}
-	actx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer sekrit")
+	actx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer sekrit", agent.RingMetadataKey, "demo", agent.NodeMetadataKey, "demo-0")
 	ns, err := cli.GetNodeStatus(actx, &cassmesosv1.GetNodeStatusRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package executor
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,8 +108,15 @@ func DecodeTaskConfig(data []byte) (*cassmesosv1.NodeTaskConfig, error) {
 		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_port %d out of range", mesosexec.ErrInvalidTask, cfg.GetAgentPort())
 	case cfg.GetAgentSecret() == "":
 		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_secret is empty", mesosexec.ErrInvalidTask)
+	case (len(cfg.GetAgentTlsCert()) == 0) != (len(cfg.GetAgentTlsKey()) == 0) || (len(cfg.GetAgentTlsCert()) == 0) != (len(cfg.GetAgentTlsCa()) == 0):
+		return nil, fmt.Errorf("%w: NodeTaskConfig.agent_tls_cert, agent_tls_key and agent_tls_ca go together (all or none)", mesosexec.ErrInvalidTask)
 	case cfg.GetDataDir() == "" || strings.Contains(cfg.GetDataDir(), ".."):
 		return nil, fmt.Errorf("%w: NodeTaskConfig.data_dir %q must be a path inside the sandbox", mesosexec.ErrInvalidTask, cfg.GetDataDir())
+	}
+	if pw := cfg.GetJmxPassword(); pw != "" {
+		if err := render.CheckJMXPassword(pw); err != nil {
+			return nil, fmt.Errorf("%w: %w", mesosexec.ErrInvalidTask, err)
+		}
 	}
 	// The daemon's own rules (internal/specrules): what it accepted passes here.
 	if err := render.CheckConfig(cfg); err != nil {
@@ -210,10 +219,26 @@ func writeState(dataDir string, s nodeState) error {
 	return os.Rename(tmp, filepath.Join(dataDir, StateFile))
 }
 
+// randomPassword is 32 random bytes, base64url without padding.
+func randomPassword() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("JMX password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
 func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(mesosexec.Status)) (mesosexec.Task, error) {
 	cfg, err := DecodeTaskConfig(info.GetData())
 	if err != nil {
 		return nil, err
+	}
+	if cfg.GetJmxPassword() == "" {
+		// A daemon that sends none (an older one): JMX is authenticated all the same, with a
+		// password only this task knows.
+		if cfg.JmxPassword, err = randomPassword(); err != nil {
+			return nil, err
+		}
 	}
 	log := opts.Logger.With("ring", cfg.GetRing(), "node", cfg.GetNode(), "task_id", info.TaskID.Value)
 	sandbox := opts.Sandbox
@@ -250,7 +275,10 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		ntEnv = append(ntEnv, "JAVA_HOME="+javaHome)
 	}
 	ports := render.PortsOf(cfg)
-	ntCfg := nodetool.Config{Path: filepath.Join(home, "bin", "nodetool"), Port: int(ports.JMX), Env: ntEnv, Logger: log}
+	// JMX requires a user and password (render.WriteJMXFiles); nodetool reads the password from
+	// its own 0600 file, never from its command line.
+	ntCfg := nodetool.Config{Path: filepath.Join(home, "bin", "nodetool"), Port: int(ports.JMX), Env: ntEnv, Logger: log,
+		Username: render.JMXUser, PasswordFile: filepath.Join(n.paths.Conf, render.NodetoolCredentialsFile)}
 	byAddr, loop := ntCfg, ntCfg
 	byAddr.Host, loop.Host = cfg.GetAddress(), "127.0.0.1"
 	ctl, err := newFallbackController(byAddr, loop)
@@ -280,8 +308,14 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	if err != nil {
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
-	n.grpc, err = agent.NewGRPCServer(agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Logger: log,
-		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)})
+	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
+		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
+	if len(cfg.GetAgentTlsCert()) > 0 {
+		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
+	} else {
+		log.Warn("INSECURE: the task carries no TLS certificate (the daemon runs with --insecure): the node agent API serves plaintext, guarded by its bearer secret only")
+	}
+	n.grpc, err = agent.NewGRPCServer(acfg)
 	if err != nil {
 		lis.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/executor/agent"
 	"github.com/cassmesos/cassmesos/executor/mesosexec"
+	"github.com/cassmesos/cassmesos/executor/render"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -37,6 +39,7 @@ func TestDecodeTaskConfig(t *testing.T) {
 		{name: "no port", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentPort = 0 }, wantErr: "agent_port"},
 		{name: "port too big", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentPort = 70000 }, wantErr: "agent_port"},
 		{name: "no secret", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentSecret = "" }, wantErr: "agent_secret"},
+		{name: "TLS key without its certificate", mod: func(c *cassmesosv1.NodeTaskConfig) { c.AgentTlsKey = []byte("k") }, wantErr: "all or none"},
 		{name: "no data dir", mod: func(c *cassmesosv1.NodeTaskConfig) { c.DataDir = "" }, wantErr: "data_dir"},
 		{name: "escaping data dir", mod: func(c *cassmesosv1.NodeTaskConfig) { c.DataDir = "../x" }, wantErr: "data_dir"},
 		{name: "owned yaml key", mod: func(c *cassmesosv1.NodeTaskConfig) { c.CassandraYaml = map[string]string{"seed_provider": "x"} }, wantErr: "owned"},
@@ -167,7 +170,7 @@ func launchStandIn(t *testing.T, cfg *cassmesosv1.NodeTaskConfig) (mesosexec.Tas
 func TestStandInCrashIsTaskFailed(t *testing.T) {
 	t.Setenv("CASSANDRA_SIM_CRASH_AFTER", "1s")
 	addr := cassandrasim.LoopbackBlock()(2)
-	_, rec, _ := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Seeds: []string{addr}, Address: addr,
+	_, rec, _ := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Node: "r-0", Seeds: []string{addr}, Address: addr,
 		DataDir: "volume", AgentPort: 17124, AgentSecret: "s"})
 	var failed mesosexec.Status
 	waitFor(t, "TASK_FAILED", 30*time.Second, func() bool {
@@ -184,8 +187,9 @@ func TestStandInCrashIsTaskFailed(t *testing.T) {
 
 func TestStandInRestartInPlace(t *testing.T) {
 	addr := cassandrasim.LoopbackBlock()(2)
-	_, rec, sandbox := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Seeds: []string{addr}, Address: addr,
-		DataDir: "volume", AgentPort: 17125, AgentSecret: "s", AutoBootstrap: true})
+	const jmxPassword = "ring-derived-jmx-password-0123"
+	_, rec, sandbox := launchStandIn(t, &cassmesosv1.NodeTaskConfig{Ring: "r", Node: "r-0", Seeds: []string{addr}, Address: addr,
+		DataDir: "volume", AgentPort: 17125, AgentSecret: "s", AutoBootstrap: true, JmxPassword: jmxPassword})
 	yaml := func() string {
 		b, _ := os.ReadFile(filepath.Join(sandbox, ConfDirName, "cassandra.yaml"))
 		return string(b)
@@ -196,6 +200,22 @@ func TestStandInRestartInPlace(t *testing.T) {
 	normal := func(s mesosexec.Status) bool { return label(s, "mode") == "NORMAL" && s.Healthy != nil && *s.Healthy }
 	waitFor(t, "NORMAL", 30*time.Second, func() bool { _, ok := rec.find(normal); return ok })
 
+	// Issue 13: the node became healthy through authenticated JMX: the files are the task's
+	// alone, carry the daemon's password, and nodetool without them is refused.
+	for _, name := range []string{render.JMXPasswordFile, render.JMXAccessFile, render.NodetoolCredentialsFile} {
+		st, err := os.Stat(filepath.Join(sandbox, ConfDirName, name))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v (mode %v), want 0600", name, err, st)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(sandbox, ConfDirName, render.NodetoolCredentialsFile)); string(b) != render.JMXUser+" "+jmxPassword+"\n" {
+		t.Errorf("nodetool credentials %q", b)
+	}
+	nt := exec.Command(filepath.Join(standInDist(t), "bin", "nodetool"), "-h", addr, "-p", "7199", "status")
+	if out, err := nt.CombinedOutput(); err == nil || !strings.Contains(string(out), "Authentication failed! Credentials required") {
+		t.Errorf("nodetool without credentials: %v %s", err, out)
+	}
+
 	conn, err := grpc.NewClient(addr+":17125", grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +223,8 @@ func TestStandInRestartInPlace(t *testing.T) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1")
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer s", agent.EpochMetadataKey, "1",
+		agent.RingMetadataKey, "r", agent.NodeMetadataKey, "r-0")
 	rec.mu.Lock()
 	before := len(rec.s)
 	rec.mu.Unlock()

@@ -88,13 +88,21 @@ up() {
     --first-agent-ip "${DEMO_FIRST_AGENT_IP:-127.0.0.2}" --heartbeat-interval 5s "${resources[@]}"
   wait_for mesos-sim 30 curl -sf "http://$master/health"
 
-  log "starting cassmesosd (gRPC $grpc)"
+  # TLS on: a CA for the demo, the daemon's certificate and an admin client certificate.
+  local pki=$state/pki
+  "$bin/cassmesosd" certs init --dir "$pki" --san "${grpc%:*}" >&2
+  export CASSMESOS_SERVER=$grpc CASSMESOS_CA=$pki/ca.crt CASSMESOS_CERT=$pki/admin.crt CASSMESOS_KEY=$pki/admin.key
+  # ZooKeeper credentials and the key task secrets are derived from, readable only by us.
+  (umask 077 && printf 'cassmesos:%s\n' "$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >"$state/zk-digest")
+  "$bin/cassmesosd" secret-key init --secret-key-file "$state/secret.key"
+
+  log "starting cassmesosd (gRPC $grpc, mutual TLS with the CA in $pki, ZooKeeper digest ACLs)"
   start cassmesosd "$bin/cassmesosd" --master "http://$master" --zk "127.0.0.1:$zk_port/cassmesos-demo" \
     --listen "$grpc" --artifact-listen "$artifacts" --cassandra-url "$tarball" \
-    --executor-path "$bin/cassmesos-executor"
+    --executor-path "$bin/cassmesos-executor" --tls-dir "$pki" --tls-require-client-cert \
+    --zk-digest-file "$state/zk-digest" --secret-key-file "$state/secret.key"
   wait_for cassmesosd 30 "$bin/cassmesos" --server "$grpc" version
 
-  export CASSMESOS_SERVER=$grpc
   log "creating ring demo: $nodes nodes, up to 2 seeds, Cassandra: $cassandra ($(basename "$tarball"))"
   local begin=$SECONDS
   "$bin/cassmesos" ring create demo --nodes "$nodes" --seeds "$((nodes < 2 ? nodes : 2))" --cpus 0.5 --mem 1Gi --disk 1Gi \
@@ -103,8 +111,8 @@ up() {
   "$bin/cassmesos" ring status demo
   cat <<MSG
 
-The demo is running. Try:
-  export CASSMESOS_SERVER=$grpc
+The demo is running (mutual TLS; certificates in $pki). Try:
+  export CASSMESOS_SERVER=$grpc CASSMESOS_CA=$pki/ca.crt CASSMESOS_CERT=$pki/admin.crt CASSMESOS_KEY=$pki/admin.key
   $bin/cassmesos ring list
   $bin/cassmesos ring status demo -o wide
   $bin/cassmesos ring scale demo --nodes 4 --wait

@@ -23,6 +23,9 @@ var (
 	ErrUnknownSchema = errors.New("unknown record schema")
 	// ErrNoAuth: ZooKeeper's ACL refused the request (missing or wrong credentials).
 	ErrNoAuth = errors.New("not authorised by the znode's ACL")
+	// ErrUnprotected: a znode of the framework's tree does not carry the store's digest ACL (it
+	// was created without credentials, or others may read it); Store.Protect fixes it.
+	ErrUnprotected = errors.New("not protected by the framework's digest ACL")
 	// ErrNotEmpty: a delete found children under the record (a ring's nodes, for example).
 	ErrNotEmpty = errors.New("has children")
 	// ErrNoLeader: no daemon holds leadership right now.

@@ -71,6 +71,7 @@ type session struct {
 	conn    *zk.Conn
 	root    string
 	acl     []zk.ACL
+	user    string // the digest user of Config.Credentials; empty without credentials
 	log     *slog.Logger
 	mu      sync.Mutex
 	expired chan struct{} // closed when the current session expires, then replaced
@@ -138,8 +139,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	log = log.With("zk_root", root)
 	acl, ancestorACL := zk.WorldACL(zk.PermAll), zk.WorldACL(zk.PermAll)
+	user := ""
 	if cfg.Credentials != "" {
-		user, pass, ok := strings.Cut(cfg.Credentials, ":")
+		var pass string
+		var ok bool
+		user, pass, ok = strings.Cut(cfg.Credentials, ":")
 		if !ok || user == "" || pass == "" {
 			return nil, fmt.Errorf("zkstate: %w: credentials must be \"user:password\"", ErrInvalid)
 		}
@@ -157,7 +161,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		dialer = net.DialTimeout
 	}
 	dialer = capHandshake(dialer, timeout)
-	sess := &session{root: root, acl: acl, log: log, expired: make(chan struct{}), closed: make(chan struct{})}
+	sess := &session{root: root, acl: acl, user: user, log: log, expired: make(chan struct{}), closed: make(chan struct{})}
 	conn, _, err := zk.Connect(cfg.Servers, timeout,
 		zk.WithDialer(dialer), zk.WithLogger(zkLogger{log}), zk.WithLogInfo(false), zk.WithEventCallback(sess.onEvent))
 	if err != nil {

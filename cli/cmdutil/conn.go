@@ -41,6 +41,11 @@ type Conn struct {
 // NewConn returns a connection to addr, dialled with dial (lazily: grpc.NewClient connects on first use).
 func NewConn(addr string, dial DialFunc) (*Conn, error) {
 	cc, err := dial(addr)
+	var fe *FlagError
+	var ce *ConfigError
+	if errors.As(err, &fe) || errors.As(err, &ce) {
+		return nil, err // bad credentials settings, not an unreachable daemon
+	}
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}

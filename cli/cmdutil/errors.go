@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // FlagError is a usage error: a bad flag, argument or value. It exits with ExitUsage.
@@ -34,8 +35,24 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach cassmesosd at %s: %v; set the address with --server, "+
-		"CASSMESOS_SERVER or `cassmesos config set-context`", e.Addr, e.Err)
+	hint := "set the address with --server, CASSMESOS_SERVER or `cassmesos config set-context`"
+	if tlsTrouble(fmt.Sprint(e.Err)) {
+		hint = "the TLS handshake failed: check --ca, --cert and --key (or the context's " +
+			"certificate-authority, client-certificate, client-key); a daemon run with --insecure needs --insecure"
+	}
+	return fmt.Sprintf("cannot reach cassmesosd at %s: %v; %s", e.Addr, e.Err, hint)
+}
+
+// tlsTrouble reports whether a transport error looks like a refused or failed TLS handshake
+// (a plaintext client meets a TLS server as a closed connection, a TLS client meets a plaintext
+// one as a malformed record).
+func tlsTrouble(msg string) bool {
+	for _, s := range []string{"tls:", "x509:", "certificate", "handshake", "broken pipe", "EOF", "connection reset"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 

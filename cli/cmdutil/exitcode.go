@@ -25,6 +25,7 @@ const (
 	ExitTimeout            = 8
 	ExitRepairRunning      = 9
 	ExitUnimplemented      = 10
+	ExitDenied             = 11
 	ExitInterrupted        = 130
 )
 
@@ -42,12 +43,13 @@ var ExitCodes = []ExitCodeDoc{
 	{ExitUsage, "usage", "Bad command line or config file: unknown command or flag, bad flag value, missing argument, bad -o format, malformed config file, a request the server rejected as invalid (InvalidArgument), or a destructive command run without --yes when stdin is not a terminal. Retrying unchanged will fail again."},
 	{ExitUnavailable, "unavailable", "The daemon could not be reached or is unavailable (connection refused, no leader, standby daemon whose leader is unreachable). The message names the address and how to set it."},
 	{ExitNotFound, "not-found", "The ring, node, operation or schedule does not exist."},
-	{ExitConflict, "conflict", "The server refused the change: it already exists with a different spec, a precondition does not hold (e.g. replacing a node that is up), another operation is in the way, or permission was denied."},
+	{ExitConflict, "conflict", "The server refused the change: it already exists with a different spec, a precondition does not hold (e.g. replacing a node that is up), or another operation is in the way."},
 	{ExitOperationFailed, "operation-failed", "With --wait (or op watch): the operation ended FAILED."},
 	{ExitOperationCancelled, "operation-cancelled", "With --wait (or op watch): the operation ended CANCELLED."},
 	{ExitTimeout, "timeout", "--timeout passed before the server answered or, with --wait, before the operation ended. The operation keeps running on the server."},
 	{ExitRepairRunning, "repair-running", "repair run --if-idle: a repair of the ring is already running, so none was started."},
 	{ExitUnimplemented, "unimplemented", "The daemon does not implement the call (an older cassmesosd); upgrade the daemon or use an older CLI."},
+	{ExitDenied, "denied", "The daemon refused the caller: no or unknown credentials (Unauthenticated: set --cert/--key or --token, or the context's), or the caller's role is too small for the call (PermissionDenied: the message names the role needed)."},
 	{ExitInterrupted, "interrupted", "Interrupted by Ctrl-C (SIGINT). Operations already started keep running on the server."},
 }
 
@@ -102,8 +104,10 @@ func exitCodeForGRPC(c codes.Code) int {
 		return ExitUnavailable
 	case codes.NotFound:
 		return ExitNotFound
-	case codes.AlreadyExists, codes.FailedPrecondition, codes.Aborted, codes.PermissionDenied:
+	case codes.AlreadyExists, codes.FailedPrecondition, codes.Aborted:
 		return ExitConflict
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return ExitDenied
 	case codes.DeadlineExceeded:
 		return ExitTimeout
 	case codes.Canceled:

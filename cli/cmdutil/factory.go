@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/cassmesos/cassmesos/cli/config"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
@@ -31,6 +30,9 @@ type Globals struct {
 	Context string        // --context
 	Timeout time.Duration // --timeout; 0: DefaultRequestTimeout per request, no limit for --wait
 	Output  string        // -o
+	// Credentials: --ca, --cert, --key, --token, --insecure (see Factory.Security).
+	CA, Cert, Key, Token string
+	Insecure             bool
 }
 
 // Factory gives commands what they need, each piece evaluated lazily so a command that never
@@ -62,9 +64,15 @@ func New(ios *iostreams.IOStreams) *Factory {
 	}
 	f.Config = ConfigLoader(func() (string, error) { return f.ConfigPath() })
 	f.Conn = dialOnce(f, func(addr string) (*grpc.ClientConn, error) {
-		return grpc.NewClient(addr,
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithUserAgent("cassmesos/"+version.Version))
+		sec, err := f.Security()
+		if err != nil {
+			return nil, err
+		}
+		opts, err := sec.DialOptions()
+		if err != nil {
+			return nil, err
+		}
+		return grpc.NewClient(addr, append(opts, grpc.WithUserAgent("cassmesos/"+version.Version))...)
 	})
 	return f
 }
@@ -202,6 +210,15 @@ func (f *Factory) System() (pb.SystemServiceClient, error) {
 		return nil, err
 	}
 	return pb.NewSystemServiceClient(c), nil
+}
+
+// Audit returns an AuditService client.
+func (f *Factory) Audit() (pb.AuditServiceClient, error) {
+	c, err := f.Conn()
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewAuditServiceClient(c), nil
 }
 
 // RequestContext bounds one request by --timeout (DefaultRequestTimeout when unset).

@@ -19,15 +19,57 @@ import (
 //	contexts:
 //	  - name: prod
 //	    server: cassmesos.example.net:9090
+//	    certificate-authority: /home/me/.cassmesos/ca.crt
+//	    client-certificate: /home/me/.cassmesos/admin.crt
+//	    client-key: /home/me/.cassmesos/admin.key
+//	    token: ...
 type File struct {
 	CurrentContext string    `yaml:"current-context,omitempty" json:"currentContext,omitempty"`
 	Contexts       []Context `yaml:"contexts,omitempty" json:"contexts,omitempty"`
 }
 
-// Context is a named daemon address.
+// Context is a named daemon address and the credentials to reach it with, like a kubeconfig
+// context: the CA that signed the daemon's certificate, a client certificate and key (mutual
+// TLS) and a bearer token, each as a file path or inline PEM (the *-data keys).
 type Context struct {
 	Name   string `yaml:"name" json:"name"`
 	Server string `yaml:"server" json:"server"`
+	// CertificateAuthority is the CA bundle file the daemon's certificate is verified against
+	// (empty: the system's roots).
+	CertificateAuthority     string `yaml:"certificate-authority,omitempty" json:"certificateAuthority,omitempty"`
+	CertificateAuthorityData string `yaml:"certificate-authority-data,omitempty" json:"certificateAuthorityData,omitempty"`
+	// ClientCertificate and ClientKey are the client certificate presented to the daemon.
+	ClientCertificate     string `yaml:"client-certificate,omitempty" json:"clientCertificate,omitempty"`
+	ClientCertificateData string `yaml:"client-certificate-data,omitempty" json:"clientCertificateData,omitempty"`
+	ClientKey             string `yaml:"client-key,omitempty" json:"clientKey,omitempty"`
+	ClientKeyData         string `yaml:"client-key-data,omitempty" json:"clientKeyData,omitempty"`
+	// Token is sent as "authorization: Bearer <token>" with every call.
+	Token string `yaml:"token,omitempty" json:"token,omitempty"`
+	// Insecure talks plaintext gRPC (a daemon run with --insecure).
+	Insecure bool `yaml:"insecure,omitempty" json:"insecure,omitempty"`
+}
+
+// Validate checks a context's credentials: a file or inline data (not both), a certificate
+// with its key, and no TLS settings together with insecure.
+func (c Context) Validate() error {
+	for _, p := range [][3]string{
+		{"certificate-authority", c.CertificateAuthority, c.CertificateAuthorityData},
+		{"client-certificate", c.ClientCertificate, c.ClientCertificateData},
+		{"client-key", c.ClientKey, c.ClientKeyData},
+	} {
+		if p[1] != "" && p[2] != "" {
+			return fmt.Errorf("%s and %s-data are both set; give one", p[0], p[0])
+		}
+	}
+	hasCert := c.ClientCertificate != "" || c.ClientCertificateData != ""
+	hasKey := c.ClientKey != "" || c.ClientKeyData != ""
+	if hasCert != hasKey {
+		return errors.New("client-certificate and client-key go together")
+	}
+	if c.Insecure && (hasCert || c.CertificateAuthority != "" || c.CertificateAuthorityData != "") {
+		return errors.New("insecure cannot be combined with certificate-authority or client-certificate")
+	}
+	return nil
 }
 
 var contextName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -105,6 +147,9 @@ func (f *File) Validate() error {
 		if c.Server == "" {
 			return fmt.Errorf("contexts[%d] (%s): server is empty", i, c.Name)
 		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("contexts[%d] (%s): %w", i, c.Name, err)
+		}
 	}
 	if f.CurrentContext != "" && !seen[f.CurrentContext] {
 		return fmt.Errorf("current-context %q is not one of the contexts", f.CurrentContext)
@@ -132,13 +177,34 @@ func (f *File) Current() (Context, bool) {
 
 // SetContext adds the context or changes its server.
 func (f *File) SetContext(name, server string) {
+	f.UpdateContext(name, func(c *Context) { c.Server = server })
+}
+
+// UpdateContext adds the context called name (if missing) and applies fn to it.
+func (f *File) UpdateContext(name string, fn func(*Context)) {
 	for i := range f.Contexts {
 		if f.Contexts[i].Name == name {
-			f.Contexts[i].Server = server
+			fn(&f.Contexts[i])
 			return
 		}
 	}
-	f.Contexts = append(f.Contexts, Context{Name: name, Server: server})
+	c := Context{Name: name}
+	fn(&c)
+	f.Contexts = append(f.Contexts, c)
+}
+
+// Redacted is a copy of f with tokens and inline client keys replaced by "REDACTED".
+func (f *File) Redacted() *File {
+	out := &File{CurrentContext: f.CurrentContext, Contexts: append([]Context(nil), f.Contexts...)}
+	for i := range out.Contexts {
+		if out.Contexts[i].Token != "" {
+			out.Contexts[i].Token = "REDACTED"
+		}
+		if out.Contexts[i].ClientKeyData != "" {
+			out.Contexts[i].ClientKeyData = "REDACTED"
+		}
+	}
+	return out
 }
 
 // Marshal encodes the file as YAML.

@@ -31,6 +31,9 @@ func TestParseErrors(t *testing.T) {
 		{"contexts: 3\n", "cannot unmarshal"},
 		{"a: 1\n---\nb: 2\n", "field a not found"},
 		{"{}\n---\n{}\n", "more than one YAML document"},
+		{"contexts:\n  - name: a\n    server: x\n    client-certificate: c\n", "client-certificate and client-key go together"},
+		{"contexts:\n  - name: a\n    server: x\n    certificate-authority: c\n    certificate-authority-data: d\n", "both set"},
+		{"contexts:\n  - name: a\n    server: x\n    insecure: true\n    certificate-authority: c\n", "insecure cannot be combined"},
 	} {
 		_, err := Parse([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -81,4 +84,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Parse accepted an invalid file")
 		}
 	})
+}
+
+func TestContextCarriesCredentials(t *testing.T) {
+	in := "contexts:\n  - name: prod\n    server: a:9090\n    certificate-authority: /ca.crt\n    client-certificate: /admin.crt\n    client-key: /admin.key\n    token: t0k\n"
+	f, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.Context("prod")
+	if c.CertificateAuthority != "/ca.crt" || c.ClientCertificate != "/admin.crt" || c.ClientKey != "/admin.key" || c.Token != "t0k" {
+		t.Fatalf("context %+v", c)
+	}
+	f.SetContext("prod", "b:9090")
+	if c, _ = f.Context("prod"); c.Server != "b:9090" || c.Token != "t0k" {
+		t.Fatalf("SetContext dropped the credentials: %+v", c)
+	}
 }

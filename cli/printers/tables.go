@@ -163,3 +163,29 @@ func ScheduleTable(ss []*pb.RepairSchedule, now time.Time, wide bool) Table {
 	}
 	return t
 }
+
+// AuditTable is audit events, newest first. wide adds VIA, PEER and TARGET.
+func AuditTable(evs []*pb.AuditEvent, wide bool) Table {
+	h := []string{"TIME", "USER", "ROLE", "METHOD", "RING", "NODE", "OUTCOME"}
+	if wide {
+		h = append(h, "VIA", "PEER", "TARGET", "MESSAGE")
+	}
+	t := Table{Header: h}
+	for _, e := range evs {
+		when := "-"
+		if e.GetTime() != nil {
+			when = e.GetTime().AsTime().UTC().Format(time.RFC3339)
+		}
+		method := e.GetMethod()
+		if i := strings.LastIndexByte(method, '/'); i >= 0 {
+			method = method[i+1:]
+		}
+		row := []string{when, Dash(e.GetIdentity()), Dash(e.GetRole()), Dash(method), Dash(e.GetRing()),
+			Dash(e.GetNode()), Dash(e.GetCode())}
+		if wide {
+			row = append(row, Dash(e.GetVia()), Dash(e.GetPeer()), Dash(e.GetTargetId()), Dash(e.GetMessage()))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}

@@ -41,11 +41,30 @@ type Server struct {
 	byHash  map[string]Artifact // sha256 → artifact
 	byPath  map[string]Artifact // absolute path → artifact (for re-hashing on change)
 	baseURL string
+	// opened, when set, is told every path the server opens or stats (tests count them).
+	opened func(path string)
 }
 
 // New returns a server whose URLs start with baseURL (e.g. "http://10.0.0.5:9091").
 func New(baseURL string) *Server {
 	return &Server{byHash: map[string]Artifact{}, byPath: map[string]Artifact{}, baseURL: strings.TrimRight(baseURL, "/")}
+}
+
+// AddAllowed registers the local file a URL names (a path or file:// URL) only if allow lets it:
+// the cleaned path must fall under an allowed local prefix, and so must the path with every
+// symlink resolved; the resolved file is what is served. A refused URL touches nothing.
+func (s *Server) AddAllowed(allow *AllowList, uri string) (string, Artifact, error) {
+	if err := allow.Check(uri); err != nil {
+		return "", Artifact{}, err
+	}
+	if s.opened != nil {
+		s.opened(localPath(uri))
+	}
+	real, err := allow.LocalFile(uri)
+	if err != nil {
+		return "", Artifact{}, err
+	}
+	return s.Add(real)
 }
 
 // Add registers a local file (hashing it, or reusing the hash when size and modification time are
@@ -54,6 +73,9 @@ func (s *Server) Add(file string) (string, Artifact, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return "", Artifact{}, err
+	}
+	if s.opened != nil {
+		s.opened(abs)
 	}
 	st, err := os.Stat(abs)
 	if err != nil {

@@ -12,12 +12,16 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
 // EnvPrefix prefixes every environment variable: --zk-digest is CASSMESOSD_ZK_DIGEST.
@@ -39,8 +43,22 @@ type Config struct {
 	// ZKServers and ZKChroot come from --zk ("host:port[,host:port...][/chroot]").
 	ZKServers []string
 	ZKChroot  string
-	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty means open ACLs.
+	// ZKDigest is "user:password" for ZooKeeper's digest ACL scheme; empty (only with
+	// ZKInsecure) means open ACLs.
 	ZKDigest string
+	// ZKInsecure (--zk-insecure) lets the daemon run without ZooKeeper credentials, or on a tree
+	// that does not carry its ACL. Off by default; the daemon logs a warning when it is on.
+	ZKInsecure bool
+	// SecretKey is the key read from --secret-key-file, from which executors' task secrets are
+	// derived (internal/secrets). Empty only with SecretsInsecure.
+	SecretKey     []byte
+	SecretKeyFile string
+	// SecretsInsecure (--secrets-insecure) runs without a key file: task secrets are derived from
+	// public IDs only, so anyone who can read ZooKeeper can compute them. Logged as a warning.
+	SecretsInsecure bool
+	// Warnings are weaknesses of the configuration the daemon logs at start (an inline password,
+	// a key or credentials file others may read, ...).
+	Warnings []string
 	// ZKSessionTimeout is the ZooKeeper session timeout.
 	ZKSessionTimeout time.Duration
 	// FrameworkName is FrameworkInfo.name and the ZooKeeper root /cassmesos/<name>.
@@ -70,12 +88,44 @@ type Config struct {
 	CassandraMirror  string
 	// JavaURL is an optional Java runtime tarball given to every node.
 	JavaURL string
+	// ArtifactAllow are the URL prefixes (http(s) URLs, file:// URLs or absolute paths) a ring's
+	// distribution.url, distribution.java_url or version may fetch from, besides the daemon's own
+	// --cassandra-url, --java-url and <--cassandra-mirror>/cassandra (see AllowPrefixes).
+	ArtifactAllow []string
+	// WatchPerClient and WatchTotal bound concurrent WatchOperation streams per client address
+	// and in all.
+	WatchPerClient, WatchTotal int
 	// LogLevel for log/slog.
 	LogLevel slog.Level
 	// MetricsListen is the Prometheus /metrics listen address; empty turns it off.
 	MetricsListen string
 	// Hostname is FrameworkInfo.hostname (empty: not set).
 	Hostname string
+	// TokensFile holds the API's bearer tokens, "token,name,role" per line, mode 0600 (empty:
+	// only client certificates identify callers).
+	TokensFile string
+	// ArtifactTLS serves the artifacts over HTTPS with the daemon's certificate (agents' fetchers
+	// must trust the CA).
+	ArtifactTLS bool
+	// TLS is how the daemon's gRPC and HTTP endpoints and its calls to executors are secured.
+	TLS TLS
+}
+
+// TLS is the daemon's TLS setup (docs/security.md). With Insecure every endpoint is plaintext
+// and the executors are reached with their bearer secret only.
+type TLS struct {
+	Insecure bool
+	// CertFile and KeyFile are the daemon's certificate: served on every endpoint and presented
+	// to executors as the client certificate (it carries the "daemon" role).
+	CertFile, KeyFile string
+	// ClientCAFile is the CA bundle that client certificates are verified against; executors
+	// trust it for the daemon and the daemon trusts it for executors.
+	ClientCAFile string
+	// CAKeyFile is the CA's private key, read at each launch to issue the task's certificate.
+	CAKeyFile string
+	// RequireClientCert refuses gRPC clients without a certificate (otherwise one is verified
+	// when presented).
+	RequireClientCert bool
 }
 
 // GRPCAdvertise is the gRPC address other daemons and clients are told (advertise host + listen port).
@@ -83,6 +133,9 @@ func (c *Config) GRPCAdvertise() string { return advertise(c.AdvertiseAddress, c
 
 // ArtifactBaseURL is the base URL of the artifact server as agents see it.
 func (c *Config) ArtifactBaseURL() string {
+	if c.ArtifactTLS {
+		return "https://" + advertise(c.AdvertiseAddress, c.ArtifactListen)
+	}
 	return "http://" + advertise(c.AdvertiseAddress, c.ArtifactListen)
 }
 
@@ -105,6 +158,27 @@ func (c *Config) DefaultDistributionURL() string {
 	return MirrorURL(c.CassandraMirror, c.CassandraVersion)
 }
 
+// AllowPrefixes is the effective artifact allow-list: --artifact-allow plus what the operator
+// configured for the daemon itself (--cassandra-url, --java-url and the mirror's cassandra/ tree).
+func (c *Config) AllowPrefixes() []string {
+	out := append([]string(nil), c.ArtifactAllow...)
+	for _, u := range []string{c.CassandraURL, c.JavaURL} {
+		if u == "" {
+			continue
+		}
+		if IsLocalPath(u) {
+			if abs, err := filepath.Abs(LocalPath(u)); err == nil {
+				u = abs
+			}
+		}
+		out = append(out, u)
+	}
+	if c.CassandraMirror != "" {
+		out = append(out, strings.TrimRight(c.CassandraMirror, "/")+"/cassandra")
+	}
+	return out
+}
+
 // MirrorURL maps a Cassandra version to its binary tarball under an Apache archive base URL.
 func MirrorURL(mirror, version string) string {
 	return strings.TrimRight(mirror, "/") + "/cassandra/" + version + "/apache-cassandra-" + version + "-bin.tar.gz"
@@ -114,14 +188,18 @@ func MirrorURL(mirror, version string) string {
 type option struct {
 	name, def, usage string
 	list             bool // may repeat; comma-separated in the environment
+	boolean          bool // a switch: --name alone means true
 }
 
 var options = []option{
 	{name: "config", usage: "YAML config file; keys are flag names, e.g. zk: 127.0.0.1:2181/cassmesos"},
 	{name: "master", list: true, usage: "Mesos master URL (http://host:5050); repeat or comma-separate for several"},
 	{name: "zk", usage: "ZooKeeper connect string with chroot, e.g. 127.0.0.1:2181/cassmesos"},
-	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password"},
-	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password"},
+	{name: "zk-digest", usage: "ZooKeeper digest credentials user:password (visible in ps: prefer --zk-digest-file)"},
+	{name: "zk-digest-file", usage: "file holding the ZooKeeper digest credentials user:password (required unless --zk-insecure)"},
+	{name: "zk-insecure", boolean: true, usage: "run without ZooKeeper credentials or on a tree not protected by them (INSECURE: anyone reaching ZooKeeper reads and changes the state)"},
+	{name: "secret-key-file", usage: "key executors' task secrets are derived from, written by cassmesosd secret-key init (required unless --secrets-insecure)"},
+	{name: "secrets-insecure", boolean: true, usage: "run without --secret-key-file (INSECURE: task secrets are derived from public IDs, so anyone who reads ZooKeeper can compute them)"},
 	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
 	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
 	{name: "role", def: "cassandra", usage: "Mesos role to subscribe with and reserve resources for"},
@@ -137,9 +215,21 @@ var options = []option{
 	{name: "cassandra-version", def: DefaultCassandraVersion, usage: "default Cassandra version, fetched from --cassandra-mirror when --cassandra-url is empty"},
 	{name: "cassandra-mirror", def: DefaultMirror, usage: "Apache archive base URL for --cassandra-version"},
 	{name: "java-url", usage: "Java runtime tarball given to every node (http(s) URL or local file path)"},
+	{name: "artifact-allow", list: true, usage: "URL prefix (http(s) URL, file:// URL or absolute path) a ring's distribution or Java URL may come from; repeat for several (the daemon's own --cassandra-url, --java-url and --cassandra-mirror are always allowed)"},
+	{name: "watch-per-client", def: "8", usage: "concurrent WatchOperation streams allowed per client address"},
+	{name: "watch-total", def: "256", usage: "concurrent WatchOperation streams allowed in all"},
 	{name: "log-level", def: "info", usage: "log level: debug, info, warn or error"},
 	{name: "metrics-listen", usage: "Prometheus /metrics listen address (empty: off)"},
 	{name: "hostname", usage: "FrameworkInfo.hostname (default: unset)"},
+	{name: "tokens-file", usage: "bearer tokens for the gRPC API, one token,name,role per line (role viewer, operator or admin), mode 0600; re-read when it changes"},
+	{name: "tls-dir", usage: "directory written by `cassmesosd certs init`: defaults --tls-cert, --tls-key, --tls-client-ca and --tls-ca-key to daemon.crt, daemon.key, ca.crt and ca.key in it"},
+	{name: "tls-cert", usage: "the daemon's certificate (PEM), served on gRPC, metrics and artifacts and presented to executors; re-read when it changes"},
+	{name: "tls-key", usage: "the private key of --tls-cert (PEM)"},
+	{name: "tls-client-ca", usage: "CA bundle (PEM) client certificates are verified against; executors are given it to trust the daemon"},
+	{name: "tls-ca-key", usage: "the CA's private key (PEM): each task's certificate for its node API is issued from it at launch"},
+	{name: "tls-require-client-cert", boolean: true, usage: "refuse gRPC clients without a client certificate"},
+	{name: "artifact-tls", boolean: true, usage: "serve artifacts over HTTPS with --tls-cert (every agent's fetcher must trust the CA)"},
+	{name: "insecure", boolean: true, usage: "serve plaintext and reach executors without TLS (logged loudly; for tests of old setups only)"},
 }
 
 // EnvName is the environment variable of a flag.
@@ -153,15 +243,39 @@ var ErrHelp = flag.ErrHelp
 // Parse builds a Config from args (without the program name), the environment (getenv) and the
 // config file named by --config / CASSMESOSD_CONFIG. usage receives the help text on -h.
 func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	values, err := resolve("cassmesosd", options, args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	return build(values)
+}
+
+// resolve parses args against opts and resolves each option: flag, then environment, then the
+// --config file (when "config" is among opts), then default.
+func resolve(name string, opts []option, args []string, getenv func(string) string, usage io.Writer) (map[string][]string, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	fs := flag.NewFlagSet("cassmesosd", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: cassmesosd [flags]\n       cassmesosd certs init|issue ... (a CA and certificates; `cassmesosd certs help`)\n\nflags:\n")
+		fs.PrintDefaults()
+	}
 	flagVals := map[string]*[]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		vals := &[]string{}
 		flagVals[o.name] = vals
+		if o.boolean {
+			fs.BoolFunc(o.name, usageLine(o), func(s string) error {
+				if _, err := strconv.ParseBool(s); err != nil {
+					return fmt.Errorf("want true or false, got %q", s)
+				}
+				*vals = []string{s}
+				return nil
+			})
+			continue
+		}
 		fs.Func(o.name, usageLine(o), func(s string) error {
 			if o.list {
 				for _, part := range strings.Split(s, ",") {
@@ -179,12 +293,11 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (cassmesosd takes only flags)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (%s takes only flags)", fs.Arg(0), name)
 	}
 
-	// Resolve every option: flag, then environment, then file, then default.
 	values := map[string][]string{}
-	for _, o := range options {
+	for _, o := range opts {
 		if v := *flagVals[o.name]; len(v) > 0 {
 			values[o.name] = v
 			continue
@@ -204,12 +317,61 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (*Config,
 			}
 		}
 	}
-	for _, o := range options {
+	for _, o := range opts {
 		if _, set := values[o.name]; !set && o.def != "" {
 			values[o.name] = []string{o.def}
 		}
 	}
-	return build(values)
+	return values, nil
+}
+
+// optionsNamed picks options by flag name.
+func optionsNamed(names ...string) []option {
+	var out []option
+	for _, o := range options {
+		if slices.Contains(names, o.name) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ZKAccess is what a tool needs to reach the framework's ZooKeeper tree with its credentials
+// (`cassmesosd zk protect`).
+type ZKAccess struct {
+	ZKServers        []string
+	ZKChroot         string
+	FrameworkName    string
+	ZKDigest         string
+	ZKSessionTimeout time.Duration
+	Warnings         []string
+}
+
+// ParseZKAccess reads --zk, --zk-digest(-file), --framework-name and --zk-session-timeout (and
+// --config) as Parse does, for the subcommand cmd. Credentials are required.
+func ParseZKAccess(cmd string, args []string, getenv func(string) string, usage io.Writer) (*ZKAccess, error) {
+	v, err := resolve(cmd, optionsNamed("config", "zk", "zk-digest", "zk-digest-file", "framework-name", "zk-session-timeout"), args, getenv, usage)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+	buildZK(v, c, bad)
+	if c.ZKDigest == "" && len(errs) == 0 {
+		bad("zk-digest-file", "ZooKeeper credentials are required: the user:password whose digest the tree is to carry")
+	}
+	if c.FrameworkName = first(v["framework-name"]); !nameRE.MatchString(c.FrameworkName) {
+		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	full := c
+	return &ZKAccess{ZKServers: full.ZKServers, ZKChroot: full.ZKChroot, FrameworkName: full.FrameworkName,
+		ZKDigest: full.ZKDigest, ZKSessionTimeout: full.ZKSessionTimeout, Warnings: full.Warnings}, nil
 }
 
 func usageLine(o option) string {
@@ -316,26 +478,9 @@ var (
 	roleRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
-func build(v map[string][]string) (*Config, error) {
-	c := &Config{}
-	var errs []error
-	bad := func(flagName, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
-	}
-
-	// --master
-	if len(v["master"]) == 0 {
-		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
-	}
-	for _, m := range v["master"] {
-		u, err := MasterEndpoint(m)
-		if err != nil {
-			bad("master", "%v", err)
-			continue
-		}
-		c.Masters = append(c.Masters, u)
-	}
-
+// buildZK reads the ZooKeeper options (--zk, --zk-digest, --zk-digest-file, --zk-insecure,
+// --zk-session-timeout) into c.
+func buildZK(v map[string][]string, c *Config, bad func(flagName, format string, a ...any)) {
 	// --zk
 	if zk := first(v["zk"]); zk == "" {
 		bad("zk", "a ZooKeeper connect string is required (e.g. 127.0.0.1:2181/cassmesos)")
@@ -367,14 +512,69 @@ func build(v map[string][]string) (*Config, error) {
 			bad("zk-digest", "%v", err)
 		} else {
 			c.ZKDigest = digest
+			c.Warnings = append(c.Warnings, "--zk-digest puts the ZooKeeper password on the command line or in the environment, where other users of the host may see it (ps, /proc): prefer --zk-digest-file")
 		}
 	}
+	if digestFile != "" {
+		c.Warnings = append(c.Warnings, openFileWarning("zk-digest-file", digestFile)...)
+	}
+	if b, err := boolValue(first(v["zk-insecure"])); err != nil {
+		bad("zk-insecure", "%v", err)
+	} else {
+		c.ZKInsecure = b
+	}
+	if digest == "" && digestFile == "" && !c.ZKInsecure {
+		bad("zk-digest-file", "ZooKeeper credentials are required: write user:password to a file readable only by the daemon's user and pass it here (or --zk-insecure to run with open ACLs, which anyone reaching ZooKeeper can read and change)")
+	}
+
 	if d, err := positiveDuration(first(v["zk-session-timeout"])); err != nil {
 		bad("zk-session-timeout", "%v", err)
 	} else {
 		c.ZKSessionTimeout = d
 	}
+}
 
+func build(v map[string][]string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, a...)))
+	}
+
+	// --master
+	if len(v["master"]) == 0 {
+		bad("master", "at least one Mesos master URL is required (e.g. http://127.0.0.1:5050)")
+	}
+	for _, m := range v["master"] {
+		u, err := MasterEndpoint(m)
+		if err != nil {
+			bad("master", "%v", err)
+			continue
+		}
+		c.Masters = append(c.Masters, u)
+	}
+
+	buildZK(v, c, bad)
+
+	// --secret-key-file / --secrets-insecure
+	c.SecretKeyFile = first(v["secret-key-file"])
+	if b, err := boolValue(first(v["secrets-insecure"])); err != nil {
+		bad("secrets-insecure", "%v", err)
+	} else {
+		c.SecretsInsecure = b
+	}
+	switch {
+	case c.SecretKeyFile != "" && c.SecretsInsecure:
+		bad("secrets-insecure", "give either --secret-key-file or --secrets-insecure, not both")
+	case c.SecretKeyFile != "":
+		if key, err := secrets.LoadKeyFile(c.SecretKeyFile); err != nil {
+			bad("secret-key-file", "%v", err)
+		} else {
+			c.SecretKey = key
+		}
+	case !c.SecretsInsecure:
+		bad("secret-key-file", "a secret key file is required: create one with `cassmesosd secret-key init --secret-key-file PATH` (or --secrets-insecure to derive task secrets from public IDs only)")
+	}
 	c.FrameworkName = first(v["framework-name"])
 	if !nameRE.MatchString(c.FrameworkName) {
 		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
@@ -465,6 +665,22 @@ func build(v map[string][]string) (*Config, error) {
 		}
 	}
 
+	c.ArtifactAllow = v["artifact-allow"]
+	if _, err := artifacts.NewAllowList(c.ArtifactAllow); err != nil {
+		bad("artifact-allow", "%v", err)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"watch-per-client", &c.WatchPerClient}, {"watch-total", &c.WatchTotal}} {
+		n, err := strconv.Atoi(first(v[f.name]))
+		if err != nil || n <= 0 {
+			bad(f.name, "%q: want a positive integer", first(v[f.name]))
+			continue
+		}
+		*f.dst = n
+	}
+
 	switch strings.ToLower(first(v["log-level"])) {
 	case "debug":
 		c.LogLevel = slog.LevelDebug
@@ -478,6 +694,8 @@ func build(v map[string][]string) (*Config, error) {
 		bad("log-level", "%q: want debug, info, warn or error", first(v["log-level"]))
 	}
 	c.Hostname = first(v["hostname"])
+	c.TokensFile = first(v["tokens-file"])
+	buildTLS(c, v, bad)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -553,6 +771,27 @@ func ParseZK(s string) (servers []string, chroot string, err error) {
 	return servers, chroot, nil
 }
 
+// boolValue parses a switch's value ("" is false).
+func boolValue(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q: want true or false", s)
+	}
+	return b, nil
+}
+
+// openFileWarning warns about a secret file that others than its owner may read.
+func openFileWarning(flagName, path string) []string {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("--%s %s has mode %04o: others than its owner may read it (chmod 600 %s)", flagName, path, st.Mode().Perm(), path)}
+}
+
 func checkDigest(d string) error {
 	user, pass, ok := strings.Cut(d, ":")
 	if !ok || user == "" || pass == "" {
@@ -626,4 +865,80 @@ func LocalPath(s string) string {
 		return rest
 	}
 	return s
+}
+
+// ParseSecretKeyFile reads --secret-key-file (and --config) as Parse does, for the subcommand
+// cmd; the path is required.
+func ParseSecretKeyFile(cmd string, args []string, getenv func(string) string, usage io.Writer) (string, error) {
+	v, err := resolve(cmd, optionsNamed("config", "secret-key-file"), args, getenv, usage)
+	if err != nil {
+		return "", err
+	}
+	p := first(v["secret-key-file"])
+	if p == "" {
+		return "", errors.New("--secret-key-file: the path of the key file to create is required")
+	}
+	return p, nil
+}
+
+func parseBool(v map[string][]string, name string, bad func(string, string, ...any)) bool {
+	s := first(v[name])
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		bad(name, "%q: want true or false", s)
+	}
+	return b
+}
+
+// buildTLS fills c.TLS: on unless --insecure; the files default from --tls-dir and must exist.
+func buildTLS(c *Config, v map[string][]string, bad func(string, string, ...any)) {
+	t := &c.TLS
+	t.Insecure = parseBool(v, "insecure", bad)
+	c.ArtifactTLS = parseBool(v, "artifact-tls", bad)
+	if c.ArtifactTLS && t.Insecure {
+		bad("artifact-tls", "cannot be combined with --insecure")
+	}
+	t.RequireClientCert = parseBool(v, "tls-require-client-cert", bad)
+	dir := first(v["tls-dir"])
+	pick := func(name, file string) string {
+		if s := first(v[name]); s != "" {
+			return s
+		}
+		if dir != "" {
+			return filepath.Join(dir, file)
+		}
+		return ""
+	}
+	t.CertFile, t.KeyFile = pick("tls-cert", "daemon.crt"), pick("tls-key", "daemon.key")
+	t.ClientCAFile, t.CAKeyFile = pick("tls-client-ca", "ca.crt"), pick("tls-ca-key", "ca.key")
+	if t.Insecure {
+		for _, name := range []string{"tls-dir", "tls-cert", "tls-key", "tls-client-ca", "tls-ca-key"} {
+			if first(v[name]) != "" {
+				bad(name, "cannot be combined with --insecure")
+			}
+		}
+		if t.RequireClientCert {
+			bad("tls-require-client-cert", "cannot be combined with --insecure")
+		}
+		*t = TLS{Insecure: true}
+		return
+	}
+	if t.CertFile == "" && t.KeyFile == "" && t.ClientCAFile == "" && t.CAKeyFile == "" {
+		bad("tls-dir", "TLS is on by default and needs certificates: create them with `cassmesosd certs init --dir DIR` and pass --tls-dir DIR (or --tls-cert, --tls-key, --tls-client-ca, --tls-ca-key), or run with --insecure")
+		return
+	}
+	for _, f := range []struct{ name, path string }{{"tls-cert", t.CertFile}, {"tls-key", t.KeyFile}, {"tls-client-ca", t.ClientCAFile}, {"tls-ca-key", t.CAKeyFile}} {
+		if f.path == "" {
+			bad(f.name, "TLS needs it (or --tls-dir naming a `cassmesosd certs init` directory)")
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil {
+			bad(f.name, "%v", err)
+		} else if st.IsDir() {
+			bad(f.name, "%s is a directory, want a PEM file", f.path)
+		}
+	}
 }

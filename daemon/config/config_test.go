@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
 // fixture makes an executable and a tarball in a temp dir and returns the base args.
@@ -21,8 +23,21 @@ func fixture(t *testing.T) (dir string, base []string) {
 	if err := os.WriteFile(tar, []byte("tarball"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	digest, key := filepath.Join(dir, "zk-digest"), filepath.Join(dir, "secret.key")
+	if err := os.WriteFile(digest, []byte("cassmesos:s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.GenerateKeyFile(key); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"daemon.crt", "daemon.key", "ca.crt", "ca.key"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("pem"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir, []string{"--master", "http://127.0.0.1:5050", "--zk", "127.0.0.1:2181/cassmesos-test",
-		"--executor-path", exe, "--cassandra-url", tar, "--user", "nobody"}
+		"--executor-path", exe, "--cassandra-url", tar, "--user", "nobody",
+		"--zk-digest-file", digest, "--secret-key-file", key, "--tls-dir", dir}
 }
 
 func TestParseDefaults(t *testing.T) {
@@ -45,6 +60,55 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if c.MetricsListen != "" {
 		t.Errorf("metrics should default off, got %q", c.MetricsListen)
+	}
+	if c.ZKDigest != "cassmesos:s3cret" || c.ZKInsecure || len(c.SecretKey) != secrets.KeySize || c.SecretsInsecure || len(c.Warnings) != 0 {
+		t.Errorf("security: digest %q insecure %v key %d bytes secrets-insecure %v warnings %q", c.ZKDigest, c.ZKInsecure, len(c.SecretKey), c.SecretsInsecure, c.Warnings)
+	}
+}
+
+func TestSecurityIsOnByDefault(t *testing.T) {
+	dir, base := fixture(t)
+	plain := without(without(base, "--zk-digest-file"), "--secret-key-file")
+
+	// Neither credentials nor a key: both are named, with the way out.
+	_, err := Parse(plain, nil, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--zk-digest-file: ZooKeeper credentials are required") ||
+		!strings.Contains(err.Error(), "--zk-insecure") || !strings.Contains(err.Error(), "--secret-key-file: a secret key file is required") ||
+		!strings.Contains(err.Error(), "cassmesosd secret-key init") {
+		t.Fatalf("Parse without credentials or key = %v; want both refused, naming the opt-outs", err)
+	}
+	// The explicit opt-outs, as flags, environment or file.
+	c, err := Parse(append(plain, "--zk-insecure", "--secrets-insecure"), nil, io.Discard)
+	if err != nil || !c.ZKInsecure || !c.SecretsInsecure || c.ZKDigest != "" || c.SecretKey != nil {
+		t.Fatalf("opt-outs by flag: %+v, %v", c, err)
+	}
+	env := map[string]string{"CASSMESOSD_ZK_INSECURE": "true", "CASSMESOSD_SECRETS_INSECURE": "1"}
+	if c, err := Parse(plain, func(k string) string { return env[k] }, io.Discard); err != nil || !c.ZKInsecure || !c.SecretsInsecure {
+		t.Fatalf("opt-outs by environment: %+v, %v", c, err)
+	}
+	file := filepath.Join(dir, "insecure.yaml")
+	if err := os.WriteFile(file, []byte("zk-insecure: true\nsecrets-insecure: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Parse(append(plain, "--config", file), nil, io.Discard); err != nil || !c.ZKInsecure || !c.SecretsInsecure {
+		t.Fatalf("opt-outs by file: %+v, %v", c, err)
+	}
+	if _, err := Parse(append(plain, "--zk-insecure=maybe", "--secrets-insecure"), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "zk-insecure") {
+		t.Fatalf("--zk-insecure=maybe: %v", err)
+	}
+
+	// An inline password and files others may read are accepted, with warnings.
+	digest := filepath.Join(dir, "zk-digest")
+	if err := os.Chmod(digest, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse(base, nil, io.Discard)
+	if err != nil || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "chmod 600 "+digest) {
+		t.Fatalf("readable digest file: %v, warnings %q", err, c.Warnings)
+	}
+	c, err = Parse(append(without(base, "--zk-digest-file"), "--zk-digest", "u:p"), nil, io.Discard)
+	if err != nil || c.ZKDigest != "u:p" || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "ps") {
+		t.Fatalf("inline digest: %v, warnings %q", err, c.Warnings)
 	}
 }
 
@@ -94,6 +158,9 @@ func TestValidationNamesFlag(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := secrets.GenerateKeyFile(empty + "-open"); err != nil || os.Chmod(empty+"-open", 0o640) != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -126,6 +193,13 @@ func TestValidationNamesFlag(t *testing.T) {
 		{"bad java", []string{"--java-url", "gopher://x"}, "--java-url"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"bad advertise", []string{"--advertise-address", "http://x"}, "--advertise-address"},
+		{"relative allow prefix", []string{"--artifact-allow", "tarballs/"}, "--artifact-allow"},
+		{"allow prefix with ..", []string{"--artifact-allow", "/srv/../etc"}, "--artifact-allow"},
+		{"bad watch limit", []string{"--watch-per-client", "0"}, "--watch-per-client"},
+		{"bad watch total", []string{"--watch-total", "many"}, "--watch-total"},
+		{"key file others may read", []string{"--secret-key-file", empty + "-open"}, "--secret-key-file"},
+		{"missing key file", []string{"--secret-key-file", filepath.Join(dir, "nope")}, "--secret-key-file"},
+		{"key and no key", []string{"--secrets-insecure"}, "--secrets-insecure"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +238,22 @@ func TestParseFileErrors(t *testing.T) {
 	}
 }
 
+// --artifact-allow repeats; the daemon's own tarball, Java runtime and mirror are always allowed.
+func TestAllowPrefixes(t *testing.T) {
+	dir, base := fixture(t)
+	c, err := Parse(append(base, "--artifact-allow", "https://m.example/c/", "--artifact-allow", "file:///srv/t,/opt/t"), nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://m.example/c/", "file:///srv/t", "/opt/t", filepath.Join(dir, "cassandra.tar.gz"), DefaultMirror + "/cassandra"}
+	if got := c.AllowPrefixes(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("AllowPrefixes = %q, want %q", got, want)
+	}
+	if c.WatchPerClient != 8 || c.WatchTotal != 256 {
+		t.Errorf("watch limits %d/%d, want 8/256", c.WatchPerClient, c.WatchTotal)
+	}
+}
+
 func TestMirrorURL(t *testing.T) {
 	if got := MirrorURL("https://archive.apache.org/dist/", "4.1.5"); got != "https://archive.apache.org/dist/cassandra/4.1.5/apache-cassandra-4.1.5-bin.tar.gz" {
 		t.Errorf("MirrorURL = %q", got)
@@ -193,4 +283,42 @@ func FuzzMasterEndpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = MasterEndpoint(s)
 	})
+}
+
+func TestTLSOnByDefault(t *testing.T) {
+	dir, base := fixture(t)
+	noTLS := append([]string(nil), base[:len(base)-2]...)
+	if _, err := Parse(noTLS, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--tls-dir: TLS is on by default") {
+		t.Fatalf("no certificates and no --insecure: %v", err)
+	}
+	c, err := Parse(base, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS.Insecure || c.TLS.CertFile != filepath.Join(dir, "daemon.crt") || c.TLS.CAKeyFile != filepath.Join(dir, "ca.key") || c.TLS.RequireClientCert {
+		t.Fatalf("TLS from --tls-dir: %+v", c.TLS)
+	}
+	c, err = Parse(append(append([]string(nil), noTLS...), "--insecure"), nil, io.Discard)
+	if err != nil || !c.TLS.Insecure {
+		t.Fatalf("--insecure: %+v %v", c, err)
+	}
+	if _, err := Parse(append(base, "--insecure"), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "--tls-dir: cannot be combined with --insecure") {
+		t.Fatalf("--insecure with --tls-dir: %v", err)
+	}
+	// Config file keys and environment variables work too.
+	file := filepath.Join(dir, "d.yaml")
+	if err := os.WriteFile(file, []byte("tls-require-client-cert: true\ntls-cert: "+filepath.Join(dir, "ca.crt")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse(append(base, "--config", file), nil, io.Discard)
+	if err != nil || !c.TLS.RequireClientCert || c.TLS.CertFile != filepath.Join(dir, "ca.crt") {
+		t.Fatalf("from the file: %+v %v", c.TLS, err)
+	}
+	c, err = Parse(noTLS, func(k string) string { return map[string]string{"CASSMESOSD_INSECURE": "true"}[k] }, io.Discard)
+	if err != nil || !c.TLS.Insecure {
+		t.Fatalf("CASSMESOSD_INSECURE: %v", err)
+	}
+	if _, err := Parse(append(base, "--tls-key", filepath.Join(dir, "missing.key")), nil, io.Discard); err == nil || !strings.Contains(err.Error(), "missing.key") {
+		t.Fatalf("missing key file: %v", err)
+	}
 }

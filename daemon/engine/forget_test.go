@@ -45,7 +45,7 @@ func (f *fakeRelayer) Relay(_ context.Context, epoch uint64, r plan.Relay) ([]pl
 	return nil, nil
 }
 
-func (f *fakeRelayer) NodeStatus(_ context.Context, epoch uint64, _ string, _ uint32, _ string) (*cassmesosv1.GetNodeStatusResponse, error) {
+func (f *fakeRelayer) NodeStatus(_ context.Context, epoch uint64, _, _, _ string, _ uint32, _ string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	f.mu.Lock()
 	f.polls = append(f.polls, epoch)
 	f.mu.Unlock()

@@ -51,13 +51,16 @@ func (e *Engine) loadMaintenance(ctx context.Context) error {
 // ErrNoLiveNode, plan.ErrKeyspaceNotFound, or the call's error.
 func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]plan.TokenRange, error) {
 	var n *statev1.NodeRecord
+	var secret string
 	missing := false
 	if err := e.do(ctx, func() {
 		if e.state.Rings[ring] == nil {
 			missing = true
 			return
 		}
-		n = e.liveNode(ring)
+		if n = e.liveNode(ring); n != nil {
+			secret = e.taskSecret(n)
+		}
 	}); err != nil {
 		return nil, err
 	}
@@ -70,6 +73,6 @@ func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]pla
 	if e.opts.Relayer == nil {
 		return nil, errors.New("no relay client configured")
 	}
-	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Node: n.GetName(), Address: n.GetAddress(),
-		AgentPort: n.GetAgentPort(), Secret: n.GetTaskSecret(), Keyspace: keyspace})
+	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Ring: n.GetRing(), Node: n.GetName(), Address: n.GetAddress(),
+		AgentPort: n.GetAgentPort(), Secret: secret, Keyspace: keyspace})
 }

@@ -58,3 +58,34 @@ func TestAgentReturnsOnItsOwnUpdate(t *testing.T) {
 		t.Errorf("agent after its own update: %+v, want reachable and returned", a)
 	}
 }
+
+// A TASK_GONE the master answers in reconciliation (REASON_RECONCILIATION) means the task is
+// unknown to its registered agent, not that the agent was removed: the agent stays usable. (The
+// chaos suite found a restart blocked for good on "agent ... is gone" after a failover.) A
+// TASK_GONE for a removed agent, or TASK_GONE_BY_OPERATOR, still marks it gone.
+func TestReconciledTaskGoneLeavesTheAgentAlone(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now()
+	agent := func(id string) plan.Agent {
+		w.settle()
+		var a plan.Agent
+		if err := w.eng.Read(context.Background(), func(s *plan.State) { a = s.Agents[id] }); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t1", AgentID: "a1", State: plan.TaskRunning, At: now},
+		Ack: &mesosadapter.Ack{AgentID: "a1", TaskID: "t1", UUID: []byte("0123456789abcdef")}}
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t0", AgentID: "a1", State: plan.TaskGone, Reason: "REASON_RECONCILIATION", At: now.Add(time.Second)}}
+	if a := agent("a1"); a.Gone || !a.Reachable {
+		t.Fatalf("agent after a reconciliation TASK_GONE of a task it does not know: %+v, want reachable, not gone", a)
+	}
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t1", AgentID: "a1", State: plan.TaskGone, Reason: "REASON_AGENT_REMOVED", At: now.Add(2 * time.Second)}}
+	if a := agent("a1"); !a.Gone {
+		t.Fatalf("agent after TASK_GONE (REASON_AGENT_REMOVED): %+v, want gone", a)
+	}
+	w.events <- mesosadapter.Event{Subscription: 1, Update: &plan.TaskStatus{TaskID: "t2", AgentID: "a2", State: plan.TaskGoneByOperator, Reason: "REASON_RECONCILIATION", At: now}}
+	if a := agent("a2"); !a.Gone {
+		t.Fatalf("agent after TASK_GONE_BY_OPERATOR: %+v, want gone", a)
+	}
+}

@@ -210,11 +210,11 @@ func (e *Engine) poll() {
 			continue
 		}
 		e.polling[ring] = true
-		addr, port, secret := n.GetAddress(), n.GetAgentPort(), n.GetTaskSecret()
+		addr, port, secret, node := n.GetAddress(), n.GetAgentPort(), e.taskSecret(n), n.GetName()
 		go func() {
 			ctx, cancel := context.WithTimeout(e.ctx, e.opts.PollInterval)
 			defer cancel()
-			resp, err := e.opts.Relayer.NodeStatus(ctx, e.opts.Epoch, addr, port, secret)
+			resp, err := e.opts.Relayer.NodeStatus(ctx, e.opts.Epoch, ring, node, addr, port, secret)
 			select {
 			case e.views <- viewResult{ring: ring, resp: resp, err: err}:
 			case <-e.ctx.Done():

@@ -352,6 +352,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		res.err = fmt.Errorf("reading the framework ID: %w", err)
 		return res
 	}
+	_ = failpoint.Inject("mesos/before-subscribe")
 	rec := &redirectRecorder{}
 	caller, transport := c.newCaller(endpoint, rec)
 	defer func() {
@@ -644,14 +645,14 @@ func (c *Conn) Call(ctx context.Context, subscription uint64, call *scheduler.Ca
 	call = call.With(calls.Framework(s.frameworkID))
 	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
 	defer cancel()
-	if err := failpoint.Inject("mesos/before-call"); err != nil {
-		return fmt.Errorf("%s: %w", call.GetType(), err)
-	}
 	if err := c.fenced(call.GetType().String()); err != nil {
 		if c.opts.Metrics != nil {
 			c.opts.Metrics.Called(call.GetType().String(), err)
 		}
 		return err
+	}
+	if err := failpoint.Inject("mesos/before-call"); err != nil {
+		return fmt.Errorf("%s: %w", call.GetType(), err)
 	}
 	err := calls.CallNoData(ctx, s.caller, call)
 	_ = failpoint.Inject("mesos/after-call")

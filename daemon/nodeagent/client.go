@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -22,37 +24,53 @@ import (
 // executor's agent.EpochMetadataKey); the executor refuses an epoch older than one it has seen.
 const EpochMetadataKey = "cassmesos-leader-epoch"
 
+// RingMetadataKey and NodeMetadataKey name the node a call is meant for (the executor's
+// agent.RingMetadataKey and agent.NodeMetadataKey); the executor refuses a call naming another.
+const (
+	RingMetadataKey = "cassmesos-ring"
+	NodeMetadataKey = "cassmesos-node"
+)
+
 // Client relays calls to executors. The zero value is ready to use.
 type Client struct {
 	// DialOptions are added to every connection (tests inject a dialer).
 	DialOptions []grpc.DialOption
+	// TLS, when set, gives each connection's TLS config (the daemon's CA as the root, its
+	// certificate as the client certificate); nil dials plaintext (--insecure).
+	TLS func() *tls.Config
 }
 
 func (c *Client) dial(address string, port uint32) (*grpc.ClientConn, error) {
 	if address == "" || port == 0 {
 		return nil, fmt.Errorf("node agent address %q port %d: incomplete", address, port)
 	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, c.DialOptions...)
+	creds := insecure.NewCredentials()
+	if c.TLS != nil {
+		creds = credentials.NewTLS(c.TLS())
+	}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, c.DialOptions...)
 	return grpc.NewClient(net.JoinHostPort(address, strconv.Itoa(int(port))), opts...)
 }
 
-// outgoing adds the task's bearer secret and the leader epoch (when above zero) to ctx.
-func outgoing(ctx context.Context, secret string, epoch uint64) context.Context {
-	kv := []string{"authorization", "Bearer " + secret}
+// outgoing adds the task's bearer secret, the ring and node the call is meant for and the leader
+// epoch (when above zero) to ctx.
+func outgoing(ctx context.Context, secret, ring, node string, epoch uint64) context.Context {
+	kv := []string{"authorization", "Bearer " + secret, RingMetadataKey, ring, NodeMetadataKey, node}
 	if epoch > 0 {
 		kv = append(kv, EpochMetadataKey, strconv.FormatUint(epoch, 10))
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
-// NodeStatus asks one executor for its node's view (nodetool status), under leader epoch epoch.
-func (c *Client) NodeStatus(ctx context.Context, epoch uint64, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error) {
+// NodeStatus asks the executor of ring's node for its node's view (nodetool status), under leader
+// epoch epoch.
+func (c *Client) NodeStatus(ctx context.Context, epoch uint64, ring, node, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	conn, err := c.dial(address, port)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	return cassmesosv1.NewNodeAgentServiceClient(conn).GetNodeStatus(outgoing(ctx, secret, epoch), &cassmesosv1.GetNodeStatusRequest{})
+	return cassmesosv1.NewNodeAgentServiceClient(conn).GetNodeStatus(outgoing(ctx, secret, ring, node, epoch), &cassmesosv1.GetNodeStatusRequest{})
 }
 
 // describeRing asks one executor for a keyspace's token ranges and replicas (nodetool
@@ -77,13 +95,16 @@ func describeRing(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, k
 // gives an error wrapping plan.ErrKeyspaceNotFound; an executor that has seen a newer leader
 // refuses the call (FailedPrecondition).
 func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error) {
+	if r.Ring == "" || r.Node == "" {
+		return nil, fmt.Errorf("%s to %s:%d names no ring and node (ring %q, node %q)", r.Kind, r.Address, r.AgentPort, r.Ring, r.Node)
+	}
 	conn, err := c.dial(r.Address, r.AgentPort)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s: %w", r.Kind, r.Node, err)
 	}
 	defer conn.Close()
 	cli := cassmesosv1.NewNodeAgentServiceClient(conn)
-	ctx = outgoing(ctx, r.Secret, epoch)
+	ctx = outgoing(ctx, r.Secret, r.Ring, r.Node, epoch)
 	var ranges []plan.TokenRange
 	switch r.Kind {
 	case plan.RelayDrain:

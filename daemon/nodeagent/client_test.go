@@ -20,9 +20,9 @@ import (
 const secret = "task-secret"
 
 // serveAgent runs the executor's NodeAgentService (over a nodetool fake) on a loopback port.
-func serveAgent(t *testing.T, fake *nodetoolfake.Fake, epochFile string) (string, uint32) {
+func serveAgent(t *testing.T, fake *nodetoolfake.Fake, epochFile string, node string) (string, uint32) {
 	t.Helper()
-	srv, err := agent.NewGRPCServer(agent.Config{Controller: fake, Secret: secret, EpochFile: epochFile})
+	srv, err := agent.NewGRPCServer(agent.Config{Controller: fake, Secret: secret, EpochFile: epochFile, Ring: "demo", Node: node})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,37 @@ func TestEpochMetadataKeyMatchesTheExecutor(t *testing.T) {
 	if EpochMetadataKey != agent.EpochMetadataKey {
 		t.Fatalf("daemon sends %q, executor reads %q", EpochMetadataKey, agent.EpochMetadataKey)
 	}
+	if RingMetadataKey != agent.RingMetadataKey || NodeMetadataKey != agent.NodeMetadataKey {
+		t.Fatalf("daemon sends %q/%q, executor reads %q/%q", RingMetadataKey, NodeMetadataKey, agent.RingMetadataKey, agent.NodeMetadataKey)
+	}
+}
+
+// Issue 13: the relay names its ring and node; an executor now running another node (its address
+// and port reused) refuses it with FailedPrecondition before nodetool runs, and NodeStatus names
+// them too.
+func TestRelayToAnotherNodeRefused(t *testing.T) {
+	fake := nodetoolfake.New()
+	fake.SetMode(nodetool.ModeNormal)
+	host, port := serveAgent(t, fake, "", "demo-1")
+	c := &Client{}
+	r := plan.Relay{Kind: plan.RelayDecommission, Ring: "demo", Node: "demo-2", Address: host, AgentPort: port, Secret: secret}
+	if _, err := c.Relay(context.Background(), 1, r); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("relay meant for demo-2 to demo-1's executor: %v, want FailedPrecondition", err)
+	}
+	r.Ring, r.Node = "other", "demo-1"
+	if _, err := c.Relay(context.Background(), 1, r); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("relay meant for ring other: %v, want FailedPrecondition", err)
+	}
+	if n := len(fake.CallsOf("Decommission")); n != 0 {
+		t.Fatalf("a refused relay reached nodetool %d times", n)
+	}
+	if _, err := c.NodeStatus(context.Background(), 1, "demo", "demo-2", host, port, secret); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("NodeStatus naming demo-2 at demo-1's executor: %v", err)
+	}
+	r.Ring, r.Node = "demo", "demo-1"
+	if _, err := c.Relay(context.Background(), 1, r); err != nil {
+		t.Fatalf("relay naming the executor's own node: %v", err)
+	}
 }
 
 // After a new leader (epoch 2) has relayed something to a node, the deposed leader's (epoch 1)
@@ -48,9 +79,9 @@ func TestEpochMetadataKeyMatchesTheExecutor(t *testing.T) {
 func TestStaleLeaderDecommissionRelayRefused(t *testing.T) {
 	fake := nodetoolfake.New()
 	fake.SetMode(nodetool.ModeNormal)
-	host, port := serveAgent(t, fake, filepath.Join(t.TempDir(), agent.EpochFileName))
+	host, port := serveAgent(t, fake, filepath.Join(t.TempDir(), agent.EpochFileName), "demo-2")
 	c := &Client{}
-	node := plan.Relay{Node: "demo-2", Address: host, AgentPort: port, Secret: secret}
+	node := plan.Relay{Ring: "demo", Node: "demo-2", Address: host, AgentPort: port, Secret: secret}
 	ctx := context.Background()
 
 	drain := node
@@ -83,9 +114,9 @@ func TestRelayReturnsDescribeRing(t *testing.T) {
 		{Start: "-10", End: "10", Endpoints: []string{"127.0.0.1", "127.0.0.2"}},
 		{Start: "10", End: "-10", Endpoints: []string{"127.0.0.2", "127.0.0.1"}},
 	}})
-	host, port := serveAgent(t, fake, "")
+	host, port := serveAgent(t, fake, "", "demo-0")
 	c := &Client{}
-	r := plan.Relay{Kind: plan.RelayDescribeRing, Node: "demo-0", Address: host, AgentPort: port, Secret: secret, Keyspace: "ks"}
+	r := plan.Relay{Kind: plan.RelayDescribeRing, Ring: "demo", Node: "demo-0", Address: host, AgentPort: port, Secret: secret, Keyspace: "ks"}
 	ranges, err := c.Relay(context.Background(), 3, r)
 	if err != nil {
 		t.Fatal(err)

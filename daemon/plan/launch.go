@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cassmesos/cassmesos/daemon/placement"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -102,7 +103,50 @@ func compileConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
 		}
 		out = append(out, pc)
 	}
+	return append(out, rackDCConstraints(spec)...)
+}
+
+// rackDCConstraints keep a ring off agents whose rack (or, without spec.datacenter, dc) attribute
+// would write a value cassandra-rackdc.properties cannot hold (issue 13): such an agent is not
+// used for the ring, and the node's message names it (rackDCRefusals).
+func rackDCConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
+	var out []placement.Constraint
+	if a := spec.GetRackAttribute(); a != "" {
+		out = append(out, placement.Constraint{Attribute: a, Operator: placement.OpUnlike, Pattern: invalidRackDC{"rack"}})
+	}
+	if spec.GetDatacenter() == "" {
+		out = append(out, placement.Constraint{Attribute: "dc", Operator: placement.OpUnlike, Pattern: invalidRackDC{"dc"}})
+	}
 	return out
+}
+
+// invalidRackDC matches an attribute value specrules.RackDC refuses (an empty one takes the default).
+type invalidRackDC struct{ field string }
+
+func (m invalidRackDC) MatchString(v string) bool {
+	return v != "" && specrules.RackDC(m.field, v) != nil
+}
+
+// rackDCRefusals says which offered agents a ring cannot use because of an invalid rack or dc
+// attribute ("" when none).
+func rackDCRefusals(spec *cassmesosv1.RingSpec, offers []Offer) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, o := range offers {
+		if seen[o.AgentID] {
+			continue
+		}
+		seen[o.AgentID] = true
+		for _, c := range rackDCConstraints(spec) {
+			v, ok := o.Attributes[c.Attribute]
+			if !ok || !c.Pattern.MatchString(v) {
+				continue
+			}
+			err := specrules.RackDC("attribute "+c.Attribute, v)
+			out = append(out, fmt.Sprintf("agent %s (%s) not used: %v", o.AgentID, o.Hostname, err))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) placement.Request {
@@ -289,6 +333,11 @@ func (ps *pass) matchOffers(offers []Offer) {
 		}
 		for _, w := range wants {
 			why, ok := res.Unplaced[w.node]
+			if ok {
+				if bad := rackDCRefusals(ps.ring(ps.node(w.node).GetRing()).GetSpec(), trimmed); bad != "" {
+					why += "; " + bad
+				}
+			}
 			if ok && ps.node(w.node).GetMessage() != why {
 				ps.mutNode(w.node).Message = why
 			}
@@ -352,7 +401,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	}
 	n.AgentPort = uint32(m.Use.DynamicPorts[0])
 	n.JmxPort = jmxPort(spec, m)
-	n.TaskSecret = ps.p.ids.NewID()
+	n.TaskSecret = "" // derived from the key (Config.TaskSecret), never stored; clears an older daemon's
 	n.Generation = ring.GetGeneration()
 	n.TaskState = ""
 	n.Message = ""
@@ -553,11 +602,17 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		CassandraYaml:  yaml,
 		AutoBootstrap:  auto,
 		AgentPort:      n.GetAgentPort(),
-		AgentSecret:    n.GetTaskSecret(),
+		AgentSecret:    ps.p.cfg.TaskSecret(ps.ring(n.GetRing()), n),
 		KillGrace:      durationpb.New(ps.p.cfg.KillGrace),
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
+		JmxPassword:    ps.jmxPassword(n.GetRing()),
 	}
+}
+
+// jmxPassword is the ring's JMX password (Config.JMXPassword), "" without a key.
+func (ps *pass) jmxPassword(ring string) string {
+	return ps.p.cfg.JMXPassword(ps.ring(ring))
 }
 
 // nodePorts are the ports a node's task binds: the ring's ports, with the node's own JMX port

@@ -432,7 +432,7 @@ func (ps *pass) segmentRelay(opID, ring string, p *cassmesosv1.RepairParams, seg
 		Tables: p.GetTables(), StartToken: sg.GetStartToken(), EndToken: sg.GetEndToken(), Full: p.GetFull(),
 		Timeout: p.GetSegmentTimeout().AsDuration()}
 	if co != nil {
-		rl.Node, rl.Address, rl.AgentPort, rl.Secret = co.GetName(), co.GetAddress(), co.GetAgentPort(), co.GetTaskSecret()
+		rl.Ring, rl.Node, rl.Address, rl.AgentPort, rl.Secret = co.GetRing(), co.GetName(), co.GetAddress(), co.GetAgentPort(), ps.p.cfg.TaskSecret(ps.ring(co.GetRing()), co)
 	}
 	return rl
 }

@@ -59,9 +59,9 @@ func (ps *pass) claim(agentID string, r Resource) claim {
 	fid := lb[placement.LabelFrameworkID]
 	switch {
 	case fid != "" && ours != "" && fid != ours:
-		return claim{} // another framework's
+		return claim{kind: claimNone} // another framework's
 	case fid == "" && lb[placement.LabelFramework] != ps.p.cfg.FrameworkName:
-		return claim{} // made before the ID labels, by a framework of another name
+		return claim{kind: claimNone} // made before the ID labels, by a framework of another name
 	}
 	// Until our framework ID is known nothing is released: a labelled reservation could be
 	// anybody's.

@@ -432,7 +432,7 @@ func (ps *pass) relay(r *opRun, rl Relay) (RelayResult, bool) {
 }
 
 func (ps *pass) relayTo(n *statev1.NodeRecord, kind RelayKind) Relay {
-	return Relay{Kind: kind, Node: n.GetName(), Address: n.GetAddress(), AgentPort: n.GetAgentPort(), Secret: n.GetTaskSecret()}
+	return Relay{Kind: kind, Ring: n.GetRing(), Node: n.GetName(), Address: n.GetAddress(), AgentPort: n.GetAgentPort(), Secret: ps.p.cfg.TaskSecret(ps.ring(n.GetRing()), n)}
 }
 
 const maxRelayAttempts = 3

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cassmesos/cassmesos/daemon/placement"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -15,7 +16,7 @@ type Offer = placement.Offer
 type Resource = placement.Resource
 
 // IDSource hands out fresh identifiers. Production: at least 16 characters of [a-z0-9] from
-// crypto/rand (they are also used as per-task secrets). Tests: a deterministic counter.
+// crypto/rand. Tests: a deterministic counter.
 type IDSource interface {
 	NewID() string
 }
@@ -64,6 +65,36 @@ type Config struct {
 	VolumePath string
 	// Location is the time zone of repair schedules' cron expressions and windows (nil: time.Local).
 	Location *time.Location
+	// SecretKey is the key executors' API secrets are derived from (Config.TaskSecret); it lives
+	// only in a file on the daemon's host, never in ZooKeeper. Empty (--secrets-insecure): the
+	// secrets are derived from public IDs only.
+	SecretKey []byte
+}
+
+// TaskSecret is the bearer secret of node n's current task's NodeAgentService: derived from
+// SecretKey and the IDs of the framework, the ring (its UID), the node and the task, so that it
+// is never stored and differs for every task. A record written by a daemon before secrets were
+// derived still holds the secret its task was launched with (task_secret); that one is used
+// until the node's next launch clears it.
+func (c Config) TaskSecret(ring *statev1.RingRecord, n *statev1.NodeRecord) string {
+	if s := n.GetTaskSecret(); s != "" {
+		return s
+	}
+	if n.GetTaskId() == "" {
+		return ""
+	}
+	return secrets.Derive(c.SecretKey, secrets.PurposeTaskAPI, c.FrameworkName, ring.GetUid(), n.GetRing(), n.GetName(), n.GetTaskId())
+}
+
+// JMXPassword is the ring's JMX password for NodeTaskConfig.jmx_password: derived from SecretKey,
+// the framework and the ring's UID and name, so it is the same for every node of the ring and
+// never stored. Without a key (--secrets-insecure) it is "": a password derived from public IDs
+// would be no secret, so each executor makes one up for its task instead.
+func (c Config) JMXPassword(ring *statev1.RingRecord) string {
+	if len(c.SecretKey) == 0 || ring == nil {
+		return ""
+	}
+	return secrets.Derive(c.SecretKey, secrets.PurposeJMX, c.FrameworkName, ring.GetUid(), ring.GetSpec().GetName())
 }
 
 // TaskState is a Mesos task state without the Mesos import ("TASK_RUNNING" etc. map 1:1).
@@ -331,7 +362,9 @@ type Relay struct {
 	// ID is unique per attempt; the planner waits for State.Relays[ID].
 	ID   string
 	Kind RelayKind
-	// Node whose executor is called, at Address:AgentPort with Secret.
+	// Node (of Ring) whose executor is called, at Address:AgentPort with Secret; the executor
+	// refuses a call naming another ring or node.
+	Ring      string
 	Node      string
 	Address   string
 	AgentPort uint32

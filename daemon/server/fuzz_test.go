@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -255,16 +254,14 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		f.Fatalf("found %d methods in the API's descriptors, want every RPC", len(h.methods))
 	}
 
-	// The distribution check: a local file for the default, and fetches answered without the
-	// network (a .tar.gz URL is there, anything else is 404).
+	// The default distribution is a local file; no caller-named URL is allowed (Allow is nil).
 	dist := filepath.Join(f.TempDir(), "apache-cassandra-5.0.2-bin.tar.gz")
 	if err := os.WriteFile(dist, []byte("x"), 0o644); err != nil {
 		f.Fatal(err)
 	}
-	httpc := &http.Client{Transport: fakeArchive{}, Timeout: 2 * time.Second}
 	lis := bufconn.Listen(1 << 20)
 	gs := NewGRPCServer(Options{Leadership: h.lead, FrameworkName: "fuzz", DefaultDistribution: dist, Mirror: "https://archive.example",
-		HTTPClient: httpc, URLCheckTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	go func() { _ = gs.Serve(lis) }()
 	f.Cleanup(gs.Stop)
 	conn, err := grpc.NewClient("passthrough:///bufnet",
@@ -278,17 +275,6 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	h.restart(f)
 	f.Cleanup(func() { h.shutdown(f) })
 	return h
-}
-
-// fakeArchive answers the distribution check without the network.
-type fakeArchive struct{}
-
-func (fakeArchive) RoundTrip(r *http.Request) (*http.Response, error) {
-	code := http.StatusNotFound
-	if strings.HasSuffix(r.URL.Path, ".tar.gz") || strings.HasSuffix(r.URL.Path, ".tgz") {
-		code = http.StatusOK
-	}
-	return &http.Response{StatusCode: code, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 }
 
 // fuzzSeedState runs a simulated cluster until ring demo (3 nodes, 2 seeds) runs, then starts a
@@ -583,7 +569,7 @@ type failRelayer struct{}
 func (failRelayer) Relay(context.Context, uint64, plan.Relay) ([]plan.TokenRange, error) {
 	return nil, errors.New("fuzz: no executor")
 }
-func (failRelayer) NodeStatus(context.Context, uint64, string, uint32, string) (*cassmesosv1.GetNodeStatusResponse, error) {
+func (failRelayer) NodeStatus(context.Context, uint64, string, string, string, uint32, string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	return nil, errors.New("fuzz: no executor")
 }
 

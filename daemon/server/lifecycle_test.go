@@ -102,11 +102,11 @@ func TestLifecycleValidatorsRejectAndWriteNothing(t *testing.T) {
 				Spec: &cassmesosv1.RingSpec{ReplaceAfter: durationpb.New(-1)}, UpdateMask: mask("replace_after")})
 			return err
 		}, "spec.replace_after", "negative"},
-		{"update unreachable distribution", func() error {
+		{"update distribution outside the allow-list", func() error {
 			_, err := rings.UpdateRing(ctx, &cassmesosv1.UpdateRingRequest{Name: "demo",
 				Spec: &cassmesosv1.RingSpec{Distribution: &cassmesosv1.Distribution{Url: "/nonexistent/c.tar.gz"}}, UpdateMask: mask("distribution.url")})
 			return err
-		}, "spec.distribution.url", "not readable"},
+		}, "spec.distribution.url", "--artifact-allow"},
 		{"replace no ref", func() error { _, err := nodes.ReplaceNode(ctx, &cassmesosv1.ReplaceNodeRequest{}); return err }, "ref.node", "required"},
 		{"replace bad node", func() error {
 			_, err := nodes.ReplaceNode(ctx, &cassmesosv1.ReplaceNodeRequest{Ref: &cassmesosv1.NodeRef{Node: "demo"}})

@@ -3,16 +3,16 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 	"sort"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/daemon/authz"
 	"github.com/cassmesos/cassmesos/daemon/config"
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/plan"
@@ -44,20 +44,28 @@ type Leadership interface {
 type Options struct {
 	Leadership    Leadership
 	FrameworkName string
-	// DefaultDistribution is the tarball used when a spec names none (for the reachability check).
+	// DefaultDistribution is the tarball used when a spec names none.
 	DefaultDistribution string
 	// Mirror is the Apache archive base URL for versions.
 	Mirror string
-	// URLCheckTimeout bounds the distribution reachability check (default 5s).
-	URLCheckTimeout time.Duration
-	// HTTPClient for the reachability check (default: a client with URLCheckTimeout).
-	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// Allow is the operator's artifact allow-list: a distribution or Java URL a caller names must
+	// fall under it (nil refuses every caller-named URL).
+	Allow *artifacts.AllowList
+	// WatchPerClient and WatchTotal bound concurrent WatchOperation streams per client (peer
+	// address) and in all (defaults 8 and 256).
+	WatchPerClient, WatchTotal int
+	Logger                     *slog.Logger
+	// Auth authenticates, authorises and audits every call (see daemon/authz). Nil installs no
+	// check at all: only tests of the handlers leave it out; cassmesosd always sets it.
+	Auth *authz.Authorizer
+	// AuditLog serves AuditService (nil: the service answers Unavailable).
+	AuditLog AuditLog
 }
 
 type services struct {
-	opts Options
-	log  *slog.Logger
+	opts    Options
+	log     *slog.Logger
+	watches *watchLimiter
 }
 
 // Register registers every service on s and returns the interceptors to install for the standby
@@ -70,28 +78,34 @@ func Register(s *grpc.Server, opts Options) {
 	cassmesosv1.RegisterSystemServiceServer(s, &systemServer{services: svc})
 	cassmesosv1.RegisterRepairServiceServer(s, &repairServer{services: svc})
 	cassmesosv1.RegisterCleanupServiceServer(s, &cleanupServer{services: svc})
+	cassmesosv1.RegisterAuditServiceServer(s, &auditServer{services: svc})
 }
 
 func newServices(opts Options) *services {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.URLCheckTimeout <= 0 {
-		opts.URLCheckTimeout = 5 * time.Second
+	if opts.WatchPerClient <= 0 {
+		opts.WatchPerClient = DefaultWatchPerClient
 	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: opts.URLCheckTimeout}
+	if opts.WatchTotal <= 0 {
+		opts.WatchTotal = DefaultWatchTotal
 	}
-	return &services{opts: opts, log: opts.Logger.With("component", "grpc")}
+	return &services{opts: opts, log: opts.Logger.With("component", "grpc"), watches: newWatchLimiter(opts.WatchPerClient, opts.WatchTotal)}
 }
 
 // NewGRPCServer returns a gRPC server with every service registered and the panic-recovering and
 // standby interceptors installed.
 func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 	svc := newServices(opts)
+	unary := []grpc.UnaryServerInterceptor{svc.recoverUnary}
+	stream := []grpc.StreamServerInterceptor{svc.recoverStream}
+	if opts.Auth != nil { // before the standby gate: a standby refuses strangers too, and audits
+		unary, stream = append(unary, opts.Auth.Unary), append(stream, opts.Auth.Stream)
+	}
 	all := append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(svc.recoverUnary, svc.unaryLeaderGate),
-		grpc.ChainStreamInterceptor(svc.recoverStream, svc.streamLeaderGate),
+		grpc.ChainUnaryInterceptor(append(unary, svc.unaryLeaderGate)...),
+		grpc.ChainStreamInterceptor(append(stream, svc.streamLeaderGate)...),
 	}, extra...)
 	s := grpc.NewServer(all...)
 	Register(s, opts)
@@ -100,7 +114,8 @@ func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 
 // Methods a standby answers itself.
 var standbyMethods = map[string]bool{
-	cassmesosv1.SystemService_GetVersion_FullMethodName: true,
+	cassmesosv1.SystemService_GetVersion_FullMethodName:     true,
+	cassmesosv1.AuditService_ListAuditEvents_FullMethodName: true, // read from ZooKeeper directly
 }
 
 func (s *services) notLeader(ctx context.Context) error {
@@ -416,6 +431,12 @@ func (s *operationServer) WatchOperation(req *cassmesosv1.WatchOperationRequest,
 	if err != nil {
 		return err
 	}
+	release, err := s.watches.acquire(ctx)
+	if err != nil {
+		s.log.Warn("WatchOperation refused", "client", clientKey(ctx), "err", err)
+		return err
+	}
+	defer release()
 	ch, err := b.Watch(ctx, req.GetId())
 	if err != nil {
 		return toStatus(s.log, "WatchOperation", err)
@@ -516,63 +537,42 @@ func (s *services) distributionURL(d *cassmesosv1.Distribution) (field, url stri
 	}
 }
 
-// checkDistribution checks that the distribution (and the Java runtime, if named) can be fetched:
-// a local file must exist, an http(s) URL must answer HEAD (or a one-byte GET) with 2xx.
-func (s *services) checkDistribution(ctx context.Context, d *cassmesosv1.Distribution) error {
-	field, u := s.distributionURL(d)
-	if err := s.reachable(ctx, field, u); err != nil {
-		return err
+// checkDistribution checks that the distribution and Java URLs a caller names fall under the
+// operator's allow-list (Options.Allow). Nothing is fetched and no host is probed on the caller's
+// behalf: an http(s) URL that does not answer is reported by the node's first launch (the Mesos
+// fetcher fails the task and the node's message says why). A local file under an allowed prefix
+// must exist on the daemon's host (checked after resolving symlinks, only once it is allowed).
+func (s *services) checkDistribution(_ context.Context, d *cassmesosv1.Distribution) error {
+	if d.GetUrl() != "" || d.GetVersion() != "" {
+		field, u := s.distributionURL(d)
+		if err := s.allowed(field, u); err != nil {
+			return err
+		}
+	} else if s.opts.DefaultDistribution == "" {
+		return invalid("spec.distribution", "no distribution given and the daemon has no default")
 	}
 	if d.GetJavaUrl() != "" {
-		return s.reachable(ctx, "spec.distribution.java_url", d.GetJavaUrl())
+		return s.allowed("spec.distribution.java_url", d.GetJavaUrl())
 	}
 	return nil
 }
 
-func (s *services) reachable(ctx context.Context, field, u string) error {
-	if u == "" {
-		return invalid(field, "no distribution given and the daemon has no default")
+func (s *services) allowed(field, u string) error {
+	if err := s.opts.Allow.Check(u); err != nil {
+		return invalid(field, "%v", err)
 	}
 	if config.IsLocalPath(u) {
-		st, err := os.Stat(config.LocalPath(u))
+		real, err := s.opts.Allow.LocalFile(u)
+		if err != nil {
+			return invalid(field, "%s is not readable on the daemon's host: %v", u, err)
+		}
+		st, err := os.Stat(real)
 		if err != nil {
 			return invalid(field, "%s is not readable on the daemon's host: %v", u, err)
 		}
 		if !st.Mode().IsRegular() {
 			return invalid(field, "%s is not a regular file", u)
 		}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.URLCheckTimeout)
-	defer cancel()
-	code, err := s.probe(ctx, http.MethodHead, u)
-	if err == nil && (code == http.StatusMethodNotAllowed || code == http.StatusForbidden) {
-		code, err = s.probe(ctx, http.MethodGet, u)
-	}
-	if err != nil {
-		return invalid(field, "%s is unreachable: %v", u, err)
-	}
-	if code < 200 || code > 299 {
-		return invalid(field, "%s answered HTTP %d", u, code)
 	}
 	return nil
-}
-
-func (s *services) probe(ctx context.Context, method, u string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	if method == http.MethodGet {
-		req.Header.Set("Range", "bytes=0-0")
-	}
-	res, err := s.opts.HTTPClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	res.Body.Close()
-	if res.StatusCode == http.StatusPartialContent {
-		return http.StatusOK, nil
-	}
-	return res.StatusCode, nil
 }

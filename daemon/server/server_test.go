@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/cassmesos/cassmesos/daemon/artifacts"
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
@@ -162,12 +164,12 @@ func TestValidatorsRejectAndWriteNothing(t *testing.T) {
 			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "Demo!", Nodes: 3}})
 			return err
 		}, "spec.name"},
-		{"create missing local tarball", func() error {
+		{"create local tarball outside the allow-list", func() error {
 			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3,
 				Distribution: &cassmesosv1.Distribution{Url: "/nonexistent/cassandra.tar.gz"}}})
 			return err
 		}, "spec.distribution.url"},
-		{"create unreachable java", func() error {
+		{"create java outside the allow-list", func() error {
 			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 3,
 				Distribution: &cassmesosv1.Distribution{JavaUrl: "file:///nonexistent/jre.tgz"}}})
 			return err
@@ -219,48 +221,64 @@ func tarball(t *testing.T) string {
 	return p
 }
 
-func TestCreateRingDistributionURL(t *testing.T) {
-	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/ok.tgz":
-			w.WriteHeader(200)
-		case "/nohead.tgz":
-			if r.Method == http.MethodHead {
-				w.WriteHeader(405)
-				return
-			}
-			w.WriteHeader(206)
-		default:
-			w.WriteHeader(404)
-		}
+// Issue 13: distribution and Java URLs come only from the operator's allow-list; CreateRing makes
+// no outbound request on the caller's behalf and touches no file outside the list.
+func TestCreateRingDistributionAllowList(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(404)
 	}))
-	defer ok.Close()
+	defer srv.Close()
+	dir := t.TempDir()
+	local := filepath.Join(dir, "cassandra.tar.gz")
+	if err := os.WriteFile(local, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	allow, err := artifacts.NewAllowList([]string{srv.URL + "/dist", "file://" + dir, "https://archive.example/dist/cassandra"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := &fakeBackend{state: testState()}
-	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}, Mirror: ok.URL})
+	conn := dial(t, Options{Leadership: &fakeLeadership{b: b}, Mirror: "https://archive.example/dist", Allow: allow, DefaultDistribution: local})
 	rings := cassmesosv1.NewRingServiceClient(conn)
 	for _, tt := range []struct {
-		url  string
-		want codes.Code
+		d     *cassmesosv1.Distribution
+		want  codes.Code
+		field string
 	}{
-		{ok.URL + "/ok.tgz", codes.OK},
-		{ok.URL + "/nohead.tgz", codes.OK},
-		{ok.URL + "/missing.tgz", codes.InvalidArgument},
-		{"http://127.0.0.1:1/closed.tgz", codes.InvalidArgument},
+		// Allowed; the server answers 404 but is never asked: the launch reports it.
+		{&cassmesosv1.Distribution{Url: srv.URL + "/dist/missing.tgz"}, codes.OK, ""},
+		{&cassmesosv1.Distribution{Url: "file://" + local}, codes.OK, ""},
+		{&cassmesosv1.Distribution{Version: "4.1.5"}, codes.OK, ""},
+		{&cassmesosv1.Distribution{Url: srv.URL + "/other/c.tgz"}, codes.InvalidArgument, "spec.distribution.url"},
+		{&cassmesosv1.Distribution{Url: "file:///etc/shadow"}, codes.InvalidArgument, "spec.distribution.url"},
+		{&cassmesosv1.Distribution{Url: "/etc/shadow"}, codes.InvalidArgument, "spec.distribution.url"},
+		{&cassmesosv1.Distribution{Url: "file://" + dir + "/../../etc/shadow"}, codes.InvalidArgument, "spec.distribution.url"},
+		{&cassmesosv1.Distribution{Url: "file://" + dir + "/absent.tgz"}, codes.InvalidArgument, "spec.distribution.url"},
+		{&cassmesosv1.Distribution{JavaUrl: "file:///etc/shadow"}, codes.InvalidArgument, "spec.distribution.java_url"},
+		{&cassmesosv1.Distribution{JavaUrl: "http://169.254.169.254/latest/meta-data/"}, codes.InvalidArgument, "spec.distribution.java_url"},
 	} {
-		_, err := rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1,
-			Distribution: &cassmesosv1.Distribution{Url: tt.url}}})
+		_, err := rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1, Distribution: tt.d}})
 		if status.Code(err) != tt.want {
-			t.Errorf("%s: %v, want %v", tt.url, err, tt.want)
+			t.Errorf("%v: %v, want %v", tt.d, err, tt.want)
+			continue
+		}
+		if tt.field != "" && !strings.Contains(status.Convert(err).Message(), tt.field+":") {
+			t.Errorf("%v: message %q does not name %s", tt.d, status.Convert(err).Message(), tt.field)
 		}
 	}
-	if b.writes() != 2 {
-		t.Errorf("%d submits, want 2 (only the reachable ones)", b.writes())
+	if b.writes() != 3 {
+		t.Errorf("%d submits, want 3 (only the allowed ones)", b.writes())
 	}
-	// A version maps under the mirror: <mirror>/cassandra/<v>/... is a 404 here.
-	_, err := rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1,
-		Distribution: &cassmesosv1.Distribution{Version: "4.1.5"}}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "spec.distribution.version") {
-		t.Errorf("version under mirror: %v", err)
+	if n := requests.Load(); n != 0 {
+		t.Errorf("CreateRing made %d outbound requests on the caller's behalf, want 0", n)
+	}
+	// The refusal names the allowed prefixes.
+	_, err = rings.CreateRing(context.Background(), &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo", Nodes: 1,
+		Distribution: &cassmesosv1.Distribution{Url: "file:///etc/shadow"}}})
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "file://"+dir) || !strings.Contains(msg, "--artifact-allow") {
+		t.Errorf("refusal does not list the allowed prefixes: %s", msg)
 	}
 }
 

@@ -19,11 +19,12 @@ import (
 // withEpoch carries the secret and the given leader epoch.
 func withEpoch(epoch uint64) context.Context {
 	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret,
-		EpochMetadataKey, strconv.FormatUint(epoch, 10))
+		EpochMetadataKey, strconv.FormatUint(epoch, 10), RingMetadataKey, testRing, NodeMetadataKey, testNode)
 }
 
 func bearerOnly() context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret)
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret,
+		RingMetadataKey, testRing, NodeMetadataKey, testNode)
 }
 
 func TestEpochAcceptsNewerRefusesOlder(t *testing.T) {

@@ -25,7 +25,8 @@ import (
 
 // FuzzAgentRequests sends every RPC of the executor's NodeAgentService, its request decoded from
 // the fuzzer's bytes (byte 0 picks the method, byte 1 the credentials: the right bearer secret,
-// none, or a wrong one; the rest is proto.Unmarshal'ed into the request type), through the real
+// none, or a wrong one; an authenticated call names the executor's ring and node and leader
+// epoch 1; the rest is proto.Unmarshal'ed into the request type), through the real
 // gRPC server (bufconn, with its recovering and authenticating interceptors) to a fresh fake
 // nodetool holding a healthy node (a new one for every input). Nothing may panic; a call without
 // the right secret is Unauthenticated and runs no nodetool command; an authenticated call is OK
@@ -80,7 +81,7 @@ func FuzzAgentRequests(f *testing.F) {
 	}
 
 	ctl := &swapController{}
-	srv, err := NewGRPCServer(Config{Controller: ctl, Secret: secret, Restart: func(ctx context.Context) error {
+	srv, err := NewGRPCServer(Config{Controller: ctl, Secret: secret, Ring: testRing, Node: testNode, Restart: func(ctx context.Context) error {
 		return ctl.Drain(ctx)
 	}})
 	if err != nil {
@@ -114,7 +115,8 @@ func FuzzAgentRequests(f *testing.F) {
 		authed := false
 		switch data[1] % 3 {
 		case 0:
-			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret, EpochMetadataKey, "1",
+				RingMetadataKey, testRing, NodeMetadataKey, testNode)
 			authed = true
 		case 2:
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", fmt.Sprintf("Bearer %x", data[2:min(len(data), 14)]))

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -29,6 +30,12 @@ type Config struct {
 	Restart func(ctx context.Context) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
+	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
+	// (ServerTLS); nil serves plaintext (a daemon run with --insecure).
+	TLS *TLS
+	// Ring and Node name this executor's node (NodeTaskConfig.ring and .node). Required: a call
+	// must name the same (metadata RingMetadataKey and NodeMetadataKey) or it is refused.
+	Ring, Node string
 	// EpochFile keeps the highest leader epoch seen (EpochFileName in the node's data directory,
 	// so it outlives the executor). Empty: the epoch is kept in memory only.
 	EpochFile string
@@ -55,7 +62,8 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 // does not carry "authorization: Bearer <cfg.Secret>" (Unauthenticated), refusing a call whose
 // leader epoch (metadata EpochMetadataKey) is older than the highest one seen, and a mutating
 // call without one (FailedPrecondition), and answering a call whose handler panics with Internal
-// (the panic is logged with its stack).
+// (the panic is logged with its stack). A call must also name this executor's ring and node
+// (metadata RingMetadataKey and NodeMetadataKey), or it is refused with FailedPrecondition.
 func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) {
 	if cfg.Controller == nil {
 		return nil, errors.New("agent: Config.Controller is nil")
@@ -63,19 +71,39 @@ func NewGRPCServer(cfg Config, opts ...grpc.ServerOption) (*grpc.Server, error) 
 	if cfg.Secret == "" {
 		return nil, errors.New("agent: Config.Secret is empty: the task's agent_secret is required")
 	}
-	a := auth{secret: []byte(cfg.Secret)}
+	if cfg.Ring == "" || cfg.Node == "" {
+		return nil, errors.New("agent: Config.Ring and Config.Node are required")
+	}
+	a := auth{secret: []byte(cfg.Secret), ring: cfg.Ring, node: cfg.Node}
 	r := recoverer{log: cfg.Logger}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	g := newEpochGuard(cfg.EpochFile, r.log)
+	if cfg.TLS != nil {
+		tc, err := ServerTLS(*cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
+	}
 	opts = append(opts, grpc.ChainUnaryInterceptor(r.unary, a.unary, g.unary), grpc.ChainStreamInterceptor(r.stream, a.stream, g.stream))
 	s := grpc.NewServer(opts...)
 	cassmesosv1.RegisterNodeAgentServiceServer(s, NewServer(cfg))
 	return s, nil
 }
 
-type auth struct{ secret []byte }
+// RingMetadataKey and NodeMetadataKey carry the ring and node a call is meant for (the daemon's
+// nodeagent.RingMetadataKey and nodeagent.NodeMetadataKey).
+const (
+	RingMetadataKey = "cassmesos-ring"
+	NodeMetadataKey = "cassmesos-node"
+)
+
+type auth struct {
+	secret     []byte
+	ring, node string
+}
 
 func (a auth) check(ctx context.Context) error {
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -86,6 +114,17 @@ func (a auth) check(ctx context.Context) error {
 	token, ok := strings.CutPrefix(vals[0], "Bearer ")
 	if !ok || subtle.ConstantTimeCompare([]byte(token), a.secret) != 1 {
 		return status.Error(codes.Unauthenticated, "bad bearer secret")
+	}
+	// The call must be meant for this node: a relay built for another ring's or node's task (an
+	// address and port since reused) is refused before it reaches nodetool.
+	rings, nodes := md.Get(RingMetadataKey), md.Get(NodeMetadataKey)
+	if len(rings) != 1 || len(nodes) != 1 {
+		return status.Errorf(codes.FailedPrecondition, "the call names no ring and node (metadata %s, %s); this executor runs node %s of ring %s",
+			RingMetadataKey, NodeMetadataKey, a.node, a.ring)
+	}
+	if rings[0] != a.ring || nodes[0] != a.node {
+		return status.Errorf(codes.FailedPrecondition, "the call is meant for node %q of ring %q; this executor runs node %s of ring %s",
+			nodes[0], rings[0], a.node, a.ring)
 	}
 	return nil
 }

@@ -40,6 +40,9 @@ func start(t *testing.T) *harness {
 // serve runs the API with cfg on a loopback port for the test and returns a client to it.
 func serve(t *testing.T, cfg Config) cassmesosv1.NodeAgentServiceClient {
 	t.Helper()
+	if cfg.Ring == "" && cfg.Node == "" {
+		cfg.Ring, cfg.Node = testRing, testNode
+	}
 	srv, err := NewGRPCServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -58,9 +61,51 @@ func serve(t *testing.T, cfg Config) cassmesosv1.NodeAgentServiceClient {
 	return cassmesosv1.NewNodeAgentServiceClient(conn)
 }
 
-// authed carries the secret and leader epoch 1.
+// The ring and node the test executor runs.
+const testRing, testNode = "demo", "demo-0"
+
+// authed carries the secret, the test node's ring and name, and leader epoch 1.
 func authed() context.Context {
-	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret, EpochMetadataKey, "1")
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secret, EpochMetadataKey, "1",
+		RingMetadataKey, testRing, NodeMetadataKey, testNode)
+}
+
+// Issue 13: a call must name this executor's ring and node; one naming another (or none) is
+// refused with FailedPrecondition and never reaches nodetool.
+func TestCallForAnotherRingOrNodeRefused(t *testing.T) {
+	h := start(t)
+	h.fake.SetMode(nodetool.ModeNormal)
+	base := func(kv ...string) context.Context {
+		return metadata.AppendToOutgoingContext(context.Background(), append([]string{"authorization", "Bearer " + secret, EpochMetadataKey, "1"}, kv...)...)
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want codes.Code
+		msg  string
+	}{
+		{"no ring or node", base(), codes.FailedPrecondition, "names no ring and node"},
+		{"no node", base(RingMetadataKey, testRing), codes.FailedPrecondition, "names no ring and node"},
+		{"another node", base(RingMetadataKey, testRing, NodeMetadataKey, "demo-1"), codes.FailedPrecondition, `meant for node "demo-1"`},
+		{"another ring", base(RingMetadataKey, "other", NodeMetadataKey, testNode), codes.FailedPrecondition, `of ring "other"`},
+		{"two nodes", base(RingMetadataKey, testRing, NodeMetadataKey, testNode, NodeMetadataKey, "demo-1"), codes.FailedPrecondition, "names no ring and node"},
+		{"this node", authed(), codes.OK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := h.client.Decommission(tc.ctx, &cassmesosv1.DecommissionRequest{})
+			if code(err) != tc.want || !strings.Contains(status.Convert(err).Message(), tc.msg) {
+				t.Errorf("Decommission: %v, want %s naming %q", err, tc.want, tc.msg)
+			}
+			// Reads are refused alike (the fake has no status to give: any other error passed the check).
+			_, err = h.client.GetNodeStatus(tc.ctx, &cassmesosv1.GetNodeStatusRequest{})
+			if (code(err) == codes.FailedPrecondition) != (tc.want == codes.FailedPrecondition) {
+				t.Errorf("GetNodeStatus: %v, want %s", err, tc.want)
+			}
+		})
+	}
+	if n := len(h.fake.CallsOf("Decommission")); n != 1 {
+		t.Errorf("Decommission ran %d times; only the call naming this node may reach nodetool", n)
+	}
 }
 
 func code(err error) codes.Code { return status.Code(err) }
@@ -111,6 +156,9 @@ func TestNewGRPCServerValidates(t *testing.T) {
 	}
 	if _, err := NewGRPCServer(Config{Secret: "x"}); err == nil {
 		t.Error("nil controller accepted")
+	}
+	if _, err := NewGRPCServer(Config{Controller: nodetoolfake.New(), Secret: "x"}); err == nil {
+		t.Error("no ring and node accepted")
 	}
 }
 

@@ -81,8 +81,11 @@ type Config struct {
 	// Port is the JMX port (-p); default 7199.
 	Port int
 	// Username and Password are JMX credentials (-u, -pw), optional. Note that the password is
-	// then visible in the process list of the host.
+	// then visible in the process list of the host: prefer PasswordFile.
 	Username, Password string
+	// PasswordFile is a file of "user password" lines nodetool reads the password from (-pwf);
+	// it takes the place of Password (the executor's choice: no password on a command line).
+	PasswordFile string
 	// Env is added to the process environment (os.Environ()) as "KEY=value" entries, e.g.
 	// JAVA_HOME or MAX_HEAP_SIZE for nodetool's own JVM.
 	Env []string
@@ -121,8 +124,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("nodetool: Config.Port %d out of range 1-65535", cfg.Port)
 	}
-	if cfg.Password != "" && cfg.Username == "" {
-		return nil, fmt.Errorf("nodetool: Config.Password set without Config.Username")
+	if (cfg.Password != "" || cfg.PasswordFile != "") && cfg.Username == "" {
+		return nil, fmt.Errorf("nodetool: Config.Password or PasswordFile set without Config.Username")
+	}
+	if cfg.Password != "" && cfg.PasswordFile != "" {
+		return nil, fmt.Errorf("nodetool: give Config.Password or Config.PasswordFile, not both")
 	}
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = 2 * time.Second
@@ -131,12 +137,15 @@ func New(cfg Config) (*Client, error) {
 }
 
 // Args returns the full argument list for a nodetool command: the global options (-h, -p, and
-// -u/-pw when set) and then the command's arguments.
+// -u with -pwf or -pw when set) and then the command's arguments.
 func (c *Client) Args(cmd ...string) []string {
 	args := []string{"-h", c.cfg.Host, "-p", strconv.Itoa(c.cfg.Port)}
 	if c.cfg.Username != "" {
 		args = append(args, "-u", c.cfg.Username)
-		if c.cfg.Password != "" {
+		switch {
+		case c.cfg.PasswordFile != "":
+			args = append(args, "-pwf", c.cfg.PasswordFile)
+		case c.cfg.Password != "":
 			args = append(args, "-pw", c.cfg.Password)
 		}
 	}

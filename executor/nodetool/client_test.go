@@ -83,6 +83,8 @@ func TestNewValidates(t *testing.T) {
 		"no path":           {},
 		"bad port":          {Path: "x", Port: 70000},
 		"password, no user": {Path: "x", Password: "p"},
+		"file, no user":     {Path: "x", PasswordFile: "/f"},
+		"password and file": {Path: "x", Username: "u", Password: "p", PasswordFile: "/f"},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -94,6 +96,13 @@ func TestNewValidates(t *testing.T) {
 	}
 	if got := c.Args("status"); !reflect.DeepEqual(got, []string{"-h", "127.0.0.1", "-p", "7199", "status"}) {
 		t.Errorf("default args %q", got)
+	}
+	c, err = New(Config{Path: "/opt/cassandra/bin/nodetool", Username: "cassmesos", PasswordFile: "/s/conf/nodetool.credentials"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Args("status"); !reflect.DeepEqual(got, []string{"-h", "127.0.0.1", "-p", "7199", "-u", "cassmesos", "-pwf", "/s/conf/nodetool.credentials", "status"}) {
+		t.Errorf("args with a password file %q", got)
 	}
 }
 

@@ -172,12 +172,18 @@ func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig, taskMemMB int64) (string, err
 }
 
 // Env returns the environment variables (sorted "KEY=value") that bin/cassandra and bin/nodetool
-// run with, on top of the executor's own environment.
+// run with, on top of the executor's own environment. JMX stays local (LOCAL_JMX=yes: bound to
+// 127.0.0.1) and authenticated (JMXOpts, last in JVM_EXTRA_OPTS).
 func Env(cfg *cassmesosv1.NodeTaskConfig, p Paths) ([]string, error) {
 	extra, err := JVMExtraOpts(cfg, p.TaskMemMB)
 	if err != nil {
 		return nil, err
 	}
+	jmx, err := JMXOpts(p.Conf)
+	if err != nil {
+		return nil, err
+	}
+	extra = strings.TrimSpace(extra + " " + strings.Join(jmx, " "))
 	env := map[string]string{
 		"CASSANDRA_HOME":    p.Home,
 		"CASSANDRA_CONF":    p.Conf,

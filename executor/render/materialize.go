@@ -13,10 +13,14 @@ import (
 
 // Materialize writes the node's configuration: it copies the distribution's whole conf/ directory
 // to p.Conf (replacing an earlier copy), renders cassandra.yaml over the distribution's own file,
-// writes cassandra-rackdc.properties, rewrites cassandra-env.sh's JMX port, and creates the data
+// writes cassandra-rackdc.properties and the JMX password, access and nodetool credentials files
+// (0600, WriteJMXFiles), rewrites cassandra-env.sh's JMX port, and creates the data
 // and log directories. It checks cfg with CheckConfig first and writes nothing when that fails.
 func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) error {
 	if err := CheckConfig(cfg); err != nil {
+		return err
+	}
+	if err := CheckJMXPassword(cfg.GetJmxPassword()); err != nil {
 		return err
 	}
 	src := filepath.Join(p.Home, "conf")
@@ -39,6 +43,9 @@ func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) e
 	}
 	if err := os.WriteFile(filepath.Join(p.Conf, "cassandra-rackdc.properties"), RackDC(cfg.GetDatacenter(), cfg.GetRack()), 0o644); err != nil {
 		return err
+	}
+	if err := WriteJMXFiles(p.Conf, cfg.GetJmxPassword()); err != nil {
+		return fmt.Errorf("JMX authentication: %w", err)
 	}
 	envSh := filepath.Join(p.Conf, "cassandra-env.sh")
 	if b, err := os.ReadFile(envSh); err == nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,7 +283,7 @@ func TestEnv(t *testing.T) {
 			cfg:   &cassmesosv1.NodeTaskConfig{},
 			paths: Paths{Home: "/s/apache-cassandra-4.1.5", Conf: "/s/conf", Logs: "/s/logs"},
 			want: []string{"CASSANDRA_CONF=/s/conf", "CASSANDRA_HOME=/s/apache-cassandra-4.1.5",
-				"CASSANDRA_LOG_DIR=/s/logs", "JMX_PORT=7199", "LOCAL_JMX=yes"},
+				"CASSANDRA_LOG_DIR=/s/logs", "JMX_PORT=7199", "JVM_EXTRA_OPTS=" + jmxOpts("/s/conf/"), "LOCAL_JMX=yes"},
 		},
 		{
 			name: "everything",
@@ -292,21 +293,21 @@ func TestEnv(t *testing.T) {
 			paths: Paths{Home: "/h", Conf: "/c", Logs: "/l", JavaHome: "/s/jdk"},
 			want: []string{"CASSANDRA_CONF=/c", "CASSANDRA_HOME=/h", "CASSANDRA_LOG_DIR=/l", "HEAP_NEWSIZE=400M",
 				"JAVA_HOME=/s/jdk", "JMX_PORT=7299",
-				"JVM_EXTRA_OPTS=-XX:+UseG1GC -Dfoo=bar -Dcassandra.replace_address_first_boot=10.0.0.9",
+				"JVM_EXTRA_OPTS=-XX:+UseG1GC -Dfoo=bar -Dcassandra.replace_address_first_boot=10.0.0.9 " + jmxOpts("/c/"),
 				"LOCAL_JMX=yes", "MAX_HEAP_SIZE=2048M"},
 		},
 		{
 			name: "heap without new size",
 			cfg:  &cassmesosv1.NodeTaskConfig{HeapMb: 1024},
 			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=256M",
-				"JMX_PORT=7199", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1024M"},
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=" + jmxOpts(""), "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1024M"},
 		},
 		{
 			name:  "direct memory from the task's memory",
 			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 512, HeapNewMb: 128, JvmOptions: []string{"-Dcassandra.ring_delay_ms=1000"}},
 			paths: Paths{TaskMemMB: 1536},
 			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=128M",
-				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=512M -Dcassandra.ring_delay_ms=1000",
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=512M -Dcassandra.ring_delay_ms=1000 " + jmxOpts(""),
 				"LOCAL_JMX=yes", "MAX_HEAP_SIZE=512M"},
 		},
 		{
@@ -314,16 +315,17 @@ func TestEnv(t *testing.T) {
 			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 1000, HeapNewMb: 100},
 			paths: Paths{TaskMemMB: 1024},
 			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=100M",
-				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=64M", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1000M"},
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=64M " + jmxOpts(""), "LOCAL_JMX=yes", "MAX_HEAP_SIZE=1000M"},
 		},
 		{
 			name:  "the ring's own direct memory option wins",
 			cfg:   &cassmesosv1.NodeTaskConfig{HeapMb: 512, HeapNewMb: 128, JvmOptions: []string{"-XX:MaxDirectMemorySize=1G"}},
 			paths: Paths{TaskMemMB: 4096},
 			want: []string{"CASSANDRA_CONF=", "CASSANDRA_HOME=", "CASSANDRA_LOG_DIR=", "HEAP_NEWSIZE=128M",
-				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=1G", "LOCAL_JMX=yes", "MAX_HEAP_SIZE=512M"},
+				"JMX_PORT=7199", "JVM_EXTRA_OPTS=-XX:MaxDirectMemorySize=1G " + jmxOpts(""), "LOCAL_JMX=yes", "MAX_HEAP_SIZE=512M"},
 		},
 		{name: "option with space", cfg: &cassmesosv1.NodeTaskConfig{JvmOptions: []string{"-Da=b c"}}, wantErr: "white space"},
+		{name: "conf dir with space", cfg: &cassmesosv1.NodeTaskConfig{}, paths: Paths{Conf: "/s b/conf"}, wantErr: "white space"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,6 +344,12 @@ func TestEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// jmxOpts are the JMX authentication options Env appends for a conf dir (with its trailing slash).
+func jmxOpts(conf string) string {
+	return "-Dcom.sun.management.jmxremote.authenticate=true -Dcom.sun.management.jmxremote.password.file=" + conf +
+		"jmxremote.password -Dcom.sun.management.jmxremote.access.file=" + conf + "jmxremote.access"
 }
 
 func TestEnvSh(t *testing.T) {
@@ -381,7 +389,7 @@ func TestMaterialize(t *testing.T) {
 	}
 	p := Paths{Home: home, Conf: filepath.Join(dir, "conf"), Data: filepath.Join(dir, "volume"), Logs: filepath.Join(dir, "logs")}
 	cfg := &cassmesosv1.NodeTaskConfig{Ring: "r", Address: "127.0.0.2", Datacenter: "dc9", Rack: "r3",
-		Ports: &cassmesosv1.Ports{Jmx: 7300}}
+		Ports: &cassmesosv1.Ports{Jmx: 7300}, JmxPassword: testJMXPassword}
 	for range 2 { // idempotent: a restart renders again over the old copy
 		if err := Materialize(cfg, p, true); err != nil {
 			t.Fatal(err)
@@ -417,5 +425,67 @@ func TestMaterialize(t *testing.T) {
 	}
 	if err := Materialize(cfg, Paths{Home: filepath.Join(dir, "nope"), Conf: p.Conf}, true); err == nil {
 		t.Error("missing distribution accepted")
+	}
+}
+
+const testJMXPassword = "Zm9vYmFyYmF6cXV4LXNlY3JldA"
+
+// Issue 13: the JMX password, access and nodetool credentials files are written 0600 (whatever
+// the umask, and over an earlier, looser file) with the ring's password; Java 11+ option files
+// get the export JMX authentication needs, once; a password the file cannot hold writes nothing.
+func TestMaterializeWritesJMXFilesOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "apache-cassandra-5.0.8")
+	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"cassandra.yaml": string(sampleYAML(t)), "jvm17-server.options": "-XX:+UseG1GC",
+		// A distribution shipping a world-readable password file of its own: replaced, 0600.
+		JMXPasswordFile: "monitorRole QED\n",
+	} {
+		if err := os.WriteFile(filepath.Join(home, "conf", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	p := Paths{Home: home, Conf: filepath.Join(dir, "conf"), Data: filepath.Join(dir, "volume"), Logs: filepath.Join(dir, "logs")}
+	cfg := &cassmesosv1.NodeTaskConfig{Ring: "r", Address: "127.0.0.2", JmxPassword: testJMXPassword}
+	for range 2 {
+		if err := Materialize(cfg, p, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{
+		JMXPasswordFile:         "cassmesos " + testJMXPassword + "\n",
+		JMXAccessFile:           "cassmesos readwrite\n",
+		NodetoolCredentialsFile: "cassmesos " + testJMXPassword + "\n",
+	} {
+		path := filepath.Join(p.Conf, name)
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, st.Mode().Perm())
+		}
+		if b, _ := os.ReadFile(path); string(b) != want {
+			t.Errorf("%s = %q, want %q", name, b, want)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(p.Conf, "jvm17-server.options"))
+	if strings.Count(string(b), "--add-exports java.management/com.sun.jmx.remote.security=ALL-UNNAMED") != 1 || !strings.HasPrefix(string(b), "-XX:+UseG1GC\n") {
+		t.Errorf("jvm17-server.options = %q", b)
+	}
+	for _, bad := range []string{"", "short", "has a space in it ok", "new\nline-0123456789abc"} {
+		conf := filepath.Join(dir, "conf-bad")
+		c := &cassmesosv1.NodeTaskConfig{Ring: "r", Address: "127.0.0.2", JmxPassword: bad}
+		if err := Materialize(c, Paths{Home: home, Conf: conf, Data: p.Data, Logs: p.Logs}, true); err == nil || !strings.Contains(err.Error(), "jmx_password") {
+			t.Errorf("password %q: %v", bad, err)
+		}
+		if _, err := os.Stat(filepath.Join(conf, JMXPasswordFile)); err == nil {
+			t.Errorf("password %q: a password file was written", bad)
+		}
 	}
 }

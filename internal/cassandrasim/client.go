@@ -52,6 +52,39 @@ func ParseNodetoolArgs(args []string) (host, port string, printPort bool, rest [
 	return a.host, a.port, a.printPort, a.rest, nil
 }
 
+// nodetoolCredentials returns the JMX user (-u) and password: -pw, or with -pwf the second word of
+// the file's first line whose first word is the user (as nodetool's readUserPasswordFromFile
+// reads it). A -pwf file that cannot be read is an error, as in nodetool.
+func nodetoolCredentials(args []string) (user, password string, err error) {
+	var file string
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "-u", "--username":
+			user = args[i+1]
+		case "-pw", "--password":
+			password = args[i+1]
+		case "-pwf", "--password-file":
+			file = args[i+1]
+		default:
+			continue
+		}
+		i++
+	}
+	if file != "" && password == "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", "", fmt.Errorf("java.io.FileNotFoundException: %s", file)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == user {
+				password = f[1]
+				break
+			}
+		}
+	}
+	return user, password, nil
+}
+
 // RunNodetool is the stand-in's nodetool: it sends the command to the node's JMX port and prints
 // what the node answers. Exit codes follow nodetool: 1 for bad use and connection failures, 2 for
 // errors raised by the node.
@@ -67,6 +100,11 @@ func RunNodetool(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, ok := nodetoolCommands[rest[0]]; !ok {
 		fmt.Fprintf(stdout, "nodetool: Found unexpected parameters: [%s]\nSee 'nodetool help' or 'nodetool help <command>'.\n", strings.Join(rest, ", "))
+		return 1
+	}
+	user, password, err := nodetoolCredentials(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n-- StackTrace --\njava.lang.RuntimeException: %v\n", err, err)
 		return 1
 	}
 	addr := net.JoinHostPort(host, port)
@@ -88,7 +126,7 @@ func RunNodetool(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer conn.Close()
-	if err := json.NewEncoder(conn).Encode(jmxRequest{Args: rest, PrintPort: printPort}); err != nil {
+	if err := json.NewEncoder(conn).Encode(jmxRequest{Args: rest, PrintPort: printPort, User: user, Password: password}); err != nil {
 		fmt.Fprintf(stderr, "nodetool: Failed to connect to '%s:%s' - IOException: '%v'.\n", host, port, err)
 		return 1
 	}
@@ -98,6 +136,10 @@ func RunNodetool(args []string, stdout, stderr io.Writer) int {
 		if err := dec.Decode(&f); err != nil {
 			fmt.Fprintf(stderr, "error: [%s] JMX connection closed. You should check server log for status of the operation on %s.\n", time.Now().Format(javaTime), rest[0])
 			return 2
+		}
+		if f.AuthError != "" {
+			fmt.Fprintf(stderr, "nodetool: Failed to connect to '%s:%s' - SecurityException: '%s'.\n", host, port, f.AuthError)
+			return 1
 		}
 		if f.Out != "" {
 			_, _ = io.WriteString(stdout, f.Out)

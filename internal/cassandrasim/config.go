@@ -45,6 +45,12 @@ type Config struct {
 	OverrideDecommission    bool
 	MaxHeapMB               float64
 	Props                   map[string]string // every -D property
+	// JMXAuth is -Dcom.sun.management.jmxremote.authenticate=true (the last -D wins, as in the
+	// JVM): every nodetool call must then give a user and password listed in JMXPasswordFile
+	// (-Dcom.sun.management.jmxremote.password.file, "user password" lines, read at each call as
+	// Cassandra's JMXPluggableAuthenticatorWrapper reads it).
+	JMXAuth         bool
+	JMXPasswordFile string
 
 	Knobs Knobs
 }
@@ -160,6 +166,8 @@ func LoadConfig(args []string, env map[string]string) (*Config, error) {
 			break
 		}
 	}
+	c.JMXAuth = c.Props["com.sun.management.jmxremote.authenticate"] == "true"
+	c.JMXPasswordFile = c.Props["com.sun.management.jmxremote.password.file"]
 	c.ReplaceAddress = firstNonEmpty(c.Props["cassandra.replace_address_first_boot"], c.Props["cassandra.replace_address"])
 	if c.ReplaceAddress != "" {
 		ip, err := resolveAddress(c.ReplaceAddress)

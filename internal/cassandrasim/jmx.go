@@ -2,6 +2,7 @@ package cassandrasim
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,12 +21,45 @@ import (
 type jmxRequest struct {
 	Args      []string `json:"args"`
 	PrintPort bool     `json:"print_port"`
+	// User and Password are the JMX credentials nodetool was given (-u with -pw or -pwf).
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// jmxAuthFailure is the connection error of JMX authentication, as nodetool prints it
+// ("" when the credentials pass or authentication is off).
+func (n *node) jmxAuthFailure(req jmxRequest) string {
+	if !n.cfg.JMXAuth {
+		return ""
+	}
+	if req.User == "" && req.Password == "" {
+		return "Authentication failed! Credentials required"
+	}
+	file := n.cfg.JMXPasswordFile
+	if file == "" {
+		return "Authentication failed! Invalid username or password"
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "Authentication failed! Invalid username or password"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && f[0] == req.User &&
+			subtle.ConstantTimeCompare([]byte(f[1]), []byte(req.Password)) == 1 {
+			return ""
+		}
+	}
+	return "Authentication failed! Invalid username or password"
 }
 
 type jmxFrame struct {
 	Out  string `json:"out,omitempty"`
 	Err  string `json:"err,omitempty"`
 	Exit *int   `json:"exit,omitempty"`
+	// AuthError refuses the connection's credentials (JMX's SecurityException): nodetool prints
+	// it as a connection failure and exits 1.
+	AuthError string `json:"auth_error,omitempty"`
 }
 
 // reply streams output frames to one nodetool client; writes after the client went away are dropped.
@@ -78,6 +112,10 @@ func (n *node) handleJMX(conn net.Conn) {
 		return
 	}
 	r := &reply{enc: json.NewEncoder(conn)}
+	if msg := n.jmxAuthFailure(req); msg != "" {
+		r.frame(jmxFrame{AuthError: msg})
+		return
+	}
 	n.mu.Lock()
 	initialized := n.initialized
 	n.mu.Unlock()

@@ -344,7 +344,9 @@ func TestRingCreateRejectsBadSpecs(t *testing.T) {
 		{"unparsable size", []string{"ring", "create", "bad", "--nodes", "3", "--mem", "4Gx"}, "mem"},
 		{"unknown constraint operator", []string{"ring", "create", "bad", "--nodes", "3", "--constraint", "rack:NEAR"}, "constraint"},
 		{"bad name", []string{"ring", "create", "Bad_Name!", "--nodes", "3"}, "name"},
-		{"unreachable cassandra url", []string{"ring", "create", "bad", "--nodes", "3", "--cassandra-url", "http://127.0.0.1:1/apache-cassandra-4.1.5-bin.tar.gz"}, "url"},
+		// Issue 13: URLs outside the daemon's --artifact-allow list (no probe, nothing fetched).
+		{"cassandra url outside the allow-list", []string{"ring", "create", "bad", "--nodes", "3", "--cassandra-url", "http://127.0.0.1:1/apache-cassandra-4.1.5-bin.tar.gz"}, "url"},
+		{"file url outside the allow-list", []string{"ring", "create", "bad", "--nodes", "3", "--cassandra-url", "file:///etc/shadow"}, "url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := w.CLI(tc.args...)
@@ -374,9 +376,15 @@ func TestRingCreateRejectsBadSpecs(t *testing.T) {
 			s.Constraints = []*cassmesosv1.PlacementConstraint{{Attribute: "rack", Operator: cassmesosv1.ConstraintOperator(42)}}
 		}, "constraints"},
 		{"bad name", func(s *cassmesosv1.RingSpec) { s.Name = "Bad_Name!" }, "name"},
-		{"unreachable url", func(s *cassmesosv1.RingSpec) {
+		{"url outside the allow-list", func(s *cassmesosv1.RingSpec) {
 			s.Distribution = &cassmesosv1.Distribution{Url: "http://127.0.0.1:1/apache-cassandra-4.1.5-bin.tar.gz"}
 		}, "spec.distribution.url"},
+		{"file url outside the allow-list", func(s *cassmesosv1.RingSpec) {
+			s.Distribution = &cassmesosv1.Distribution{Url: "file:///etc/shadow"}
+		}, "spec.distribution.url"},
+		{"java url escaping the allowed tarball with ..", func(s *cassmesosv1.RingSpec) {
+			s.Distribution = &cassmesosv1.Distribution{JavaUrl: "file://" + w.Tarball() + "/../../../etc/shadow"}
+		}, "spec.distribution.java_url"},
 		// Specs the executor would refuse (issue 12, defect 5): refused here, by the same rules.
 		{"jvm option with a space", func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dfoo=a b"} },
 			`spec.jvm_options[0]: "-Dfoo=a b": contains a space`},

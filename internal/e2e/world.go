@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,10 +20,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/cassmesos/cassmesos/executor/render"
 	"github.com/cassmesos/cassmesos/internal/cassandrasim"
 	"github.com/cassmesos/cassmesos/internal/mesossim"
+	"github.com/cassmesos/cassmesos/internal/secrets"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 	"github.com/cassmesos/cassmesos/zkstate"
 )
@@ -59,6 +61,9 @@ type Options struct {
 	// ExecutorEnv is extra environment for every executor (through the agents' environment).
 	// CASSMESOS_EXECUTOR_HEALTH_INTERVAL defaults to 500ms.
 	ExecutorEnv map[string]string
+	// Insecure runs the daemon with --insecure (plaintext everywhere); by default the world has
+	// its own CA (`cassmesosd certs init`) and runs TLS with client certificates required.
+	Insecure bool
 	// NoDaemon leaves cassmesosd stopped; call StartDaemon.
 	NoDaemon bool
 	// TaskPollInterval is how often the task tracker reads the simulator's state (default 100ms).
@@ -82,6 +87,9 @@ type World struct {
 
 	zkAddr string
 	chroot string
+	// zkDigest is the daemon's ZooKeeper credentials (also in zk-digest, 0600); secret.key holds
+	// the key its task secrets are derived from.
+	zkDigest string
 
 	masterAddr, grpcAddr, artifactAddr string
 
@@ -96,6 +104,7 @@ type World struct {
 	distErr  error
 
 	tracker *taskTracker
+	proxies map[int]*zkProxy // SpawnDaemon's ZooKeeper proxies, by slot
 }
 
 var blocks = struct {
@@ -173,7 +182,15 @@ func NewWorld(t testing.TB, opts Options) *World {
 		masterAddr: ip(1) + ":5050", grpcAddr: ip(1) + ":9090", artifactAddr: ip(1) + ":9091",
 	}
 	t.Cleanup(w.close)
+	w.zkDigest = "cassmesos:" + strings.ToLower(crand.Text())
+	if err := os.WriteFile(filepath.Join(dir, "zk-digest"), []byte(w.zkDigest+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.GenerateKeyFile(w.SecretKeyPath()); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("e2e: world %s in %s (master %s, daemon %s, ZooKeeper %s%s)", id, dir, w.masterAddr, w.grpcAddr, w.zkAddr, w.chroot)
+	w.initPKI()
 	w.startSim()
 	w.tracker = startTracker(w, opts.TaskPollInterval)
 	if !opts.NoDaemon {
@@ -285,7 +302,9 @@ func (w *World) StartDaemon() {
 		"--listen", w.grpcAddr, "--artifact-listen", w.artifactAddr,
 		"--cassandra-url", w.Tarball(), "--executor-path", w.bins.Executor,
 		"--zk-session-timeout", "4s",
+		"--zk-digest-file", filepath.Join(w.dir, "zk-digest"), "--secret-key-file", w.SecretKeyPath(),
 	}
+	args = append(args, w.daemonTLSFlags()...)
 	args = append(args, w.opts.DaemonFlags...)
 	d := w.spawn("cassmesosd", w.bins.Daemon, args, w.baseEnv())
 	w.mu.Lock()
@@ -417,7 +436,7 @@ func (w *World) Conn() *grpc.ClientConn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.conn == nil {
-		c, err := grpc.NewClient(w.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		c, err := grpc.NewClient(w.grpcAddr, w.transportCreds())
 		if err != nil {
 			w.t.Fatalf("e2e: gRPC client: %v", err)
 		}
@@ -465,6 +484,12 @@ func UpNormal(r *cassmesosv1.GetRingResponse) int {
 	return n
 }
 
+// SecretKeyPath is the daemon's --secret-key-file.
+func (w *World) SecretKeyPath() string { return filepath.Join(w.dir, "secret.key") }
+
+// ZKCredentials are the daemon's ZooKeeper digest credentials, "user:password".
+func (w *World) ZKCredentials() string { return w.zkDigest }
+
 // ZK is an unfenced store on the world's ZooKeeper root, for checking records. Closed with the
 // world.
 func (w *World) ZK() *zkstate.Store {
@@ -478,7 +503,7 @@ func (w *World) ZK() *zkstate.Store {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		s, err := zkstate.Open(ctx, zkstate.Config{Servers: servers, Chroot: w.chroot, Framework: "cassmesos"})
+		s, err := zkstate.Open(ctx, zkstate.Config{Servers: servers, Chroot: w.chroot, Framework: "cassmesos", Credentials: w.zkDigest})
 		if err != nil {
 			w.t.Fatalf("e2e: zkstate.Open: %v", err)
 		}
@@ -494,7 +519,7 @@ func (w *World) CLI(args ...string) (stdout, stderr string, exit int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.bins.CLI, append([]string{"--server", w.grpcAddr}, args...)...)
-	cmd.Env = append(w.baseEnv(), "CASSMESOS_CONFIG="+filepath.Join(w.dir, "cli-config.yaml"))
+	cmd.Env = append(append(w.baseEnv(), w.cliEnv()...), "CASSMESOS_CONFIG="+filepath.Join(w.dir, "cli-config.yaml"))
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	begin := time.Now()
@@ -519,14 +544,47 @@ func (w *World) Tarball() string {
 // node at addr, as an operator would on that host.
 func (w *World) Nodetool(addr string, args ...string) (stdout, stderr string, exit int) {
 	w.t.Helper()
-	return w.nodetool(append([]string{"-h", addr}, args...))
+	return w.nodetool(append(w.jmxCredentials(addr, 0), append([]string{"-h", addr}, args...)...))
+}
+
+// jmxCredentials are the -u/-pwf options an operator on the node's host uses: the nodetool
+// credentials file the executor wrote (0600) into the sandbox of the node at host (port, when
+// not 0, its JMX port), the newest when several sandboxes match. None found: no options.
+func (w *World) jmxCredentials(host string, port int) []string {
+	best, bestTime := "", time.Time{}
+	_ = filepath.WalkDir(filepath.Join(w.dir, "mesos"), func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() || de.Name() != render.NodetoolCredentialsFile {
+			return nil
+		}
+		conf := filepath.Dir(p)
+		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+			y, _ := os.ReadFile(filepath.Join(conf, "cassandra.yaml"))
+			if !strings.Contains(string(y), "listen_address: "+host+"\n") {
+				return nil
+			}
+		}
+		if port != 0 {
+			env, _ := os.ReadFile(filepath.Join(conf, "cassandra-env.sh"))
+			if !strings.Contains(string(env), fmt.Sprintf("JMX_PORT=\"%d\"", port)) {
+				return nil
+			}
+		}
+		if st, err := os.Stat(p); err == nil && st.ModTime().After(bestTime) {
+			best, bestTime = p, st.ModTime()
+		}
+		return nil
+	})
+	if best == "" {
+		return nil
+	}
+	return []string{"-u", render.JMXUser, "-pwf", best}
 }
 
 // NodetoolJMX runs bin/nodetool against the JMX server at host:port (real Cassandra binds local
 // JMX to 127.0.0.1, each node on its own port).
 func (w *World) NodetoolJMX(host string, port int, args ...string) (stdout, stderr string, exit int) {
 	w.t.Helper()
-	return w.nodetool(append([]string{"-h", host, "-p", fmt.Sprint(port)}, args...))
+	return w.nodetool(append(w.jmxCredentials(host, port), append([]string{"-h", host, "-p", fmt.Sprint(port)}, args...)...))
 }
 
 func (w *World) nodetool(args []string) (stdout, stderr string, exit int) {

@@ -25,7 +25,8 @@
 // Nothing polls unless the variable is set.
 //
 // When CASSMESOS_FAILPOINT_LOG names a file, each hit of an armed point appends one line
-// "<pid> <name> <fired|passed>\n" to it (opened O_APPEND, one write per line, so several
+// "<pid> <name> <fired|passed>\n" to it (and each point armed from the spec file a line
+// "<pid> <name> armed") (opened O_APPEND, one write per line, so several
 // processes may share the file), before the action runs: a kill is logged before it happens.
 package failpoint
 
@@ -159,6 +160,11 @@ func follow(path string, every time.Duration, stop <-chan struct{}) {
 			last = spec
 			if err := replaceSpec(spec); err != nil {
 				fmt.Fprintf(os.Stderr, "failpoint: %s %s: %v\n", EnvFile, path, err)
+			} else {
+				for _, a := range Armed() {
+					name, _, _ := strings.Cut(a, "=")
+					writeLogLine(name, "armed")
+				}
 			}
 		}
 		select {
@@ -383,23 +389,30 @@ func SetLog(path string) error {
 }
 
 func writeLog(name string, fired bool) {
+	what := "passed"
+	if fired {
+		what = "fired"
+	}
+	writeLogLine(name, what)
+}
+
+func writeLogLine(name, what string) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	if logFile == nil {
 		return
-	}
-	what := "passed"
-	if fired {
-		what = "fired"
 	}
 	_, _ = fmt.Fprintf(logFile, "%d %s %s\n", os.Getpid(), name, what)
 }
 
 // Hit is one line of a failpoint log.
 type Hit struct {
-	PID   int
-	Name  string
+	PID  int
+	Name string
+	// Fired: the action ran; else the point was passed (or, with Armed, armed from the file).
 	Fired bool
+	// Armed: the line says the point was (re)armed from CASSMESOS_FAILPOINTS_FILE.
+	Armed bool
 }
 
 // ReadLog parses a failpoint log file; a missing file is an empty log.
@@ -424,7 +437,7 @@ func ReadLog(path string) ([]Hit, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: pid %q: %v", path, i+1, f[0], err)
 		}
-		out = append(out, Hit{PID: pid, Name: f[1], Fired: f[2] == "fired"})
+		out = append(out, Hit{PID: pid, Name: f[1], Fired: f[2] == "fired", Armed: f[2] == "armed"})
 	}
 	return out, nil
 }

@@ -252,6 +252,11 @@ func TestFollowFile(t *testing.T) {
 	t.Cleanup(DisableAll)
 	DisableAll()
 	path := filepath.Join(t.TempDir(), "spec")
+	logPath := filepath.Join(t.TempDir(), "fp.log")
+	if err := SetLog(logPath); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = SetLog("") })
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { follow(path, 5*time.Millisecond, stop); close(done) }()
@@ -261,6 +266,10 @@ func TestFollowFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return Inject("f/a") != nil }, "f/a armed from the file")
+	hits, err := ReadLog(logPath)
+	if err != nil || len(hits) < 2 || !hits[0].Armed || hits[0].Name != "f/a" || hits[0].Fired || !hits[1].Fired {
+		t.Fatalf("log after arming from the file = %+v, %v; want an armed line for f/a, then its hit", hits, err)
+	}
 	if err := os.WriteFile(path, []byte("f/b=error@1"), 0o644); err != nil {
 		t.Fatal(err)
 	}

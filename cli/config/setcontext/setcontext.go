@@ -3,6 +3,7 @@ package setcontext
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,10 @@ type SetContextOptions struct {
 	Name   string
 	Server string
 	Use    bool
+	// Credentials from the global --ca, --cert, --key, --token and --insecure flags; set ones
+	// replace the context's.
+	CA, Cert, Key, Token string
+	Insecure             bool
 }
 
 // NewCmdSetContext returns `config set-context`.
@@ -28,9 +33,11 @@ func NewCmdSetContext(f *cmdutil.Factory, runF func(*SetContextOptions) error) *
 		Use:   "set-context <name> --server <host:port> [--use]",
 		Short: "Add a context or change its server",
 		Long: `Add a named context or change its daemon address. The first context added becomes the current
-one; --use makes this one current.`,
-		Example: "  cassmesos config set-context prod --server cassmesos.example.net:9090 --use",
-		Args:    cmdutil.ExactArgs(1, "a context name"),
+one; --use makes this one current. The global --ca, --cert, --key, --token and --insecure flags
+given here are stored in the context (file paths are stored as absolute paths).`,
+		Example: "  cassmesos config set-context prod --server cassmesos.example.net:9090 --use \\\n" +
+			"      --ca ~/.cassmesos/ca.crt --cert ~/.cassmesos/admin.crt --key ~/.cassmesos/admin.key",
+		Args: cmdutil.ExactArgs(1, "a context name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if err := config.ValidateContextName(opts.Name); err != nil {
@@ -41,6 +48,23 @@ one; --use makes this one current.`,
 			}
 			if _, _, err := net.SplitHostPort(opts.Server); err != nil {
 				return cmdutil.FlagErrorf("--server %q: want host:port", opts.Server)
+			}
+			g := f.Globals
+			opts.CA, opts.Cert, opts.Key, opts.Token, opts.Insecure = g.CA, g.Cert, g.Key, g.Token, g.Insecure
+			for _, p := range []*string{&opts.CA, &opts.Cert, &opts.Key} {
+				if *p != "" {
+					abs, err := filepath.Abs(*p)
+					if err != nil {
+						return cmdutil.FlagErrorf("%s: %v", *p, err)
+					}
+					*p = abs
+				}
+			}
+			if (opts.Cert == "") != (opts.Key == "") {
+				return cmdutil.FlagErrorf("--cert and --key go together")
+			}
+			if opts.Insecure && (opts.CA != "" || opts.Cert != "") {
+				return cmdutil.FlagErrorf("--insecure cannot be combined with --ca or --cert")
 			}
 			opts.IO, opts.Config, opts.Path = f.IOStreams, f.Config, f.ConfigPath
 			if runF != nil {
@@ -61,7 +85,22 @@ func setContextRun(opts *SetContextOptions) error {
 		return err
 	}
 	_, existed := cfg.Context(opts.Name)
-	cfg.SetContext(opts.Name, opts.Server)
+	cfg.UpdateContext(opts.Name, func(c *config.Context) {
+		c.Server = opts.Server
+		if opts.CA != "" {
+			c.CertificateAuthority, c.CertificateAuthorityData, c.Insecure = opts.CA, "", false
+		}
+		if opts.Cert != "" {
+			c.ClientCertificate, c.ClientCertificateData, c.Insecure = opts.Cert, "", false
+			c.ClientKey, c.ClientKeyData = opts.Key, ""
+		}
+		if opts.Token != "" {
+			c.Token = opts.Token
+		}
+		if opts.Insecure {
+			*c = config.Context{Name: c.Name, Server: c.Server, Token: c.Token, Insecure: true}
+		}
+	})
 	if opts.Use || cfg.CurrentContext == "" {
 		cfg.CurrentContext = opts.Name
 	}

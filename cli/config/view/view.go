@@ -17,6 +17,8 @@ type ViewOptions struct {
 	Config func() (*config.File, error)
 	Path   func() (string, error)
 	Output string
+	// Raw shows tokens and inline keys instead of REDACTED.
+	Raw bool
 }
 
 // NewCmdView returns `config view`.
@@ -25,8 +27,9 @@ func NewCmdView(f *cmdutil.Factory, runF func(*ViewOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:   "view",
 		Short: "Show the config file",
-		Long:  "Show the config file ($CASSMESOS_CONFIG, else $XDG_CONFIG_HOME/cassmesos/config.yaml, else ~/.config/cassmesos/config.yaml).",
-		Args:  cmdutil.NoArgs,
+		Long: "Show the config file ($CASSMESOS_CONFIG, else $XDG_CONFIG_HOME/cassmesos/config.yaml, else ~/.config/cassmesos/config.yaml).\n" +
+			"Tokens and inline client keys are shown as REDACTED unless --raw is given.",
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO, opts.Config, opts.Path, opts.Output = f.IOStreams, f.Config, f.ConfigPath, f.Globals.Output
 			if runF != nil {
@@ -35,6 +38,7 @@ func NewCmdView(f *cmdutil.Factory, runF func(*ViewOptions) error) *cobra.Comman
 			return viewRun(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Raw, "raw", false, "Show tokens and inline keys")
 	cmdutil.EnableOutput(cmd, cmdutil.OutputYAML, cmdutil.OutputJSON, cmdutil.OutputTable)
 	return cmd
 }
@@ -43,6 +47,9 @@ func viewRun(opts *ViewOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
+	}
+	if !opts.Raw {
+		cfg = cfg.Redacted()
 	}
 	if opts.Output == cmdutil.OutputJSON {
 		raw, err := json.MarshalIndent(cfg, "", "  ")

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cassmesos/cassmesos/cli/internal/clitest"
@@ -38,5 +39,26 @@ func TestViewRun(t *testing.T) {
 			clitest.Diff(t, "stdout", e.Out.String(), tc.wantOut)
 			clitest.Diff(t, "stderr", e.ErrOut.String(), tc.wantErr)
 		})
+	}
+}
+
+func TestViewRedactsSecrets(t *testing.T) {
+	e := clitest.New(t)
+	e.Config.SetContext("dev", "d:1")
+	e.Config.Contexts[0].Token = "s3cret"
+	e.Config.Contexts[0].ClientCertificateData = "CERT"
+	e.Config.Contexts[0].ClientKeyData = "KEYPEM"
+	if code := e.Run(NewCmdView(e.F, nil), ""); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.ErrOut)
+	}
+	if out := e.Out.String(); strings.Contains(out, "s3cret") || strings.Contains(out, "KEYPEM") || !strings.Contains(out, "token: REDACTED") {
+		t.Fatalf("secrets shown:\n%s", out)
+	}
+	if e.Config.Contexts[0].Token != "s3cret" {
+		t.Fatal("view changed the loaded config")
+	}
+	e.Out.Reset()
+	if code := e.Run(NewCmdView(e.F, nil), "--raw"); code != 0 || !strings.Contains(e.Out.String(), "s3cret") {
+		t.Fatalf("--raw: exit %d\n%s", code, e.Out.String())
 	}
 }

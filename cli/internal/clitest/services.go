@@ -41,6 +41,7 @@ type Server struct {
 	DeleteRepairScheduleFn func(context.Context, *pb.DeleteRepairScheduleRequest) (*pb.DeleteRepairScheduleResponse, error)
 	RunCleanupFn           func(context.Context, *pb.RunCleanupRequest) (*pb.RunCleanupResponse, error)
 	GetVersionFn           func(context.Context, *pb.GetVersionRequest) (*pb.GetVersionResponse, error)
+	ListAuditEventsFn      func(context.Context, *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error)
 	WatchOperationFn       func(*pb.WatchOperationRequest, grpc.ServerStreamingServer[pb.WatchOperationResponse]) error
 }
 
@@ -51,6 +52,20 @@ func register(s *grpc.Server, f *Server) {
 	pb.RegisterRepairServiceServer(s, repairServer{f: f})
 	pb.RegisterCleanupServiceServer(s, cleanupServer{f: f})
 	pb.RegisterSystemServiceServer(s, systemServer{f: f})
+	pb.RegisterAuditServiceServer(s, auditServer{f: f})
+}
+
+type auditServer struct {
+	pb.UnimplementedAuditServiceServer
+	f *Server
+}
+
+func (s auditServer) ListAuditEvents(ctx context.Context, in *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
+	s.f.record(in)
+	if s.f.ListAuditEventsFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
+	}
+	return s.f.ListAuditEventsFn(ctx, in)
 }
 
 type ringServer struct {

@@ -471,6 +471,12 @@ func (w *World) relay(r plan.Relay) {
 		w.State.Relays[r.ID] = plan.RelayResult{Done: true, Err: "executor unreachable", At: w.Now}
 		return
 	}
+	if r.Secret == "" || r.Secret != target.Config.GetAgentSecret() {
+		// The executor's API refuses a call without the secret its task was launched with.
+		w.violate("relay %s to %s carries secret %q; its task %s was launched with %q", r.ID, r.Node, r.Secret, target.TaskID, target.Config.GetAgentSecret())
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, Err: "Unauthenticated", At: w.Now}
+		return
+	}
 	switch r.Kind {
 	case plan.RelayDecommission:
 		w.logf("relay %s decommission %s (stored phase %v)", r.ID, r.Node, w.Store.Nodes[r.Node].GetPhase())

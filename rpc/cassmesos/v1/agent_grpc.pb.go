@@ -42,6 +42,10 @@ const (
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
 // Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+//
+// Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
+// "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
+// with FAILED_PRECONDITION (a relay sent to an address now used by another node's task).
 type NodeAgentServiceClient interface {
 	// GetNodeStatus reads the ring as this node sees it (nodetool status) and the node's own mode. It changes nothing.
 	GetNodeStatus(ctx context.Context, in *GetNodeStatusRequest, opts ...grpc.CallOption) (*GetNodeStatusResponse, error)
@@ -172,6 +176,10 @@ func (c *nodeAgentServiceClient) RestartCassandra(ctx context.Context, in *Resta
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
 // Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+//
+// Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
+// "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
+// with FAILED_PRECONDITION (a relay sent to an address now used by another node's task).
 type NodeAgentServiceServer interface {
 	// GetNodeStatus reads the ring as this node sees it (nodetool status) and the node's own mode. It changes nothing.
 	GetNodeStatus(context.Context, *GetNodeStatusRequest) (*GetNodeStatusResponse, error)

@@ -72,7 +72,22 @@ type NodeTaskConfig struct {
 	// Seed node.
 	Seed bool `protobuf:"varint,21,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Ring generation this task was launched for.
-	Generation    int64 `protobuf:"varint,22,opt,name=generation,proto3" json:"generation,omitempty"`
+	Generation int64 `protobuf:"varint,22,opt,name=generation,proto3" json:"generation,omitempty"`
+	// Password of the JMX user "cassmesos": the executor writes it to the node's JMX password file
+	// (0600) and runs every nodetool call with it; Cassandra's JMX (bound to 127.0.0.1) requires
+	// it. The daemon derives it per ring at launch and never stores it. Empty: the executor makes
+	// up a random one for the task.
+	JmxPassword string `protobuf:"bytes,23,opt,name=jmx_password,json=jmxPassword,proto3" json:"jmx_password,omitempty"`
+	// PEM certificate the NodeAgentService serves (issued by the daemon's CA at launch, for this
+	// task only; SANs: the node's address). Empty: the daemon runs with --insecure and the API is
+	// plaintext.
+	AgentTlsCert []byte `protobuf:"bytes,30,opt,name=agent_tls_cert,json=agentTlsCert,proto3" json:"agent_tls_cert,omitempty"`
+	// PEM private key of agent_tls_cert. A secret: it lives only in the Mesos TaskInfo and the
+	// executor's memory, never in ZooKeeper.
+	AgentTlsKey []byte `protobuf:"bytes,31,opt,name=agent_tls_key,json=agentTlsKey,proto3" json:"agent_tls_key,omitempty"`
+	// PEM CA bundle the NodeAgentService verifies client certificates against; a caller must
+	// present a certificate of this CA with the "daemon" role.
+	AgentTlsCa    []byte `protobuf:"bytes,32,opt,name=agent_tls_ca,json=agentTlsCa,proto3" json:"agent_tls_ca,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,11 +276,39 @@ func (x *NodeTaskConfig) GetGeneration() int64 {
 	return 0
 }
 
+func (x *NodeTaskConfig) GetJmxPassword() string {
+	if x != nil {
+		return x.JmxPassword
+	}
+	return ""
+}
+
+func (x *NodeTaskConfig) GetAgentTlsCert() []byte {
+	if x != nil {
+		return x.AgentTlsCert
+	}
+	return nil
+}
+
+func (x *NodeTaskConfig) GetAgentTlsKey() []byte {
+	if x != nil {
+		return x.AgentTlsKey
+	}
+	return nil
+}
+
+func (x *NodeTaskConfig) GetAgentTlsCa() []byte {
+	if x != nil {
+		return x.AgentTlsCa
+	}
+	return nil
+}
+
 var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb0\x06\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xbf\a\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -297,7 +340,12 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\x04seed\x18\x15 \x01(\bR\x04seed\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x16 \x01(\x03R\n" +
-	"generation\x1a@\n" +
+	"generation\x12!\n" +
+	"\fjmx_password\x18\x17 \x01(\tR\vjmxPassword\x12$\n" +
+	"\x0eagent_tls_cert\x18\x1e \x01(\fR\fagentTlsCert\x12\"\n" +
+	"\ragent_tls_key\x18\x1f \x01(\fR\vagentTlsKey\x12 \n" +
+	"\fagent_tls_ca\x18  \x01(\fR\n" +
+	"agentTlsCa\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"

@@ -362,7 +362,10 @@ type NodeRecord struct {
 	Mode v1.CassandraMode `protobuf:"varint,17,opt,name=mode,proto3,enum=cassmesos.v1.CassandraMode" json:"mode,omitempty"`
 	// Port of the executor's gRPC service.
 	AgentPort uint32 `protobuf:"varint,18,opt,name=agent_port,json=agentPort,proto3" json:"agent_port,omitempty"`
-	// Secret the daemon presents to the executor.
+	// Deprecated: the executor API secret in clear text, written by daemons before task secrets
+	// were derived from the daemon's key file (plan.Config.TaskSecret). A daemon reads it and
+	// presents it to the task launched with it, never writes a new one, and clears it when the
+	// node's task is next launched.
 	TaskSecret string `protobuf:"bytes,19,opt,name=task_secret,json=taskSecret,proto3" json:"task_secret,omitempty"`
 	// Address of the dead node this node replaces (replace_address_first_boot), until it is UN.
 	ReplacesAddress string `protobuf:"bytes,20,opt,name=replaces_address,json=replacesAddress,proto3" json:"replaces_address,omitempty"`
@@ -1169,11 +1172,58 @@ func (x *ScheduleRecord) GetRequestDigest() string {
 	return ""
 }
 
+// AuditRecord is /audit/<sequence>: one mutating call, allowed or refused for permission. Written
+// unfenced by whichever daemon (leader or standby) answered the call; the oldest are trimmed.
+type AuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event (its id is empty in the record: the znode name is the ID).
+	Event         *v1.AuditEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AuditRecord) GetEvent() *v1.AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 var File_cassmesos_state_v1_state_proto protoreflect.FileDescriptor
 
 const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecassmesos/state/v1/state.proto\x12\x12cassmesos.state.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x1ecassmesos/state/v1/state.proto\x12\x12cassmesos.state.v1\x1a\x18cassmesos/v1/audit.proto\x1a\x18cassmesos/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x0fFrameworkRecord\x12!\n" +
 	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1298,7 +1348,9 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
-	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest*e\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"=\n" +
+	"\vAuditRecord\x12.\n" +
+	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event*e\n" +
 	"\fRestartStage\x12\x1d\n" +
 	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
@@ -1317,7 +1369,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
 	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
@@ -1330,53 +1382,56 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*StepCursor)(nil),            // 8: cassmesos.state.v1.StepCursor
 	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
 	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
-	nil,                           // 11: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 12: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	nil,                           // 13: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 15: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 16: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 17: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 18: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 19: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 20: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 21: cassmesos.v1.Operation
-	(*v1.Step)(nil),               // 22: cassmesos.v1.Step
-	(*v1.RepairSegment)(nil),      // 23: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 24: cassmesos.v1.RepairSchedule
+	(*AuditRecord)(nil),           // 11: cassmesos.state.v1.AuditRecord
+	nil,                           // 12: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 13: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 14: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 16: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 17: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 18: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 19: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 20: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 21: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 22: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 23: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 24: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 25: cassmesos.v1.RepairSchedule
+	(*v1.AuditEvent)(nil),         // 26: cassmesos.v1.AuditEvent
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	14, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	15, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	16, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	14, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	17, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	18, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	14, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	15, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	16, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	17, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	15, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	18, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	19, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	15, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	19, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	20, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	14, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	14, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	20, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	21, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	15, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	15, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	21, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	11, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	12, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	22, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	12, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	13, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
 	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	22, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	13, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	14, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	14, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	14, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	23, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	14, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	15, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	15, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	15, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
 	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	23, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	24, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	8,  // 25: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	24, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	25, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	26, // 25: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	8,  // 26: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -1390,7 +1445,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
