@@ -62,8 +62,8 @@ bench: ## Run the benchmarks and print their figures (real Cassandra's included)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
 .PHONY: fuzz
-fuzz: ## Run every fuzzer for FUZZTIME each (default 60s)
-	@./scripts/fuzz.sh $(or $(FUZZTIME),60s)
+fuzz: ## Run every fuzzer, one at a time, for FUZZTIME each (default 10m); fails on a crasher
+	@./scripts/fuzz.sh $(or $(FUZZTIME),10m)
 
 $(TOOLBIN)/protoc-gen-go:
 	GOBIN=$(TOOLBIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

@@ -5,13 +5,18 @@
 #
 #   scripts/fuzz.sh [FUZZTIME] [PACKAGE...]
 #
-# FUZZTIME is a `go test -fuzztime` value (default 60s: a duration, or Nx for N executions).
-# PACKAGE defaults to ./... ; give packages to fuzz only those.
+# FUZZTIME is a `go test -fuzztime` value (default 10m: a duration, or Nx for N executions).
+# PACKAGE defaults to ./... ; give packages to fuzz only those. The targets of each package are
+# what `go test -list 'Fuzz.*'` names, so a new fuzzer is included without editing this script.
+# One target runs at a time; FUZZPARALLEL (default: go test's, GOMAXPROCS) sets its workers.
+# A crasher is kept under <package>/testdata/fuzz/<FuzzXxx>/, where plain `go test` runs it.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
-fuzztime="${1:-60s}"
+fuzztime="${1:-10m}"
+parallel=()
+if [ -n "${FUZZPARALLEL:-}" ]; then parallel=(-parallel "$FUZZPARALLEL"); fi
 if [ $# -gt 0 ]; then shift; fi
 pkgs=("$@")
 if [ ${#pkgs[@]} -eq 0 ]; then pkgs=(./...); fi
@@ -28,9 +33,10 @@ while IFS='|' read -r files importpath; do
 done <<<"$pkginfo"
 
 failed=()
+summary=()
 ran=0
 for pkg in "${candidates[@]}"; do
-	if ! listing=$(go test -list '^Fuzz' "$pkg" 2>&1); then
+	if ! listing=$(go test -list 'Fuzz.*' "$pkg" 2>&1); then
 		echo "fuzz.sh: cannot list the fuzz targets of $pkg:" >&2
 		echo "$listing" >&2
 		failed+=("$pkg (build)")
@@ -39,13 +45,16 @@ for pkg in "${candidates[@]}"; do
 	for target in $(grep -E '^Fuzz' <<<"$listing"); do
 		echo "=== fuzz $pkg $target for $fuzztime"
 		ran=$((ran + 1))
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"; then
+		start=$SECONDS
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "${parallel[@]}" "$pkg"; then
 			failed+=("$pkg $target")
 		fi
+		summary+=("$(printf '%-50s %-28s %5ds' "$pkg" "$target" $((SECONDS - start)))")
 	done
 done
 
-echo "fuzz.sh: ran $ran fuzz targets for $fuzztime each"
+echo "fuzz.sh: ran $ran fuzz targets for $fuzztime each:"
+if [ ${#summary[@]} -gt 0 ]; then printf '  %s\n' "${summary[@]}"; fi
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz.sh: FAILED:" >&2
 	printf '  %s\n' "${failed[@]}" >&2

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/encoding"
 	"github.com/mesos/mesos-go/api/v1/lib/encoding/codecs"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpsched"
@@ -398,7 +399,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	// The first event must be SUBSCRIBED (or ERROR, e.g. "Framework has been removed").
 	var first scheduler.Event
 	timer := time.AfterFunc(c.opts.CallTimeout, cancel)
-	err = resp.Decode(&first)
+	err = decodeEvent(resp, &first)
 	timer.Stop()
 	if err != nil {
 		res.err = fmt.Errorf("reading SUBSCRIBED from %s: %w", endpoint, err)
@@ -537,7 +538,7 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 	defer watchdog.Stop()
 	for {
 		var e scheduler.Event
-		err := resp.Decode(&e)
+		err := decodeEvent(resp, &e)
 		if err != nil {
 			mu.Lock()
 			m := missed
@@ -586,6 +587,19 @@ func (c *Conn) subscribeOnce(ctx context.Context, endpoint string, out chan<- Ev
 		}
 		watchdog.Reset(window)
 	}
+}
+
+// decodeEvent reads the next event of the master's stream. mesos-go's RecordIO reader and its
+// generated protobuf decoders panic on some malformed input (a frame length near 2^63, a field
+// length that overflows): such a stream is malformed, not a reason to crash the daemon. The panic
+// becomes an error wrapping ErrMalformedEvent, which ends the subscription.
+func decodeEvent(dec encoding.Decoder, e *scheduler.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: the event stream cannot be decoded: %v", ErrMalformedEvent, r)
+		}
+	}()
+	return dec.Decode(e)
 }
 
 // errDuplicate marks a duplicated status update (not delivered).

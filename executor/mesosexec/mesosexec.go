@@ -226,7 +226,7 @@ func (e *exec) serve(ctx context.Context, dec encoding.Decoder) error {
 	go func() {
 		for {
 			var ev executor.Event
-			err := dec.Decode(&ev)
+			err := decodeEvent(dec, &ev)
 			select {
 			case events <- decoded{&ev, err}:
 			case <-stop:
@@ -266,6 +266,23 @@ func (e *exec) serve(ctx context.Context, dec encoding.Decoder) error {
 }
 
 var errAbort = errors.New("agent sent ERROR")
+
+// errUndecodable is what decodeEvent returns when the decoder panicked.
+var errUndecodable = errors.New("the agent's event stream cannot be decoded")
+
+// decodeEvent reads the next event of the agent's stream. mesos-go's RecordIO reader and its
+// generated protobuf decoders panic on some malformed input (a frame length near 2^63, a field
+// length that overflows): such a stream is malformed, not a reason to crash the executor (and
+// leave its task unsupervised). The panic becomes an error wrapping errUndecodable, which ends
+// the connection like any other decode error.
+func decodeEvent(dec encoding.Decoder, ev *executor.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errUndecodable, r)
+		}
+	}()
+	return dec.Decode(ev)
+}
 
 func (e *exec) handle(ctx context.Context, ev *executor.Event) error {
 	if why := malformed(ev); why != "" {
