@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -118,6 +119,10 @@ func TestSecurityNoSecretInZooKeeper(t *testing.T) {
 		}
 		forbidden["the ring's JMX password"] = []byte(secrets.Derive(key, secrets.PurposeJMX, "cassmesos", ring.GetUid(), "demo"))
 		cli := &nodeagent.Client{}
+		if tc := w.ClientTLS("daemon"); tc != nil {
+			// The executor takes only the daemon's client certificate (TestTLSEverywhere).
+			cli.TLS = func() *tls.Config { return tc.Clone() }
+		}
 		for _, r := range nodes {
 			n := r.Value
 			secret := secrets.Derive(key, secrets.PurposeTaskAPI, "cassmesos", ring.GetUid(), "demo", n.GetName(), n.GetTaskId())

@@ -169,7 +169,8 @@ func offeredPorts(spec *cassmesosv1.RingSpec) []placement.Range {
 }
 
 func checkAgreement(t *testing.T, home string, spec *cassmesosv1.RingSpec) {
-	w := plantest.NewWorld(t, 1, plan.Config{})
+	// With a secret key, as cassmesosd runs by default: the task carries the ring's JMX password.
+	w := plantest.NewWorld(t, 1, plan.Config{SecretKey: []byte("0123456789abcdef0123456789abcdef")})
 	// The static ports the spec names (so that any can be placed) and a few dynamic ones.
 	w.Agents[0].Ports = offeredPorts(spec)
 	if _, err := w.Submit(plan.CreateRing{Spec: spec}); err != nil {
