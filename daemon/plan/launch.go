@@ -275,7 +275,11 @@ func (ps *pass) matchOffers(offers []Offer) {
 		trimmed = append(trimmed, o)
 	}
 
-	ps.settleReleases(released)
+	offered := make(map[string]bool, len(byAgent))
+	for id := range byAgent {
+		offered[id] = true
+	}
+	ps.settleReleases(released, offered)
 
 	ps.noteUnreserved(trimmed)
 

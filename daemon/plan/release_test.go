@@ -171,3 +171,35 @@ func TestUnmadeReservationIsPlacedAnew(t *testing.T) {
 		t.Fatalf("still wants offers with the ring healthy\n%s", w.Dump())
 	}
 }
+
+// A daemon killed after persisting a release pass (its DESTROY/UNRESERVE never sent) must not
+// have dropped the intents that name those reservations: the next leader releases them, and only
+// then forgets the records. Before, the pass that sent the release also deleted the REMOVED
+// records, so the reservations were left unclaimed for ever.
+func TestReleaseSurvivesCrashBeforeAccept(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acc.Operation.GetOperation().GetId()
+	w.Reconcile()
+	w.Tick(time.Second) // the tasks are killed; their executors exit
+	w.Reconcile()
+	for range 4 {
+		w.CrashAfterPersist = true
+		p := w.OfferRound()
+		if len(releaseOps(p)) > 0 {
+			break
+		}
+		w.Restart()
+	}
+	w.Restart()
+	cooperate(t, w, 30, func() bool { return opDone(w, id) })
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("reservations left after a crash before the release ACCEPT: %v\n%s", left, w.Dump())
+	}
+	if len(w.Store.Nodes) != 0 {
+		t.Fatalf("records left\n%s", w.Dump())
+	}
+}
