@@ -97,12 +97,18 @@ func TLSMaterial(prefix string, certPEM, keyPEM, caPEM []byte, address string) e
 		return &Error{Field: field, NoValue: true, Reason: fmt.Sprintf(format, args...)}
 	}
 	certs, err := pemCerts(certPEM)
-	if err != nil || len(certs) == 0 {
-		return noValue(certF, "no PEM certificate (%v)", err)
+	if err != nil {
+		return noValue(certF, "no PEM certificate: %v", err)
+	}
+	if len(certs) == 0 {
+		return noValue(certF, "no PEM certificate")
 	}
 	cas, err := pemCerts(caPEM)
-	if err != nil || len(cas) == 0 {
-		return noValue(caF, "no PEM CA certificate (%v)", err)
+	if err != nil {
+		return noValue(caF, "no PEM CA certificate: %v", err)
+	}
+	if len(cas) == 0 {
+		return noValue(caF, "no PEM CA certificate")
 	}
 	var keyBlocks []*pem.Block
 	for rest := keyPEM; ; {
