@@ -51,7 +51,7 @@ func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) e
 		return fmt.Errorf("JMX authentication: %w", err)
 	}
 	if err := WriteTLSFiles(settings.TLS, cfg); err != nil {
-		return fmt.Errorf("Cassandra TLS: %w", err)
+		return fmt.Errorf("the node's TLS files: %w", err)
 	}
 	envSh := filepath.Join(p.Conf, "cassandra-env.sh")
 	if b, err := os.ReadFile(envSh); err == nil {

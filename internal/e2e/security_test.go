@@ -194,7 +194,10 @@ func cassandraKeys(t *testing.T, w *World) [][]byte {
 			t.Fatalf("%s: not an ECDSA PKCS#8 key: %v", p, err)
 		}
 		// The private scalar raw and in base64, and the PEM's first line of the key.
-		priv := ec.D.FillBytes(make([]byte, 32))
+		priv, err := ec.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		line, _, _ := strings.Cut(strings.SplitN(string(b), "\n", 2)[1], "\n")
 		out = append(out, priv, []byte(base64.StdEncoding.EncodeToString(priv)), []byte(line))
 		return nil
