@@ -70,7 +70,9 @@ func TestLoadTLS(t *testing.T) {
 		server *encryptionYAML
 		want   string
 	}{
-		"JKS factory":       {opts(func(o *encryptionYAML) { o.SSLContextFactory.ClassName = "org.apache.cassandra.security.DefaultSslContextFactory" }), "PEMBasedSslContextFactory only"},
+		"JKS factory": {opts(func(o *encryptionYAML) {
+			o.SSLContextFactory.ClassName = "org.apache.cassandra.security.DefaultSslContextFactory"
+		}), "PEMBasedSslContextFactory only"},
 		"keystore password": {opts(func(o *encryptionYAML) { o.KeystorePassword = "cassandra" }), "keystore_password"},
 		"missing keystore":  {opts(func(o *encryptionYAML) { o.Keystore = ks + ".gone" }), "server_encryption_options.keystore"},
 		"truststore junk":   {opts(func(o *encryptionYAML) { o.Truststore = junk }), "Failed to build trust manager"},
