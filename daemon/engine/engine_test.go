@@ -210,6 +210,10 @@ func (w *world) settle() {
 	if err := w.eng.Read(context.Background(), func(*plan.State) {}); err != nil {
 		w.t.Fatal(err)
 	}
+	// The scheduler calls it decided are made off the loop: wait for them too.
+	if err := w.eng.Flush(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func TestAckOnlyAfterPersist(t *testing.T) {
