@@ -499,6 +499,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 		}
 		offersAt := e.offersAt
 		e.send(mesosCall{what: "ACCEPT", do: func(ctx context.Context, sub uint64) error {
+			sent := time.Now()
 			if err := e.opts.Mesos.Accept(ctx, sub, a); err != nil {
 				return err
 			}
@@ -506,7 +507,7 @@ func (e *Engine) act(a plan.Action, used map[string]bool) {
 			for _, op := range a.Operations {
 				if op.Task != nil {
 					e.log.Info("launched", "task_id", op.Task.TaskID, "node", op.Task.Config.GetNode(), "ring", op.Task.Config.GetRing(), "agent_id", a.AgentID,
-						"offer_received", offersAt.Format(time.RFC3339Nano))
+						"offer_received", offersAt.Format(time.RFC3339Nano), "accept_sent", sent.Format(time.RFC3339Nano))
 				}
 			}
 			return nil

@@ -22,7 +22,8 @@ import (
 //
 //	prevUN→offer      daemon saw the previous node UN → the offer the node was launched on arrived
 //	offer→accept      the offer arrived → the ACCEPT with the launch was sent (plan, persist)
-//	accept→executor   the ACCEPT was sent → the agent started the executor process (sandbox, fetch)
+//	accept→agent      the ACCEPT was sent → the agent began launching the executor (the master)
+//	agent→executor    → the agent started the executor process (sandbox, fetch, unpack)
 //	executor→process  the executor process started → it started bin/cassandra
 //	process→UN(log)   bin/cassandra started → its system.log says it is NORMAL with CQL clients
 //	                  served: Cassandra's own time (the stand-in's here), not the framework's
@@ -71,7 +72,7 @@ func BenchmarkNodeJoinOverhead(b *testing.B) {
 				continue
 			}
 			ls := j.legs(prev.un)
-			own := ls[4]
+			own := ls[ownLeg]
 			total := j.un.Sub(prev.un)
 			fw = append(fw, total-own)
 			parts := make([]string, len(ls))
@@ -101,13 +102,16 @@ func BenchmarkNodeJoinOverhead(b *testing.B) {
 }
 
 // joinLegNames name the legs of joinTimeline.legs, in order.
-var joinLegNames = []string{"prevUN-offer", "offer-accept", "accept-executor", "executor-process", "process-UNlog", "UNlog-daemon"}
+var joinLegNames = []string{"prevUN-offer", "offer-accept", "accept-agent", "agent-executor", "executor-process", "process-UNlog", "UNlog-daemon"}
+
+// ownLeg is the index of Cassandra's own leg (process-UNlog) in joinLegNames.
+const ownLeg = 5
 
 // joinTimeline is one node's launch, from the logs.
 type joinTimeline struct {
 	node, addr       string
-	offer, launched  time.Time // daemon: offer arrived, ACCEPT sent
-	executor         time.Time // mesos-sim: executor process started
+	offer, launched  time.Time // daemon: offer arrived, ACCEPT with the launch sent
+	agent, executor  time.Time // mesos-sim: launching the executor, its process started
 	process          time.Time // executor: bin/cassandra started
 	normalLog, cqlUp time.Time // system.log: own state jump to NORMAL, CQL clients served
 	un               time.Time // daemon: node RUNNING (phase_time)
@@ -118,14 +122,14 @@ func (j joinTimeline) legs(prevUN time.Time) []time.Duration {
 	if j.cqlUp.After(unLog) {
 		unLog = j.cqlUp
 	}
-	return []time.Duration{j.offer.Sub(prevUN), j.launched.Sub(j.offer), j.executor.Sub(j.launched),
+	return []time.Duration{j.offer.Sub(prevUN), j.launched.Sub(j.offer), j.agent.Sub(j.launched), j.executor.Sub(j.agent),
 		j.process.Sub(j.executor), unLog.Sub(j.process), j.un.Sub(unLog)}
 }
 
 var (
-	launchedLine = regexp.MustCompile(`^time=(\S+) .*msg=launched .*\bnode=(\S+) .*\boffer_received=(\S+)`)
+	launchedLine = regexp.MustCompile(`^time=\S+ .*msg=launched .*\bnode=(\S+) .*\boffer_received=(\S+) accept_sent=(\S+)`)
 	simExecLine  = regexp.MustCompile(`^time=(\S+) .*msg="executor process started" .*\bexecutor_id=(\S+)`)
-	sandboxLine  = regexp.MustCompile(`^time=\S+ .*msg="launching executor" .*\bexecutor_id=(\S+) .*\bsandbox=(\S+)`)
+	sandboxLine  = regexp.MustCompile(`^time=(\S+) .*msg="launching executor" .*\bexecutor_id=(\S+) .*\bsandbox=(\S+)`)
 	execStarted  = regexp.MustCompile(`^time=(\S+) .*msg="cassandra started"`)
 	javaLogTime  = regexp.MustCompile(`\] (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) `)
 )
@@ -153,8 +157,8 @@ func joinTimelines(b *testing.B, w *World) []joinTimeline {
 	}
 	eachLine(b, filepath.Join(w.Dir(), "cassmesosd.log"), func(l string) {
 		if m := launchedLine.FindStringSubmatch(l); m != nil {
-			if j := byNode[strings.Trim(m[2], `"`)]; j != nil {
-				j.launched, j.offer = rfc3339(b, m[1]), rfc3339(b, m[3])
+			if j := byNode[strings.Trim(m[1], `"`)]; j != nil {
+				j.offer, j.launched = rfc3339(b, m[2]), rfc3339(b, m[3])
 			}
 		}
 	})
@@ -166,8 +170,8 @@ func joinTimelines(b *testing.B, w *World) []joinTimeline {
 			}
 		}
 		if m := sandboxLine.FindStringSubmatch(l); m != nil {
-			if j := node(m[1]); j != nil {
-				sandboxes[j] = strings.Trim(m[2], `"`)
+			if j := node(m[2]); j != nil {
+				j.agent, sandboxes[j] = rfc3339(b, m[1]), strings.Trim(m[3], `"`)
 			}
 		}
 	})
