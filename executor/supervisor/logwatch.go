@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -84,10 +85,16 @@ func parseLogState(line []byte, address string) (LogState, bool) {
 type logWatch struct {
 	path   string
 	offset int64
+	// safety is how often a watched log is read anyway (default safetyPoll).
+	safety time.Duration
+	// notify: try a kernel watch (default true; false polls only).
+	notify bool
+	// watching is true while a kernel watch delivers the writes.
+	watching atomic.Bool
 }
 
 func newLogWatch(path string) *logWatch {
-	w := &logWatch{path: path}
+	w := &logWatch{path: path, safety: safetyPoll, notify: true}
 	if st, err := os.Stat(path); err == nil {
 		w.offset = st.Size()
 	}
@@ -151,7 +158,8 @@ func (r *logFollower) readNew(onLine func([]byte)) {
 }
 
 // run calls onLine for every new complete line until ctx ends. Without a kernel watch it polls
-// every interval; with one it polls every safetyPoll in case a notification was lost.
+// every interval; with one it reads on every write and polls every w.safety in case a
+// notification was lost.
 func (w *logWatch) run(ctx context.Context, interval time.Duration, onLine func([]byte)) {
 	r := &logFollower{path: w.path, offset: w.offset, buf: make([]byte, 64<<10)}
 	defer func() {
@@ -163,10 +171,13 @@ func (w *logWatch) run(ctx context.Context, interval time.Duration, onLine func(
 	var errs <-chan error
 	dir := filepath.Dir(w.path)
 	watching := false
-	fw, err := fsnotify.NewWatcher()
-	if err == nil {
-		defer fw.Close()
-		events, errs = fw.Events, fw.Errors
+	var fw *fsnotify.Watcher
+	if w.notify {
+		if nw, err := fsnotify.NewWatcher(); err == nil {
+			fw = nw
+			defer fw.Close()
+			events, errs = fw.Events, fw.Errors
+		}
 	}
 	period := interval
 	t := time.NewTicker(period)
@@ -174,7 +185,8 @@ func (w *logWatch) run(ctx context.Context, interval time.Duration, onLine func(
 	for {
 		if fw != nil && !watching && fw.Add(dir) == nil {
 			watching = true
-			if p := max(interval, safetyPoll); p != period {
+			w.watching.Store(true)
+			if p := max(interval, w.safety); p != period {
 				period = p
 				t.Reset(period)
 			}
@@ -185,6 +197,7 @@ func (w *logWatch) run(ctx context.Context, interval time.Duration, onLine func(
 		}
 		if events == nil && watching {
 			watching, period = false, interval // the watch broke: poll
+			w.watching.Store(false)
 			t.Reset(period)
 		}
 	}

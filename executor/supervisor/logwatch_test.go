@@ -28,9 +28,14 @@ func TestIsStateLine(t *testing.T) {
 }
 
 // watchLog wakes on new state lines only, ignores what the file held before, survives the file
-// appearing late, a line written in two parts, and a rotation; with no poll to speak of, every
-// line arrives through the kernel's notification.
+// appearing late, a line written in two parts, and a rotation: through the kernel's notification
+// (inotify; the poll an hour apart) and, where no watch can be made, through the poll alone.
 func TestWatchLog(t *testing.T) {
+	t.Run("inotify", func(t *testing.T) { testWatchLog(t, true) })
+	t.Run("poll", func(t *testing.T) { testWatchLog(t, false) })
+}
+
+func testWatchLog(t *testing.T, notify bool) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "system.log")
 	if err := os.WriteFile(path, []byte("old: Node /a:7000 state jump to NORMAL\n"), 0o644); err != nil {
@@ -40,13 +45,22 @@ func TestWatchLog(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lw := newLogWatch(path)
+	interval := 5 * time.Millisecond
+	if notify {
+		lw.safety = time.Hour
+	} else {
+		lw.notify = false
+	}
 	onLine := func(line []byte) {
 		if isStateLine(line) {
 			woke <- struct{}{}
 		}
 	}
-	// An hour's poll: every line is read because the kernel reported the write (inotify).
-	go func() { lw.run(ctx, time.Hour, onLine); close(done) }()
+	go func() { lw.run(ctx, interval, onLine); close(done) }()
+	if notify {
+		// Every user has a bounded number of inotify instances (fs.inotify.max_user_instances).
+		zwait(t, "the inotify watch", lw.watching.Load)
+	}
 	defer func() { cancel(); <-done }()
 
 	appendTo := func(s string) {
@@ -140,5 +154,16 @@ func TestParseLogStateReal508(t *testing.T) {
 	}
 	if _, ok := parseLogState([]byte("INFO  [RMI TCP Connection(114)-127.0.0.1] 2026-12-03 08:07:22,031 Server.java:203 - Stop listening for CQL clients"), "x"); !ok {
 		t.Fatal("Stop listening for CQL clients not read")
+	}
+}
+
+func zwait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

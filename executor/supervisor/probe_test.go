@@ -65,8 +65,8 @@ while :; do sleep 0.05; done
 	waitFor(t, "NORMAL with host ID", func() bool { sn := s.Snapshot(); return sn.State == StateNormal && sn.HostID != "" })
 }
 
-// A node's own log lines are its state as they are written: with probes an hour apart and
-// nodetool not answering, the node is seen JOINING and then NORMAL and healthy only because
+// A node's own log lines are its state as they are written (inotify, else a 20 ms poll): with
+// probes an hour apart and nodetool not answering, the node is seen JOINING and then NORMAL and healthy only because
 // Cassandra 5.0.8's lines were appended to system.log; a peer's "state jump to NORMAL" is not
 // the node's.
 func TestLogStatePushed(t *testing.T) {
@@ -82,7 +82,7 @@ func TestLogStatePushed(t *testing.T) {
 while :; do sleep 0.05; done
 `, fc, rec)
 	logPath := filepath.Join(dir, "logs", "system.log")
-	s.cfg.HealthInterval, s.cfg.TransitionInterval, s.cfg.StateLogInterval = time.Hour, time.Hour, time.Hour
+	s.cfg.HealthInterval, s.cfg.TransitionInterval, s.cfg.StateLogInterval = time.Hour, time.Hour, 20*time.Millisecond
 	s.cfg.StateLog, s.cfg.Address, s.cfg.NativePort = logPath, "127.0.0.1", uint32(port)
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
