@@ -3,6 +3,7 @@ module github.com/cassmesos/cassmesos
 go 1.26.8
 
 require (
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/go-zookeeper/zk v1.0.4
 	github.com/gocql/gocql v1.7.0
 	github.com/gogo/protobuf v1.3.2
