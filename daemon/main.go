@@ -170,7 +170,7 @@ func (d *daemon) run(ctx context.Context) error {
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,
-		Logger: log, Auth: auth, AuditLog: audit,
+		Logger: log, Auth: auth, AuditLog: audit, Events: server.ZKEvents{Store: zs},
 	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
 	defer func() {
