@@ -75,12 +75,12 @@ func TestStatusPageInABrowser(t *testing.T) {
 	defer cancelBrowser()
 	dir := artifactDir(t)
 	shot := func(name string) {
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Errorf("screenshot %s: %v", name, err)
 			return
 		}
-		p := filepath.Join(dir, name+".jpg")
+		p := filepath.Join(dir, name+".png")
 		if err := os.WriteFile(p, png, 0o644); err != nil {
 			t.Errorf("screenshot %s: %v", name, err)
 			return

@@ -33,7 +33,7 @@ type StatusOptions struct {
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
 	cmd := &cobra.Command{
-		Use:     "status <name> [--watch [--interval <duration>]]",
+		Use:     "status <name> [--watch] [--interval <duration>]",
 		Aliases: []string{"get"},
 		Short:   "Show a ring and the state of its nodes",
 		Long: `Show a ring and its nodes. STATE is nodetool's: U/D (up/down, as the ring's live nodes see
