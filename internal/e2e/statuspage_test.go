@@ -64,6 +64,14 @@ func TestStatusPageInABrowser(t *testing.T) {
 		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// The event stream told of the ring's creation (the engine writes events with its passes).
+	out, errOut, code = w.CLI("events", "--ring", "web")
+	for _, want := range []string{"RingCreated", "NodeCreated", "OperationSucceeded", "NodeUp", "ring/web", "op/"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("cassmesos events --ring web: exit %d, no %s:\n%s%s", code, want, out, errOut)
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
@@ -168,6 +176,13 @@ func TestStatusPageInABrowser(t *testing.T) {
 		t.Fatalf("the page's live indicator says %q; want it updated by the page's own re-read", conn)
 	}
 	shot("status-node-down")
+	if ev := text(`section.events`); !strings.Contains(ev, "Warning") || !strings.Contains(ev, "node/"+victim) {
+		t.Fatalf("the page's recent events show no warning about %s:\n%s", victim, ev)
+	}
+	out, errOut, code = w.CLI("events", "--ring", "web", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"EVENT_TYPE_WARNING"`) || !strings.Contains(out, `"node": "`+victim+`"`) {
+		t.Fatalf("cassmesos events -o json after %s went down: exit %d\n%s%s", victim, code, out, errOut)
+	}
 	t.Logf("status page: %s shown %s, %v", victim, got[victim], got)
 
 }
