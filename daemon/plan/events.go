@@ -167,7 +167,10 @@ func nodeEvents(old *statev1.NodeRecord, w Write, add addFunc) {
 			add(normal, ReasonNodeReplacing, ring, w.Name, "", "node %s is being replaced", w.Name)
 		}
 	}
-	if was, is := NodeStateCode(old), NodeStateCode(n); was != is && is != "-" {
+	// A state change is news when the new state is known: not "-", and neither liveness nor mode
+	// unknown ("?N" after a loss, "D?" before a first start); down only counts after up.
+	if was, is := NodeStateCode(old), NodeStateCode(n); was != is && is != "-" && !strings.Contains(is, "?") &&
+		(!strings.HasPrefix(is, "D") || strings.HasPrefix(was, "U")) {
 		switch {
 		case is == "UN":
 			add(normal, ReasonNodeUp, ring, w.Name, "", "node %s is UN (was %s)", w.Name, was)

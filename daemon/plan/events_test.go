@@ -65,6 +65,19 @@ func TestEventWritesNodes(t *testing.T) {
 	if evs := EventWrites(st, []Write{{Kind: RecordNode, RingName: "demo", Name: "demo-1", Node: loadOnly}}); len(evs) != 0 {
 		t.Fatalf("a load-only write gave events %v; want none", evSummary(evs))
 	}
+	// Unknown states are no news: a slot seen down before its first start, a lost node's mode.
+	notStarted := &statev1.NodeRecord{Ring: "demo", Name: "demo-1"}
+	seenDown := proto.Clone(notStarted).(*statev1.NodeRecord)
+	seenDown.Liveness = v1.Liveness_LIVENESS_DOWN
+	unknownLiveness := proto.Clone(up).(*statev1.NodeRecord)
+	unknownLiveness.Liveness = v1.Liveness_LIVENESS_UNSPECIFIED
+	for _, c := range []struct{ old, new *statev1.NodeRecord }{{notStarted, seenDown}, {up, unknownLiveness}} {
+		s := st.Clone()
+		s.Nodes = map[string]*statev1.NodeRecord{"demo-1": c.old}
+		if evs := EventWrites(s, []Write{{Kind: RecordNode, RingName: "demo", Name: "demo-1", Node: c.new}}); len(evs) != 0 {
+			t.Fatalf("%s -> %s gave events %v; want none", NodeStateCode(c.old), NodeStateCode(c.new), evSummary(evs))
+		}
+	}
 	ws := EventWrites(st, []Write{{Kind: RecordNode, RingName: "demo", Name: "demo-1", Node: down}})
 	if ts := ws[0].Event.GetTime().AsTime(); !ts.Equal(now) {
 		t.Fatalf("event time %v; want the pass's now %v", ts, now)
