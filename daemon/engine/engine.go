@@ -449,7 +449,9 @@ func (e *Engine) reportUnclaimed(us []plan.UnclaimedReservation) {
 func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	e.log.Debug("plan", "offers", len(offers), "writes", len(p.Writes), "actions", len(p.Actions), "want_offers", p.WantOffers)
 	if len(p.Writes) > 0 {
-		if err := e.opts.Store.Persist(e.ctx, p.Writes); err != nil {
+		// The pass's events (plan.EventWrites) go into the same transaction as its writes.
+		writes := append(p.Writes[:len(p.Writes):len(p.Writes)], plan.EventWrites(e.state, p.Writes)...)
+		if err := e.opts.Store.Persist(e.ctx, writes); err != nil {
 			if e.opts.Metrics != nil {
 				e.opts.Metrics.PersistFailed()
 			}
