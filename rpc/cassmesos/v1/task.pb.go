@@ -87,7 +87,10 @@ type NodeTaskConfig struct {
 	AgentTlsKey []byte `protobuf:"bytes,31,opt,name=agent_tls_key,json=agentTlsKey,proto3" json:"agent_tls_key,omitempty"`
 	// PEM CA bundle the NodeAgentService verifies client certificates against; a caller must
 	// present a certificate of this CA with the "daemon" role.
-	AgentTlsCa    []byte `protobuf:"bytes,32,opt,name=agent_tls_ca,json=agentTlsCa,proto3" json:"agent_tls_ca,omitempty"`
+	AgentTlsCa []byte `protobuf:"bytes,32,opt,name=agent_tls_ca,json=agentTlsCa,proto3" json:"agent_tls_ca,omitempty"`
+	// Cassandra Auto Repair to render (JVM property cassandra.autorepair.enable and the
+	// cassandra.yaml section auto_repair); unset when the ring's repair engine is cassmesos.
+	AutoRepair    *AutoRepairSpec `protobuf:"bytes,42,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -304,11 +307,18 @@ func (x *NodeTaskConfig) GetAgentTlsCa() []byte {
 	return nil
 }
 
+func (x *NodeTaskConfig) GetAutoRepair() *AutoRepairSpec {
+	if x != nil {
+		return x.AutoRepair
+	}
+	return nil
+}
+
 var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xbf\a\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xfe\a\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -345,7 +355,9 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\x0eagent_tls_cert\x18\x1e \x01(\fR\fagentTlsCert\x12\"\n" +
 	"\ragent_tls_key\x18\x1f \x01(\fR\vagentTlsKey\x12 \n" +
 	"\fagent_tls_ca\x18  \x01(\fR\n" +
-	"agentTlsCa\x1a@\n" +
+	"agentTlsCa\x12=\n" +
+	"\vauto_repair\x18* \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
+	"autoRepair\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
@@ -368,16 +380,18 @@ var file_cassmesos_v1_task_proto_goTypes = []any{
 	nil,                         // 1: cassmesos.v1.NodeTaskConfig.CassandraYamlEntry
 	(*Ports)(nil),               // 2: cassmesos.v1.Ports
 	(*durationpb.Duration)(nil), // 3: google.protobuf.Duration
+	(*AutoRepairSpec)(nil),      // 4: cassmesos.v1.AutoRepairSpec
 }
 var file_cassmesos_v1_task_proto_depIdxs = []int32{
 	2, // 0: cassmesos.v1.NodeTaskConfig.ports:type_name -> cassmesos.v1.Ports
 	1, // 1: cassmesos.v1.NodeTaskConfig.cassandra_yaml:type_name -> cassmesos.v1.NodeTaskConfig.CassandraYamlEntry
 	3, // 2: cassmesos.v1.NodeTaskConfig.kill_grace:type_name -> google.protobuf.Duration
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 3: cassmesos.v1.NodeTaskConfig.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_task_proto_init() }

@@ -23,6 +23,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RepairEngine says who schedules a ring's repairs.
+type RepairEngine int32
+
+const (
+	// Not set: cassmesos.
+	RepairEngine_REPAIR_ENGINE_UNSPECIFIED RepairEngine = 0
+	// cassmesos' scheduled, segmented repair runs (docs/repair.md).
+	RepairEngine_REPAIR_ENGINE_CASSMESOS RepairEngine = 1
+	// Cassandra 5's built-in Auto Repair (CEP-37): the nodes repair themselves; cassmesos renders its
+	// configuration and pauses it around topology changes.
+	RepairEngine_REPAIR_ENGINE_CASSANDRA RepairEngine = 2
+)
+
+// Enum value maps for RepairEngine.
+var (
+	RepairEngine_name = map[int32]string{
+		0: "REPAIR_ENGINE_UNSPECIFIED",
+		1: "REPAIR_ENGINE_CASSMESOS",
+		2: "REPAIR_ENGINE_CASSANDRA",
+	}
+	RepairEngine_value = map[string]int32{
+		"REPAIR_ENGINE_UNSPECIFIED": 0,
+		"REPAIR_ENGINE_CASSMESOS":   1,
+		"REPAIR_ENGINE_CASSANDRA":   2,
+	}
+)
+
+func (x RepairEngine) Enum() *RepairEngine {
+	p := new(RepairEngine)
+	*p = x
+	return p
+}
+
+func (x RepairEngine) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RepairEngine) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[0].Descriptor()
+}
+
+func (RepairEngine) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[0]
+}
+
+func (x RepairEngine) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RepairEngine.Descriptor instead.
+func (RepairEngine) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{0}
+}
+
 // ConstraintOperator is how a placement constraint uses its attribute.
 type ConstraintOperator int32
 
@@ -64,11 +118,11 @@ func (x ConstraintOperator) String() string {
 }
 
 func (ConstraintOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[0].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[1].Descriptor()
 }
 
 func (ConstraintOperator) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[0]
+	return &file_cassmesos_v1_types_proto_enumTypes[1]
 }
 
 func (x ConstraintOperator) Number() protoreflect.EnumNumber {
@@ -77,7 +131,7 @@ func (x ConstraintOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConstraintOperator.Descriptor instead.
 func (ConstraintOperator) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
 // RingPhase is a ring's overall condition.
@@ -125,11 +179,11 @@ func (x RingPhase) String() string {
 }
 
 func (RingPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[1].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
 }
 
 func (RingPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[1]
+	return &file_cassmesos_v1_types_proto_enumTypes[2]
 }
 
 func (x RingPhase) Number() protoreflect.EnumNumber {
@@ -138,7 +192,7 @@ func (x RingPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RingPhase.Descriptor instead.
 func (RingPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 // Liveness is whether a node is up as Cassandra's gossip sees it.
@@ -178,11 +232,11 @@ func (x Liveness) String() string {
 }
 
 func (Liveness) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
 }
 
 func (Liveness) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[2]
+	return &file_cassmesos_v1_types_proto_enumTypes[3]
 }
 
 func (x Liveness) Number() protoreflect.EnumNumber {
@@ -191,7 +245,7 @@ func (x Liveness) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Liveness.Descriptor instead.
 func (Liveness) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 // CassandraMode is Cassandra's operation mode (nodetool netstats "Mode:", status's second letter).
@@ -255,11 +309,11 @@ func (x CassandraMode) String() string {
 }
 
 func (CassandraMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
 }
 
 func (CassandraMode) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[3]
+	return &file_cassmesos_v1_types_proto_enumTypes[4]
 }
 
 func (x CassandraMode) Number() protoreflect.EnumNumber {
@@ -268,7 +322,7 @@ func (x CassandraMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CassandraMode.Descriptor instead.
 func (CassandraMode) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 // NodePhase is the framework's lifecycle of a node slot.
@@ -344,11 +398,11 @@ func (x NodePhase) String() string {
 }
 
 func (NodePhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
 }
 
 func (NodePhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[4]
+	return &file_cassmesos_v1_types_proto_enumTypes[5]
 }
 
 func (x NodePhase) Number() protoreflect.EnumNumber {
@@ -357,7 +411,7 @@ func (x NodePhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NodePhase.Descriptor instead.
 func (NodePhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 // OperationKind is what an operation does.
@@ -437,11 +491,11 @@ func (x OperationKind) String() string {
 }
 
 func (OperationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (OperationKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[5]
+	return &file_cassmesos_v1_types_proto_enumTypes[6]
 }
 
 func (x OperationKind) Number() protoreflect.EnumNumber {
@@ -450,7 +504,7 @@ func (x OperationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationKind.Descriptor instead.
 func (OperationKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // OperationPhase is where an operation is in its life.
@@ -510,11 +564,11 @@ func (x OperationPhase) String() string {
 }
 
 func (OperationPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (OperationPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[6]
+	return &file_cassmesos_v1_types_proto_enumTypes[7]
 }
 
 func (x OperationPhase) Number() protoreflect.EnumNumber {
@@ -523,7 +577,7 @@ func (x OperationPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationPhase.Descriptor instead.
 func (OperationPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // StepKind is what a step does. The planner dispatches on it; a step's name is for people.
@@ -607,11 +661,11 @@ func (x StepKind) String() string {
 }
 
 func (StepKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (StepKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[7]
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
 }
 
 func (x StepKind) Number() protoreflect.EnumNumber {
@@ -620,7 +674,7 @@ func (x StepKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepKind.Descriptor instead.
 func (StepKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // StepPhase is where a step is.
@@ -672,11 +726,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[8]
+	return &file_cassmesos_v1_types_proto_enumTypes[9]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -685,7 +739,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -733,8 +787,13 @@ type RingSpec struct {
 	CassandraYaml map[string]string `protobuf:"bytes,19,rep,name=cassandra_yaml,json=cassandraYaml,proto3" json:"cassandra_yaml,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// How long placing a node may wait for a suitable offer before the operation reports it is stuck (default 10m).
 	PlacementTimeout *durationpb.Duration `protobuf:"bytes,20,opt,name=placement_timeout,json=placementTimeout,proto3" json:"placement_timeout,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Which repair engine keeps the ring repaired: cassmesos' segmented runs and schedules (the
+	// default) or Cassandra's own Auto Repair scheduler (CEP-37, Cassandra 5.0.7+). Never both.
+	RepairEngine RepairEngine `protobuf:"varint,30,opt,name=repair_engine,json=repairEngine,proto3,enum=cassmesos.v1.RepairEngine" json:"repair_engine,omitempty"`
+	// Cassandra Auto Repair settings, used when repair_engine is REPAIR_ENGINE_CASSANDRA.
+	AutoRepair    *AutoRepairSpec `protobuf:"bytes,31,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RingSpec) Reset() {
@@ -907,6 +966,76 @@ func (x *RingSpec) GetPlacementTimeout() *durationpb.Duration {
 	return nil
 }
 
+func (x *RingSpec) GetRepairEngine() RepairEngine {
+	if x != nil {
+		return x.RepairEngine
+	}
+	return RepairEngine_REPAIR_ENGINE_UNSPECIFIED
+}
+
+func (x *RingSpec) GetAutoRepair() *AutoRepairSpec {
+	if x != nil {
+		return x.AutoRepair
+	}
+	return nil
+}
+
+// AutoRepairSpec configures Cassandra's Auto Repair (cassandra.yaml section auto_repair).
+type AutoRepairSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Repair types to enable: "full", "incremental", "preview_repaired" (default: full).
+	RepairTypes []string `protobuf:"bytes,1,rep,name=repair_types,json=repairTypes,proto3" json:"repair_types,omitempty"`
+	// Minimum time between two repairs of a node for each enabled type (min_repair_interval;
+	// default 24h, at least 1m).
+	MinRepairInterval *durationpb.Duration `protobuf:"bytes,2,opt,name=min_repair_interval,json=minRepairInterval,proto3" json:"min_repair_interval,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *AutoRepairSpec) Reset() {
+	*x = AutoRepairSpec{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoRepairSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoRepairSpec) ProtoMessage() {}
+
+func (x *AutoRepairSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoRepairSpec.ProtoReflect.Descriptor instead.
+func (*AutoRepairSpec) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AutoRepairSpec) GetRepairTypes() []string {
+	if x != nil {
+		return x.RepairTypes
+	}
+	return nil
+}
+
+func (x *AutoRepairSpec) GetMinRepairInterval() *durationpb.Duration {
+	if x != nil {
+		return x.MinRepairInterval
+	}
+	return nil
+}
+
 // Resources a node is given on its agent.
 type Resources struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -922,7 +1051,7 @@ type Resources struct {
 
 func (x *Resources) Reset() {
 	*x = Resources{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1063,7 @@ func (x *Resources) String() string {
 func (*Resources) ProtoMessage() {}
 
 func (x *Resources) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1076,7 @@ func (x *Resources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resources.ProtoReflect.Descriptor instead.
 func (*Resources) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Resources) GetCpus() float64 {
@@ -986,7 +1115,7 @@ type Distribution struct {
 
 func (x *Distribution) Reset() {
 	*x = Distribution{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1127,7 @@ func (x *Distribution) String() string {
 func (*Distribution) ProtoMessage() {}
 
 func (x *Distribution) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1140,7 @@ func (x *Distribution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Distribution.ProtoReflect.Descriptor instead.
 func (*Distribution) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Distribution) GetVersion() string {
@@ -1058,7 +1187,7 @@ type Ports struct {
 
 func (x *Ports) Reset() {
 	*x = Ports{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1199,7 @@ func (x *Ports) String() string {
 func (*Ports) ProtoMessage() {}
 
 func (x *Ports) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1212,7 @@ func (x *Ports) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ports.ProtoReflect.Descriptor instead.
 func (*Ports) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Ports) GetStorage() uint32 {
@@ -1136,7 +1265,7 @@ type PlacementConstraint struct {
 
 func (x *PlacementConstraint) Reset() {
 	*x = PlacementConstraint{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1277,7 @@ func (x *PlacementConstraint) String() string {
 func (*PlacementConstraint) ProtoMessage() {}
 
 func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1290,7 @@ func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementConstraint.ProtoReflect.Descriptor instead.
 func (*PlacementConstraint) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PlacementConstraint) GetAttribute() string {
@@ -1202,7 +1331,7 @@ type Ring struct {
 
 func (x *Ring) Reset() {
 	*x = Ring{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1343,7 @@ func (x *Ring) String() string {
 func (*Ring) ProtoMessage() {}
 
 func (x *Ring) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1356,7 @@ func (x *Ring) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ring.ProtoReflect.Descriptor instead.
 func (*Ring) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Ring) GetSpec() *RingSpec {
@@ -1279,7 +1408,7 @@ type RingStatus struct {
 
 func (x *RingStatus) Reset() {
 	*x = RingStatus{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1420,7 @@ func (x *RingStatus) String() string {
 func (*RingStatus) ProtoMessage() {}
 
 func (x *RingStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1433,7 @@ func (x *RingStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingStatus.ProtoReflect.Descriptor instead.
 func (*RingStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RingStatus) GetPhase() RingPhase {
@@ -1400,7 +1529,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1541,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1554,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Node) GetRing() string {
@@ -1602,7 +1731,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1743,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1756,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Step) GetName() string {
@@ -1708,7 +1837,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +1849,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +1862,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -1794,7 +1923,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +1935,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +1948,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Operation) GetId() string {
@@ -1939,7 +2068,7 @@ type OperationParams struct {
 
 func (x *OperationParams) Reset() {
 	*x = OperationParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2080,7 @@ func (x *OperationParams) String() string {
 func (*OperationParams) ProtoMessage() {}
 
 func (x *OperationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2093,7 @@ func (x *OperationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationParams.ProtoReflect.Descriptor instead.
 func (*OperationParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *OperationParams) GetNodes() []string {
@@ -2027,7 +2156,7 @@ type RepairParams struct {
 
 func (x *RepairParams) Reset() {
 	*x = RepairParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2168,7 @@ func (x *RepairParams) String() string {
 func (*RepairParams) ProtoMessage() {}
 
 func (x *RepairParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2181,7 @@ func (x *RepairParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairParams.ProtoReflect.Descriptor instead.
 func (*RepairParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RepairParams) GetKeyspace() string {
@@ -2124,7 +2253,7 @@ type CleanupParams struct {
 
 func (x *CleanupParams) Reset() {
 	*x = CleanupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2136,7 +2265,7 @@ func (x *CleanupParams) String() string {
 func (*CleanupParams) ProtoMessage() {}
 
 func (x *CleanupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2149,7 +2278,7 @@ func (x *CleanupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupParams.ProtoReflect.Descriptor instead.
 func (*CleanupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CleanupParams) GetKeyspace() string {
@@ -2195,7 +2324,7 @@ type RepairSegment struct {
 
 func (x *RepairSegment) Reset() {
 	*x = RepairSegment{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2336,7 @@ func (x *RepairSegment) String() string {
 func (*RepairSegment) ProtoMessage() {}
 
 func (x *RepairSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2349,7 @@ func (x *RepairSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSegment.ProtoReflect.Descriptor instead.
 func (*RepairSegment) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RepairSegment) GetIndex() int32 {
@@ -2322,7 +2451,7 @@ type RepairSchedule struct {
 
 func (x *RepairSchedule) Reset() {
 	*x = RepairSchedule{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2463,7 @@ func (x *RepairSchedule) String() string {
 func (*RepairSchedule) ProtoMessage() {}
 
 func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2476,7 @@ func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSchedule.ProtoReflect.Descriptor instead.
 func (*RepairSchedule) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RepairSchedule) GetId() string {
@@ -2424,7 +2553,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\a\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\b\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -2450,10 +2579,16 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\rreplace_after\x18\x11 \x01(\v2\x19.google.protobuf.DurationR\freplaceAfter\x12,\n" +
 	"\x12cleanup_after_grow\x18\x12 \x01(\bR\x10cleanupAfterGrow\x12P\n" +
 	"\x0ecassandra_yaml\x18\x13 \x03(\v2).cassmesos.v1.RingSpec.CassandraYamlEntryR\rcassandraYaml\x12F\n" +
-	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x1a@\n" +
+	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x12?\n" +
+	"\rrepair_engine\x18\x1e \x01(\x0e2\x1a.cassmesos.v1.RepairEngineR\frepairEngine\x12=\n" +
+	"\vauto_repair\x18\x1f \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
+	"autoRepair\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"~\n" +
+	"\x0eAutoRepairSpec\x12!\n" +
+	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12I\n" +
+	"\x13min_repair_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11minRepairInterval\"O\n" +
 	"\tResources\x12\x12\n" +
 	"\x04cpus\x18\x01 \x01(\x01R\x04cpus\x12\x15\n" +
 	"\x06mem_mb\x18\x02 \x01(\x03R\x05memMb\x12\x17\n" +
@@ -2598,7 +2733,11 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10last_skip_reason\x18\t \x01(\tR\x0elastSkipReason\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\x97\x01\n" +
+	"createTime*g\n" +
+	"\fRepairEngine\x12\x1d\n" +
+	"\x19REPAIR_ENGINE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REPAIR_ENGINE_CASSMESOS\x10\x01\x12\x1b\n" +
+	"\x17REPAIR_ENGINE_CASSANDRA\x10\x02*\x97\x01\n" +
 	"\x12ConstraintOperator\x12#\n" +
 	"\x1fCONSTRAINT_OPERATOR_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSTRAINT_OPERATOR_SPREAD\x10\x01\x12\x1c\n" +
@@ -2698,86 +2837,91 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_cassmesos_v1_types_proto_goTypes = []any{
-	(ConstraintOperator)(0),       // 0: cassmesos.v1.ConstraintOperator
-	(RingPhase)(0),                // 1: cassmesos.v1.RingPhase
-	(Liveness)(0),                 // 2: cassmesos.v1.Liveness
-	(CassandraMode)(0),            // 3: cassmesos.v1.CassandraMode
-	(NodePhase)(0),                // 4: cassmesos.v1.NodePhase
-	(OperationKind)(0),            // 5: cassmesos.v1.OperationKind
-	(OperationPhase)(0),           // 6: cassmesos.v1.OperationPhase
-	(StepKind)(0),                 // 7: cassmesos.v1.StepKind
-	(StepPhase)(0),                // 8: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 9: cassmesos.v1.RingSpec
-	(*Resources)(nil),             // 10: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 11: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 12: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 13: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 14: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 15: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 16: cassmesos.v1.Node
-	(*Step)(nil),                  // 17: cassmesos.v1.Step
-	(*Progress)(nil),              // 18: cassmesos.v1.Progress
-	(*Operation)(nil),             // 19: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 20: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 21: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 22: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 23: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 24: cassmesos.v1.RepairSchedule
-	nil,                           // 25: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(RepairEngine)(0),             // 0: cassmesos.v1.RepairEngine
+	(ConstraintOperator)(0),       // 1: cassmesos.v1.ConstraintOperator
+	(RingPhase)(0),                // 2: cassmesos.v1.RingPhase
+	(Liveness)(0),                 // 3: cassmesos.v1.Liveness
+	(CassandraMode)(0),            // 4: cassmesos.v1.CassandraMode
+	(NodePhase)(0),                // 5: cassmesos.v1.NodePhase
+	(OperationKind)(0),            // 6: cassmesos.v1.OperationKind
+	(OperationPhase)(0),           // 7: cassmesos.v1.OperationPhase
+	(StepKind)(0),                 // 8: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 9: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 10: cassmesos.v1.RingSpec
+	(*AutoRepairSpec)(nil),        // 11: cassmesos.v1.AutoRepairSpec
+	(*Resources)(nil),             // 12: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 13: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 14: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 15: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 16: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 17: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 18: cassmesos.v1.Node
+	(*Step)(nil),                  // 19: cassmesos.v1.Step
+	(*Progress)(nil),              // 20: cassmesos.v1.Progress
+	(*Operation)(nil),             // 21: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 22: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 23: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 24: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 25: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 26: cassmesos.v1.RepairSchedule
+	nil,                           // 27: cassmesos.v1.RingSpec.CassandraYamlEntry
+	(*durationpb.Duration)(nil),   // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	10, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	11, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	12, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	13, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	26, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	25, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	26, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
-	0,  // 7: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	9,  // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	15, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	27, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 11: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	27, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
-	4,  // 13: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
-	2,  // 14: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
-	3,  // 15: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	27, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	27, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 18: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	27, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	7,  // 21: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	26, // 22: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	5,  // 23: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	6,  // 24: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	17, // 25: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	18, // 26: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	20, // 27: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	27, // 28: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	27, // 29: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	27, // 30: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 31: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	21, // 32: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	22, // 33: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	26, // 34: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	8,  // 35: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 36: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	27, // 37: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	21, // 38: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	27, // 39: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	27, // 40: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	27, // 41: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	12, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	13, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	14, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	15, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	28, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	27, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	28, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	0,  // 7: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
+	11, // 8: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	28, // 9: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	1,  // 10: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
+	10, // 11: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	17, // 12: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	29, // 13: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 14: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
+	29, // 15: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	5,  // 16: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
+	3,  // 17: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
+	4,  // 18: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
+	29, // 19: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	29, // 20: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 21: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	29, // 22: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	29, // 23: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 24: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	28, // 25: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	6,  // 26: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	7,  // 27: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	19, // 28: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	20, // 29: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	22, // 30: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	29, // 31: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	29, // 32: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	29, // 33: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	10, // 34: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	23, // 35: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	24, // 36: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	28, // 37: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	9,  // 38: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	29, // 39: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	29, // 40: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	23, // 41: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	29, // 42: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	29, // 43: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	29, // 44: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	45, // [45:45] is the sub-list for method output_type
+	45, // [45:45] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -2790,8 +2934,8 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   17,
+			NumEnums:      10,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
