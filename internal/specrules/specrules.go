@@ -95,6 +95,9 @@ func JVMOption(field, o string) error {
 	if strings.HasPrefix(o, "-Dcassandra.replace_address") {
 		return bad(field, o, "replacement is cassmesos' job (cassmesos node replace)")
 	}
+	if strings.HasPrefix(o, "-Dcassandra.autorepair.enable") {
+		return bad(field, o, "Auto Repair is set with the ring's repair engine (--repair-engine cassandra)")
+	}
 	return nil
 }
 
@@ -215,6 +218,7 @@ var ownedKeys = map[string]bool{
 	"native_transport_port_ssl": true, "endpoint_snitch": true, "auto_bootstrap": true,
 	"data_file_directories": true, "commitlog_directory": true, "saved_caches_directory": true,
 	"hints_directory": true, "cdc_raw_directory": true, "local_system_data_file_directory": true,
+	"auto_repair": true,
 }
 
 // OwnedYAMLKeys returns the cassandra.yaml keys cassmesos owns, sorted.
