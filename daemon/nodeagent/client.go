@@ -124,6 +124,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		err = repair(ctx, cli, r)
 	case plan.RelayDescribeRing:
 		ranges, err = describeRing(ctx, cli, r.Keyspace)
+	case plan.RelayAutoRepair:
+		_, err = cli.SetAutoRepair(ctx, &cassmesosv1.SetAutoRepairRequest{RepairTypes: r.RepairTypes, Enabled: r.Enable})
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}

@@ -607,6 +607,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
 		JmxPassword:    ps.jmxPassword(n.GetRing()),
+		AutoRepair:     autoRepairConfig(spec),
 	}
 }
 

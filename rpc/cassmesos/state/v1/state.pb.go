@@ -1006,7 +1006,11 @@ type AutoRepairPause struct {
 	// When the pause was confirmed on every live node (PAUSED reached).
 	PausedTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=paused_time,json=pausedTime,proto3" json:"paused_time,omitempty"`
 	// When the resume was confirmed (RESUMED reached).
-	ResumedTime   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=resumed_time,json=resumedTime,proto3" json:"resumed_time,omitempty"`
+	ResumedTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=resumed_time,json=resumedTime,proto3" json:"resumed_time,omitempty"`
+	// No call is made before this time (set after a failed call).
+	RetryTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=retry_time,json=retryTime,proto3" json:"retry_time,omitempty"`
+	// The later topology operation that took the pause over instead of a resume.
+	HandedTo      string `protobuf:"bytes,9,opt,name=handed_to,json=handedTo,proto3" json:"handed_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1088,6 +1092,20 @@ func (x *AutoRepairPause) GetResumedTime() *timestamppb.Timestamp {
 		return x.ResumedTime
 	}
 	return nil
+}
+
+func (x *AutoRepairPause) GetRetryTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetHandedTo() string {
+	if x != nil {
+		return x.HandedTo
+	}
+	return ""
 }
 
 // StepCursor is the planner's sub-state of one step under way.
@@ -1500,7 +1518,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"StepsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x124\n" +
-	"\x05value\x18\x02 \x01(\v2\x1e.cassmesos.state.v1.StepCursorR\x05value:\x028\x01\"\xc1\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x1e.cassmesos.state.v1.StepCursorR\x05value:\x028\x01\"\x99\x04\n" +
 	"\x0fAutoRepairPause\x12>\n" +
 	"\x05phase\x18\x01 \x01(\x0e2(.cassmesos.state.v1.AutoRepairPausePhaseR\x05phase\x12D\n" +
 	"\x05nodes\x18\x02 \x03(\v2..cassmesos.state.v1.AutoRepairPause.NodesEntryR\x05nodes\x12\x18\n" +
@@ -1511,7 +1529,10 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"last_error\x18\x05 \x01(\tR\tlastError\x12;\n" +
 	"\vpaused_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"pausedTime\x12=\n" +
-	"\fresumed_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vresumedTime\x1a8\n" +
+	"\fresumed_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vresumedTime\x129\n" +
+	"\n" +
+	"retry_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tretryTime\x12\x1b\n" +
+	"\thanded_to\x18\t \x01(\tR\bhandedTo\x1a8\n" +
 	"\n" +
 	"NodesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1624,19 +1645,20 @@ var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
 	18, // 22: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
 	18, // 23: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
 	18, // 24: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
-	18, // 25: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	18, // 26: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	18, // 27: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	1,  // 28: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	27, // 29: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	28, // 30: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	29, // 31: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
-	10, // 32: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	18, // 25: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
+	18, // 26: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	18, // 27: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	18, // 28: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	1,  // 29: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	27, // 30: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	28, // 31: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	29, // 32: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	10, // 33: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
