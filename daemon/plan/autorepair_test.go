@@ -252,13 +252,17 @@ func TestRepairEngineSpecValidation(t *testing.T) {
 		"auto_repair without the engine": func(s *cassmesosv1.RingSpec) {
 			s.RepairEngine, s.AutoRepair = cassmesosv1.RepairEngine_REPAIR_ENGINE_CASSMESOS, &cassmesosv1.AutoRepairSpec{}
 		},
-		"unknown engine":   func(s *cassmesosv1.RingSpec) { s.RepairEngine = 7 },
-		"unknown type":     func(s *cassmesosv1.RingSpec) { s.AutoRepair = &cassmesosv1.AutoRepairSpec{RepairTypes: []string{"quick"}} },
-		"interval too low": func(s *cassmesosv1.RingSpec) { s.AutoRepair = &cassmesosv1.AutoRepairSpec{MinRepairInterval: durpb(time.Second)} },
-		"old cassandra":    func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Version: "5.0.6"} },
-		"4.1":              func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Version: "4.1.5"} },
-		"jvm property":     func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dcassandra.autorepair.enable=true"} },
-		"yaml key":         func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"auto_repair": "{enabled: true}"} },
+		"unknown engine": func(s *cassmesosv1.RingSpec) { s.RepairEngine = 7 },
+		"unknown type": func(s *cassmesosv1.RingSpec) {
+			s.AutoRepair = &cassmesosv1.AutoRepairSpec{RepairTypes: []string{"quick"}}
+		},
+		"interval too low": func(s *cassmesosv1.RingSpec) {
+			s.AutoRepair = &cassmesosv1.AutoRepairSpec{MinRepairInterval: durpb(time.Second)}
+		},
+		"old cassandra": func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Version: "5.0.6"} },
+		"4.1":           func(s *cassmesosv1.RingSpec) { s.Distribution = &cassmesosv1.Distribution{Version: "4.1.5"} },
+		"jvm property":  func(s *cassmesosv1.RingSpec) { s.JvmOptions = []string{"-Dcassandra.autorepair.enable=true"} },
+		"yaml key":      func(s *cassmesosv1.RingSpec) { s.CassandraYaml = map[string]string{"auto_repair": "{enabled: true}"} },
 	} {
 		s := base()
 		mut(s)
