@@ -196,7 +196,9 @@ func autoRepairNode(a AutoRepair) *yaml.Node {
 	for _, t := range a.Types {
 		on[t] = true
 	}
-	mapping := func(kv ...*yaml.Node) *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv} }
+	mapping := func(kv ...*yaml.Node) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
+	}
 	var overrides []*yaml.Node
 	for _, t := range specrules.AutoRepairTypes {
 		tm := mapping(strNode("enabled"), boolNode(on[t]))
