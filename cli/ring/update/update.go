@@ -44,6 +44,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	var (
 		waitFlag                         bool
 		heap, heapNew, mem, replaceAfter string
+		repair                           cmdutil.RepairEngineFlags
 	)
 	flagList := make([]string, len(fields))
 	for i, fl := range fields {
@@ -104,8 +105,13 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 					opts.Mask = append(opts.Mask, fl.path)
 				}
 			}
+			paths, err := repair.Apply(cmd, s)
+			if err != nil {
+				return err
+			}
+			opts.Mask = append(opts.Mask, paths...)
 			if len(opts.Mask) == 0 {
-				return cmdutil.FlagErrorf("nothing to update: give at least one of %s", strings.Join(flagList, ", "))
+				return cmdutil.FlagErrorf("nothing to update: give at least one of %s, --repair-engine, --auto-repair-types, --auto-repair-min-interval", strings.Join(flagList, ", "))
 			}
 			opts.Common = opflow.CommonFrom(f, waitFlag)
 			opts.RequestID = requestID
@@ -129,6 +135,7 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 	fl.StringVar(&replaceAfter, "replace-after", "", "Automatic replacement grace, e.g. 1h; 0 turns it off")
 	fl.BoolVar(&opts.Spec.CleanupAfterGrow, "cleanup-after-grow", false, "Run cleanup after the ring grows")
 	fl.BoolVar(&waitFlag, "wait", false, "Wait until every node runs the new spec (see --timeout)")
+	repair.Add(cmd)
 	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
