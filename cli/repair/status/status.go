@@ -31,7 +31,7 @@ type StatusOptions struct {
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
 	cmd := &cobra.Command{
-		Use:   "status <id> [--segments] | status --ring <ring>",
+		Use:   "status {<id>|--ring <ring>} [--segments]",
 		Short: "Show a repair run and its segments, or a ring's Cassandra Auto Repair",
 		Long: `Show a repair run: its progress, a count of segments by phase and, with --segments (or -o wide), every segment.
 With --ring (and no ID), show the ring's repair engine and, for a ring on Cassandra's Auto Repair, each
