@@ -124,3 +124,12 @@ func (f *fallbackController) EnableGossip(ctx context.Context) error {
 func (f *fallbackController) DisableGossip(ctx context.Context) error {
 	return try0(f, func(c *nodetool.Client) error { return c.DisableGossip(ctx) })
 }
+func (f *fallbackController) GetAutoRepairConfig(ctx context.Context) (*nodetool.AutoRepairConfig, error) {
+	return try(f, func(c *nodetool.Client) (*nodetool.AutoRepairConfig, error) { return c.GetAutoRepairConfig(ctx) })
+}
+func (f *fallbackController) AutoRepairStatus(ctx context.Context, t string) (*nodetool.AutoRepairStatus, error) {
+	return try(f, func(c *nodetool.Client) (*nodetool.AutoRepairStatus, error) { return c.AutoRepairStatus(ctx, t) })
+}
+func (f *fallbackController) SetAutoRepairEnabled(ctx context.Context, t string, enabled bool) error {
+	return try0(f, func(c *nodetool.Client) error { return c.SetAutoRepairEnabled(ctx, t, enabled) })
+}

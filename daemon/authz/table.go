@@ -44,6 +44,7 @@ var Methods = map[string]Rule{
 	v1.RepairService_RunRepair_FullMethodName:            {Role: Operator, Mutating: true},
 	v1.RepairService_ListRepairs_FullMethodName:          {Role: Viewer},
 	v1.RepairService_GetRepair_FullMethodName:            {Role: Viewer},
+	v1.RepairService_GetAutoRepairStatus_FullMethodName:  {Role: Viewer},
 	v1.RepairService_CancelRepair_FullMethodName:         {Role: Operator, Mutating: true},
 	v1.RepairService_PauseRepair_FullMethodName:          {Role: Operator, Mutating: true},
 	v1.RepairService_ResumeRepair_FullMethodName:         {Role: Operator, Mutating: true},

@@ -1,6 +1,10 @@
 package engine
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cassmesos/cassmesos/daemon/plan"
+)
 
 // forget drops from the memory-only parts of the state what can no longer matter, so that they
 // stay bounded by what is live instead of growing with every task, relay and agent ever seen:
@@ -40,7 +44,7 @@ func (e *Engine) forget() {
 			continue
 		}
 		op, _, _ := strings.Cut(id, "/")
-		if rec := s.Operations[op]; rec == nil || Terminal(rec.GetOperation().GetPhase()) {
+		if rec := s.Operations[op]; rec == nil || (Terminal(rec.GetOperation().GetPhase()) && !plan.AutoRepairResuming(rec)) {
 			delete(s.Relays, id)
 		}
 	}

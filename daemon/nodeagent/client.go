@@ -124,6 +124,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		err = repair(ctx, cli, r)
 	case plan.RelayDescribeRing:
 		ranges, err = describeRing(ctx, cli, r.Keyspace)
+	case plan.RelayAutoRepair:
+		_, err = cli.SetAutoRepair(ctx, &cassmesosv1.SetAutoRepairRequest{RepairTypes: r.RepairTypes, Enabled: r.Enable})
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
@@ -156,4 +158,19 @@ func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.
 			return nil
 		}
 	}
+}
+
+// AutoRepair reads one node's Cassandra Auto Repair state (engine.AutoRepairReader). It changes
+// nothing.
+func (c *Client) AutoRepair(ctx context.Context, epoch uint64, ring, node, address string, port uint32, secret string) (*cassmesosv1.GetAutoRepairResponse, error) {
+	conn, err := c.dial(address, port)
+	if err != nil {
+		return nil, fmt.Errorf("auto repair status of %s: %w", node, err)
+	}
+	defer conn.Close()
+	resp, err := cassmesosv1.NewNodeAgentServiceClient(conn).GetAutoRepair(outgoing(ctx, secret, ring, node, epoch), &cassmesosv1.GetAutoRepairRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("auto repair status of %s: %w", node, err)
+	}
+	return resp, nil
 }

@@ -674,6 +674,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		JmxPassword:    ps.jmxPassword(n.GetRing()),
 		Hostname:       n.GetHostname(),
 		Encryption:     encryptionOf(spec),
+		AutoRepair:     autoRepairConfig(spec),
 	}
 }
 

@@ -177,6 +177,7 @@ func (ps *pass) runOps() {
 			ps.autoOps()
 		}
 	}
+	ps.resumeAutoRepair()
 }
 
 func (ps *pass) startPending() {
@@ -258,6 +259,10 @@ func (ps *pass) runOp(id string) {
 	o := rec.Operation
 	if ps.rings[o.GetRing()] == nil && o.GetKind() != cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING {
 		ps.finishOp(rec, cassmesosv1.OperationPhase_OPERATION_PHASE_FAILED, "ring "+o.GetRing()+" no longer exists")
+		return
+	}
+	if msg, stuck, ok := ps.autoRepairGate(rec); !ok {
+		ps.holdForAutoRepair(id, rec, msg, stuck)
 		return
 	}
 	for {

@@ -135,6 +135,9 @@ func (ps *pass) runRepairReq(req RunRepair) (Accepted, error) {
 	if err := ValidateRepairParams("params", req.Params); err != nil {
 		return Accepted{}, err
 	}
+	if err := refuseCassmesosRepair(r); err != nil {
+		return Accepted{}, err
+	}
 	if id := ps.activeRepair(req.Ring); id != "" && req.IfIdle {
 		return Accepted{}, refused("a repair of ring %s is already running: %s", req.Ring, id)
 	}

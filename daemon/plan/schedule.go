@@ -218,6 +218,8 @@ func (ps *pass) runSchedules() {
 			problem = "ring " + s.GetRing() + " does not exist"
 		} else if r.GetDeleting() {
 			problem = "ring " + s.GetRing() + " is being deleted"
+		} else if UsesAutoRepair(r.GetSpec()) {
+			problem = "ring " + s.GetRing() + " is repaired by Cassandra's Auto Repair"
 		}
 		d := DecideSchedule(s, spec, now, problem, ps.activeRepair(s.GetRing()))
 		if !d.Due {
@@ -270,6 +272,9 @@ func (ps *pass) createScheduleReq(req CreateSchedule) (Accepted, error) {
 		return Accepted{}, err
 	}
 	if err := ValidateSchedule(req.Schedule); err != nil {
+		return Accepted{}, err
+	}
+	if err := refuseCassmesosRepair(r); err != nil {
 		return Accepted{}, err
 	}
 	s := proto.Clone(req.Schedule).(*cassmesosv1.RepairSchedule)

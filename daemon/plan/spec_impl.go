@@ -219,6 +219,9 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	if err := validateShared(s); err != nil {
 		return broken(err)
 	}
+	if err := validateRepairEngine(s); err != nil {
+		return err
+	}
 	if ra := s.GetRackAttribute(); ra != "" {
 		if err := specrules.Text("spec.rack_attribute", ra); err != nil {
 			return broken(err)

@@ -456,6 +456,7 @@ var updatable = map[string]bool{
 	"cassandra_yaml": true, "resources.cpus": true, "resources.mem_mb": true, "cluster_name": false,
 	"replace_after": false, "placement_timeout": false, "cleanup_after_grow": false, "constraints": false,
 	"encryption": true, "encryption.client": true,
+	"repair_engine": true, "auto_repair": true,
 }
 
 func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
@@ -516,6 +517,10 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 				next.Encryption = &cassmesosv1.Encryption{}
 			}
 			next.Encryption.Client = req.Spec.GetEncryption().GetClient()
+		case "repair_engine":
+			next.RepairEngine = req.Spec.GetRepairEngine()
+		case "auto_repair":
+			next.AutoRepair = req.Spec.GetAutoRepair()
 		}
 	}
 	next = ApplyDefaults(next)
@@ -524,6 +529,9 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 	}
 	if err := ps.checkEncryption(r.GetSpec(), next); err != nil {
 		return Accepted{}, err
+	}
+	if id := ps.activeRepair(req.Ring); id != "" && UsesAutoRepair(next) && !UsesAutoRepair(r.GetSpec()) {
+		return Accepted{}, refused("repair %s of ring %s is running; cancel it (cassmesos repair cancel %s) before switching to Cassandra's Auto Repair", id, req.Ring, id)
 	}
 	if id := ps.topologyOpOn(req.Ring); id != "" && restart {
 		return Accepted{}, refused("%s has operation %s running; update the ring when it has finished (or cancel it: cassmesos op cancel %s)", req.Ring, id, id)

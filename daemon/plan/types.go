@@ -362,6 +362,9 @@ const (
 	// RelayDescribeRing reads a keyspace's token ranges (nodetool describering); the result's
 	// Ranges carry them.
 	RelayDescribeRing
+	// RelayAutoRepair enables (Enable) or pauses Cassandra's Auto Repair for RepairTypes
+	// (nodetool setautorepairconfig -t <type> enabled true|false); see autorepair.go.
+	RelayAutoRepair
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -385,6 +388,9 @@ type Relay struct {
 	Full, PrimaryRange   bool
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
+	// Enable and RepairTypes for RelayAutoRepair.
+	Enable      bool
+	RepairTypes []string
 }
 
 // ReconcileTasks asks Mesos for the latest state of these tasks (explicit reconciliation).

@@ -23,6 +23,7 @@ var codeTable = []struct {
 	code codes.Code
 }{
 	{errInvalid, codes.InvalidArgument},
+	{nodetool.ErrAutoRepairDisabled, codes.FailedPrecondition},
 	{nodetool.ErrConnectionRefused, codes.Unavailable},
 	{nodetool.ErrNotReady, codes.Unavailable},
 	{nodetool.ErrNotStarted, codes.Unavailable},

@@ -70,6 +70,11 @@ type Controller interface {
 	DisableBinary(ctx context.Context) error
 	EnableGossip(ctx context.Context) error
 	DisableGossip(ctx context.Context) error
+	// GetAutoRepairConfig, AutoRepairStatus and SetAutoRepairEnabled run Cassandra 5's Auto
+	// Repair commands (autorepair.go).
+	GetAutoRepairConfig(ctx context.Context) (*AutoRepairConfig, error)
+	AutoRepairStatus(ctx context.Context, repairType string) (*AutoRepairStatus, error)
+	SetAutoRepairEnabled(ctx context.Context, repairType string, enabled bool) error
 }
 
 // Config says how to run nodetool.

@@ -66,6 +66,7 @@ func SettingsFor(cfg *cassmesosv1.NodeTaskConfig, dataDir string, autoBootstrap 
 		DataDir:        dataDir,
 		AutoBootstrap:  autoBootstrap,
 		Extras:         cfg.GetCassandraYaml(),
+		AutoRepair:     AutoRepairFor(cfg),
 	}
 	if s.ClusterName == "" {
 		s.ClusterName = cfg.GetRing()
@@ -80,6 +81,27 @@ func SettingsFor(cfg *cassmesosv1.NodeTaskConfig, dataDir string, autoBootstrap 
 		s.Snitch = DefaultSnitch
 	}
 	return s
+}
+
+// AutoRepairJVMOption turns Cassandra 5's Auto Repair on (with auto_repair.enabled in
+// cassandra.yaml); the executor adds it when the task config carries auto_repair.
+const AutoRepairJVMOption = "-Dcassandra.autorepair.enable=true"
+
+// AutoRepairFor returns the auto_repair section for cfg, defaults filled in (full repair, 24h),
+// or nil when the ring's repair engine is cassmesos.
+func AutoRepairFor(cfg *cassmesosv1.NodeTaskConfig) *AutoRepair {
+	ar := cfg.GetAutoRepair()
+	if ar == nil {
+		return nil
+	}
+	a := &AutoRepair{Types: ar.GetRepairTypes(), MinInterval: ar.GetMinRepairInterval().AsDuration()}
+	if len(a.Types) == 0 {
+		a.Types = []string{"full"}
+	}
+	if a.MinInterval <= 0 {
+		a.MinInterval = specrules.DefaultAutoRepairInterval
+	}
+	return a
 }
 
 // RackDC renders cassandra-rackdc.properties for GossipingPropertyFileSnitch.
@@ -162,6 +184,9 @@ func JVMExtraOpts(cfg *cassmesosv1.NodeTaskConfig, taskMemMB int64) (string, err
 		opts = append(opts, "-XX:MaxDirectMemorySize="+strconv.FormatInt(direct, 10)+"M")
 	}
 	opts = append(opts, cfg.GetJvmOptions()...)
+	if cfg.GetAutoRepair() != nil {
+		opts = append(opts, AutoRepairJVMOption)
+	}
 	if a := cfg.GetReplaceAddress(); a != "" {
 		if strings.ContainsAny(a, " \t\r\n") {
 			return "", fmt.Errorf("%sreplace_address %q: contains white space", configField, a)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,6 +34,17 @@ type Settings struct {
 	// TLS, when set, renders server_encryption_options and client_encryption_options; nil leaves
 	// the distribution's (unencrypted) ones.
 	TLS *TLSSettings
+	// AutoRepair, when set, renders the auto_repair section (Cassandra 5's Auto Repair on for
+	// these types); nil removes the section.
+	AutoRepair *AutoRepair
+}
+
+// AutoRepair is the auto_repair section cassmesos renders.
+type AutoRepair struct {
+	// Types to enable ("full", ...); the others are rendered disabled.
+	Types []string
+	// MinInterval is min_repair_interval of each enabled type.
+	MinInterval time.Duration
 }
 
 // ErrOwnedKey is wrapped by the error for an extra cassandra.yaml key cassmesos owns.
@@ -96,6 +108,11 @@ func (s Settings) Validate() error {
 			return err
 		}
 	}
+	if s.AutoRepair != nil {
+		if err := specrules.AutoRepair("auto_repair.", s.AutoRepair.Types, s.AutoRepair.MinInterval); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -150,6 +167,11 @@ func OverlayYAML(src []byte, s Settings) (out []byte, err error) {
 	if s.TLS != nil {
 		setEncryption(root, s.TLS)
 	}
+	if s.AutoRepair != nil {
+		setScalar(root, "auto_repair", autoRepairNode(*s.AutoRepair))
+	} else {
+		deleteKey(root, "auto_repair")
+	}
 
 	keys := make([]string, 0, len(s.Extras))
 	for k := range s.Extras {
@@ -174,6 +196,39 @@ func OverlayYAML(src []byte, s Settings) (out []byte, err error) {
 		return nil, fmt.Errorf("cassandra.yaml: encode: %w", err)
 	}
 	return spaceSections(buf.Bytes()), nil
+}
+
+// autoRepairNode renders the auto_repair mapping: the scheduler on, each repair type enabled or
+// not, the enabled ones with min_repair_interval.
+func autoRepairNode(a AutoRepair) *yaml.Node {
+	on := map[string]bool{}
+	for _, t := range a.Types {
+		on[t] = true
+	}
+	mapping := func(kv ...*yaml.Node) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
+	}
+	var overrides []*yaml.Node
+	for _, t := range specrules.AutoRepairTypes {
+		tm := mapping(strNode("enabled"), boolNode(on[t]))
+		if on[t] {
+			tm.Content = append(tm.Content, strNode("min_repair_interval"), strNode(DurationSpec(a.MinInterval)))
+		}
+		overrides = append(overrides, strNode(t), tm)
+	}
+	return mapping(strNode("enabled"), boolNode(true), strNode("repair_type_overrides"), mapping(overrides...))
+}
+
+// DurationSpec writes d as Cassandra's duration settings take it: whole hours, minutes or seconds
+// ("24h", "90m", "45s"); at least one second.
+func DurationSpec(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return strconv.FormatInt(max(int64(d/time.Second), 1), 10) + "s"
 }
 
 // spaceSections puts back the blank line yaml.v3 drops before a top-level comment block, so the

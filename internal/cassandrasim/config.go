@@ -53,6 +53,8 @@ type Config struct {
 	JMXPasswordFile string
 	// TLS is server_encryption_options and client_encryption_options, loaded (tls.go).
 	TLS *TLSConfig
+	// AutoRepair is Cassandra 5's Auto Repair as configured (autorepair.go).
+	AutoRepair AutoRepair
 
 	Knobs Knobs
 }
@@ -145,6 +147,9 @@ func LoadConfig(args []string, env map[string]string) (*Config, error) {
 		return nil, fmt.Errorf("Cannot locate %s", yamlPath)
 	}
 	if err := c.parseYAML(raw); err != nil {
+		return nil, fmt.Errorf("Invalid yaml: %s: %w", yamlPath, err)
+	}
+	if c.AutoRepair, err = parseAutoRepair(raw, c.Props); err != nil {
 		return nil, fmt.Errorf("Invalid yaml: %s: %w", yamlPath, err)
 	}
 	if c.Snitch == "org.apache.cassandra.locator.GossipingPropertyFileSnitch" || c.Snitch == "org.apache.cassandra.locator.PropertyFileSnitch" {

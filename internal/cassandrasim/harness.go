@@ -37,6 +37,7 @@ type NodeSpec struct {
 	JVMExtraOpts  []string          // e.g. "-Dcassandra.replace_address_first_boot=127.0.0.4"
 	Knobs         map[string]string // knob name -> value, passed as CASSANDRA_SIM_<NAME>
 	Env           []string          // more environment
+	ExtraYAML     string            // appended to cassandra.yaml (e.g. an auto_repair section)
 }
 
 func (s *NodeSpec) defaults() {
@@ -121,6 +122,9 @@ func RenderConf(spec NodeSpec) (string, error) {
 	y = regexp.MustCompile(`(?m)^      - seeds: .*$`).ReplaceAllLiteralString(y, `      - seeds: "`+strings.Join(seeds, ",")+`"`)
 	y += fmt.Sprintf("\ndata_file_directories:\n    - %s\ncommitlog_directory: %s\nhints_directory: %s\nsaved_caches_directory: %s\n%s",
 		filepath.Join(data, "data"), filepath.Join(data, "commitlog"), filepath.Join(data, "hints"), filepath.Join(data, "saved_caches"), auto)
+	if spec.ExtraYAML != "" {
+		y += "\n" + spec.ExtraYAML + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(conf, "cassandra.yaml"), []byte(y), 0o644); err != nil {
 		return "", err
 	}

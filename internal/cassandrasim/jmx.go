@@ -136,29 +136,32 @@ const notInitializedMsg = "Server is not initialized yet, cannot run nodetool."
 
 // nodetoolCommands are the commands the stand-in implements.
 var nodetoolCommands = map[string]string{
-	"assassinate":     "Forcefully remove a dead node without re-replicating any data.  Use as a last resort if you cannot removenode",
-	"cleanup":         "Triggers the immediate cleanup of keys no longer belonging to a node. By default, clean all keyspaces",
-	"compactionstats": "Print statistics on compactions",
-	"decommission":    "Decommission the *node I am connecting to*",
-	"describecluster": "Print the name, snitch, partitioner and schema version of a cluster",
-	"describering":    "Shows the token ranges info of a given keyspace",
-	"disablebinary":   "Disable native transport (binary protocol)",
-	"disablegossip":   "Disable gossip (effectively marking the node down)",
-	"drain":           "Drain the node (stop accepting writes and flush all tables)",
-	"enablebinary":    "Reenable native transport (binary protocol)",
-	"enablegossip":    "Reenable gossip",
-	"help":            "Display help information",
-	"info":            "Print node information (uptime, load, ...)",
-	"join":            "Join the ring",
-	"netstats":        "Print network information on provided host (connecting node by default)",
-	"removenode":      "Show status of current node removal, force completion of pending removal or remove provided ID",
-	"repair":          "Repair one or more tables",
-	"ring":            "Print information about the token ring",
-	"status":          "Print cluster information (state, load, IDs, ...)",
-	"statusbinary":    "Status of native transport (binary protocol)",
-	"statusgossip":    "Status of gossip",
-	"stopdaemon":      "Stop cassandra daemon",
-	"version":         "Print cassandra version",
+	"autorepairstatus":    "Print autorepair status",
+	"getautorepairconfig": "Print autorepair configurations",
+	"setautorepairconfig": "sets the autorepair configuration",
+	"assassinate":         "Forcefully remove a dead node without re-replicating any data.  Use as a last resort if you cannot removenode",
+	"cleanup":             "Triggers the immediate cleanup of keys no longer belonging to a node. By default, clean all keyspaces",
+	"compactionstats":     "Print statistics on compactions",
+	"decommission":        "Decommission the *node I am connecting to*",
+	"describecluster":     "Print the name, snitch, partitioner and schema version of a cluster",
+	"describering":        "Shows the token ranges info of a given keyspace",
+	"disablebinary":       "Disable native transport (binary protocol)",
+	"disablegossip":       "Disable gossip (effectively marking the node down)",
+	"drain":               "Drain the node (stop accepting writes and flush all tables)",
+	"enablebinary":        "Reenable native transport (binary protocol)",
+	"enablegossip":        "Reenable gossip",
+	"help":                "Display help information",
+	"info":                "Print node information (uptime, load, ...)",
+	"join":                "Join the ring",
+	"netstats":            "Print network information on provided host (connecting node by default)",
+	"removenode":          "Show status of current node removal, force completion of pending removal or remove provided ID",
+	"repair":              "Repair one or more tables",
+	"ring":                "Print information about the token ring",
+	"status":              "Print cluster information (state, load, IDs, ...)",
+	"statusbinary":        "Status of native transport (binary protocol)",
+	"statusgossip":        "Status of gossip",
+	"stopdaemon":          "Stop cassandra daemon",
+	"version":             "Print cassandra version",
 }
 
 func (n *node) command(req jmxRequest, r *reply) int {
@@ -304,6 +307,8 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return n.cmdRepair(args, r)
 	case "cleanup":
 		return n.cmdCleanup(args, r)
+	case "getautorepairconfig", "setautorepairconfig", "autorepairstatus":
+		return n.autoRepairCommand(cmd, args, r)
 	case "stopdaemon":
 		go func() {
 			time.Sleep(100 * time.Millisecond)

@@ -84,8 +84,10 @@ type node struct {
 	decommissioning bool
 	removal         *removal
 	repairCmd       int
-	repairStatus    map[int][]string
-	repairedAll     bool
+	// autoRepair is the Auto Repair state (from cfg.AutoRepair, changed by setautorepairconfig).
+	autoRepair   AutoRepair
+	repairStatus map[int][]string
+	repairedAll  bool
 
 	storageLn, jmxLn net.Listener
 }
@@ -113,7 +115,7 @@ func RunCassandra(args []string, environ []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	n := &node{cfg: cfg, log: log, actions: &actionLog{path: cfg.Knobs.ActionLog}, started: time.Now(),
-		stderr: stderr, mode: ModeStarting, repairStatus: map[int][]string{}}
+		stderr: stderr, mode: ModeStarting, repairStatus: map[int][]string{}, autoRepair: cfg.AutoRepair}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer n.cancel()
 

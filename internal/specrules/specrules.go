@@ -95,6 +95,9 @@ func JVMOption(field, o string) error {
 	if strings.HasPrefix(o, "-Dcassandra.replace_address") {
 		return bad(field, o, "replacement is cassmesos' job (cassmesos node replace)")
 	}
+	if strings.HasPrefix(o, "-Dcassandra.autorepair.enable") {
+		return bad(field, o, "Auto Repair is set with the ring's repair engine (--repair-engine cassandra)")
+	}
 	return nil
 }
 
@@ -217,6 +220,7 @@ var ownedKeys = map[string]bool{
 	"hints_directory": true, "cdc_raw_directory": true, "local_system_data_file_directory": true,
 	// TLS: spec.encryption and the node's certificate from the daemon's CA (Encryption).
 	"server_encryption_options": true, "client_encryption_options": true,
+	"auto_repair": true,
 }
 
 // OwnedYAMLKeys returns the cassandra.yaml keys cassmesos owns, sorted.

@@ -39,6 +39,7 @@ type Server struct {
 	CreateRepairScheduleFn func(context.Context, *pb.CreateRepairScheduleRequest) (*pb.CreateRepairScheduleResponse, error)
 	ListRepairSchedulesFn  func(context.Context, *pb.ListRepairSchedulesRequest) (*pb.ListRepairSchedulesResponse, error)
 	DeleteRepairScheduleFn func(context.Context, *pb.DeleteRepairScheduleRequest) (*pb.DeleteRepairScheduleResponse, error)
+	GetAutoRepairStatusFn  func(context.Context, *pb.GetAutoRepairStatusRequest) (*pb.GetAutoRepairStatusResponse, error)
 	RunCleanupFn           func(context.Context, *pb.RunCleanupRequest) (*pb.RunCleanupResponse, error)
 	GetVersionFn           func(context.Context, *pb.GetVersionRequest) (*pb.GetVersionResponse, error)
 	ListAuditEventsFn      func(context.Context, *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error)
@@ -344,4 +345,12 @@ func (s operationServer) WatchOperation(in *pb.WatchOperationRequest, stream grp
 		return status.Error(codes.Unimplemented, "method WatchOperation not implemented")
 	}
 	return s.f.WatchOperationFn(in, stream)
+}
+
+func (s repairServer) GetAutoRepairStatus(ctx context.Context, in *pb.GetAutoRepairStatusRequest) (*pb.GetAutoRepairStatusResponse, error) {
+	s.f.record(in)
+	if s.f.GetAutoRepairStatusFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method GetAutoRepairStatus not implemented")
+	}
+	return s.f.GetAutoRepairStatusFn(ctx, in)
 }

@@ -23,20 +23,37 @@ type StatusOptions struct {
 	Request  func(context.Context) (context.Context, context.CancelFunc)
 	ID       string
 	Segments bool
+	// Ring, with --ring: show the ring's Cassandra Auto Repair state instead of a run.
+	Ring string
 }
 
 // NewCmdStatus returns `repair status`.
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
 	cmd := &cobra.Command{
-		Use:               "status <id> [--segments]",
-		Short:             "Show a repair run and its segments",
-		Long:              "Show a repair run: its progress, a count of segments by phase and, with --segments (or -o wide), every segment.",
-		Args:              cmdutil.ExactArgs(1, "a repair operation ID"),
+		Use:   "status {<id>|--ring <ring>} [--segments]",
+		Short: "Show a repair run and its segments, or a ring's Cassandra Auto Repair",
+		Long: `Show a repair run: its progress, a count of segments by phase and, with --segments (or -o wide), every segment.
+With --ring (and no ID), show the ring's repair engine and, for a ring on Cassandra's Auto Repair, each
+running node's state (scheduler on, repair types enabled, min_repair_interval, repairs in progress)
+and the pauses cassmesos made around topology changes.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.Ring != "" {
+				return cmdutil.NoArgs(cmd, args)
+			}
+			return cmdutil.ExactArgs(1, "a repair operation ID (or --ring <ring>)")(cmd, args)
+		},
 		ValidArgsFunction: cmdutil.CompleteOperationIDs(f, true, pb.OperationKind_OPERATION_KIND_REPAIR),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ID = cmdutil.TrimRef("operation", args[0])
 			opts.IO, opts.Repairs, opts.Now, opts.Output, opts.Request = f.IOStreams, f.Repairs, f.Now, f.Globals.Output, f.RequestContext
+			if opts.Ring != "" {
+				opts.Ring = cmdutil.TrimRef("ring", opts.Ring)
+				if runF != nil {
+					return runF(opts)
+				}
+				return autoRepairRun(cmd.Context(), opts)
+			}
+			opts.ID = cmdutil.TrimRef("operation", args[0])
 			if runF != nil {
 				return runF(opts)
 			}
@@ -45,6 +62,8 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.AllOutputs...)
 	cmd.Flags().BoolVar(&opts.Segments, "segments", false, "List every segment")
+	cmd.Flags().StringVar(&opts.Ring, "ring", "", "Show the ring's Cassandra Auto Repair state instead of a repair run")
+	_ = cmd.RegisterFlagCompletionFunc("ring", cmdutil.CompleteRingNames(f))
 	return cmd
 }
 

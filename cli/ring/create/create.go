@@ -31,6 +31,7 @@ type rawFlags struct {
 	nativePort               int
 	wait                     bool
 	internodeEnc, clientEnc  string
+	repair                   cmdutil.RepairEngineFlags
 }
 
 // NewCmdCreate returns `ring create`.
@@ -100,6 +101,7 @@ command follows the CREATE_RING operation until it ends.`,
 	_ = cmd.RegisterFlagCompletionFunc("constraint", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"rack:SPREAD", "hostname:LIKE:", "hostname:UNLIKE:"}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 	})
+	raw.repair.Add(cmd)
 	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }
@@ -197,6 +199,9 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 		return cmdutil.FlagValueError("set", err)
 	}
 	s.CassandraYaml = yaml
+	if _, err := raw.repair.Apply(cmd, s); err != nil {
+		return err
+	}
 	if opts.DryRun && raw.wait {
 		return cmdutil.FlagErrorf("--dry-run and --wait cannot be used together")
 	}

@@ -47,6 +47,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		waitFlag                         bool
 		heap, heapNew, mem, replaceAfter string
 		clientEnc                        string
+		repair                           cmdutil.RepairEngineFlags
 	)
 	flagList := make([]string, len(fields))
 	for i, fl := range fields {
@@ -114,8 +115,13 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 					opts.Mask = append(opts.Mask, fl.path)
 				}
 			}
+			paths, err := repair.Apply(cmd, s)
+			if err != nil {
+				return err
+			}
+			opts.Mask = append(opts.Mask, paths...)
 			if len(opts.Mask) == 0 {
-				return cmdutil.FlagErrorf("nothing to update: give at least one of %s", strings.Join(flagList, ", "))
+				return cmdutil.FlagErrorf("nothing to update: give at least one of %s, --repair-engine, --auto-repair-types, --auto-repair-min-interval", strings.Join(flagList, ", "))
 			}
 			opts.Common = opflow.CommonFrom(f, waitFlag)
 			opts.RequestID = requestID
@@ -141,6 +147,7 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 	fl.StringVar(&clientEnc, "client-encryption", "", "CQL (native port) TLS: none|optional|required (internode encryption is fixed at creation)")
 	_ = cmd.RegisterFlagCompletionFunc("client-encryption", cobra.FixedCompletions(specrules.ClientEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&waitFlag, "wait", false, "Wait until every node runs the new spec (see --timeout)")
+	repair.Add(cmd)
 	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cassmesos/cassmesos/cli/internal/clitest"
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
@@ -65,5 +67,37 @@ func TestUpdateRun(t *testing.T) {
 		}
 		want := map[string]string{"": "operation 0001 (update-ring demo) started; follow it with `cassmesos op watch 0001`\n", "name": "operation/0001\n"}[output]
 		clitest.Diff(t, "stdout", e.Out.String(), want)
+	}
+}
+
+func TestUpdateRepairEngine(t *testing.T) {
+	for _, tc := range []struct {
+		args     string
+		wantCode int
+		wantMask []string
+		engine   pb.RepairEngine
+		auto     *pb.AutoRepairSpec
+	}{
+		{args: "demo --repair-engine cassandra", wantMask: []string{"repair_engine"}, engine: pb.RepairEngine_REPAIR_ENGINE_CASSANDRA},
+		{args: "demo --repair-engine cassandra --auto-repair-types full,incremental --auto-repair-min-interval 12h", wantMask: []string{"repair_engine", "auto_repair"},
+			engine: pb.RepairEngine_REPAIR_ENGINE_CASSANDRA, auto: &pb.AutoRepairSpec{RepairTypes: []string{"full", "incremental"}, MinRepairInterval: durationpb.New(12 * time.Hour)}},
+		{args: "demo --repair-engine cassmesos", wantMask: []string{"repair_engine", "auto_repair"}, engine: pb.RepairEngine_REPAIR_ENGINE_CASSMESOS},
+		{args: "demo --auto-repair-types incremental", wantMask: []string{"auto_repair"}, auto: &pb.AutoRepairSpec{RepairTypes: []string{"incremental"}}},
+		{args: "demo --repair-engine reaper", wantCode: 2},
+		{args: "demo --repair-engine cassmesos --auto-repair-types full", wantCode: 2},
+		{args: "demo --auto-repair-min-interval 0s", wantCode: 2},
+	} {
+		e := clitest.New(t)
+		var got *UpdateOptions
+		code := e.Run(NewCmdUpdate(e.F, func(o *UpdateOptions) error { got = o; return nil }), tc.args)
+		if code != tc.wantCode {
+			t.Fatalf("%s: exit %d: %s", tc.args, code, e.ErrOut)
+		}
+		if code != 0 {
+			continue
+		}
+		if !slices.Equal(got.Mask, tc.wantMask) || got.Spec.GetRepairEngine() != tc.engine || !proto.Equal(got.Spec.GetAutoRepair(), tc.auto) {
+			t.Errorf("%s: mask %v spec %v", tc.args, got.Mask, got.Spec)
+		}
 	}
 }

@@ -61,6 +61,9 @@ type Proc struct {
 	execUp            bool
 	// Config is what the task was launched with.
 	Config *cassmesosv1.NodeTaskConfig
+	// AutoRepairPaused: Auto Repair was paused on the node (setautorepairconfig ... enabled false);
+	// a new task starts with it on when its config carries auto_repair.
+	AutoRepairPaused bool
 }
 
 // Ports returns the ports the task was launched with (its port resources).
@@ -97,6 +100,11 @@ type World struct {
 	Log []string
 	// Violations found by the checks run inside the runtime loop (launch-time invariants).
 	Violations []string
+	// HoldRelay, when set, leaves a relay it returns true for without a result (in flight), as
+	// an executor that has not answered yet.
+	HoldRelay func(plan.Relay) bool
+	// AutoRepairLog lists the Auto Repair calls carried out: "pause demo-1", "resume demo-0".
+	AutoRepairLog []string
 	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
 	// daemon's memory but none of its actions carried out, as a daemon killed between its
 	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
@@ -499,7 +507,27 @@ func (w *World) relay(r plan.Relay) {
 		w.State.Relays[r.ID] = plan.RelayResult{Done: true, Err: "Unauthenticated", At: w.Now}
 		return
 	}
+	if w.HoldRelay != nil && w.HoldRelay(r) {
+		return
+	}
 	switch r.Kind {
+	case plan.RelayAutoRepair:
+		op, _, _ := strings.Cut(r.ID, "/")
+		if w.Store.Operations[op].GetState().GetAutoRepair() == nil {
+			w.violate("auto repair call %s before its intent was persisted in operation %s", r.ID, op)
+		}
+		if target.Config.GetAutoRepair() == nil {
+			w.State.Relays[r.ID] = plan.RelayResult{Done: true, Err: "auto repair is not enabled on this node", At: w.Now}
+			return
+		}
+		verb := "pause"
+		if r.Enable {
+			verb = "resume"
+		}
+		w.logf("relay %s: %s auto repair on %s (%v)", r.ID, verb, r.Node, r.RepairTypes)
+		w.AutoRepairLog = append(w.AutoRepairLog, verb+" "+r.Node)
+		target.AutoRepairPaused = !r.Enable
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
 	case plan.RelayDecommission:
 		w.logf("relay %s decommission %s (stored phase %v)", r.ID, r.Node, w.Store.Nodes[r.Node].GetPhase())
 		if st := w.Store.Nodes[r.Node]; st.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_DECOMMISSIONING {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -43,6 +44,8 @@ type Fake struct {
 	version        string
 	removalStatus  string
 	repairEvents   []nodetool.RepairEvent
+	// autoRepair: repair type -> enabled; nil when the node has no Auto Repair.
+	autoRepair map[string]bool
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -472,4 +475,67 @@ func Node(code, address, hostID string) nodetool.NodeStatus {
 		n.Liveness, n.State = nodetool.Liveness(code[0]), nodetool.State(code[1])
 	}
 	return n
+}
+
+// SetAutoRepair gives the fake Cassandra's Auto Repair with these types enabled (nil: a node
+// without Auto Repair, the default).
+func (f *Fake) SetAutoRepair(enabled map[string]bool) {
+	f.locked(func() {
+		if enabled == nil {
+			f.autoRepair = nil
+			return
+		}
+		f.autoRepair = map[string]bool{}
+		for _, t := range nodetool.AutoRepairTypes {
+			f.autoRepair[t] = enabled[t]
+		}
+	})
+}
+
+// GetAutoRepairConfig implements nodetool.Controller.
+func (f *Fake) GetAutoRepairConfig(ctx context.Context) (*nodetool.AutoRepairConfig, error) {
+	if err := f.begin(ctx, "GetAutoRepairConfig"); err != nil {
+		return nil, err
+	}
+	c := &nodetool.AutoRepairConfig{Global: map[string]string{}}
+	f.locked(func() {
+		if f.autoRepair == nil {
+			return
+		}
+		c.Enabled = true
+		for _, t := range nodetool.AutoRepairTypes {
+			c.Types = append(c.Types, nodetool.AutoRepairTypeConfig{Type: t, Enabled: f.autoRepair[t],
+				Settings: map[string]string{"enabled": strconv.FormatBool(f.autoRepair[t])}})
+		}
+	})
+	return c, nil
+}
+
+// AutoRepairStatus implements nodetool.Controller: no repair in progress.
+func (f *Fake) AutoRepairStatus(ctx context.Context, repairType string) (*nodetool.AutoRepairStatus, error) {
+	if err := f.begin(ctx, "AutoRepairStatus", repairType); err != nil {
+		return nil, err
+	}
+	st := &nodetool.AutoRepairStatus{}
+	f.locked(func() { st.Enabled = f.autoRepair != nil })
+	return st, nil
+}
+
+// SetAutoRepairEnabled implements nodetool.Controller.
+func (f *Fake) SetAutoRepairEnabled(ctx context.Context, repairType string, enabled bool) error {
+	if err := f.begin(ctx, "SetAutoRepairEnabled", repairType, strconv.FormatBool(enabled)); err != nil {
+		return err
+	}
+	if !nodetool.ValidAutoRepairType(repairType) {
+		return fmt.Errorf("nodetool setautorepairconfig: repair type %q", repairType)
+	}
+	var err error
+	f.locked(func() {
+		if f.autoRepair == nil {
+			err = &nodetool.Error{Cmd: "setautorepairconfig", Kind: nodetool.ErrBadOutput, Err: nodetool.ErrAutoRepairDisabled}
+			return
+		}
+		f.autoRepair[repairType] = enabled
+	})
+	return err
 }

@@ -21,6 +21,263 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SetAutoRepairRequest is a SetAutoRepair call.
+type SetAutoRepairRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Repair types ("full", "incremental", "preview_repaired").
+	RepairTypes []string `protobuf:"bytes,1,rep,name=repair_types,json=repairTypes,proto3" json:"repair_types,omitempty"`
+	// Enable (resume) or disable (pause).
+	Enabled       bool `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAutoRepairRequest) Reset() {
+	*x = SetAutoRepairRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAutoRepairRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAutoRepairRequest) ProtoMessage() {}
+
+func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAutoRepairRequest.ProtoReflect.Descriptor instead.
+func (*SetAutoRepairRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *SetAutoRepairRequest) GetRepairTypes() []string {
+	if x != nil {
+		return x.RepairTypes
+	}
+	return nil
+}
+
+func (x *SetAutoRepairRequest) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+// SetAutoRepairResponse is empty.
+type SetAutoRepairResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAutoRepairResponse) Reset() {
+	*x = SetAutoRepairResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAutoRepairResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAutoRepairResponse) ProtoMessage() {}
+
+func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAutoRepairResponse.ProtoReflect.Descriptor instead.
+func (*SetAutoRepairResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
+// GetAutoRepairRequest is a GetAutoRepair call.
+type GetAutoRepairRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAutoRepairRequest) Reset() {
+	*x = GetAutoRepairRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAutoRepairRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAutoRepairRequest) ProtoMessage() {}
+
+func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAutoRepairRequest.ProtoReflect.Descriptor instead.
+func (*GetAutoRepairRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+}
+
+// AutoRepairTypeStatus is one repair type of a node's Auto Repair.
+type AutoRepairTypeStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Repair type ("full", "incremental", "preview_repaired").
+	RepairType string `protobuf:"bytes,1,opt,name=repair_type,json=repairType,proto3" json:"repair_type,omitempty"`
+	// Enabled for this type (false while paused).
+	Enabled bool `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// min_repair_interval as the node reports it ("24h"), "" when not shown.
+	MinRepairInterval string `protobuf:"bytes,3,opt,name=min_repair_interval,json=minRepairInterval,proto3" json:"min_repair_interval,omitempty"`
+	// Host IDs with a repair of this type in progress (autorepairstatus "Active Repairs").
+	ActiveHostIds []string `protobuf:"bytes,4,rep,name=active_host_ids,json=activeHostIds,proto3" json:"active_host_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AutoRepairTypeStatus) Reset() {
+	*x = AutoRepairTypeStatus{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoRepairTypeStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoRepairTypeStatus) ProtoMessage() {}
+
+func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoRepairTypeStatus.ProtoReflect.Descriptor instead.
+func (*AutoRepairTypeStatus) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AutoRepairTypeStatus) GetRepairType() string {
+	if x != nil {
+		return x.RepairType
+	}
+	return ""
+}
+
+func (x *AutoRepairTypeStatus) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *AutoRepairTypeStatus) GetMinRepairInterval() string {
+	if x != nil {
+		return x.MinRepairInterval
+	}
+	return ""
+}
+
+func (x *AutoRepairTypeStatus) GetActiveHostIds() []string {
+	if x != nil {
+		return x.ActiveHostIds
+	}
+	return nil
+}
+
+// GetAutoRepairResponse is a node's Auto Repair state.
+type GetAutoRepairResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when the node runs without -Dcassandra.autorepair.enable=true or auto_repair.enabled.
+	SchedulerEnabled bool `protobuf:"varint,1,opt,name=scheduler_enabled,json=schedulerEnabled,proto3" json:"scheduler_enabled,omitempty"`
+	// Per repair type.
+	Types         []*AutoRepairTypeStatus `protobuf:"bytes,2,rep,name=types,proto3" json:"types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAutoRepairResponse) Reset() {
+	*x = GetAutoRepairResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAutoRepairResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAutoRepairResponse) ProtoMessage() {}
+
+func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAutoRepairResponse.ProtoReflect.Descriptor instead.
+func (*GetAutoRepairResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetAutoRepairResponse) GetSchedulerEnabled() bool {
+	if x != nil {
+		return x.SchedulerEnabled
+	}
+	return false
+}
+
+func (x *GetAutoRepairResponse) GetTypes() []*AutoRepairTypeStatus {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
 // PeerStatus is one line of nodetool status.
 type PeerStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -48,7 +305,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -60,7 +317,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -73,7 +330,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -150,7 +407,7 @@ type GetNodeStatusRequest struct {
 
 func (x *GetNodeStatusRequest) Reset() {
 	*x = GetNodeStatusRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -162,7 +419,7 @@ func (x *GetNodeStatusRequest) String() string {
 func (*GetNodeStatusRequest) ProtoMessage() {}
 
 func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -175,7 +432,7 @@ func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetNodeStatusRequest) GetKeyspace() string {
@@ -204,7 +461,7 @@ type GetNodeStatusResponse struct {
 
 func (x *GetNodeStatusResponse) Reset() {
 	*x = GetNodeStatusResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -216,7 +473,7 @@ func (x *GetNodeStatusResponse) String() string {
 func (*GetNodeStatusResponse) ProtoMessage() {}
 
 func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -229,7 +486,7 @@ func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetNodeStatusResponse) GetMode() CassandraMode {
@@ -278,7 +535,7 @@ type DescribeRingRequest struct {
 
 func (x *DescribeRingRequest) Reset() {
 	*x = DescribeRingRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -290,7 +547,7 @@ func (x *DescribeRingRequest) String() string {
 func (*DescribeRingRequest) ProtoMessage() {}
 
 func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -303,7 +560,7 @@ func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DescribeRingRequest) GetKeyspace() string {
@@ -328,7 +585,7 @@ type TokenRange struct {
 
 func (x *TokenRange) Reset() {
 	*x = TokenRange{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +597,7 @@ func (x *TokenRange) String() string {
 func (*TokenRange) ProtoMessage() {}
 
 func (x *TokenRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +610,7 @@ func (x *TokenRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenRange.ProtoReflect.Descriptor instead.
 func (*TokenRange) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TokenRange) GetStartToken() string {
@@ -388,7 +645,7 @@ type DescribeRingResponse struct {
 
 func (x *DescribeRingResponse) Reset() {
 	*x = DescribeRingResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +657,7 @@ func (x *DescribeRingResponse) String() string {
 func (*DescribeRingResponse) ProtoMessage() {}
 
 func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +670,7 @@ func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingResponse.ProtoReflect.Descriptor instead.
 func (*DescribeRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DescribeRingResponse) GetRanges() []*TokenRange {
@@ -444,7 +701,7 @@ type RepairRangeRequest struct {
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +713,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +726,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -531,7 +788,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -543,7 +800,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -556,7 +813,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -600,7 +857,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +869,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +882,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -651,7 +908,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +920,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +933,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 // DrainRequest is empty.
@@ -688,7 +945,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +957,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +970,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 // DrainResponse is empty.
@@ -725,7 +982,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +994,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1007,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 // RemovePeerRequest names the dead node.
@@ -764,7 +1021,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +1033,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +1046,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -808,7 +1065,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +1077,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +1090,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 // RestartCassandraRequest is empty.
@@ -845,7 +1102,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +1114,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +1127,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 // RestartCassandraResponse is empty.
@@ -882,7 +1139,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1151,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1164,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 // DecommissionRequest is empty.
@@ -919,7 +1176,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1188,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1201,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 // DecommissionResponse is empty.
@@ -956,7 +1213,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1225,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,14 +1238,28 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\xb2\x02\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"S\n" +
+	"\x14SetAutoRepairRequest\x12!\n" +
+	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\"\x17\n" +
+	"\x15SetAutoRepairResponse\"\x16\n" +
+	"\x14GetAutoRepairRequest\"\xa9\x01\n" +
+	"\x14AutoRepairTypeStatus\x12\x1f\n" +
+	"\vrepair_type\x18\x01 \x01(\tR\n" +
+	"repairType\x12\x18\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12.\n" +
+	"\x13min_repair_interval\x18\x03 \x01(\tR\x11minRepairInterval\x12&\n" +
+	"\x0factive_host_ids\x18\x04 \x03(\tR\ractiveHostIds\"~\n" +
+	"\x15GetAutoRepairResponse\x12+\n" +
+	"\x11scheduler_enabled\x18\x01 \x01(\bR\x10schedulerEnabled\x128\n" +
+	"\x05types\x18\x02 \x03(\v2\".cassmesos.v1.AutoRepairTypeStatusR\x05types\"\xb2\x02\n" +
 	"\n" +
 	"PeerStatus\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x122\n" +
@@ -1046,7 +1317,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x17RestartCassandraRequest\"\x1a\n" +
 	"\x18RestartCassandraResponse\"\x15\n" +
 	"\x13DecommissionRequest\"\x16\n" +
-	"\x14DecommissionResponse2\xae\x05\n" +
+	"\x14DecommissionResponse2\xe2\x06\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12T\n" +
@@ -1056,7 +1327,9 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\fDecommission\x12!.cassmesos.v1.DecommissionRequest\x1a\".cassmesos.v1.DecommissionResponse\x12O\n" +
 	"\n" +
 	"RemovePeer\x12\x1f.cassmesos.v1.RemovePeerRequest\x1a .cassmesos.v1.RemovePeerResponse\x12a\n" +
-	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
+	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
+	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1070,56 +1343,66 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
-	(*PeerStatus)(nil),               // 0: cassmesos.v1.PeerStatus
-	(*GetNodeStatusRequest)(nil),     // 1: cassmesos.v1.GetNodeStatusRequest
-	(*GetNodeStatusResponse)(nil),    // 2: cassmesos.v1.GetNodeStatusResponse
-	(*DescribeRingRequest)(nil),      // 3: cassmesos.v1.DescribeRingRequest
-	(*TokenRange)(nil),               // 4: cassmesos.v1.TokenRange
-	(*DescribeRingResponse)(nil),     // 5: cassmesos.v1.DescribeRingResponse
-	(*RepairRangeRequest)(nil),       // 6: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 7: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 8: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 9: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 10: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 11: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 12: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 13: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 14: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 15: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 16: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 17: cassmesos.v1.DecommissionResponse
-	(Liveness)(0),                    // 18: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 19: cassmesos.v1.CassandraMode
+	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
+	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
+	(*GetAutoRepairRequest)(nil),     // 2: cassmesos.v1.GetAutoRepairRequest
+	(*AutoRepairTypeStatus)(nil),     // 3: cassmesos.v1.AutoRepairTypeStatus
+	(*GetAutoRepairResponse)(nil),    // 4: cassmesos.v1.GetAutoRepairResponse
+	(*PeerStatus)(nil),               // 5: cassmesos.v1.PeerStatus
+	(*GetNodeStatusRequest)(nil),     // 6: cassmesos.v1.GetNodeStatusRequest
+	(*GetNodeStatusResponse)(nil),    // 7: cassmesos.v1.GetNodeStatusResponse
+	(*DescribeRingRequest)(nil),      // 8: cassmesos.v1.DescribeRingRequest
+	(*TokenRange)(nil),               // 9: cassmesos.v1.TokenRange
+	(*DescribeRingResponse)(nil),     // 10: cassmesos.v1.DescribeRingResponse
+	(*RepairRangeRequest)(nil),       // 11: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),      // 12: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),           // 13: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),          // 14: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),             // 15: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),            // 16: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),        // 17: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),       // 18: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),  // 19: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil), // 20: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),      // 21: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),     // 22: cassmesos.v1.DecommissionResponse
+	(Liveness)(0),                    // 23: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 24: cassmesos.v1.CassandraMode
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	18, // 0: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	19, // 1: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	19, // 2: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
-	0,  // 3: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
-	4,  // 4: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	1,  // 5: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	3,  // 6: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	6,  // 7: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	8,  // 8: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	10, // 9: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	16, // 10: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	12, // 11: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	14, // 12: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	2,  // 13: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	5,  // 14: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	7,  // 15: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	9,  // 16: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	11, // 17: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	17, // 18: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	13, // 19: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	15, // 20: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
+	23, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	24, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	24, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
+	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
+	6,  // 6: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	8,  // 7: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	11, // 8: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	13, // 9: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	15, // 10: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	21, // 11: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	17, // 12: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	19, // 13: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	0,  // 14: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	2,  // 15: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	7,  // 16: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	10, // 17: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	12, // 18: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	14, // 19: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	16, // 20: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	22, // 21: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	18, // 22: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	20, // 23: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	1,  // 24: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	4,  // 25: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -1134,7 +1417,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

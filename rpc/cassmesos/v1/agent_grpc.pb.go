@@ -27,6 +27,8 @@ const (
 	NodeAgentService_Decommission_FullMethodName     = "/cassmesos.v1.NodeAgentService/Decommission"
 	NodeAgentService_RemovePeer_FullMethodName       = "/cassmesos.v1.NodeAgentService/RemovePeer"
 	NodeAgentService_RestartCassandra_FullMethodName = "/cassmesos.v1.NodeAgentService/RestartCassandra"
+	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
+	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -64,6 +66,13 @@ type NodeAgentServiceClient interface {
 	RemovePeer(ctx context.Context, in *RemovePeerRequest, opts ...grpc.CallOption) (*RemovePeerResponse, error)
 	// RestartCassandra drains and restarts the Cassandra process in place, without a new task.
 	RestartCassandra(ctx context.Context, in *RestartCassandraRequest, opts ...grpc.CallOption) (*RestartCassandraResponse, error)
+	// SetAutoRepair enables or disables Cassandra's Auto Repair for repair types
+	// (nodetool setautorepairconfig -t <type> enabled true|false). Runtime only: a restarted node
+	// reads cassandra.yaml again.
+	SetAutoRepair(ctx context.Context, in *SetAutoRepairRequest, opts ...grpc.CallOption) (*SetAutoRepairResponse, error)
+	// GetAutoRepair reads Auto Repair's configuration and the repairs in progress
+	// (nodetool getautorepairconfig, autorepairstatus -t <type>). It changes nothing.
+	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -163,6 +172,26 @@ func (c *nodeAgentServiceClient) RestartCassandra(ctx context.Context, in *Resta
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) SetAutoRepair(ctx context.Context, in *SetAutoRepairRequest, opts ...grpc.CallOption) (*SetAutoRepairResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetAutoRepairResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_SetAutoRepair_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeAgentServiceClient) GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAutoRepairResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_GetAutoRepair_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -198,6 +227,13 @@ type NodeAgentServiceServer interface {
 	RemovePeer(context.Context, *RemovePeerRequest) (*RemovePeerResponse, error)
 	// RestartCassandra drains and restarts the Cassandra process in place, without a new task.
 	RestartCassandra(context.Context, *RestartCassandraRequest) (*RestartCassandraResponse, error)
+	// SetAutoRepair enables or disables Cassandra's Auto Repair for repair types
+	// (nodetool setautorepairconfig -t <type> enabled true|false). Runtime only: a restarted node
+	// reads cassandra.yaml again.
+	SetAutoRepair(context.Context, *SetAutoRepairRequest) (*SetAutoRepairResponse, error)
+	// GetAutoRepair reads Auto Repair's configuration and the repairs in progress
+	// (nodetool getautorepairconfig, autorepairstatus -t <type>). It changes nothing.
+	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -231,6 +267,12 @@ func (UnimplementedNodeAgentServiceServer) RemovePeer(context.Context, *RemovePe
 }
 func (UnimplementedNodeAgentServiceServer) RestartCassandra(context.Context, *RestartCassandraRequest) (*RestartCassandraResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RestartCassandra not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) SetAutoRepair(context.Context, *SetAutoRepairRequest) (*SetAutoRepairResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetAutoRepair not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetAutoRepair not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -390,6 +432,42 @@ func _NodeAgentService_RestartCassandra_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_SetAutoRepair_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetAutoRepairRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).SetAutoRepair(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_SetAutoRepair_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).SetAutoRepair(ctx, req.(*SetAutoRepairRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeAgentService_GetAutoRepair_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAutoRepairRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).GetAutoRepair(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_GetAutoRepair_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).GetAutoRepair(ctx, req.(*GetAutoRepairRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -424,6 +502,14 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestartCassandra",
 			Handler:    _NodeAgentService_RestartCassandra_Handler,
+		},
+		{
+			MethodName: "SetAutoRepair",
+			Handler:    _NodeAgentService_SetAutoRepair_Handler,
+		},
+		{
+			MethodName: "GetAutoRepair",
+			Handler:    _NodeAgentService_GetAutoRepair_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

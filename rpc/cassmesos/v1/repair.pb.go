@@ -9,6 +9,7 @@ package cassmesosv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -20,6 +21,262 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// GetAutoRepairStatusRequest names the ring.
+type GetAutoRepairStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ring name.
+	Ring          string `protobuf:"bytes,1,opt,name=ring,proto3" json:"ring,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAutoRepairStatusRequest) Reset() {
+	*x = GetAutoRepairStatusRequest{}
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAutoRepairStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAutoRepairStatusRequest) ProtoMessage() {}
+
+func (x *GetAutoRepairStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAutoRepairStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetAutoRepairStatusRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetAutoRepairStatusRequest) GetRing() string {
+	if x != nil {
+		return x.Ring
+	}
+	return ""
+}
+
+// NodeAutoRepairStatus is one node's Auto Repair state.
+type NodeAutoRepairStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Node name.
+	Node string `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// The node's answer; unset when error is set.
+	State *GetAutoRepairResponse `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// Why the node could not be asked.
+	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeAutoRepairStatus) Reset() {
+	*x = NodeAutoRepairStatus{}
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeAutoRepairStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeAutoRepairStatus) ProtoMessage() {}
+
+func (x *NodeAutoRepairStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeAutoRepairStatus.ProtoReflect.Descriptor instead.
+func (*NodeAutoRepairStatus) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *NodeAutoRepairStatus) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *NodeAutoRepairStatus) GetState() *GetAutoRepairResponse {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *NodeAutoRepairStatus) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// AutoRepairPauseInfo is one pause of Auto Repair around a topology operation.
+type AutoRepairPauseInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The topology operation.
+	OperationId string `protobuf:"bytes,1,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	// PAUSING, PAUSED, RESUMING or RESUMED.
+	Phase string `protobuf:"bytes,2,opt,name=phase,proto3" json:"phase,omitempty"`
+	// When every live node confirmed the pause.
+	PausedTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=paused_time,json=pausedTime,proto3" json:"paused_time,omitempty"`
+	// When every live node confirmed the resume.
+	ResumedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=resumed_time,json=resumedTime,proto3" json:"resumed_time,omitempty"`
+	// Last error of a pause or resume call.
+	LastError     string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AutoRepairPauseInfo) Reset() {
+	*x = AutoRepairPauseInfo{}
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoRepairPauseInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoRepairPauseInfo) ProtoMessage() {}
+
+func (x *AutoRepairPauseInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoRepairPauseInfo.ProtoReflect.Descriptor instead.
+func (*AutoRepairPauseInfo) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AutoRepairPauseInfo) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *AutoRepairPauseInfo) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *AutoRepairPauseInfo) GetPausedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PausedTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPauseInfo) GetResumedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResumedTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPauseInfo) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// GetAutoRepairStatusResponse is the ring's Auto Repair state.
+type GetAutoRepairStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ring's repair engine.
+	Engine RepairEngine `protobuf:"varint,1,opt,name=engine,proto3,enum=cassmesos.v1.RepairEngine" json:"engine,omitempty"`
+	// Per running node, by name.
+	Nodes []*NodeAutoRepairStatus `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	// Pauses of the ring's topology operations, oldest first.
+	Pauses        []*AutoRepairPauseInfo `protobuf:"bytes,3,rep,name=pauses,proto3" json:"pauses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAutoRepairStatusResponse) Reset() {
+	*x = GetAutoRepairStatusResponse{}
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAutoRepairStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAutoRepairStatusResponse) ProtoMessage() {}
+
+func (x *GetAutoRepairStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAutoRepairStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetAutoRepairStatusResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetAutoRepairStatusResponse) GetEngine() RepairEngine {
+	if x != nil {
+		return x.Engine
+	}
+	return RepairEngine_REPAIR_ENGINE_UNSPECIFIED
+}
+
+func (x *GetAutoRepairStatusResponse) GetNodes() []*NodeAutoRepairStatus {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *GetAutoRepairStatusResponse) GetPauses() []*AutoRepairPauseInfo {
+	if x != nil {
+		return x.Pauses
+	}
+	return nil
+}
 
 // RunRepairRequest asks for a repair run.
 type RunRepairRequest struct {
@@ -40,7 +297,7 @@ type RunRepairRequest struct {
 
 func (x *RunRepairRequest) Reset() {
 	*x = RunRepairRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +309,7 @@ func (x *RunRepairRequest) String() string {
 func (*RunRepairRequest) ProtoMessage() {}
 
 func (x *RunRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +322,7 @@ func (x *RunRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRepairRequest.ProtoReflect.Descriptor instead.
 func (*RunRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RunRepairRequest) GetRing() string {
@@ -107,7 +364,7 @@ type RunRepairResponse struct {
 
 func (x *RunRepairResponse) Reset() {
 	*x = RunRepairResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -119,7 +376,7 @@ func (x *RunRepairResponse) String() string {
 func (*RunRepairResponse) ProtoMessage() {}
 
 func (x *RunRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -132,7 +389,7 @@ func (x *RunRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRepairResponse.ProtoReflect.Descriptor instead.
 func (*RunRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RunRepairResponse) GetOperation() *Operation {
@@ -155,7 +412,7 @@ type ListRepairsRequest struct {
 
 func (x *ListRepairsRequest) Reset() {
 	*x = ListRepairsRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +424,7 @@ func (x *ListRepairsRequest) String() string {
 func (*ListRepairsRequest) ProtoMessage() {}
 
 func (x *ListRepairsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,7 +437,7 @@ func (x *ListRepairsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepairsRequest.ProtoReflect.Descriptor instead.
 func (*ListRepairsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListRepairsRequest) GetRing() string {
@@ -208,7 +465,7 @@ type ListRepairsResponse struct {
 
 func (x *ListRepairsResponse) Reset() {
 	*x = ListRepairsResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -220,7 +477,7 @@ func (x *ListRepairsResponse) String() string {
 func (*ListRepairsResponse) ProtoMessage() {}
 
 func (x *ListRepairsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -233,7 +490,7 @@ func (x *ListRepairsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepairsResponse.ProtoReflect.Descriptor instead.
 func (*ListRepairsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListRepairsResponse) GetOperations() []*Operation {
@@ -254,7 +511,7 @@ type GetRepairRequest struct {
 
 func (x *GetRepairRequest) Reset() {
 	*x = GetRepairRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -266,7 +523,7 @@ func (x *GetRepairRequest) String() string {
 func (*GetRepairRequest) ProtoMessage() {}
 
 func (x *GetRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -279,7 +536,7 @@ func (x *GetRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRepairRequest.ProtoReflect.Descriptor instead.
 func (*GetRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetRepairRequest) GetId() string {
@@ -302,7 +559,7 @@ type GetRepairResponse struct {
 
 func (x *GetRepairResponse) Reset() {
 	*x = GetRepairResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -314,7 +571,7 @@ func (x *GetRepairResponse) String() string {
 func (*GetRepairResponse) ProtoMessage() {}
 
 func (x *GetRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -327,7 +584,7 @@ func (x *GetRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRepairResponse.ProtoReflect.Descriptor instead.
 func (*GetRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRepairResponse) GetOperation() *Operation {
@@ -359,7 +616,7 @@ type CancelRepairRequest struct {
 
 func (x *CancelRepairRequest) Reset() {
 	*x = CancelRepairRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +628,7 @@ func (x *CancelRepairRequest) String() string {
 func (*CancelRepairRequest) ProtoMessage() {}
 
 func (x *CancelRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +641,7 @@ func (x *CancelRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRepairRequest.ProtoReflect.Descriptor instead.
 func (*CancelRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CancelRepairRequest) GetId() string {
@@ -412,7 +669,7 @@ type CancelRepairResponse struct {
 
 func (x *CancelRepairResponse) Reset() {
 	*x = CancelRepairResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +681,7 @@ func (x *CancelRepairResponse) String() string {
 func (*CancelRepairResponse) ProtoMessage() {}
 
 func (x *CancelRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +694,7 @@ func (x *CancelRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRepairResponse.ProtoReflect.Descriptor instead.
 func (*CancelRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelRepairResponse) GetOperation() *Operation {
@@ -462,7 +719,7 @@ type PauseRepairRequest struct {
 
 func (x *PauseRepairRequest) Reset() {
 	*x = PauseRepairRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +731,7 @@ func (x *PauseRepairRequest) String() string {
 func (*PauseRepairRequest) ProtoMessage() {}
 
 func (x *PauseRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +744,7 @@ func (x *PauseRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseRepairRequest.ProtoReflect.Descriptor instead.
 func (*PauseRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PauseRepairRequest) GetId() string {
@@ -515,7 +772,7 @@ type PauseRepairResponse struct {
 
 func (x *PauseRepairResponse) Reset() {
 	*x = PauseRepairResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +784,7 @@ func (x *PauseRepairResponse) String() string {
 func (*PauseRepairResponse) ProtoMessage() {}
 
 func (x *PauseRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +797,7 @@ func (x *PauseRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseRepairResponse.ProtoReflect.Descriptor instead.
 func (*PauseRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PauseRepairResponse) GetOperation() *Operation {
@@ -565,7 +822,7 @@ type ResumeRepairRequest struct {
 
 func (x *ResumeRepairRequest) Reset() {
 	*x = ResumeRepairRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +834,7 @@ func (x *ResumeRepairRequest) String() string {
 func (*ResumeRepairRequest) ProtoMessage() {}
 
 func (x *ResumeRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +847,7 @@ func (x *ResumeRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeRepairRequest.ProtoReflect.Descriptor instead.
 func (*ResumeRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResumeRepairRequest) GetId() string {
@@ -618,7 +875,7 @@ type ResumeRepairResponse struct {
 
 func (x *ResumeRepairResponse) Reset() {
 	*x = ResumeRepairResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +887,7 @@ func (x *ResumeRepairResponse) String() string {
 func (*ResumeRepairResponse) ProtoMessage() {}
 
 func (x *ResumeRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +900,7 @@ func (x *ResumeRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeRepairResponse.ProtoReflect.Descriptor instead.
 func (*ResumeRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResumeRepairResponse) GetOperation() *Operation {
@@ -668,7 +925,7 @@ type CreateRepairScheduleRequest struct {
 
 func (x *CreateRepairScheduleRequest) Reset() {
 	*x = CreateRepairScheduleRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +937,7 @@ func (x *CreateRepairScheduleRequest) String() string {
 func (*CreateRepairScheduleRequest) ProtoMessage() {}
 
 func (x *CreateRepairScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +950,7 @@ func (x *CreateRepairScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRepairScheduleRequest.ProtoReflect.Descriptor instead.
 func (*CreateRepairScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateRepairScheduleRequest) GetSchedule() *RepairSchedule {
@@ -721,7 +978,7 @@ type CreateRepairScheduleResponse struct {
 
 func (x *CreateRepairScheduleResponse) Reset() {
 	*x = CreateRepairScheduleResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +990,7 @@ func (x *CreateRepairScheduleResponse) String() string {
 func (*CreateRepairScheduleResponse) ProtoMessage() {}
 
 func (x *CreateRepairScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +1003,7 @@ func (x *CreateRepairScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRepairScheduleResponse.ProtoReflect.Descriptor instead.
 func (*CreateRepairScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateRepairScheduleResponse) GetSchedule() *RepairSchedule {
@@ -767,7 +1024,7 @@ type ListRepairSchedulesRequest struct {
 
 func (x *ListRepairSchedulesRequest) Reset() {
 	*x = ListRepairSchedulesRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +1036,7 @@ func (x *ListRepairSchedulesRequest) String() string {
 func (*ListRepairSchedulesRequest) ProtoMessage() {}
 
 func (x *ListRepairSchedulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +1049,7 @@ func (x *ListRepairSchedulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepairSchedulesRequest.ProtoReflect.Descriptor instead.
 func (*ListRepairSchedulesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRepairSchedulesRequest) GetRing() string {
@@ -813,7 +1070,7 @@ type ListRepairSchedulesResponse struct {
 
 func (x *ListRepairSchedulesResponse) Reset() {
 	*x = ListRepairSchedulesResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +1082,7 @@ func (x *ListRepairSchedulesResponse) String() string {
 func (*ListRepairSchedulesResponse) ProtoMessage() {}
 
 func (x *ListRepairSchedulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +1095,7 @@ func (x *ListRepairSchedulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepairSchedulesResponse.ProtoReflect.Descriptor instead.
 func (*ListRepairSchedulesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListRepairSchedulesResponse) GetSchedules() []*RepairSchedule {
@@ -863,7 +1120,7 @@ type DeleteRepairScheduleRequest struct {
 
 func (x *DeleteRepairScheduleRequest) Reset() {
 	*x = DeleteRepairScheduleRequest{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1132,7 @@ func (x *DeleteRepairScheduleRequest) String() string {
 func (*DeleteRepairScheduleRequest) ProtoMessage() {}
 
 func (x *DeleteRepairScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1145,7 @@ func (x *DeleteRepairScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRepairScheduleRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRepairScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteRepairScheduleRequest) GetId() string {
@@ -914,7 +1171,7 @@ type DeleteRepairScheduleResponse struct {
 
 func (x *DeleteRepairScheduleResponse) Reset() {
 	*x = DeleteRepairScheduleResponse{}
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1183,7 @@ func (x *DeleteRepairScheduleResponse) String() string {
 func (*DeleteRepairScheduleResponse) ProtoMessage() {}
 
 func (x *DeleteRepairScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_repair_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_repair_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,14 +1196,32 @@ func (x *DeleteRepairScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRepairScheduleResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRepairScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_repair_proto_rawDescGZIP(), []int{21}
 }
 
 var File_cassmesos_v1_repair_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_repair_proto_rawDesc = "" +
 	"\n" +
-	"\x19cassmesos/v1/repair.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\x92\x01\n" +
+	"\x19cassmesos/v1/repair.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/agent.proto\x1a\x18cassmesos/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"0\n" +
+	"\x1aGetAutoRepairStatusRequest\x12\x12\n" +
+	"\x04ring\x18\x01 \x01(\tR\x04ring\"{\n" +
+	"\x14NodeAutoRepairStatus\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x129\n" +
+	"\x05state\x18\x02 \x01(\v2#.cassmesos.v1.GetAutoRepairResponseR\x05state\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\"\xe9\x01\n" +
+	"\x13AutoRepairPauseInfo\x12!\n" +
+	"\foperation_id\x18\x01 \x01(\tR\voperationId\x12\x14\n" +
+	"\x05phase\x18\x02 \x01(\tR\x05phase\x12;\n" +
+	"\vpaused_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"pausedTime\x12=\n" +
+	"\fresumed_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vresumedTime\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xc6\x01\n" +
+	"\x1bGetAutoRepairStatusResponse\x122\n" +
+	"\x06engine\x18\x01 \x01(\x0e2\x1a.cassmesos.v1.RepairEngineR\x06engine\x128\n" +
+	"\x05nodes\x18\x02 \x03(\v2\".cassmesos.v1.NodeAutoRepairStatusR\x05nodes\x129\n" +
+	"\x06pauses\x18\x03 \x03(\v2!.cassmesos.v1.AutoRepairPauseInfoR\x06pauses\"\x92\x01\n" +
 	"\x10RunRepairRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x122\n" +
 	"\x06params\x18\x02 \x01(\v2\x1a.cassmesos.v1.RepairParamsR\x06params\x12\x17\n" +
@@ -999,7 +1274,7 @@ const file_cassmesos_v1_repair_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"\x1e\n" +
-	"\x1cDeleteRepairScheduleResponse2\xcb\x06\n" +
+	"\x1cDeleteRepairScheduleResponse2\xb7\a\n" +
 	"\rRepairService\x12L\n" +
 	"\tRunRepair\x12\x1e.cassmesos.v1.RunRepairRequest\x1a\x1f.cassmesos.v1.RunRepairResponse\x12R\n" +
 	"\vListRepairs\x12 .cassmesos.v1.ListRepairsRequest\x1a!.cassmesos.v1.ListRepairsResponse\x12L\n" +
@@ -1009,7 +1284,8 @@ const file_cassmesos_v1_repair_proto_rawDesc = "" +
 	"\fResumeRepair\x12!.cassmesos.v1.ResumeRepairRequest\x1a\".cassmesos.v1.ResumeRepairResponse\x12m\n" +
 	"\x14CreateRepairSchedule\x12).cassmesos.v1.CreateRepairScheduleRequest\x1a*.cassmesos.v1.CreateRepairScheduleResponse\x12j\n" +
 	"\x13ListRepairSchedules\x12(.cassmesos.v1.ListRepairSchedulesRequest\x1a).cassmesos.v1.ListRepairSchedulesResponse\x12m\n" +
-	"\x14DeleteRepairSchedule\x12).cassmesos.v1.DeleteRepairScheduleRequest\x1a*.cassmesos.v1.DeleteRepairScheduleResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\x14DeleteRepairSchedule\x12).cassmesos.v1.DeleteRepairScheduleRequest\x1a*.cassmesos.v1.DeleteRepairScheduleResponse\x12j\n" +
+	"\x13GetAutoRepairStatus\x12(.cassmesos.v1.GetAutoRepairStatusRequest\x1a).cassmesos.v1.GetAutoRepairStatusResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_repair_proto_rawDescOnce sync.Once
@@ -1023,66 +1299,81 @@ func file_cassmesos_v1_repair_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_repair_proto_rawDescData
 }
 
-var file_cassmesos_v1_repair_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_cassmesos_v1_repair_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_cassmesos_v1_repair_proto_goTypes = []any{
-	(*RunRepairRequest)(nil),             // 0: cassmesos.v1.RunRepairRequest
-	(*RunRepairResponse)(nil),            // 1: cassmesos.v1.RunRepairResponse
-	(*ListRepairsRequest)(nil),           // 2: cassmesos.v1.ListRepairsRequest
-	(*ListRepairsResponse)(nil),          // 3: cassmesos.v1.ListRepairsResponse
-	(*GetRepairRequest)(nil),             // 4: cassmesos.v1.GetRepairRequest
-	(*GetRepairResponse)(nil),            // 5: cassmesos.v1.GetRepairResponse
-	(*CancelRepairRequest)(nil),          // 6: cassmesos.v1.CancelRepairRequest
-	(*CancelRepairResponse)(nil),         // 7: cassmesos.v1.CancelRepairResponse
-	(*PauseRepairRequest)(nil),           // 8: cassmesos.v1.PauseRepairRequest
-	(*PauseRepairResponse)(nil),          // 9: cassmesos.v1.PauseRepairResponse
-	(*ResumeRepairRequest)(nil),          // 10: cassmesos.v1.ResumeRepairRequest
-	(*ResumeRepairResponse)(nil),         // 11: cassmesos.v1.ResumeRepairResponse
-	(*CreateRepairScheduleRequest)(nil),  // 12: cassmesos.v1.CreateRepairScheduleRequest
-	(*CreateRepairScheduleResponse)(nil), // 13: cassmesos.v1.CreateRepairScheduleResponse
-	(*ListRepairSchedulesRequest)(nil),   // 14: cassmesos.v1.ListRepairSchedulesRequest
-	(*ListRepairSchedulesResponse)(nil),  // 15: cassmesos.v1.ListRepairSchedulesResponse
-	(*DeleteRepairScheduleRequest)(nil),  // 16: cassmesos.v1.DeleteRepairScheduleRequest
-	(*DeleteRepairScheduleResponse)(nil), // 17: cassmesos.v1.DeleteRepairScheduleResponse
-	(*RepairParams)(nil),                 // 18: cassmesos.v1.RepairParams
-	(*Operation)(nil),                    // 19: cassmesos.v1.Operation
-	(*RepairSegment)(nil),                // 20: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),               // 21: cassmesos.v1.RepairSchedule
+	(*GetAutoRepairStatusRequest)(nil),   // 0: cassmesos.v1.GetAutoRepairStatusRequest
+	(*NodeAutoRepairStatus)(nil),         // 1: cassmesos.v1.NodeAutoRepairStatus
+	(*AutoRepairPauseInfo)(nil),          // 2: cassmesos.v1.AutoRepairPauseInfo
+	(*GetAutoRepairStatusResponse)(nil),  // 3: cassmesos.v1.GetAutoRepairStatusResponse
+	(*RunRepairRequest)(nil),             // 4: cassmesos.v1.RunRepairRequest
+	(*RunRepairResponse)(nil),            // 5: cassmesos.v1.RunRepairResponse
+	(*ListRepairsRequest)(nil),           // 6: cassmesos.v1.ListRepairsRequest
+	(*ListRepairsResponse)(nil),          // 7: cassmesos.v1.ListRepairsResponse
+	(*GetRepairRequest)(nil),             // 8: cassmesos.v1.GetRepairRequest
+	(*GetRepairResponse)(nil),            // 9: cassmesos.v1.GetRepairResponse
+	(*CancelRepairRequest)(nil),          // 10: cassmesos.v1.CancelRepairRequest
+	(*CancelRepairResponse)(nil),         // 11: cassmesos.v1.CancelRepairResponse
+	(*PauseRepairRequest)(nil),           // 12: cassmesos.v1.PauseRepairRequest
+	(*PauseRepairResponse)(nil),          // 13: cassmesos.v1.PauseRepairResponse
+	(*ResumeRepairRequest)(nil),          // 14: cassmesos.v1.ResumeRepairRequest
+	(*ResumeRepairResponse)(nil),         // 15: cassmesos.v1.ResumeRepairResponse
+	(*CreateRepairScheduleRequest)(nil),  // 16: cassmesos.v1.CreateRepairScheduleRequest
+	(*CreateRepairScheduleResponse)(nil), // 17: cassmesos.v1.CreateRepairScheduleResponse
+	(*ListRepairSchedulesRequest)(nil),   // 18: cassmesos.v1.ListRepairSchedulesRequest
+	(*ListRepairSchedulesResponse)(nil),  // 19: cassmesos.v1.ListRepairSchedulesResponse
+	(*DeleteRepairScheduleRequest)(nil),  // 20: cassmesos.v1.DeleteRepairScheduleRequest
+	(*DeleteRepairScheduleResponse)(nil), // 21: cassmesos.v1.DeleteRepairScheduleResponse
+	(*GetAutoRepairResponse)(nil),        // 22: cassmesos.v1.GetAutoRepairResponse
+	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
+	(RepairEngine)(0),                    // 24: cassmesos.v1.RepairEngine
+	(*RepairParams)(nil),                 // 25: cassmesos.v1.RepairParams
+	(*Operation)(nil),                    // 26: cassmesos.v1.Operation
+	(*RepairSegment)(nil),                // 27: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),               // 28: cassmesos.v1.RepairSchedule
 }
 var file_cassmesos_v1_repair_proto_depIdxs = []int32{
-	18, // 0: cassmesos.v1.RunRepairRequest.params:type_name -> cassmesos.v1.RepairParams
-	19, // 1: cassmesos.v1.RunRepairResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 2: cassmesos.v1.ListRepairsResponse.operations:type_name -> cassmesos.v1.Operation
-	19, // 3: cassmesos.v1.GetRepairResponse.operation:type_name -> cassmesos.v1.Operation
-	20, // 4: cassmesos.v1.GetRepairResponse.segments:type_name -> cassmesos.v1.RepairSegment
-	19, // 5: cassmesos.v1.CancelRepairResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 6: cassmesos.v1.PauseRepairResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 7: cassmesos.v1.ResumeRepairResponse.operation:type_name -> cassmesos.v1.Operation
-	21, // 8: cassmesos.v1.CreateRepairScheduleRequest.schedule:type_name -> cassmesos.v1.RepairSchedule
-	21, // 9: cassmesos.v1.CreateRepairScheduleResponse.schedule:type_name -> cassmesos.v1.RepairSchedule
-	21, // 10: cassmesos.v1.ListRepairSchedulesResponse.schedules:type_name -> cassmesos.v1.RepairSchedule
-	0,  // 11: cassmesos.v1.RepairService.RunRepair:input_type -> cassmesos.v1.RunRepairRequest
-	2,  // 12: cassmesos.v1.RepairService.ListRepairs:input_type -> cassmesos.v1.ListRepairsRequest
-	4,  // 13: cassmesos.v1.RepairService.GetRepair:input_type -> cassmesos.v1.GetRepairRequest
-	6,  // 14: cassmesos.v1.RepairService.CancelRepair:input_type -> cassmesos.v1.CancelRepairRequest
-	8,  // 15: cassmesos.v1.RepairService.PauseRepair:input_type -> cassmesos.v1.PauseRepairRequest
-	10, // 16: cassmesos.v1.RepairService.ResumeRepair:input_type -> cassmesos.v1.ResumeRepairRequest
-	12, // 17: cassmesos.v1.RepairService.CreateRepairSchedule:input_type -> cassmesos.v1.CreateRepairScheduleRequest
-	14, // 18: cassmesos.v1.RepairService.ListRepairSchedules:input_type -> cassmesos.v1.ListRepairSchedulesRequest
-	16, // 19: cassmesos.v1.RepairService.DeleteRepairSchedule:input_type -> cassmesos.v1.DeleteRepairScheduleRequest
-	1,  // 20: cassmesos.v1.RepairService.RunRepair:output_type -> cassmesos.v1.RunRepairResponse
-	3,  // 21: cassmesos.v1.RepairService.ListRepairs:output_type -> cassmesos.v1.ListRepairsResponse
-	5,  // 22: cassmesos.v1.RepairService.GetRepair:output_type -> cassmesos.v1.GetRepairResponse
-	7,  // 23: cassmesos.v1.RepairService.CancelRepair:output_type -> cassmesos.v1.CancelRepairResponse
-	9,  // 24: cassmesos.v1.RepairService.PauseRepair:output_type -> cassmesos.v1.PauseRepairResponse
-	11, // 25: cassmesos.v1.RepairService.ResumeRepair:output_type -> cassmesos.v1.ResumeRepairResponse
-	13, // 26: cassmesos.v1.RepairService.CreateRepairSchedule:output_type -> cassmesos.v1.CreateRepairScheduleResponse
-	15, // 27: cassmesos.v1.RepairService.ListRepairSchedules:output_type -> cassmesos.v1.ListRepairSchedulesResponse
-	17, // 28: cassmesos.v1.RepairService.DeleteRepairSchedule:output_type -> cassmesos.v1.DeleteRepairScheduleResponse
-	20, // [20:29] is the sub-list for method output_type
-	11, // [11:20] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	22, // 0: cassmesos.v1.NodeAutoRepairStatus.state:type_name -> cassmesos.v1.GetAutoRepairResponse
+	23, // 1: cassmesos.v1.AutoRepairPauseInfo.paused_time:type_name -> google.protobuf.Timestamp
+	23, // 2: cassmesos.v1.AutoRepairPauseInfo.resumed_time:type_name -> google.protobuf.Timestamp
+	24, // 3: cassmesos.v1.GetAutoRepairStatusResponse.engine:type_name -> cassmesos.v1.RepairEngine
+	1,  // 4: cassmesos.v1.GetAutoRepairStatusResponse.nodes:type_name -> cassmesos.v1.NodeAutoRepairStatus
+	2,  // 5: cassmesos.v1.GetAutoRepairStatusResponse.pauses:type_name -> cassmesos.v1.AutoRepairPauseInfo
+	25, // 6: cassmesos.v1.RunRepairRequest.params:type_name -> cassmesos.v1.RepairParams
+	26, // 7: cassmesos.v1.RunRepairResponse.operation:type_name -> cassmesos.v1.Operation
+	26, // 8: cassmesos.v1.ListRepairsResponse.operations:type_name -> cassmesos.v1.Operation
+	26, // 9: cassmesos.v1.GetRepairResponse.operation:type_name -> cassmesos.v1.Operation
+	27, // 10: cassmesos.v1.GetRepairResponse.segments:type_name -> cassmesos.v1.RepairSegment
+	26, // 11: cassmesos.v1.CancelRepairResponse.operation:type_name -> cassmesos.v1.Operation
+	26, // 12: cassmesos.v1.PauseRepairResponse.operation:type_name -> cassmesos.v1.Operation
+	26, // 13: cassmesos.v1.ResumeRepairResponse.operation:type_name -> cassmesos.v1.Operation
+	28, // 14: cassmesos.v1.CreateRepairScheduleRequest.schedule:type_name -> cassmesos.v1.RepairSchedule
+	28, // 15: cassmesos.v1.CreateRepairScheduleResponse.schedule:type_name -> cassmesos.v1.RepairSchedule
+	28, // 16: cassmesos.v1.ListRepairSchedulesResponse.schedules:type_name -> cassmesos.v1.RepairSchedule
+	4,  // 17: cassmesos.v1.RepairService.RunRepair:input_type -> cassmesos.v1.RunRepairRequest
+	6,  // 18: cassmesos.v1.RepairService.ListRepairs:input_type -> cassmesos.v1.ListRepairsRequest
+	8,  // 19: cassmesos.v1.RepairService.GetRepair:input_type -> cassmesos.v1.GetRepairRequest
+	10, // 20: cassmesos.v1.RepairService.CancelRepair:input_type -> cassmesos.v1.CancelRepairRequest
+	12, // 21: cassmesos.v1.RepairService.PauseRepair:input_type -> cassmesos.v1.PauseRepairRequest
+	14, // 22: cassmesos.v1.RepairService.ResumeRepair:input_type -> cassmesos.v1.ResumeRepairRequest
+	16, // 23: cassmesos.v1.RepairService.CreateRepairSchedule:input_type -> cassmesos.v1.CreateRepairScheduleRequest
+	18, // 24: cassmesos.v1.RepairService.ListRepairSchedules:input_type -> cassmesos.v1.ListRepairSchedulesRequest
+	20, // 25: cassmesos.v1.RepairService.DeleteRepairSchedule:input_type -> cassmesos.v1.DeleteRepairScheduleRequest
+	0,  // 26: cassmesos.v1.RepairService.GetAutoRepairStatus:input_type -> cassmesos.v1.GetAutoRepairStatusRequest
+	5,  // 27: cassmesos.v1.RepairService.RunRepair:output_type -> cassmesos.v1.RunRepairResponse
+	7,  // 28: cassmesos.v1.RepairService.ListRepairs:output_type -> cassmesos.v1.ListRepairsResponse
+	9,  // 29: cassmesos.v1.RepairService.GetRepair:output_type -> cassmesos.v1.GetRepairResponse
+	11, // 30: cassmesos.v1.RepairService.CancelRepair:output_type -> cassmesos.v1.CancelRepairResponse
+	13, // 31: cassmesos.v1.RepairService.PauseRepair:output_type -> cassmesos.v1.PauseRepairResponse
+	15, // 32: cassmesos.v1.RepairService.ResumeRepair:output_type -> cassmesos.v1.ResumeRepairResponse
+	17, // 33: cassmesos.v1.RepairService.CreateRepairSchedule:output_type -> cassmesos.v1.CreateRepairScheduleResponse
+	19, // 34: cassmesos.v1.RepairService.ListRepairSchedules:output_type -> cassmesos.v1.ListRepairSchedulesResponse
+	21, // 35: cassmesos.v1.RepairService.DeleteRepairSchedule:output_type -> cassmesos.v1.DeleteRepairScheduleResponse
+	3,  // 36: cassmesos.v1.RepairService.GetAutoRepairStatus:output_type -> cassmesos.v1.GetAutoRepairStatusResponse
+	27, // [27:37] is the sub-list for method output_type
+	17, // [17:27] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_repair_proto_init() }
@@ -1090,6 +1381,7 @@ func file_cassmesos_v1_repair_proto_init() {
 	if File_cassmesos_v1_repair_proto != nil {
 		return
 	}
+	file_cassmesos_v1_agent_proto_init()
 	file_cassmesos_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1097,7 +1389,7 @@ func file_cassmesos_v1_repair_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_repair_proto_rawDesc), len(file_cassmesos_v1_repair_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

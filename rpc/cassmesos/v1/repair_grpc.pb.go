@@ -28,6 +28,7 @@ const (
 	RepairService_CreateRepairSchedule_FullMethodName = "/cassmesos.v1.RepairService/CreateRepairSchedule"
 	RepairService_ListRepairSchedules_FullMethodName  = "/cassmesos.v1.RepairService/ListRepairSchedules"
 	RepairService_DeleteRepairSchedule_FullMethodName = "/cassmesos.v1.RepairService/DeleteRepairSchedule"
+	RepairService_GetAutoRepairStatus_FullMethodName  = "/cassmesos.v1.RepairService/GetAutoRepairStatus"
 )
 
 // RepairServiceClient is the client API for RepairService service.
@@ -55,6 +56,10 @@ type RepairServiceClient interface {
 	ListRepairSchedules(ctx context.Context, in *ListRepairSchedulesRequest, opts ...grpc.CallOption) (*ListRepairSchedulesResponse, error)
 	// DeleteRepairSchedule removes a schedule; a run it started goes on.
 	DeleteRepairSchedule(ctx context.Context, in *DeleteRepairScheduleRequest, opts ...grpc.CallOption) (*DeleteRepairScheduleResponse, error)
+	// GetAutoRepairStatus reads Cassandra's Auto Repair state from every running node of a ring
+	// whose repair engine is cassandra, and the pauses cassmesos made around topology changes. It
+	// changes nothing.
+	GetAutoRepairStatus(ctx context.Context, in *GetAutoRepairStatusRequest, opts ...grpc.CallOption) (*GetAutoRepairStatusResponse, error)
 }
 
 type repairServiceClient struct {
@@ -155,6 +160,16 @@ func (c *repairServiceClient) DeleteRepairSchedule(ctx context.Context, in *Dele
 	return out, nil
 }
 
+func (c *repairServiceClient) GetAutoRepairStatus(ctx context.Context, in *GetAutoRepairStatusRequest, opts ...grpc.CallOption) (*GetAutoRepairStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAutoRepairStatusResponse)
+	err := c.cc.Invoke(ctx, RepairService_GetAutoRepairStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RepairServiceServer is the server API for RepairService service.
 // All implementations must embed UnimplementedRepairServiceServer
 // for forward compatibility.
@@ -180,6 +195,10 @@ type RepairServiceServer interface {
 	ListRepairSchedules(context.Context, *ListRepairSchedulesRequest) (*ListRepairSchedulesResponse, error)
 	// DeleteRepairSchedule removes a schedule; a run it started goes on.
 	DeleteRepairSchedule(context.Context, *DeleteRepairScheduleRequest) (*DeleteRepairScheduleResponse, error)
+	// GetAutoRepairStatus reads Cassandra's Auto Repair state from every running node of a ring
+	// whose repair engine is cassandra, and the pauses cassmesos made around topology changes. It
+	// changes nothing.
+	GetAutoRepairStatus(context.Context, *GetAutoRepairStatusRequest) (*GetAutoRepairStatusResponse, error)
 	mustEmbedUnimplementedRepairServiceServer()
 }
 
@@ -216,6 +235,9 @@ func (UnimplementedRepairServiceServer) ListRepairSchedules(context.Context, *Li
 }
 func (UnimplementedRepairServiceServer) DeleteRepairSchedule(context.Context, *DeleteRepairScheduleRequest) (*DeleteRepairScheduleResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteRepairSchedule not implemented")
+}
+func (UnimplementedRepairServiceServer) GetAutoRepairStatus(context.Context, *GetAutoRepairStatusRequest) (*GetAutoRepairStatusResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetAutoRepairStatus not implemented")
 }
 func (UnimplementedRepairServiceServer) mustEmbedUnimplementedRepairServiceServer() {}
 func (UnimplementedRepairServiceServer) testEmbeddedByValue()                       {}
@@ -400,6 +422,24 @@ func _RepairService_DeleteRepairSchedule_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RepairService_GetAutoRepairStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAutoRepairStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RepairServiceServer).GetAutoRepairStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RepairService_GetAutoRepairStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RepairServiceServer).GetAutoRepairStatus(ctx, req.(*GetAutoRepairStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RepairService_ServiceDesc is the grpc.ServiceDesc for RepairService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -442,6 +482,10 @@ var RepairService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteRepairSchedule",
 			Handler:    _RepairService_DeleteRepairSchedule_Handler,
+		},
+		{
+			MethodName: "GetAutoRepairStatus",
+			Handler:    _RepairService_GetAutoRepairStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

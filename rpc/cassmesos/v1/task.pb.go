@@ -101,8 +101,11 @@ type NodeTaskConfig struct {
 	CassandraTlsKey []byte `protobuf:"bytes,45,opt,name=cassandra_tls_key,json=cassandraTlsKey,proto3" json:"cassandra_tls_key,omitempty"`
 	// PEM CA bundle Cassandra trusts for peers (and clients presenting certificates).
 	CassandraTlsCa []byte `protobuf:"bytes,46,opt,name=cassandra_tls_ca,json=cassandraTlsCa,proto3" json:"cassandra_tls_ca,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Cassandra Auto Repair to render (JVM property cassandra.autorepair.enable and the
+	// cassandra.yaml section auto_repair); unset when the ring's repair engine is cassmesos.
+	AutoRepair    *AutoRepairSpec `protobuf:"bytes,52,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeTaskConfig) Reset() {
@@ -352,11 +355,18 @@ func (x *NodeTaskConfig) GetCassandraTlsCa() []byte {
 	return nil
 }
 
+func (x *NodeTaskConfig) GetAutoRepair() *AutoRepairSpec {
+	if x != nil {
+		return x.AutoRepair
+	}
+	return nil
+}
+
 var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\x99\t\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd8\t\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -400,7 +410,9 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"encryption\x12,\n" +
 	"\x12cassandra_tls_cert\x18, \x01(\fR\x10cassandraTlsCert\x12*\n" +
 	"\x11cassandra_tls_key\x18- \x01(\fR\x0fcassandraTlsKey\x12(\n" +
-	"\x10cassandra_tls_ca\x18. \x01(\fR\x0ecassandraTlsCa\x1a@\n" +
+	"\x10cassandra_tls_ca\x18. \x01(\fR\x0ecassandraTlsCa\x12=\n" +
+	"\vauto_repair\x184 \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
+	"autoRepair\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
@@ -424,17 +436,19 @@ var file_cassmesos_v1_task_proto_goTypes = []any{
 	(*Ports)(nil),               // 2: cassmesos.v1.Ports
 	(*durationpb.Duration)(nil), // 3: google.protobuf.Duration
 	(*Encryption)(nil),          // 4: cassmesos.v1.Encryption
+	(*AutoRepairSpec)(nil),      // 5: cassmesos.v1.AutoRepairSpec
 }
 var file_cassmesos_v1_task_proto_depIdxs = []int32{
 	2, // 0: cassmesos.v1.NodeTaskConfig.ports:type_name -> cassmesos.v1.Ports
 	1, // 1: cassmesos.v1.NodeTaskConfig.cassandra_yaml:type_name -> cassmesos.v1.NodeTaskConfig.CassandraYamlEntry
 	3, // 2: cassmesos.v1.NodeTaskConfig.kill_grace:type_name -> google.protobuf.Duration
 	4, // 3: cassmesos.v1.NodeTaskConfig.encryption:type_name -> cassmesos.v1.Encryption
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 4: cassmesos.v1.NodeTaskConfig.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_task_proto_init() }

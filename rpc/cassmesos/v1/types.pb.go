@@ -142,6 +142,60 @@ func (ClientEncryption) EnumDescriptor() ([]byte, []int) {
 	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
+// RepairEngine says who schedules a ring's repairs.
+type RepairEngine int32
+
+const (
+	// Not set: cassmesos.
+	RepairEngine_REPAIR_ENGINE_UNSPECIFIED RepairEngine = 0
+	// cassmesos' scheduled, segmented repair runs (docs/repair.md).
+	RepairEngine_REPAIR_ENGINE_CASSMESOS RepairEngine = 1
+	// Cassandra 5's built-in Auto Repair (CEP-37): the nodes repair themselves; cassmesos renders its
+	// configuration and pauses it around topology changes.
+	RepairEngine_REPAIR_ENGINE_CASSANDRA RepairEngine = 2
+)
+
+// Enum value maps for RepairEngine.
+var (
+	RepairEngine_name = map[int32]string{
+		0: "REPAIR_ENGINE_UNSPECIFIED",
+		1: "REPAIR_ENGINE_CASSMESOS",
+		2: "REPAIR_ENGINE_CASSANDRA",
+	}
+	RepairEngine_value = map[string]int32{
+		"REPAIR_ENGINE_UNSPECIFIED": 0,
+		"REPAIR_ENGINE_CASSMESOS":   1,
+		"REPAIR_ENGINE_CASSANDRA":   2,
+	}
+)
+
+func (x RepairEngine) Enum() *RepairEngine {
+	p := new(RepairEngine)
+	*p = x
+	return p
+}
+
+func (x RepairEngine) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RepairEngine) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
+}
+
+func (RepairEngine) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[2]
+}
+
+func (x RepairEngine) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RepairEngine.Descriptor instead.
+func (RepairEngine) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
 // ConstraintOperator is how a placement constraint uses its attribute.
 type ConstraintOperator int32
 
@@ -183,11 +237,11 @@ func (x ConstraintOperator) String() string {
 }
 
 func (ConstraintOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
 }
 
 func (ConstraintOperator) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[2]
+	return &file_cassmesos_v1_types_proto_enumTypes[3]
 }
 
 func (x ConstraintOperator) Number() protoreflect.EnumNumber {
@@ -196,7 +250,7 @@ func (x ConstraintOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConstraintOperator.Descriptor instead.
 func (ConstraintOperator) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 // RingPhase is a ring's overall condition.
@@ -244,11 +298,11 @@ func (x RingPhase) String() string {
 }
 
 func (RingPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
 }
 
 func (RingPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[3]
+	return &file_cassmesos_v1_types_proto_enumTypes[4]
 }
 
 func (x RingPhase) Number() protoreflect.EnumNumber {
@@ -257,7 +311,7 @@ func (x RingPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RingPhase.Descriptor instead.
 func (RingPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 // Liveness is whether a node is up as Cassandra's gossip sees it.
@@ -297,11 +351,11 @@ func (x Liveness) String() string {
 }
 
 func (Liveness) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
 }
 
 func (Liveness) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[4]
+	return &file_cassmesos_v1_types_proto_enumTypes[5]
 }
 
 func (x Liveness) Number() protoreflect.EnumNumber {
@@ -310,7 +364,7 @@ func (x Liveness) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Liveness.Descriptor instead.
 func (Liveness) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 // CassandraMode is Cassandra's operation mode (nodetool netstats "Mode:", status's second letter).
@@ -374,11 +428,11 @@ func (x CassandraMode) String() string {
 }
 
 func (CassandraMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (CassandraMode) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[5]
+	return &file_cassmesos_v1_types_proto_enumTypes[6]
 }
 
 func (x CassandraMode) Number() protoreflect.EnumNumber {
@@ -387,7 +441,7 @@ func (x CassandraMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CassandraMode.Descriptor instead.
 func (CassandraMode) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // NodePhase is the framework's lifecycle of a node slot.
@@ -463,11 +517,11 @@ func (x NodePhase) String() string {
 }
 
 func (NodePhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (NodePhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[6]
+	return &file_cassmesos_v1_types_proto_enumTypes[7]
 }
 
 func (x NodePhase) Number() protoreflect.EnumNumber {
@@ -476,7 +530,7 @@ func (x NodePhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NodePhase.Descriptor instead.
 func (NodePhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // OperationKind is what an operation does.
@@ -556,11 +610,11 @@ func (x OperationKind) String() string {
 }
 
 func (OperationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (OperationKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[7]
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
 }
 
 func (x OperationKind) Number() protoreflect.EnumNumber {
@@ -569,7 +623,7 @@ func (x OperationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationKind.Descriptor instead.
 func (OperationKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // OperationPhase is where an operation is in its life.
@@ -629,11 +683,11 @@ func (x OperationPhase) String() string {
 }
 
 func (OperationPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (OperationPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[8]
+	return &file_cassmesos_v1_types_proto_enumTypes[9]
 }
 
 func (x OperationPhase) Number() protoreflect.EnumNumber {
@@ -642,7 +696,7 @@ func (x OperationPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationPhase.Descriptor instead.
 func (OperationPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 // StepKind is what a step does. The planner dispatches on it; a step's name is for people.
@@ -726,11 +780,11 @@ func (x StepKind) String() string {
 }
 
 func (StepKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[10].Descriptor()
 }
 
 func (StepKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[9]
+	return &file_cassmesos_v1_types_proto_enumTypes[10]
 }
 
 func (x StepKind) Number() protoreflect.EnumNumber {
@@ -739,7 +793,7 @@ func (x StepKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepKind.Descriptor instead.
 func (StepKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 // StepPhase is where a step is.
@@ -791,11 +845,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[10].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[11].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[10]
+	return &file_cassmesos_v1_types_proto_enumTypes[11]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -804,7 +858,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -854,7 +908,12 @@ type RingSpec struct {
 	PlacementTimeout *durationpb.Duration `protobuf:"bytes,20,opt,name=placement_timeout,json=placementTimeout,proto3" json:"placement_timeout,omitempty"`
 	// Cassandra's own TLS (internode and client), with certificates from the daemon's CA. Unset:
 	// no encryption.
-	Encryption    *Encryption `protobuf:"bytes,30,opt,name=encryption,proto3" json:"encryption,omitempty"`
+	Encryption *Encryption `protobuf:"bytes,30,opt,name=encryption,proto3" json:"encryption,omitempty"`
+	// Which repair engine keeps the ring repaired: cassmesos' segmented runs and schedules (the
+	// default) or Cassandra's own Auto Repair scheduler (CEP-37, Cassandra 5.0.7+). Never both.
+	RepairEngine RepairEngine `protobuf:"varint,40,opt,name=repair_engine,json=repairEngine,proto3,enum=cassmesos.v1.RepairEngine" json:"repair_engine,omitempty"`
+	// Cassandra Auto Repair settings, used when repair_engine is REPAIR_ENGINE_CASSANDRA.
+	AutoRepair    *AutoRepairSpec `protobuf:"bytes,41,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1036,6 +1095,20 @@ func (x *RingSpec) GetEncryption() *Encryption {
 	return nil
 }
 
+func (x *RingSpec) GetRepairEngine() RepairEngine {
+	if x != nil {
+		return x.RepairEngine
+	}
+	return RepairEngine_REPAIR_ENGINE_UNSPECIFIED
+}
+
+func (x *RingSpec) GetAutoRepair() *AutoRepairSpec {
+	if x != nil {
+		return x.AutoRepair
+	}
+	return nil
+}
+
 // Encryption turns on TLS for Cassandra's internode (storage_port) and client (native) ports.
 // Each node gets a certificate issued by the daemon's CA at every launch; the daemon must run
 // with TLS (not --insecure).
@@ -1093,6 +1166,62 @@ func (x *Encryption) GetClient() ClientEncryption {
 	return ClientEncryption_CLIENT_ENCRYPTION_UNSPECIFIED
 }
 
+// AutoRepairSpec configures Cassandra's Auto Repair (cassandra.yaml section auto_repair).
+type AutoRepairSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Repair types to enable: "full", "incremental", "preview_repaired" (default: full).
+	RepairTypes []string `protobuf:"bytes,1,rep,name=repair_types,json=repairTypes,proto3" json:"repair_types,omitempty"`
+	// Minimum time between two repairs of a node for each enabled type (min_repair_interval;
+	// default 24h, at least 1m).
+	MinRepairInterval *durationpb.Duration `protobuf:"bytes,2,opt,name=min_repair_interval,json=minRepairInterval,proto3" json:"min_repair_interval,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *AutoRepairSpec) Reset() {
+	*x = AutoRepairSpec{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoRepairSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoRepairSpec) ProtoMessage() {}
+
+func (x *AutoRepairSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoRepairSpec.ProtoReflect.Descriptor instead.
+func (*AutoRepairSpec) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AutoRepairSpec) GetRepairTypes() []string {
+	if x != nil {
+		return x.RepairTypes
+	}
+	return nil
+}
+
+func (x *AutoRepairSpec) GetMinRepairInterval() *durationpb.Duration {
+	if x != nil {
+		return x.MinRepairInterval
+	}
+	return nil
+}
+
 // Resources a node is given on its agent.
 type Resources struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1108,7 +1237,7 @@ type Resources struct {
 
 func (x *Resources) Reset() {
 	*x = Resources{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1249,7 @@ func (x *Resources) String() string {
 func (*Resources) ProtoMessage() {}
 
 func (x *Resources) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1262,7 @@ func (x *Resources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resources.ProtoReflect.Descriptor instead.
 func (*Resources) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Resources) GetCpus() float64 {
@@ -1172,7 +1301,7 @@ type Distribution struct {
 
 func (x *Distribution) Reset() {
 	*x = Distribution{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1313,7 @@ func (x *Distribution) String() string {
 func (*Distribution) ProtoMessage() {}
 
 func (x *Distribution) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1326,7 @@ func (x *Distribution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Distribution.ProtoReflect.Descriptor instead.
 func (*Distribution) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Distribution) GetVersion() string {
@@ -1244,7 +1373,7 @@ type Ports struct {
 
 func (x *Ports) Reset() {
 	*x = Ports{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1385,7 @@ func (x *Ports) String() string {
 func (*Ports) ProtoMessage() {}
 
 func (x *Ports) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1398,7 @@ func (x *Ports) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ports.ProtoReflect.Descriptor instead.
 func (*Ports) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Ports) GetStorage() uint32 {
@@ -1322,7 +1451,7 @@ type PlacementConstraint struct {
 
 func (x *PlacementConstraint) Reset() {
 	*x = PlacementConstraint{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1463,7 @@ func (x *PlacementConstraint) String() string {
 func (*PlacementConstraint) ProtoMessage() {}
 
 func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1476,7 @@ func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementConstraint.ProtoReflect.Descriptor instead.
 func (*PlacementConstraint) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PlacementConstraint) GetAttribute() string {
@@ -1388,7 +1517,7 @@ type Ring struct {
 
 func (x *Ring) Reset() {
 	*x = Ring{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1529,7 @@ func (x *Ring) String() string {
 func (*Ring) ProtoMessage() {}
 
 func (x *Ring) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1542,7 @@ func (x *Ring) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ring.ProtoReflect.Descriptor instead.
 func (*Ring) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Ring) GetSpec() *RingSpec {
@@ -1465,7 +1594,7 @@ type RingStatus struct {
 
 func (x *RingStatus) Reset() {
 	*x = RingStatus{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1606,7 @@ func (x *RingStatus) String() string {
 func (*RingStatus) ProtoMessage() {}
 
 func (x *RingStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1619,7 @@ func (x *RingStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingStatus.ProtoReflect.Descriptor instead.
 func (*RingStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RingStatus) GetPhase() RingPhase {
@@ -1586,7 +1715,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1598,7 +1727,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1611,7 +1740,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Node) GetRing() string {
@@ -1788,7 +1917,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +1929,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +1942,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Step) GetName() string {
@@ -1894,7 +2023,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2035,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2048,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -1980,7 +2109,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2121,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2134,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Operation) GetId() string {
@@ -2125,7 +2254,7 @@ type OperationParams struct {
 
 func (x *OperationParams) Reset() {
 	*x = OperationParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2137,7 +2266,7 @@ func (x *OperationParams) String() string {
 func (*OperationParams) ProtoMessage() {}
 
 func (x *OperationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2150,7 +2279,7 @@ func (x *OperationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationParams.ProtoReflect.Descriptor instead.
 func (*OperationParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *OperationParams) GetNodes() []string {
@@ -2213,7 +2342,7 @@ type RepairParams struct {
 
 func (x *RepairParams) Reset() {
 	*x = RepairParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2354,7 @@ func (x *RepairParams) String() string {
 func (*RepairParams) ProtoMessage() {}
 
 func (x *RepairParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2367,7 @@ func (x *RepairParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairParams.ProtoReflect.Descriptor instead.
 func (*RepairParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RepairParams) GetKeyspace() string {
@@ -2310,7 +2439,7 @@ type CleanupParams struct {
 
 func (x *CleanupParams) Reset() {
 	*x = CleanupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2451,7 @@ func (x *CleanupParams) String() string {
 func (*CleanupParams) ProtoMessage() {}
 
 func (x *CleanupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2464,7 @@ func (x *CleanupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupParams.ProtoReflect.Descriptor instead.
 func (*CleanupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CleanupParams) GetKeyspace() string {
@@ -2381,7 +2510,7 @@ type RepairSegment struct {
 
 func (x *RepairSegment) Reset() {
 	*x = RepairSegment{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2522,7 @@ func (x *RepairSegment) String() string {
 func (*RepairSegment) ProtoMessage() {}
 
 func (x *RepairSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2535,7 @@ func (x *RepairSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSegment.ProtoReflect.Descriptor instead.
 func (*RepairSegment) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RepairSegment) GetIndex() int32 {
@@ -2508,7 +2637,7 @@ type RepairSchedule struct {
 
 func (x *RepairSchedule) Reset() {
 	*x = RepairSchedule{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2649,7 @@ func (x *RepairSchedule) String() string {
 func (*RepairSchedule) ProtoMessage() {}
 
 func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2662,7 @@ func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSchedule.ProtoReflect.Descriptor instead.
 func (*RepairSchedule) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RepairSchedule) GetId() string {
@@ -2610,7 +2739,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\a\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\b\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -2639,14 +2768,20 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x128\n" +
 	"\n" +
 	"encryption\x18\x1e \x01(\v2\x18.cassmesos.v1.EncryptionR\n" +
-	"encryption\x1a@\n" +
+	"encryption\x12?\n" +
+	"\rrepair_engine\x18( \x01(\x0e2\x1a.cassmesos.v1.RepairEngineR\frepairEngine\x12=\n" +
+	"\vauto_repair\x18) \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
+	"autoRepair\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +
 	"\n" +
 	"Encryption\x12?\n" +
 	"\tinternode\x18\x01 \x01(\x0e2!.cassmesos.v1.InternodeEncryptionR\tinternode\x126\n" +
-	"\x06client\x18\x02 \x01(\x0e2\x1e.cassmesos.v1.ClientEncryptionR\x06client\"O\n" +
+	"\x06client\x18\x02 \x01(\x0e2\x1e.cassmesos.v1.ClientEncryptionR\x06client\"~\n" +
+	"\x0eAutoRepairSpec\x12!\n" +
+	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12I\n" +
+	"\x13min_repair_interval\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11minRepairInterval\"O\n" +
 	"\tResources\x12\x12\n" +
 	"\x04cpus\x18\x01 \x01(\x01R\x04cpus\x12\x15\n" +
 	"\x06mem_mb\x18\x02 \x01(\x03R\x05memMb\x12\x17\n" +
@@ -2802,7 +2937,11 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x1dCLIENT_ENCRYPTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CLIENT_ENCRYPTION_NONE\x10\x01\x12\x1e\n" +
 	"\x1aCLIENT_ENCRYPTION_OPTIONAL\x10\x02\x12\x1e\n" +
-	"\x1aCLIENT_ENCRYPTION_REQUIRED\x10\x03*\x97\x01\n" +
+	"\x1aCLIENT_ENCRYPTION_REQUIRED\x10\x03*g\n" +
+	"\fRepairEngine\x12\x1d\n" +
+	"\x19REPAIR_ENGINE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REPAIR_ENGINE_CASSMESOS\x10\x01\x12\x1b\n" +
+	"\x17REPAIR_ENGINE_CASSANDRA\x10\x02*\x97\x01\n" +
 	"\x12ConstraintOperator\x12#\n" +
 	"\x1fCONSTRAINT_OPERATOR_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSTRAINT_OPERATOR_SPREAD\x10\x01\x12\x1c\n" +
@@ -2902,92 +3041,97 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
 	(ClientEncryption)(0),         // 1: cassmesos.v1.ClientEncryption
-	(ConstraintOperator)(0),       // 2: cassmesos.v1.ConstraintOperator
-	(RingPhase)(0),                // 3: cassmesos.v1.RingPhase
-	(Liveness)(0),                 // 4: cassmesos.v1.Liveness
-	(CassandraMode)(0),            // 5: cassmesos.v1.CassandraMode
-	(NodePhase)(0),                // 6: cassmesos.v1.NodePhase
-	(OperationKind)(0),            // 7: cassmesos.v1.OperationKind
-	(OperationPhase)(0),           // 8: cassmesos.v1.OperationPhase
-	(StepKind)(0),                 // 9: cassmesos.v1.StepKind
-	(StepPhase)(0),                // 10: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 11: cassmesos.v1.RingSpec
-	(*Encryption)(nil),            // 12: cassmesos.v1.Encryption
-	(*Resources)(nil),             // 13: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 14: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 15: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 16: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 17: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 18: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 19: cassmesos.v1.Node
-	(*Step)(nil),                  // 20: cassmesos.v1.Step
-	(*Progress)(nil),              // 21: cassmesos.v1.Progress
-	(*Operation)(nil),             // 22: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 23: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 24: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 25: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 26: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 27: cassmesos.v1.RepairSchedule
-	nil,                           // 28: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 29: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(RepairEngine)(0),             // 2: cassmesos.v1.RepairEngine
+	(ConstraintOperator)(0),       // 3: cassmesos.v1.ConstraintOperator
+	(RingPhase)(0),                // 4: cassmesos.v1.RingPhase
+	(Liveness)(0),                 // 5: cassmesos.v1.Liveness
+	(CassandraMode)(0),            // 6: cassmesos.v1.CassandraMode
+	(NodePhase)(0),                // 7: cassmesos.v1.NodePhase
+	(OperationKind)(0),            // 8: cassmesos.v1.OperationKind
+	(OperationPhase)(0),           // 9: cassmesos.v1.OperationPhase
+	(StepKind)(0),                 // 10: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 11: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 12: cassmesos.v1.RingSpec
+	(*Encryption)(nil),            // 13: cassmesos.v1.Encryption
+	(*AutoRepairSpec)(nil),        // 14: cassmesos.v1.AutoRepairSpec
+	(*Resources)(nil),             // 15: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 16: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 17: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 18: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 19: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 20: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 21: cassmesos.v1.Node
+	(*Step)(nil),                  // 22: cassmesos.v1.Step
+	(*Progress)(nil),              // 23: cassmesos.v1.Progress
+	(*Operation)(nil),             // 24: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 25: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 26: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 27: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 28: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 29: cassmesos.v1.RepairSchedule
+	nil,                           // 30: cassmesos.v1.RingSpec.CassandraYamlEntry
+	(*durationpb.Duration)(nil),   // 31: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	13, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	14, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	15, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	16, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	29, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	28, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	29, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
-	12, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
-	0,  // 8: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
-	1,  // 9: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
-	2,  // 10: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	11, // 11: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	18, // 12: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	30, // 13: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 14: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	30, // 15: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
-	6,  // 16: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
-	4,  // 17: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
-	5,  // 18: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	30, // 19: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	30, // 20: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	10, // 21: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	30, // 22: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	30, // 23: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 24: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	29, // 25: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	7,  // 26: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	8,  // 27: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	20, // 28: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	21, // 29: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	23, // 30: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	30, // 31: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	30, // 32: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	30, // 33: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	11, // 34: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	24, // 35: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	25, // 36: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	29, // 37: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	10, // 38: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	30, // 39: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	30, // 40: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	24, // 41: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	30, // 42: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	30, // 43: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	30, // 44: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	45, // [45:45] is the sub-list for method output_type
-	45, // [45:45] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	15, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	16, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	17, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	18, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	31, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	30, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	31, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	13, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
+	2,  // 8: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
+	14, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	0,  // 10: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
+	1,  // 11: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
+	31, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	3,  // 13: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
+	12, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	20, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	32, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 17: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
+	32, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	7,  // 19: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
+	5,  // 20: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
+	6,  // 21: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
+	32, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	32, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	11, // 24: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	32, // 25: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	32, // 26: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	10, // 27: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	31, // 28: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	8,  // 29: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	9,  // 30: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	22, // 31: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	23, // 32: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	25, // 33: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	32, // 34: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	32, // 35: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	32, // 36: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	12, // 37: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	26, // 38: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	27, // 39: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	31, // 40: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	11, // 41: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	32, // 42: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	32, // 43: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	26, // 44: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	32, // 45: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	32, // 46: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	32, // 47: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -3000,8 +3144,8 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      11,
-			NumMessages:   18,
+			NumEnums:      12,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

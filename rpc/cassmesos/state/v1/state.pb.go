@@ -23,6 +23,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AutoRepairPausePhase is where the pause of Cassandra's Auto Repair around one operation is.
+type AutoRepairPausePhase int32
+
+const (
+	// No pause (the ring's engine is cassmesos, or the operation is no topology change).
+	AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED AutoRepairPausePhase = 0
+	// Pause calls are going out; the operation's steps wait until every live node answered.
+	AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_PAUSING AutoRepairPausePhase = 1
+	// Every live node has Auto Repair paused.
+	AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_PAUSED AutoRepairPausePhase = 2
+	// The operation ended; resume calls are going out.
+	AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMING AutoRepairPausePhase = 3
+	// Every live node has Auto Repair enabled again (or a later topology change took the pause over).
+	AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMED AutoRepairPausePhase = 4
+)
+
+// Enum value maps for AutoRepairPausePhase.
+var (
+	AutoRepairPausePhase_name = map[int32]string{
+		0: "AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED",
+		1: "AUTO_REPAIR_PAUSE_PHASE_PAUSING",
+		2: "AUTO_REPAIR_PAUSE_PHASE_PAUSED",
+		3: "AUTO_REPAIR_PAUSE_PHASE_RESUMING",
+		4: "AUTO_REPAIR_PAUSE_PHASE_RESUMED",
+	}
+	AutoRepairPausePhase_value = map[string]int32{
+		"AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED": 0,
+		"AUTO_REPAIR_PAUSE_PHASE_PAUSING":     1,
+		"AUTO_REPAIR_PAUSE_PHASE_PAUSED":      2,
+		"AUTO_REPAIR_PAUSE_PHASE_RESUMING":    3,
+		"AUTO_REPAIR_PAUSE_PHASE_RESUMED":     4,
+	}
+)
+
+func (x AutoRepairPausePhase) Enum() *AutoRepairPausePhase {
+	p := new(AutoRepairPausePhase)
+	*p = x
+	return p
+}
+
+func (x AutoRepairPausePhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AutoRepairPausePhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_state_v1_state_proto_enumTypes[0].Descriptor()
+}
+
+func (AutoRepairPausePhase) Type() protoreflect.EnumType {
+	return &file_cassmesos_state_v1_state_proto_enumTypes[0]
+}
+
+func (x AutoRepairPausePhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AutoRepairPausePhase.Descriptor instead.
+func (AutoRepairPausePhase) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{0}
+}
+
 // RestartStage is where a restart-in-place step is.
 type RestartStage int32
 
@@ -60,11 +121,11 @@ func (x RestartStage) String() string {
 }
 
 func (RestartStage) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_state_v1_state_proto_enumTypes[0].Descriptor()
+	return file_cassmesos_state_v1_state_proto_enumTypes[1].Descriptor()
 }
 
 func (RestartStage) Type() protoreflect.EnumType {
-	return &file_cassmesos_state_v1_state_proto_enumTypes[0]
+	return &file_cassmesos_state_v1_state_proto_enumTypes[1]
 }
 
 func (x RestartStage) Number() protoreflect.EnumNumber {
@@ -73,7 +134,7 @@ func (x RestartStage) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RestartStage.Descriptor instead.
 func (RestartStage) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{1}
 }
 
 // FrameworkRecord is /framework_id.
@@ -847,7 +908,11 @@ type OperationCursor struct {
 	CleanupOp string `protobuf:"bytes,4,opt,name=cleanup_op,json=cleanupOp,proto3" json:"cleanup_op,omitempty"`
 	// State of the steps under way, by step index. An entry is dropped when its step ends, so the
 	// record does not grow with the number of steps.
-	Steps         map[int32]*StepCursor `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Steps map[int32]*StepCursor `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Cassandra Auto Repair paused for this topology change (rings whose repair engine is
+	// cassandra): the intent, persisted before the first pause call, so a restarted daemon
+	// resumes it after the operation ends.
+	AutoRepair    *AutoRepairPause `protobuf:"bytes,15,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -917,6 +982,132 @@ func (x *OperationCursor) GetSteps() map[int32]*StepCursor {
 	return nil
 }
 
+func (x *OperationCursor) GetAutoRepair() *AutoRepairPause {
+	if x != nil {
+		return x.AutoRepair
+	}
+	return nil
+}
+
+// AutoRepairPause is the pause of Cassandra's Auto Repair around one topology operation.
+type AutoRepairPause struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Phase.
+	Phase AutoRepairPausePhase `protobuf:"varint,1,opt,name=phase,proto3,enum=cassmesos.state.v1.AutoRepairPausePhase" json:"phase,omitempty"`
+	// Nodes whose call of the current phase succeeded, with the task ID they ran (a node whose task
+	// changed is called again: a restarted Cassandra reads auto_repair from cassandra.yaml).
+	Nodes map[string]string `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Attempt number, part of the relay IDs; raised after a failed call.
+	Attempt int32 `protobuf:"varint,3,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// When the phase began.
+	PhaseTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=phase_time,json=phaseTime,proto3" json:"phase_time,omitempty"`
+	// Last error of a pause or resume call.
+	LastError string `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When the pause was confirmed on every live node (PAUSED reached).
+	PausedTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=paused_time,json=pausedTime,proto3" json:"paused_time,omitempty"`
+	// When the resume was confirmed (RESUMED reached).
+	ResumedTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=resumed_time,json=resumedTime,proto3" json:"resumed_time,omitempty"`
+	// No call is made before this time (set after a failed call).
+	RetryTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=retry_time,json=retryTime,proto3" json:"retry_time,omitempty"`
+	// The later topology operation that took the pause over instead of a resume.
+	HandedTo      string `protobuf:"bytes,9,opt,name=handed_to,json=handedTo,proto3" json:"handed_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AutoRepairPause) Reset() {
+	*x = AutoRepairPause{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AutoRepairPause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AutoRepairPause) ProtoMessage() {}
+
+func (x *AutoRepairPause) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AutoRepairPause.ProtoReflect.Descriptor instead.
+func (*AutoRepairPause) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AutoRepairPause) GetPhase() AutoRepairPausePhase {
+	if x != nil {
+		return x.Phase
+	}
+	return AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED
+}
+
+func (x *AutoRepairPause) GetNodes() map[string]string {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *AutoRepairPause) GetPhaseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PhaseTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *AutoRepairPause) GetPausedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PausedTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetResumedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResumedTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetRetryTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryTime
+	}
+	return nil
+}
+
+func (x *AutoRepairPause) GetHandedTo() string {
+	if x != nil {
+		return x.HandedTo
+	}
+	return ""
+}
+
 // StepCursor is the planner's sub-state of one step under way.
 type StepCursor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -948,7 +1139,7 @@ type StepCursor struct {
 
 func (x *StepCursor) Reset() {
 	*x = StepCursor{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1151,7 @@ func (x *StepCursor) String() string {
 func (*StepCursor) ProtoMessage() {}
 
 func (x *StepCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[7]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1164,7 @@ func (x *StepCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepCursor.ProtoReflect.Descriptor instead.
 func (*StepCursor) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StepCursor) GetHolds() bool {
@@ -1066,7 +1257,7 @@ type SegmentRecord struct {
 
 func (x *SegmentRecord) Reset() {
 	*x = SegmentRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1269,7 @@ func (x *SegmentRecord) String() string {
 func (*SegmentRecord) ProtoMessage() {}
 
 func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[8]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1282,7 @@ func (x *SegmentRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentRecord.ProtoReflect.Descriptor instead.
 func (*SegmentRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SegmentRecord) GetSegment() *v1.RepairSegment {
@@ -1123,7 +1314,7 @@ type ScheduleRecord struct {
 
 func (x *ScheduleRecord) Reset() {
 	*x = ScheduleRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1326,7 @@ func (x *ScheduleRecord) String() string {
 func (*ScheduleRecord) ProtoMessage() {}
 
 func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[9]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1339,7 @@ func (x *ScheduleRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRecord.ProtoReflect.Descriptor instead.
 func (*ScheduleRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ScheduleRecord) GetSchedule() *v1.RepairSchedule {
@@ -1184,7 +1375,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1387,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_state_v1_state_proto_msgTypes[10]
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1400,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AuditRecord) GetEvent() *v1.AuditEvent {
@@ -1314,18 +1505,38 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0fStepChunkRecord\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x05R\x05first\x12(\n" +
-	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\x94\x02\n" +
+	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\xda\x02\n" +
 	"\x0fOperationCursor\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x12\n" +
 	"\x04safe\x18\x02 \x01(\bR\x04safe\x12\x16\n" +
 	"\x06window\x18\x03 \x01(\tR\x06window\x12\x1d\n" +
 	"\n" +
 	"cleanup_op\x18\x04 \x01(\tR\tcleanupOp\x12D\n" +
-	"\x05steps\x18\x05 \x03(\v2..cassmesos.state.v1.OperationCursor.StepsEntryR\x05steps\x1aX\n" +
+	"\x05steps\x18\x05 \x03(\v2..cassmesos.state.v1.OperationCursor.StepsEntryR\x05steps\x12D\n" +
+	"\vauto_repair\x18\x0f \x01(\v2#.cassmesos.state.v1.AutoRepairPauseR\n" +
+	"autoRepair\x1aX\n" +
 	"\n" +
 	"StepsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x124\n" +
-	"\x05value\x18\x02 \x01(\v2\x1e.cassmesos.state.v1.StepCursorR\x05value:\x028\x01\"\xf3\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x1e.cassmesos.state.v1.StepCursorR\x05value:\x028\x01\"\x99\x04\n" +
+	"\x0fAutoRepairPause\x12>\n" +
+	"\x05phase\x18\x01 \x01(\x0e2(.cassmesos.state.v1.AutoRepairPausePhaseR\x05phase\x12D\n" +
+	"\x05nodes\x18\x02 \x03(\v2..cassmesos.state.v1.AutoRepairPause.NodesEntryR\x05nodes\x12\x18\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt\x129\n" +
+	"\n" +
+	"phase_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tphaseTime\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\x12;\n" +
+	"\vpaused_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"pausedTime\x12=\n" +
+	"\fresumed_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vresumedTime\x129\n" +
+	"\n" +
+	"retry_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tretryTime\x12\x1b\n" +
+	"\thanded_to\x18\t \x01(\tR\bhandedTo\x1a8\n" +
+	"\n" +
+	"NodesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf3\x03\n" +
 	"\n" +
 	"StepCursor\x12\x14\n" +
 	"\x05holds\x18\x01 \x01(\bR\x05holds\x12D\n" +
@@ -1350,7 +1561,13 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
 	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"=\n" +
 	"\vAuditRecord\x12.\n" +
-	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event*e\n" +
+	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event*\xd3\x01\n" +
+	"\x14AutoRepairPausePhase\x12'\n" +
+	"#AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fAUTO_REPAIR_PAUSE_PHASE_PAUSING\x10\x01\x12\"\n" +
+	"\x1eAUTO_REPAIR_PAUSE_PHASE_PAUSED\x10\x02\x12$\n" +
+	" AUTO_REPAIR_PAUSE_PHASE_RESUMING\x10\x03\x12#\n" +
+	"\x1fAUTO_REPAIR_PAUSE_PHASE_RESUMED\x10\x04*e\n" +
 	"\fRestartStage\x12\x1d\n" +
 	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
@@ -1368,70 +1585,80 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 	return file_cassmesos_state_v1_state_proto_rawDescData
 }
 
-var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
-	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
-	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
-	(*RingRecord)(nil),            // 2: cassmesos.state.v1.RingRecord
-	(*Reservation)(nil),           // 3: cassmesos.state.v1.Reservation
-	(*NodeRecord)(nil),            // 4: cassmesos.state.v1.NodeRecord
-	(*OperationRecord)(nil),       // 5: cassmesos.state.v1.OperationRecord
-	(*StepChunkRecord)(nil),       // 6: cassmesos.state.v1.StepChunkRecord
-	(*OperationCursor)(nil),       // 7: cassmesos.state.v1.OperationCursor
-	(*StepCursor)(nil),            // 8: cassmesos.state.v1.StepCursor
-	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
-	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
-	(*AuditRecord)(nil),           // 11: cassmesos.state.v1.AuditRecord
-	nil,                           // 12: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 13: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	nil,                           // 14: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 16: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 17: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 18: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 19: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 20: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 21: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 22: cassmesos.v1.Operation
-	(*v1.Step)(nil),               // 23: cassmesos.v1.Step
-	(*v1.RepairSegment)(nil),      // 24: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 25: cassmesos.v1.RepairSchedule
-	(*v1.AuditEvent)(nil),         // 26: cassmesos.v1.AuditEvent
+	(AutoRepairPausePhase)(0),     // 0: cassmesos.state.v1.AutoRepairPausePhase
+	(RestartStage)(0),             // 1: cassmesos.state.v1.RestartStage
+	(*FrameworkRecord)(nil),       // 2: cassmesos.state.v1.FrameworkRecord
+	(*RingRecord)(nil),            // 3: cassmesos.state.v1.RingRecord
+	(*Reservation)(nil),           // 4: cassmesos.state.v1.Reservation
+	(*NodeRecord)(nil),            // 5: cassmesos.state.v1.NodeRecord
+	(*OperationRecord)(nil),       // 6: cassmesos.state.v1.OperationRecord
+	(*StepChunkRecord)(nil),       // 7: cassmesos.state.v1.StepChunkRecord
+	(*OperationCursor)(nil),       // 8: cassmesos.state.v1.OperationCursor
+	(*AutoRepairPause)(nil),       // 9: cassmesos.state.v1.AutoRepairPause
+	(*StepCursor)(nil),            // 10: cassmesos.state.v1.StepCursor
+	(*SegmentRecord)(nil),         // 11: cassmesos.state.v1.SegmentRecord
+	(*ScheduleRecord)(nil),        // 12: cassmesos.state.v1.ScheduleRecord
+	(*AuditRecord)(nil),           // 13: cassmesos.state.v1.AuditRecord
+	nil,                           // 14: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 15: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 16: cassmesos.state.v1.OperationCursor.StepsEntry
+	nil,                           // 17: cassmesos.state.v1.AutoRepairPause.NodesEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 19: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 20: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 21: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 22: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 23: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 24: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 25: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 26: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 27: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 28: cassmesos.v1.RepairSchedule
+	(*v1.AuditEvent)(nil),         // 29: cassmesos.v1.AuditEvent
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	15, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	16, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	17, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	15, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	18, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	19, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	15, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
-	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	20, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	21, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	15, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	15, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	22, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	12, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	13, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	23, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	14, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	15, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	24, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	25, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	26, // 25: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
-	8,  // 26: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	18, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	19, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	20, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	18, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	21, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	22, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	18, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	4,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
+	23, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	24, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	18, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	18, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
+	25, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	14, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	15, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	8,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	26, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	16, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	9,  // 19: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
+	0,  // 20: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
+	17, // 21: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
+	18, // 22: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
+	18, // 23: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
+	18, // 24: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
+	18, // 25: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
+	18, // 26: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	18, // 27: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	18, // 28: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	1,  // 29: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	27, // 30: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	28, // 31: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	29, // 32: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	10, // 33: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
@@ -1444,8 +1671,8 @@ func file_cassmesos_state_v1_state_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      2,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
