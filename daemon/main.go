@@ -132,6 +132,7 @@ func (d *daemon) run(ctx context.Context) error {
 	log.Info("serving artifacts", "listen", artLis.Addr().String(), "executor", d.execURL)
 
 	d.metrics = metrics.New()
+	health := &healthz{}
 	if cfg.MetricsListen != "" {
 		mLis, err := d.listen(cfg.MetricsListen, tls.VerifyClientCertIfGiven)
 		if err != nil {
@@ -139,6 +140,7 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", d.metrics.Handler())
+		mux.Handle("/healthz", health)
 		mSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = mSrv.Serve(mLis) }()
 		defer mSrv.Close()
@@ -167,6 +169,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	audit := withAudit(auth, zs)
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
+	health.setRole(func() string { return leaderRole(ld.Backend() != nil, ld.LeaderAddress()) })
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,

@@ -14,9 +14,11 @@ if ! command -v java >/dev/null 2>&1 || [[ "$(java_major)" != 17 && "$(java_majo
 fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
+# systemd-analyze verifies the unit files under deploy/systemd (deploy/deploy_test.go).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if ((${#need[@]} == 0)); then
-  echo "deps: ZooKeeper, Java $(java_major) and Maven are installed"
+  echo "deps: ZooKeeper, Java $(java_major), Maven and systemd-analyze are installed"
   ./scripts/cassandra-dist.sh
   exit 0
 fi
