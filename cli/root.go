@@ -41,6 +41,7 @@ import (
 	schedulelist "github.com/cassmesos/cassmesos/cli/repair/schedule/list"
 	repairstatus "github.com/cassmesos/cassmesos/cli/repair/status"
 	ringcreate "github.com/cassmesos/cassmesos/cli/ring/create"
+	ringendpoints "github.com/cassmesos/cassmesos/cli/ring/endpoints"
 	ringdelete "github.com/cassmesos/cassmesos/cli/ring/delete"
 	ringlist "github.com/cassmesos/cassmesos/cli/ring/list"
 	ringrestart "github.com/cassmesos/cassmesos/cli/ring/restart"
@@ -118,6 +119,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		scale.NewCmdScale(f, nil),
 		ringrestart.NewCmdRestart(f, nil),
 		update.NewCmdUpdate(f, nil),
+		ringendpoints.NewCmdEndpoints(f, nil),
 	)
 	node := group("node", "Inspect nodes and replace, restart, decommission or remove one")
 	node.AddCommand(
