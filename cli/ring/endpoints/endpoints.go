@@ -101,9 +101,9 @@ type Endpoint struct {
 
 // Result is what -o json|yaml print.
 type Result struct {
-	Ring       string     `json:"ring" yaml:"ring"`
-	Framework  string     `json:"framework" yaml:"framework"`
-	NativePort uint32     `json:"nativePort" yaml:"nativePort"`
+	Ring       string `json:"ring" yaml:"ring"`
+	Framework  string `json:"framework" yaml:"framework"`
+	NativePort uint32 `json:"nativePort" yaml:"nativePort"`
 	// ContactPoints are the UN nodes' host:port, comma-separated (what drivers take).
 	ContactPoints string `json:"contactPoints" yaml:"contactPoints"`
 	// SeedNames are the seeds' Mesos-DNS names, comma-separated.
