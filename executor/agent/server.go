@@ -1,13 +1,13 @@
 package agent
 
 import (
-	"sort"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
