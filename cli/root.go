@@ -21,6 +21,7 @@ import (
 	configview "github.com/cassmesos/cassmesos/cli/config/view"
 	"github.com/cassmesos/cassmesos/cli/help"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
+	keyspacelist "github.com/cassmesos/cassmesos/cli/keyspace/list"
 	"github.com/cassmesos/cassmesos/cli/node/decommission"
 	nodeget "github.com/cassmesos/cassmesos/cli/node/get"
 	nodelist "github.com/cassmesos/cassmesos/cli/node/list"
@@ -153,6 +154,8 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		resume.NewCmdResume(f, nil),
 		schedule,
 	)
+	keyspace := group("keyspace", "List a ring's keyspaces")
+	keyspace.AddCommand(keyspacelist.NewCmdList(f, nil))
 	cleanup := group("cleanup", "Run nodetool cleanup across a ring")
 	cleanup.AddCommand(cleanuprun.NewCmdRun(f, nil))
 	audit := group("audit", "Read the audit log of mutating calls (admin)")
@@ -164,7 +167,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
-	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg,
+	root.AddCommand(ring, node, op, repair, cleanup, keyspace, audit, cfg,
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

@@ -78,9 +78,9 @@ func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]pla
 }
 
 // ListKeyspaces asks a live node of ring for the ring's keyspaces (with tables, their table
-// counts too), synchronously, for the gRPC edge. Errors: plan.ErrRingNotFound, ErrNoLiveNode, or
-// the call's error.
-func (e *Engine) ListKeyspaces(ctx context.Context, ring string, tables bool) ([]*cassmesosv1.Keyspace, error) {
+// counts too), synchronously, for the gRPC edge, and says which node answered. Errors:
+// plan.ErrRingNotFound, ErrNoLiveNode, or the call's error.
+func (e *Engine) ListKeyspaces(ctx context.Context, ring string, tables bool) (string, []*cassmesosv1.Keyspace, error) {
 	var n *statev1.NodeRecord
 	var secret string
 	missing := false
@@ -93,17 +93,18 @@ func (e *Engine) ListKeyspaces(ctx context.Context, ring string, tables bool) ([
 			secret = e.taskSecret(n)
 		}
 	}); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if missing {
-		return nil, fmt.Errorf("%w: %s", plan.ErrRingNotFound, ring)
+		return "", nil, fmt.Errorf("%w: %s", plan.ErrRingNotFound, ring)
 	}
 	if n == nil {
-		return nil, fmt.Errorf("%w: no running node of ring %s", ErrNoLiveNode, ring)
+		return "", nil, fmt.Errorf("%w: no running node of ring %s", ErrNoLiveNode, ring)
 	}
 	if e.opts.Relayer == nil {
-		return nil, errors.New("no relay client configured")
+		return "", nil, errors.New("no relay client configured")
 	}
-	return e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayListKeyspaces, Ring: n.GetRing(), Node: n.GetName(),
+	ks, err := e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayListKeyspaces, Ring: n.GetRing(), Node: n.GetName(),
 		Address: n.GetAddress(), AgentPort: n.GetAgentPort(), Secret: secret}, tables)
+	return n.GetName(), ks, err
 }

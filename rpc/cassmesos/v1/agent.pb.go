@@ -469,91 +469,6 @@ func (x *ListKeyspacesRequest) GetTables() bool {
 	return false
 }
 
-// Keyspace is one keyspace of a ring.
-type Keyspace struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Replication strategy class as Cassandra names it ("SimpleStrategy", "NetworkTopologyStrategy",
-	// "LocalStrategy", "EverywhereStrategy", ...).
-	ReplicationClass string `protobuf:"bytes,2,opt,name=replication_class,json=replicationClass,proto3" json:"replication_class,omitempty"`
-	// Replication options: "replication_factor" for SimpleStrategy, each datacenter's name for
-	// NetworkTopologyStrategy, with their values as Cassandra prints them.
-	Replication map[string]string `protobuf:"bytes,3,rep,name=replication,proto3" json:"replication,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// Number of tables (-1 when not asked for or unknown).
-	Tables int32 `protobuf:"varint,4,opt,name=tables,proto3" json:"tables,omitempty"`
-	// A system keyspace (system, system_auth, system_schema, ...): kept out of repair and cleanup runs
-	// that name no keyspace.
-	System        bool `protobuf:"varint,5,opt,name=system,proto3" json:"system,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Keyspace) Reset() {
-	*x = Keyspace{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Keyspace) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Keyspace) ProtoMessage() {}
-
-func (x *Keyspace) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Keyspace.ProtoReflect.Descriptor instead.
-func (*Keyspace) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *Keyspace) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Keyspace) GetReplicationClass() string {
-	if x != nil {
-		return x.ReplicationClass
-	}
-	return ""
-}
-
-func (x *Keyspace) GetReplication() map[string]string {
-	if x != nil {
-		return x.Replication
-	}
-	return nil
-}
-
-func (x *Keyspace) GetTables() int32 {
-	if x != nil {
-		return x.Tables
-	}
-	return 0
-}
-
-func (x *Keyspace) GetSystem() bool {
-	if x != nil {
-		return x.System
-	}
-	return false
-}
-
 // ListKeyspacesResponse lists the keyspaces.
 type ListKeyspacesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -565,7 +480,7 @@ type ListKeyspacesResponse struct {
 
 func (x *ListKeyspacesResponse) Reset() {
 	*x = ListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +492,7 @@ func (x *ListKeyspacesResponse) String() string {
 func (*ListKeyspacesResponse) ProtoMessage() {}
 
 func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +505,7 @@ func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -621,7 +536,7 @@ type RepairRangeRequest struct {
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +548,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +561,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -708,7 +623,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +635,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +648,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -777,7 +692,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -789,7 +704,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -802,7 +717,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -828,7 +743,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +755,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +768,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 // DrainRequest is empty.
@@ -865,7 +780,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +792,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +805,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 // DrainResponse is empty.
@@ -902,7 +817,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +829,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +842,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 // RemovePeerRequest names the dead node.
@@ -941,7 +856,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +868,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +881,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -985,7 +900,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +912,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +925,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 // RestartCassandraRequest is empty.
@@ -1022,7 +937,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +949,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +962,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 // RestartCassandraResponse is empty.
@@ -1059,7 +974,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +986,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +999,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 // DecommissionRequest is empty.
@@ -1096,7 +1011,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1023,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1036,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 // DecommissionResponse is empty.
@@ -1133,7 +1048,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1060,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1073,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
@@ -1199,16 +1114,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x14DescribeRingResponse\x120\n" +
 	"\x06ranges\x18\x01 \x03(\v2\x18.cassmesos.v1.TokenRangeR\x06ranges\".\n" +
 	"\x14ListKeyspacesRequest\x12\x16\n" +
-	"\x06tables\x18\x01 \x01(\bR\x06tables\"\x86\x02\n" +
-	"\bKeyspace\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
-	"\x11replication_class\x18\x02 \x01(\tR\x10replicationClass\x12I\n" +
-	"\vreplication\x18\x03 \x03(\v2'.cassmesos.v1.Keyspace.ReplicationEntryR\vreplication\x12\x16\n" +
-	"\x06tables\x18\x04 \x01(\x05R\x06tables\x12\x16\n" +
-	"\x06system\x18\x05 \x01(\bR\x06system\x1a>\n" +
-	"\x10ReplicationEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"M\n" +
+	"\x06tables\x18\x01 \x01(\bR\x06tables\"M\n" +
 	"\x15ListKeyspacesResponse\x124\n" +
 	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xbf\x01\n" +
 	"\x12RepairRangeRequest\x12\x1a\n" +
@@ -1261,7 +1167,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*PeerStatus)(nil),               // 0: cassmesos.v1.PeerStatus
 	(*GetNodeStatusRequest)(nil),     // 1: cassmesos.v1.GetNodeStatusRequest
@@ -1270,55 +1176,53 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*TokenRange)(nil),               // 4: cassmesos.v1.TokenRange
 	(*DescribeRingResponse)(nil),     // 5: cassmesos.v1.DescribeRingResponse
 	(*ListKeyspacesRequest)(nil),     // 6: cassmesos.v1.ListKeyspacesRequest
-	(*Keyspace)(nil),                 // 7: cassmesos.v1.Keyspace
-	(*ListKeyspacesResponse)(nil),    // 8: cassmesos.v1.ListKeyspacesResponse
-	(*RepairRangeRequest)(nil),       // 9: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 10: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 11: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 12: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 13: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 14: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 15: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 16: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 17: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 18: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 19: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 20: cassmesos.v1.DecommissionResponse
-	nil,                              // 21: cassmesos.v1.Keyspace.ReplicationEntry
-	(Liveness)(0),                    // 22: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 23: cassmesos.v1.CassandraMode
+	(*ListKeyspacesResponse)(nil),    // 7: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),       // 8: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),      // 9: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),           // 10: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),          // 11: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),             // 12: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),            // 13: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),        // 14: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),       // 15: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),  // 16: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil), // 17: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),      // 18: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),     // 19: cassmesos.v1.DecommissionResponse
+	(Liveness)(0),                    // 20: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 21: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 22: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	22, // 0: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	23, // 1: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	23, // 2: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	20, // 0: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	21, // 1: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	21, // 2: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	0,  // 3: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	4,  // 4: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	21, // 5: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	7,  // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	1,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	3,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	6,  // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	9,  // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	11, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	13, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	19, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	15, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	17, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	2,  // 16: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	5,  // 17: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	8,  // 18: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	10, // 19: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	12, // 20: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	14, // 21: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	20, // 22: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	16, // 23: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	18, // 24: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	16, // [16:25] is the sub-list for method output_type
-	7,  // [7:16] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	22, // 5: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	1,  // 6: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	3,  // 7: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	6,  // 8: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	8,  // 9: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	10, // 10: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	12, // 11: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	18, // 12: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	14, // 13: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	16, // 14: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	2,  // 15: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	5,  // 16: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	7,  // 17: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	9,  // 18: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	11, // 19: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	13, // 20: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	19, // 21: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	15, // 22: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	17, // 23: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	15, // [15:24] is the sub-list for method output_type
+	6,  // [6:15] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -1333,7 +1237,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

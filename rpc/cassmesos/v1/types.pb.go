@@ -2420,6 +2420,91 @@ func (x *RepairSchedule) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Keyspace is one keyspace of a ring.
+type Keyspace struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Replication strategy class as Cassandra names it ("SimpleStrategy", "NetworkTopologyStrategy",
+	// "LocalStrategy", "EverywhereStrategy", ...).
+	ReplicationClass string `protobuf:"bytes,2,opt,name=replication_class,json=replicationClass,proto3" json:"replication_class,omitempty"`
+	// Replication options: "replication_factor" for SimpleStrategy, each datacenter's name for
+	// NetworkTopologyStrategy, with their values as Cassandra prints them.
+	Replication map[string]string `protobuf:"bytes,3,rep,name=replication,proto3" json:"replication,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Number of tables (-1 when not asked for or unknown).
+	Tables int32 `protobuf:"varint,4,opt,name=tables,proto3" json:"tables,omitempty"`
+	// A system keyspace (system, system_auth, system_schema, ...): kept out of repair and cleanup runs
+	// that name no keyspace.
+	System        bool `protobuf:"varint,5,opt,name=system,proto3" json:"system,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Keyspace) Reset() {
+	*x = Keyspace{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Keyspace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Keyspace) ProtoMessage() {}
+
+func (x *Keyspace) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Keyspace.ProtoReflect.Descriptor instead.
+func (*Keyspace) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Keyspace) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Keyspace) GetReplicationClass() string {
+	if x != nil {
+		return x.ReplicationClass
+	}
+	return ""
+}
+
+func (x *Keyspace) GetReplication() map[string]string {
+	if x != nil {
+		return x.Replication
+	}
+	return nil
+}
+
+func (x *Keyspace) GetTables() int32 {
+	if x != nil {
+		return x.Tables
+	}
+	return 0
+}
+
+func (x *Keyspace) GetSystem() bool {
+	if x != nil {
+		return x.System
+	}
+	return false
+}
+
 var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
@@ -2598,7 +2683,16 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10last_skip_reason\x18\t \x01(\tR\x0elastSkipReason\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\x97\x01\n" +
+	"createTime\"\x86\x02\n" +
+	"\bKeyspace\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
+	"\x11replication_class\x18\x02 \x01(\tR\x10replicationClass\x12I\n" +
+	"\vreplication\x18\x03 \x03(\v2'.cassmesos.v1.Keyspace.ReplicationEntryR\vreplication\x12\x16\n" +
+	"\x06tables\x18\x04 \x01(\x05R\x06tables\x12\x16\n" +
+	"\x06system\x18\x05 \x01(\bR\x06system\x1a>\n" +
+	"\x10ReplicationEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\x97\x01\n" +
 	"\x12ConstraintOperator\x12#\n" +
 	"\x1fCONSTRAINT_OPERATOR_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSTRAINT_OPERATOR_SPREAD\x10\x01\x12\x1c\n" +
@@ -2699,7 +2793,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(ConstraintOperator)(0),       // 0: cassmesos.v1.ConstraintOperator
 	(RingPhase)(0),                // 1: cassmesos.v1.RingPhase
@@ -2726,58 +2820,61 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(*CleanupParams)(nil),         // 22: cassmesos.v1.CleanupParams
 	(*RepairSegment)(nil),         // 23: cassmesos.v1.RepairSegment
 	(*RepairSchedule)(nil),        // 24: cassmesos.v1.RepairSchedule
-	nil,                           // 25: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*Keyspace)(nil),              // 25: cassmesos.v1.Keyspace
+	nil,                           // 26: cassmesos.v1.RingSpec.CassandraYamlEntry
+	nil,                           // 27: cassmesos.v1.Keyspace.ReplicationEntry
+	(*durationpb.Duration)(nil),   // 28: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
 	10, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
 	11, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
 	12, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
 	13, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	26, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	25, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	26, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	28, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	26, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	28, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
 	0,  // 7: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
 	9,  // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
 	15, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	27, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	29, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 11: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	27, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	29, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	4,  // 13: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	2,  // 14: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	3,  // 15: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	27, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	27, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	29, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	29, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
 	8,  // 18: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	27, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	29, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	29, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
 	7,  // 21: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	26, // 22: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	28, // 22: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
 	5,  // 23: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
 	6,  // 24: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
 	17, // 25: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
 	18, // 26: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
 	20, // 27: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	27, // 28: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	27, // 29: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	27, // 30: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	29, // 28: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	29, // 29: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	29, // 30: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	9,  // 31: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
 	21, // 32: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
 	22, // 33: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	26, // 34: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	28, // 34: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
 	8,  // 35: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 36: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	27, // 37: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	29, // 36: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	29, // 37: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
 	21, // 38: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	27, // 39: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	27, // 40: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	27, // 41: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	29, // 39: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	29, // 40: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	29, // 41: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	27, // 42: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -2791,7 +2888,7 @@ func file_cassmesos_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
