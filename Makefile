@@ -90,6 +90,28 @@ completions: ## Write the shell completion scripts into completions/
 	$(GO) run ./cmd/cassmesos completion fish > completions/cassmesos.fish
 	$(GO) run ./cmd/cassmesos completion powershell > completions/cassmesos.ps1
 
+.PHONY: man
+man: ## Write the man pages of cassmesos and cassmesosd into docs/man (committed)
+	$(GO) run ./internal/mangen/cmd/mangen docs/man
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: binaries, man pages, shell completions.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL_BINARIES := cassmesos cassmesosd cassmesos-executor
+
+.PHONY: install
+install: ## Install the binaries, man pages and completions under $(DESTDIR)$(PREFIX) (default /usr/local)
+	@test -d docs/man || { echo "install: docs/man is missing (make man)"; exit 1; }
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./cmd/,$(INSTALL_BINARIES))
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(addprefix $(BIN)/,$(INSTALL_BINARIES)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 completions/cassmesos.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cassmesos
+	install -m 0644 completions/_cassmesos $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_cassmesos
+	install -m 0644 completions/cassmesos.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/cassmesos.fish
+
 .PHONY: lint
 lint: $(TOOLBIN)/goimports $(TOOLBIN)/staticcheck ## gofmt, goimports, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -22,6 +22,7 @@ import (
 	"github.com/cassmesos/cassmesos/cli/events"
 	"github.com/cassmesos/cassmesos/cli/help"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
+	keyspacelist "github.com/cassmesos/cassmesos/cli/keyspace/list"
 	"github.com/cassmesos/cassmesos/cli/node/decommission"
 	nodeget "github.com/cassmesos/cassmesos/cli/node/get"
 	nodelist "github.com/cassmesos/cassmesos/cli/node/list"
@@ -43,6 +44,7 @@ import (
 	repairstatus "github.com/cassmesos/cassmesos/cli/repair/status"
 	ringcreate "github.com/cassmesos/cassmesos/cli/ring/create"
 	ringdelete "github.com/cassmesos/cassmesos/cli/ring/delete"
+	ringendpoints "github.com/cassmesos/cassmesos/cli/ring/endpoints"
 	ringlist "github.com/cassmesos/cassmesos/cli/ring/list"
 	ringrestart "github.com/cassmesos/cassmesos/cli/ring/restart"
 	"github.com/cassmesos/cassmesos/cli/ring/scale"
@@ -119,6 +121,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		scale.NewCmdScale(f, nil),
 		ringrestart.NewCmdRestart(f, nil),
 		update.NewCmdUpdate(f, nil),
+		ringendpoints.NewCmdEndpoints(f, nil),
 	)
 	node := group("node", "Inspect nodes and replace, restart, decommission or remove one")
 	node.AddCommand(
@@ -152,6 +155,8 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		resume.NewCmdResume(f, nil),
 		schedule,
 	)
+	keyspace := group("keyspace", "List a ring's keyspaces")
+	keyspace.AddCommand(keyspacelist.NewCmdList(f, nil))
 	cleanup := group("cleanup", "Run nodetool cleanup across a ring")
 	cleanup.AddCommand(cleanuprun.NewCmdRun(f, nil))
 	audit := group("audit", "Read the audit log of mutating calls (admin)")
@@ -163,7 +168,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
-	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg, events.NewCmdEvents(f, nil),
+	root.AddCommand(ring, node, op, repair, cleanup, keyspace, audit, cfg, events.NewCmdEvents(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

@@ -135,6 +135,7 @@ func (d *daemon) run(ctx context.Context) error {
 
 	d.metrics = metrics.New()
 	var mux *http.ServeMux // the metrics listener's; the status page joins it once the leadership exists
+	health := &healthz{}
 	if cfg.MetricsListen != "" {
 		mLis, err := d.listen(cfg.MetricsListen, tls.VerifyClientCertIfGiven)
 		if err != nil {
@@ -142,6 +143,7 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		mux = http.NewServeMux()
 		mux.Handle("/metrics", d.metrics.Handler())
+		mux.Handle("/healthz", health)
 		mSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = mSrv.Serve(mLis) }()
 		defer mSrv.Close()
@@ -170,6 +172,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	audit := withAudit(auth, zs)
 	ld := &leader.Leader{Store: zs, Address: cfg.GRPCAdvertise(), Logger: log}
+	health.setRole(func() string { return leaderRole(ld.Backend() != nil, ld.LeaderAddress()) })
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,

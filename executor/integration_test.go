@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -169,6 +170,35 @@ func TestNodeAgainstStandIn(t *testing.T) {
 		len(ns.GetPeers()) != 1 || ns.GetPeers()[0].GetAddress() != addr || ns.GetPeers()[0].GetLiveness() != cassmesosv1.Liveness_LIVENESS_UP ||
 		ns.GetReleaseVersion() == "" {
 		t.Errorf("GetNodeStatus = %v", ns)
+	}
+
+	// ListKeyspaces: nodetool describecluster through the executor; a keyspace created with the
+	// stand-in's cqlsh shows with its replication, the system ones are flagged.
+	out, err := exec.CommandContext(ctx, filepath.Join(dist, "bin", "cqlsh"), addr, "-e",
+		"CREATE KEYSPACE shop WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cqlsh: %v\n%s", err, out)
+	}
+	var shop *cassmesosv1.Keyspace
+	waitFor(t, "keyspace shop in ListKeyspaces", 10*time.Second, func() bool {
+		resp, err := cli.ListKeyspaces(actx, &cassmesosv1.ListKeyspacesRequest{})
+		if err != nil {
+			t.Fatalf("ListKeyspaces: %v", err)
+		}
+		sys := map[string]bool{}
+		for _, k := range resp.GetKeyspaces() {
+			sys[k.GetName()] = k.GetSystem()
+			if k.GetName() == "shop" {
+				shop = k
+			}
+		}
+		if !sys["system"] || !sys["system_schema"] || !sys["system_auth"] {
+			t.Fatalf("system keyspaces not flagged: %v", resp)
+		}
+		return shop != nil
+	})
+	if shop.GetSystem() || shop.GetReplicationClass() != "NetworkTopologyStrategy" || shop.GetReplication()["dc1"] != "1" {
+		t.Errorf("shop = %v", shop)
 	}
 
 	// Kill: drain, SIGTERM, TASK_KILLED.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make check: fails when `go mod tidy`, `make generate` or `make completions` would change a file,
-# or when an import boundary from docs/architecture.md is broken.
+# make check: fails when `go mod tidy`, `make generate`, `make completions` or `make man` would
+# change a file, or when an import boundary from docs/architecture.md is broken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +21,11 @@ changed_by() {
 tidy() { go mod tidy; }
 generate() { make -s generate >/dev/null; }
 completions() { make -s completions >/dev/null; }
+man() { make -s man >/dev/null; }
 changed_by tidy go.mod go.sum
 changed_by generate rpc
 changed_by completions completions
+changed_by man docs/man
 
 # Import boundaries.
 module=$(go list -m)
@@ -60,4 +62,4 @@ if [[ -n "$violations" ]]; then
 fi
 
 if ((fail)); then exit 1; fi
-echo "check: ok (tidy, generate, completions unchanged; import boundaries hold)"
+echo "check: ok (tidy, generate, completions, man pages unchanged; import boundaries hold)"

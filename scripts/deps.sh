@@ -16,9 +16,11 @@ command -v mvn >/dev/null 2>&1 || need+=(maven)
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
 # Headless Chromium: the status page's browser test (internal/e2e, chromedp).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# systemd-analyze verifies the unit files under deploy/systemd (deploy/deploy_test.go).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if ((${#need[@]} == 0)); then
-  echo "deps: ZooKeeper, Java $(java_major), Maven and Chromium are installed"
+  echo "deps: ZooKeeper, Java $(java_major), Maven, Chromium and systemd-analyze are installed"
   ./scripts/cassandra-dist.sh
   exit 0
 fi

@@ -942,3 +942,19 @@ func buildTLS(c *Config, v map[string][]string, bad func(string, string, ...any)
 		}
 	}
 }
+
+// Flag documents one of cassmesosd's settings (for its man page).
+type Flag struct {
+	Name, Default, Usage string
+	// List: may repeat (comma-separated in the environment); Bool: a switch.
+	List, Bool bool
+}
+
+// Flags lists cassmesosd's settings in the order of its usage text.
+func Flags() []Flag {
+	out := make([]Flag, 0, len(options))
+	for _, o := range options {
+		out = append(out, Flag{Name: o.name, Default: o.def, Usage: o.usage, List: o.list, Bool: o.boolean})
+	}
+	return out
+}

@@ -68,6 +68,9 @@ type Relayer interface {
 	// ranges of a RelayDescribeRing (nil for the other kinds). An unknown keyspace is an error
 	// wrapping plan.ErrKeyspaceNotFound.
 	Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.TokenRange, error)
+	// ListKeyspaces asks the executor r names (Ring, Node, Address, AgentPort, Secret) for the
+	// ring's keyspaces; with tables, their table counts too.
+	ListKeyspaces(ctx context.Context, epoch uint64, r plan.Relay, tables bool) ([]*cassmesosv1.Keyspace, error)
 	// NodeStatus asks one executor for its node's view of the ring.
 	NodeStatus(ctx context.Context, epoch uint64, ring, node, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
@@ -182,9 +185,10 @@ type Engine struct {
 }
 
 type relayDone struct {
-	id     string
-	err    error
-	ranges []plan.TokenRange
+	id        string
+	err       error
+	ranges    []plan.TokenRange
+	keyspaces []plan.KeyspaceInfo
 }
 
 type viewResult struct {
@@ -297,7 +301,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.takeOutcomes()
 		case r := <-e.relays:
 			delete(e.inflight, r.id)
-			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges}
+			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges, Keyspaces: r.keyspaces}
 			if r.err != nil {
 				res.Err = r.err.Error()
 				res.NotFound = errors.Is(r.err, plan.ErrKeyspaceNotFound)
@@ -640,7 +644,18 @@ func (e *Engine) startRelay(r plan.Relay) {
 		defer cancel()
 		log.Info("relaying nodetool action")
 		_ = failpoint.Inject("engine/mid-relay")
-		ranges, err := e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
+		var ranges []plan.TokenRange
+		var keyspaces []plan.KeyspaceInfo
+		var err error
+		if r.Kind == plan.RelayListKeyspaces {
+			var ks []*cassmesosv1.Keyspace
+			ks, err = e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, r, false)
+			for _, k := range ks {
+				keyspaces = append(keyspaces, plan.KeyspaceInfo{Name: k.GetName(), System: k.GetSystem()})
+			}
+		} else {
+			ranges, err = e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)
+		}
 		if err != nil {
 			log.Warn("relayed action failed", "err", err)
 		} else {
@@ -648,7 +663,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		}
 		_ = failpoint.Inject("engine/after-relay")
 		select {
-		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges}:
+		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges, keyspaces: keyspaces}:
 		case <-e.ctx.Done():
 		}
 	}()

@@ -45,6 +45,13 @@ func (f *fakeRelayer) Relay(_ context.Context, epoch uint64, r plan.Relay) ([]pl
 	return nil, nil
 }
 
+func (f *fakeRelayer) ListKeyspaces(_ context.Context, epoch uint64, r plan.Relay, _ bool) ([]*cassmesosv1.Keyspace, error) {
+	f.mu.Lock()
+	f.relays = append(f.relays, fmt.Sprintf("%s@%d", r.Kind, epoch))
+	f.mu.Unlock()
+	return []*cassmesosv1.Keyspace{{Name: "ks"}, {Name: "system", System: true}}, nil
+}
+
 func (f *fakeRelayer) NodeStatus(_ context.Context, epoch uint64, _, _, _ string, _ uint32, _ string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	f.mu.Lock()
 	f.polls = append(f.polls, epoch)

@@ -76,3 +76,35 @@ func (e *Engine) DescribeRing(ctx context.Context, ring, keyspace string) ([]pla
 	return e.opts.Relayer.Relay(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayDescribeRing, Ring: n.GetRing(), Node: n.GetName(), Address: n.GetAddress(),
 		AgentPort: n.GetAgentPort(), Secret: secret, Keyspace: keyspace})
 }
+
+// ListKeyspaces asks a live node of ring for the ring's keyspaces (with tables, their table
+// counts too), synchronously, for the gRPC edge, and says which node answered. Errors:
+// plan.ErrRingNotFound, ErrNoLiveNode, or the call's error.
+func (e *Engine) ListKeyspaces(ctx context.Context, ring string, tables bool) (string, []*cassmesosv1.Keyspace, error) {
+	var n *statev1.NodeRecord
+	var secret string
+	missing := false
+	if err := e.do(ctx, func() {
+		if e.state.Rings[ring] == nil {
+			missing = true
+			return
+		}
+		if n = e.liveNode(ring); n != nil {
+			secret = e.taskSecret(n)
+		}
+	}); err != nil {
+		return "", nil, err
+	}
+	if missing {
+		return "", nil, fmt.Errorf("%w: %s", plan.ErrRingNotFound, ring)
+	}
+	if n == nil {
+		return "", nil, fmt.Errorf("%w: no running node of ring %s", ErrNoLiveNode, ring)
+	}
+	if e.opts.Relayer == nil {
+		return "", nil, errors.New("no relay client configured")
+	}
+	ks, err := e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, plan.Relay{Kind: plan.RelayListKeyspaces, Ring: n.GetRing(), Node: n.GetName(),
+		Address: n.GetAddress(), AgentPort: n.GetAgentPort(), Secret: secret}, tables)
+	return n.GetName(), ks, err
+}

@@ -135,6 +135,24 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 	return ranges, nil
 }
 
+// ListKeyspaces asks the executor r names for the ring's keyspaces (nodetool describecluster;
+// with tables, their table counts too) under leader epoch epoch.
+func (c *Client) ListKeyspaces(ctx context.Context, epoch uint64, r plan.Relay, tables bool) ([]*cassmesosv1.Keyspace, error) {
+	if r.Ring == "" || r.Node == "" {
+		return nil, fmt.Errorf("describecluster to %s:%d names no ring and node (ring %q, node %q)", r.Address, r.AgentPort, r.Ring, r.Node)
+	}
+	conn, err := c.dial(r.Address, r.AgentPort)
+	if err != nil {
+		return nil, fmt.Errorf("describecluster on %s: %w", r.Node, err)
+	}
+	defer conn.Close()
+	resp, err := cassmesosv1.NewNodeAgentServiceClient(conn).ListKeyspaces(outgoing(ctx, r.Secret, r.Ring, r.Node, epoch), &cassmesosv1.ListKeyspacesRequest{Tables: tables})
+	if err != nil {
+		return nil, fmt.Errorf("describecluster on %s: %w", r.Node, err)
+	}
+	return resp.GetKeyspaces(), nil
+}
+
 func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
 	stream, err := cli.RepairRange(ctx, &cassmesosv1.RepairRangeRequest{
 		Keyspace: r.Keyspace, Tables: r.Tables, Full: r.Full, PrimaryRange: r.PrimaryRange,

@@ -21,6 +21,8 @@ func (k RelayKind) String() string {
 		return "describering"
 	case RelayAutoRepair:
 		return "setautorepairconfig"
+	case RelayListKeyspaces:
+		return "describecluster"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

@@ -72,7 +72,10 @@ func ValidateRepairParams(field string, p *cassmesosv1.RepairParams) error {
 	}
 	switch {
 	case p.GetKeyspace() == "":
-		return bad("keyspace", "required: name the keyspace to repair (cassmesosd repairs one keyspace per run)")
+		// Every non-system keyspace, resolved through a node when the run starts.
+		if len(p.GetTables()) > 0 {
+			return bad("tables", "tables need a keyspace (a run without one repairs every non-system keyspace)")
+		}
 	case !identRE.MatchString(p.GetKeyspace()):
 		return bad("keyspace", "%q is not a keyspace name", p.GetKeyspace())
 	case strings.HasPrefix(p.GetKeyspace(), "system"):
@@ -151,7 +154,11 @@ func (ps *pass) runRepairReq(req RunRepair) (Accepted, error) {
 }
 
 func (ps *pass) newRepairOp(ring, origin string, params *cassmesosv1.RepairParams) *statev1.OperationRecord {
-	step := namedStep(stepRepair, "repair "+params.GetKeyspace(), "")
+	what := "repair " + params.GetKeyspace()
+	if params.GetKeyspace() == "" {
+		what = "repair every non-system keyspace"
+	}
+	step := namedStep(stepRepair, what, "")
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPAIR, ring, origin,
 		&cassmesosv1.OperationParams{Repair: params}, []*cassmesosv1.Step{step})
 	op.Operation.Progress = &cassmesosv1.Progress{}
@@ -229,6 +236,29 @@ func (ps *pass) stepRepair(r *opRun) result {
 	p := RepairDefaults(o.GetParams().GetRepair())
 	byAddr := ps.nodesByAddress(ring)
 
+	// 0. A run that names no keyspace repairs every non-system keyspace, one after another: the
+	// list is resolved through a node once, and persisted (before anything is described) so a
+	// restarted daemon repairs the same list.
+	all := p.GetKeyspace() == ""
+	var keyspaces []string
+	if all {
+		st := opState(r.rec)
+		if !st.GetKeyspacesResolved() {
+			if o.GetCancelRequested() {
+				return wait(true, "cancelling")
+			}
+			if res, ok := ps.resolveKeyspaces(r); !ok {
+				return res
+			}
+		}
+		keyspaces = st.GetKeyspaces()
+		if len(keyspaces) == 0 {
+			return done("nothing to repair: ring " + ring + " has no keyspace but the system ones")
+		}
+		idx := min(max(int(st.GetKeyspaceIndex()), 0), len(keyspaces)-1)
+		p.Keyspace = keyspaces[idx]
+	}
+
 	// 1. Collect results of running segments.
 	running := 0
 	for _, seg := range ps.sortedSegments(id) {
@@ -278,7 +308,7 @@ func (ps *pass) stepRepair(r *opRun) result {
 	// 3. Describe the ring (first time, or after a topology change) once nothing runs.
 	// Segments planned from a describe that has ended start in the same pass (no wait for the
 	// next event).
-	segs := ps.sortedSegments(id)
+	segs := ps.keyspaceSegments(id, p.GetKeyspace())
 	if len(segs) == 0 || r.peek().GetRecompute() {
 		if running > 0 {
 			return wait(false, "waiting for %d running segments before recomputing ranges", running)
@@ -312,6 +342,13 @@ func (ps *pass) stepRepair(r *opRun) result {
 		}
 	}
 	if running == 0 && pending == 0 {
+		if all {
+			if st := opState(r.rec); int(st.GetKeyspaceIndex()) < len(keyspaces)-1 {
+				// On to the next keyspace (failed segments fail the run at the end).
+				st.KeyspaceIndex++
+				return ps.stepRepair(r)
+			}
+		}
 		if len(failedSegs) > 0 {
 			return failed("%d segments failed: %s", len(failedSegs), strings.Join(first(failedSegs, 3), "; "))
 		}
@@ -371,7 +408,7 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	for _, seg := range ps.sortedSegments(id) {
 		sg := seg.GetSegment()
 		next = max(next, sg.GetIndex()+1)
-		if sg.GetPhase() == segDone {
+		if sg.GetPhase() == segDone && segKeyspace(seg, p) == p.GetKeyspace() {
 			done = append(done, segmentSpans(sg.GetStartToken(), sg.GetEndToken())...)
 		}
 	}
@@ -388,7 +425,7 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	if len(res.Ranges) == 0 {
 		return failed("describering %s returned no ranges", p.GetKeyspace()), false
 	}
-	for _, seg := range ps.sortedSegments(id) {
+	for _, seg := range ps.keyspaceSegments(id, p.GetKeyspace()) {
 		if ph := seg.GetSegment().GetPhase(); ph == segPending || ph == segFailed {
 			w := ps.mutSegment(id, seg.GetSegment().GetIndex()).Segment
 			w.Phase = segSkipped
@@ -416,6 +453,65 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	c := r.cur()
 	c.Recompute, c.DescribeAttempts, c.Describes = false, 0, int32(round+1)
 	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(res.Ranges), p.GetKeyspace()), true
+}
+
+// segKeyspace is the keyspace of a segment (records written before SegmentRecord.keyspace
+// existed belong to the run's one keyspace).
+func segKeyspace(seg *statev1.SegmentRecord, p *cassmesosv1.RepairParams) string {
+	if k := seg.GetKeyspace(); k != "" {
+		return k
+	}
+	return p.GetKeyspace()
+}
+
+// keyspaceSegments are the segments of run id that belong to keyspace, by index.
+func (ps *pass) keyspaceSegments(id, keyspace string) []*statev1.SegmentRecord {
+	var out []*statev1.SegmentRecord
+	for _, seg := range ps.sortedSegments(id) {
+		if k := seg.GetKeyspace(); k == "" || k == keyspace {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// resolveKeyspaces lists the ring's keyspaces through a UN node and records the non-system
+// ones, sorted, in the operation's cursor. The bool is true once they are recorded (the caller
+// goes on in the same pass: the list is persisted before any action of that pass); otherwise the
+// step returns the result.
+func (ps *pass) resolveKeyspaces(r *opRun) (result, bool) {
+	id, ring := r.op().GetId(), r.op().GetRing()
+	st := opState(r.rec)
+	attempt := int(st.GetResolveAttempts())
+	n := ps.coordinator(ring, "")
+	if n == nil {
+		return blocked(true, "no UN node of %s to list its keyspaces", ring), false
+	}
+	rl := ps.relayTo(n, RelayListKeyspaces)
+	rl.ID = id + "/keyspaces/" + strconv.Itoa(attempt)
+	rl.Timeout = time.Minute
+	res, ok := ps.s.Relays[rl.ID]
+	if !ok || !res.Done {
+		ps.act(rl)
+		return wait(true, "listing the keyspaces of %s through %s", ring, n.GetName()), false
+	}
+	if res.Err != "" {
+		attempt++
+		if attempt >= maxDescribeAttempts {
+			return failed("listing the keyspaces of %s failed %d times: %s", ring, attempt, res.Err), false
+		}
+		st.ResolveAttempts = int32(attempt)
+		return wait(true, "listing the keyspaces of %s failed (%s); retrying", ring, res.Err), false
+	}
+	var names []string
+	for _, k := range res.Keyspaces {
+		if !k.System && identRE.MatchString(k.Name) {
+			names = append(names, k.Name)
+		}
+	}
+	sort.Strings(names)
+	st.Keyspaces, st.KeyspacesResolved, st.KeyspaceIndex = names, true, 0
+	return result{}, true
 }
 
 // segmentRelay is the relayed nodetool repair of one segment attempt.

@@ -364,7 +364,7 @@ func TestValidateRepairParams(t *testing.T) {
 		field string
 	}{
 		{nil, "params"},
-		{&cassmesosv1.RepairParams{}, "params.keyspace"},
+		{&cassmesosv1.RepairParams{Tables: []string{"t"}}, "params.tables"},
 		{&cassmesosv1.RepairParams{Keyspace: "bad-name"}, "params.keyspace"},
 		{&cassmesosv1.RepairParams{Keyspace: "ks", Parallel: -1}, "params.parallel"},
 		{&cassmesosv1.RepairParams{Keyspace: "ks", Intensity: 1.5}, "params.intensity"},
@@ -379,6 +379,10 @@ func TestValidateRepairParams(t *testing.T) {
 	}
 	if err := ValidateRepairParams("params", &cassmesosv1.RepairParams{Keyspace: "ks", Parallel: 2, Intensity: 0.5}); err != nil {
 		t.Errorf("valid params refused: %v", err)
+	}
+	// No keyspace: every non-system keyspace.
+	if err := ValidateRepairParams("params", &cassmesosv1.RepairParams{}); err != nil {
+		t.Errorf("params without a keyspace refused: %v", err)
 	}
 }
 

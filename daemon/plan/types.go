@@ -185,6 +185,15 @@ type RelayResult struct {
 	Ranges []TokenRange
 	// NotFound is true when the call failed because the keyspace does not exist.
 	NotFound bool
+	// Keyspaces is the result of a RelayListKeyspaces.
+	Keyspaces []KeyspaceInfo
+}
+
+// KeyspaceInfo is one keyspace a node lists.
+type KeyspaceInfo struct {
+	Name string
+	// System: one of Cassandra's own keyspaces (or a LocalStrategy one).
+	System bool
 }
 
 // TokenRange is one range of describering: (Start, End] and its replicas' addresses.
@@ -365,6 +374,9 @@ const (
 	// RelayAutoRepair enables (Enable) or pauses Cassandra's Auto Repair for RepairTypes
 	// (nodetool setautorepairconfig -t <type> enabled true|false); see autorepair.go.
 	RelayAutoRepair
+	// RelayListKeyspaces reads the ring's keyspaces (nodetool describecluster); the result's
+	// Keyspaces carry them.
+	RelayListKeyspaces
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].

@@ -569,6 +569,9 @@ type failRelayer struct{}
 func (failRelayer) Relay(context.Context, uint64, plan.Relay) ([]plan.TokenRange, error) {
 	return nil, errors.New("fuzz: no executor")
 }
+func (failRelayer) ListKeyspaces(context.Context, uint64, plan.Relay, bool) ([]*cassmesosv1.Keyspace, error) {
+	return nil, errors.New("fuzz: no executor")
+}
 func (failRelayer) NodeStatus(context.Context, uint64, string, string, string, uint32, string) (*cassmesosv1.GetNodeStatusResponse, error) {
 	return nil, errors.New("fuzz: no executor")
 }

@@ -57,8 +57,10 @@ func (s *repairServer) RunRepair(ctx context.Context, req *cassmesosv1.RunRepair
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkKeyspace(ctx, b, req.GetRing(), req.GetParams().GetKeyspace()); err != nil {
-		return nil, toStatus(s.log, m, err)
+	if ks := req.GetParams().GetKeyspace(); ks != "" {
+		if err := s.checkKeyspace(ctx, b, req.GetRing(), ks); err != nil {
+			return nil, toStatus(s.log, m, err)
+		}
 	}
 	acc, err := b.Submit(ctx, plan.RunRepair{Ring: req.GetRing(), Params: req.GetParams(), IfIdle: req.GetIfIdle(), RequestID: req.GetRequestId()})
 	if err != nil {
@@ -205,8 +207,11 @@ func (s *repairServer) CreateRepairSchedule(ctx context.Context, req *cassmesosv
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkKeyspace(ctx, b, req.GetSchedule().GetRing(), req.GetSchedule().GetParams().GetKeyspace()); err != nil {
-		return nil, toStatus(s.log, m, err)
+	// A schedule without a keyspace repairs every non-system keyspace, resolved at each run.
+	if ks := req.GetSchedule().GetParams().GetKeyspace(); ks != "" {
+		if err := s.checkKeyspace(ctx, b, req.GetSchedule().GetRing(), ks); err != nil {
+			return nil, toStatus(s.log, m, err)
+		}
 	}
 	acc, err := b.Submit(ctx, plan.CreateSchedule{Schedule: req.GetSchedule(), RequestID: req.GetRequestId()})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -257,6 +258,31 @@ func (s *server) DescribeRing(ctx context.Context, req *cassmesosv1.DescribeRing
 		resp.Ranges = append(resp.Ranges, &cassmesosv1.TokenRange{StartToken: r.Start, EndToken: r.End,
 			Endpoints: append([]string(nil), r.Endpoints...)})
 	}
+	return resp, nil
+}
+
+// ListKeyspaces runs nodetool describecluster: every keyspace with its replication. Table counts
+// are not read yet (tables is -1): nodetool has no light way to count them.
+func (s *server) ListKeyspaces(ctx context.Context, req *cassmesosv1.ListKeyspacesRequest) (*cassmesosv1.ListKeyspacesResponse, error) {
+	const m = "ListKeyspaces"
+	cd, err := s.ctl.DescribeCluster(ctx)
+	if err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	if len(cd.Keyspaces) == 0 {
+		// 3.x's describecluster has no Keyspaces section.
+		return nil, toStatus(s.log, m, fmt.Errorf("%w: nodetool describecluster lists no keyspaces (Cassandra before 4.0?)", nodetool.ErrUnknownCommand))
+	}
+	resp := &cassmesosv1.ListKeyspacesResponse{}
+	for _, k := range cd.Keyspaces {
+		class, opts, err := nodetool.ParseReplication(k.Replication)
+		if err != nil {
+			return nil, toStatus(s.log, m, fmt.Errorf("%w: keyspace %s: %v", nodetool.ErrBadOutput, k.Name, err))
+		}
+		resp.Keyspaces = append(resp.Keyspaces, &cassmesosv1.Keyspace{Name: k.Name, ReplicationClass: class, Replication: opts,
+			Tables: -1, System: nodetool.IsSystemKeyspace(k.Name) || class == "LocalStrategy"})
+	}
+	sort.Slice(resp.Keyspaces, func(i, j int) bool { return resp.Keyspaces[i].Name < resp.Keyspaces[j].Name })
 	return resp, nil
 }
 

@@ -21,6 +21,7 @@ type Server struct {
 	ScaleRingFn            func(context.Context, *pb.ScaleRingRequest) (*pb.ScaleRingResponse, error)
 	RestartRingFn          func(context.Context, *pb.RestartRingRequest) (*pb.RestartRingResponse, error)
 	DeleteRingFn           func(context.Context, *pb.DeleteRingRequest) (*pb.DeleteRingResponse, error)
+	ListKeyspacesFn        func(context.Context, *pb.RingServiceListKeyspacesRequest) (*pb.RingServiceListKeyspacesResponse, error)
 	ListNodesFn            func(context.Context, *pb.ListNodesRequest) (*pb.ListNodesResponse, error)
 	GetNodeFn              func(context.Context, *pb.GetNodeRequest) (*pb.GetNodeResponse, error)
 	ReplaceNodeFn          func(context.Context, *pb.ReplaceNodeRequest) (*pb.ReplaceNodeResponse, error)
@@ -120,6 +121,14 @@ func (s ringServer) ListRings(ctx context.Context, in *pb.ListRingsRequest) (*pb
 		return nil, status.Error(codes.Unimplemented, "method ListRings not implemented")
 	}
 	return s.f.ListRingsFn(ctx, in)
+}
+
+func (s ringServer) ListKeyspaces(ctx context.Context, in *pb.RingServiceListKeyspacesRequest) (*pb.RingServiceListKeyspacesResponse, error) {
+	s.f.record(in)
+	if s.f.ListKeyspacesFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method ListKeyspaces not implemented")
+	}
+	return s.f.ListKeyspacesFn(ctx, in)
 }
 
 func (s ringServer) UpdateRing(ctx context.Context, in *pb.UpdateRingRequest) (*pb.UpdateRingResponse, error) {

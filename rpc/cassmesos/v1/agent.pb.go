@@ -680,6 +680,98 @@ func (x *DescribeRingResponse) GetRanges() []*TokenRange {
 	return nil
 }
 
+// ListKeyspacesRequest asks for the ring's keyspaces.
+type ListKeyspacesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also count each keyspace's tables (nodetool tablestats: heavier than describecluster).
+	Tables        bool `protobuf:"varint,1,opt,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeyspacesRequest) Reset() {
+	*x = ListKeyspacesRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeyspacesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeyspacesRequest) ProtoMessage() {}
+
+func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeyspacesRequest.ProtoReflect.Descriptor instead.
+func (*ListKeyspacesRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListKeyspacesRequest) GetTables() bool {
+	if x != nil {
+		return x.Tables
+	}
+	return false
+}
+
+// ListKeyspacesResponse lists the keyspaces.
+type ListKeyspacesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyspaces by name.
+	Keyspaces     []*Keyspace `protobuf:"bytes,1,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeyspacesResponse) Reset() {
+	*x = ListKeyspacesResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeyspacesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeyspacesResponse) ProtoMessage() {}
+
+func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
+func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
 // RepairRangeRequest says what to repair.
 type RepairRangeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -701,7 +793,7 @@ type RepairRangeRequest struct {
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +805,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +818,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -788,7 +880,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +892,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +905,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -857,7 +949,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +961,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +974,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -908,7 +1000,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1012,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1025,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 // DrainRequest is empty.
@@ -945,7 +1037,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1049,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1062,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 // DrainResponse is empty.
@@ -982,7 +1074,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1086,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1099,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 // RemovePeerRequest names the dead node.
@@ -1021,7 +1113,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1125,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1138,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -1065,7 +1157,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1169,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1182,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 // RestartCassandraRequest is empty.
@@ -1102,7 +1194,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1206,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1219,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 // RestartCassandraResponse is empty.
@@ -1139,7 +1231,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1243,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1256,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 // DecommissionRequest is empty.
@@ -1176,7 +1268,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1280,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1293,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 // DecommissionResponse is empty.
@@ -1213,7 +1305,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1317,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1330,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
@@ -1291,7 +1383,11 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\tend_token\x18\x02 \x01(\tR\bendToken\x12\x1c\n" +
 	"\tendpoints\x18\x03 \x03(\tR\tendpoints\"H\n" +
 	"\x14DescribeRingResponse\x120\n" +
-	"\x06ranges\x18\x01 \x03(\v2\x18.cassmesos.v1.TokenRangeR\x06ranges\"\xbf\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2\x18.cassmesos.v1.TokenRangeR\x06ranges\".\n" +
+	"\x14ListKeyspacesRequest\x12\x16\n" +
+	"\x06tables\x18\x01 \x01(\bR\x06tables\"M\n" +
+	"\x15ListKeyspacesResponse\x124\n" +
+	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xbf\x01\n" +
 	"\x12RepairRangeRequest\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
 	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x12\n" +
@@ -1317,10 +1413,11 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x17RestartCassandraRequest\"\x1a\n" +
 	"\x18RestartCassandraResponse\"\x15\n" +
 	"\x13DecommissionRequest\"\x16\n" +
-	"\x14DecommissionResponse2\xe2\x06\n" +
+	"\x14DecommissionResponse2\xbc\a\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
-	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12T\n" +
+	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
+	"\rListKeyspaces\x12\".cassmesos.v1.ListKeyspacesRequest\x1a#.cassmesos.v1.ListKeyspacesResponse\x12T\n" +
 	"\vRepairRange\x12 .cassmesos.v1.RepairRangeRequest\x1a!.cassmesos.v1.RepairRangeResponse0\x01\x12F\n" +
 	"\aCleanup\x12\x1c.cassmesos.v1.CleanupRequest\x1a\x1d.cassmesos.v1.CleanupResponse\x12@\n" +
 	"\x05Drain\x12\x1a.cassmesos.v1.DrainRequest\x1a\x1b.cassmesos.v1.DrainResponse\x12U\n" +
@@ -1343,7 +1440,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
 	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
@@ -1356,53 +1453,59 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*DescribeRingRequest)(nil),      // 8: cassmesos.v1.DescribeRingRequest
 	(*TokenRange)(nil),               // 9: cassmesos.v1.TokenRange
 	(*DescribeRingResponse)(nil),     // 10: cassmesos.v1.DescribeRingResponse
-	(*RepairRangeRequest)(nil),       // 11: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 12: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 13: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 14: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 15: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 16: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 17: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 18: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 19: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 20: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 21: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 22: cassmesos.v1.DecommissionResponse
-	(Liveness)(0),                    // 23: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 24: cassmesos.v1.CassandraMode
+	(*ListKeyspacesRequest)(nil),     // 11: cassmesos.v1.ListKeyspacesRequest
+	(*ListKeyspacesResponse)(nil),    // 12: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),       // 13: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),      // 14: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),           // 15: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),          // 16: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),             // 17: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),            // 18: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),        // 19: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),       // 20: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),  // 21: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil), // 22: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),      // 23: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),     // 24: cassmesos.v1.DecommissionResponse
+	(Liveness)(0),                    // 25: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 26: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 27: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	23, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	24, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	24, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	25, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	26, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	26, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	6,  // 6: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	8,  // 7: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	11, // 8: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	13, // 9: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	15, // 10: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	21, // 11: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	17, // 12: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	19, // 13: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	0,  // 14: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	2,  // 15: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	7,  // 16: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	10, // 17: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	12, // 18: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	14, // 19: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	16, // 20: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	22, // 21: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	18, // 22: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	20, // 23: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	1,  // 24: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	4,  // 25: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	16, // [16:26] is the sub-list for method output_type
-	6,  // [6:16] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	27, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	6,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	8,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	11, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	13, // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	15, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	17, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	23, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	19, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	21, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	0,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	2,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	7,  // 18: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	10, // 19: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	12, // 20: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	14, // 21: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	16, // 22: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	18, // 23: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	24, // 24: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	20, // 25: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	22, // 26: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	1,  // 27: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	4,  // 28: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	18, // [18:29] is the sub-list for method output_type
+	7,  // [7:18] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -1417,7 +1520,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	NodeAgentService_GetNodeStatus_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetNodeStatus"
 	NodeAgentService_DescribeRing_FullMethodName     = "/cassmesos.v1.NodeAgentService/DescribeRing"
+	NodeAgentService_ListKeyspaces_FullMethodName    = "/cassmesos.v1.NodeAgentService/ListKeyspaces"
 	NodeAgentService_RepairRange_FullMethodName      = "/cassmesos.v1.NodeAgentService/RepairRange"
 	NodeAgentService_Cleanup_FullMethodName          = "/cassmesos.v1.NodeAgentService/Cleanup"
 	NodeAgentService_Drain_FullMethodName            = "/cassmesos.v1.NodeAgentService/Drain"
@@ -53,6 +54,9 @@ type NodeAgentServiceClient interface {
 	GetNodeStatus(ctx context.Context, in *GetNodeStatusRequest, opts ...grpc.CallOption) (*GetNodeStatusResponse, error)
 	// DescribeRing reads a keyspace's token ranges and their replicas (nodetool describering). It changes nothing.
 	DescribeRing(ctx context.Context, in *DescribeRingRequest, opts ...grpc.CallOption) (*DescribeRingResponse, error)
+	// ListKeyspaces reads the ring's keyspaces and their replication (nodetool describecluster)
+	// and, when asked, their table counts (nodetool tablestats). It changes nothing.
+	ListKeyspaces(ctx context.Context, in *ListKeyspacesRequest, opts ...grpc.CallOption) (*ListKeyspacesResponse, error)
 	// RepairRange repairs a keyspace, its primary ranges or one token subrange with this node as
 	// coordinator (nodetool repair), streaming progress until it ends.
 	RepairRange(ctx context.Context, in *RepairRangeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RepairRangeResponse], error)
@@ -97,6 +101,16 @@ func (c *nodeAgentServiceClient) DescribeRing(ctx context.Context, in *DescribeR
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DescribeRingResponse)
 	err := c.cc.Invoke(ctx, NodeAgentService_DescribeRing_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeAgentServiceClient) ListKeyspaces(ctx context.Context, in *ListKeyspacesRequest, opts ...grpc.CallOption) (*ListKeyspacesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKeyspacesResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_ListKeyspaces_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +228,9 @@ type NodeAgentServiceServer interface {
 	GetNodeStatus(context.Context, *GetNodeStatusRequest) (*GetNodeStatusResponse, error)
 	// DescribeRing reads a keyspace's token ranges and their replicas (nodetool describering). It changes nothing.
 	DescribeRing(context.Context, *DescribeRingRequest) (*DescribeRingResponse, error)
+	// ListKeyspaces reads the ring's keyspaces and their replication (nodetool describecluster)
+	// and, when asked, their table counts (nodetool tablestats). It changes nothing.
+	ListKeyspaces(context.Context, *ListKeyspacesRequest) (*ListKeyspacesResponse, error)
 	// RepairRange repairs a keyspace, its primary ranges or one token subrange with this node as
 	// coordinator (nodetool repair), streaming progress until it ends.
 	RepairRange(*RepairRangeRequest, grpc.ServerStreamingServer[RepairRangeResponse]) error
@@ -249,6 +266,9 @@ func (UnimplementedNodeAgentServiceServer) GetNodeStatus(context.Context, *GetNo
 }
 func (UnimplementedNodeAgentServiceServer) DescribeRing(context.Context, *DescribeRingRequest) (*DescribeRingResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DescribeRing not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) ListKeyspaces(context.Context, *ListKeyspacesRequest) (*ListKeyspacesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListKeyspaces not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) RepairRange(*RepairRangeRequest, grpc.ServerStreamingServer[RepairRangeResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method RepairRange not implemented")
@@ -327,6 +347,24 @@ func _NodeAgentService_DescribeRing_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(NodeAgentServiceServer).DescribeRing(ctx, req.(*DescribeRingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeAgentService_ListKeyspaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKeyspacesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).ListKeyspaces(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_ListKeyspaces_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).ListKeyspaces(ctx, req.(*ListKeyspacesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -482,6 +520,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DescribeRing",
 			Handler:    _NodeAgentService_DescribeRing_Handler,
+		},
+		{
+			MethodName: "ListKeyspaces",
+			Handler:    _NodeAgentService_ListKeyspaces_Handler,
 		},
 		{
 			MethodName: "Cleanup",

@@ -22,6 +22,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RingServiceListKeyspacesRequest names the ring.
+type RingServiceListKeyspacesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ring name.
+	Ring string `protobuf:"bytes,1,opt,name=ring,proto3" json:"ring,omitempty"`
+	// Also count each keyspace's tables, where the node can (Keyspace.tables is -1 otherwise).
+	Tables        bool `protobuf:"varint,2,opt,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RingServiceListKeyspacesRequest) Reset() {
+	*x = RingServiceListKeyspacesRequest{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RingServiceListKeyspacesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RingServiceListKeyspacesRequest) ProtoMessage() {}
+
+func (x *RingServiceListKeyspacesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RingServiceListKeyspacesRequest.ProtoReflect.Descriptor instead.
+func (*RingServiceListKeyspacesRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RingServiceListKeyspacesRequest) GetRing() string {
+	if x != nil {
+		return x.Ring
+	}
+	return ""
+}
+
+func (x *RingServiceListKeyspacesRequest) GetTables() bool {
+	if x != nil {
+		return x.Tables
+	}
+	return false
+}
+
+// RingServiceListKeyspacesResponse lists the ring's keyspaces.
+type RingServiceListKeyspacesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyspaces by name.
+	Keyspaces []*Keyspace `protobuf:"bytes,1,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// Node that answered.
+	Node          string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RingServiceListKeyspacesResponse) Reset() {
+	*x = RingServiceListKeyspacesResponse{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RingServiceListKeyspacesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RingServiceListKeyspacesResponse) ProtoMessage() {}
+
+func (x *RingServiceListKeyspacesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RingServiceListKeyspacesResponse.ProtoReflect.Descriptor instead.
+func (*RingServiceListKeyspacesResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RingServiceListKeyspacesResponse) GetKeyspaces() []*Keyspace {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+func (x *RingServiceListKeyspacesResponse) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
 // CreateRingRequest asks for a new ring.
 type CreateRingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -39,7 +149,7 @@ type CreateRingRequest struct {
 
 func (x *CreateRingRequest) Reset() {
 	*x = CreateRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +161,7 @@ func (x *CreateRingRequest) String() string {
 func (*CreateRingRequest) ProtoMessage() {}
 
 func (x *CreateRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +174,7 @@ func (x *CreateRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRingRequest.ProtoReflect.Descriptor instead.
 func (*CreateRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateRingRequest) GetSpec() *RingSpec {
@@ -103,7 +213,7 @@ type CreateRingResponse struct {
 
 func (x *CreateRingResponse) Reset() {
 	*x = CreateRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -115,7 +225,7 @@ func (x *CreateRingResponse) String() string {
 func (*CreateRingResponse) ProtoMessage() {}
 
 func (x *CreateRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -128,7 +238,7 @@ func (x *CreateRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRingResponse.ProtoReflect.Descriptor instead.
 func (*CreateRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateRingResponse) GetRing() *Ring {
@@ -163,7 +273,7 @@ type GetRingRequest struct {
 
 func (x *GetRingRequest) Reset() {
 	*x = GetRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +285,7 @@ func (x *GetRingRequest) String() string {
 func (*GetRingRequest) ProtoMessage() {}
 
 func (x *GetRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +298,7 @@ func (x *GetRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRingRequest.ProtoReflect.Descriptor instead.
 func (*GetRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetRingRequest) GetName() string {
@@ -211,7 +321,7 @@ type GetRingResponse struct {
 
 func (x *GetRingResponse) Reset() {
 	*x = GetRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +333,7 @@ func (x *GetRingResponse) String() string {
 func (*GetRingResponse) ProtoMessage() {}
 
 func (x *GetRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +346,7 @@ func (x *GetRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRingResponse.ProtoReflect.Descriptor instead.
 func (*GetRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetRingResponse) GetRing() *Ring {
@@ -262,7 +372,7 @@ type ListRingsRequest struct {
 
 func (x *ListRingsRequest) Reset() {
 	*x = ListRingsRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -274,7 +384,7 @@ func (x *ListRingsRequest) String() string {
 func (*ListRingsRequest) ProtoMessage() {}
 
 func (x *ListRingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -287,7 +397,7 @@ func (x *ListRingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRingsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{6}
 }
 
 // ListRingsResponse is every ring.
@@ -301,7 +411,7 @@ type ListRingsResponse struct {
 
 func (x *ListRingsResponse) Reset() {
 	*x = ListRingsResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +423,7 @@ func (x *ListRingsResponse) String() string {
 func (*ListRingsResponse) ProtoMessage() {}
 
 func (x *ListRingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +436,7 @@ func (x *ListRingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRingsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListRingsResponse) GetRings() []*Ring {
@@ -355,7 +465,7 @@ type UpdateRingRequest struct {
 
 func (x *UpdateRingRequest) Reset() {
 	*x = UpdateRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -367,7 +477,7 @@ func (x *UpdateRingRequest) String() string {
 func (*UpdateRingRequest) ProtoMessage() {}
 
 func (x *UpdateRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -380,7 +490,7 @@ func (x *UpdateRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRingRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateRingRequest) GetName() string {
@@ -422,7 +532,7 @@ type UpdateRingResponse struct {
 
 func (x *UpdateRingResponse) Reset() {
 	*x = UpdateRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +544,7 @@ func (x *UpdateRingResponse) String() string {
 func (*UpdateRingResponse) ProtoMessage() {}
 
 func (x *UpdateRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +557,7 @@ func (x *UpdateRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRingResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateRingResponse) GetOperation() *Operation {
@@ -476,7 +586,7 @@ type ScaleRingRequest struct {
 
 func (x *ScaleRingRequest) Reset() {
 	*x = ScaleRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +598,7 @@ func (x *ScaleRingRequest) String() string {
 func (*ScaleRingRequest) ProtoMessage() {}
 
 func (x *ScaleRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +611,7 @@ func (x *ScaleRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScaleRingRequest.ProtoReflect.Descriptor instead.
 func (*ScaleRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ScaleRingRequest) GetName() string {
@@ -543,7 +653,7 @@ type ScaleRingResponse struct {
 
 func (x *ScaleRingResponse) Reset() {
 	*x = ScaleRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +665,7 @@ func (x *ScaleRingResponse) String() string {
 func (*ScaleRingResponse) ProtoMessage() {}
 
 func (x *ScaleRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +678,7 @@ func (x *ScaleRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScaleRingResponse.ProtoReflect.Descriptor instead.
 func (*ScaleRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ScaleRingResponse) GetOperation() *Operation {
@@ -593,7 +703,7 @@ type RestartRingRequest struct {
 
 func (x *RestartRingRequest) Reset() {
 	*x = RestartRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +715,7 @@ func (x *RestartRingRequest) String() string {
 func (*RestartRingRequest) ProtoMessage() {}
 
 func (x *RestartRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +728,7 @@ func (x *RestartRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartRingRequest.ProtoReflect.Descriptor instead.
 func (*RestartRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RestartRingRequest) GetName() string {
@@ -646,7 +756,7 @@ type RestartRingResponse struct {
 
 func (x *RestartRingResponse) Reset() {
 	*x = RestartRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +768,7 @@ func (x *RestartRingResponse) String() string {
 func (*RestartRingResponse) ProtoMessage() {}
 
 func (x *RestartRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +781,7 @@ func (x *RestartRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartRingResponse.ProtoReflect.Descriptor instead.
 func (*RestartRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RestartRingResponse) GetOperation() *Operation {
@@ -696,7 +806,7 @@ type DeleteRingRequest struct {
 
 func (x *DeleteRingRequest) Reset() {
 	*x = DeleteRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +818,7 @@ func (x *DeleteRingRequest) String() string {
 func (*DeleteRingRequest) ProtoMessage() {}
 
 func (x *DeleteRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +831,7 @@ func (x *DeleteRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRingRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteRingRequest) GetName() string {
@@ -749,7 +859,7 @@ type DeleteRingResponse struct {
 
 func (x *DeleteRingResponse) Reset() {
 	*x = DeleteRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +871,7 @@ func (x *DeleteRingResponse) String() string {
 func (*DeleteRingResponse) ProtoMessage() {}
 
 func (x *DeleteRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +884,7 @@ func (x *DeleteRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRingResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeleteRingResponse) GetOperation() *Operation {
@@ -788,7 +898,13 @@ var File_cassmesos_v1_ring_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"\x83\x01\n" +
+	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"M\n" +
+	"\x1fRingServiceListKeyspacesRequest\x12\x12\n" +
+	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x16\n" +
+	"\x06tables\x18\x02 \x01(\bR\x06tables\"l\n" +
+	" RingServiceListKeyspacesResponse\x124\n" +
+	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\"\x83\x01\n" +
 	"\x11CreateRingRequest\x12*\n" +
 	"\x04spec\x18\x01 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x12#\n" +
 	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12\x1d\n" +
@@ -834,7 +950,7 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"K\n" +
 	"\x12DeleteRingResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xb8\x04\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xa8\x05\n" +
 	"\vRingService\x12O\n" +
 	"\n" +
 	"CreateRing\x12\x1f.cassmesos.v1.CreateRingRequest\x1a .cassmesos.v1.CreateRingResponse\x12F\n" +
@@ -845,7 +961,8 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\tScaleRing\x12\x1e.cassmesos.v1.ScaleRingRequest\x1a\x1f.cassmesos.v1.ScaleRingResponse\x12R\n" +
 	"\vRestartRing\x12 .cassmesos.v1.RestartRingRequest\x1a!.cassmesos.v1.RestartRingResponse\x12O\n" +
 	"\n" +
-	"DeleteRing\x12\x1f.cassmesos.v1.DeleteRingRequest\x1a .cassmesos.v1.DeleteRingResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"DeleteRing\x12\x1f.cassmesos.v1.DeleteRingRequest\x1a .cassmesos.v1.DeleteRingResponse\x12n\n" +
+	"\rListKeyspaces\x12-.cassmesos.v1.RingServiceListKeyspacesRequest\x1a..cassmesos.v1.RingServiceListKeyspacesResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_ring_proto_rawDescOnce sync.Once
@@ -859,60 +976,66 @@ func file_cassmesos_v1_ring_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_ring_proto_rawDescData
 }
 
-var file_cassmesos_v1_ring_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_cassmesos_v1_ring_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_cassmesos_v1_ring_proto_goTypes = []any{
-	(*CreateRingRequest)(nil),     // 0: cassmesos.v1.CreateRingRequest
-	(*CreateRingResponse)(nil),    // 1: cassmesos.v1.CreateRingResponse
-	(*GetRingRequest)(nil),        // 2: cassmesos.v1.GetRingRequest
-	(*GetRingResponse)(nil),       // 3: cassmesos.v1.GetRingResponse
-	(*ListRingsRequest)(nil),      // 4: cassmesos.v1.ListRingsRequest
-	(*ListRingsResponse)(nil),     // 5: cassmesos.v1.ListRingsResponse
-	(*UpdateRingRequest)(nil),     // 6: cassmesos.v1.UpdateRingRequest
-	(*UpdateRingResponse)(nil),    // 7: cassmesos.v1.UpdateRingResponse
-	(*ScaleRingRequest)(nil),      // 8: cassmesos.v1.ScaleRingRequest
-	(*ScaleRingResponse)(nil),     // 9: cassmesos.v1.ScaleRingResponse
-	(*RestartRingRequest)(nil),    // 10: cassmesos.v1.RestartRingRequest
-	(*RestartRingResponse)(nil),   // 11: cassmesos.v1.RestartRingResponse
-	(*DeleteRingRequest)(nil),     // 12: cassmesos.v1.DeleteRingRequest
-	(*DeleteRingResponse)(nil),    // 13: cassmesos.v1.DeleteRingResponse
-	(*RingSpec)(nil),              // 14: cassmesos.v1.RingSpec
-	(*Ring)(nil),                  // 15: cassmesos.v1.Ring
-	(*Operation)(nil),             // 16: cassmesos.v1.Operation
-	(*Node)(nil),                  // 17: cassmesos.v1.Node
-	(*fieldmaskpb.FieldMask)(nil), // 18: google.protobuf.FieldMask
+	(*RingServiceListKeyspacesRequest)(nil),  // 0: cassmesos.v1.RingServiceListKeyspacesRequest
+	(*RingServiceListKeyspacesResponse)(nil), // 1: cassmesos.v1.RingServiceListKeyspacesResponse
+	(*CreateRingRequest)(nil),                // 2: cassmesos.v1.CreateRingRequest
+	(*CreateRingResponse)(nil),               // 3: cassmesos.v1.CreateRingResponse
+	(*GetRingRequest)(nil),                   // 4: cassmesos.v1.GetRingRequest
+	(*GetRingResponse)(nil),                  // 5: cassmesos.v1.GetRingResponse
+	(*ListRingsRequest)(nil),                 // 6: cassmesos.v1.ListRingsRequest
+	(*ListRingsResponse)(nil),                // 7: cassmesos.v1.ListRingsResponse
+	(*UpdateRingRequest)(nil),                // 8: cassmesos.v1.UpdateRingRequest
+	(*UpdateRingResponse)(nil),               // 9: cassmesos.v1.UpdateRingResponse
+	(*ScaleRingRequest)(nil),                 // 10: cassmesos.v1.ScaleRingRequest
+	(*ScaleRingResponse)(nil),                // 11: cassmesos.v1.ScaleRingResponse
+	(*RestartRingRequest)(nil),               // 12: cassmesos.v1.RestartRingRequest
+	(*RestartRingResponse)(nil),              // 13: cassmesos.v1.RestartRingResponse
+	(*DeleteRingRequest)(nil),                // 14: cassmesos.v1.DeleteRingRequest
+	(*DeleteRingResponse)(nil),               // 15: cassmesos.v1.DeleteRingResponse
+	(*Keyspace)(nil),                         // 16: cassmesos.v1.Keyspace
+	(*RingSpec)(nil),                         // 17: cassmesos.v1.RingSpec
+	(*Ring)(nil),                             // 18: cassmesos.v1.Ring
+	(*Operation)(nil),                        // 19: cassmesos.v1.Operation
+	(*Node)(nil),                             // 20: cassmesos.v1.Node
+	(*fieldmaskpb.FieldMask)(nil),            // 21: google.protobuf.FieldMask
 }
 var file_cassmesos_v1_ring_proto_depIdxs = []int32{
-	14, // 0: cassmesos.v1.CreateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
-	15, // 1: cassmesos.v1.CreateRingResponse.ring:type_name -> cassmesos.v1.Ring
-	16, // 2: cassmesos.v1.CreateRingResponse.operation:type_name -> cassmesos.v1.Operation
-	15, // 3: cassmesos.v1.GetRingResponse.ring:type_name -> cassmesos.v1.Ring
-	17, // 4: cassmesos.v1.GetRingResponse.nodes:type_name -> cassmesos.v1.Node
-	15, // 5: cassmesos.v1.ListRingsResponse.rings:type_name -> cassmesos.v1.Ring
-	14, // 6: cassmesos.v1.UpdateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
-	18, // 7: cassmesos.v1.UpdateRingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	16, // 8: cassmesos.v1.UpdateRingResponse.operation:type_name -> cassmesos.v1.Operation
-	16, // 9: cassmesos.v1.ScaleRingResponse.operation:type_name -> cassmesos.v1.Operation
-	16, // 10: cassmesos.v1.RestartRingResponse.operation:type_name -> cassmesos.v1.Operation
-	16, // 11: cassmesos.v1.DeleteRingResponse.operation:type_name -> cassmesos.v1.Operation
-	0,  // 12: cassmesos.v1.RingService.CreateRing:input_type -> cassmesos.v1.CreateRingRequest
-	2,  // 13: cassmesos.v1.RingService.GetRing:input_type -> cassmesos.v1.GetRingRequest
-	4,  // 14: cassmesos.v1.RingService.ListRings:input_type -> cassmesos.v1.ListRingsRequest
-	6,  // 15: cassmesos.v1.RingService.UpdateRing:input_type -> cassmesos.v1.UpdateRingRequest
-	8,  // 16: cassmesos.v1.RingService.ScaleRing:input_type -> cassmesos.v1.ScaleRingRequest
-	10, // 17: cassmesos.v1.RingService.RestartRing:input_type -> cassmesos.v1.RestartRingRequest
-	12, // 18: cassmesos.v1.RingService.DeleteRing:input_type -> cassmesos.v1.DeleteRingRequest
-	1,  // 19: cassmesos.v1.RingService.CreateRing:output_type -> cassmesos.v1.CreateRingResponse
-	3,  // 20: cassmesos.v1.RingService.GetRing:output_type -> cassmesos.v1.GetRingResponse
-	5,  // 21: cassmesos.v1.RingService.ListRings:output_type -> cassmesos.v1.ListRingsResponse
-	7,  // 22: cassmesos.v1.RingService.UpdateRing:output_type -> cassmesos.v1.UpdateRingResponse
-	9,  // 23: cassmesos.v1.RingService.ScaleRing:output_type -> cassmesos.v1.ScaleRingResponse
-	11, // 24: cassmesos.v1.RingService.RestartRing:output_type -> cassmesos.v1.RestartRingResponse
-	13, // 25: cassmesos.v1.RingService.DeleteRing:output_type -> cassmesos.v1.DeleteRingResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 0: cassmesos.v1.RingServiceListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	17, // 1: cassmesos.v1.CreateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
+	18, // 2: cassmesos.v1.CreateRingResponse.ring:type_name -> cassmesos.v1.Ring
+	19, // 3: cassmesos.v1.CreateRingResponse.operation:type_name -> cassmesos.v1.Operation
+	18, // 4: cassmesos.v1.GetRingResponse.ring:type_name -> cassmesos.v1.Ring
+	20, // 5: cassmesos.v1.GetRingResponse.nodes:type_name -> cassmesos.v1.Node
+	18, // 6: cassmesos.v1.ListRingsResponse.rings:type_name -> cassmesos.v1.Ring
+	17, // 7: cassmesos.v1.UpdateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
+	21, // 8: cassmesos.v1.UpdateRingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 9: cassmesos.v1.UpdateRingResponse.operation:type_name -> cassmesos.v1.Operation
+	19, // 10: cassmesos.v1.ScaleRingResponse.operation:type_name -> cassmesos.v1.Operation
+	19, // 11: cassmesos.v1.RestartRingResponse.operation:type_name -> cassmesos.v1.Operation
+	19, // 12: cassmesos.v1.DeleteRingResponse.operation:type_name -> cassmesos.v1.Operation
+	2,  // 13: cassmesos.v1.RingService.CreateRing:input_type -> cassmesos.v1.CreateRingRequest
+	4,  // 14: cassmesos.v1.RingService.GetRing:input_type -> cassmesos.v1.GetRingRequest
+	6,  // 15: cassmesos.v1.RingService.ListRings:input_type -> cassmesos.v1.ListRingsRequest
+	8,  // 16: cassmesos.v1.RingService.UpdateRing:input_type -> cassmesos.v1.UpdateRingRequest
+	10, // 17: cassmesos.v1.RingService.ScaleRing:input_type -> cassmesos.v1.ScaleRingRequest
+	12, // 18: cassmesos.v1.RingService.RestartRing:input_type -> cassmesos.v1.RestartRingRequest
+	14, // 19: cassmesos.v1.RingService.DeleteRing:input_type -> cassmesos.v1.DeleteRingRequest
+	0,  // 20: cassmesos.v1.RingService.ListKeyspaces:input_type -> cassmesos.v1.RingServiceListKeyspacesRequest
+	3,  // 21: cassmesos.v1.RingService.CreateRing:output_type -> cassmesos.v1.CreateRingResponse
+	5,  // 22: cassmesos.v1.RingService.GetRing:output_type -> cassmesos.v1.GetRingResponse
+	7,  // 23: cassmesos.v1.RingService.ListRings:output_type -> cassmesos.v1.ListRingsResponse
+	9,  // 24: cassmesos.v1.RingService.UpdateRing:output_type -> cassmesos.v1.UpdateRingResponse
+	11, // 25: cassmesos.v1.RingService.ScaleRing:output_type -> cassmesos.v1.ScaleRingResponse
+	13, // 26: cassmesos.v1.RingService.RestartRing:output_type -> cassmesos.v1.RestartRingResponse
+	15, // 27: cassmesos.v1.RingService.DeleteRing:output_type -> cassmesos.v1.DeleteRingResponse
+	1,  // 28: cassmesos.v1.RingService.ListKeyspaces:output_type -> cassmesos.v1.RingServiceListKeyspacesResponse
+	21, // [21:29] is the sub-list for method output_type
+	13, // [13:21] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_ring_proto_init() }
@@ -927,7 +1050,7 @@ func file_cassmesos_v1_ring_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_ring_proto_rawDesc), len(file_cassmesos_v1_ring_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RingService_CreateRing_FullMethodName  = "/cassmesos.v1.RingService/CreateRing"
-	RingService_GetRing_FullMethodName     = "/cassmesos.v1.RingService/GetRing"
-	RingService_ListRings_FullMethodName   = "/cassmesos.v1.RingService/ListRings"
-	RingService_UpdateRing_FullMethodName  = "/cassmesos.v1.RingService/UpdateRing"
-	RingService_ScaleRing_FullMethodName   = "/cassmesos.v1.RingService/ScaleRing"
-	RingService_RestartRing_FullMethodName = "/cassmesos.v1.RingService/RestartRing"
-	RingService_DeleteRing_FullMethodName  = "/cassmesos.v1.RingService/DeleteRing"
+	RingService_CreateRing_FullMethodName    = "/cassmesos.v1.RingService/CreateRing"
+	RingService_GetRing_FullMethodName       = "/cassmesos.v1.RingService/GetRing"
+	RingService_ListRings_FullMethodName     = "/cassmesos.v1.RingService/ListRings"
+	RingService_UpdateRing_FullMethodName    = "/cassmesos.v1.RingService/UpdateRing"
+	RingService_ScaleRing_FullMethodName     = "/cassmesos.v1.RingService/ScaleRing"
+	RingService_RestartRing_FullMethodName   = "/cassmesos.v1.RingService/RestartRing"
+	RingService_DeleteRing_FullMethodName    = "/cassmesos.v1.RingService/DeleteRing"
+	RingService_ListKeyspaces_FullMethodName = "/cassmesos.v1.RingService/ListKeyspaces"
 )
 
 // RingServiceClient is the client API for RingService service.
@@ -52,6 +53,9 @@ type RingServiceClient interface {
 	// DeleteRing starts a DELETE_RING operation: drains and kills every task, destroys the volumes,
 	// unreserves the resources and removes the records.
 	DeleteRing(ctx context.Context, in *DeleteRingRequest, opts ...grpc.CallOption) (*DeleteRingResponse, error)
+	// ListKeyspaces reads a ring's keyspaces through one of its UN nodes' executor (nodetool
+	// describecluster). It changes nothing.
+	ListKeyspaces(ctx context.Context, in *RingServiceListKeyspacesRequest, opts ...grpc.CallOption) (*RingServiceListKeyspacesResponse, error)
 }
 
 type ringServiceClient struct {
@@ -132,6 +136,16 @@ func (c *ringServiceClient) DeleteRing(ctx context.Context, in *DeleteRingReques
 	return out, nil
 }
 
+func (c *ringServiceClient) ListKeyspaces(ctx context.Context, in *RingServiceListKeyspacesRequest, opts ...grpc.CallOption) (*RingServiceListKeyspacesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RingServiceListKeyspacesResponse)
+	err := c.cc.Invoke(ctx, RingService_ListKeyspaces_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RingServiceServer is the server API for RingService service.
 // All implementations must embed UnimplementedRingServiceServer
 // for forward compatibility.
@@ -156,6 +170,9 @@ type RingServiceServer interface {
 	// DeleteRing starts a DELETE_RING operation: drains and kills every task, destroys the volumes,
 	// unreserves the resources and removes the records.
 	DeleteRing(context.Context, *DeleteRingRequest) (*DeleteRingResponse, error)
+	// ListKeyspaces reads a ring's keyspaces through one of its UN nodes' executor (nodetool
+	// describecluster). It changes nothing.
+	ListKeyspaces(context.Context, *RingServiceListKeyspacesRequest) (*RingServiceListKeyspacesResponse, error)
 	mustEmbedUnimplementedRingServiceServer()
 }
 
@@ -186,6 +203,9 @@ func (UnimplementedRingServiceServer) RestartRing(context.Context, *RestartRingR
 }
 func (UnimplementedRingServiceServer) DeleteRing(context.Context, *DeleteRingRequest) (*DeleteRingResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteRing not implemented")
+}
+func (UnimplementedRingServiceServer) ListKeyspaces(context.Context, *RingServiceListKeyspacesRequest) (*RingServiceListKeyspacesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListKeyspaces not implemented")
 }
 func (UnimplementedRingServiceServer) mustEmbedUnimplementedRingServiceServer() {}
 func (UnimplementedRingServiceServer) testEmbeddedByValue()                     {}
@@ -334,6 +354,24 @@ func _RingService_DeleteRing_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RingService_ListKeyspaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RingServiceListKeyspacesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RingServiceServer).ListKeyspaces(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RingService_ListKeyspaces_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RingServiceServer).ListKeyspaces(ctx, req.(*RingServiceListKeyspacesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RingService_ServiceDesc is the grpc.ServiceDesc for RingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -368,6 +406,10 @@ var RingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteRing",
 			Handler:    _RingService_DeleteRing_Handler,
+		},
+		{
+			MethodName: "ListKeyspaces",
+			Handler:    _RingService_ListKeyspaces_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

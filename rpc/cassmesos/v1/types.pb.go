@@ -2735,6 +2735,91 @@ func (x *RepairSchedule) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Keyspace is one keyspace of a ring.
+type Keyspace struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Replication strategy class as Cassandra names it ("SimpleStrategy", "NetworkTopologyStrategy",
+	// "LocalStrategy", "EverywhereStrategy", ...).
+	ReplicationClass string `protobuf:"bytes,2,opt,name=replication_class,json=replicationClass,proto3" json:"replication_class,omitempty"`
+	// Replication options: "replication_factor" for SimpleStrategy, each datacenter's name for
+	// NetworkTopologyStrategy, with their values as Cassandra prints them.
+	Replication map[string]string `protobuf:"bytes,3,rep,name=replication,proto3" json:"replication,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Number of tables (-1 when not asked for or unknown).
+	Tables int32 `protobuf:"varint,4,opt,name=tables,proto3" json:"tables,omitempty"`
+	// A system keyspace (system, system_auth, system_schema, ...): kept out of repair and cleanup runs
+	// that name no keyspace.
+	System        bool `protobuf:"varint,5,opt,name=system,proto3" json:"system,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Keyspace) Reset() {
+	*x = Keyspace{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Keyspace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Keyspace) ProtoMessage() {}
+
+func (x *Keyspace) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Keyspace.ProtoReflect.Descriptor instead.
+func (*Keyspace) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Keyspace) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Keyspace) GetReplicationClass() string {
+	if x != nil {
+		return x.ReplicationClass
+	}
+	return ""
+}
+
+func (x *Keyspace) GetReplication() map[string]string {
+	if x != nil {
+		return x.Replication
+	}
+	return nil
+}
+
+func (x *Keyspace) GetTables() int32 {
+	if x != nil {
+		return x.Tables
+	}
+	return 0
+}
+
+func (x *Keyspace) GetSystem() bool {
+	if x != nil {
+		return x.System
+	}
+	return false
+}
+
 var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
@@ -2926,7 +3011,16 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10last_skip_reason\x18\t \x01(\tR\x0elastSkipReason\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\xb4\x01\n" +
+	"createTime\"\x86\x02\n" +
+	"\bKeyspace\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
+	"\x11replication_class\x18\x02 \x01(\tR\x10replicationClass\x12I\n" +
+	"\vreplication\x18\x03 \x03(\v2'.cassmesos.v1.Keyspace.ReplicationEntryR\vreplication\x12\x16\n" +
+	"\x06tables\x18\x04 \x01(\x05R\x06tables\x12\x16\n" +
+	"\x06system\x18\x05 \x01(\bR\x06system\x1a>\n" +
+	"\x10ReplicationEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xb4\x01\n" +
 	"\x13InternodeEncryption\x12$\n" +
 	" INTERNODE_ENCRYPTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19INTERNODE_ENCRYPTION_NONE\x10\x01\x12\x1b\n" +
@@ -3042,7 +3136,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
 	(ClientEncryption)(0),         // 1: cassmesos.v1.ClientEncryption
@@ -3074,64 +3168,67 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(*CleanupParams)(nil),         // 27: cassmesos.v1.CleanupParams
 	(*RepairSegment)(nil),         // 28: cassmesos.v1.RepairSegment
 	(*RepairSchedule)(nil),        // 29: cassmesos.v1.RepairSchedule
-	nil,                           // 30: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 31: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
+	(*Keyspace)(nil),              // 30: cassmesos.v1.Keyspace
+	nil,                           // 31: cassmesos.v1.RingSpec.CassandraYamlEntry
+	nil,                           // 32: cassmesos.v1.Keyspace.ReplicationEntry
+	(*durationpb.Duration)(nil),   // 33: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
 	15, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
 	16, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
 	17, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
 	18, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	31, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	30, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	31, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	33, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	31, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	33, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
 	13, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
 	2,  // 8: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
 	14, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
 	0,  // 10: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
 	1,  // 11: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
-	31, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	33, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
 	3,  // 13: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
 	12, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
 	20, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	32, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	34, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 17: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	32, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	34, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	7,  // 19: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	5,  // 20: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	6,  // 21: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	32, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	32, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	34, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	34, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
 	11, // 24: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	32, // 25: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	32, // 26: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	34, // 25: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	34, // 26: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
 	10, // 27: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	31, // 28: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	33, // 28: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
 	8,  // 29: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
 	9,  // 30: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
 	22, // 31: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
 	23, // 32: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
 	25, // 33: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	32, // 34: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	32, // 35: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	32, // 36: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	34, // 34: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	34, // 35: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	34, // 36: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	12, // 37: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
 	26, // 38: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
 	27, // 39: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	31, // 40: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	33, // 40: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
 	11, // 41: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	32, // 42: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	32, // 43: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	34, // 42: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	34, // 43: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
 	26, // 44: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	32, // 45: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	32, // 46: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	32, // 47: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	34, // 45: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	34, // 46: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	34, // 47: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	32, // 48: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -3145,7 +3242,7 @@ func file_cassmesos_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
 			NumEnums:      12,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

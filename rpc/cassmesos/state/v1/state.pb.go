@@ -912,9 +912,19 @@ type OperationCursor struct {
 	// Cassandra Auto Repair paused for this topology change (rings whose repair engine is
 	// cassandra): the intent, persisted before the first pause call, so a restarted daemon
 	// resumes it after the operation ends.
-	AutoRepair    *AutoRepairPause `protobuf:"bytes,15,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AutoRepair *AutoRepairPause `protobuf:"bytes,15,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	// Keyspaces a repair that names none resolved through a node when it started (the ring's
+	// non-system keyspaces), in the order they are repaired. Persisted before the first is
+	// described, so a restarted daemon repairs the same list.
+	Keyspaces []string `protobuf:"bytes,31,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// keyspaces has been resolved (an empty list then means there was nothing to repair).
+	KeyspacesResolved bool `protobuf:"varint,32,opt,name=keyspaces_resolved,json=keyspacesResolved,proto3" json:"keyspaces_resolved,omitempty"`
+	// Index in keyspaces of the keyspace being repaired.
+	KeyspaceIndex int32 `protobuf:"varint,33,opt,name=keyspace_index,json=keyspaceIndex,proto3" json:"keyspace_index,omitempty"`
+	// Failed attempts to resolve keyspaces so far.
+	ResolveAttempts int32 `protobuf:"varint,34,opt,name=resolve_attempts,json=resolveAttempts,proto3" json:"resolve_attempts,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *OperationCursor) Reset() {
@@ -987,6 +997,34 @@ func (x *OperationCursor) GetAutoRepair() *AutoRepairPause {
 		return x.AutoRepair
 	}
 	return nil
+}
+
+func (x *OperationCursor) GetKeyspaces() []string {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+func (x *OperationCursor) GetKeyspacesResolved() bool {
+	if x != nil {
+		return x.KeyspacesResolved
+	}
+	return false
+}
+
+func (x *OperationCursor) GetKeyspaceIndex() int32 {
+	if x != nil {
+		return x.KeyspaceIndex
+	}
+	return 0
+}
+
+func (x *OperationCursor) GetResolveAttempts() int32 {
+	if x != nil {
+		return x.ResolveAttempts
+	}
+	return 0
 }
 
 // AutoRepairPause is the pause of Cassandra's Auto Repair around one topology operation.
@@ -1505,7 +1543,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0fStepChunkRecord\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x05R\x05first\x12(\n" +
-	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\xda\x02\n" +
+	"\x05steps\x18\x02 \x03(\v2\x12.cassmesos.v1.StepR\x05steps\"\xf9\x03\n" +
 	"\x0fOperationCursor\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x12\n" +
 	"\x04safe\x18\x02 \x01(\bR\x04safe\x12\x16\n" +
@@ -1514,7 +1552,11 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"cleanup_op\x18\x04 \x01(\tR\tcleanupOp\x12D\n" +
 	"\x05steps\x18\x05 \x03(\v2..cassmesos.state.v1.OperationCursor.StepsEntryR\x05steps\x12D\n" +
 	"\vauto_repair\x18\x0f \x01(\v2#.cassmesos.state.v1.AutoRepairPauseR\n" +
-	"autoRepair\x1aX\n" +
+	"autoRepair\x12\x1c\n" +
+	"\tkeyspaces\x18\x1f \x03(\tR\tkeyspaces\x12-\n" +
+	"\x12keyspaces_resolved\x18  \x01(\bR\x11keyspacesResolved\x12%\n" +
+	"\x0ekeyspace_index\x18! \x01(\x05R\rkeyspaceIndex\x12)\n" +
+	"\x10resolve_attempts\x18\" \x01(\x05R\x0fresolveAttempts\x1aX\n" +
 	"\n" +
 	"StepsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x124\n" +
