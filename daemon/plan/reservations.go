@@ -51,7 +51,7 @@ type claim struct {
 // claim decides whose an offered reserved resource is and what becomes of it.
 func (ps *pass) claim(agentID string, r Resource) claim {
 	rv := r.Reservation
-	if rv == nil || rv.Role != ps.p.cfg.Role {
+	if rv == nil || !ps.p.cfg.roleAllowed(rv.Role) {
 		return claim{}
 	}
 	lb := rv.Labels
@@ -106,6 +106,9 @@ func (ps *pass) sameRing(n *statev1.NodeRecord, uid string) bool {
 func holds(res *statev1.Reservation, agentID string, r Resource) bool {
 	if res.GetAgentId() == "" || res.GetAgentId() != agentID {
 		return false
+	}
+	if res.GetRole() != "" && res.GetRole() != r.Reservation.Role {
+		return false // reserved for another role: not this reservation
 	}
 	if r.Volume != nil {
 		return res.GetPersistenceId() != "" && r.Volume.PersistenceID == res.GetPersistenceId()

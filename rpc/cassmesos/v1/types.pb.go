@@ -733,8 +733,11 @@ type RingSpec struct {
 	CassandraYaml map[string]string `protobuf:"bytes,19,rep,name=cassandra_yaml,json=cassandraYaml,proto3" json:"cassandra_yaml,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// How long placing a node may wait for a suitable offer before the operation reports it is stuck (default 10m).
 	PlacementTimeout *durationpb.Duration `protobuf:"bytes,20,opt,name=placement_timeout,json=placementTimeout,proto3" json:"placement_timeout,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Mesos role the ring's resources are reserved for and its tasks launched with; one of the
+	// roles cassmesosd subscribes with (default: the daemon's first --role). It cannot change.
+	Role          string `protobuf:"bytes,30,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RingSpec) Reset() {
@@ -905,6 +908,13 @@ func (x *RingSpec) GetPlacementTimeout() *durationpb.Duration {
 		return x.PlacementTimeout
 	}
 	return nil
+}
+
+func (x *RingSpec) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
 }
 
 // Resources a node is given on its agent.
@@ -2424,7 +2434,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\a\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\a\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -2450,7 +2460,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\rreplace_after\x18\x11 \x01(\v2\x19.google.protobuf.DurationR\freplaceAfter\x12,\n" +
 	"\x12cleanup_after_grow\x18\x12 \x01(\bR\x10cleanupAfterGrow\x12P\n" +
 	"\x0ecassandra_yaml\x18\x13 \x03(\v2).cassmesos.v1.RingSpec.CassandraYamlEntryR\rcassandraYaml\x12F\n" +
-	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x1a@\n" +
+	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x12\x12\n" +
+	"\x04role\x18\x1e \x01(\tR\x04role\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +

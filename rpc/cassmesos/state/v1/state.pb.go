@@ -1177,7 +1177,12 @@ func (x *ScheduleRecord) GetRequestDigest() string {
 type AuditRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event (its id is empty in the record: the znode name is the ID).
-	Event         *v1.AuditEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Event *v1.AuditEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Position in the hash chain: 1 for the first chained record, then one more per record (0: a
+	// record written before the chain existed).
+	Index uint64 `protobuf:"varint,11,opt,name=index,proto3" json:"index,omitempty"`
+	// SHA-256 of the previous record's stored bytes (32 zero bytes for the first record).
+	PrevHash      []byte `protobuf:"bytes,12,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1215,6 +1220,94 @@ func (*AuditRecord) Descriptor() ([]byte, []int) {
 func (x *AuditRecord) GetEvent() *v1.AuditEvent {
 	if x != nil {
 		return x.Event
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetPrevHash() []byte {
+	if x != nil {
+		return x.PrevHash
+	}
+	return nil
+}
+
+// AuditHead is the data of /audit: the end of the audit log's hash chain and its anchor. Every
+// append compares its version, so records are chained in the order they are stored.
+type AuditHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the newest chained record (0: none yet).
+	Index uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// SHA-256 of the newest chained record's stored bytes.
+	Hash []byte `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Index of the newest record trimmed away (0: none trimmed).
+	AnchorIndex uint64 `protobuf:"varint,3,opt,name=anchor_index,json=anchorIndex,proto3" json:"anchor_index,omitempty"`
+	// SHA-256 of the newest trimmed record's stored bytes: the oldest kept record chains to it.
+	AnchorHash    []byte `protobuf:"bytes,4,opt,name=anchor_hash,json=anchorHash,proto3" json:"anchor_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditHead) Reset() {
+	*x = AuditHead{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditHead) ProtoMessage() {}
+
+func (x *AuditHead) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditHead.ProtoReflect.Descriptor instead.
+func (*AuditHead) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AuditHead) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AuditHead) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditHead) GetAnchorIndex() uint64 {
+	if x != nil {
+		return x.AnchorIndex
+	}
+	return 0
+}
+
+func (x *AuditHead) GetAnchorHash() []byte {
+	if x != nil {
+		return x.AnchorHash
 	}
 	return nil
 }
@@ -1348,9 +1441,17 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
-	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"=\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"p\n" +
 	"\vAuditRecord\x12.\n" +
-	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event*e\n" +
+	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event\x12\x14\n" +
+	"\x05index\x18\v \x01(\x04R\x05index\x12\x1b\n" +
+	"\tprev_hash\x18\f \x01(\fR\bprevHash\"y\n" +
+	"\tAuditHead\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\fR\x04hash\x12!\n" +
+	"\fanchor_index\x18\x03 \x01(\x04R\vanchorIndex\x12\x1f\n" +
+	"\vanchor_hash\x18\x04 \x01(\fR\n" +
+	"anchorHash*e\n" +
 	"\fRestartStage\x12\x1d\n" +
 	"\x19RESTART_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESTART_STAGE_STOPPING\x10\x01\x12\x1a\n" +
@@ -1369,7 +1470,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(RestartStage)(0),             // 0: cassmesos.state.v1.RestartStage
 	(*FrameworkRecord)(nil),       // 1: cassmesos.state.v1.FrameworkRecord
@@ -1383,49 +1484,50 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*SegmentRecord)(nil),         // 9: cassmesos.state.v1.SegmentRecord
 	(*ScheduleRecord)(nil),        // 10: cassmesos.state.v1.ScheduleRecord
 	(*AuditRecord)(nil),           // 11: cassmesos.state.v1.AuditRecord
-	nil,                           // 12: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 13: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	nil,                           // 14: cassmesos.state.v1.OperationCursor.StepsEntry
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 16: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 17: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 18: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 19: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 20: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 21: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 22: cassmesos.v1.Operation
-	(*v1.Step)(nil),               // 23: cassmesos.v1.Step
-	(*v1.RepairSegment)(nil),      // 24: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 25: cassmesos.v1.RepairSchedule
-	(*v1.AuditEvent)(nil),         // 26: cassmesos.v1.AuditEvent
+	(*AuditHead)(nil),             // 12: cassmesos.state.v1.AuditHead
+	nil,                           // 13: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 14: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 15: cassmesos.state.v1.OperationCursor.StepsEntry
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 17: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 18: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 19: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 20: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 21: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 22: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 23: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 24: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 25: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 26: cassmesos.v1.RepairSchedule
+	(*v1.AuditEvent)(nil),         // 27: cassmesos.v1.AuditEvent
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	15, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	16, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	17, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	15, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	18, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	19, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	15, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	16, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	17, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	18, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	16, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	19, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	20, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	16, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	3,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	20, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	21, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	15, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	15, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	21, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	22, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	16, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	16, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	22, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	12, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	13, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	23, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	13, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	14, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
 	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	23, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	14, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	15, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	24, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	15, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	16, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	16, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	16, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
 	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	24, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	25, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	26, // 25: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	25, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	26, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	27, // 25: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
 	8,  // 26: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
 	27, // [27:27] is the sub-list for method output_type
 	27, // [27:27] is the sub-list for method input_type
@@ -1445,7 +1547,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
