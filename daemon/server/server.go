@@ -116,6 +116,7 @@ func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 var standbyMethods = map[string]bool{
 	cassmesosv1.SystemService_GetVersion_FullMethodName:     true,
 	cassmesosv1.AuditService_ListAuditEvents_FullMethodName: true, // read from ZooKeeper directly
+	cassmesosv1.AuditService_VerifyAuditLog_FullMethodName:  true, // read from ZooKeeper directly
 }
 
 func (s *services) notLeader(ctx context.Context) error {
