@@ -10,7 +10,8 @@ import (
 // a ring created without --role gets the first, another with --role rb the second, and each
 // reserves its resources and volume for its own role (the simulator's state, where the role is
 // the reservation's); a ring of a role the daemon does not hold is refused with nothing
-// written. Deleting the rings leaves nothing reserved for either role.
+// written. Deleting the rings leaves nothing reserved for either role, and the audit log of
+// those calls verifies.
 func TestTwoRingsTwoRoles(t *testing.T) {
 	t.Parallel()
 	w := NewWorld(t, Options{Agents: 4, DaemonFlags: []string{"--role", "ra", "--roles", "rb"}})
@@ -72,4 +73,10 @@ func TestTwoRingsTwoRoles(t *testing.T) {
 		}
 		return true
 	}, "no reservation or volume left for either role")
+
+	// Every call above was audited into one intact hash chain.
+	out, errOut, code = w.CLI("audit", "verify")
+	if code != 0 || !strings.Contains(out, "chain:      intact") {
+		t.Fatalf("audit verify: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
