@@ -304,15 +304,15 @@ func (ps *pass) matchOffers(offers []Offer) {
 		trimmed = append(trimmed, o)
 	}
 
-	offered := make(map[string]bool, len(byAgent))
-	for id := range byAgent {
-		offered[id] = true
+	offered := make(map[string]bool, len(byAgent)) // by agentRoleKey: reserved resources are offered only to their role
+	for k := range byAgent {
+		offered[k] = true
 	}
 	ps.settleReleases(released, offered)
 
 	ps.noteUnreserved(trimmed)
 
-	ps.dropUnmadeReservations(byAgent, trimmed)
+	ps.dropUnmadeReservations(offered, trimmed)
 
 	// 2. Place wanted launches: seeds first, then by ring and ordinal.
 	var wants []*launchWant
@@ -409,7 +409,9 @@ func (ps *pass) matchOffers(offers []Offer) {
 // the node's release list, so it is released rather than left unclaimed; the node is placed anew.
 // Data is never at stake: only a node that joins (never bootstrapped, or a replacement) is
 // concerned, and a confirmed reservation is never dropped.
-func (ps *pass) dropUnmadeReservations(byAgent map[string]*agentOps, offers []Offer) {
+// Only an offer of the reservation's role proves it: another role's offer from the same agent
+// never holds it. offered holds the agent and role pairs (agentRoleKey) that offered this pass.
+func (ps *pass) dropUnmadeReservations(offered map[string]bool, offers []Offer) {
 	for _, name := range sortedKeys(ps.want) {
 		w := ps.want[name]
 		n := ps.node(name)
@@ -417,7 +419,8 @@ func (ps *pass) dropUnmadeReservations(byAgent map[string]*agentOps, offers []Of
 		if n == nil || res == nil || res.GetConfirmed() || res.GetPersistenceId() == "" || ps.live(n) || !ps.joins(n) {
 			continue
 		}
-		if byAgent[res.GetAgentId()] == nil || volumeOffered(offers, res.GetAgentId(), res.GetPersistenceId()) {
+		role := ps.reservationRole(n, res)
+		if !offered[agentRoleKey(res.GetAgentId(), role)] || volumeOffered(offers, res.GetAgentId(), role, res.GetPersistenceId()) {
 			continue
 		}
 		m := ps.mutNode(name)
@@ -443,10 +446,10 @@ func reservedOffered(offers []Offer, res *statev1.Reservation) bool {
 	return false
 }
 
-// volumeOffered reports whether an offer from agentID holds the persistent volume pid.
-func volumeOffered(offers []Offer, agentID, pid string) bool {
+// volumeOffered reports whether an offer of role from agentID holds the persistent volume pid.
+func volumeOffered(offers []Offer, agentID, role, pid string) bool {
 	for _, o := range offers {
-		if o.AgentID != agentID {
+		if o.AgentID != agentID || o.Role != role {
 			continue
 		}
 		for _, r := range o.Resources {

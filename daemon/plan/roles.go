@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -58,6 +59,18 @@ func (ps *pass) roleHeld(name string) bool {
 		return true
 	}
 	return ps.p.cfg.roleAllowed(ps.ringRole(name))
+}
+
+// reservationRole is the role a node's recorded reservation (its own or a release entry) was
+// made for: recorded on it, else (a record written before roles were recorded) its ring's.
+func (ps *pass) reservationRole(n *statev1.NodeRecord, res *statev1.Reservation) string {
+	if r := res.GetRole(); r != "" {
+		return r
+	}
+	if ps.ring(n.GetRing()) != nil {
+		return ps.ringRole(n.GetRing())
+	}
+	return ps.p.cfg.Role
 }
 
 // mintRingRoles gives every ring stored without a role (by a version before per-ring roles)
