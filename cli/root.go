@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	auditlist "github.com/cassmesos/cassmesos/cli/audit/list"
+	auditverify "github.com/cassmesos/cassmesos/cli/audit/verify"
 	cleanuprun "github.com/cassmesos/cassmesos/cli/cleanup/run"
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/completion"
@@ -161,6 +162,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	cleanup.AddCommand(cleanuprun.NewCmdRun(f, nil))
 	audit := group("audit", "Read the audit log of mutating calls (admin)")
 	audit.AddCommand(auditlist.NewCmdList(f, nil))
+	audit.AddCommand(auditverify.NewCmdVerify(f, nil))
 	cfg := group("config", "Manage the config file and its contexts")
 	cfg.AddCommand(
 		configview.NewCmdView(f, nil),

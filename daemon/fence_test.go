@@ -92,7 +92,7 @@ func TestMesosCallsNotSentAfterLeadershipExpires(t *testing.T) {
 	srv := httptest.NewServer(m)
 	defer srv.Close()
 	conn, err := mesosadapter.NewConn(mesosadapter.Options{Masters: []string{srv.URL + "/api/v1/scheduler"},
-		FrameworkInfo: mesosadapter.FrameworkInfo("fw", "cassandra", "nobody", "", "", time.Hour), Store: fidStore{},
+		FrameworkInfo: mesosadapter.FrameworkInfo("fw", []string{"cassandra"}, "nobody", "", "", time.Hour), Store: fidStore{},
 		Fence: fence(lead), Logger: slog.New(slog.DiscardHandler), BackoffMin: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestMesosCallsNotSentAfterLeadershipExpires(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no subscription")
 	}
-	d := &mesosadapter.Driver{Conn: conn, Role: "cassandra"}
+	d := &mesosadapter.Driver{Conn: conn, Roles: []string{"cassandra"}}
 	send := map[scheduler.Call_Type]func(uuid string) error{
 		scheduler.Call_ACCEPT: func(string) error {
 			return d.Accept(ctx, sub, plan.Accept{AgentID: "a1", OfferIDs: []string{"o1"}})

@@ -91,7 +91,7 @@ type daemon struct {
 
 func (d *daemon) run(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
-	log.Info("starting cassmesosd", "version", version.Version, "framework", cfg.FrameworkName, "role", cfg.Role,
+	log.Info("starting cassmesosd", "version", version.Version, "framework", cfg.FrameworkName, "roles", cfg.Roles,
 		"masters", cfg.Masters, "zk", cfg.ZKConnect()+cfg.ZKChroot, "listen", cfg.Listen, "advertise", cfg.GRPCAdvertise())
 	d.warnInsecure()
 
@@ -247,7 +247,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	conn, err := mesosadapter.NewConn(mesosadapter.Options{
 		SubscribeSuppressed: func() bool { e := engRef.Load(); return e != nil && e.NothingPending() },
 		Masters:             cfg.Masters,
-		FrameworkInfo:       mesosadapter.FrameworkInfo(cfg.FrameworkName, cfg.Role, cfg.User, cfg.Principal, cfg.Hostname, cfg.FailoverTimeout),
+		FrameworkInfo:       mesosadapter.FrameworkInfo(cfg.FrameworkName, cfg.Roles, cfg.User, cfg.Principal, cfg.Hostname, cfg.FailoverTimeout),
 		Store:               zkstore.FrameworkIDs{ZK: fenced},
 		Principal:           cfg.Principal, Secret: cfg.Secret,
 		Fence:  fence(lead),
@@ -256,7 +256,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	if err != nil {
 		return &leader.Fatal{Err: err}
 	}
-	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Role: cfg.Role, Resolve: d.resolveURI}
+	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Roles: cfg.Roles, Resolve: d.resolveURI}
 	relayer := &nodeagent.Client{}
 	if d.tls != nil {
 		driver = tlsMesos{Mesos: driver, tls: taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity}}
@@ -265,6 +265,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	pcfg := plan.Config{
 		FrameworkName:   cfg.FrameworkName,
 		Role:            cfg.Role,
+		Roles:           cfg.Roles,
 		Principal:       cfg.Principal,
 		ExecutorURI:     d.execURL,
 		ExecutorCommand: "./" + path.Base(d.execURL),

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-zookeeper/zk"
-
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 )
 
@@ -37,28 +35,10 @@ func (s *Store) AppendAudit(ctx context.Context, rec *statev1.AuditRecord, keep 
 	if keep <= 0 {
 		keep = DefaultAuditKeep
 	}
-	dir := s.sess.root + AuditPath()
-	data, err := Encode(rec)
+	name, err := s.appendChained(ctx, rec)
 	if err != nil {
-		return "", &PathError{Op: "create", Path: dir, Kind: ErrInvalid, Err: err}
+		return "", err
 	}
-	create := func() (string, error) {
-		return call(ctx, func() (string, error) {
-			return s.sess.conn.Create(dir+"/"+auditPrefix, data, zk.FlagSequence, s.sess.acl)
-		})
-	}
-	p, err := create()
-	if errors.Is(err, zk.ErrNoNode) { // the first record: make the directory
-		_, err = call(ctx, func() (string, error) { return s.sess.conn.Create(dir, nil, 0, s.sess.acl) })
-		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return "", s.mapErr("create", dir, err)
-		}
-		p, err = create()
-	}
-	if err != nil {
-		return "", s.mapErr("create", dir+"/"+auditPrefix, err)
-	}
-	name := p[strings.LastIndex(p, "/")+1:]
 	if seq, ok := auditSeq(name); ok && seq%auditTrimEvery(keep) == 0 {
 		if err := s.TrimAudit(ctx, keep); err != nil {
 			s.sess.log.Warn("audit log: trim failed (next trim retries)", "err", err)
@@ -93,20 +73,14 @@ func (s *Store) auditNames(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// TrimAudit deletes the oldest audit records beyond the newest keep.
+// TrimAudit deletes the oldest audit records beyond the newest keep, moving the chain's anchor
+// to the newest record deleted (auditchain.go).
 func (s *Store) TrimAudit(ctx context.Context, keep int) error {
 	names, err := s.auditNames(ctx)
 	if err != nil || len(names) <= keep {
 		return err
 	}
-	for _, n := range names[:len(names)-keep] {
-		abs := s.sess.root + AuditPath() + "/" + n
-		_, err := call(ctx, func() (struct{}, error) { return struct{}{}, s.sess.conn.Delete(abs, -1) })
-		if err != nil && !errors.Is(err, zk.ErrNoNode) {
-			return s.mapErr("delete", abs, err)
-		}
-	}
-	return nil
+	return s.trimChained(ctx, names[:len(names)-keep])
 }
 
 // AuditFilter selects audit records.

@@ -99,6 +99,15 @@ func (e *RepairRunningError) Error() string {
 }
 func (e *RepairRunningError) Unwrap() error { return e.Err }
 
+// AuditBrokenError says audit verify found the audit log's hash chain broken at Record.
+type AuditBrokenError struct {
+	Record, Reason string
+}
+
+func (e *AuditBrokenError) Error() string {
+	return fmt.Sprintf("audit log chain broken at %s: %s", e.Record, e.Reason)
+}
+
 // ErrCancelled says the user declined a confirmation. It exits with ExitError.
 var ErrCancelled = errors.New("cancelled: nothing was changed")
 

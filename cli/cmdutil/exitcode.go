@@ -26,6 +26,7 @@ const (
 	ExitRepairRunning      = 9
 	ExitUnimplemented      = 10
 	ExitDenied             = 11
+	ExitAuditBroken        = 12
 	ExitInterrupted        = 130
 )
 
@@ -50,6 +51,7 @@ var ExitCodes = []ExitCodeDoc{
 	{ExitRepairRunning, "repair-running", "repair run --if-idle: a repair of the ring is already running, so none was started."},
 	{ExitUnimplemented, "unimplemented", "The daemon does not implement the call (an older cassmesosd); upgrade the daemon or use an older CLI."},
 	{ExitDenied, "denied", "The daemon refused the caller: no or unknown credentials (Unauthenticated: set --cert/--key or --token, or the context's), or the caller's role is too small for the call (PermissionDenied: the message names the role needed)."},
+	{ExitAuditBroken, "audit-broken", "audit verify: the audit log's hash chain is broken (a record was edited, removed or reordered); the message names the first broken record."},
 	{ExitInterrupted, "interrupted", "Interrupted by Ctrl-C (SIGINT). Operations already started keep running on the server."},
 }
 
@@ -65,6 +67,7 @@ func ExitCode(err error) int {
 		opErr          *OperationError
 		timeoutErr     *TimeoutError
 		repairErr      *RepairRunningError
+		auditErr       *AuditBrokenError
 		interruptedErr *InterruptedError
 	)
 	switch {
@@ -72,6 +75,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &repairErr):
 		return ExitRepairRunning
+	case errors.As(err, &auditErr):
+		return ExitAuditBroken
 	case errors.As(err, &unreachableErr):
 		return ExitUnavailable
 	case errors.As(err, &opErr):

@@ -61,6 +61,7 @@ var Methods = map[string]Rule{
 	v1.EventService_WatchEvents_FullMethodName: {Role: Viewer},
 	// AuditService: the log names who did what; only admins read it.
 	v1.AuditService_ListAuditEvents_FullMethodName: {Role: Admin},
+	v1.AuditService_VerifyAuditLog_FullMethodName:  {Role: Admin},
 }
 
 // securityYAMLKeys are cassandra.yaml settings that switch Cassandra's own authentication,

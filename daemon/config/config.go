@@ -63,8 +63,11 @@ type Config struct {
 	ZKSessionTimeout time.Duration
 	// FrameworkName is FrameworkInfo.name and the ZooKeeper root /cassmesos/<name>.
 	FrameworkName string
-	// Role is the single Mesos role the framework subscribes with and reserves for.
+	// Role is the default Mesos role: rings created without one get it (the first of Roles).
 	Role string
+	// Roles are every Mesos role the framework subscribes with (MULTI_ROLE); a ring's role must
+	// be one of them (--role, repeatable, and --roles a,b; default "cassandra").
+	Roles []string
 	// User is FrameworkInfo.user (the OS user tasks run as).
 	User string
 	// Principal and Secret are the Mesos HTTP basic authentication credentials (both or neither).
@@ -202,7 +205,8 @@ var options = []option{
 	{name: "secrets-insecure", boolean: true, usage: "run without --secret-key-file (INSECURE: task secrets are derived from public IDs, so anyone who reads ZooKeeper can compute them)"},
 	{name: "zk-session-timeout", def: "10s", usage: "ZooKeeper session timeout"},
 	{name: "framework-name", def: "cassmesos", usage: "Mesos framework name (also the ZooKeeper root /cassmesos/<name>)"},
-	{name: "role", def: "cassandra", usage: "Mesos role to subscribe with and reserve resources for"},
+	{name: "role", list: true, usage: "Mesos role to subscribe with and reserve resources for; repeat (or comma-separate) for several, the first is rings' default (default cassandra)"},
+	{name: "roles", list: true, usage: "Mesos roles to subscribe with, comma-separated (added after --role; the first of all is rings' default)"},
 	{name: "user", usage: "OS user tasks run as (FrameworkInfo.user; default: the current user)"},
 	{name: "principal", usage: "Mesos principal (HTTP basic authentication with --secret-file)"},
 	{name: "secret-file", usage: "file holding the Mesos secret for --principal"},
@@ -473,6 +477,17 @@ func scalar(v any) (string, error) {
 	}
 }
 
+// DefaultRole is the Mesos role used when neither --role nor --roles is given.
+const DefaultRole = "cassandra"
+
+// CheckRole says why r cannot be one of the daemon's Mesos roles (nil when it can).
+func CheckRole(r string) error {
+	if !roleRE.MatchString(r) || r == "." || r == ".." || r == "*" {
+		return fmt.Errorf("%q is not a valid Mesos role (letters, digits, '_', '.', '-'; and \"*\" cannot hold reservations)", r)
+	}
+	return nil
+}
+
 var (
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	roleRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -579,10 +594,22 @@ func build(v map[string][]string) (*Config, error) {
 	if !nameRE.MatchString(c.FrameworkName) {
 		bad("framework-name", "%q is not a valid name (letters, digits, '.', '_', '-'; at most 64)", c.FrameworkName)
 	}
-	c.Role = first(v["role"])
-	if !roleRE.MatchString(c.Role) || c.Role == "." || c.Role == ".." || c.Role == "*" {
-		bad("role", "%q is not a valid Mesos role (and \"*\" cannot hold reservations)", c.Role)
+	roles := append(append([]string(nil), v["role"]...), v["roles"]...)
+	if len(roles) == 0 {
+		roles = []string{DefaultRole}
 	}
+	for _, r := range roles {
+		if err := CheckRole(r); err != nil {
+			bad("role", "%v", err)
+			continue
+		}
+		if slices.Contains(c.Roles, r) {
+			bad("role", "%q is given twice (Mesos refuses duplicate roles)", r)
+			continue
+		}
+		c.Roles = append(c.Roles, r)
+	}
+	c.Role = first(c.Roles)
 	c.User = first(v["user"])
 	if c.User == "" {
 		if u, err := user.Current(); err == nil {

@@ -179,6 +179,7 @@ type Engine struct {
 	fatal        error             // set when leadership is lost; the loop ends
 	lastPanic    string            // the last planner panic logged with its stack
 	problems     string            // the inconsistent records last logged
+	roleProblems string            // the rings with a role not held, last logged
 	unclaimed    map[string]bool   // unclaimed reservations logged, by agent and persistence ID
 	out          *outbox           // scheduler calls, made off the loop (outbox.go)
 	stopped      chan struct{}
@@ -373,6 +374,7 @@ func (e *Engine) reconcile() error {
 	}
 	_ = failpoint.Inject("engine/after-plan")
 	e.reportProblems(p.Problems)
+	e.reportRoleProblems(p.RoleProblems)
 	return e.execute(p, nil)
 }
 
@@ -420,6 +422,21 @@ func (e *Engine) reportProblems(problems []plan.Problem) {
 	}
 	if len(problems) == 0 {
 		e.log.Info("no inconsistent records left")
+	}
+}
+
+// reportRoleProblems logs the rings whose Mesos role the daemon does not hold, when they change.
+func (e *Engine) reportRoleProblems(ps []plan.RoleProblem) {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.Ring + "\x00" + p.Role + "\n")
+	}
+	if b.String() == e.roleProblems {
+		return
+	}
+	e.roleProblems = b.String()
+	for _, p := range ps {
+		e.log.Warn("ring's Mesos role is not one the daemon subscribed with: its nodes are left alone", "ring", p.Ring, "role", p.Role, "roles", p.Allowed)
 	}
 }
 
@@ -722,6 +739,7 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			return err
 		}
 		e.reportProblems(p.Problems)
+		e.reportRoleProblems(p.RoleProblems)
 		e.reportUnclaimed(p.Unclaimed)
 		return e.execute(p, ev.Offers)
 	case ev.Update != nil:

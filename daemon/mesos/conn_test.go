@@ -100,7 +100,7 @@ func runConnWith(t *testing.T, store FrameworkIDStore, edit func(*Options), mast
 	t.Helper()
 	opts := Options{
 		Masters:         masters,
-		FrameworkInfo:   FrameworkInfo("cassmesos-test", "cassandra", "nobody", "", "", time.Hour),
+		FrameworkInfo:   FrameworkInfo("cassmesos-test", []string{"cassandra"}, "nobody", "", "", time.Hour),
 		Store:           store,
 		HeartbeatMisses: 3,
 		BackoffMin:      20 * time.Millisecond,
@@ -212,7 +212,7 @@ func TestHeartbeatLossReconnects(t *testing.T) {
 func TestDeclineSuppressRevive(t *testing.T) {
 	sim := startSim(t, mesossim.Config{})
 	r := runConn(t, &memStore{}, endpoint(t, sim.URL()))
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	sub := r.next(t, "SUBSCRIBED", isConnected).Subscription
 	ctx := context.Background()
 
@@ -260,7 +260,7 @@ func TestFollowsStandbyRedirect(t *testing.T) {
 		t.Errorf("subscribed to %s, want the leader %s", c.MasterURL, leader.URL())
 	}
 	// Later calls go to the leader too (httpsched alone would send them to the standby).
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	if err := d.Revive(context.Background(), 0); err != nil {
 		t.Errorf("REVIVE after redirect: %v", err)
 	}
@@ -329,7 +329,7 @@ func TestSubscribeSuppressedGetsNoOffers(t *testing.T) {
 			waiting = false
 		}
 	}
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	if err := d.Revive(context.Background(), ev.Subscription); err != nil {
 		t.Fatal(err)
 	}

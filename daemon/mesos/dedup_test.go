@@ -19,7 +19,7 @@ import (
 func TestDuplicateStatusUpdatesHandledAndAckedOnce(t *testing.T) {
 	sim := startSim(t, mesossim.Config{})
 	r := runConn(t, &memStore{}, endpoint(t, sim.URL()))
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	sub := r.next(t, "SUBSCRIBED", isConnected).Subscription
 	o := r.next(t, "offers", hasOffers).Offers[0]
 	sim.DuplicateStatusUpdates(true)
@@ -139,7 +139,7 @@ func TestReregistrationDuplicatesAckedOnce(t *testing.T) {
 	sim := startSim(t, mesossim.Config{AgentUnreachableTimeout: 300 * time.Millisecond, AgentGoneTimeout: time.Minute,
 		StatusUpdateRetryMin: 10 * time.Second})
 	r := runConn(t, &memStore{}, endpoint(t, sim.URL()))
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	c := r.next(t, "SUBSCRIBED", isConnected)
 	sub, fwID := c.Subscription, c.Connected.FrameworkID
 	o := r.next(t, "offers", hasOffers).Offers[0]

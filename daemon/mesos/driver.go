@@ -12,16 +12,19 @@ import (
 )
 
 // FrameworkInfo builds the FrameworkInfo cassmesosd subscribes with: checkpointing, the failover
-// timeout, one role through MULTI_ROLE (roles=[role]), PARTITION_AWARE (TASK_UNREACHABLE/GONE
-// instead of TASK_LOST) and RESERVATION_REFINEMENT (reservations in the refined format).
-func FrameworkInfo(name, role, user, principal, hostname string, failover time.Duration) *mesos.FrameworkInfo {
+// timeout, its roles through MULTI_ROLE (FrameworkInfo.roles; FrameworkInfo.role stays unset, as
+// Mesos requires), PARTITION_AWARE (TASK_UNREACHABLE/GONE instead of TASK_LOST) and
+// RESERVATION_REFINEMENT (reservations in the refined format). The roles may differ from the
+// previous subscription's: Mesos applies the new set at re-SUBSCRIBE (offers of a role removed are
+// rescinded; tasks launched under it keep running).
+func FrameworkInfo(name string, roles []string, user, principal, hostname string, failover time.Duration) *mesos.FrameworkInfo {
 	secs := failover.Seconds()
 	fi := &mesos.FrameworkInfo{
 		User:            user,
 		Name:            name,
 		FailoverTimeout: &secs,
 		Checkpoint:      boolPtr(true),
-		Roles:           []string{role},
+		Roles:           append([]string(nil), roles...),
 		Capabilities: []mesos.FrameworkInfo_Capability{
 			{Type: mesos.FrameworkInfo_Capability_MULTI_ROLE},
 			{Type: mesos.FrameworkInfo_Capability_PARTITION_AWARE},
@@ -41,15 +44,20 @@ func FrameworkInfo(name, role, user, principal, hostname string, failover time.D
 // subscription the decision was made on and fails with ErrNotConnected if that subscription has
 // ended (offers and acknowledgements do not survive a re-subscription).
 type Driver struct {
-	Conn    *Conn
-	Role    string
+	Conn *Conn
+	// Roles are the framework's roles (suppressed and revived together).
+	Roles   []string
 	Resolve URIResolver
 }
 
 // Accept sends an ACCEPT with the plan's operations.
 func (d *Driver) Accept(ctx context.Context, sub uint64, a plan.Accept) error {
 	fid := d.Conn.FrameworkID()
-	ops, err := Operations(a, fid, d.Role, d.Resolve)
+	role := a.Role // the offers' allocation role, which every resource of the operations carries
+	if role == "" && len(d.Roles) > 0 {
+		role = d.Roles[0]
+	}
+	ops, err := Operations(a, fid, role, d.Resolve)
 	if err != nil {
 		return err
 	}
@@ -106,14 +114,14 @@ func (d *Driver) Acknowledge(ctx context.Context, sub uint64, a Ack) error {
 	return d.Conn.Acknowledge(ctx, sub, a)
 }
 
-// Suppress stops offers for the framework's role.
+// Suppress stops offers for the framework's roles.
 func (d *Driver) Suppress(ctx context.Context, sub uint64) error {
-	return d.Conn.Call(ctx, sub, calls.SuppressWith([]string{d.Role}))
+	return d.Conn.Call(ctx, sub, calls.SuppressWith(d.Roles))
 }
 
-// Revive asks for offers again for the role and clears decline filters.
+// Revive asks for offers again for the roles and clears decline filters.
 func (d *Driver) Revive(ctx context.Context, sub uint64) error {
-	return d.Conn.Call(ctx, sub, calls.ReviveWith([]string{d.Role}))
+	return d.Conn.Call(ctx, sub, calls.ReviveWith(d.Roles))
 }
 
 // ActionName names an action for logs and metrics.

@@ -32,7 +32,7 @@ func TestCallsAreFencedByLeadership(t *testing.T) {
 		}
 	}, srv.URL+"/api/v1/scheduler")
 	sub := r.next(t, "SUBSCRIBED", isConnected).Subscription
-	d := &Driver{Conn: r.conn, Role: "cassandra"}
+	d := &Driver{Conn: r.conn, Roles: []string{"cassandra"}}
 	ctx := context.Background()
 	ack := Ack{AgentID: "a1", TaskID: "t1", UUID: []byte("0123456789abcdef")}
 

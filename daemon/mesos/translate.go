@@ -43,6 +43,7 @@ func Offer(o *mesos.Offer) plan.Offer {
 		ID:         o.GetID().Value,
 		AgentID:    o.GetAgentID().Value,
 		Hostname:   o.GetHostname(),
+		Role:       o.GetAllocationInfo().GetRole(),
 		Attributes: map[string]string{},
 	}
 	for _, a := range o.GetAttributes() {
@@ -63,7 +64,11 @@ func Offer(o *mesos.Offer) plan.Offer {
 		po.Address = o.GetHostname()
 	}
 	for _, r := range o.GetResources() {
-		po.Resources = append(po.Resources, Resource(r))
+		pr := Resource(r)
+		if po.Role == "" && pr.Role != "" {
+			po.Role = pr.Role // a master that sets allocation_info only on resources
+		}
+		po.Resources = append(po.Resources, pr)
 	}
 	return po
 }

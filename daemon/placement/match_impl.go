@@ -37,7 +37,7 @@ func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 			if addr == "" {
 				addr = o.Hostname
 			}
-			a = &agentOffer{agentID: o.AgentID, hostname: o.Hostname, address: addr, attrs: o.Attributes, order: len(list)}
+			a = &agentOffer{agentID: o.AgentID, hostname: o.Hostname, address: addr, attrs: o.Attributes, order: len(list), role: o.Role}
 			byAgent[o.AgentID] = a
 			list = append(list, a)
 		}

@@ -82,6 +82,9 @@ type Offer struct {
 	AgentID string
 	// Hostname of the agent (also its Cassandra address unless Address is set).
 	Hostname string
+	// Role the offer is allocated to (its allocation_info; Mesos makes one offer per agent and
+	// role, and an ACCEPT may combine only offers of one agent and one role).
+	Role string
 	// Address the agent's Cassandra node would bind (defaults to Hostname). The runtime fills it
 	// from the agent's "address" attribute or the resolved hostname.
 	Address string

@@ -1,13 +1,24 @@
 package plan
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 func (c Config) withDefaults() Config {
 	if c.FrameworkName == "" {
 		c.FrameworkName = "cassmesos"
 	}
+	if c.Role == "" && len(c.Roles) > 0 {
+		c.Role = c.Roles[0]
+	}
 	if c.Role == "" {
 		c.Role = "cassmesos"
+	}
+	if !slices.Contains(c.Roles, c.Role) {
+		c.Roles = append([]string{c.Role}, c.Roles...)
+	} else {
+		c.Roles = slices.Clone(c.Roles)
 	}
 	if c.ExecutorCommand == "" {
 		c.ExecutorCommand = "./cassmesos-executor"

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	ps := p.newPass(s)
 	ps.mintRingUIDs()
+	ps.mintRingRoles()
 	ps.observe()
 	ps.runSchedules()
 	ps.runOps()
@@ -29,8 +31,11 @@ func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	}
 	ps.refreshRings()
 	ps.repairWarnings()
+	roles := ps.roleWarnings()
 	ps.markPendingReleases()
-	return ps.finish()
+	pl := ps.finish()
+	pl.RoleProblems = roles
+	return pl
 }
 
 // reconcileUnknown asks Mesos about recorded tasks the runtime has no status for.
@@ -161,7 +166,7 @@ func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) p
 	req := placement.Request{
 		Key:           w.node,
 		Group:         n.GetRing(),
-		Role:          cfg.Role,
+		Role:          ps.ringRole(n.GetRing()),
 		CPUs:          spec.GetResources().GetCpus() + cfg.ExecutorCPUs,
 		MemMB:         float64(spec.GetResources().GetMemMb() + cfg.ExecutorMemMB),
 		DiskMB:        float64(spec.GetResources().GetDiskMb()),
@@ -207,24 +212,48 @@ func (ps *pass) placedNodes() []placement.Placed {
 	return out
 }
 
-// agentOps collects the offer operations for one agent.
+// agentOps collects the offer operations for one agent's offers of one role: Mesos makes an
+// offer per agent and role, and an ACCEPT may combine only offers of one agent and one role.
 type agentOps struct {
 	agentID  string
+	role     string
 	offerIDs []string
 	release  []OfferOp
 	launch   []OfferOp
 }
 
+// agentRoleKey keys what is per agent and role.
+func agentRoleKey(agentID, role string) string { return agentID + "\x00" + role }
+
+// offerRole is an offer's allocation role: Offer.Role, else (a master or test that leaves the
+// offer's allocation_info out) the role of its first resource that names one.
+func offerRole(o Offer) string {
+	if o.Role != "" {
+		return o.Role
+	}
+	for _, r := range o.Resources {
+		if r.Role != "" && r.Role != "*" {
+			return r.Role
+		}
+	}
+	return ""
+}
+
 func (ps *pass) matchOffers(offers []Offer) {
 	cfg := ps.p.cfg
-	byAgent := map[string]*agentOps{}
+	offers = slices.Clone(offers)
+	for i := range offers {
+		offers[i].Role = offerRole(offers[i])
+	}
+	byAgent := map[string]*agentOps{} // by agentRoleKey
 	var agentOrder []string
 	for _, o := range offers {
-		a := byAgent[o.AgentID]
+		k := agentRoleKey(o.AgentID, o.Role)
+		a := byAgent[k]
 		if a == nil {
-			a = &agentOps{agentID: o.AgentID}
-			byAgent[o.AgentID] = a
-			agentOrder = append(agentOrder, o.AgentID)
+			a = &agentOps{agentID: o.AgentID, role: o.Role}
+			byAgent[k] = a
+			agentOrder = append(agentOrder, k)
 		}
 		a.offerIDs = append(a.offerIDs, o.ID)
 	}
@@ -265,7 +294,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 			}
 		}
 		if len(destroy)+len(unreserve) > 0 {
-			a := byAgent[o.AgentID]
+			a := byAgent[agentRoleKey(o.AgentID, o.Role)]
 			if len(destroy) > 0 {
 				a.release = append(a.release, OfferOp{Kind: OpDestroyVolume, Resources: destroy})
 			}
@@ -275,21 +304,21 @@ func (ps *pass) matchOffers(offers []Offer) {
 		trimmed = append(trimmed, o)
 	}
 
-	offered := make(map[string]bool, len(byAgent))
-	for id := range byAgent {
-		offered[id] = true
+	offered := make(map[string]bool, len(byAgent)) // by agentRoleKey: reserved resources are offered only to their role
+	for k := range byAgent {
+		offered[k] = true
 	}
 	ps.settleReleases(released, offered)
 
 	ps.noteUnreserved(trimmed)
 
-	ps.dropUnmadeReservations(byAgent, trimmed)
+	ps.dropUnmadeReservations(offered, trimmed)
 
 	// 2. Place wanted launches: seeds first, then by ring and ordinal.
 	var wants []*launchWant
 	for _, name := range sortedKeys(ps.want) {
 		n := ps.node(name)
-		if n == nil || ps.live(n) || ps.ring(n.GetRing()) == nil {
+		if n == nil || ps.live(n) || ps.ring(n.GetRing()) == nil || !ps.roleHeld(n.GetRing()) {
 			delete(ps.want, name)
 			continue
 		}
@@ -330,10 +359,10 @@ func (ps *pass) matchOffers(offers []Offer) {
 		for i, w := range wants {
 			reqs[i] = ps.request(w, cons)
 		}
-		res := placement.Place(trimmed, reqs, ps.placedNodes())
+		res := placeByRole(trimmed, reqs, ps.placedNodes())
 		for _, m := range res.Matches {
 			w := ps.want[m.Key]
-			a := byAgent[m.AgentID]
+			a := byAgent[agentRoleKey(m.AgentID, m.Use.Role)]
 			a.launch = append(a.launch, ps.launch(w, m)...)
 			delete(ps.want, m.Key)
 		}
@@ -350,7 +379,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 		}
 	}
 
-	// 3. Accept what is used, decline the rest.
+	// 3. Accept what is used (one ACCEPT per agent and role), decline the rest.
 	refuse := cfg.RefuseIdle
 	if len(ps.want) > 0 || len(ps.releases) > 0 {
 		refuse = cfg.RefuseUnneeded
@@ -363,7 +392,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 			continue
 		}
 		ops := append(append([]OfferOp(nil), a.release...), a.launch...)
-		ps.act(Accept{AgentID: id, OfferIDs: a.offerIDs, Operations: ops, Refuse: refuse})
+		ps.act(Accept{AgentID: a.agentID, Role: a.role, OfferIDs: a.offerIDs, Operations: ops, Refuse: refuse})
 	}
 	if len(declined) > 0 {
 		ps.act(Decline{OfferIDs: declined, Refuse: refuse})
@@ -380,7 +409,9 @@ func (ps *pass) matchOffers(offers []Offer) {
 // the node's release list, so it is released rather than left unclaimed; the node is placed anew.
 // Data is never at stake: only a node that joins (never bootstrapped, or a replacement) is
 // concerned, and a confirmed reservation is never dropped.
-func (ps *pass) dropUnmadeReservations(byAgent map[string]*agentOps, offers []Offer) {
+// Only an offer of the reservation's role proves it: another role's offer from the same agent
+// never holds it. offered holds the agent and role pairs (agentRoleKey) that offered this pass.
+func (ps *pass) dropUnmadeReservations(offered map[string]bool, offers []Offer) {
 	for _, name := range sortedKeys(ps.want) {
 		w := ps.want[name]
 		n := ps.node(name)
@@ -388,7 +419,8 @@ func (ps *pass) dropUnmadeReservations(byAgent map[string]*agentOps, offers []Of
 		if n == nil || res == nil || res.GetConfirmed() || res.GetPersistenceId() == "" || ps.live(n) || !ps.joins(n) {
 			continue
 		}
-		if byAgent[res.GetAgentId()] == nil || volumeOffered(offers, res.GetAgentId(), res.GetPersistenceId()) {
+		role := ps.reservationRole(n, res)
+		if !offered[agentRoleKey(res.GetAgentId(), role)] || volumeOffered(offers, res.GetAgentId(), role, res.GetPersistenceId()) {
 			continue
 		}
 		m := ps.mutNode(name)
@@ -414,10 +446,10 @@ func reservedOffered(offers []Offer, res *statev1.Reservation) bool {
 	return false
 }
 
-// volumeOffered reports whether an offer from agentID holds the persistent volume pid.
-func volumeOffered(offers []Offer, agentID, pid string) bool {
+// volumeOffered reports whether an offer of role from agentID holds the persistent volume pid.
+func volumeOffered(offers []Offer, agentID, role, pid string) bool {
 	for _, o := range offers {
-		if o.AgentID != agentID {
+		if o.AgentID != agentID || o.Role != role {
 			continue
 		}
 		for _, r := range o.Resources {
@@ -491,7 +523,8 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	if fresh {
 		pid = name + "-" + strings.ToLower(ps.p.ids.NewID())
 	}
-	rv := &placement.Reservation{Role: cfg.Role, Principal: cfg.Principal, Labels: ps.reservationLabels(n, pid)}
+	ringRole := ps.ringRole(n.GetRing())
+	rv := &placement.Reservation{Role: ringRole, Principal: cfg.Principal, Labels: ps.reservationLabels(n, pid)}
 	cpus, mem, disk := spec.GetResources().GetCpus(), float64(spec.GetResources().GetMemMb()), float64(spec.GetResources().GetDiskMb())
 	ecpus, emem := cfg.ExecutorCPUs, float64(cfg.ExecutorMemMB)
 	role := m.Use.Role
@@ -506,7 +539,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		// launch names it for release (never a volume nothing names).
 		ps.giveUpReservation(n)
 		n.Reservation = &statev1.Reservation{
-			AgentId: m.AgentID, Role: cfg.Role, PersistenceId: pid, ContainerPath: cfg.VolumePath,
+			AgentId: m.AgentID, Role: ringRole, PersistenceId: pid, ContainerPath: cfg.VolumePath,
 			Resources: &cassmesosv1.Resources{Cpus: cpus + ecpus, MemMb: int64(mem + emem), DiskMb: int64(disk)},
 		}
 		vol := scalar(placement.Disk, disk, role, rv)
@@ -702,4 +735,47 @@ func nodePorts(spec *cassmesosv1.RingSpec, n *statev1.NodeRecord) *cassmesosv1.P
 	c := proto.Clone(p).(*cassmesosv1.Ports)
 	c.Jmx = n.GetJmxPort()
 	return c
+}
+
+// placeByRole places each request only on offers allocated to its role: placement runs once per
+// role (in order) with that role's offers and requests. Every placement sees every placed node
+// (one node per agent per ring, static ports). Unused lists the offers no match used.
+func placeByRole(offers []Offer, reqs []placement.Request, placed []placement.Placed) placement.Result {
+	byRole := map[string][]Offer{}
+	for _, o := range offers {
+		byRole[o.Role] = append(byRole[o.Role], o)
+	}
+	reqsByRole := map[string][]placement.Request{}
+	for _, r := range reqs {
+		reqsByRole[r.Role] = append(reqsByRole[r.Role], r)
+	}
+	out := placement.Result{Unplaced: map[string]string{}}
+	roles := sortedKeys(byRole)
+	for _, role := range sortedKeys(reqsByRole) {
+		if _, ok := byRole[role]; !ok {
+			roles = append(roles, role)
+		}
+	}
+	for _, role := range roles {
+		rs := reqsByRole[role]
+		if len(rs) == 0 {
+			for _, o := range byRole[role] {
+				out.Unused = append(out.Unused, o.ID)
+			}
+			continue
+		}
+		res := placement.Place(byRole[role], rs, placed)
+		for i := range res.Matches {
+			res.Matches[i].Use.Role = role // the offers' allocation role, which the ACCEPT is grouped by
+		}
+		out.Matches = append(out.Matches, res.Matches...)
+		out.Unused = append(out.Unused, res.Unused...)
+		for k, why := range res.Unplaced {
+			if len(byRole[role]) == 0 {
+				why = "no offer of role " + role
+			}
+			out.Unplaced[k] = why
+		}
+	}
+	return out
 }

@@ -35,7 +35,8 @@ const agentReturnWindow = 30 * time.Second
 func (ps *pass) noteUnreserved(offers []Offer) {
 	ps.unreserved = map[string][2]float64{}
 	for _, o := range offers {
-		u := ps.unreserved[o.AgentID]
+		k := agentRoleKey(o.AgentID, o.Role)
+		u := ps.unreserved[k]
 		for _, r := range o.Resources {
 			if r.Reservation != nil || r.Volume != nil {
 				continue
@@ -47,7 +48,7 @@ func (ps *pass) noteUnreserved(offers []Offer) {
 				u[1] += r.Scalar
 			}
 		}
-		ps.unreserved[o.AgentID] = u
+		ps.unreserved[k] = u
 	}
 }
 
@@ -65,7 +66,7 @@ func (ps *pass) resizeInPlace(req *placement.Request, n *statev1.NodeRecord) {
 	if growC <= resizeEpsilon && growM <= resizeEpsilon {
 		return
 	}
-	u := ps.unreserved[req.Agent]
+	u := ps.unreserved[agentRoleKey(req.Agent, req.Role)]
 	if u[0]+resizeEpsilon < max(growC, 0) || u[1]+resizeEpsilon < max(growM, 0) {
 		return
 	}

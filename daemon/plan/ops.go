@@ -255,6 +255,10 @@ func (ps *pass) runOp(id string) {
 		ps.blockInconsistent(id, why)
 		return
 	}
+	if o := ps.ops[id].GetOperation(); !maintenance(o.GetKind()) && !ps.roleHeld(o.GetRing()) {
+		ps.blockForRole(id)
+		return
+	}
 	rec := ps.mutOp(id)
 	o := rec.Operation
 	if ps.rings[o.GetRing()] == nil && o.GetKind() != cassmesosv1.OperationKind_OPERATION_KIND_DELETE_RING {
@@ -416,7 +420,7 @@ func (ps *pass) autoOps() {
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.node(name)
 		r := ps.ring(n.GetRing())
-		if r == nil || r.GetDeleting() {
+		if r == nil || r.GetDeleting() || !ps.roleHeld(n.GetRing()) {
 			continue
 		}
 		replaceOp := ps.activeOpFor(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, name)

@@ -51,7 +51,7 @@ type claim struct {
 // claim decides whose an offered reserved resource is and what becomes of it.
 func (ps *pass) claim(agentID string, r Resource) claim {
 	rv := r.Reservation
-	if rv == nil || rv.Role != ps.p.cfg.Role {
+	if rv == nil || !ps.p.cfg.roleAllowed(rv.Role) {
 		return claim{}
 	}
 	lb := rv.Labels
@@ -107,6 +107,9 @@ func holds(res *statev1.Reservation, agentID string, r Resource) bool {
 	if res.GetAgentId() == "" || res.GetAgentId() != agentID {
 		return false
 	}
+	if res.GetRole() != "" && res.GetRole() != r.Reservation.Role {
+		return false // reserved for another role: not this reservation
+	}
 	if r.Volume != nil {
 		return res.GetPersistenceId() != "" && r.Volume.PersistenceID == res.GetPersistenceId()
 	}
@@ -159,10 +162,11 @@ func releasedAll(res *statev1.Reservation) bool {
 // intent is still stored, the next offer still holds the resources, and they are released again
 // rather than left unclaimed. released holds, per node, the entries this pass released from (-1
 // for the node's own reservation), i.e. found in this pass' offers; offered, the agents that
-// offered in this pass.
+// offered in this pass, per role (agentRoleKey): only an offer of the reservation's role can
+// hold it.
 func (ps *pass) settleReleases(released map[string]map[int]bool, offered map[string]bool) {
 	fulfilled := func(name string, i int, e *statev1.Reservation) bool {
-		return !released[name][i] && offered[e.GetAgentId()] && releasedAll(e)
+		return !released[name][i] && offered[agentRoleKey(e.GetAgentId(), ps.reservationRole(ps.node(name), e))] && releasedAll(e)
 	}
 	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.node(name)

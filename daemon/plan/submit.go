@@ -102,6 +102,20 @@ func (ps *pass) liveRing(name string) (*statev1.RingRecord, error) {
 	return r, nil
 }
 
+// heldRing is liveRing for requests that change the ring's nodes: the ring's Mesos role must
+// be one the daemon holds, or nothing of it could be placed again (roles.go).
+func (ps *pass) heldRing(name string) (*statev1.RingRecord, error) {
+	r, err := ps.liveRing(name)
+	if err != nil {
+		return nil, err
+	}
+	if !ps.roleHeld(name) {
+		return nil, refused("ring %s: its Mesos role %q is not one the daemon subscribed with (%s); restart cassmesosd with --role %s first",
+			name, ps.ringRole(name), strings.Join(ps.p.cfg.Roles, ", "), ps.ringRole(name))
+	}
+	return r, nil
+}
+
 func (ps *pass) findNode(ring, node string) (*statev1.NodeRecord, *statev1.RingRecord, error) {
 	if node == "" {
 		return nil, nil, fmt.Errorf("%w: node name is empty", ErrInvalid)
@@ -113,7 +127,7 @@ func (ps *pass) findNode(ring, node string) (*statev1.NodeRecord, *statev1.RingR
 		}
 		return nil, nil, fmt.Errorf("%w: %s", ErrNodeNotFound, node)
 	}
-	r, err := ps.liveRing(n.GetRing())
+	r, err := ps.heldRing(n.GetRing())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,6 +148,12 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	}
 	if err := ps.checkEncryption(nil, spec); err != nil {
 		return Accepted{}, err
+	}
+	if err := ps.p.cfg.checkRole("role", spec.GetRole()); err != nil {
+		return Accepted{}, err
+	}
+	if spec.GetRole() == "" {
+		spec.Role = ps.p.cfg.Role
 	}
 	if old := ps.ring(spec.GetName()); old != nil {
 		if old.GetDeleting() {
@@ -186,6 +206,11 @@ func (ps *pass) deleteRingReq(req DeleteRing) (Accepted, error) {
 	if r == nil {
 		return Accepted{}, fmt.Errorf("%w: %s", ErrRingNotFound, req.Ring)
 	}
+	if !r.GetDeleting() {
+		if _, err := ps.heldRing(req.Ring); err != nil {
+			return Accepted{}, err
+		}
+	}
 	if r.GetDeleting() {
 		for _, id := range ps.opsByAge() {
 			o := ps.ops[id]
@@ -233,7 +258,7 @@ func (ps *pass) activeOnNode(node string) *statev1.OperationRecord {
 }
 
 func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
-	r, err := ps.liveRing(req.Ring)
+	r, err := ps.heldRing(req.Ring)
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -383,7 +408,7 @@ func (ps *pass) restartNode(req RestartNode) (Accepted, error) {
 }
 
 func (ps *pass) restartRing(req RestartRing) (Accepted, error) {
-	if _, err := ps.liveRing(req.Ring); err != nil {
+	if _, err := ps.heldRing(req.Ring); err != nil {
 		return Accepted{}, err
 	}
 	var steps []*cassmesosv1.Step
@@ -460,7 +485,7 @@ var updatable = map[string]bool{
 }
 
 func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
-	r, err := ps.liveRing(req.Ring)
+	r, err := ps.heldRing(req.Ring)
 	if err != nil {
 		return Accepted{}, err
 	}

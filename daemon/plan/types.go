@@ -27,8 +27,11 @@ type Config struct {
 	// (State.FrameworkID does); only reservations made before the ID labels existed are matched
 	// against it, and then only together with a node record that names them.
 	FrameworkName string
-	// Role resources are reserved for and tasks launched with.
+	// Role is the default Mesos role: a ring created without one gets it.
 	Role string
+	// Roles are the roles the framework subscribed with (Role first); a ring's role must be one
+	// of them, or its nodes are left alone (no placement, no operations) and the ring is warned.
+	Roles []string
 	// Principal used for reservations.
 	Principal string
 	// ExecutorURI is where agents fetch cassmesos-executor (content-hash URL served by the daemon).
@@ -335,7 +338,10 @@ type TaskLaunch struct {
 // Accept accepts offers of one agent with operations (RESERVE + CREATE + LAUNCH for a new node,
 // LAUNCH for a restart in place, DESTROY + UNRESERVE to release a removed node's volume).
 type Accept struct {
-	AgentID    string
+	AgentID string
+	// Role is the offers' allocation role (all offers of an ACCEPT share one agent and one role);
+	// every resource of the operations is allocated to it.
+	Role       string
 	OfferIDs   []string
 	Operations []OfferOp
 	// Refuse is the refuse filter for what is left of the offers.
@@ -448,6 +454,9 @@ type Plan struct {
 	// are left alone, never destroyed. The runtime logs each once and counts it; an operator
 	// cleans them up by hand (docs/operations.md).
 	Unclaimed []UnclaimedReservation
+	// RoleProblems are the rings whose Mesos role the daemon does not hold (see roles.go): left
+	// alone and warned on their status; the runtime logs them when they change.
+	RoleProblems []RoleProblem
 }
 
 // UnclaimedReservation is one reservation of this framework that no record names, as its

@@ -16,6 +16,7 @@ import (
 // AuditLog is the audit log in ZooKeeper: ZKAudit adapts a zkstate.Store to it.
 type AuditLog interface {
 	ListAudit(ctx context.Context, f zkstate.AuditFilter) ([]zkstate.AuditEntry, string, error)
+	VerifyAudit(ctx context.Context) (zkstate.AuditVerification, error)
 }
 
 // ZKAudit writes and reads the audit log through an unfenced store: a standby that answers (or
@@ -35,6 +36,11 @@ func (z ZKAudit) Audit(ctx context.Context, rec *statev1.AuditRecord) error {
 // ListAudit reads records newest first.
 func (z ZKAudit) ListAudit(ctx context.Context, f zkstate.AuditFilter) ([]zkstate.AuditEntry, string, error) {
 	return z.Store.ListAudit(ctx, f)
+}
+
+// VerifyAudit checks the log's hash chain.
+func (z ZKAudit) VerifyAudit(ctx context.Context) (zkstate.AuditVerification, error) {
+	return z.Store.VerifyAudit(ctx)
 }
 
 // maxAuditPage bounds ListAuditEvents' limit.
@@ -76,4 +82,18 @@ func (s *auditServer) ListAuditEvents(ctx context.Context, req *cassmesosv1.List
 		resp.Events = append(resp.Events, ev)
 	}
 	return resp, nil
+}
+
+func (s *auditServer) VerifyAuditLog(ctx context.Context, _ *cassmesosv1.VerifyAuditLogRequest) (*cassmesosv1.VerifyAuditLogResponse, error) {
+	if s.opts.AuditLog == nil {
+		return nil, status.Error(codes.Unavailable, "this daemon keeps no audit log")
+	}
+	v, err := s.opts.AuditLog.VerifyAudit(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, fmt.Sprintf("reading the audit log: %v", err))
+	}
+	return &cassmesosv1.VerifyAuditLogResponse{
+		Ok: v.OK, Checked: int64(v.Checked), Unchained: int64(v.Unchained), BrokenId: v.BrokenName, Reason: v.Reason,
+		HeadIndex: v.HeadIndex, HeadHash: v.HeadHash, AnchorIndex: v.AnchorIndex,
+	}, nil
 }

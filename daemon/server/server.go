@@ -121,6 +121,7 @@ var standbyMethods = map[string]bool{
 	cassmesosv1.AuditService_ListAuditEvents_FullMethodName: true, // read from ZooKeeper directly
 	cassmesosv1.EventService_ListEvents_FullMethodName:      true, // read from ZooKeeper directly
 	cassmesosv1.EventService_WatchEvents_FullMethodName:     true,
+	cassmesosv1.AuditService_VerifyAuditLog_FullMethodName:  true, // read from ZooKeeper directly
 }
 
 func (s *services) notLeader(ctx context.Context) error {

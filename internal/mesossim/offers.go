@@ -233,6 +233,10 @@ func (s *Sim) acceptLocked(fw *framework, offerIDs []mesos.OfferID, ops []mesos.
 				continue
 			}
 			for _, t := range op.GetLaunch().GetTaskInfos() {
+				if msg := taskAllocationMismatch(t, nil, role, pool); msg != "" {
+					s.taskErrorLocked(fw, t, mesos.REASON_TASK_INVALID, msg)
+					continue
+				}
 				s.launchLocked(fw, a, &pool, []mesos.TaskInfo{t}, nil, log)
 			}
 		case mesos.Offer_Operation_LAUNCH_GROUP:
@@ -242,6 +246,18 @@ func (s *Sim) acceptLocked(fw *framework, offerIDs []mesos.OfferID, ops []mesos.
 				continue
 			}
 			ex := lg.Executor
+			bad := ""
+			for _, t := range lg.TaskGroup.Tasks {
+				if bad == "" {
+					bad = taskAllocationMismatch(t, &ex, role, pool)
+				}
+			}
+			if bad != "" {
+				for _, t := range lg.TaskGroup.Tasks {
+					s.taskErrorLocked(fw, t, mesos.REASON_TASK_GROUP_INVALID, bad)
+				}
+				continue
+			}
 			s.launchLocked(fw, a, &pool, lg.TaskGroup.Tasks, &ex, log)
 		case mesos.Offer_Operation_RESERVE, mesos.Offer_Operation_UNRESERVE, mesos.Offer_Operation_CREATE, mesos.Offer_Operation_DESTROY:
 			if err := s.applyResourceOpLocked(fw, a, role, &pool, op); err != nil {
@@ -467,6 +483,7 @@ func (s *Sim) launchLocked(fw *framework, a *agent, pool *mesos.Resources, tasks
 // applyResourceOpLocked applies RESERVE/UNRESERVE/CREATE/DESTROY to the
 // offered pool and the agent's checkpointed resources.
 func (s *Sim) applyResourceOpLocked(fw *framework, a *agent, role string, pool *mesos.Resources, op *mesos.Offer_Operation) error {
+	orig := op
 	op = proto.Clone(op).(*mesos.Offer_Operation)
 	var opRes []mesos.Resource
 	switch op.Type {
@@ -498,6 +515,9 @@ func (s *Sim) applyResourceOpLocked(fw *framework, a *agent, role string, pool *
 	}
 	if len(opRes) == 0 {
 		return fmt.Errorf("%s has no resources", op.Type)
+	}
+	if msg := allocationMismatch(rawOpResources(orig), role); msg != "" {
+		return fmt.Errorf("%s", msg)
 	}
 	for _, r := range opRes {
 		if len(r.Reservations) == 0 {
@@ -757,4 +777,53 @@ func (s *Sim) reregisterLocked(a *agent) {
 	}
 	a.resumeUpdates("")
 	s.allocateLocked()
+}
+
+// The master injects the offers' allocation_info into the resources of accepted operations that
+// leave it out (Master::accept, protobuf::injectAllocationInfo); a resource that names another
+// role is not part of what was offered, so the operation fails like any resource not offered:
+// a task gets TASK_ERROR ("more than available"), a RESERVE/UNRESERVE/CREATE/DESTROY is dropped
+// (OPERATION_ERROR when it has an id). RESERVE also needs the allocation role to be the
+// reservation role (validation::operation::validate(Reserve)), checked by the caller.
+
+// allocationMismatch names the first resource whose allocation_info names a role other than
+// role ("" when there is none).
+func allocationMismatch(rs []mesos.Resource, role string) string {
+	for _, r := range rs {
+		if ai := r.GetAllocationInfo(); ai != nil && ai.Role != nil && ai.GetRole() != role {
+			return fmt.Sprintf("resource %s is allocated to role '%s' but the offers are allocated to role '%s'", mesos.Resources{r}, ai.GetRole(), role)
+		}
+	}
+	return ""
+}
+
+// taskAllocationMismatch is allocationMismatch over a task's and its executor's resources,
+// worded as the master words resources not contained in the offers.
+func taskAllocationMismatch(t mesos.TaskInfo, group *mesos.ExecutorInfo, role string, pool mesos.Resources) string {
+	rs := append([]mesos.Resource(nil), t.Resources...)
+	if t.Executor != nil {
+		rs = append(rs, t.Executor.Resources...)
+	}
+	if group != nil {
+		rs = append(rs, group.Resources...)
+	}
+	if msg := allocationMismatch(rs, role); msg != "" {
+		return fmt.Sprintf("Total resources %s required by task and its executor is more than available %s (%s)", mesos.Resources(rs), pool, msg)
+	}
+	return ""
+}
+
+// rawOpResources are an operation's resources as the framework sent them.
+func rawOpResources(op *mesos.Offer_Operation) []mesos.Resource {
+	switch op.Type {
+	case mesos.Offer_Operation_RESERVE:
+		return op.GetReserve().GetResources()
+	case mesos.Offer_Operation_UNRESERVE:
+		return op.GetUnreserve().GetResources()
+	case mesos.Offer_Operation_CREATE:
+		return op.GetCreate().GetVolumes()
+	case mesos.Offer_Operation_DESTROY:
+		return op.GetDestroy().GetVolumes()
+	}
+	return nil
 }

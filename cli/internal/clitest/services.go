@@ -44,6 +44,7 @@ type Server struct {
 	RunCleanupFn           func(context.Context, *pb.RunCleanupRequest) (*pb.RunCleanupResponse, error)
 	GetVersionFn           func(context.Context, *pb.GetVersionRequest) (*pb.GetVersionResponse, error)
 	ListAuditEventsFn      func(context.Context, *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error)
+	VerifyAuditLogFn       func(context.Context, *pb.VerifyAuditLogRequest) (*pb.VerifyAuditLogResponse, error)
 	WatchOperationFn       func(*pb.WatchOperationRequest, grpc.ServerStreamingServer[pb.WatchOperationResponse]) error
 	ListEventsFn           func(context.Context, *pb.ListEventsRequest) (*pb.ListEventsResponse, error)
 	WatchEventsFn          func(*pb.WatchEventsRequest, grpc.ServerStreamingServer[pb.WatchEventsResponse]) error
@@ -92,6 +93,14 @@ func (s auditServer) ListAuditEvents(ctx context.Context, in *pb.ListAuditEvents
 		return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 	}
 	return s.f.ListAuditEventsFn(ctx, in)
+}
+
+func (s auditServer) VerifyAuditLog(ctx context.Context, in *pb.VerifyAuditLogRequest) (*pb.VerifyAuditLogResponse, error) {
+	s.f.record(in)
+	if s.f.VerifyAuditLogFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method VerifyAuditLog not implemented")
+	}
+	return s.f.VerifyAuditLogFn(ctx, in)
 }
 
 type ringServer struct {

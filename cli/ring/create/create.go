@@ -82,6 +82,7 @@ command follows the CREATE_RING operation until it ends.`,
 	fl.StringVar(&s.Snitch, "snitch", "", "Cassandra endpoint_snitch (default GossipingPropertyFileSnitch)")
 	fl.StringVar(&s.Datacenter, "dc", "", "Datacenter name (default: the agent's dc attribute, else dc1)")
 	fl.StringVar(&s.RackAttribute, "rack-attribute", "", "Agent attribute holding the rack (default rack)")
+	fl.StringVar(&s.Role, "role", "", "Mesos role the ring reserves resources for, one the daemon subscribed with (default: the daemon's first --role)")
 	fl.StringArrayVar(&raw.constraints, "constraint", nil, "Placement constraint attribute:SPREAD|LIKE|UNLIKE[:regexp] (repeatable)")
 	fl.IntVar(&raw.storagePort, "storage-port", 0, "Cassandra storage_port (default 7000)")
 	fl.IntVar(&raw.jmxPort, "jmx-port", 0, "Cassandra JMX port (default 7199)")
@@ -142,6 +143,9 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 			return cmdutil.FlagValueError(sz.flag, err)
 		}
 		*sz.dst = v
+	}
+	if cmd.Flags().Changed("role") && s.Role == "" {
+		return cmdutil.FlagErrorf("--role: want a Mesos role name, got an empty one")
 	}
 	if s.NumTokens < 0 {
 		return cmdutil.FlagErrorf("--num-tokens: want a positive number, got %d", s.NumTokens)

@@ -28,7 +28,7 @@ func TestNewCmdCreate(t *testing.T) {
 			name: "everything",
 			args: "demo --nodes 3 --seeds 2 --cpus 1.5 --mem 8Gi --disk 4096 --heap 4096Mi --heap-new '800 MiB' " +
 				"--jvm-opt -XX:+UseG1GC --jvm-opt -Dx=y --cassandra-version 4.1.5 --java-url file:///jre.tgz " +
-				"--cluster-name Demo --num-tokens 8 --snitch SimpleSnitch --dc dc2 --rack-attribute zone " +
+				"--cluster-name Demo --num-tokens 8 --snitch SimpleSnitch --dc dc2 --rack-attribute zone --role analytics " +
 				"--constraint rack:SPREAD --constraint hostname:LIKE:db-.* --storage-port 7010 --jmx-port 7299 --native-port 9142 " +
 				"--ephemeral-data --replace-after 2h --placement-timeout 5m --cleanup-after-grow --set concurrent_writes=64 --wait",
 			wait: true,
@@ -36,7 +36,7 @@ func TestNewCmdCreate(t *testing.T) {
 				Resources: &pb.Resources{Cpus: 1.5, MemMb: 8192, DiskMb: 4096}, HeapMb: 4096, HeapNewMb: 800,
 				JvmOptions:   []string{"-XX:+UseG1GC", "-Dx=y"},
 				Distribution: &pb.Distribution{Version: "4.1.5", JavaUrl: "file:///jre.tgz"},
-				ClusterName:  "Demo", NumTokens: 8, Snitch: "SimpleSnitch", Datacenter: "dc2", RackAttribute: "zone",
+				ClusterName:  "Demo", NumTokens: 8, Snitch: "SimpleSnitch", Datacenter: "dc2", RackAttribute: "zone", Role: "analytics",
 				Constraints: []*pb.PlacementConstraint{
 					{Attribute: "rack", Operator: pb.ConstraintOperator_CONSTRAINT_OPERATOR_SPREAD},
 					{Attribute: "hostname", Operator: pb.ConstraintOperator_CONSTRAINT_OPERATOR_LIKE, Value: "db-.*"},
@@ -73,6 +73,7 @@ func TestNewCmdCreate(t *testing.T) {
 		{name: "bad internode encryption", args: "demo --nodes 1 --internode-encryption yes", wantErr: `--internode-encryption: "yes": want one of none, dc, rack, all`},
 		{name: "bad client encryption", args: "demo --nodes 1 --client-encryption tls", wantErr: `--client-encryption: "tls": want one of none, optional, required`},
 		{name: "no name", args: "--nodes 3", wantErr: "needs a ring name"},
+		{name: "empty role", args: "demo --nodes 1 --role ''", wantErr: "--role: want a Mesos role name"},
 		{name: "bad name", args: "Demo --nodes 3", wantErr: `ring name "Demo"`},
 		{name: "no nodes", args: "demo", wantErr: "--nodes is required"},
 		{name: "zero nodes", args: "demo --nodes 0", wantErr: "--nodes: want at least 1"},

@@ -313,6 +313,152 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// VerifyAuditLogRequest asks for a check of the whole audit log.
+type VerifyAuditLogRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditLogRequest) Reset() {
+	*x = VerifyAuditLogRequest{}
+	mi := &file_cassmesos_v1_audit_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditLogRequest) ProtoMessage() {}
+
+func (x *VerifyAuditLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_audit_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditLogRequest.ProtoReflect.Descriptor instead.
+func (*VerifyAuditLogRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_audit_proto_rawDescGZIP(), []int{3}
+}
+
+// VerifyAuditLogResponse is the outcome of checking the audit log's hash chain.
+type VerifyAuditLogResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when every chained record follows its predecessor and the chain ends at the head.
+	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// How many chained records were checked.
+	Checked int64 `protobuf:"varint,2,opt,name=checked,proto3" json:"checked,omitempty"`
+	// Records written before the chain existed (not covered by it), oldest first in the log.
+	Unchained int64 `protobuf:"varint,3,opt,name=unchained,proto3" json:"unchained,omitempty"`
+	// ID of the first broken record (empty when ok; "head" when the newest records are missing).
+	BrokenId string `protobuf:"bytes,4,opt,name=broken_id,json=brokenId,proto3" json:"broken_id,omitempty"`
+	// Why the chain breaks there (empty when ok).
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Index of the newest chained record.
+	HeadIndex uint64 `protobuf:"varint,6,opt,name=head_index,json=headIndex,proto3" json:"head_index,omitempty"`
+	// SHA-256 of the newest chained record, hex: record it elsewhere to detect a rewritten log.
+	HeadHash string `protobuf:"bytes,7,opt,name=head_hash,json=headHash,proto3" json:"head_hash,omitempty"`
+	// Index of the newest record trimmed away (0: none); the oldest kept record chains to it.
+	AnchorIndex   uint64 `protobuf:"varint,8,opt,name=anchor_index,json=anchorIndex,proto3" json:"anchor_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyAuditLogResponse) Reset() {
+	*x = VerifyAuditLogResponse{}
+	mi := &file_cassmesos_v1_audit_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyAuditLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyAuditLogResponse) ProtoMessage() {}
+
+func (x *VerifyAuditLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_audit_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyAuditLogResponse.ProtoReflect.Descriptor instead.
+func (*VerifyAuditLogResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_audit_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VerifyAuditLogResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *VerifyAuditLogResponse) GetChecked() int64 {
+	if x != nil {
+		return x.Checked
+	}
+	return 0
+}
+
+func (x *VerifyAuditLogResponse) GetUnchained() int64 {
+	if x != nil {
+		return x.Unchained
+	}
+	return 0
+}
+
+func (x *VerifyAuditLogResponse) GetBrokenId() string {
+	if x != nil {
+		return x.BrokenId
+	}
+	return ""
+}
+
+func (x *VerifyAuditLogResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VerifyAuditLogResponse) GetHeadIndex() uint64 {
+	if x != nil {
+		return x.HeadIndex
+	}
+	return 0
+}
+
+func (x *VerifyAuditLogResponse) GetHeadHash() string {
+	if x != nil {
+		return x.HeadHash
+	}
+	return ""
+}
+
+func (x *VerifyAuditLogResponse) GetAnchorIndex() uint64 {
+	if x != nil {
+		return x.AnchorIndex
+	}
+	return 0
+}
+
 var File_cassmesos_v1_audit_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_audit_proto_rawDesc = "" +
@@ -344,9 +490,21 @@ const file_cassmesos_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"s\n" +
 	"\x17ListAuditEventsResponse\x120\n" +
 	"\x06events\x18\x01 \x03(\v2\x18.cassmesos.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2n\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x17\n" +
+	"\x15VerifyAuditLogRequest\"\xf4\x01\n" +
+	"\x16VerifyAuditLogResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x18\n" +
+	"\achecked\x18\x02 \x01(\x03R\achecked\x12\x1c\n" +
+	"\tunchained\x18\x03 \x01(\x03R\tunchained\x12\x1b\n" +
+	"\tbroken_id\x18\x04 \x01(\tR\bbrokenId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"head_index\x18\x06 \x01(\x04R\theadIndex\x12\x1b\n" +
+	"\thead_hash\x18\a \x01(\tR\bheadHash\x12!\n" +
+	"\fanchor_index\x18\b \x01(\x04R\vanchorIndex2\xcb\x01\n" +
 	"\fAuditService\x12^\n" +
-	"\x0fListAuditEvents\x12$.cassmesos.v1.ListAuditEventsRequest\x1a%.cassmesos.v1.ListAuditEventsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\x0fListAuditEvents\x12$.cassmesos.v1.ListAuditEventsRequest\x1a%.cassmesos.v1.ListAuditEventsResponse\x12[\n" +
+	"\x0eVerifyAuditLog\x12#.cassmesos.v1.VerifyAuditLogRequest\x1a$.cassmesos.v1.VerifyAuditLogResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_audit_proto_rawDescOnce sync.Once
@@ -360,21 +518,25 @@ func file_cassmesos_v1_audit_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_audit_proto_rawDescData
 }
 
-var file_cassmesos_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_cassmesos_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_cassmesos_v1_audit_proto_goTypes = []any{
 	(*AuditEvent)(nil),              // 0: cassmesos.v1.AuditEvent
 	(*ListAuditEventsRequest)(nil),  // 1: cassmesos.v1.ListAuditEventsRequest
 	(*ListAuditEventsResponse)(nil), // 2: cassmesos.v1.ListAuditEventsResponse
-	(*timestamppb.Timestamp)(nil),   // 3: google.protobuf.Timestamp
+	(*VerifyAuditLogRequest)(nil),   // 3: cassmesos.v1.VerifyAuditLogRequest
+	(*VerifyAuditLogResponse)(nil),  // 4: cassmesos.v1.VerifyAuditLogResponse
+	(*timestamppb.Timestamp)(nil),   // 5: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_audit_proto_depIdxs = []int32{
-	3, // 0: cassmesos.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	3, // 1: cassmesos.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	5, // 0: cassmesos.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	5, // 1: cassmesos.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
 	0, // 2: cassmesos.v1.ListAuditEventsResponse.events:type_name -> cassmesos.v1.AuditEvent
 	1, // 3: cassmesos.v1.AuditService.ListAuditEvents:input_type -> cassmesos.v1.ListAuditEventsRequest
-	2, // 4: cassmesos.v1.AuditService.ListAuditEvents:output_type -> cassmesos.v1.ListAuditEventsResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
+	3, // 4: cassmesos.v1.AuditService.VerifyAuditLog:input_type -> cassmesos.v1.VerifyAuditLogRequest
+	2, // 5: cassmesos.v1.AuditService.ListAuditEvents:output_type -> cassmesos.v1.ListAuditEventsResponse
+	4, // 6: cassmesos.v1.AuditService.VerifyAuditLog:output_type -> cassmesos.v1.VerifyAuditLogResponse
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
 	3, // [3:3] is the sub-list for extension extendee
 	0, // [0:3] is the sub-list for field type_name
@@ -391,7 +553,7 @@ func file_cassmesos_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_audit_proto_rawDesc), len(file_cassmesos_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AuditService_ListAuditEvents_FullMethodName = "/cassmesos.v1.AuditService/ListAuditEvents"
+	AuditService_VerifyAuditLog_FullMethodName  = "/cassmesos.v1.AuditService/VerifyAuditLog"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -31,6 +32,9 @@ const (
 type AuditServiceClient interface {
 	// ListAuditEvents reads audit events, newest first. It changes nothing.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
+	// VerifyAuditLog checks the audit log's hash chain and names the first broken record. It
+	// changes nothing.
+	VerifyAuditLog(ctx context.Context, in *VerifyAuditLogRequest, opts ...grpc.CallOption) (*VerifyAuditLogResponse, error)
 }
 
 type auditServiceClient struct {
@@ -51,6 +55,16 @@ func (c *auditServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditE
 	return out, nil
 }
 
+func (c *auditServiceClient) VerifyAuditLog(ctx context.Context, in *VerifyAuditLogRequest, opts ...grpc.CallOption) (*VerifyAuditLogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyAuditLogResponse)
+	err := c.cc.Invoke(ctx, AuditService_VerifyAuditLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -60,6 +74,9 @@ func (c *auditServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditE
 type AuditServiceServer interface {
 	// ListAuditEvents reads audit events, newest first. It changes nothing.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
+	// VerifyAuditLog checks the audit log's hash chain and names the first broken record. It
+	// changes nothing.
+	VerifyAuditLog(context.Context, *VerifyAuditLogRequest) (*VerifyAuditLogResponse, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -72,6 +89,9 @@ type UnimplementedAuditServiceServer struct{}
 
 func (UnimplementedAuditServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedAuditServiceServer) VerifyAuditLog(context.Context, *VerifyAuditLogRequest) (*VerifyAuditLogResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VerifyAuditLog not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -112,6 +132,24 @@ func _AuditService_ListAuditEvents_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_VerifyAuditLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyAuditLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).VerifyAuditLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_VerifyAuditLog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).VerifyAuditLog(ctx, req.(*VerifyAuditLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +160,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditEvents",
 			Handler:    _AuditService_ListAuditEvents_Handler,
+		},
+		{
+			MethodName: "VerifyAuditLog",
+			Handler:    _AuditService_VerifyAuditLog_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

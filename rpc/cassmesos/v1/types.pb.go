@@ -913,7 +913,10 @@ type RingSpec struct {
 	// default) or Cassandra's own Auto Repair scheduler (CEP-37, Cassandra 5.0.7+). Never both.
 	RepairEngine RepairEngine `protobuf:"varint,40,opt,name=repair_engine,json=repairEngine,proto3,enum=cassmesos.v1.RepairEngine" json:"repair_engine,omitempty"`
 	// Cassandra Auto Repair settings, used when repair_engine is REPAIR_ENGINE_CASSANDRA.
-	AutoRepair    *AutoRepairSpec `protobuf:"bytes,41,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	AutoRepair *AutoRepairSpec `protobuf:"bytes,41,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	// Mesos role the ring's resources are reserved for and its tasks launched with; one of the
+	// roles cassmesosd subscribes with (default: the daemon's first --role). It cannot change.
+	Role          string `protobuf:"bytes,42,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1107,6 +1110,13 @@ func (x *RingSpec) GetAutoRepair() *AutoRepairSpec {
 		return x.AutoRepair
 	}
 	return nil
+}
+
+func (x *RingSpec) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
 }
 
 // Encryption turns on TLS for Cassandra's internode (storage_port) and client (native) ports.
@@ -2824,7 +2834,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\b\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\b\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -2856,7 +2866,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"encryption\x12?\n" +
 	"\rrepair_engine\x18( \x01(\x0e2\x1a.cassmesos.v1.RepairEngineR\frepairEngine\x12=\n" +
 	"\vauto_repair\x18) \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
-	"autoRepair\x1a@\n" +
+	"autoRepair\x12\x12\n" +
+	"\x04role\x18* \x01(\tR\x04role\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +

@@ -1406,7 +1406,12 @@ func (x *ScheduleRecord) GetRequestDigest() string {
 type AuditRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event (its id is empty in the record: the znode name is the ID).
-	Event         *v1.AuditEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Event *v1.AuditEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Position in the hash chain: 1 for the first chained record, then one more per record (0: a
+	// record written before the chain existed).
+	Index uint64 `protobuf:"varint,11,opt,name=index,proto3" json:"index,omitempty"`
+	// SHA-256 of the previous record's stored bytes (32 zero bytes for the first record).
+	PrevHash      []byte `protobuf:"bytes,12,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1444,6 +1449,94 @@ func (*AuditRecord) Descriptor() ([]byte, []int) {
 func (x *AuditRecord) GetEvent() *v1.AuditEvent {
 	if x != nil {
 		return x.Event
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetPrevHash() []byte {
+	if x != nil {
+		return x.PrevHash
+	}
+	return nil
+}
+
+// AuditHead is the data of /audit: the end of the audit log's hash chain and its anchor. Every
+// append compares its version, so records are chained in the order they are stored.
+type AuditHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the newest chained record (0: none yet).
+	Index uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// SHA-256 of the newest chained record's stored bytes.
+	Hash []byte `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Index of the newest record trimmed away (0: none trimmed).
+	AnchorIndex uint64 `protobuf:"varint,3,opt,name=anchor_index,json=anchorIndex,proto3" json:"anchor_index,omitempty"`
+	// SHA-256 of the newest trimmed record's stored bytes: the oldest kept record chains to it.
+	AnchorHash    []byte `protobuf:"bytes,4,opt,name=anchor_hash,json=anchorHash,proto3" json:"anchor_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditHead) Reset() {
+	*x = AuditHead{}
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditHead) ProtoMessage() {}
+
+func (x *AuditHead) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_state_v1_state_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditHead.ProtoReflect.Descriptor instead.
+func (*AuditHead) Descriptor() ([]byte, []int) {
+	return file_cassmesos_state_v1_state_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AuditHead) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AuditHead) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditHead) GetAnchorIndex() uint64 {
+	if x != nil {
+		return x.AnchorIndex
+	}
+	return 0
+}
+
+func (x *AuditHead) GetAnchorHash() []byte {
+	if x != nil {
+		return x.AnchorHash
 	}
 	return nil
 }
@@ -1601,9 +1694,17 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\bschedule\x18\x01 \x01(\v2\x1c.cassmesos.v1.RepairScheduleR\bschedule\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12%\n" +
-	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"=\n" +
+	"\x0erequest_digest\x18\x03 \x01(\tR\rrequestDigest\"p\n" +
 	"\vAuditRecord\x12.\n" +
-	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event*\xd3\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x18.cassmesos.v1.AuditEventR\x05event\x12\x14\n" +
+	"\x05index\x18\v \x01(\x04R\x05index\x12\x1b\n" +
+	"\tprev_hash\x18\f \x01(\fR\bprevHash\"y\n" +
+	"\tAuditHead\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\fR\x04hash\x12!\n" +
+	"\fanchor_index\x18\x03 \x01(\x04R\vanchorIndex\x12\x1f\n" +
+	"\vanchor_hash\x18\x04 \x01(\fR\n" +
+	"anchorHash*\xd3\x01\n" +
 	"\x14AutoRepairPausePhase\x12'\n" +
 	"#AUTO_REPAIR_PAUSE_PHASE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fAUTO_REPAIR_PAUSE_PHASE_PAUSING\x10\x01\x12\"\n" +
@@ -1628,7 +1729,7 @@ func file_cassmesos_state_v1_state_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_state_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cassmesos_state_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(AutoRepairPausePhase)(0),     // 0: cassmesos.state.v1.AutoRepairPausePhase
 	(RestartStage)(0),             // 1: cassmesos.state.v1.RestartStage
@@ -1644,57 +1745,58 @@ var file_cassmesos_state_v1_state_proto_goTypes = []any{
 	(*SegmentRecord)(nil),         // 11: cassmesos.state.v1.SegmentRecord
 	(*ScheduleRecord)(nil),        // 12: cassmesos.state.v1.ScheduleRecord
 	(*AuditRecord)(nil),           // 13: cassmesos.state.v1.AuditRecord
-	nil,                           // 14: cassmesos.state.v1.OperationRecord.CursorEntry
-	nil,                           // 15: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	nil,                           // 16: cassmesos.state.v1.OperationCursor.StepsEntry
-	nil,                           // 17: cassmesos.state.v1.AutoRepairPause.NodesEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*v1.RingSpec)(nil),           // 19: cassmesos.v1.RingSpec
-	(*v1.RingStatus)(nil),         // 20: cassmesos.v1.RingStatus
-	(*v1.Resources)(nil),          // 21: cassmesos.v1.Resources
-	(v1.NodePhase)(0),             // 22: cassmesos.v1.NodePhase
-	(v1.Liveness)(0),              // 23: cassmesos.v1.Liveness
-	(v1.CassandraMode)(0),         // 24: cassmesos.v1.CassandraMode
-	(*v1.Operation)(nil),          // 25: cassmesos.v1.Operation
-	(*v1.Step)(nil),               // 26: cassmesos.v1.Step
-	(*v1.RepairSegment)(nil),      // 27: cassmesos.v1.RepairSegment
-	(*v1.RepairSchedule)(nil),     // 28: cassmesos.v1.RepairSchedule
-	(*v1.AuditEvent)(nil),         // 29: cassmesos.v1.AuditEvent
+	(*AuditHead)(nil),             // 14: cassmesos.state.v1.AuditHead
+	nil,                           // 15: cassmesos.state.v1.OperationRecord.CursorEntry
+	nil,                           // 16: cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	nil,                           // 17: cassmesos.state.v1.OperationCursor.StepsEntry
+	nil,                           // 18: cassmesos.state.v1.AutoRepairPause.NodesEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*v1.RingSpec)(nil),           // 20: cassmesos.v1.RingSpec
+	(*v1.RingStatus)(nil),         // 21: cassmesos.v1.RingStatus
+	(*v1.Resources)(nil),          // 22: cassmesos.v1.Resources
+	(v1.NodePhase)(0),             // 23: cassmesos.v1.NodePhase
+	(v1.Liveness)(0),              // 24: cassmesos.v1.Liveness
+	(v1.CassandraMode)(0),         // 25: cassmesos.v1.CassandraMode
+	(*v1.Operation)(nil),          // 26: cassmesos.v1.Operation
+	(*v1.Step)(nil),               // 27: cassmesos.v1.Step
+	(*v1.RepairSegment)(nil),      // 28: cassmesos.v1.RepairSegment
+	(*v1.RepairSchedule)(nil),     // 29: cassmesos.v1.RepairSchedule
+	(*v1.AuditEvent)(nil),         // 30: cassmesos.v1.AuditEvent
 }
 var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
-	18, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
-	19, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
-	20, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
-	18, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
-	21, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
-	22, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
-	18, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
+	19, // 0: cassmesos.state.v1.FrameworkRecord.create_time:type_name -> google.protobuf.Timestamp
+	20, // 1: cassmesos.state.v1.RingRecord.spec:type_name -> cassmesos.v1.RingSpec
+	21, // 2: cassmesos.state.v1.RingRecord.status:type_name -> cassmesos.v1.RingStatus
+	19, // 3: cassmesos.state.v1.RingRecord.create_time:type_name -> google.protobuf.Timestamp
+	22, // 4: cassmesos.state.v1.Reservation.resources:type_name -> cassmesos.v1.Resources
+	23, // 5: cassmesos.state.v1.NodeRecord.phase:type_name -> cassmesos.v1.NodePhase
+	19, // 6: cassmesos.state.v1.NodeRecord.phase_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: cassmesos.state.v1.NodeRecord.reservation:type_name -> cassmesos.state.v1.Reservation
-	23, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
-	24, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
-	18, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
-	18, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
+	24, // 8: cassmesos.state.v1.NodeRecord.liveness:type_name -> cassmesos.v1.Liveness
+	25, // 9: cassmesos.state.v1.NodeRecord.mode:type_name -> cassmesos.v1.CassandraMode
+	19, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
+	19, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	25, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	14, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	15, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	26, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	15, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	16, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
 	8,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	26, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	16, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	27, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	17, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
 	9,  // 19: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
 	0,  // 20: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
-	17, // 21: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
-	18, // 22: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
-	18, // 23: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
-	18, // 24: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
-	18, // 25: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
-	18, // 26: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	18, // 27: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	18, // 28: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	18, // 21: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
+	19, // 22: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
+	19, // 23: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
+	19, // 24: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
+	19, // 25: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
+	19, // 26: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 27: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 28: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
 	1,  // 29: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	27, // 30: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	28, // 31: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	29, // 32: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	28, // 30: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	29, // 31: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	30, // 32: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
 	10, // 33: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
 	34, // [34:34] is the sub-list for method output_type
 	34, // [34:34] is the sub-list for method input_type
@@ -1714,7 +1816,7 @@ func file_cassmesos_state_v1_state_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_state_v1_state_proto_rawDesc), len(file_cassmesos_state_v1_state_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
