@@ -124,3 +124,9 @@ func (f *fallbackController) EnableGossip(ctx context.Context) error {
 func (f *fallbackController) DisableGossip(ctx context.Context) error {
 	return try0(f, func(c *nodetool.Client) error { return c.DisableGossip(ctx) })
 }
+func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
+	return try(f, func(c *nodetool.Client) ([]string, error) { return c.GetSeeds(ctx) })
+}
+func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
+	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })
+}

@@ -19,6 +19,8 @@ func (k RelayKind) String() string {
 		return "repair"
 	case RelayDescribeRing:
 		return "describering"
+	case RelayReloadSeeds:
+		return "reloadseeds"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

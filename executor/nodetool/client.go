@@ -70,6 +70,10 @@ type Controller interface {
 	DisableBinary(ctx context.Context) error
 	EnableGossip(ctx context.Context) error
 	DisableGossip(ctx context.Context) error
+	// GetSeeds runs `nodetool getseeds`; ReloadSeeds `nodetool reloadseeds` (Cassandra 4.0+):
+	// the seed IP addresses the node uses, without its own.
+	GetSeeds(ctx context.Context) ([]string, error)
+	ReloadSeeds(ctx context.Context) ([]string, error)
 }
 
 // Config says how to run nodetool.

@@ -43,6 +43,7 @@ type Fake struct {
 	version        string
 	removalStatus  string
 	repairEvents   []nodetool.RepairEvent
+	seeds          []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -472,4 +473,29 @@ func Node(code, address, hostID string) nodetool.NodeStatus {
 		n.Liveness, n.State = nodetool.Liveness(code[0]), nodetool.State(code[1])
 	}
 	return n
+}
+
+// SetSeeds sets what GetSeeds and ReloadSeeds answer.
+func (f *Fake) SetSeeds(seeds []string) {
+	f.locked(func() { f.seeds = append([]string(nil), seeds...) })
+}
+
+// GetSeeds implements nodetool.Controller.
+func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
+	if err := f.begin(ctx, "GetSeeds"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.seeds...), nil
+}
+
+// ReloadSeeds implements nodetool.Controller.
+func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {
+	if err := f.begin(ctx, "ReloadSeeds"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.seeds...), nil
 }

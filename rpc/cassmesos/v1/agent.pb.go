@@ -984,6 +984,98 @@ func (*DecommissionResponse) Descriptor() ([]byte, []int) {
 	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
+// ReloadSeedsRequest carries the node's new seed list.
+type ReloadSeedsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seed addresses (IP addresses, no port), at least one.
+	Seeds         []string `protobuf:"bytes,1,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadSeedsRequest) Reset() {
+	*x = ReloadSeedsRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadSeedsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadSeedsRequest) ProtoMessage() {}
+
+func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
+func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReloadSeedsRequest) GetSeeds() []string {
+	if x != nil {
+		return x.Seeds
+	}
+	return nil
+}
+
+// ReloadSeedsResponse is what Cassandra uses after the reload.
+type ReloadSeedsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seed addresses as nodetool getseeds reports them (without the node's own address).
+	Seeds         []string `protobuf:"bytes,1,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadSeedsResponse) Reset() {
+	*x = ReloadSeedsResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadSeedsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadSeedsResponse) ProtoMessage() {}
+
+func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
+func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReloadSeedsResponse) GetSeeds() []string {
+	if x != nil {
+		return x.Seeds
+	}
+	return nil
+}
+
 var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
@@ -1046,7 +1138,11 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x17RestartCassandraRequest\"\x1a\n" +
 	"\x18RestartCassandraResponse\"\x15\n" +
 	"\x13DecommissionRequest\"\x16\n" +
-	"\x14DecommissionResponse2\xae\x05\n" +
+	"\x14DecommissionResponse\"*\n" +
+	"\x12ReloadSeedsRequest\x12\x14\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
+	"\x13ReloadSeedsResponse\x12\x14\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x82\x06\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12T\n" +
@@ -1056,7 +1152,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\fDecommission\x12!.cassmesos.v1.DecommissionRequest\x1a\".cassmesos.v1.DecommissionResponse\x12O\n" +
 	"\n" +
 	"RemovePeer\x12\x1f.cassmesos.v1.RemovePeerRequest\x1a .cassmesos.v1.RemovePeerResponse\x12a\n" +
-	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12R\n" +
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1070,7 +1167,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*PeerStatus)(nil),               // 0: cassmesos.v1.PeerStatus
 	(*GetNodeStatusRequest)(nil),     // 1: cassmesos.v1.GetNodeStatusRequest
@@ -1090,13 +1187,15 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*RestartCassandraResponse)(nil), // 15: cassmesos.v1.RestartCassandraResponse
 	(*DecommissionRequest)(nil),      // 16: cassmesos.v1.DecommissionRequest
 	(*DecommissionResponse)(nil),     // 17: cassmesos.v1.DecommissionResponse
-	(Liveness)(0),                    // 18: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 19: cassmesos.v1.CassandraMode
+	(*ReloadSeedsRequest)(nil),       // 18: cassmesos.v1.ReloadSeedsRequest
+	(*ReloadSeedsResponse)(nil),      // 19: cassmesos.v1.ReloadSeedsResponse
+	(Liveness)(0),                    // 20: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 21: cassmesos.v1.CassandraMode
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	18, // 0: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	19, // 1: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	19, // 2: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	20, // 0: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	21, // 1: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	21, // 2: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	0,  // 3: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	4,  // 4: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
 	1,  // 5: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
@@ -1107,16 +1206,18 @@ var file_cassmesos_v1_agent_proto_depIdxs = []int32{
 	16, // 10: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
 	12, // 11: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
 	14, // 12: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	2,  // 13: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	5,  // 14: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	7,  // 15: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	9,  // 16: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	11, // 17: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	17, // 18: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	13, // 19: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	15, // 20: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
+	18, // 13: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	2,  // 14: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	5,  // 15: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	7,  // 16: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	9,  // 17: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	11, // 18: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	17, // 19: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	13, // 20: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	15, // 21: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	19, // 22: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -1134,7 +1235,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	NodeAgentService_Decommission_FullMethodName     = "/cassmesos.v1.NodeAgentService/Decommission"
 	NodeAgentService_RemovePeer_FullMethodName       = "/cassmesos.v1.NodeAgentService/RemovePeer"
 	NodeAgentService_RestartCassandra_FullMethodName = "/cassmesos.v1.NodeAgentService/RestartCassandra"
+	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -41,7 +42,7 @@ const (
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -64,6 +65,8 @@ type NodeAgentServiceClient interface {
 	RemovePeer(ctx context.Context, in *RemovePeerRequest, opts ...grpc.CallOption) (*RemovePeerResponse, error)
 	// RestartCassandra drains and restarts the Cassandra process in place, without a new task.
 	RestartCassandra(ctx context.Context, in *RestartCassandraRequest, opts ...grpc.CallOption) (*RestartCassandraResponse, error)
+	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
+	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -163,6 +166,16 @@ func (c *nodeAgentServiceClient) RestartCassandra(ctx context.Context, in *Resta
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadSeedsResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_ReloadSeeds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -175,7 +188,7 @@ func (c *nodeAgentServiceClient) RestartCassandra(ctx context.Context, in *Resta
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -198,6 +211,8 @@ type NodeAgentServiceServer interface {
 	RemovePeer(context.Context, *RemovePeerRequest) (*RemovePeerResponse, error)
 	// RestartCassandra drains and restarts the Cassandra process in place, without a new task.
 	RestartCassandra(context.Context, *RestartCassandraRequest) (*RestartCassandraResponse, error)
+	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
+	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -231,6 +246,9 @@ func (UnimplementedNodeAgentServiceServer) RemovePeer(context.Context, *RemovePe
 }
 func (UnimplementedNodeAgentServiceServer) RestartCassandra(context.Context, *RestartCassandraRequest) (*RestartCassandraResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RestartCassandra not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -390,6 +408,24 @@ func _NodeAgentService_RestartCassandra_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadSeedsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).ReloadSeeds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_ReloadSeeds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).ReloadSeeds(ctx, req.(*ReloadSeedsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -424,6 +460,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestartCassandra",
 			Handler:    _NodeAgentService_RestartCassandra_Handler,
+		},
+		{
+			MethodName: "ReloadSeeds",
+			Handler:    _NodeAgentService_ReloadSeeds_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
