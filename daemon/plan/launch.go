@@ -29,6 +29,7 @@ func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	}
 	ps.refreshRings()
 	ps.repairWarnings()
+	ps.rackWarnings()
 	ps.markPendingReleases()
 	return ps.finish()
 }
