@@ -27,7 +27,9 @@ func TestFaultDomains(t *testing.T) {
 		t.Fatalf("master_info.domain %v", md)
 	}
 	for _, z := range []string{"e1", "e2"} {
-		local.waitOffer(0, "from zone "+z, func(o mesos.Offer) bool { return o.GetDomain().GetFaultDomain() != nil && o.GetDomain().GetFaultDomain().Zone.Name == z })
+		local.waitOffer(0, "from zone "+z, func(o mesos.Offer) bool {
+			return o.GetDomain().GetFaultDomain() != nil && o.GetDomain().GetFaultDomain().Zone.Name == z
+		})
 	}
 	// Several allocation rounds have passed: none offered the west agent.
 	local.mu.Lock()
