@@ -133,3 +133,9 @@ func (f *fallbackController) AutoRepairStatus(ctx context.Context, t string) (*n
 func (f *fallbackController) SetAutoRepairEnabled(ctx context.Context, t string, enabled bool) error {
 	return try0(f, func(c *nodetool.Client) error { return c.SetAutoRepairEnabled(ctx, t, enabled) })
 }
+func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
+	return try(f, func(c *nodetool.Client) ([]string, error) { return c.GetSeeds(ctx) })
+}
+func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
+	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })
+}

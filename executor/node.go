@@ -73,6 +73,9 @@ type node struct {
 	stateMu   sync.Mutex
 	bootstrap bool   // state file says the node has bootstrapped
 	hostID    string // the host ID the state file holds
+	// confMu serialises writes of the conf directory (prepare, reloadSeeds); cfg.seeds is
+	// replaced under stateMu.
+	confMu sync.Mutex
 }
 
 // Launch is the mesosexec.LaunchFunc: it decodes the NodeTaskConfig, finds the distribution,
@@ -310,7 +313,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
-		Restart: n.restart, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
+		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
 	if len(cfg.GetAgentTlsCert()) > 0 {
 		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
 	} else {
@@ -337,13 +340,31 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 }
 
 func (n *node) prepare(context.Context) error {
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
 	n.stateMu.Lock()
 	auto := n.cfg.GetAutoBootstrap() && !n.bootstrap
+	cfg := proto.Clone(n.cfg).(*cassmesosv1.NodeTaskConfig)
 	n.stateMu.Unlock()
-	if err := render.Materialize(n.cfg, n.paths, auto); err != nil {
+	if err := render.Materialize(cfg, n.paths, auto); err != nil {
 		return err
 	}
 	n.log.Info("configuration rendered", "conf", n.paths.Conf, "auto_bootstrap", auto)
+	return nil
+}
+
+// rewriteSeeds rewrites the seed list of the rendered cassandra.yaml and of the task's config
+// (for the next start in place); the NodeAgentService then has Cassandra read it (ReloadSeeds).
+func (n *node) rewriteSeeds(seeds []string) error {
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
+	if err := render.RewriteSeeds(n.paths.Conf, seeds); err != nil {
+		return err
+	}
+	n.stateMu.Lock()
+	n.cfg.Seeds = append([]string(nil), seeds...)
+	n.stateMu.Unlock()
+	n.log.Info("seed list rewritten", "seeds", strings.Join(seeds, ","))
 	return nil
 }
 

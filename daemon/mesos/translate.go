@@ -27,6 +27,14 @@ const (
 // AddressAttribute is the agent attribute that, when present, names the address Cassandra binds.
 const AddressAttribute = "address"
 
+// RackAttribute and DatacenterAttribute are the attributes an agent's fault domain fills in when
+// the agent lacks them (zone → rack, region → dc): the default rack attribute and the attribute
+// the datacenter is read from when a ring names none.
+const (
+	RackAttribute       = plan.DefaultRackAttribute
+	DatacenterAttribute = "dc"
+)
+
 // Offers translates an OFFERS event.
 func Offers(offers []mesos.Offer) []plan.Offer {
 	out := make([]plan.Offer, 0, len(offers))
@@ -48,6 +56,16 @@ func Offer(o *mesos.Offer) plan.Offer {
 	}
 	for _, a := range o.GetAttributes() {
 		po.Attributes[a.GetName()] = attributeString(a)
+	}
+	// The agent's fault domain (Mesos 1.5+) stands in for the attributes it lacks: its zone is
+	// the rack, its region the datacenter.
+	if fd := o.GetDomain().GetFaultDomain(); fd != nil {
+		if _, ok := po.Attributes[RackAttribute]; !ok && fd.Zone.Name != "" {
+			po.Attributes[RackAttribute] = fd.Zone.Name
+		}
+		if _, ok := po.Attributes[DatacenterAttribute]; !ok && fd.Region.Name != "" {
+			po.Attributes[DatacenterAttribute] = fd.Region.Name
+		}
 	}
 	var urlIP, urlHost string
 	if u := o.GetURL(); u != nil {

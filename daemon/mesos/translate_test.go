@@ -144,3 +144,27 @@ func TestTaskStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestOfferFaultDomain(t *testing.T) {
+	text := mesos.TEXT
+	dom := &mesos.DomainInfo{FaultDomain: &mesos.DomainInfo_FaultDomain{
+		Region: mesos.DomainInfo_FaultDomain_RegionInfo{Name: "us-east"},
+		Zone:   mesos.DomainInfo_FaultDomain_ZoneInfo{Name: "us-east-1a"},
+	}}
+	o := &mesos.Offer{ID: mesos.OfferID{Value: "o1"}, AgentID: mesos.AgentID{Value: "a1"}, Hostname: "h", Domain: dom}
+	po := Offer(o)
+	if po.Attributes["rack"] != "us-east-1a" || po.Attributes["dc"] != "us-east" {
+		t.Errorf("domain not used for rack and dc: %v", po.Attributes)
+	}
+	// The agent's own attributes win.
+	o.Attributes = []mesos.Attribute{{Name: "rack", Type: text, Text: &mesos.Value_Text{Value: "r7"}}, {Name: "dc", Type: text, Text: &mesos.Value_Text{Value: "dc9"}}}
+	po = Offer(o)
+	if po.Attributes["rack"] != "r7" || po.Attributes["dc"] != "dc9" {
+		t.Errorf("attributes overridden by the domain: %v", po.Attributes)
+	}
+	// No domain: nothing made up.
+	o.Attributes, o.Domain = nil, nil
+	if po := Offer(o); len(po.Attributes) != 0 {
+		t.Errorf("attributes without a domain: %v", po.Attributes)
+	}
+}

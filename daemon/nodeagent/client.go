@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"strconv"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -126,6 +128,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		ranges, err = describeRing(ctx, cli, r.Keyspace)
 	case plan.RelayAutoRepair:
 		_, err = cli.SetAutoRepair(ctx, &cassmesosv1.SetAutoRepairRequest{RepairTypes: r.RepairTypes, Enabled: r.Enable})
+	case plan.RelayReloadSeeds:
+		err = reloadSeeds(ctx, cli, r)
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
@@ -191,4 +195,30 @@ func (c *Client) AutoRepair(ctx context.Context, epoch uint64, ring, node, addre
 		return nil, fmt.Errorf("auto repair status of %s: %w", node, err)
 	}
 	return resp, nil
+}
+
+// reloadSeeds sends the node its new seed list and checks that Cassandra uses it: nodetool
+// reloadseeds answers with the seeds other than the node's own address.
+func reloadSeeds(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
+	if len(r.Seeds) == 0 {
+		return errors.New("reloadseeds without seeds")
+	}
+	resp, err := cli.ReloadSeeds(ctx, &cassmesosv1.ReloadSeedsRequest{Seeds: r.Seeds})
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, s := range r.Seeds {
+		if s != r.Address {
+			want[s] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, s := range resp.GetSeeds() {
+		got[s] = true
+	}
+	if !maps.Equal(want, got) {
+		return fmt.Errorf("after reloadseeds Cassandra uses seeds [%s], want [%s]", strings.Join(resp.GetSeeds(), " "), strings.Join(r.Seeds, " "))
+	}
+	return nil
 }

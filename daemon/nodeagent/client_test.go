@@ -129,3 +129,41 @@ func TestRelayReturnsDescribeRing(t *testing.T) {
 		t.Fatalf("unknown keyspace: %v; want ErrKeyspaceNotFound", err)
 	}
 }
+
+func TestRelayReloadSeedsChecksWhatCassandraUses(t *testing.T) {
+	fake := nodetoolfake.New()
+	var written []string
+	srv, err := agent.NewGRPCServer(agent.Config{Controller: fake, Secret: secret, Ring: "demo", Node: "demo-0",
+		RewriteSeeds: func(s []string) error { written = s; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	host, port, _ := net.SplitHostPort(lis.Addr().String())
+	p, _ := strconv.Atoi(port)
+	c := &Client{}
+	// The node's own address (127.0.0.1) is left out of what Cassandra reports.
+	r := plan.Relay{Kind: plan.RelayReloadSeeds, Ring: "demo", Node: "demo-0", Address: host, AgentPort: uint32(p), Secret: secret,
+		Seeds: []string{"127.0.0.1", "10.0.0.2"}}
+	fake.SetSeeds([]string{"10.0.0.2"})
+	if _, err := c.Relay(context.Background(), 1, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 2 || written[1] != "10.0.0.2" {
+		t.Fatalf("written %v", written)
+	}
+	// Cassandra still using another list is an error naming both.
+	fake.SetSeeds([]string{"10.0.0.9"})
+	if _, err := c.Relay(context.Background(), 1, r); err == nil {
+		t.Fatal("a mismatching reload accepted")
+	}
+	r.Seeds = nil
+	if _, err := c.Relay(context.Background(), 1, r); err == nil {
+		t.Fatal("a reload without seeds accepted")
+	}
+}

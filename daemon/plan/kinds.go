@@ -23,6 +23,7 @@ const (
 	stepUpdate         = cassmesosv1.StepKind_STEP_KIND_UPDATE
 	stepRepair         = cassmesosv1.StepKind_STEP_KIND_REPAIR
 	stepCleanup        = cassmesosv1.StepKind_STEP_KIND_CLEANUP
+	stepMoveSeed       = cassmesosv1.StepKind_STEP_KIND_MOVE_SEED
 )
 
 // stepWords is the display word of each kind (the first word of the step's name).
@@ -40,6 +41,7 @@ var stepWords = map[cassmesosv1.StepKind]string{
 	stepUpdate:         "update",
 	stepRepair:         "repair",
 	stepCleanup:        "cleanup",
+	stepMoveSeed:       "reseed",
 }
 
 // legacyStepKinds maps the first word of a kind-less step's name to its kind.

@@ -32,6 +32,7 @@ func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	ps.refreshRings()
 	ps.repairWarnings()
 	roles := ps.roleWarnings()
+	ps.rackWarnings()
 	ps.markPendingReleases()
 	pl := ps.finish()
 	pl.RoleProblems = roles
@@ -584,6 +585,8 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	}
 	taskRes = append(taskRes, Resource{Name: placement.Ports, Ranges: ranges, Role: role})
 
+	cfgLaunch := ps.taskConfig(n)
+	n.Seeds = append([]string(nil), cfgLaunch.GetSeeds()...)
 	tl := &TaskLaunch{
 		TaskID:            taskID,
 		Name:              "cassandra " + name,
@@ -593,7 +596,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 		ExecutorResources: execRes,
 		Command:           cfg.ExecutorCommand,
 		URIs:              ps.uris(spec),
-		Config:            ps.taskConfig(n),
+		Config:            cfgLaunch,
 		Labels:            map[string]string{"ring": n.Ring, "node": name, "incarnation": strconv.Itoa(int(n.Incarnation))},
 		KillGrace:         cfg.KillGrace,
 	}

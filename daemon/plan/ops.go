@@ -114,6 +114,7 @@ func init() {
 		stepUpdate:         (*pass).stepRestart,
 		stepRepair:         (*pass).stepRepair,
 		stepCleanup:        (*pass).stepCleanup,
+		stepMoveSeed:       (*pass).stepMoveSeed,
 	}
 }
 
@@ -454,7 +455,7 @@ func (ps *pass) autoOps() {
 		}
 		op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "daemon",
 			&cassmesosv1.OperationParams{Nodes: []string{name}},
-			[]*cassmesosv1.Step{newStep(stepPrepareReplace, name), newStep(stepReplace, name)})
+			append(seedSteps(n), newStep(stepPrepareReplace, name), newStep(stepReplace, name)))
 		ps.putOp(op)
 	}
 }

@@ -23,6 +23,8 @@ func (k RelayKind) String() string {
 		return "setautorepairconfig"
 	case RelayListKeyspaces:
 		return "describecluster"
+	case RelayReloadSeeds:
+		return "reloadseeds"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

@@ -80,6 +80,11 @@ func (ps *pass) claim(agentID string, r Resource) claim {
 		}
 		for i, e := range n.GetRelease() {
 			if holds(e, agentID, r) {
+				if !ps.releasePersisted(name, agentID, r) {
+					// Given up in this very pass: released only once the intent is stored
+					// (invariant 7), at the agent's next offer; meanwhile nobody uses it.
+					return claim{}
+				}
 				if canRelease {
 					return claim{kind: claimRelease, node: name, entry: i}
 				}
@@ -91,6 +96,17 @@ func (ps *pass) claim(agentID string, r Resource) claim {
 		return claim{} // a reservation without our ID that no record names is not known to be ours
 	}
 	return claim{kind: claimUnclaimed, node: name}
+}
+
+// releasePersisted reports whether the stored record of the node (as the pass began) names the
+// resource in its release list.
+func (ps *pass) releasePersisted(name, agentID string, r Resource) bool {
+	for _, e := range ps.s.Nodes[name].GetRelease() {
+		if holds(e, agentID, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameRing reports whether a reservation labelled with ring UID uid can belong to node n: the

@@ -409,7 +409,13 @@ func (ps *pass) stepDeleteRing(r *opRun) result {
 // relay emits a relayed call with a stable ID for this step attempt and returns its result, if any.
 func (ps *pass) relay(r *opRun, rl Relay) (RelayResult, bool) {
 	attempt := r.step.GetAttempts()
-	rl.ID = r.op().GetId() + "/" + strconv.Itoa(r.idx) + "/" + strconv.Itoa(int(attempt))
+	return ps.relayAs(r, rl, r.op().GetId()+"/"+strconv.Itoa(r.idx)+"/"+strconv.Itoa(int(attempt)))
+}
+
+// relayAs is relay with the given ID, which must start with the operation's ID and be unique per
+// attempt.
+func (ps *pass) relayAs(r *opRun, rl Relay, id string) (RelayResult, bool) {
+	rl.ID = id
 	if res, ok := ps.s.Relays[rl.ID]; ok && res.Done {
 		return res, true
 	}

@@ -372,20 +372,12 @@ func (ps *pass) replaceNode(req ReplaceNode) (Accepted, error) {
 	if !ps.anyOtherUN(n.GetRing(), n.GetName()) {
 		return Accepted{}, refused("no other node of %s is UN; a replacement needs a live node to stream from", n.GetRing())
 	}
-	if n.GetSeed() {
-		others := 0
-		for _, o := range ps.ringNodes(n.GetRing()) {
-			if o.GetSeed() && o.GetName() != n.GetName() {
-				others++
-			}
-		}
-		if others == 0 {
-			return Accepted{}, refused("%s is the ring's only seed; a replacement needs another seed to join through", n.GetName())
-		}
+	if n.GetSeed() && ps.liveSeeds(n.GetRing(), n.GetName()) == 0 && ps.seedCandidate(n) == nil {
+		return Accepted{}, refused("%s is the ring's only seed and no other node is UN to take over as seed", n.GetName())
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE, n.GetRing(), "cli",
 		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}},
-		[]*cassmesosv1.Step{newStep(stepPrepareReplace, n.GetName()), newStep(stepReplace, n.GetName())})
+		append(seedSteps(n), newStep(stepPrepareReplace, n.GetName()), newStep(stepReplace, n.GetName())))
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -430,8 +422,8 @@ func (ps *pass) decommissionNode(req DecommissionNode) (Accepted, error) {
 	if err != nil {
 		return Accepted{}, err
 	}
-	if n.GetSeed() {
-		return Accepted{}, refused("%s is a seed; seeds are not decommissioned", n.GetName())
+	if n.GetSeed() && ps.liveSeeds(n.GetRing(), n.GetName()) == 0 && ps.seedCandidate(n) == nil {
+		return Accepted{}, refused("%s is the ring's only seed and no other node is UN to take over as seed", n.GetName())
 	}
 	if !ps.isUN(n) {
 		return Accepted{}, refused("%s is %s; decommission needs it UN (use remove for a dead node)", n.GetName(), ps.statusLetters(n))
@@ -442,9 +434,9 @@ func (ps *pass) decommissionNode(req DecommissionNode) (Accepted, error) {
 	if r.GetSpec().GetNodes() <= 1 {
 		return Accepted{}, refused("%s is the ring's last node", n.GetName())
 	}
-	ps.mutRing(n.GetRing()).Spec.Nodes--
+	shrinkSpec(ps.mutRing(n.GetRing()).Spec)
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DECOMMISSION_NODE, n.GetRing(), "cli",
-		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep(stepDecommission, n.GetName())})
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, append(seedSteps(n), newStep(stepDecommission, n.GetName())))
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -454,8 +446,8 @@ func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
 	if err != nil {
 		return Accepted{}, err
 	}
-	if n.GetSeed() {
-		return Accepted{}, refused("%s is a seed; replace a dead seed instead of removing it", n.GetName())
+	if n.GetSeed() && ps.liveSeeds(n.GetRing(), n.GetName()) == 0 && ps.seedCandidate(n) == nil {
+		return Accepted{}, refused("%s is the ring's only seed and no other node is UN to take over as seed", n.GetName())
 	}
 	if err := ps.requireDown(n, "remove"); err != nil {
 		return Accepted{}, err
@@ -466,9 +458,9 @@ func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
 	if r.GetSpec().GetNodes() <= 1 {
 		return Accepted{}, refused("%s is the ring's last node", n.GetName())
 	}
-	ps.mutRing(n.GetRing()).Spec.Nodes--
+	shrinkSpec(ps.mutRing(n.GetRing()).Spec)
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE, n.GetRing(), "cli",
-		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, []*cassmesosv1.Step{newStep(stepRemove, n.GetName())})
+		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, append(seedSteps(n), newStep(stepRemove, n.GetName())))
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(n.GetRing()), Created: true}, nil
 }
@@ -640,4 +632,13 @@ func (ps *pass) checkEncryption(old, next *cassmesosv1.RingSpec) error {
 			ErrInvalid, was, now, now)
 	}
 	return nil
+}
+
+// shrinkSpec takes one node off a spec (decommission, remove), and a seed when the spec would
+// otherwise ask for more seeds than nodes.
+func shrinkSpec(s *cassmesosv1.RingSpec) {
+	s.Nodes--
+	if s.Seeds > s.Nodes {
+		s.Seeds = s.Nodes
+	}
 }

@@ -383,6 +383,9 @@ const (
 	// RelayListKeyspaces reads the ring's keyspaces (nodetool describecluster); the result's
 	// Keyspaces carry them.
 	RelayListKeyspaces
+	// RelayReloadSeeds writes Relay.Seeds into the node's cassandra.yaml and runs nodetool
+	// reloadseeds; it fails unless Cassandra then uses exactly those seeds (its own address aside).
+	RelayReloadSeeds
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -404,6 +407,8 @@ type Relay struct {
 	Tables               []string
 	StartToken, EndToken string
 	Full, PrimaryRange   bool
+	// Seeds for RelayReloadSeeds: the node's new seed list.
+	Seeds []string
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
 	// Enable and RepairTypes for RelayAutoRepair.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"regexp"
 	"sort"
 	"strings"
@@ -29,6 +30,9 @@ type Config struct {
 	// Restart drains, stops and starts Cassandra again in place (RestartCassandra). Nil makes
 	// RestartCassandra Unimplemented.
 	Restart func(ctx context.Context) error
+	// RewriteSeeds writes a new seed list into the node's rendered cassandra.yaml (ReloadSeeds).
+	// Nil makes ReloadSeeds Unimplemented.
+	RewriteSeeds func(seeds []string) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
 	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
@@ -47,6 +51,7 @@ type server struct {
 	cassmesosv1.UnimplementedNodeAgentServiceServer
 	ctl     nodetool.Controller
 	restart func(context.Context) error
+	seeds   func([]string) error
 	log     *slog.Logger
 }
 
@@ -56,7 +61,7 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{ctl: cfg.Controller, restart: cfg.Restart, log: log}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, log: log}
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
@@ -430,4 +435,33 @@ func (s *server) RestartCassandra(ctx context.Context, _ *cassmesosv1.RestartCas
 	}
 	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.RestartCassandraResponse{}, nil
+}
+
+// maxSeeds bounds a ReloadSeeds request's list.
+const maxSeeds = 64
+
+// ReloadSeeds writes the seed list into the node's cassandra.yaml, runs nodetool reloadseeds and
+// answers with the seeds Cassandra then uses (without the node's own address).
+func (s *server) ReloadSeeds(ctx context.Context, req *cassmesosv1.ReloadSeedsRequest) (*cassmesosv1.ReloadSeedsResponse, error) {
+	if s.seeds == nil {
+		return nil, status.Error(codes.Unimplemented, "reloading seeds is not available")
+	}
+	seeds := req.GetSeeds()
+	if len(seeds) == 0 || len(seeds) > maxSeeds {
+		return nil, toStatus(s.log, "ReloadSeeds", fmt.Errorf("%w: seeds: want 1 to %d addresses, got %d", errInvalid, maxSeeds, len(seeds)))
+	}
+	for _, a := range seeds {
+		if net.ParseIP(a) == nil {
+			return nil, toStatus(s.log, "ReloadSeeds", fmt.Errorf("%w: seeds: %q is not an IP address", errInvalid, a))
+		}
+	}
+	s.log.Info("seed list reload requested", "seeds", strings.Join(seeds, ","))
+	if err := s.seeds(seeds); err != nil {
+		return nil, toStatus(s.log, "ReloadSeeds", err)
+	}
+	got, err := s.ctl.ReloadSeeds(ctx)
+	if err != nil {
+		return nil, toStatus(s.log, "ReloadSeeds", err)
+	}
+	return &cassmesosv1.ReloadSeedsResponse{Seeds: got}, nil
 }

@@ -75,6 +75,10 @@ type Controller interface {
 	GetAutoRepairConfig(ctx context.Context) (*AutoRepairConfig, error)
 	AutoRepairStatus(ctx context.Context, repairType string) (*AutoRepairStatus, error)
 	SetAutoRepairEnabled(ctx context.Context, repairType string, enabled bool) error
+	// GetSeeds runs `nodetool getseeds`; ReloadSeeds `nodetool reloadseeds` (Cassandra 4.0+):
+	// the seed IP addresses the node uses, without its own.
+	GetSeeds(ctx context.Context) ([]string, error)
+	ReloadSeeds(ctx context.Context) ([]string, error)
 }
 
 // Config says how to run nodetool.

@@ -25,6 +25,7 @@ type Config struct {
 	NumTokens            int
 	InitialTokens        []int64
 	Seeds                []string // seed addresses (IP only)
+	YAMLPath             string   // the cassandra.yaml read (reloadseeds reads its seeds again)
 	ListenAddress        string
 	StoragePort          int
 	NativePort           int
@@ -142,6 +143,7 @@ func LoadConfig(args []string, env map[string]string) (*Config, error) {
 	if v := c.Props["cassandra.config"]; v != "" {
 		yamlPath = strings.TrimPrefix(v, "file://")
 	}
+	c.YAMLPath = yamlPath
 	raw, err := os.ReadFile(yamlPath)
 	if err != nil {
 		return nil, fmt.Errorf("Cannot locate %s", yamlPath)
@@ -510,4 +512,42 @@ func envMap(environ []string) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// ReadSeeds reads the seed list of the cassandra.yaml at path again, as SimpleSeedProvider does
+// on nodetool reloadseeds.
+func ReadSeeds(path string) ([]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Props: map[string]string{}}
+	var y struct {
+		SeedProvider []struct {
+			Parameters []map[string]string `yaml:"parameters"`
+		} `yaml:"seed_provider"`
+	}
+	if err := yaml.Unmarshal(raw, &y); err != nil {
+		return nil, err
+	}
+	for _, sp := range y.SeedProvider {
+		for _, p := range sp.Parameters {
+			for _, s := range strings.Split(p["seeds"], ",") {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					continue
+				}
+				host := s
+				if h, _, err := net.SplitHostPort(s); err == nil {
+					host = h
+				}
+				ip, err := resolveAddress(host)
+				if err != nil {
+					return nil, fmt.Errorf("seeds: %s: %w", s, err)
+				}
+				c.Seeds = append(c.Seeds, ip)
+			}
+		}
+	}
+	return c.Seeds, nil
 }

@@ -356,7 +356,7 @@ func (g *gossiper) exchange(ctx context.Context, addr string) error {
 func (g *gossiper) shadowRound(ctx context.Context) {
 	empty := gossipMessage{ClusterName: g.cluster, Partitioner: murmur3}
 	for {
-		for _, seed := range g.seeds {
+		for _, seed := range g.seedList() {
 			if seed == g.self {
 				continue
 			}
@@ -483,4 +483,18 @@ func (g *gossiper) isRunning() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.running
+}
+
+// seedList is the gossiper's current seed list.
+func (g *gossiper) seedList() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.seeds...)
+}
+
+// setSeeds replaces the seed list (nodetool reloadseeds).
+func (g *gossiper) setSeeds(seeds []string) {
+	g.mu.Lock()
+	g.seeds = append([]string(nil), seeds...)
+	g.mu.Unlock()
 }

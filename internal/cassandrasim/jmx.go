@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -162,6 +163,8 @@ var nodetoolCommands = map[string]string{
 	"statusgossip":        "Status of gossip",
 	"stopdaemon":          "Stop cassandra daemon",
 	"version":             "Print cassandra version",
+	"getseeds":            "Get the currently in use seed node IP list excluding the node IP",
+	"reloadseeds":         "Reload the seed node list from the seed node provider",
 }
 
 func (n *node) command(req jmxRequest, r *reply) int {
@@ -285,6 +288,18 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	case "version":
 		r.out("ReleaseVersion: %s\n", releaseVersion)
+		return 0
+	case "getseeds":
+		r.out("%s\n", n.seedLine("Current list of seed node IPs, excluding the current node's IP: ", n.g.seedList()))
+		return 0
+	case "reloadseeds":
+		seeds, err := ReadSeeds(n.cfg.YAMLPath)
+		if err != nil || len(seeds) == 0 {
+			r.out("Failed to reload the seed node list.\n")
+			return 0
+		}
+		n.g.setSeeds(seeds)
+		r.out("%s\n", n.seedLine("Updated seed node IP list, excluding the current node's IP: ", seeds))
 		return 0
 	case "flush":
 		if len(args) > 0 {
@@ -688,4 +703,19 @@ func (n *node) cmdCleanup(args []string, r *reply) int {
 		n.actions.record(Action{Node: c.ListenAddress, HostID: n.hostID(), Action: "cleanup", Status: "ok", Start: start, End: time.Now(), Keyspace: name, Tables: tables})
 	}
 	return 0
+}
+
+// seedLine is getseeds' and reloadseeds' answer: the seeds other than the node itself as
+// "/<ip>:<storage port>", or Cassandra's sentence for none.
+func (n *node) seedLine(prefix string, seeds []string) string {
+	var out []string
+	for _, s := range seeds {
+		if s != n.cfg.ListenAddress {
+			out = append(out, "/"+net.JoinHostPort(s, strconv.Itoa(n.cfg.StoragePort)))
+		}
+	}
+	if len(out) == 0 {
+		return "Seed node list does not contain any remote node IPs"
+	}
+	return prefix + strings.Join(out, " ")
 }

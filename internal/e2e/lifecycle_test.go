@@ -301,9 +301,12 @@ func TestLifecycleAgentLossReplacement(t *testing.T) {
 			n.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL
 	}, "the seed demo-0 UN on another agent")
 	waitHealthy(w, "demo", 3, 2*time.Minute)
-	if n := mustNode(t, w, "demo-0"); !n.GetSeed() {
-		t.Errorf("demo-0 is no longer a seed after its replacement")
+	// The lost seed handed its role to a live node before its replacement; every node was sent
+	// the new seed list (nodetool reloadseeds), the replacement launched with it.
+	if n := mustNode(t, w, "demo-0"); n.GetSeed() {
+		t.Errorf("demo-0 is still a seed after it was lost and replaced")
 	}
+	checkSeedLists(t, w, "demo", 2)
 	ops := opsOf(t, w, cassmesosv1.OperationKind_OPERATION_KIND_REPLACE_NODE)
 	if len(ops) != 2 {
 		t.Fatalf("%d REPLACE_NODE operations, want 2: %v", len(ops), ops)

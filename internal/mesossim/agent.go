@@ -38,6 +38,7 @@ type agent struct {
 	dir        string
 	configured mesos.Resources
 	attributes []mesos.Attribute
+	domain     *mesos.DomainInfo
 	total      mesos.Resources // checkpointed: with reservations and volumes
 
 	// master's view
@@ -121,12 +122,19 @@ func (s *Sim) newAgent(i int, ac AgentConfig) (*agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mesossim: agent %d attributes: %w", i, err)
 	}
+	domain, err := parseDomain(ac.Domain)
+	if err != nil {
+		return nil, fmt.Errorf("mesossim: agent %d: %w", i, err)
+	}
+	if domain != nil && s.domain == nil {
+		return nil, fmt.Errorf("mesossim: agent %d has domain %s but the master has none (Mesos refuses such an agent)", i, ac.Domain)
+	}
 	s.agentCounter++
 	a := &agent{
 		s: s, index: i, hostname: host, port: ac.Port,
 		id:         fmt.Sprintf("%s-S%d", s.masterID, s.agentCounter),
 		dir:        filepath.Join(s.cfg.WorkDir, host),
-		configured: res, total: res.Clone(), attributes: attrs,
+		configured: res, total: res.Clone(), attributes: attrs, domain: domain,
 		frameworks: map[string]*agentFramework{},
 		tasks:      map[taskKey]*atask{},
 		streams:    map[taskKey]*updateStream{},

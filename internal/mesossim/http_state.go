@@ -141,6 +141,11 @@ func (s *Sim) handleState(w http.ResponseWriter, r *http.Request) {
 			"unreserved_resources": resourcesJSON(unreserved), "attributes": attributesJSON(a.attributes),
 			"active": !a.down, "version": s.cfg.Version,
 		})
+		if a.domain != nil && a.domain.FaultDomain != nil {
+			slaves[len(slaves)-1]["domain"] = map[string]any{"fault_domain": map[string]any{
+				"region": map[string]any{"name": a.domain.FaultDomain.Region.Name},
+				"zone":   map[string]any{"name": a.domain.FaultDomain.Zone.Name}}}
+		}
 	}
 	state["slaves"] = nonNil(slaves)
 	state["unreachable_slaves"] = nonNil(unreachableSlaves)

@@ -55,7 +55,10 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		killOnExit   = fs.Bool("kill-tasks-on-exit", true, "on SIGINT/SIGTERM, destroy every executor and its tasks (the executor's process group and every process left in its session); false leaves them running")
 		resources    multiFlag
 		attributes   multiFlag
+		domains      multiFlag
+		masterDomain = fs.String("master-domain", "", "the master's fault domain, region/zone (master_info.domain); required when an agent has one")
 	)
+	fs.Var(&domains, "agent-domain", "agent fault domain, region/zone (offers' domain; a framework without REGION_AWARE gets offers only from the master's region); given once it applies to every agent, repeated it applies to the agents in order")
 	fs.Var(&resources, "agent-resources", "agent resources, e.g. \"cpus:4;mem:8192;disk:65536;ports:[31000-32000]\"; given once it applies to every agent, repeated it applies to the agents in order")
 	fs.Var(&attributes, "agent-attributes", "agent attributes, e.g. \"rack:r1;zone:z1\"; given once it applies to every agent, repeated it applies to the agents in order (default rack:r1..r3 rotating, zone:z1)")
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +82,20 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	}
 	if len(attributes) > 1 && len(attributes) != *agents {
 		return bad("--agent-attributes: given %d times for %d agents (give it once, or once per agent)", len(attributes), *agents)
+	}
+	if len(domains) > 1 && len(domains) != *agents {
+		return bad("--agent-domain: given %d times for %d agents (give it once, or once per agent)", len(domains), *agents)
+	}
+	if _, err := parseDomain(*masterDomain); err != nil {
+		return bad("--master-domain: %v", err)
+	}
+	for _, d := range domains {
+		if _, err := parseDomain(d); err != nil {
+			return bad("--agent-domain: %v", err)
+		}
+		if *masterDomain == "" {
+			return bad("--agent-domain %s: the master has no domain (give --master-domain)", d)
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -111,7 +128,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		ExecutorReregistrationTimeout: *reregister,
 		ExecutorShutdownGracePeriod:   *grace, MasterRecoveryPeriod: *recovery,
 		Version: *version, Leader: *leader, Logger: slog.New(handler),
-		KeepTasksOnClose: !*killOnExit,
+		KeepTasksOnClose: !*killOnExit, Domain: *masterDomain,
 	}
 	for name, d := range map[string]time.Duration{
 		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
@@ -151,6 +168,12 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 			ac.Attributes = attributes[0]
 		case *agents:
 			ac.Attributes = attributes[i]
+		}
+		switch len(domains) {
+		case 1:
+			ac.Domain = domains[0]
+		case *agents:
+			ac.Domain = domains[i]
 		}
 		if ac.Resources != "" {
 			if _, err := parseResources(ac.Resources); err != nil {

@@ -122,6 +122,7 @@ func (s *Sim) masterInfo() *mesos.MasterInfo {
 			{Type: mesos.MasterInfo_Capability_AGENT_UPDATE},
 			{Type: mesos.MasterInfo_Capability_AGENT_DRAINING},
 		},
+		Domain: s.domain,
 	}
 }
 

@@ -70,7 +70,7 @@ func (s *Sim) allocateLocked() {
 		}
 		avail := minus(a.total, append(a.used(), s.offeredOn(a)...)...)
 		for _, fw := range fws {
-			if fw.sub == nil {
+			if fw.sub == nil || !s.offersTo(fw, a) {
 				continue
 			}
 			for _, role := range fw.roles() {
@@ -134,6 +134,7 @@ func (s *Sim) offerProto(fw *framework, o *offer) mesos.Offer {
 		},
 		Resources:  forFramework(fw, o.resources, o.role),
 		Attributes: a.attributes,
+		Domain:     a.domain,
 	}
 	if af := a.frameworks[fw.id]; af != nil {
 		for _, ex := range af.sortedExecutors() {

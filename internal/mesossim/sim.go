@@ -64,6 +64,9 @@ type Config struct {
 	Credentials []Credential
 	// Version is master_info.version (default 1.11.0).
 	Version string
+	// Domain is the master's fault domain, "region/zone" (master_info.domain); "" none. Agents
+	// with a domain need it (domain.go).
+	Domain string
 	// Leader, when set (host:port), makes this master a standby that answers
 	// 307 to the leader.
 	Leader string
@@ -87,6 +90,8 @@ type AgentConfig struct {
 	Resources string
 	// Attributes in the agent --attributes form (default "rack:r<1..3>;zone:z1").
 	Attributes string
+	// Domain is the agent's fault domain, "region/zone" (offers' domain); "" none.
+	Domain string
 }
 
 // Credential is one principal and secret, as in Mesos' --credentials.
@@ -103,11 +108,12 @@ func DefaultAgents(n int) []AgentConfig { return make([]AgentConfig, n) }
 
 // Sim is a running simulated cluster.
 type Sim struct {
-	cfg  Config
-	log  *slog.Logger
-	ln   net.Listener
-	srv  *http.Server
-	addr *net.TCPAddr
+	cfg    Config
+	domain *mesos.DomainInfo // master_info.domain (nil: none)
+	log    *slog.Logger
+	ln     net.Listener
+	srv    *http.Server
+	addr   *net.TCPAddr
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -147,6 +153,10 @@ func Start(ctx context.Context, cfg Config) (*Sim, error) {
 		return nil, errors.New("mesossim: Config.WorkDir is required")
 	}
 	applyDefaults(&cfg)
+	domain, err := parseDomain(cfg.Domain)
+	if err != nil {
+		return nil, fmt.Errorf("mesossim: master: %w", err)
+	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mesossim: work dir: %w", err)
 	}
@@ -159,6 +169,7 @@ func Start(ctx context.Context, cfg Config) (*Sim, error) {
 		removedFrameworks: map[string]bool{},
 		offers:            map[string]*offer{},
 		acks:              map[string]int{},
+		domain:            domain,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for i, ac := range cfg.Agents {

@@ -2,6 +2,7 @@ package plantest
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,6 +65,8 @@ type Proc struct {
 	// AutoRepairPaused: Auto Repair was paused on the node (setautorepairconfig ... enabled false);
 	// a new task starts with it on when its config carries auto_repair.
 	AutoRepairPaused bool
+	// Seeds is the seed list the node uses: Config.Seeds, then what the last reloadseeds set.
+	Seeds []string
 }
 
 // Ports returns the ports the task was launched with (its port resources).
@@ -540,6 +543,13 @@ func (w *World) relay(r plan.Relay) {
 			target.relayID = r.ID
 			w.report(target)
 		}
+	case plan.RelayReloadSeeds:
+		w.logf("relay %s reloadseeds %s %v", r.ID, r.Node, r.Seeds)
+		if len(r.Seeds) == 0 {
+			w.violate("reloadseeds of %s without seeds", r.Node)
+		}
+		target.Seeds = append([]string(nil), r.Seeds...)
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
 	case plan.RelayRemovePeer:
 		found := false
 		for _, n := range w.Store.Nodes {
@@ -676,11 +686,13 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 			w.violate("launch of %s while task %s of the same node is %v", t.TaskID, p.TaskID, p.State)
 		}
 	}
-	// Invariant 2: a non-seed starts only when a seed is UN.
+	// Invariant 2: a non-seed starts only when a seed is UN: a node launched as one, or one
+	// that took over as seed later (its address on the new node's seed list).
 	if !cfg.GetSeed() {
 		ok := false
 		for _, p := range w.Procs {
-			if p.Ring == cfg.GetRing() && p.Seed && w.procUN(p) {
+			seed := p.Seed || slices.Contains(cfg.GetSeeds(), w.Store.Nodes[p.Node].GetAddress())
+			if p.Ring == cfg.GetRing() && seed && w.procUN(p) {
 				ok = true
 			}
 		}
@@ -703,7 +715,7 @@ func (w *World) launch(a *Agent, t *plan.TaskLaunch) {
 	}
 	p := &Proc{TaskID: t.TaskID, Node: cfg.GetNode(), Ring: cfg.GetRing(), AgentID: a.ID, Seed: cfg.GetSeed(),
 		AutoBootstrap: cfg.GetAutoBootstrap(), Replace: cfg.GetReplaceAddress(), State: plan.TaskStaging, joinTicks: w.JoinTicks,
-		Config: cfg}
+		Config: cfg, Seeds: append([]string(nil), cfg.GetSeeds()...)}
 	for _, r := range t.Resources {
 		switch r.Name {
 		case placement.Ports:

@@ -46,6 +46,7 @@ type Fake struct {
 	repairEvents   []nodetool.RepairEvent
 	// autoRepair: repair type -> enabled; nil when the node has no Auto Repair.
 	autoRepair map[string]bool
+	seeds          []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -538,4 +539,29 @@ func (f *Fake) SetAutoRepairEnabled(ctx context.Context, repairType string, enab
 		f.autoRepair[repairType] = enabled
 	})
 	return err
+}
+
+// SetSeeds sets what GetSeeds and ReloadSeeds answer.
+func (f *Fake) SetSeeds(seeds []string) {
+	f.locked(func() { f.seeds = append([]string(nil), seeds...) })
+}
+
+// GetSeeds implements nodetool.Controller.
+func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
+	if err := f.begin(ctx, "GetSeeds"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.seeds...), nil
+}
+
+// ReloadSeeds implements nodetool.Controller.
+func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {
+	if err := f.begin(ctx, "ReloadSeeds"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string{}, f.seeds...), nil
 }

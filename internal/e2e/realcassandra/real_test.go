@@ -192,12 +192,15 @@ func TestRealRingLifecycle(t *testing.T) {
 	checkRepair(t, w, out)
 	rs.check(s, gocql.All, "repair")
 
-	// Decommission a chosen non-seed.
-	gone := nodes["real-2"].GetAddress()
-	cli(t, w, "node", "decommission", "real-2", "--wait", "--timeout", "6m")
-	nodes = expectRing(t, w, "real-0", "real-1", "real-3")
-	if _, still := w.Nodes(ring)["real-2"]; still {
-		t.Errorf("real-2 is still listed after its decommission")
+	// Decommission a chosen seed: another node takes over as seed, and every node's seed list is
+	// rewritten and reloaded (nodetool reloadseeds) without a restart.
+	gone := nodes["real-1"].GetAddress()
+	begin = time.Now()
+	cli(t, w, "node", "decommission", "real-1", "--wait", "--timeout", "6m")
+	t.Logf("figure: node decommission of a seed --wait: %v", time.Since(begin).Round(time.Millisecond))
+	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
+	if _, still := w.Nodes(ring)["real-1"]; still {
+		t.Errorf("real-1 is still listed after its decommission")
 	}
 	for _, n := range nodes {
 		st, _, err := w.NodeStatus(n)
@@ -208,14 +211,15 @@ func TestRealRingLifecycle(t *testing.T) {
 			t.Errorf("nodetool status on %s still lists the decommissioned %s", n.GetName(), gone)
 		}
 	}
+	checkSeeds(t, w, nodes, "real-1")
 	rs.check(s, gocql.All, "decommission")
 
 	// Restart one node; then a rolling update of a JVM option.
-	hostID := nodes["real-1"].GetHostId()
-	cli(t, w, "node", "restart", "real-1", "--wait", "--timeout", "5m")
-	nodes = expectRing(t, w, "real-0", "real-1", "real-3")
-	if nodes["real-1"].GetHostId() != hostID {
-		t.Errorf("real-1's host ID changed across a restart: %s -> %s", hostID, nodes["real-1"].GetHostId())
+	hostID := nodes["real-2"].GetHostId()
+	cli(t, w, "node", "restart", "real-2", "--wait", "--timeout", "5m")
+	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
+	if nodes["real-2"].GetHostId() != hostID {
+		t.Errorf("real-2's host ID changed across a restart: %s -> %s", hostID, nodes["real-2"].GetHostId())
 	}
 	rs.check(s, gocql.All, "node restart")
 
@@ -227,13 +231,13 @@ func TestRealRingLifecycle(t *testing.T) {
 		}
 	}
 	cli(t, w, append(jvm, "--jvm-opt="+marker)...)
-	nodes = expectRing(t, w, "real-0", "real-1", "real-3")
+	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if n := countJVMsWith(t, marker); n != 3 {
 		t.Errorf("%d Cassandra JVMs run with %s after the rolling update, want 3", n, marker)
 	}
 	rs.check(s, gocql.All, "rolling JVM option update")
 
-	// Replace a non-seed, then a seed, each after its agent was killed.
+	// Replace real-3, then the seed real-0, each after its agent was killed.
 	for _, name := range []string{"real-3", "real-0"} {
 		old := nodes[name]
 		w.KillAgent(agentOf(w, old.GetAddress()))
@@ -266,12 +270,15 @@ func TestRealRingLifecycle(t *testing.T) {
 			return nil
 		}, "node replace %s", name)
 		t.Logf("figure: node replace %s --wait: %v", name, time.Since(begin).Round(time.Millisecond))
-		nodes = expectRing(t, w, "real-0", "real-1", "real-3")
+		nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 		if nodes[name].GetAddress() == old.GetAddress() {
 			t.Fatalf("%s still has its old address %s", name, old.GetAddress())
 		}
-		if name == "real-0" && !nodes[name].GetSeed() {
-			t.Errorf("the replaced seed real-0 is no longer a seed")
+		if old.GetSeed() {
+			// A lost seed hands its role to a live node before it is replaced.
+			checkSeeds(t, w, nodes, name)
+		} else {
+			checkSeeds(t, w, nodes)
 		}
 		for _, n := range nodes {
 			st, _, err := w.NodeStatus(n)
@@ -283,7 +290,7 @@ func TestRealRingLifecycle(t *testing.T) {
 			}
 		}
 		if name == "real-0" {
-			s = w.CQLTLS(nodes["real-1"].GetAddress(), nodes["real-3"].GetAddress())
+			s = w.CQLTLS(nodes["real-2"].GetAddress(), nodes["real-3"].GetAddress())
 		}
 		rs.check(s, gocql.All, "replace "+name)
 	}

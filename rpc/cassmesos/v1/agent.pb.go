@@ -1333,6 +1333,98 @@ func (*DecommissionResponse) Descriptor() ([]byte, []int) {
 	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
+// ReloadSeedsRequest carries the node's new seed list.
+type ReloadSeedsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seed addresses (IP addresses, no port), at least one.
+	Seeds         []string `protobuf:"bytes,1,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadSeedsRequest) Reset() {
+	*x = ReloadSeedsRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadSeedsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadSeedsRequest) ProtoMessage() {}
+
+func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
+func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ReloadSeedsRequest) GetSeeds() []string {
+	if x != nil {
+		return x.Seeds
+	}
+	return nil
+}
+
+// ReloadSeedsResponse is what Cassandra uses after the reload.
+type ReloadSeedsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Seed addresses as nodetool getseeds reports them (without the node's own address).
+	Seeds         []string `protobuf:"bytes,1,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadSeedsResponse) Reset() {
+	*x = ReloadSeedsResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadSeedsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadSeedsResponse) ProtoMessage() {}
+
+func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
+func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ReloadSeedsResponse) GetSeeds() []string {
+	if x != nil {
+		return x.Seeds
+	}
+	return nil
+}
+
 var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
@@ -1413,7 +1505,11 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x17RestartCassandraRequest\"\x1a\n" +
 	"\x18RestartCassandraResponse\"\x15\n" +
 	"\x13DecommissionRequest\"\x16\n" +
-	"\x14DecommissionResponse2\xbc\a\n" +
+	"\x14DecommissionResponse\"*\n" +
+	"\x12ReloadSeedsRequest\x12\x14\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
+	"\x13ReloadSeedsResponse\x12\x14\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x90\b\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1426,7 +1522,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"RemovePeer\x12\x1f.cassmesos.v1.RemovePeerRequest\x1a .cassmesos.v1.RemovePeerResponse\x12a\n" +
 	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
 	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
-	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponse\x12R\n" +
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1440,7 +1537,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
 	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
@@ -1467,18 +1564,20 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*RestartCassandraResponse)(nil), // 22: cassmesos.v1.RestartCassandraResponse
 	(*DecommissionRequest)(nil),      // 23: cassmesos.v1.DecommissionRequest
 	(*DecommissionResponse)(nil),     // 24: cassmesos.v1.DecommissionResponse
-	(Liveness)(0),                    // 25: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 26: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                 // 27: cassmesos.v1.Keyspace
+	(*ReloadSeedsRequest)(nil),       // 25: cassmesos.v1.ReloadSeedsRequest
+	(*ReloadSeedsResponse)(nil),      // 26: cassmesos.v1.ReloadSeedsResponse
+	(Liveness)(0),                    // 27: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 28: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 29: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	25, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	26, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	26, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	27, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	28, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	28, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	27, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	29, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
 	6,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
 	8,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
 	11, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
@@ -1490,19 +1589,21 @@ var file_cassmesos_v1_agent_proto_depIdxs = []int32{
 	21, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
 	0,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
 	2,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	7,  // 18: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	10, // 19: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	12, // 20: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	14, // 21: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	16, // 22: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	18, // 23: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	24, // 24: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	20, // 25: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	22, // 26: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	1,  // 27: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	4,  // 28: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	18, // [18:29] is the sub-list for method output_type
-	7,  // [7:18] is the sub-list for method input_type
+	25, // 18: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	7,  // 19: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	10, // 20: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	12, // 21: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	14, // 22: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	16, // 23: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	18, // 24: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	24, // 25: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	20, // 26: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	22, // 27: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	1,  // 28: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	4,  // 29: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	26, // 30: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	19, // [19:31] is the sub-list for method output_type
+	7,  // [7:19] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1520,7 +1621,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

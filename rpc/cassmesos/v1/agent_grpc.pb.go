@@ -30,6 +30,7 @@ const (
 	NodeAgentService_RestartCassandra_FullMethodName = "/cassmesos.v1.NodeAgentService/RestartCassandra"
 	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
 	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
+	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -44,7 +45,7 @@ const (
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -77,6 +78,8 @@ type NodeAgentServiceClient interface {
 	// GetAutoRepair reads Auto Repair's configuration and the repairs in progress
 	// (nodetool getautorepairconfig, autorepairstatus -t <type>). It changes nothing.
 	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
+	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
+	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -206,6 +209,16 @@ func (c *nodeAgentServiceClient) GetAutoRepair(ctx context.Context, in *GetAutoR
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadSeedsResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_ReloadSeeds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -218,7 +231,7 @@ func (c *nodeAgentServiceClient) GetAutoRepair(ctx context.Context, in *GetAutoR
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -251,6 +264,8 @@ type NodeAgentServiceServer interface {
 	// GetAutoRepair reads Auto Repair's configuration and the repairs in progress
 	// (nodetool getautorepairconfig, autorepairstatus -t <type>). It changes nothing.
 	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
+	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
+	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -293,6 +308,9 @@ func (UnimplementedNodeAgentServiceServer) SetAutoRepair(context.Context, *SetAu
 }
 func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetAutoRepair not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -506,6 +524,24 @@ func _NodeAgentService_GetAutoRepair_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadSeedsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).ReloadSeeds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_ReloadSeeds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).ReloadSeeds(ctx, req.(*ReloadSeedsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -552,6 +588,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAutoRepair",
 			Handler:    _NodeAgentService_GetAutoRepair_Handler,
+		},
+		{
+			MethodName: "ReloadSeeds",
+			Handler:    _NodeAgentService_ReloadSeeds_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

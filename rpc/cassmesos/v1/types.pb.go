@@ -731,6 +731,9 @@ const (
 	StepKind_STEP_KIND_REPAIR StepKind = 12
 	// Run nodetool cleanup on a node.
 	StepKind_STEP_KIND_CLEANUP StepKind = 13
+	// Move the seed role away from the step's node (when it is a seed) to another UN node of its
+	// datacenter, then push the ring's seed list to every running node (nodetool reloadseeds).
+	StepKind_STEP_KIND_MOVE_SEED StepKind = 30
 )
 
 // Enum value maps for StepKind.
@@ -750,6 +753,7 @@ var (
 		11: "STEP_KIND_UPDATE",
 		12: "STEP_KIND_REPAIR",
 		13: "STEP_KIND_CLEANUP",
+		30: "STEP_KIND_MOVE_SEED",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":     0,
@@ -766,6 +770,7 @@ var (
 		"STEP_KIND_UPDATE":          11,
 		"STEP_KIND_REPAIR":          12,
 		"STEP_KIND_CLEANUP":         13,
+		"STEP_KIND_MOVE_SEED":       30,
 	}
 )
 
@@ -3109,7 +3114,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_PHASE_PAUSED\x10\x04\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x05\x12\x1a\n" +
 	"\x16OPERATION_PHASE_FAILED\x10\x06\x12\x1d\n" +
-	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xd8\x02\n" +
+	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xf1\x02\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13STEP_KIND_BOOTSTRAP\x10\x01\x12\x15\n" +
@@ -3125,7 +3130,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x12\x14\n" +
 	"\x10STEP_KIND_UPDATE\x10\v\x12\x14\n" +
 	"\x10STEP_KIND_REPAIR\x10\f\x12\x15\n" +
-	"\x11STEP_KIND_CLEANUP\x10\r*\x9b\x01\n" +
+	"\x11STEP_KIND_CLEANUP\x10\r\x12\x17\n" +
+	"\x13STEP_KIND_MOVE_SEED\x10\x1e*\x9b\x01\n" +
 	"\tStepPhase\x12\x1a\n" +
 	"\x16STEP_PHASE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STEP_PHASE_PENDING\x10\x01\x12\x16\n" +

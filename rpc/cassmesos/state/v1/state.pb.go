@@ -460,7 +460,10 @@ type NodeRecord struct {
 	// before the new launch. An entry is dropped once all of it was sent for release and a later
 	// offer from its agent holds none of it, or when its agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
 	// names it.
-	Release       []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
+	Release []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
+	// Seed addresses the node's Cassandra runs with: those of its last launch, or of its last
+	// successful ReloadSeeds. A node whose list differs from the ring's is sent the ring's.
+	Seeds         []string `protobuf:"bytes,50,rep,name=seeds,proto3" json:"seeds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +725,13 @@ func (x *NodeRecord) GetJmxPort() uint32 {
 func (x *NodeRecord) GetRelease() []*Reservation {
 	if x != nil {
 		return x.Release
+	}
+	return nil
+}
+
+func (x *NodeRecord) GetSeeds() []string {
+	if x != nil {
+		return x.Seeds
 	}
 	return nil
 }
@@ -1568,7 +1578,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x9f\t\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xb5\t\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1615,7 +1625,8 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
-	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xb2\x04\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\x12\x14\n" +
+	"\x05seeds\x182 \x03(\tR\x05seeds\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
