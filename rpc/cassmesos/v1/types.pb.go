@@ -360,6 +360,59 @@ func (NodePhase) EnumDescriptor() ([]byte, []int) {
 	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// NodeStateSource says where a node's liveness and mode come from.
+type NodeStateSource int32
+
+const (
+	// Unknown (an older daemon, or no state at all).
+	NodeStateSource_NODE_STATE_SOURCE_UNSPECIFIED NodeStateSource = 0
+	// Observed by the leading daemon: its executor's status or Cassandra's view.
+	NodeStateSource_NODE_STATE_SOURCE_LIVE NodeStateSource = 1
+	// The state recorded in ZooKeeper by a leader, not yet confirmed by this one.
+	NodeStateSource_NODE_STATE_SOURCE_RECORDED NodeStateSource = 2
+)
+
+// Enum value maps for NodeStateSource.
+var (
+	NodeStateSource_name = map[int32]string{
+		0: "NODE_STATE_SOURCE_UNSPECIFIED",
+		1: "NODE_STATE_SOURCE_LIVE",
+		2: "NODE_STATE_SOURCE_RECORDED",
+	}
+	NodeStateSource_value = map[string]int32{
+		"NODE_STATE_SOURCE_UNSPECIFIED": 0,
+		"NODE_STATE_SOURCE_LIVE":        1,
+		"NODE_STATE_SOURCE_RECORDED":    2,
+	}
+)
+
+func (x NodeStateSource) Enum() *NodeStateSource {
+	p := new(NodeStateSource)
+	*p = x
+	return p
+}
+
+func (x NodeStateSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NodeStateSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (NodeStateSource) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[5]
+}
+
+func (x NodeStateSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NodeStateSource.Descriptor instead.
+func (NodeStateSource) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // OperationKind is what an operation does.
 type OperationKind int32
 
@@ -437,11 +490,11 @@ func (x OperationKind) String() string {
 }
 
 func (OperationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (OperationKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[5]
+	return &file_cassmesos_v1_types_proto_enumTypes[6]
 }
 
 func (x OperationKind) Number() protoreflect.EnumNumber {
@@ -450,7 +503,7 @@ func (x OperationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationKind.Descriptor instead.
 func (OperationKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // OperationPhase is where an operation is in its life.
@@ -510,11 +563,11 @@ func (x OperationPhase) String() string {
 }
 
 func (OperationPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (OperationPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[6]
+	return &file_cassmesos_v1_types_proto_enumTypes[7]
 }
 
 func (x OperationPhase) Number() protoreflect.EnumNumber {
@@ -523,7 +576,7 @@ func (x OperationPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationPhase.Descriptor instead.
 func (OperationPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // StepKind is what a step does. The planner dispatches on it; a step's name is for people.
@@ -607,11 +660,11 @@ func (x StepKind) String() string {
 }
 
 func (StepKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (StepKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[7]
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
 }
 
 func (x StepKind) Number() protoreflect.EnumNumber {
@@ -620,7 +673,7 @@ func (x StepKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepKind.Descriptor instead.
 func (StepKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // StepPhase is where a step is.
@@ -672,11 +725,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[8]
+	return &file_cassmesos_v1_types_proto_enumTypes[9]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -685,7 +738,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -1393,7 +1446,13 @@ type Node struct {
 	// Token count.
 	Tokens int32 `protobuf:"varint,20,opt,name=tokens,proto3" json:"tokens,omitempty"`
 	// JMX port of the node's current task (0 before its first launch).
-	JmxPort       uint32 `protobuf:"varint,21,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	JmxPort uint32 `protobuf:"varint,21,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	// Where liveness and mode come from: observed live by this leader, or the last state recorded
+	// in ZooKeeper (a new leader's view until the node's executor or Cassandra reports again).
+	StateSource NodeStateSource `protobuf:"varint,31,opt,name=state_source,json=stateSource,proto3,enum=cassmesos.v1.NodeStateSource" json:"state_source,omitempty"`
+	// LIVE: when the leader last observed the state. RECORDED: when the recorded state was last
+	// observed to change (the daemon writes it on change only). Unset when unknown.
+	StateTime     *timestamppb.Timestamp `protobuf:"bytes,32,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1573,6 +1632,20 @@ func (x *Node) GetJmxPort() uint32 {
 		return x.JmxPort
 	}
 	return 0
+}
+
+func (x *Node) GetStateSource() NodeStateSource {
+	if x != nil {
+		return x.StateSource
+	}
+	return NodeStateSource_NODE_STATE_SOURCE_UNSPECIFIED
+}
+
+func (x *Node) GetStateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StateTime
+	}
+	return nil
 }
 
 // Step is one guarded step of an operation, usually one node.
@@ -2490,7 +2563,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"totalNodes\x12.\n" +
 	"\x13active_operation_id\x18\x04 \x01(\tR\x11activeOperationId\x12D\n" +
 	"\x10last_repair_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastRepairTime\x12\x1a\n" +
-	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\xb8\x05\n" +
+	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\xb5\x06\n" +
 	"\x04Node\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2518,7 +2591,10 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x13 \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x14 \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\"\xd0\x02\n" +
+	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\x12@\n" +
+	"\fstate_source\x18\x1f \x01(\x0e2\x1d.cassmesos.v1.NodeStateSourceR\vstateSource\x129\n" +
+	"\n" +
+	"state_time\x18  \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xd0\x02\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12-\n" +
@@ -2637,7 +2713,11 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x1aNODE_PHASE_DECOMMISSIONING\x10\t\x12\x16\n" +
 	"\x12NODE_PHASE_REMOVED\x10\n" +
 	"\x12\x16\n" +
-	"\x12NODE_PHASE_STOPPED\x10\v*\xaf\x03\n" +
+	"\x12NODE_PHASE_STOPPED\x10\v*p\n" +
+	"\x0fNodeStateSource\x12!\n" +
+	"\x1dNODE_STATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16NODE_STATE_SOURCE_LIVE\x10\x01\x12\x1e\n" +
+	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xaf\x03\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOPERATION_KIND_CREATE_RING\x10\x01\x12\x1d\n" +
@@ -2698,7 +2778,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
 var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(ConstraintOperator)(0),       // 0: cassmesos.v1.ConstraintOperator
@@ -2706,78 +2786,81 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(Liveness)(0),                 // 2: cassmesos.v1.Liveness
 	(CassandraMode)(0),            // 3: cassmesos.v1.CassandraMode
 	(NodePhase)(0),                // 4: cassmesos.v1.NodePhase
-	(OperationKind)(0),            // 5: cassmesos.v1.OperationKind
-	(OperationPhase)(0),           // 6: cassmesos.v1.OperationPhase
-	(StepKind)(0),                 // 7: cassmesos.v1.StepKind
-	(StepPhase)(0),                // 8: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 9: cassmesos.v1.RingSpec
-	(*Resources)(nil),             // 10: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 11: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 12: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 13: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 14: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 15: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 16: cassmesos.v1.Node
-	(*Step)(nil),                  // 17: cassmesos.v1.Step
-	(*Progress)(nil),              // 18: cassmesos.v1.Progress
-	(*Operation)(nil),             // 19: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 20: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 21: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 22: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 23: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 24: cassmesos.v1.RepairSchedule
-	nil,                           // 25: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(NodeStateSource)(0),          // 5: cassmesos.v1.NodeStateSource
+	(OperationKind)(0),            // 6: cassmesos.v1.OperationKind
+	(OperationPhase)(0),           // 7: cassmesos.v1.OperationPhase
+	(StepKind)(0),                 // 8: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 9: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 10: cassmesos.v1.RingSpec
+	(*Resources)(nil),             // 11: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 12: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 13: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 14: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 15: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 16: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 17: cassmesos.v1.Node
+	(*Step)(nil),                  // 18: cassmesos.v1.Step
+	(*Progress)(nil),              // 19: cassmesos.v1.Progress
+	(*Operation)(nil),             // 20: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 21: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 22: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 23: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 24: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 25: cassmesos.v1.RepairSchedule
+	nil,                           // 26: cassmesos.v1.RingSpec.CassandraYamlEntry
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	10, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	11, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	12, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	13, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	26, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	25, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	26, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	11, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	12, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	13, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	14, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	27, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	26, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	27, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
 	0,  // 7: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	9,  // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	15, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	27, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	10, // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	16, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	28, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 11: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	27, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	28, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	4,  // 13: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	2,  // 14: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	3,  // 15: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	27, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	27, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 18: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 19: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	27, // 20: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	7,  // 21: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	26, // 22: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	5,  // 23: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	6,  // 24: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	17, // 25: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	18, // 26: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	20, // 27: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	27, // 28: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	27, // 29: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	27, // 30: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	9,  // 31: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	21, // 32: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	22, // 33: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	26, // 34: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	8,  // 35: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	27, // 36: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	27, // 37: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	21, // 38: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	27, // 39: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	27, // 40: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	27, // 41: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	28, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	28, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 18: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
+	28, // 19: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
+	9,  // 20: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	28, // 21: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	28, // 22: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 23: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	27, // 24: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	6,  // 25: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	7,  // 26: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	18, // 27: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	19, // 28: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	21, // 29: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	28, // 30: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	28, // 31: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	28, // 32: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	10, // 33: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	22, // 34: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	23, // 35: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	27, // 36: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	9,  // 37: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	28, // 38: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	28, // 39: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	22, // 40: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	28, // 41: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	28, // 42: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	28, // 43: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -2790,7 +2873,7 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      9,
+			NumEnums:      10,
 			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -399,7 +399,10 @@ type NodeRecord struct {
 	// before the new launch. An entry is dropped once its resources were released, or when its
 	// agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
 	// names it.
-	Release       []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
+	Release []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
+	// When liveness, mode or task_state last changed as observed; written with that change only
+	// (never per status update), so a new leader can say how old the recorded state is.
+	StateTime     *timestamppb.Timestamp `protobuf:"bytes,43,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -661,6 +664,13 @@ func (x *NodeRecord) GetJmxPort() uint32 {
 func (x *NodeRecord) GetRelease() []*Reservation {
 	if x != nil {
 		return x.Release
+	}
+	return nil
+}
+
+func (x *NodeRecord) GetStateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StateTime
 	}
 	return nil
 }
@@ -1246,7 +1256,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x9f\t\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xda\t\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1293,7 +1303,9 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"load_bytes\x18\x1e \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
-	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\"\xb2\x04\n" +
+	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\x129\n" +
+	"\n" +
+	"state_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
@@ -1413,25 +1425,26 @@ var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
 	15, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
 	15, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	22, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	12, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	13, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	7,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	23, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	14, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	15, // 19: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 20: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	15, // 21: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	0,  // 22: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	24, // 23: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	25, // 24: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	26, // 25: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
-	8,  // 26: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	15, // 13: cassmesos.state.v1.NodeRecord.state_time:type_name -> google.protobuf.Timestamp
+	22, // 14: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	12, // 15: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	13, // 16: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	7,  // 17: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	23, // 18: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	14, // 19: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	15, // 20: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	15, // 21: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	15, // 22: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	0,  // 23: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	24, // 24: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	25, // 25: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	26, // 26: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	8,  // 27: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
