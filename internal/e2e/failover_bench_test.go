@@ -113,7 +113,7 @@ func BenchmarkFailover(b *testing.B) {
 
 type failoverTimes struct {
 	write, subscribed, serving, trueState, firstAnswer, recorded time.Duration
-	blanks                                             int
+	blanks                                                       int
 }
 
 // measureFailover polls the standby after the leader's kill at t0 until it serves writes, has
