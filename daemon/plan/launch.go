@@ -289,9 +289,15 @@ func (ps *pass) matchOffers(offers []Offer) {
 		trimmed = append(trimmed, o)
 	}
 
-	ps.settleReleases(released)
+	offered := make(map[string]bool, len(byAgent))
+	for id := range byAgent {
+		offered[id] = true
+	}
+	ps.settleReleases(released, offered)
 
 	ps.noteUnreserved(trimmed)
+
+	ps.dropUnmadeReservations(byAgent, trimmed)
 
 	// 2. Place wanted launches: seeds first, then by ring and ordinal.
 	var wants []*launchWant
@@ -376,6 +382,65 @@ func (ps *pass) matchOffers(offers []Offer) {
 	if len(declined) > 0 {
 		ps.act(Decline{OfferIDs: declined, Refuse: refuse})
 	}
+}
+
+// dropUnmadeReservations forgets the reservation intent of a node about to join whose
+// reservation was never confirmed (its launch was persisted, but the ACCEPT that would have made
+// the reservation may never have reached the master: a daemon killed in between, a call that
+// failed) when an offer from that agent, in this pass, holds no volume with its persistence ID.
+// Reserved resources are offered only to their role, and a node waiting for a launch has no live
+// task using them, so the volume's absence proves the reservation was not made; waiting for it
+// would wait forever. Whatever part of it was offered (a RESERVE without its CREATE) moves to
+// the node's release list, so it is released rather than left unclaimed; the node is placed anew.
+// Data is never at stake: only a node that joins (never bootstrapped, or a replacement) is
+// concerned, and a confirmed reservation is never dropped.
+func (ps *pass) dropUnmadeReservations(byAgent map[string]*agentOps, offers []Offer) {
+	for _, name := range sortedKeys(ps.want) {
+		w := ps.want[name]
+		n := ps.node(name)
+		res := n.GetReservation()
+		if n == nil || res == nil || res.GetConfirmed() || res.GetPersistenceId() == "" || ps.live(n) || !ps.joins(n) {
+			continue
+		}
+		if byAgent[res.GetAgentId()] == nil || volumeOffered(offers, res.GetAgentId(), res.GetPersistenceId()) {
+			continue
+		}
+		m := ps.mutNode(name)
+		if reservedOffered(offers, res) {
+			m.Release = append(m.Release, proto.Clone(res).(*statev1.Reservation))
+		}
+		m.Reservation = nil
+		m.Message = "its reservation on agent " + res.GetAgentId() + " was never made (the agent's offer holds no volume " +
+			res.GetPersistenceId() + "); placing " + name + " anew"
+		w.inPlace = false
+	}
+}
+
+// reservedOffered reports whether an offer holds a reserved resource that res names.
+func reservedOffered(offers []Offer, res *statev1.Reservation) bool {
+	for _, o := range offers {
+		for _, r := range o.Resources {
+			if r.Reservation != nil && holds(res, o.AgentID, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// volumeOffered reports whether an offer from agentID holds the persistent volume pid.
+func volumeOffered(offers []Offer, agentID, pid string) bool {
+	for _, o := range offers {
+		if o.AgentID != agentID {
+			continue
+		}
+		for _, r := range o.Resources {
+			if r.Volume != nil && r.Volume.PersistenceID == pid {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // joins reports whether launching the node makes it join the ring (a topology change): a

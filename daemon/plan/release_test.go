@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/daemon/plan/plantest"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -114,5 +115,91 @@ func TestNothingReleasedWithoutFrameworkID(t *testing.T) {
 	cooperate(t, w, 20, func() bool { return opDone(w, acc.Operation.GetOperation().GetId()) })
 	if left := w.Reservations(); len(left) != 0 {
 		t.Fatalf("reservations left after the delete: %v\n%s", left, w.Dump())
+	}
+}
+
+// A daemon killed after persisting a launch (the node's new reservation, not yet confirmed) and
+// before its ACCEPT reached the master leaves a reservation intent that was never made. The
+// next leader must not wait forever for a volume its agent never had: an offer from that agent
+// without the volume proves it, and the node is placed anew (found by `make chaos`: a replace
+// stayed "waiting for an offer for demo-1 on agent …" until its placement timeout).
+func TestUnmadeReservationIsPlacedAnew(t *testing.T) {
+	w := plantest.NewWorld(t, 6, plan.Config{})
+	acc, err := w.Submit(plan.CreateRing{Spec: spec("demo", 3, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acc.Operation.GetOperation().GetId()
+	w.Reconcile()
+	w.CrashAfterPersist = true
+	p := w.OfferRound()
+	launched := ""
+	for _, a := range p.Actions {
+		if acc, ok := a.(plan.Accept); ok && len(acc.Operations) > 0 {
+			launched = acc.AgentID
+		}
+	}
+	if launched == "" {
+		t.Fatalf("the first offer round launched nothing\n%s", w.Dump())
+	}
+	var pinned string
+	for _, n := range w.Store.Nodes {
+		if r := n.GetReservation(); r.GetAgentId() != "" {
+			if r.GetConfirmed() {
+				t.Fatalf("node %s: a reservation never made is stored as confirmed", n.GetName())
+			}
+			pinned = n.GetName()
+		}
+	}
+	if pinned == "" {
+		t.Fatalf("no reservation intent was persisted before the ACCEPT\n%s", w.Dump())
+	}
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("the ACCEPT was dropped, yet reservations exist: %v", left)
+	}
+	w.Restart()
+	cooperate(t, w, 60, func() bool { return w.UN("demo") == 3 && opDone(w, id) })
+	if r := w.Store.Nodes[pinned].GetReservation(); !r.GetConfirmed() {
+		t.Fatalf("node %s UN but its reservation is not confirmed: %v", pinned, r)
+	}
+	// Nothing of the unmade reservation existed: no release intent is left to keep the daemon
+	// wanting offers for ever.
+	if rel := w.Store.Nodes[pinned].GetRelease(); len(rel) != 0 {
+		t.Fatalf("node %s keeps release entries for a reservation never made: %v", pinned, rel)
+	}
+	if p := w.OfferRound(); p.WantOffers {
+		t.Fatalf("still wants offers with the ring healthy\n%s", w.Dump())
+	}
+}
+
+// A daemon killed after persisting a release pass (its DESTROY/UNRESERVE never sent) must not
+// have dropped the intents that name those reservations: the next leader releases them, and only
+// then forgets the records. Before, the pass that sent the release also deleted the REMOVED
+// records, so the reservations were left unclaimed for ever.
+func TestReleaseSurvivesCrashBeforeAccept(t *testing.T) {
+	w, _ := healthyRing(t, 6, 3, 2)
+	acc, err := w.Submit(plan.DeleteRing{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acc.Operation.GetOperation().GetId()
+	w.Reconcile()
+	w.Tick(time.Second) // the tasks are killed; their executors exit
+	w.Reconcile()
+	for range 4 {
+		w.CrashAfterPersist = true
+		p := w.OfferRound()
+		if len(releaseOps(p)) > 0 {
+			break
+		}
+		w.Restart()
+	}
+	w.Restart()
+	cooperate(t, w, 30, func() bool { return opDone(w, id) })
+	if left := w.Reservations(); len(left) != 0 {
+		t.Fatalf("reservations left after a crash before the release ACCEPT: %v\n%s", left, w.Dump())
+	}
+	if len(w.Store.Nodes) != 0 {
+		t.Fatalf("records left\n%s", w.Dump())
 	}
 }

@@ -152,11 +152,19 @@ func releasedAll(res *statev1.Reservation) bool {
 	return left == nil || left.GetCpus() == 0 && left.GetMemMb() == 0 && left.GetDiskMb() == 0
 }
 
-// settleReleases drops the intents this pass fulfilled: release entries with nothing left, and
-// the records of REMOVED nodes with nothing left to release (own reservation and entries).
-// released holds, per node, the entries released from (-1 for the node's own reservation).
-func (ps *pass) settleReleases(released map[string]map[int]bool) {
-	for _, name := range sortedKeys(released) {
+// settleReleases drops the intents that are fulfilled: a release entry, or a REMOVED node's own
+// reservation (and then its record), once all of it was sent for release (its amounts are zero)
+// and a later offer from its agent holds none of it. Never in the pass that sends the DESTROY and
+// UNRESERVE: if that ACCEPT is lost (a daemon killed after persisting, a call that failed), the
+// intent is still stored, the next offer still holds the resources, and they are released again
+// rather than left unclaimed. released holds, per node, the entries this pass released from (-1
+// for the node's own reservation), i.e. found in this pass' offers; offered, the agents that
+// offered in this pass.
+func (ps *pass) settleReleases(released map[string]map[int]bool, offered map[string]bool) {
+	fulfilled := func(name string, i int, e *statev1.Reservation) bool {
+		return !released[name][i] && offered[e.GetAgentId()] && releasedAll(e)
+	}
+	for _, name := range sortedKeys(ps.nodes) {
 		n := ps.node(name)
 		if n == nil {
 			continue
@@ -164,7 +172,7 @@ func (ps *pass) settleReleases(released map[string]map[int]bool) {
 		if len(n.GetRelease()) > 0 {
 			var kept []*statev1.Reservation
 			for i, e := range n.GetRelease() {
-				if released[name][i] && releasedAll(e) {
+				if fulfilled(name, i, e) {
 					continue
 				}
 				kept = append(kept, e)
@@ -178,7 +186,7 @@ func (ps *pass) settleReleases(released map[string]map[int]bool) {
 			continue
 		}
 		own := n.GetReservation()
-		if own.GetAgentId() == "" || ps.agentIDGone(own.GetAgentId()) || released[name][-1] && releasedAll(own) {
+		if own.GetAgentId() == "" || ps.agentIDGone(own.GetAgentId()) || fulfilled(name, -1, own) {
 			ps.deleteNode(name)
 			delete(ps.releases, name)
 		}

@@ -136,7 +136,14 @@ func (s *Store) readChunks(ctx context.Context, refs []chunkRef) ([]chunkRead, e
 			defer wg.Done()
 			for i := range next {
 				rec := &statev1.StepChunkRecord{}
-				v, err := s.zk.Get(ctx, zkstate.StepChunkPath(refs[i].op, refs[i].n), rec)
+				p := zkstate.StepChunkPath(refs[i].op, refs[i].n)
+				v, err := s.zk.Get(ctx, p, rec)
+				if errors.Is(err, zkstate.ErrNotFound) {
+					// The head names a chunk that is not there: the operation record is corrupt
+					// (a pass writes head and chunks in one multi), not merely absent.
+					err = &zkstate.PathError{Op: "load", Path: s.zk.Root() + zkstate.OperationPath(refs[i].op), Kind: zkstate.ErrCorrupt,
+						Err: fmt.Errorf("its step chunk %s is missing", s.zk.Root()+p)}
+				}
 				out[i], errs[i] = chunkRead{rec, v}, err
 			}
 		}()

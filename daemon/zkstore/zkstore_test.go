@@ -325,8 +325,9 @@ func TestLoadRefusesBrokenChunks(t *testing.T) {
 	if err := zs.Delete(ctx, zkstate.StepChunkPath(id, 1), zkstate.AnyVersion); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := New(l.Store(), nil).Load(ctx); !errors.Is(err, zkstate.ErrNotFound) || !strings.Contains(err.Error(), zkstate.StepChunkPath(id, 1)) {
-		t.Fatalf("Load with a missing chunk = %v; want ErrNotFound naming it", err)
+	if _, _, _, err := New(l.Store(), nil).Load(ctx); !errors.Is(err, zkstate.ErrCorrupt) || errors.Is(err, zkstate.ErrNotFound) ||
+		!strings.Contains(err.Error(), zkstate.OperationPath(id)) || !strings.Contains(err.Error(), zkstate.StepChunkPath(id, 1)) {
+		t.Fatalf("Load with a missing chunk = %v; want ErrCorrupt naming the operation and the chunk", err)
 	}
 }
 

@@ -32,6 +32,13 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("chaos: CHAOS_KILLS=%d CHAOS_SEED=%d", kills, seed)
 	timeout := 2 * time.Minute
+	if v := os.Getenv("CHAOS_OP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("CHAOS_OP_TIMEOUT=%q: want a positive Go duration such as 4m", v)
+		}
+		timeout = d
+	}
 	rep := Run(t, Config{Kills: kills, Seed: seed, OpTimeout: timeout})
 	t.Log("\n" + rep.String())
 	if rep.Kills < kills {

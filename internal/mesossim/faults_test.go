@@ -14,6 +14,7 @@ import (
 
 	"github.com/gogo/protobuf/proto"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/extras/store"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 )
@@ -515,4 +516,24 @@ func TestDeclineAcrossAgents(t *testing.T) {
 	s.mustCall(calls.Revive())
 	s.waitOffer(m, "agent 1 after REVIVE", onAgent(agents[0].ID))
 	s.waitOffer(m, "agent 2 after REVIVE", onAgent(agents[1].ID))
+}
+
+// A framework that disconnects is deactivated and loses its offer filters, as Mesos'
+// allocator does (deactivateFramework clears them): after a failover the new instance is offered
+// what the old one declined for an hour.
+func TestFailoverClearsOfferFilters(t *testing.T) {
+	sim := startSim(t, fastConfig(t, 1))
+	fid := store.NewInMemorySingleton()
+	s := startSched(t, sim, frameworkInfo("filters", 3600), fid, mediaProtobuf)
+	id := s.waitSubscribed(0)
+	o := s.waitOffer(0, "any", anyOffer)
+	s.mustCall(calls.Decline(o.ID).With(calls.RefuseSeconds(time.Hour)))
+	s.stop()
+	s2 := startSched(t, sim, frameworkInfo("filters", 3600), fid, mediaProtobuf)
+	if got := s2.waitSubscribed(0); got != id {
+		t.Fatalf("failover subscribed as %s, want %s", got, id)
+	}
+	if _, ok := s2.tryWaitOffer(0, 3*time.Second, anyOffer); !ok {
+		t.Fatalf("no offer after failover within 3s: the old instance's hour-long filter survived the disconnect\n%s", s2.summary())
+	}
 }

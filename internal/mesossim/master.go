@@ -516,6 +516,10 @@ func (s *Sim) recoverFrameworkTasksLocked(fw *framework) {
 func (s *Sim) disconnectLocked(fw *framework, log *slog.Logger) {
 	fw.sub = nil
 	s.removeOffersLocked(fw, false)
+	// The allocator deactivates the framework and clears its offer filters
+	// (HierarchicalAllocatorProcess::deactivateFramework): a framework that fails over is
+	// offered everything again, whatever its previous instance declined.
+	fw.filters = map[filterKey]*filter{}
 	timeout := time.Duration(fw.info.GetFailoverTimeout() * float64(time.Second))
 	log.Info("framework disconnected", "framework_id", fw.id, "failover_timeout", timeout)
 	if timeout <= 0 {

@@ -97,6 +97,11 @@ type World struct {
 	Log []string
 	// Violations found by the checks run inside the runtime loop (launch-time invariants).
 	Violations []string
+	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
+	// daemon's memory but none of its actions carried out, as a daemon killed between its
+	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
+	// disconnected framework's offers). Follow it with Restart.
+	CrashAfterPersist bool
 }
 
 // NewWorld builds a world with n agents spread over three racks.
@@ -231,6 +236,23 @@ func (w *World) execute(p plan.Plan) {
 	}
 	w.Store.Apply(stored)
 	w.State.Apply(p.Writes)
+	if w.CrashAfterPersist {
+		w.CrashAfterPersist = false
+		w.logf("daemon killed after persisting, before %d actions", len(p.Actions))
+		for _, a := range p.Actions {
+			switch a := a.(type) {
+			case plan.Accept:
+				for _, id := range a.OfferIDs {
+					delete(w.offers, id)
+				}
+			case plan.Decline:
+				for _, id := range a.OfferIDs {
+					delete(w.offers, id)
+				}
+			}
+		}
+		return
+	}
 	for _, a := range p.Actions {
 		w.act(a)
 	}

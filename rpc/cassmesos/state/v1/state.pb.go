@@ -396,8 +396,8 @@ type NodeRecord struct {
 	JmxPort uint32 `protobuf:"varint,32,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
 	// Reservations the node no longer uses that the daemon must destroy and unreserve: the old
 	// reservation of a node that moved elsewhere (replaced, relaunched with a new volume), written
-	// before the new launch. An entry is dropped once its resources were released, or when its
-	// agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
+	// before the new launch. An entry is dropped once all of it was sent for release and a later
+	// offer from its agent holds none of it, or when its agent is gone. A volume is destroyed only when this list or a REMOVED node's reservation
 	// names it.
 	Release []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
 	// When liveness, mode or task_state last changed as observed; written with that change only
