@@ -258,6 +258,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		CassandraURL:    cfg.DefaultDistributionURL(),
 		CassandraMirror: cfg.CassandraMirror + "/cassandra",
 		SecretKey:       cfg.SecretKey,
+		CassandraTLS:    d.tls != nil,
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -13,6 +14,7 @@ import (
 	"github.com/cassmesos/cassmesos/daemon/config"
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/plan"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	"github.com/cassmesos/cassmesos/internal/tlsutil"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -99,11 +101,33 @@ func (t taskTLS) secure(cfg *cassmesosv1.NodeTaskConfig) (*cassmesosv1.NodeTaskC
 	}
 	out := proto.Clone(cfg).(*cassmesosv1.NodeTaskConfig)
 	out.AgentTlsCert, out.AgentTlsKey, out.AgentTlsCa = certPEM, keyPEM, ca.CertPEM
+	if specrules.EncryptionOn(cfg.GetEncryption()) {
+		if out.CassandraTlsCert, out.CassandraTlsKey, err = ca.Issue(cassandraCert(cfg, t.validity)); err != nil {
+			return nil, fmt.Errorf("issuing the Cassandra certificate for %s/%s: %w", cfg.GetRing(), cfg.GetNode(), err)
+		}
+		out.CassandraTlsCa = ca.CertPEM
+	}
 	return out, nil
 }
 
-// tlsMesos gives every launched task its NodeAgentService certificate on the way to Mesos; the
-// planner's launch (and anything it persists) never holds the key.
+// cassandraCert describes a node's Cassandra certificate: its own key pair, separate from the
+// executor API's, valid for serving (storage and native ports) and as a client (internode TLS
+// is mutual), with the node's address and its agent's host name as SANs (peers verify the
+// address; clients may dial either). The role "cassandra" grants nothing in the daemon's RBAC.
+func cassandraCert(cfg *cassmesosv1.NodeTaskConfig, validity time.Duration) tlsutil.Issue {
+	var sans []string
+	for _, s := range []string{cfg.GetAddress(), cfg.GetHostname()} {
+		if s != "" && !slices.Contains(sans, s) {
+			sans = append(sans, s)
+		}
+	}
+	return tlsutil.Issue{Name: cfg.GetNode() + "." + cfg.GetRing() + ".cassandra", Roles: []string{"cassandra"},
+		Server: true, Client: true, SANs: sans, Validity: validity}
+}
+
+// tlsMesos gives every launched task its NodeAgentService certificate (and, for an encrypted
+// ring, its Cassandra certificate) on the way to Mesos; the planner's launch (and anything it
+// persists) never holds a key.
 type tlsMesos struct {
 	engine.Mesos
 	tls taskTLS

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	v1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -170,6 +171,16 @@ func TestAuthorize(t *testing.T) {
 		if _, err := authorize(Identity{Role: Admin}, v1.RingService_CreateRing_FullMethodName, &v1.CreateRingRequest{Spec: spec}); err != nil {
 			t.Errorf("admin: %v", err)
 		}
+	}
+	// Changing Cassandra's TLS on a running ring needs admin; creating an encrypted ring does not.
+	enc := &v1.RingSpec{Encryption: &v1.Encryption{Client: v1.ClientEncryption_CLIENT_ENCRYPTION_NONE}}
+	_, err = authorize(op, v1.RingService_UpdateRing_FullMethodName, &v1.UpdateRingRequest{Name: "r", Spec: enc, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"encryption.client"}}})
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "encryption.client") {
+		t.Errorf("operator UpdateRing encryption.client: %v", err)
+	}
+	enc.Name = "r"
+	if _, err := authorize(op, v1.RingService_CreateRing_FullMethodName, &v1.CreateRingRequest{Spec: enc}); err != nil {
+		t.Errorf("operator CreateRing with encryption: %v", err)
 	}
 	plain := &v1.RingSpec{Name: "r", CassandraYaml: map[string]string{"concurrent_reads": "64"}, JvmOptions: []string{"-XX:+UseG1GC"}}
 	if _, err := authorize(op, v1.RingService_CreateRing_FullMethodName, &v1.CreateRingRequest{Spec: plain}); err != nil {

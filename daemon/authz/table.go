@@ -78,6 +78,11 @@ func specEscalation(req any) (Role, string) {
 		spec = r.GetSpec()
 	case *v1.UpdateRingRequest:
 		spec = r.GetSpec()
+		for _, p := range r.GetUpdateMask().GetPaths() {
+			if p == "encryption" || strings.HasPrefix(p, "encryption.") {
+				return Admin, "changing " + p + " (Cassandra's TLS) is a security setting"
+			}
+		}
 	}
 	for k := range spec.GetCassandraYaml() {
 		for _, s := range securityYAMLKeys {

@@ -686,7 +686,18 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		Seed:           n.GetSeed(),
 		Generation:     n.GetGeneration(),
 		JmxPassword:    ps.jmxPassword(n.GetRing()),
+		Hostname:       n.GetHostname(),
+		Encryption:     encryptionOf(spec),
 	}
+}
+
+// encryptionOf is the spec's encryption for a task, nil when it asks for none (the daemon's
+// Mesos adapter issues the node's certificate when it is set).
+func encryptionOf(spec *cassmesosv1.RingSpec) *cassmesosv1.Encryption {
+	if !specrules.EncryptionOn(spec.GetEncryption()) {
+		return nil
+	}
+	return proto.Clone(spec.GetEncryption()).(*cassmesosv1.Encryption)
 }
 
 // jmxPassword is the ring's JMX password (Config.JMXPassword), "" without a key.

@@ -98,6 +98,14 @@ func applyDefaults(in *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 	if s.Distribution == nil {
 		s.Distribution = &cassmesosv1.Distribution{}
 	}
+	if e := s.Encryption; e != nil {
+		if e.Internode == cassmesosv1.InternodeEncryption_INTERNODE_ENCRYPTION_UNSPECIFIED {
+			e.Internode = cassmesosv1.InternodeEncryption_INTERNODE_ENCRYPTION_NONE
+		}
+		if e.Client == cassmesosv1.ClientEncryption_CLIENT_ENCRYPTION_UNSPECIFIED {
+			e.Client = cassmesosv1.ClientEncryption_CLIENT_ENCRYPTION_NONE
+		}
+	}
 	return s
 }
 
@@ -142,6 +150,9 @@ func validateShared(s *cassmesosv1.RingSpec) error {
 		Storage: orPort(p.GetStorage(), DefaultStoragePort), SSLStorage: orPort(p.GetSslStorage(), DefaultSSLStoragePort),
 		JMX: orPort(p.GetJmx(), DefaultJMXPort), Native: orPort(p.GetNative(), DefaultNativePort), SkipJMX: p.GetJmxFromOffer(),
 	}); err != nil {
+		return err
+	}
+	if err := specrules.Encryption("spec.", s.GetEncryption()); err != nil {
 		return err
 	}
 	return specrules.CassandraYAML("spec.", s.GetCassandraYaml())

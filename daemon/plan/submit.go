@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -129,6 +130,9 @@ func (ps *pass) newNode(ring string, ordinal int32, seed bool) *statev1.NodeReco
 func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	spec := ApplyDefaults(req.Spec)
 	if err := ValidateSpec(spec); err != nil {
+		return Accepted{}, err
+	}
+	if err := ps.checkEncryption(nil, spec); err != nil {
 		return Accepted{}, err
 	}
 	if old := ps.ring(spec.GetName()); old != nil {
@@ -451,6 +455,7 @@ var updatable = map[string]bool{
 	"distribution.version": true, "distribution.url": true, "distribution.java_url": true,
 	"cassandra_yaml": true, "resources.cpus": true, "resources.mem_mb": true, "cluster_name": false,
 	"replace_after": false, "placement_timeout": false, "cleanup_after_grow": false, "constraints": false,
+	"encryption": true, "encryption.client": true,
 }
 
 func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
@@ -504,10 +509,20 @@ func (ps *pass) updateRing(req UpdateRing) (Accepted, error) {
 			next.CleanupAfterGrow = req.Spec.GetCleanupAfterGrow()
 		case "constraints":
 			next.Constraints = req.Spec.GetConstraints()
+		case "encryption":
+			next.Encryption = proto.Clone(req.Spec.GetEncryption()).(*cassmesosv1.Encryption)
+		case "encryption.client":
+			if next.Encryption == nil {
+				next.Encryption = &cassmesosv1.Encryption{}
+			}
+			next.Encryption.Client = req.Spec.GetEncryption().GetClient()
 		}
 	}
 	next = ApplyDefaults(next)
 	if err := ValidateSpec(next); err != nil {
+		return Accepted{}, err
+	}
+	if err := ps.checkEncryption(r.GetSpec(), next); err != nil {
 		return Accepted{}, err
 	}
 	if id := ps.topologyOpOn(req.Ring); id != "" && restart {
@@ -572,4 +587,24 @@ func (ps *pass) cancel(req CancelOperation) (Accepted, error) {
 		ps.finishOp(w, cassmesosv1.OperationPhase_OPERATION_PHASE_CANCELLED, "")
 	}
 	return Accepted{Operation: w, Ring: ps.ring(o.GetRing()), Created: true}, nil
+}
+
+// checkEncryption refuses spec.encryption on a daemon without a CA, and a change of internode
+// encryption on a running ring (old != nil): during a rolling restart the restarted nodes would
+// refuse the others' plaintext connections (and they the TLS ones), splitting the ring. Client
+// encryption changes roll like any other restart.
+func (ps *pass) checkEncryption(old, next *cassmesosv1.RingSpec) error {
+	if specrules.EncryptionOn(next.GetEncryption()) && !ps.p.cfg.CassandraTLS {
+		return refused("spec.encryption: Cassandra's certificates are issued by the daemon's CA, and this daemon runs without TLS (--insecure); start it with --tls-dir (see docs/security.md)")
+	}
+	if old == nil {
+		return nil
+	}
+	was, now := specrules.InternodeName(old.GetEncryption().GetInternode()), specrules.InternodeName(next.GetEncryption().GetInternode())
+	if was != now {
+		return fmt.Errorf("%w: spec.encryption.internode: %q -> %q: internode encryption is fixed when the ring is created "+
+			"(a rolling change would split the ring while half its nodes refuse the other half); create a new ring with --internode-encryption %s",
+			ErrInvalid, was, now, now)
+	}
+	return nil
 }

@@ -69,6 +69,9 @@ type Config struct {
 	// only in a file on the daemon's host, never in ZooKeeper. Empty (--secrets-insecure): the
 	// secrets are derived from public IDs only.
 	SecretKey []byte
+	// CassandraTLS is true when the daemon has a CA to issue Cassandra's node certificates from
+	// (not --insecure): only then may a ring ask for spec.encryption.
+	CassandraTLS bool
 }
 
 // TaskSecret is the bearer secret of node n's current task's NodeAgentService: derived from

@@ -53,5 +53,8 @@ func CheckConfig(cfg *cassmesosv1.NodeTaskConfig) error {
 		JMX: p.JMX, Native: p.Native}); err != nil {
 		return err
 	}
-	return specrules.CassandraYAML(configField, cfg.GetCassandraYaml())
+	if err := specrules.CassandraYAML(configField, cfg.GetCassandraYaml()); err != nil {
+		return err
+	}
+	return checkTLS(cfg)
 }

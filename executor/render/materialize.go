@@ -13,8 +13,9 @@ import (
 
 // Materialize writes the node's configuration: it copies the distribution's whole conf/ directory
 // to p.Conf (replacing an earlier copy), renders cassandra.yaml over the distribution's own file,
-// writes cassandra-rackdc.properties and the JMX password, access and nodetool credentials files
-// (0600, WriteJMXFiles), rewrites cassandra-env.sh's JMX port, and creates the data
+// writes cassandra-rackdc.properties, the JMX password, access and nodetool credentials files
+// (0600, WriteJMXFiles) and, when the ring is encrypted, the node's TLS keystore and truststore
+// (0600, WriteTLSFiles), rewrites cassandra-env.sh's JMX port, and creates the data
 // and log directories. It checks cfg with CheckConfig first and writes nothing when that fails.
 func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) error {
 	if err := CheckConfig(cfg); err != nil {
@@ -28,7 +29,9 @@ func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) e
 	if err != nil {
 		return fmt.Errorf("distribution: %w", err)
 	}
-	rendered, err := OverlayYAML(yamlSrc, SettingsFor(cfg, p.Data, autoBootstrap))
+	settings := SettingsFor(cfg, p.Data, autoBootstrap)
+	settings.TLS = TLSSettingsFor(cfg, p.Conf)
+	rendered, err := OverlayYAML(yamlSrc, settings)
 	if err != nil {
 		return err
 	}
@@ -46,6 +49,9 @@ func Materialize(cfg *cassmesosv1.NodeTaskConfig, p Paths, autoBootstrap bool) e
 	}
 	if err := WriteJMXFiles(p.Conf, cfg.GetJmxPassword()); err != nil {
 		return fmt.Errorf("JMX authentication: %w", err)
+	}
+	if err := WriteTLSFiles(settings.TLS, cfg); err != nil {
+		return fmt.Errorf("the node's TLS files: %w", err)
 	}
 	envSh := filepath.Join(p.Conf, "cassandra-env.sh")
 	if b, err := os.ReadFile(envSh); err == nil {

@@ -30,6 +30,9 @@ type Settings struct {
 	// Extras are further top-level keys; each value is parsed as YAML ("64" is a number,
 	// "[a, b]" a list). Keys cassmesos owns are refused.
 	Extras map[string]string
+	// TLS, when set, renders server_encryption_options and client_encryption_options; nil leaves
+	// the distribution's (unencrypted) ones.
+	TLS *TLSSettings
 }
 
 // ErrOwnedKey is wrapped by the error for an extra cassandra.yaml key cassmesos owns.
@@ -79,6 +82,9 @@ func (s Settings) Validate() error {
 		if strings.TrimSpace(seed) == "" || strings.Contains(seed, ",") {
 			return fmt.Errorf("seeds: bad seed %q", seed)
 		}
+	}
+	if err := s.TLS.validate(); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(s.Extras))
 	for k := range s.Extras {
@@ -141,6 +147,9 @@ func OverlayYAML(src []byte, s Settings) (out []byte, err error) {
 	setScalar(root, "saved_caches_directory", strNode(dir+"/"+SavedCachesSubdir))
 	setScalar(root, "cdc_raw_directory", strNode(dir+"/"+CDCRawSubdir))
 	setScalar(root, "auto_bootstrap", boolNode(s.AutoBootstrap))
+	if s.TLS != nil {
+		setEncryption(root, s.TLS)
+	}
 
 	keys := make([]string, 0, len(s.Extras))
 	for k := range s.Extras {

@@ -51,6 +51,8 @@ type Config struct {
 	// Cassandra's JMXPluggableAuthenticatorWrapper reads it).
 	JMXAuth         bool
 	JMXPasswordFile string
+	// TLS is server_encryption_options and client_encryption_options, loaded (tls.go).
+	TLS *TLSConfig
 
 	Knobs Knobs
 }
@@ -279,22 +281,24 @@ func parseKnobs(file, env map[string]string) (Knobs, error) {
 
 func (c *Config) parseYAML(raw []byte) error {
 	var y struct {
-		ClusterName          string   `yaml:"cluster_name"`
-		NumTokens            int      `yaml:"num_tokens"`
-		InitialToken         string   `yaml:"initial_token"`
-		ListenAddress        string   `yaml:"listen_address"`
-		BroadcastAddress     string   `yaml:"broadcast_address"`
-		RPCAddress           string   `yaml:"rpc_address"`
-		StoragePort          int      `yaml:"storage_port"`
-		NativePort           int      `yaml:"native_transport_port"`
-		StartNativeTransport *bool    `yaml:"start_native_transport"`
-		EndpointSnitch       string   `yaml:"endpoint_snitch"`
-		Partitioner          string   `yaml:"partitioner"`
-		DataFileDirectories  []string `yaml:"data_file_directories"`
-		CommitlogDirectory   string   `yaml:"commitlog_directory"`
-		HintsDirectory       string   `yaml:"hints_directory"`
-		SavedCachesDirectory string   `yaml:"saved_caches_directory"`
-		AutoBootstrap        *bool    `yaml:"auto_bootstrap"`
+		ClusterName          string          `yaml:"cluster_name"`
+		NumTokens            int             `yaml:"num_tokens"`
+		InitialToken         string          `yaml:"initial_token"`
+		ListenAddress        string          `yaml:"listen_address"`
+		BroadcastAddress     string          `yaml:"broadcast_address"`
+		RPCAddress           string          `yaml:"rpc_address"`
+		StoragePort          int             `yaml:"storage_port"`
+		NativePort           int             `yaml:"native_transport_port"`
+		StartNativeTransport *bool           `yaml:"start_native_transport"`
+		EndpointSnitch       string          `yaml:"endpoint_snitch"`
+		Partitioner          string          `yaml:"partitioner"`
+		DataFileDirectories  []string        `yaml:"data_file_directories"`
+		CommitlogDirectory   string          `yaml:"commitlog_directory"`
+		HintsDirectory       string          `yaml:"hints_directory"`
+		SavedCachesDirectory string          `yaml:"saved_caches_directory"`
+		AutoBootstrap        *bool           `yaml:"auto_bootstrap"`
+		ServerEncryption     *encryptionYAML `yaml:"server_encryption_options"`
+		ClientEncryption     *encryptionYAML `yaml:"client_encryption_options"`
 		SeedProvider         []struct {
 			ClassName  string              `yaml:"class_name"`
 			Parameters []map[string]string `yaml:"parameters"`
@@ -304,6 +308,11 @@ func (c *Config) parseYAML(raw []byte) error {
 	if err := dec.Decode(&y); err != nil {
 		return err
 	}
+	tlsCfg, err := loadTLS(y.ServerEncryption, y.ClientEncryption)
+	if err != nil {
+		return err
+	}
+	c.TLS = tlsCfg
 	c.ClusterName = firstNonEmpty(y.ClusterName, "Test Cluster")
 	if c.NumTokens == 0 {
 		c.NumTokens = y.NumTokens

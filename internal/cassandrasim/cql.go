@@ -33,6 +33,7 @@ func (n *node) serveNative(ln net.Listener) {
 		go func(conn net.Conn) {
 			defer conn.Close()
 			_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+			conn = n.cfg.TLS.nativeConn(conn)
 			var req cqlRequest
 			if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&req); err != nil {
 				return

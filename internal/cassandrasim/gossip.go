@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -101,6 +102,8 @@ type gossiper struct {
 	running   bool
 	onChange  func()
 	ln        net.Listener
+	// tls is the node's internode TLS (nil or no Server: plaintext gossip).
+	tls *TLSConfig
 	// quarantine holds evicted endpoints: their states at or below the generation are ignored.
 	quarantine map[string]int64
 	// prevSelf is the newest state peers hold for our address from an earlier incarnation (another
@@ -113,7 +116,7 @@ func newGossiper(c *Config, log *systemLog, self *EndpointState) *gossiper {
 		cluster: c.ClusterName, self: self.Address, interval: c.Knobs.GossipInterval,
 		fdTime: c.Knobs.FailureDetectionTimeout, log: log, seeds: c.Seeds, port: c.StoragePort,
 		states: map[string]*EndpointState{self.Address: self}, lastBeat: map[string]time.Time{},
-		contacted: map[string]bool{}, quarantine: map[string]int64{},
+		contacted: map[string]bool{}, quarantine: map[string]int64{}, tls: c.TLS,
 	}
 	return g
 }
@@ -257,6 +260,9 @@ const murmur3 = "org.apache.cassandra.dht.Murmur3Partitioner"
 // serve answers gossip exchanges on the storage port.
 func (g *gossiper) serve(ln net.Listener) {
 	g.ln = ln
+	if g.tls != nil && g.tls.Server != nil {
+		ln = tls.NewListener(ln, g.tls.Server)
+	}
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -313,11 +319,16 @@ func (g *gossiper) markContacted(addr string, now time.Time) {
 // exchange gossips with one peer: send our states, merge theirs.
 func (g *gossiper) exchange(ctx context.Context, addr string) error {
 	d := net.Dialer{Timeout: g.interval}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(g.port)))
+	raw, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(g.port)))
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(2*g.interval + time.Second))
+	conn, err := g.dialPeer(raw, addr)
+	if err != nil {
+		return err
+	}
 	_ = conn.SetDeadline(time.Now().Add(2*g.interval + time.Second))
 	if err := json.NewEncoder(conn).Encode(g.message()); err != nil {
 		return err
@@ -370,11 +381,16 @@ func (g *gossiper) shadowRound(ctx context.Context) {
 // ask sends one message to a peer and returns the states it answers with, merging nothing.
 func (g *gossiper) ask(ctx context.Context, addr string, m gossipMessage) ([]*EndpointState, error) {
 	d := net.Dialer{Timeout: g.interval}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(g.port)))
+	raw, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, strconv.Itoa(g.port)))
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(2*g.interval + time.Second))
+	conn, err := g.dialPeer(raw, addr)
+	if err != nil {
+		return nil, err
+	}
 	_ = conn.SetDeadline(time.Now().Add(2*g.interval + time.Second))
 	if err := json.NewEncoder(conn).Encode(m); err != nil {
 		return nil, err

@@ -312,7 +312,7 @@ func (n *node) start() error {
 	if n.storageLn, err = net.Listen("tcp", storageAddr); err != nil {
 		return &startupError{"org.apache.cassandra.exceptions.ConfigurationException", fmt.Sprintf("Unable to bind to address /%s. Set listen_address in cassandra.yaml to an interface you can bind to, e.g., your private IP address on EC2", storageAddr)}
 	}
-	n.log.info("main", "InboundConnectionInitiator.java", 127, "Listening on address: (/%s), nic: lo, encryption: unencrypted", storageAddr)
+	n.log.info("main", "InboundConnectionInitiator.java", 127, "Listening on address: (/%s), nic: lo, encryption: %s", storageAddr, c.TLS.internodeMode())
 	n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "start", Status: "ok"})
 
 	self := &EndpointState{Address: c.ListenAddress, StoragePort: c.StoragePort, Generation: gen, HostID: n.local.HostID,
@@ -657,7 +657,7 @@ func (n *node) startNative() error {
 	}
 	n.native = ln
 	go n.serveNative(ln)
-	n.log.info("main", "PipelineConfigurator.java", 125, "Starting listening for CQL clients on /%s (unencrypted)...", addr)
+	n.log.info("main", "PipelineConfigurator.java", 125, "Starting listening for CQL clients on /%s (%s)...", addr, c.TLS.nativeMode())
 	return nil
 }
 

@@ -324,3 +324,44 @@ func FuzzConfigYAML(f *testing.F) {
 		_, _ = parseProperties(strings.NewReader(s))
 	})
 }
+
+// A node replaced by another address is out of the ring for good: when its replacement later
+// leaves (decommission), the dead replaced endpoint must not own the tokens again, as Cassandra
+// evicts it from gossip and token metadata. A later incarnation at the replaced address (a new
+// node, a newer generation) is a member like any other. Found by the chaos suite: a repair after
+// replace + decommission waited for a replica "127.x.x.5 is not a node of demo".
+func TestReplacedEndpointNeverOwnsAgain(t *testing.T) {
+	st := func(addr, status string, gen int64, replacing string, tokens ...int64) *EndpointState {
+		return &EndpointState{Address: addr, Status: status, Generation: gen, Replacing: replacing, Tokens: tokens, DC: "dc1", Rack: "r1"}
+	}
+	v := &view{states: map[string]*EndpointState{
+		"10.0.0.2": st("10.0.0.2", StatusNormal, 100, "", 1),
+		"10.0.0.5": st("10.0.0.5", StatusNormal, 100, "", 2),       // dead, replaced
+		"10.0.0.6": st("10.0.0.6", StatusLeft, 105, "10.0.0.5", 2), // its replacement, decommissioned
+	}, owned: map[string][]int64{}, boot: map[string][]int64{}, leaving: map[string]bool{}}
+	buildOwnership(v)
+	if ts, ok := v.owned["10.0.0.5"]; ok {
+		t.Fatalf("the replaced endpoint owns %v again after its replacement left", ts)
+	}
+	if len(v.owned) != 1 || len(v.owned["10.0.0.2"]) != 1 {
+		t.Fatalf("owned = %v, want only 10.0.0.2", v.owned)
+	}
+	// A new node at the replaced address, started later, owns its own tokens.
+	v.states["10.0.0.5"] = st("10.0.0.5", StatusNormal, 110, "", 3)
+	v.owned, v.boot, v.leaving = map[string][]int64{}, map[string][]int64{}, map[string]bool{}
+	buildOwnership(v)
+	if ts := v.owned["10.0.0.5"]; len(ts) != 1 || ts[0] != 3 {
+		t.Fatalf("a new incarnation at the replaced address owns %v, want [3]", ts)
+	}
+	// While the replacement is NORMAL it owns the tokens, not the replaced endpoint.
+	v.states["10.0.0.5"] = st("10.0.0.5", StatusNormal, 100, "", 2)
+	v.states["10.0.0.6"] = st("10.0.0.6", StatusNormal, 105, "10.0.0.5", 2)
+	v.owned, v.boot, v.leaving = map[string][]int64{}, map[string][]int64{}, map[string]bool{}
+	buildOwnership(v)
+	if ts := v.owned["10.0.0.6"]; len(ts) != 1 {
+		t.Fatalf("the replacement owns %v, want the replaced token", ts)
+	}
+	if _, ok := v.owned["10.0.0.5"]; ok {
+		t.Fatal("the replaced endpoint still owns a token")
+	}
+}

@@ -58,10 +58,26 @@ var errNoNodes = errors.New(noNodesMsg)
 
 // buildOwnership resolves which endpoint owns each token: among the endpoints claiming it, the one
 // with the newest generation wins (as Cassandra's "Nodes X and Y have the same token" rule).
+//
+// An endpoint another address replaced is out of the ring for good once the replacement reached
+// NORMAL (and stays out when the replacement later leaves): Cassandra removes it from token
+// metadata and evicts it from gossip (Gossiper.replacedEndpoint), so it never owns the tokens again.
 func buildOwnership(v *view) {
+	replacedBy := map[string]int64{} // replaced address -> newest generation that replaced it
+	for addr, s := range v.states {
+		switch s.Status {
+		case StatusNormal, StatusLeaving, StatusRemoving, StatusLeft, StatusRemoved:
+			if s.Replacing != "" && s.Replacing != addr && s.Generation > replacedBy[s.Replacing] {
+				replacedBy[s.Replacing] = s.Generation
+			}
+		}
+	}
 	claim := map[int64]string{}
 	for _, addr := range sortedKeys(v.states) {
 		s := v.states[addr]
+		if g, ok := replacedBy[addr]; ok && s.Generation <= g {
+			continue // the incarnation that was replaced (a later one at that address is not)
+		}
 		switch s.Status {
 		case StatusNormal, StatusLeaving, StatusRemoving, StatusHibernate:
 		case StatusBoot:

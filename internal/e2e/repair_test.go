@@ -43,9 +43,9 @@ func repairRing(t *testing.T, w *World, name string, nodes int) []string {
 	return repairRingTB(t, w, name, nodes)
 }
 
-func repairRingTB(t testing.TB, w *World, name string, nodes int) []string {
+func repairRingTB(t testing.TB, w *World, name string, nodes int, extra ...string) []string {
 	t.Helper()
-	out, errOut, code := w.CLI(append(createArgs(name, nodes, 2), "--wait", "--timeout", "3m")...)
+	out, errOut, code := w.CLI(append(createArgs(name, nodes, 2, extra...), "--wait", "--timeout", "3m")...)
 	if code != 0 {
 		t.Fatalf("ring create --wait: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

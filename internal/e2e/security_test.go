@@ -3,10 +3,15 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +141,18 @@ func TestSecurityNoSecretInZooKeeper(t *testing.T) {
 		}
 	}
 
-	repairRing(t, w, "demo", 3)
+	// The ring is encrypted (internode all, client optional, so the stand-in's cqlsh still
+	// talks plaintext): every node's Cassandra key travels in its TaskInfo and must stay out of
+	// ZooKeeper too.
+	forbidden["a PEM private key"] = []byte("PRIVATE KEY")
+	repairRingTB(t, w, "demo", 3, "--internode-encryption", "all", "--client-encryption", "optional")
+	keys := cassandraKeys(t, w)
+	if len(keys) < 3*3 { // three pieces of each of three keys
+		t.Fatalf("found %d Cassandra keys in the sandboxes, want one per node", len(keys))
+	}
+	for i, k := range keys {
+		forbidden[fmt.Sprintf("Cassandra key %d", i)] = k
+	}
 	collect()
 	t.Logf("after create: %d znodes scanned", zkScan(t, w, forbidden))
 
@@ -149,4 +165,42 @@ func TestSecurityNoSecretInZooKeeper(t *testing.T) {
 		t.Fatalf("ring delete --wait: exit %d: %s%s", code, out, errOut)
 	}
 	t.Logf("after delete: %d znodes scanned, %d secrets checked", zkScan(t, w, forbidden), len(forbidden))
+}
+
+// cassandraKeys are the base64 lines of every node's Cassandra private key, read from the
+// keystores the executors wrote (0600) into their sandboxes.
+func cassandraKeys(t *testing.T, w *World) [][]byte {
+	t.Helper()
+	var out [][]byte
+	_ = filepath.WalkDir(w.Dir(), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cassandra-tls.pem" {
+			return nil
+		}
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", p, st.Mode().Perm(), err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "PRIVATE KEY" {
+			t.Fatalf("%s does not start with a PRIVATE KEY block", p)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		ec, ok := k.(*ecdsa.PrivateKey)
+		if err != nil || !ok {
+			t.Fatalf("%s: not an ECDSA PKCS#8 key: %v", p, err)
+		}
+		// The private scalar raw and in base64, and the PEM's first line of the key.
+		priv, err := ec.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(strings.SplitN(string(b), "\n", 2)[1], "\n")
+		out = append(out, priv, []byte(base64.StdEncoding.EncodeToString(priv)), []byte(line))
+		return nil
+	})
+	return out
 }

@@ -215,6 +215,8 @@ var ownedKeys = map[string]bool{
 	"native_transport_port_ssl": true, "endpoint_snitch": true, "auto_bootstrap": true,
 	"data_file_directories": true, "commitlog_directory": true, "saved_caches_directory": true,
 	"hints_directory": true, "cdc_raw_directory": true, "local_system_data_file_directory": true,
+	// TLS: spec.encryption and the node's certificate from the daemon's CA (Encryption).
+	"server_encryption_options": true, "client_encryption_options": true,
 }
 
 // OwnedYAMLKeys returns the cassandra.yaml keys cassmesos owns, sorted.

@@ -10,6 +10,7 @@ import (
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/opflow"
 	"github.com/cassmesos/cassmesos/cli/printers"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -29,6 +30,7 @@ type rawFlags struct {
 	storagePort, jmxPort     int
 	nativePort               int
 	wait                     bool
+	internodeEnc, clientEnc  string
 }
 
 // NewCmdCreate returns `ring create`.
@@ -43,7 +45,8 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 time. Sizes take binary units (4Gi, 4096Mi, "4096 MiB"; a bare number is MiB). With --wait the
 command follows the CREATE_RING operation until it ends.`,
 		Example: `  cassmesos ring create demo --nodes 3 --cpus 2 --mem 8Gi --disk 100Gi --cassandra-version 4.1.5 --wait
-  cassmesos ring create demo --nodes 6 --constraint rack:SPREAD --set concurrent_writes=64 --dry-run`,
+  cassmesos ring create demo --nodes 6 --constraint rack:SPREAD --set concurrent_writes=64 --dry-run
+  cassmesos ring create secure --nodes 3 --internode-encryption all --client-encryption required`,
 		Args: cmdutil.ExactArgs(1, "a ring name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Name = args[0]
@@ -88,6 +91,10 @@ command follows the CREATE_RING operation until it ends.`,
 	fl.StringVar(&raw.placementTimeout, "placement-timeout", "", "How long a node may wait for an offer before the operation reports it is stuck (default 10m)")
 	fl.BoolVar(&s.CleanupAfterGrow, "cleanup-after-grow", false, "Run cleanup on every node after the ring grows")
 	fl.StringArrayVar(&raw.sets, "set", nil, "Set a cassandra.yaml key, key=value (repeatable)")
+	fl.StringVar(&raw.internodeEnc, "internode-encryption", "", "Internode TLS with certificates from the daemon's CA: none|dc|rack|all (default none; fixed at creation)")
+	fl.StringVar(&raw.clientEnc, "client-encryption", "", "CQL (native port) TLS: none|optional|required (default none)")
+	_ = cmd.RegisterFlagCompletionFunc("internode-encryption", cobra.FixedCompletions(specrules.InternodeEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("client-encryption", cobra.FixedCompletions(specrules.ClientEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&raw.wait, "wait", false, "Wait until the ring is created (see --timeout)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "Let the server validate the ring without creating it")
 	_ = cmd.RegisterFlagCompletionFunc("constraint", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -170,6 +177,20 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 			return cmdutil.FlagErrorf("--%s: want a duration >= 0, got %s", d.flag, d.raw)
 		}
 		*d.dst = durationpb.New(v)
+	}
+	if raw.internodeEnc != "" || raw.clientEnc != "" {
+		s.Encryption = &pb.Encryption{}
+		var err error
+		if raw.internodeEnc != "" {
+			if s.Encryption.Internode, err = specrules.ParseInternodeEncryption("--internode-encryption", raw.internodeEnc); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+		}
+		if raw.clientEnc != "" {
+			if s.Encryption.Client, err = specrules.ParseClientEncryption("--client-encryption", raw.clientEnc); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+		}
 	}
 	yaml, err := cmdutil.ParseKeyValues(raw.sets)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/opflow"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -35,6 +36,7 @@ var fields = []struct{ flag, path string }{
 	{"mem", "resources.mem_mb"},
 	{"replace-after", "replace_after"},
 	{"cleanup-after-grow", "cleanup_after_grow"},
+	{"client-encryption", "encryption.client"},
 }
 
 // NewCmdUpdate returns `ring update`.
@@ -44,6 +46,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	var (
 		waitFlag                         bool
 		heap, heapNew, mem, replaceAfter string
+		clientEnc                        string
 	)
 	flagList := make([]string, len(fields))
 	for i, fl := range fields {
@@ -89,6 +92,13 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 				}
 				s.ReplaceAfter = durationpb.New(d)
 			}
+			if cmd.Flags().Changed("client-encryption") {
+				v, err := specrules.ParseClientEncryption("--client-encryption", clientEnc)
+				if err != nil {
+					return cmdutil.FlagErrorf("%v", err)
+				}
+				s.Encryption = &pb.Encryption{Client: v}
+			}
 			if cmd.Flags().Changed("jvm-opt") {
 				var keep []string
 				for _, o := range s.JvmOptions {
@@ -128,6 +138,8 @@ Flags that can be updated: ` + strings.Join(flagList, ", ") + ".",
 	fl.StringVar(&mem, "mem", "", "Memory per node, e.g. 12Gi")
 	fl.StringVar(&replaceAfter, "replace-after", "", "Automatic replacement grace, e.g. 1h; 0 turns it off")
 	fl.BoolVar(&opts.Spec.CleanupAfterGrow, "cleanup-after-grow", false, "Run cleanup after the ring grows")
+	fl.StringVar(&clientEnc, "client-encryption", "", "CQL (native port) TLS: none|optional|required (internode encryption is fixed at creation)")
+	_ = cmd.RegisterFlagCompletionFunc("client-encryption", cobra.FixedCompletions(specrules.ClientEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&waitFlag, "wait", false, "Wait until every node runs the new spec (see --timeout)")
 	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd

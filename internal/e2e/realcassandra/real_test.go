@@ -153,6 +153,7 @@ func TestRealRingLifecycle(t *testing.T) {
 	// Create: 3 nodes, 2 seeds.
 	begin := time.Now()
 	cli(t, w, append([]string{"ring", "create", ring, "--nodes", "3", "--seeds", "2", "--num-tokens", "4",
+		"--internode-encryption", "all", "--client-encryption", "required",
 		"--wait", "--timeout", "8m"}, e2e.RealRingFlags()...)...)
 	t.Logf("figure: ring create --nodes 3 --wait to 3 UN: %v", time.Since(begin).Round(time.Millisecond))
 	nodes := expectRing(t, w, "real-0", "real-1", "real-2")
@@ -167,7 +168,8 @@ func TestRealRingLifecycle(t *testing.T) {
 		jmx[n.GetJmxPort()] = name
 	}
 
-	s := w.CQL(nodes["real-0"].GetAddress(), nodes["real-1"].GetAddress())
+	checkEncryption(t, w, nodes)
+	s := w.CQLTLS(nodes["real-0"].GetAddress(), nodes["real-1"].GetAddress())
 	w.ExecCQL(s, gocql.All, "CREATE KEYSPACE IF NOT EXISTS ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	w.ExecCQL(s, gocql.All, "CREATE TABLE IF NOT EXISTS ks.rows (id int PRIMARY KEY, v text)")
 	rs.write(s, 100)
@@ -281,12 +283,49 @@ func TestRealRingLifecycle(t *testing.T) {
 			}
 		}
 		if name == "real-0" {
-			s = w.CQL(nodes["real-1"].GetAddress(), nodes["real-3"].GetAddress())
+			s = w.CQLTLS(nodes["real-1"].GetAddress(), nodes["real-3"].GetAddress())
 		}
 		rs.check(s, gocql.All, "replace "+name)
 	}
 	rs.write(s, 20)
 	rs.check(s, gocql.All, "end")
+}
+
+// checkEncryption: the ring runs with internode_encryption all and client encryption required
+// (every node UN in every node's nodetool status, so the peers talk TLS to each other), each
+// node's storage and native ports serve TLS with its own certificate of the world's CA, a
+// plaintext CQL client is refused, and the key files are 0600.
+func checkEncryption(t *testing.T, w *e2e.World, nodes map[string]*cassmesosv1.Node) {
+	t.Helper()
+	for name, n := range nodes {
+		for _, port := range []int{7000, 9042} {
+			leaf, err := w.TLSPeer(n.GetAddress(), port, nil)
+			if err != nil {
+				t.Fatalf("%s: TLS on port %d: %v", name, port, err)
+			}
+			if leaf.Subject.CommonName != name+"."+ring+".cassandra" {
+				t.Errorf("%s: port %d serves %q, want the node's own certificate", name, port, leaf.Subject.CommonName)
+			}
+		}
+		if err := w.CQLPlaintextRefused(n.GetAddress()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	files := 0
+	_ = filepath.WalkDir(w.Dir(), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (d.Name() != "cassandra-tls.pem" && d.Name() != "cassandra-ca.pem") {
+			return nil
+		}
+		files++
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", p, st.Mode().Perm(), err)
+		}
+		return nil
+	})
+	if files < 2*len(nodes) {
+		t.Errorf("found %d TLS files in the sandboxes, want at least %d", files, 2*len(nodes))
+	}
+	t.Logf("encryption: %d nodes serve TLS on 7000 and 9042 with their own certificates; plaintext CQL refused; %d key files 0600", len(nodes), files)
 }
 
 // checkRepair checks a finished repair's JSON summary and its segments.

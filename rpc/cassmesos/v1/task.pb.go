@@ -87,9 +87,22 @@ type NodeTaskConfig struct {
 	AgentTlsKey []byte `protobuf:"bytes,31,opt,name=agent_tls_key,json=agentTlsKey,proto3" json:"agent_tls_key,omitempty"`
 	// PEM CA bundle the NodeAgentService verifies client certificates against; a caller must
 	// present a certificate of this CA with the "daemon" role.
-	AgentTlsCa    []byte `protobuf:"bytes,32,opt,name=agent_tls_ca,json=agentTlsCa,proto3" json:"agent_tls_ca,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AgentTlsCa []byte `protobuf:"bytes,32,opt,name=agent_tls_ca,json=agentTlsCa,proto3" json:"agent_tls_ca,omitempty"`
+	// The agent's host name (from its offer): a SAN of cassandra_tls_cert.
+	Hostname string `protobuf:"bytes,42,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	// Cassandra's TLS settings (the ring's spec.encryption). Unset or all NONE: no TLS.
+	Encryption *Encryption `protobuf:"bytes,43,opt,name=encryption,proto3" json:"encryption,omitempty"`
+	// PEM certificate Cassandra serves on storage_port and the native port and presents to its
+	// peers (serverAuth and clientAuth; SANs: the node's address and host name), issued by the
+	// daemon's CA at launch when encryption is on. Empty otherwise.
+	CassandraTlsCert []byte `protobuf:"bytes,44,opt,name=cassandra_tls_cert,json=cassandraTlsCert,proto3" json:"cassandra_tls_cert,omitempty"`
+	// PEM private key of cassandra_tls_cert. A secret: only in the Mesos TaskInfo and the node's
+	// configuration directory (0600), never in ZooKeeper.
+	CassandraTlsKey []byte `protobuf:"bytes,45,opt,name=cassandra_tls_key,json=cassandraTlsKey,proto3" json:"cassandra_tls_key,omitempty"`
+	// PEM CA bundle Cassandra trusts for peers (and clients presenting certificates).
+	CassandraTlsCa []byte `protobuf:"bytes,46,opt,name=cassandra_tls_ca,json=cassandraTlsCa,proto3" json:"cassandra_tls_ca,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *NodeTaskConfig) Reset() {
@@ -304,11 +317,46 @@ func (x *NodeTaskConfig) GetAgentTlsCa() []byte {
 	return nil
 }
 
+func (x *NodeTaskConfig) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *NodeTaskConfig) GetEncryption() *Encryption {
+	if x != nil {
+		return x.Encryption
+	}
+	return nil
+}
+
+func (x *NodeTaskConfig) GetCassandraTlsCert() []byte {
+	if x != nil {
+		return x.CassandraTlsCert
+	}
+	return nil
+}
+
+func (x *NodeTaskConfig) GetCassandraTlsKey() []byte {
+	if x != nil {
+		return x.CassandraTlsKey
+	}
+	return nil
+}
+
+func (x *NodeTaskConfig) GetCassandraTlsCa() []byte {
+	if x != nil {
+		return x.CassandraTlsCa
+	}
+	return nil
+}
+
 var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xbf\a\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\x99\t\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -345,7 +393,14 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\x0eagent_tls_cert\x18\x1e \x01(\fR\fagentTlsCert\x12\"\n" +
 	"\ragent_tls_key\x18\x1f \x01(\fR\vagentTlsKey\x12 \n" +
 	"\fagent_tls_ca\x18  \x01(\fR\n" +
-	"agentTlsCa\x1a@\n" +
+	"agentTlsCa\x12\x1a\n" +
+	"\bhostname\x18* \x01(\tR\bhostname\x128\n" +
+	"\n" +
+	"encryption\x18+ \x01(\v2\x18.cassmesos.v1.EncryptionR\n" +
+	"encryption\x12,\n" +
+	"\x12cassandra_tls_cert\x18, \x01(\fR\x10cassandraTlsCert\x12*\n" +
+	"\x11cassandra_tls_key\x18- \x01(\fR\x0fcassandraTlsKey\x12(\n" +
+	"\x10cassandra_tls_ca\x18. \x01(\fR\x0ecassandraTlsCa\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
@@ -368,16 +423,18 @@ var file_cassmesos_v1_task_proto_goTypes = []any{
 	nil,                         // 1: cassmesos.v1.NodeTaskConfig.CassandraYamlEntry
 	(*Ports)(nil),               // 2: cassmesos.v1.Ports
 	(*durationpb.Duration)(nil), // 3: google.protobuf.Duration
+	(*Encryption)(nil),          // 4: cassmesos.v1.Encryption
 }
 var file_cassmesos_v1_task_proto_depIdxs = []int32{
 	2, // 0: cassmesos.v1.NodeTaskConfig.ports:type_name -> cassmesos.v1.Ports
 	1, // 1: cassmesos.v1.NodeTaskConfig.cassandra_yaml:type_name -> cassmesos.v1.NodeTaskConfig.CassandraYamlEntry
 	3, // 2: cassmesos.v1.NodeTaskConfig.kill_grace:type_name -> google.protobuf.Duration
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 3: cassmesos.v1.NodeTaskConfig.encryption:type_name -> cassmesos.v1.Encryption
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_task_proto_init() }

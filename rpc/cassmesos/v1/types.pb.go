@@ -23,6 +23,125 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// InternodeEncryption is Cassandra's internode_encryption: which peers talk TLS (mutual, with
+// certificates of the daemon's CA) on storage_port.
+type InternodeEncryption int32
+
+const (
+	// Not set: none.
+	InternodeEncryption_INTERNODE_ENCRYPTION_UNSPECIFIED InternodeEncryption = 0
+	// No internode TLS.
+	InternodeEncryption_INTERNODE_ENCRYPTION_NONE InternodeEncryption = 1
+	// TLS between datacenters.
+	InternodeEncryption_INTERNODE_ENCRYPTION_DC InternodeEncryption = 2
+	// TLS between racks.
+	InternodeEncryption_INTERNODE_ENCRYPTION_RACK InternodeEncryption = 3
+	// TLS between every pair of nodes.
+	InternodeEncryption_INTERNODE_ENCRYPTION_ALL InternodeEncryption = 4
+)
+
+// Enum value maps for InternodeEncryption.
+var (
+	InternodeEncryption_name = map[int32]string{
+		0: "INTERNODE_ENCRYPTION_UNSPECIFIED",
+		1: "INTERNODE_ENCRYPTION_NONE",
+		2: "INTERNODE_ENCRYPTION_DC",
+		3: "INTERNODE_ENCRYPTION_RACK",
+		4: "INTERNODE_ENCRYPTION_ALL",
+	}
+	InternodeEncryption_value = map[string]int32{
+		"INTERNODE_ENCRYPTION_UNSPECIFIED": 0,
+		"INTERNODE_ENCRYPTION_NONE":        1,
+		"INTERNODE_ENCRYPTION_DC":          2,
+		"INTERNODE_ENCRYPTION_RACK":        3,
+		"INTERNODE_ENCRYPTION_ALL":         4,
+	}
+)
+
+func (x InternodeEncryption) Enum() *InternodeEncryption {
+	p := new(InternodeEncryption)
+	*p = x
+	return p
+}
+
+func (x InternodeEncryption) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InternodeEncryption) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[0].Descriptor()
+}
+
+func (InternodeEncryption) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[0]
+}
+
+func (x InternodeEncryption) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InternodeEncryption.Descriptor instead.
+func (InternodeEncryption) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{0}
+}
+
+// ClientEncryption is how the native (CQL) port uses TLS.
+type ClientEncryption int32
+
+const (
+	// Not set: none.
+	ClientEncryption_CLIENT_ENCRYPTION_UNSPECIFIED ClientEncryption = 0
+	// Plaintext only.
+	ClientEncryption_CLIENT_ENCRYPTION_NONE ClientEncryption = 1
+	// TLS and plaintext on the same port.
+	ClientEncryption_CLIENT_ENCRYPTION_OPTIONAL ClientEncryption = 2
+	// TLS only: a plaintext client is refused.
+	ClientEncryption_CLIENT_ENCRYPTION_REQUIRED ClientEncryption = 3
+)
+
+// Enum value maps for ClientEncryption.
+var (
+	ClientEncryption_name = map[int32]string{
+		0: "CLIENT_ENCRYPTION_UNSPECIFIED",
+		1: "CLIENT_ENCRYPTION_NONE",
+		2: "CLIENT_ENCRYPTION_OPTIONAL",
+		3: "CLIENT_ENCRYPTION_REQUIRED",
+	}
+	ClientEncryption_value = map[string]int32{
+		"CLIENT_ENCRYPTION_UNSPECIFIED": 0,
+		"CLIENT_ENCRYPTION_NONE":        1,
+		"CLIENT_ENCRYPTION_OPTIONAL":    2,
+		"CLIENT_ENCRYPTION_REQUIRED":    3,
+	}
+)
+
+func (x ClientEncryption) Enum() *ClientEncryption {
+	p := new(ClientEncryption)
+	*p = x
+	return p
+}
+
+func (x ClientEncryption) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClientEncryption) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[1].Descriptor()
+}
+
+func (ClientEncryption) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[1]
+}
+
+func (x ClientEncryption) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClientEncryption.Descriptor instead.
+func (ClientEncryption) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
 // ConstraintOperator is how a placement constraint uses its attribute.
 type ConstraintOperator int32
 
@@ -64,11 +183,11 @@ func (x ConstraintOperator) String() string {
 }
 
 func (ConstraintOperator) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[0].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
 }
 
 func (ConstraintOperator) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[0]
+	return &file_cassmesos_v1_types_proto_enumTypes[2]
 }
 
 func (x ConstraintOperator) Number() protoreflect.EnumNumber {
@@ -77,7 +196,7 @@ func (x ConstraintOperator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConstraintOperator.Descriptor instead.
 func (ConstraintOperator) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 // RingPhase is a ring's overall condition.
@@ -125,11 +244,11 @@ func (x RingPhase) String() string {
 }
 
 func (RingPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[1].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
 }
 
 func (RingPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[1]
+	return &file_cassmesos_v1_types_proto_enumTypes[3]
 }
 
 func (x RingPhase) Number() protoreflect.EnumNumber {
@@ -138,7 +257,7 @@ func (x RingPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RingPhase.Descriptor instead.
 func (RingPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 // Liveness is whether a node is up as Cassandra's gossip sees it.
@@ -178,11 +297,11 @@ func (x Liveness) String() string {
 }
 
 func (Liveness) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[2].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
 }
 
 func (Liveness) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[2]
+	return &file_cassmesos_v1_types_proto_enumTypes[4]
 }
 
 func (x Liveness) Number() protoreflect.EnumNumber {
@@ -191,7 +310,7 @@ func (x Liveness) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Liveness.Descriptor instead.
 func (Liveness) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 // CassandraMode is Cassandra's operation mode (nodetool netstats "Mode:", status's second letter).
@@ -255,11 +374,11 @@ func (x CassandraMode) String() string {
 }
 
 func (CassandraMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[3].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
 }
 
 func (CassandraMode) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[3]
+	return &file_cassmesos_v1_types_proto_enumTypes[5]
 }
 
 func (x CassandraMode) Number() protoreflect.EnumNumber {
@@ -268,7 +387,7 @@ func (x CassandraMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CassandraMode.Descriptor instead.
 func (CassandraMode) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 // NodePhase is the framework's lifecycle of a node slot.
@@ -344,11 +463,11 @@ func (x NodePhase) String() string {
 }
 
 func (NodePhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[4].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (NodePhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[4]
+	return &file_cassmesos_v1_types_proto_enumTypes[6]
 }
 
 func (x NodePhase) Number() protoreflect.EnumNumber {
@@ -357,7 +476,7 @@ func (x NodePhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NodePhase.Descriptor instead.
 func (NodePhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // NodeStateSource says where a node's liveness and mode come from.
@@ -397,11 +516,11 @@ func (x NodeStateSource) String() string {
 }
 
 func (NodeStateSource) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[5].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (NodeStateSource) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[5]
+	return &file_cassmesos_v1_types_proto_enumTypes[7]
 }
 
 func (x NodeStateSource) Number() protoreflect.EnumNumber {
@@ -410,7 +529,7 @@ func (x NodeStateSource) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NodeStateSource.Descriptor instead.
 func (NodeStateSource) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // OperationKind is what an operation does.
@@ -490,11 +609,11 @@ func (x OperationKind) String() string {
 }
 
 func (OperationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[6].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (OperationKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[6]
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
 }
 
 func (x OperationKind) Number() protoreflect.EnumNumber {
@@ -503,7 +622,7 @@ func (x OperationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationKind.Descriptor instead.
 func (OperationKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // OperationPhase is where an operation is in its life.
@@ -563,11 +682,11 @@ func (x OperationPhase) String() string {
 }
 
 func (OperationPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (OperationPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[7]
+	return &file_cassmesos_v1_types_proto_enumTypes[9]
 }
 
 func (x OperationPhase) Number() protoreflect.EnumNumber {
@@ -576,7 +695,7 @@ func (x OperationPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationPhase.Descriptor instead.
 func (OperationPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 // StepKind is what a step does. The planner dispatches on it; a step's name is for people.
@@ -660,11 +779,11 @@ func (x StepKind) String() string {
 }
 
 func (StepKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[10].Descriptor()
 }
 
 func (StepKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[8]
+	return &file_cassmesos_v1_types_proto_enumTypes[10]
 }
 
 func (x StepKind) Number() protoreflect.EnumNumber {
@@ -673,7 +792,7 @@ func (x StepKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepKind.Descriptor instead.
 func (StepKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 // StepPhase is where a step is.
@@ -725,11 +844,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[11].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[9]
+	return &file_cassmesos_v1_types_proto_enumTypes[11]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -738,7 +857,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -786,8 +905,11 @@ type RingSpec struct {
 	CassandraYaml map[string]string `protobuf:"bytes,19,rep,name=cassandra_yaml,json=cassandraYaml,proto3" json:"cassandra_yaml,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// How long placing a node may wait for a suitable offer before the operation reports it is stuck (default 10m).
 	PlacementTimeout *durationpb.Duration `protobuf:"bytes,20,opt,name=placement_timeout,json=placementTimeout,proto3" json:"placement_timeout,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Cassandra's own TLS (internode and client), with certificates from the daemon's CA. Unset:
+	// no encryption.
+	Encryption    *Encryption `protobuf:"bytes,30,opt,name=encryption,proto3" json:"encryption,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RingSpec) Reset() {
@@ -960,6 +1082,70 @@ func (x *RingSpec) GetPlacementTimeout() *durationpb.Duration {
 	return nil
 }
 
+func (x *RingSpec) GetEncryption() *Encryption {
+	if x != nil {
+		return x.Encryption
+	}
+	return nil
+}
+
+// Encryption turns on TLS for Cassandra's internode (storage_port) and client (native) ports.
+// Each node gets a certificate issued by the daemon's CA at every launch; the daemon must run
+// with TLS (not --insecure).
+type Encryption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// internode_encryption (server_encryption_options); fixed at creation.
+	Internode InternodeEncryption `protobuf:"varint,1,opt,name=internode,proto3,enum=cassmesos.v1.InternodeEncryption" json:"internode,omitempty"`
+	// client_encryption_options; a change is a rolling restart.
+	Client        ClientEncryption `protobuf:"varint,2,opt,name=client,proto3,enum=cassmesos.v1.ClientEncryption" json:"client,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Encryption) Reset() {
+	*x = Encryption{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Encryption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Encryption) ProtoMessage() {}
+
+func (x *Encryption) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Encryption.ProtoReflect.Descriptor instead.
+func (*Encryption) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Encryption) GetInternode() InternodeEncryption {
+	if x != nil {
+		return x.Internode
+	}
+	return InternodeEncryption_INTERNODE_ENCRYPTION_UNSPECIFIED
+}
+
+func (x *Encryption) GetClient() ClientEncryption {
+	if x != nil {
+		return x.Client
+	}
+	return ClientEncryption_CLIENT_ENCRYPTION_UNSPECIFIED
+}
+
 // Resources a node is given on its agent.
 type Resources struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -975,7 +1161,7 @@ type Resources struct {
 
 func (x *Resources) Reset() {
 	*x = Resources{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1173,7 @@ func (x *Resources) String() string {
 func (*Resources) ProtoMessage() {}
 
 func (x *Resources) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1186,7 @@ func (x *Resources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resources.ProtoReflect.Descriptor instead.
 func (*Resources) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Resources) GetCpus() float64 {
@@ -1039,7 +1225,7 @@ type Distribution struct {
 
 func (x *Distribution) Reset() {
 	*x = Distribution{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1237,7 @@ func (x *Distribution) String() string {
 func (*Distribution) ProtoMessage() {}
 
 func (x *Distribution) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1250,7 @@ func (x *Distribution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Distribution.ProtoReflect.Descriptor instead.
 func (*Distribution) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Distribution) GetVersion() string {
@@ -1111,7 +1297,7 @@ type Ports struct {
 
 func (x *Ports) Reset() {
 	*x = Ports{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1309,7 @@ func (x *Ports) String() string {
 func (*Ports) ProtoMessage() {}
 
 func (x *Ports) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1322,7 @@ func (x *Ports) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ports.ProtoReflect.Descriptor instead.
 func (*Ports) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Ports) GetStorage() uint32 {
@@ -1189,7 +1375,7 @@ type PlacementConstraint struct {
 
 func (x *PlacementConstraint) Reset() {
 	*x = PlacementConstraint{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1387,7 @@ func (x *PlacementConstraint) String() string {
 func (*PlacementConstraint) ProtoMessage() {}
 
 func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1400,7 @@ func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementConstraint.ProtoReflect.Descriptor instead.
 func (*PlacementConstraint) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PlacementConstraint) GetAttribute() string {
@@ -1255,7 +1441,7 @@ type Ring struct {
 
 func (x *Ring) Reset() {
 	*x = Ring{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1453,7 @@ func (x *Ring) String() string {
 func (*Ring) ProtoMessage() {}
 
 func (x *Ring) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1466,7 @@ func (x *Ring) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ring.ProtoReflect.Descriptor instead.
 func (*Ring) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Ring) GetSpec() *RingSpec {
@@ -1332,7 +1518,7 @@ type RingStatus struct {
 
 func (x *RingStatus) Reset() {
 	*x = RingStatus{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1344,7 +1530,7 @@ func (x *RingStatus) String() string {
 func (*RingStatus) ProtoMessage() {}
 
 func (x *RingStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1357,7 +1543,7 @@ func (x *RingStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingStatus.ProtoReflect.Descriptor instead.
 func (*RingStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RingStatus) GetPhase() RingPhase {
@@ -1459,7 +1645,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1657,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1670,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Node) GetRing() string {
@@ -1675,7 +1861,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1873,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1886,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Step) GetName() string {
@@ -1781,7 +1967,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1979,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1992,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -1867,7 +2053,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +2065,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +2078,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Operation) GetId() string {
@@ -2012,7 +2198,7 @@ type OperationParams struct {
 
 func (x *OperationParams) Reset() {
 	*x = OperationParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2024,7 +2210,7 @@ func (x *OperationParams) String() string {
 func (*OperationParams) ProtoMessage() {}
 
 func (x *OperationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2037,7 +2223,7 @@ func (x *OperationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationParams.ProtoReflect.Descriptor instead.
 func (*OperationParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *OperationParams) GetNodes() []string {
@@ -2100,7 +2286,7 @@ type RepairParams struct {
 
 func (x *RepairParams) Reset() {
 	*x = RepairParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2298,7 @@ func (x *RepairParams) String() string {
 func (*RepairParams) ProtoMessage() {}
 
 func (x *RepairParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2311,7 @@ func (x *RepairParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairParams.ProtoReflect.Descriptor instead.
 func (*RepairParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RepairParams) GetKeyspace() string {
@@ -2197,7 +2383,7 @@ type CleanupParams struct {
 
 func (x *CleanupParams) Reset() {
 	*x = CleanupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2395,7 @@ func (x *CleanupParams) String() string {
 func (*CleanupParams) ProtoMessage() {}
 
 func (x *CleanupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2408,7 @@ func (x *CleanupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupParams.ProtoReflect.Descriptor instead.
 func (*CleanupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CleanupParams) GetKeyspace() string {
@@ -2268,7 +2454,7 @@ type RepairSegment struct {
 
 func (x *RepairSegment) Reset() {
 	*x = RepairSegment{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2466,7 @@ func (x *RepairSegment) String() string {
 func (*RepairSegment) ProtoMessage() {}
 
 func (x *RepairSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2479,7 @@ func (x *RepairSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSegment.ProtoReflect.Descriptor instead.
 func (*RepairSegment) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RepairSegment) GetIndex() int32 {
@@ -2395,7 +2581,7 @@ type RepairSchedule struct {
 
 func (x *RepairSchedule) Reset() {
 	*x = RepairSchedule{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2593,7 @@ func (x *RepairSchedule) String() string {
 func (*RepairSchedule) ProtoMessage() {}
 
 func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2606,7 @@ func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSchedule.ProtoReflect.Descriptor instead.
 func (*RepairSchedule) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RepairSchedule) GetId() string {
@@ -2497,7 +2683,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\a\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\a\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -2523,10 +2709,17 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\rreplace_after\x18\x11 \x01(\v2\x19.google.protobuf.DurationR\freplaceAfter\x12,\n" +
 	"\x12cleanup_after_grow\x18\x12 \x01(\bR\x10cleanupAfterGrow\x12P\n" +
 	"\x0ecassandra_yaml\x18\x13 \x03(\v2).cassmesos.v1.RingSpec.CassandraYamlEntryR\rcassandraYaml\x12F\n" +
-	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x1a@\n" +
+	"\x11placement_timeout\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x10placementTimeout\x128\n" +
+	"\n" +
+	"encryption\x18\x1e \x01(\v2\x18.cassmesos.v1.EncryptionR\n" +
+	"encryption\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +
+	"\n" +
+	"Encryption\x12?\n" +
+	"\tinternode\x18\x01 \x01(\x0e2!.cassmesos.v1.InternodeEncryptionR\tinternode\x126\n" +
+	"\x06client\x18\x02 \x01(\x0e2\x1e.cassmesos.v1.ClientEncryptionR\x06client\"O\n" +
 	"\tResources\x12\x12\n" +
 	"\x04cpus\x18\x01 \x01(\x01R\x04cpus\x12\x15\n" +
 	"\x06mem_mb\x18\x02 \x01(\x03R\x05memMb\x12\x17\n" +
@@ -2674,7 +2867,18 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10last_skip_reason\x18\t \x01(\tR\x0elastSkipReason\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\x97\x01\n" +
+	"createTime*\xb4\x01\n" +
+	"\x13InternodeEncryption\x12$\n" +
+	" INTERNODE_ENCRYPTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19INTERNODE_ENCRYPTION_NONE\x10\x01\x12\x1b\n" +
+	"\x17INTERNODE_ENCRYPTION_DC\x10\x02\x12\x1d\n" +
+	"\x19INTERNODE_ENCRYPTION_RACK\x10\x03\x12\x1c\n" +
+	"\x18INTERNODE_ENCRYPTION_ALL\x10\x04*\x91\x01\n" +
+	"\x10ClientEncryption\x12!\n" +
+	"\x1dCLIENT_ENCRYPTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CLIENT_ENCRYPTION_NONE\x10\x01\x12\x1e\n" +
+	"\x1aCLIENT_ENCRYPTION_OPTIONAL\x10\x02\x12\x1e\n" +
+	"\x1aCLIENT_ENCRYPTION_REQUIRED\x10\x03*\x97\x01\n" +
 	"\x12ConstraintOperator\x12#\n" +
 	"\x1fCONSTRAINT_OPERATOR_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCONSTRAINT_OPERATOR_SPREAD\x10\x01\x12\x1c\n" +
@@ -2778,89 +2982,95 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_cassmesos_v1_types_proto_goTypes = []any{
-	(ConstraintOperator)(0),       // 0: cassmesos.v1.ConstraintOperator
-	(RingPhase)(0),                // 1: cassmesos.v1.RingPhase
-	(Liveness)(0),                 // 2: cassmesos.v1.Liveness
-	(CassandraMode)(0),            // 3: cassmesos.v1.CassandraMode
-	(NodePhase)(0),                // 4: cassmesos.v1.NodePhase
-	(NodeStateSource)(0),          // 5: cassmesos.v1.NodeStateSource
-	(OperationKind)(0),            // 6: cassmesos.v1.OperationKind
-	(OperationPhase)(0),           // 7: cassmesos.v1.OperationPhase
-	(StepKind)(0),                 // 8: cassmesos.v1.StepKind
-	(StepPhase)(0),                // 9: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 10: cassmesos.v1.RingSpec
-	(*Resources)(nil),             // 11: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 12: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 13: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 14: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 15: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 16: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 17: cassmesos.v1.Node
-	(*Step)(nil),                  // 18: cassmesos.v1.Step
-	(*Progress)(nil),              // 19: cassmesos.v1.Progress
-	(*Operation)(nil),             // 20: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 21: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 22: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 23: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 24: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 25: cassmesos.v1.RepairSchedule
-	nil,                           // 26: cassmesos.v1.RingSpec.CassandraYamlEntry
-	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
+	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
+	(ClientEncryption)(0),         // 1: cassmesos.v1.ClientEncryption
+	(ConstraintOperator)(0),       // 2: cassmesos.v1.ConstraintOperator
+	(RingPhase)(0),                // 3: cassmesos.v1.RingPhase
+	(Liveness)(0),                 // 4: cassmesos.v1.Liveness
+	(CassandraMode)(0),            // 5: cassmesos.v1.CassandraMode
+	(NodePhase)(0),                // 6: cassmesos.v1.NodePhase
+	(NodeStateSource)(0),          // 7: cassmesos.v1.NodeStateSource
+	(OperationKind)(0),            // 8: cassmesos.v1.OperationKind
+	(OperationPhase)(0),           // 9: cassmesos.v1.OperationPhase
+	(StepKind)(0),                 // 10: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 11: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 12: cassmesos.v1.RingSpec
+	(*Encryption)(nil),            // 13: cassmesos.v1.Encryption
+	(*Resources)(nil),             // 14: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 15: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 16: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 17: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 18: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 19: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 20: cassmesos.v1.Node
+	(*Step)(nil),                  // 21: cassmesos.v1.Step
+	(*Progress)(nil),              // 22: cassmesos.v1.Progress
+	(*Operation)(nil),             // 23: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 24: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 25: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 26: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 27: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 28: cassmesos.v1.RepairSchedule
+	nil,                           // 29: cassmesos.v1.RingSpec.CassandraYamlEntry
+	(*durationpb.Duration)(nil),   // 30: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	11, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	12, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	13, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	14, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	27, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	26, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	27, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
-	0,  // 7: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	10, // 8: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	16, // 9: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	28, // 10: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 11: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	28, // 12: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
-	4,  // 13: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
-	2,  // 14: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
-	3,  // 15: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	28, // 16: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	28, // 17: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 18: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
-	28, // 19: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
-	9,  // 20: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	28, // 21: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	28, // 22: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	8,  // 23: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	27, // 24: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	6,  // 25: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	7,  // 26: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	18, // 27: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	19, // 28: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	21, // 29: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	28, // 30: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	28, // 31: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	28, // 32: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	10, // 33: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	22, // 34: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	23, // 35: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	27, // 36: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	9,  // 37: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	28, // 38: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	28, // 39: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	22, // 40: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	28, // 41: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	28, // 42: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	28, // 43: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	14, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	15, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	16, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	17, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	30, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	29, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	30, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	13, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
+	0,  // 8: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
+	1,  // 9: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
+	2,  // 10: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
+	12, // 11: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	19, // 12: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	31, // 13: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 14: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
+	31, // 15: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	6,  // 16: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
+	4,  // 17: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
+	5,  // 18: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
+	31, // 19: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	31, // 20: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 21: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
+	31, // 22: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
+	11, // 23: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	31, // 24: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	31, // 25: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	10, // 26: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	30, // 27: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	8,  // 28: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	9,  // 29: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	21, // 30: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	22, // 31: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	24, // 32: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	31, // 33: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	31, // 34: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	31, // 35: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	12, // 36: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	25, // 37: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	26, // 38: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	30, // 39: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	11, // 40: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	31, // 41: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	31, // 42: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	25, // 43: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	31, // 44: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	31, // 45: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	31, // 46: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -2873,8 +3083,8 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   17,
+			NumEnums:      12,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
