@@ -25,7 +25,7 @@ help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## Install what this machine lacks (ZooKeeper, Java 17, Maven) and assemble real Cassandra 5.0
+deps: ## Install what this machine lacks (ZooKeeper, Java 17, Maven, Chromium) and assemble real Cassandra 5.0
 	@./scripts/deps.sh
 
 .PHONY: cassandra-dist

@@ -19,6 +19,7 @@ import (
 	"github.com/cassmesos/cassmesos/cli/config/setcontext"
 	"github.com/cassmesos/cassmesos/cli/config/usecontext"
 	configview "github.com/cassmesos/cassmesos/cli/config/view"
+	"github.com/cassmesos/cassmesos/cli/events"
 	"github.com/cassmesos/cassmesos/cli/help"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
 	"github.com/cassmesos/cassmesos/cli/node/decommission"
@@ -162,7 +163,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
-	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg,
+	root.AddCommand(ring, node, op, repair, cleanup, audit, cfg, events.NewCmdEvents(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/daemon/authz"
 	"github.com/cassmesos/cassmesos/daemon/config"
 	"github.com/cassmesos/cassmesos/daemon/engine"
 	"github.com/cassmesos/cassmesos/daemon/leader"
@@ -31,6 +32,7 @@ import (
 	"github.com/cassmesos/cassmesos/daemon/nodeagent"
 	"github.com/cassmesos/cassmesos/daemon/plan"
 	"github.com/cassmesos/cassmesos/daemon/server"
+	"github.com/cassmesos/cassmesos/daemon/statuspage"
 	"github.com/cassmesos/cassmesos/daemon/zkstore"
 	"github.com/cassmesos/cassmesos/internal/tlsutil"
 	"github.com/cassmesos/cassmesos/internal/version"
@@ -132,12 +134,13 @@ func (d *daemon) run(ctx context.Context) error {
 	log.Info("serving artifacts", "listen", artLis.Addr().String(), "executor", d.execURL)
 
 	d.metrics = metrics.New()
+	var mux *http.ServeMux // the metrics listener's; the status page joins it once the leadership exists
 	if cfg.MetricsListen != "" {
 		mLis, err := d.listen(cfg.MetricsListen, tls.VerifyClientCertIfGiven)
 		if err != nil {
 			return fmt.Errorf("--metrics-listen: %w", err)
 		}
-		mux := http.NewServeMux()
+		mux = http.NewServeMux()
 		mux.Handle("/metrics", d.metrics.Handler())
 		mSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = mSrv.Serve(mLis) }()
@@ -170,9 +173,16 @@ func (d *daemon) run(ctx context.Context) error {
 	gs := server.NewGRPCServer(server.Options{
 		Leadership: ld, FrameworkName: cfg.FrameworkName, DefaultDistribution: cfg.DefaultDistributionURL(),
 		Mirror: cfg.CassandraMirror, Allow: d.allow, WatchPerClient: cfg.WatchPerClient, WatchTotal: cfg.WatchTotal,
-		Logger: log, Auth: auth, AuditLog: audit,
+		Logger: log, Auth: auth, AuditLog: audit, Events: server.ZKEvents{Store: zs},
 	}, grpcOpts...)
 	go func() { _ = gs.Serve(lis) }()
+	if mux != nil { // the status page: read-only, viewers and up (docs/operations.md)
+		sp := statuspage.New(statuspage.Options{Leadership: ld, Events: server.ZKEvents{Store: zs}, Logger: log.With("component", "statuspage")})
+		for _, p := range statuspage.Paths {
+			mux.Handle(p, auth.RequireHTTP(authz.Viewer, sp))
+		}
+		log.Info("serving the status page", "path", "/status")
+	}
 	defer func() {
 		done := make(chan struct{})
 		go func() { gs.GracefulStop(); close(done) }()

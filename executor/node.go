@@ -71,7 +71,8 @@ type node struct {
 	grpc      *grpc.Server
 	report    func(mesosexec.Status)
 	stateMu   sync.Mutex
-	bootstrap bool // state file says the node has bootstrapped
+	bootstrap bool   // state file says the node has bootstrapped
+	hostID    string // the host ID the state file holds
 }
 
 // Launch is the mesosexec.LaunchFunc: it decodes the NodeTaskConfig, finds the distribution,
@@ -265,7 +266,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	if err != nil {
 		return nil, err
 	}
-	n.bootstrap = st.Bootstrapped
+	n.bootstrap, n.hostID = st.Bootstrapped, st.HostID
 	cassEnv, err := render.Env(cfg, n.paths)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", mesosexec.ErrInvalidTask, err)
@@ -373,14 +374,15 @@ func (n *node) onChange(s supervisor.Snapshot) {
 func (n *node) markBootstrapped(hostID string) {
 	n.stateMu.Lock()
 	defer n.stateMu.Unlock()
-	if n.bootstrap {
+	// NORMAL may come from the log before nodetool gave the host ID: record it when it comes.
+	if n.bootstrap && (hostID == "" || hostID == n.hostID) {
 		return
 	}
 	if err := writeState(n.paths.Data, nodeState{Bootstrapped: true, HostID: hostID}); err != nil {
 		n.log.Error("cannot record that the node bootstrapped", "err", err)
 		return
 	}
-	n.bootstrap = true
+	n.bootstrap, n.hostID = true, hostID
 }
 
 func (n *node) status(s supervisor.Snapshot) mesosexec.Status {

@@ -252,3 +252,19 @@ func TestStandInRestartInPlace(t *testing.T) {
 		t.Error("restart produced a terminal update")
 	}
 }
+
+// NORMAL can arrive from Cassandra's log before nodetool gave the host ID: the state file gets
+// the host ID when it comes, and keeps it.
+func TestMarkBootstrappedLateHostID(t *testing.T) {
+	dir := t.TempDir()
+	n := &node{log: slog.New(slog.DiscardHandler), paths: render.Paths{Data: dir}}
+	n.markBootstrapped("")
+	if st, err := readState(dir); err != nil || !st.Bootstrapped || st.HostID != "" {
+		t.Fatalf("after NORMAL without host ID: %+v, %v", st, err)
+	}
+	n.markBootstrapped("6d194555-f6eb-41d0-c000-000000000001")
+	n.markBootstrapped("")
+	if st, err := readState(dir); err != nil || !st.Bootstrapped || st.HostID != "6d194555-f6eb-41d0-c000-000000000001" {
+		t.Fatalf("after the host ID came: %+v, %v", st, err)
+	}
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cassmesos needs on a bare Debian machine, from Debian's packages: ZooKeeper (tests
-# and the demo start their own server from it), Java 17 (ZooKeeper and real Cassandra 5.0) and
-# Maven; then assembles the real Apache Cassandra 5.0 distribution from Maven Central
+# and the demo start their own server from it), Java 17 (ZooKeeper and real Cassandra 5.0), Maven
+# and Chromium (the status page's browser test); then assembles the real Apache Cassandra 5.0 distribution from Maven Central
 # (scripts/cassandra-dist.sh, cached: a second run does nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,11 @@ if ! command -v java >/dev/null 2>&1 || [[ "$(java_major)" != 17 && "$(java_majo
 fi
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 [[ -f /usr/share/java/zookeeper.jar ]] || need+=(zookeeper)
+# Headless Chromium: the status page's browser test (internal/e2e, chromedp).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if ((${#need[@]} == 0)); then
-  echo "deps: ZooKeeper, Java $(java_major) and Maven are installed"
+  echo "deps: ZooKeeper, Java $(java_major), Maven and Chromium are installed"
   ./scripts/cassandra-dist.sh
   exit 0
 fi

@@ -57,6 +57,8 @@ func kindOf(root, p string) string {
 		{`^/journal/txn-\d+$`, "journal txn"},
 		{`^/journal/txn-\d+/chunk-\d+$`, "journal chunk"},
 		{`^/journal/txn-\d+/commit$`, "journal commit"},
+		{`^/events$`, "events"},
+		{`^/events/e-\d{10}$`, "event"},
 	} {
 		if regexp.MustCompile(k.re).MatchString(rel) {
 			return k.kind
@@ -88,6 +90,7 @@ func populate(t *testing.T, s *Store) {
 		PutOp(StepChunkPath("op-1", 0), &statev1.StepChunkRecord{Steps: []*cassmesosv1.Step{{Node: "r-0"}}}, Absent),
 		PutOp(SegmentPath("op-1", 0), &statev1.SegmentRecord{Keyspace: "ks"}, Absent),
 		PutOp(SchedulePath("sch-1"), &statev1.ScheduleRecord{}, Absent),
+		PutOp(EventPath(0), &cassmesosv1.Event{Reason: "RingCreated", Ring: "r"}, Absent),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +157,8 @@ func TestEveryZnodeRefusesReadsWithoutTheDigest(t *testing.T) {
 		got = append(got, k)
 	}
 	sort.Strings(got)
-	if len(got) != 20 || strings.Contains(strings.Join(got, ","), "unknown") {
-		t.Fatalf("znode kinds checked: %v; want the 20 kinds the daemon creates", got)
+	if len(got) != 22 || strings.Contains(strings.Join(got, ","), "unknown") {
+		t.Fatalf("znode kinds checked: %v; want the 22 kinds the daemon creates", got)
 	}
 	// The shared ancestors stay listable (other frameworks put their roots there) but their
 	// data and ACL are the owner's to change.
@@ -196,9 +199,9 @@ func TestCheckProtectedAndProtect(t *testing.T) {
 	}
 
 	n, err := s.Protect(ctx)
-	// root, 5 collections, framework_id, schedules/s
-	if err != nil || n != 8 {
-		t.Fatalf("Protect = %d, %v; want 8 znodes", n, err)
+	// root, 6 collections, framework_id, schedules/s
+	if err != nil || n != 9 {
+		t.Fatalf("Protect = %d, %v; want 9 znodes", n, err)
 	}
 	if err := s.CheckProtected(ctx); err != nil {
 		t.Fatalf("CheckProtected after Protect: %v", err)

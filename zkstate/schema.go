@@ -23,6 +23,7 @@ import (
 //	/operations/<id>/segments/<n>     SegmentRecord
 //	/operations/<id>/steps-<n>        StepChunkRecord (the operation's steps, chunked)
 //	/schedules/<id>                   ScheduleRecord
+//	/events/e-<10-digit seq>          cassmesos.v1.Event (bounded log, see events.go)
 //	/journal                          (no data)
 //	/journal/txn-<seq>                persistent sequential; data: journal header (see txn.go)
 //	/journal/txn-<seq>/chunk-<n>      staged writes of a large transaction (binary, see txn.go)
@@ -116,7 +117,7 @@ func SchedulePath(id string) string { return SchedulesPath() + "/" + id }
 
 // layoutPaths are created (empty) under the root when a store opens.
 func layoutPaths() []string {
-	return []string{LeaderPath(), RingsPath(), OperationsPath(), SchedulesPath(), JournalPath()}
+	return []string{LeaderPath(), RingsPath(), OperationsPath(), SchedulesPath(), JournalPath(), EventsPath()}
 }
 
 // collectionsOf names the empty child znodes created and deleted together with the record at

@@ -221,6 +221,15 @@ func (f *Factory) Audit() (pb.AuditServiceClient, error) {
 	return pb.NewAuditServiceClient(c), nil
 }
 
+// Events returns an EventService client.
+func (f *Factory) Events() (pb.EventServiceClient, error) {
+	c, err := f.Conn()
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewEventServiceClient(c), nil
+}
+
 // RequestContext bounds one request by --timeout (DefaultRequestTimeout when unset).
 func (f *Factory) RequestContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := f.Globals.Timeout

@@ -54,6 +54,9 @@ var Methods = map[string]Rule{
 	v1.CleanupService_RunCleanup_FullMethodName: {Role: Operator, Mutating: true},
 	// SystemService
 	v1.SystemService_GetVersion_FullMethodName: {Role: Viewer},
+	// EventService: what happened to rings, nodes and operations.
+	v1.EventService_ListEvents_FullMethodName:  {Role: Viewer},
+	v1.EventService_WatchEvents_FullMethodName: {Role: Viewer},
 	// AuditService: the log names who did what; only admins read it.
 	v1.AuditService_ListAuditEvents_FullMethodName: {Role: Admin},
 }

@@ -172,10 +172,12 @@ type Engine struct {
 	wake         time.Time
 	watchers     map[string][]*watcher
 	offerAgent   map[string]string // agent of each offer of the batch being answered
+	offersAt     time.Time         // when the batch being answered arrived
 	fatal        error             // set when leadership is lost; the loop ends
 	lastPanic    string            // the last planner panic logged with its stack
 	problems     string            // the inconsistent records last logged
 	unclaimed    map[string]bool   // unclaimed reservations logged, by agent and persistence ID
+	out          *outbox           // scheduler calls, made off the loop (outbox.go)
 	stopped      chan struct{}
 }
 
@@ -264,6 +266,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("loading repair segments and schedules: %w", err)
 	}
 	e.log.Info("state loaded", "rings", len(rings), "nodes", len(nodes), "operations", len(ops))
+	e.out = newOutbox()
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	go e.sendLoop(sendCtx)
 	e.setRunning(true)
 	defer e.setRunning(false)
 	defer e.closeWatchers()
@@ -287,6 +293,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			_ = e.onMesos(ev)
 		case fn := <-e.requests:
 			fn()
+		case <-e.out.back:
+			e.takeOutcomes()
 		case r := <-e.relays:
 			delete(e.inflight, r.id)
 			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges}
@@ -441,7 +449,9 @@ func (e *Engine) reportUnclaimed(us []plan.UnclaimedReservation) {
 func (e *Engine) execute(p plan.Plan, offers []plan.Offer) error {
 	e.log.Debug("plan", "offers", len(offers), "writes", len(p.Writes), "actions", len(p.Actions), "want_offers", p.WantOffers)
 	if len(p.Writes) > 0 {
-		if err := e.opts.Store.Persist(e.ctx, p.Writes); err != nil {
+		// The pass's events (plan.EventWrites) go into the same transaction as its writes.
+		writes := append(p.Writes[:len(p.Writes):len(p.Writes)], plan.EventWrites(e.state, p.Writes)...)
+		if err := e.opts.Store.Persist(e.ctx, writes); err != nil {
 			if e.opts.Metrics != nil {
 				e.opts.Metrics.PersistFailed()
 			}
@@ -484,42 +494,51 @@ func (e *Engine) fencedOff(err error) {
 }
 
 func (e *Engine) act(a plan.Action, used map[string]bool) {
-	ctx := e.ctx
 	switch a := a.(type) {
 	case plan.Accept:
 		for _, id := range a.OfferIDs {
 			used[id] = true
 		}
-		if err := e.opts.Mesos.Accept(ctx, e.sub, a); err != nil {
-			e.fencedOff(err)
-			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
-			return
-		}
-		_ = failpoint.Inject("engine/after-accept")
-		if e.opts.Metrics != nil {
-			e.opts.Metrics.OffersAccepted(len(a.OfferIDs))
-		}
-		for _, op := range a.Operations {
-			if op.Task != nil {
-				e.log.Info("launched", "task_id", op.Task.TaskID, "node", op.Task.Config.GetNode(), "ring", op.Task.Config.GetRing(), "agent_id", a.AgentID)
+		offersAt := e.offersAt
+		e.send(mesosCall{what: "ACCEPT", do: func(ctx context.Context, sub uint64) error {
+			sent := time.Now()
+			if err := e.opts.Mesos.Accept(ctx, sub, a); err != nil {
+				return err
 			}
-		}
+			_ = failpoint.Inject("engine/after-accept")
+			for _, op := range a.Operations {
+				if op.Task != nil {
+					e.log.Info("launched", "task_id", op.Task.TaskID, "node", op.Task.Config.GetNode(), "ring", op.Task.Config.GetRing(), "agent_id", a.AgentID,
+						"offer_received", offersAt.Format(time.RFC3339Nano), "accept_sent", sent.Format(time.RFC3339Nano))
+				}
+			}
+			return nil
+		}, ok: func() {
+			if e.opts.Metrics != nil {
+				e.opts.Metrics.OffersAccepted(len(a.OfferIDs))
+			}
+		}, failed: func(err error) {
+			e.log.Warn("ACCEPT failed", "agent_id", a.AgentID, "offers", a.OfferIDs, "err", err)
+		}})
 	case plan.Decline:
 		for _, id := range a.OfferIDs {
 			used[id] = true
 		}
 		e.decline(a)
 	case plan.Kill:
-		if err := e.opts.Mesos.Kill(ctx, e.sub, a); err != nil {
-			e.fencedOff(err)
+		e.send(mesosCall{what: "KILL", do: func(ctx context.Context, sub uint64) error {
+			err := e.opts.Mesos.Kill(ctx, sub, a)
+			_ = failpoint.Inject("engine/after-kill")
+			return err
+		}, failed: func(err error) {
 			e.log.Warn("KILL failed", "task_id", a.TaskID, "node", a.Node, "err", err)
-		}
-		_ = failpoint.Inject("engine/after-kill")
+		}})
 	case plan.ReconcileTasks:
-		if err := e.opts.Mesos.Reconcile(ctx, e.sub, a.Tasks); err != nil {
-			e.fencedOff(err)
+		e.send(mesosCall{what: "RECONCILE", do: func(ctx context.Context, sub uint64) error {
+			return e.opts.Mesos.Reconcile(ctx, sub, a.Tasks)
+		}, failed: func(err error) {
 			e.log.Warn("RECONCILE failed", "tasks", len(a.Tasks), "err", err)
-		}
+		}})
 	case plan.Relay:
 		e.startRelay(a)
 	default:
@@ -544,14 +563,16 @@ func (e *Engine) decline(d plan.Decline) {
 	}
 	for _, a := range order {
 		ids := byAgent[a]
-		if err := e.opts.Mesos.Decline(e.ctx, e.sub, plan.Decline{OfferIDs: ids, Refuse: d.Refuse}); err != nil {
-			e.fencedOff(err)
-			e.log.Warn("DECLINE failed", "agent_id", a, "offers", len(ids), "err", err)
-			continue
-		}
-		if e.opts.Metrics != nil {
-			e.opts.Metrics.OffersDeclined(len(ids))
-		}
+		agent, refuse := a, d.Refuse
+		e.send(mesosCall{what: "DECLINE", do: func(ctx context.Context, sub uint64) error {
+			return e.opts.Mesos.Decline(ctx, sub, plan.Decline{OfferIDs: ids, Refuse: refuse})
+		}, ok: func() {
+			if e.opts.Metrics != nil {
+				e.opts.Metrics.OffersDeclined(len(ids))
+			}
+		}, failed: func(err error) {
+			e.log.Warn("DECLINE failed", "agent_id", agent, "offers", len(ids), "err", err)
+		}})
 	}
 }
 
@@ -579,19 +600,22 @@ func (e *Engine) setOffersWanted(want, work bool) {
 	if e.sub == 0 || (e.offersWanted != nil && *e.offersWanted == want && !(want && newWork)) {
 		return
 	}
-	var err error
+	call := mesosCall{what: "SUPPRESS", do: e.opts.Mesos.Suppress}
 	if want {
-		err = e.opts.Mesos.Revive(e.ctx, e.sub)
-	} else {
-		err = e.opts.Mesos.Suppress(e.ctx, e.sub)
+		call = mesosCall{what: "REVIVE", do: e.opts.Mesos.Revive}
 	}
-	if err != nil {
-		e.fencedOff(err)
-		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
-		return
-	}
-	e.log.Debug("offers wanted changed", "want_offers", want)
+	// Taken as told at once (the next pass must not send it again); a failure makes it unknown,
+	// so the next pass tells Mesos again.
 	e.offersWanted = &want
+	e.log.Debug("offers wanted changed", "want_offers", want)
+	sub := e.sub
+	call.failed = func(err error) {
+		e.log.Warn("REVIVE/SUPPRESS failed", "want_offers", want, "err", err)
+		if e.sub == sub {
+			e.offersWanted = nil
+		}
+	}
+	e.send(call)
 }
 
 func (e *Engine) startRelay(r plan.Relay) {
@@ -671,6 +695,7 @@ func (e *Engine) onMesos(ev mesosadapter.Event) error {
 			a.Attributes = o.Attributes
 			e.state.Agents[o.AgentID] = a
 		}
+		e.offersAt = now
 		e.offerAgent = make(map[string]string, len(ev.Offers))
 		for _, o := range ev.Offers {
 			e.offerAgent[o.ID] = o.AgentID
@@ -766,10 +791,12 @@ func (e *Engine) onUpdate(st plan.TaskStatus, ack *mesosadapter.Ack) error {
 		return err
 	}
 	if ack != nil {
-		if err := e.opts.Mesos.Acknowledge(e.ctx, e.sub, *ack); err != nil {
-			e.fencedOff(err)
+		a := *ack
+		e.send(mesosCall{what: "ACKNOWLEDGE", do: func(ctx context.Context, sub uint64) error {
+			return e.opts.Mesos.Acknowledge(ctx, sub, a)
+		}, failed: func(err error) {
 			log.Warn("ACKNOWLEDGE failed", "err", err)
-		}
+		}})
 	}
 	return nil
 }
@@ -794,10 +821,11 @@ func (e *Engine) startReconciliation() {
 		e.pendingRecon[n.GetTaskId()] = true
 	}
 	if len(refs) > 0 {
-		if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, refs); err != nil {
-			e.fencedOff(err)
+		e.send(mesosCall{what: "RECONCILE", do: func(ctx context.Context, sub uint64) error {
+			return e.opts.Mesos.Reconcile(ctx, sub, refs)
+		}, failed: func(err error) {
 			e.log.Warn("explicit reconciliation failed", "err", err)
-		}
+		}})
 	}
 	e.reconDeadln = e.opts.Clock().Add(e.opts.ReconcileTimeout)
 	e.log.Info("reconciling", "tasks", len(refs))
@@ -818,9 +846,10 @@ func (e *Engine) checkReconciliation() {
 	e.pendingRecon = nil
 	e.reconDeadln = time.Time{}
 	e.state.Reconciled = true
-	if err := e.opts.Mesos.Reconcile(e.ctx, e.sub, nil); err != nil {
-		e.fencedOff(err)
+	e.send(mesosCall{what: "RECONCILE", do: func(ctx context.Context, sub uint64) error {
+		return e.opts.Mesos.Reconcile(ctx, sub, nil)
+	}, failed: func(err error) {
 		e.log.Warn("implicit reconciliation failed", "err", err)
-	}
+	}})
 	e.log.Info("reconciled")
 }

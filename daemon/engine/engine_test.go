@@ -210,6 +210,10 @@ func (w *world) settle() {
 	if err := w.eng.Read(context.Background(), func(*plan.State) {}); err != nil {
 		w.t.Fatal(err)
 	}
+	// The scheduler calls it decided are made off the loop: wait for them too.
+	if err := w.eng.Flush(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func TestAckOnlyAfterPersist(t *testing.T) {
@@ -265,6 +269,7 @@ func TestPersistBeforeAct(t *testing.T) {
 	if c := w.mesos.find("accept")[0]; c.arg != "o2" || !c.persisted {
 		t.Errorf("accept %+v: must follow the persisted write", c)
 	}
+	w.settle() // the REVIVE is made after the ACCEPT, off the loop
 	if len(w.mesos.find("revive")) == 0 {
 		t.Error("no REVIVE although the plan wants offers")
 	}

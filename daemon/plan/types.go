@@ -239,6 +239,9 @@ const (
 	RecordSegment
 	// RecordSchedule is a repair schedule: Name is its ID.
 	RecordSchedule
+	// RecordEvent is an event of the event log (Event; events.go): the runtime adds them to a
+	// pass's writes (EventWrites) and gives each its number; State.Apply ignores them.
+	RecordEvent
 )
 
 // Write is one record to create/replace (Delete false) or delete (Delete true). Exactly one of
@@ -256,6 +259,7 @@ type Write struct {
 	Operation *statev1.OperationRecord
 	Segment   *statev1.SegmentRecord
 	Schedule  *statev1.ScheduleRecord
+	Event     *cassmesosv1.Event
 }
 
 // Action is a side effect the runtime carries out after persisting the Plan's writes. The

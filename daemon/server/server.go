@@ -61,6 +61,8 @@ type Options struct {
 	Auth *authz.Authorizer
 	// AuditLog serves AuditService (nil: the service answers Unavailable).
 	AuditLog AuditLog
+	// Events serves EventService (nil: the service answers Unavailable).
+	Events EventLog
 }
 
 type services struct {
@@ -80,6 +82,7 @@ func Register(s *grpc.Server, opts Options) {
 	cassmesosv1.RegisterRepairServiceServer(s, &repairServer{services: svc})
 	cassmesosv1.RegisterCleanupServiceServer(s, &cleanupServer{services: svc})
 	cassmesosv1.RegisterAuditServiceServer(s, &auditServer{services: svc})
+	cassmesosv1.RegisterEventServiceServer(s, &eventServer{services: svc})
 }
 
 func newServices(opts Options) *services {
@@ -117,6 +120,8 @@ func NewGRPCServer(opts Options, extra ...grpc.ServerOption) *grpc.Server {
 var standbyMethods = map[string]bool{
 	cassmesosv1.SystemService_GetVersion_FullMethodName:     true,
 	cassmesosv1.AuditService_ListAuditEvents_FullMethodName: true, // read from ZooKeeper directly
+	cassmesosv1.EventService_ListEvents_FullMethodName:      true, // read from ZooKeeper directly
+	cassmesosv1.EventService_WatchEvents_FullMethodName:     true,
 }
 
 func (s *services) notLeader(ctx context.Context) error {

@@ -38,13 +38,17 @@ type Store struct {
 	// What is stored of each operation: its head record and its step chunks.
 	heads  map[string]*statev1.OperationRecord
 	chunks map[string][]*statev1.StepChunkRecord
+
+	// The event log (events.go): the next event number (-1: not read yet) and its bound.
+	events eventLog
 }
 
 // New wraps a zkstate store (the leadership's fenced store in production). observe, if not nil,
 // is told the latency and outcome of every transaction ("txn").
 func New(zk *zkstate.Store, observe func(op string, d time.Duration, err error)) *Store {
 	return &Store{zk: zk, observe: observe, versions: map[string]zkstate.Version{},
-		heads: map[string]*statev1.OperationRecord{}, chunks: map[string][]*statev1.StepChunkRecord{}}
+		heads: map[string]*statev1.OperationRecord{}, chunks: map[string][]*statev1.StepChunkRecord{},
+		events: eventLog{next: -1}}
 }
 
 func ringKey(name string) string       { return "ring/" + name }
@@ -282,6 +286,9 @@ func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, op := range t.ops {
+		if t.keys[i] == "" { // an event: not versioned
+			continue
+		}
 		if op.Delete {
 			delete(s.versions, t.keys[i])
 		} else {
@@ -291,6 +298,7 @@ func (s *Store) Persist(ctx context.Context, writes []plan.Write) error {
 	for _, f := range t.after {
 		f()
 	}
+	s.eventsStored(ctx)
 	return nil
 }
 
@@ -387,6 +395,8 @@ func (s *Store) build(ctx context.Context, t *txn, w plan.Write) error {
 			return nil
 		}
 		t.add(zkstate.PutOp(zkstate.SegmentPath(w.Name, int(idx)), w.Segment, s.expected(key)), key)
+	case plan.RecordEvent:
+		return s.buildEvent(ctx, t, w)
 	case plan.RecordSchedule:
 		if err := checkNames("schedule ID", w.Name); err != nil {
 			return err

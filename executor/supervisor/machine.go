@@ -173,21 +173,37 @@ func (m *Machine) Apply(e Event) (Snapshot, bool) {
 		if e.HostID != "" {
 			m.snap.HostID = e.HostID
 		}
-		if e.Mode != modeUnknown {
-			m.snap.Mode = e.Mode
-		}
-		if m.stopping || m.restarting {
-			// The stop sequence owns the state; probes only refresh the labels.
-			if m.snap.Mode == nodetool.ModeDrained {
-				m.snap.State = StateDrained
-			}
-			m.snap.Healthy = false
+		m.observed(e.Mode)
+	case LogState:
+		if m.snap.State.Terminal() || m.snap.State == StateRestarting {
 			break
 		}
-		m.snap.State = stateForMode(m.snap.Mode, m.snap.State)
-		m.snap.Healthy = m.nativeUp && m.snap.Mode == nodetool.ModeNormal
+		switch {
+		case e.Native > 0:
+			m.nativeUp = true
+		case e.Native < 0:
+			m.nativeUp = false
+		}
+		m.observed(e.Mode)
 	}
 	return m.snap, !sameReport(before, m.snap)
+}
+
+// observed folds a mode seen by a probe or in the log (modeUnknown: none) into the snapshot.
+func (m *Machine) observed(mode nodetool.Mode) {
+	if mode != modeUnknown {
+		m.snap.Mode = mode
+	}
+	if m.stopping || m.restarting {
+		// The stop sequence owns the state; probes only refresh the labels.
+		if m.snap.Mode == nodetool.ModeDrained {
+			m.snap.State = StateDrained
+		}
+		m.snap.Healthy = false
+		return
+	}
+	m.snap.State = stateForMode(m.snap.Mode, m.snap.State)
+	m.snap.Healthy = m.nativeUp && m.snap.Mode == nodetool.ModeNormal
 }
 
 func stateForMode(mode nodetool.Mode, cur State) State {

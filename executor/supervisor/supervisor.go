@@ -45,11 +45,15 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LogFiles are tailed into the failure message (system.log, stdout, stderr).
 	LogFiles []string
-	// StateLog is Cassandra's system.log: a line in it that marks a mode change (state jump,
-	// JOINING, LEAVING, Startup complete, ...) triggers a probe at once, so a change is reported
-	// as it happens rather than at the next poll. "" polls only.
+	// StateLog is Cassandra's system.log, followed as it is written (inotify). A line saying the
+	// node itself joins, turned NORMAL ("Node /<Address>:<port> state jump to NORMAL") or
+	// started or stopped its native transport is applied at once (LogState), so the status
+	// update leaves as Cassandra logs the change; every line that marks a mode change (also
+	// LEAVING, DRAINED, Startup complete, ...) triggers a nodetool probe at once, which confirms
+	// or corrects it. "" polls only.
 	StateLog string
-	// StateLogInterval is how often StateLog is checked for new lines (default 100ms).
+	// StateLogInterval is how often StateLog is read when no inotify watch can be made (default
+	// 100ms; with a watch it is read on every write, and every second anyway).
 	StateLogInterval time.Duration
 	// TailBytes is how much of each log file the failure message carries (default 1500).
 	TailBytes int64
@@ -68,6 +72,7 @@ type Supervisor struct {
 
 	mu      sync.Mutex // guards m, proc, probeCancel; held while calling OnChange
 	m       *Machine
+	logSeq  uint64 // log states applied: a probe that saw it move while it ran is stale
 	proc    *Process
 	cancel  context.CancelFunc
 	exited  chan struct{} // closed when the current incarnation's exit has been applied
@@ -165,10 +170,15 @@ func (s *Supervisor) start(ctx context.Context) error {
 	s.mu.Unlock()
 	wake := make(chan struct{}, 1)
 	if lw != nil {
-		go lw.run(probeCtx, s.cfg.StateLogInterval, func() {
-			select {
-			case wake <- struct{}{}:
-			default:
+		go lw.run(probeCtx, s.cfg.StateLogInterval, func(line []byte) {
+			if ls, ok := parseLogState(line, s.cfg.Address); ok {
+				s.applyLog(probeCtx, proc, ls)
+			}
+			if isStateLine(line) {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
@@ -237,6 +247,18 @@ func nextProbe(cfg Config, last, mode nodetool.Mode, native bool, wait time.Dura
 	return min(2*wait, cfg.HealthInterval)
 }
 
+// applyLog applies what a line of the current incarnation's log says at once: the status update
+// goes out as Cassandra logs the change, and the probe the line wakes confirms it.
+func (s *Supervisor) applyLog(ctx context.Context, proc *Process, ls LogState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ctx.Err() != nil || !proc.Alive() || s.proc != proc {
+		return
+	}
+	s.logSeq++
+	s.applyLocked(ls)
+}
+
 // probe checks the process once and returns the mode it saw and whether the native transport
 // accepted. Host ID is asked only while unknown and when the node turns NORMAL (after a
 // replacement it is final only then), so a NORMAL node costs one nodetool call per probe.
@@ -244,6 +266,9 @@ func (s *Supervisor) probe(ctx context.Context, proc *Process, last nodetool.Mod
 	if !proc.Alive() {
 		return last, false
 	}
+	s.mu.Lock()
+	seq := s.logSeq
+	s.mu.Unlock()
 	p := Probe{NativeUp: dialable(ctx, s.cfg.Address, s.cfg.NativePort)}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
 	defer cancel()
@@ -262,7 +287,19 @@ func (s *Supervisor) probe(ctx context.Context, proc *Process, last nodetool.Mod
 	if ctx.Err() != nil || !proc.Alive() {
 		return last, false // the process went away during the probe; its exit is reported instead
 	}
-	s.apply(p)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.logSeq != seq {
+		// The log reported a change while this probe ran: what the probe saw may be older (a
+		// JOINING read just before "state jump to NORMAL"). Keep only the host ID; the probe the
+		// log line woke follows at once.
+		if p.HostID != "" {
+			s.applyLocked(Probe{HostID: p.HostID, Mode: modeUnknown, NativeUp: s.m.nativeUp})
+		}
+		snap := s.m.Snapshot()
+		return snap.Mode, s.m.nativeUp
+	}
+	s.applyLocked(p)
 	return p.Mode, p.NativeUp
 }
 

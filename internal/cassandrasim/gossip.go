@@ -235,6 +235,10 @@ func (g *gossiper) merge(states []*EndpointState, now time.Time) bool {
 			if rs.Shutdown && !wasShutdown {
 				g.log.info("GossipStage:1", "Gossiper.java", 1337, "InetAddress /%s:%d is now DOWN", rs.Address, rs.StoragePort)
 			}
+			if rs.Status == StatusNormal && !rs.Shutdown && (!ok || ls.Status != StatusNormal || wasShutdown) {
+				// As Cassandra 5.0.8 logs a peer turning NORMAL: the same words as its own.
+				g.log.info("GossipStage:1", "StorageService.java", 3320, "Node /%s:%d state jump to NORMAL", rs.Address, rs.StoragePort)
+			}
 			changed = true
 		}
 	}

@@ -361,7 +361,7 @@ func (n *node) stopGossip() {
 	n.g.update(func(s *EndpointState) { s.Shutdown = true })
 	n.g.announce(n.ctx)
 	n.g.setRunning(false)
-	n.log.info("RMI TCP Connection", "StorageService.java", 2620, "Node /%s:%d state jump to shutdown", c.ListenAddress, c.StoragePort)
+	n.log.info("RMI TCP Connection", "StorageService.java", 3320, "Node /%s:%d state jump to shutdown", c.ListenAddress, c.StoragePort)
 }
 
 func (n *node) cmdJoin(r *reply) int {

@@ -462,10 +462,10 @@ func (n *node) chooseTokens(v *view) []int64 {
 func (n *node) bootstrap(tokens []int64) error {
 	c := n.cfg
 	n.setMode(ModeJoining)
-	n.log.info("main", "StorageService.java", 1585, "JOINING: waiting for ring information")
-	n.log.info("main", "StorageService.java", 1585, "JOINING: schema complete, ready to bootstrap")
-	n.log.info("main", "StorageService.java", 1585, "JOINING: waiting for pending range calculation")
-	n.log.info("main", "StorageService.java", 1585, "JOINING: calculation complete, ready to bootstrap")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: waiting for ring information")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: schema complete, ready to bootstrap")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: waiting for pending range calculation")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: calculation complete, ready to bootstrap")
 	v := n.view()
 	if c.ConsistentRangeMovement {
 		var others []string
@@ -493,7 +493,7 @@ func (n *node) bootstrap(tokens []int64) error {
 			return &startupError{"java.lang.UnsupportedOperationException", msg}
 		}
 	}
-	n.log.info("main", "StorageService.java", 1585, "JOINING: getting bootstrap token")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: getting bootstrap token")
 	if len(tokens) == 0 {
 		tokens = n.chooseTokens(v)
 	}
@@ -507,7 +507,7 @@ func (n *node) bootstrap(tokens []int64) error {
 	n.g.update(func(s *EndpointState) { s.Status = StatusBoot; s.Tokens = tokens })
 	start := time.Now()
 	n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "bootstrap", Status: "started", Start: start, Tokens: tokens})
-	n.log.info("main", "StorageService.java", 1585, "JOINING: Starting to bootstrap...")
+	n.log.info("main", "StorageService.java", 2086, "JOINING: Starting to bootstrap...")
 	n.log.info("main", "BootStrapper.java", 92, "Bootstrap streaming for %d tokens (simulated, %s)", len(tokens), c.Knobs.BootstrapDuration)
 	if err := n.sleep(c.Knobs.BootstrapDuration); err != nil {
 		return err
@@ -518,7 +518,7 @@ func (n *node) bootstrap(tokens []int64) error {
 	if err := n.saveLocal(); err != nil {
 		return err
 	}
-	n.log.info("main", "StorageService.java", 1900, "Bootstrap completed for tokens %v", tokens)
+	n.log.info("main", "StorageService.java", 2255, "Bootstrap completed for tokens %v", tokens)
 	n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "bootstrap", Status: "ok", Start: start, End: time.Now(), Tokens: tokens})
 	return n.becomeNormal(tokens, "")
 }
@@ -599,7 +599,7 @@ func (n *node) replace(v *view) error {
 		}
 	})
 	start := time.Now()
-	n.log.info("main", "StorageService.java", 1585, "JOINING: Replacing a node with token(s): %v", tokens)
+	n.log.info("main", "StorageService.java", 2086, "JOINING: Replacing a node with token(s): %v", tokens)
 	n.actions.record(Action{Node: c.ListenAddress, HostID: n.local.HostID, Action: "replace", Status: "started", Start: start, Target: target, Tokens: tokens})
 	if err := n.sleep(c.Knobs.BootstrapDuration); err != nil {
 		return err
@@ -631,7 +631,9 @@ func (n *node) becomeNormal(tokens []int64, replaced string) error {
 	if replaced != "" && replaced != c.ListenAddress {
 		n.log.info("GossipStage:1", "StorageService.java", 2845, "Nodes /%s:%d and /%s:%d have the same token %d. Ignoring /%s:%d", replaced, c.StoragePort, c.ListenAddress, c.StoragePort, tokens[0], replaced, c.StoragePort)
 	}
-	n.log.info("main", "StorageService.java", 2620, "Node /%s:%d state jump to NORMAL", c.ListenAddress, c.StoragePort)
+	// Cassandra 5.0.8 logs this on every node, seeds too, just before its own NORMAL.
+	n.log.info("main", "StorageService.java", 2086, "JOINING: Finish joining ring")
+	n.log.info("main", "StorageService.java", 3320, "Node /%s:%d state jump to NORMAL", c.ListenAddress, c.StoragePort)
 	if c.StartNativeTransport {
 		if err := n.startNative(); err != nil {
 			return err
@@ -639,7 +641,7 @@ func (n *node) becomeNormal(tokens []int64, replaced string) error {
 	} else {
 		n.log.info("main", "CassandraDaemon.java", 776, "Not starting native transport as requested. Use JMX (StorageService->startNativeTransport()) or nodetool (enablebinary) to start it")
 	}
-	n.log.info("main", "CassandraDaemon.java", 782, "Startup complete")
+	n.log.info("main", "CassandraDaemon.java", 744, "Startup complete")
 	return nil
 }
 
@@ -657,7 +659,7 @@ func (n *node) startNative() error {
 	}
 	n.native = ln
 	go n.serveNative(ln)
-	n.log.info("main", "PipelineConfigurator.java", 125, "Starting listening for CQL clients on /%s (%s)...", addr, c.TLS.nativeMode())
+	n.log.info("main", "PipelineConfigurator.java", 148, "Starting listening for CQL clients on /%s (%s)...", addr, c.TLS.nativeMode())
 	return nil
 }
 
@@ -667,7 +669,7 @@ func (n *node) stopNative() {
 	if n.native != nil {
 		_ = n.native.Close()
 		n.native = nil
-		n.log.info("RMI TCP Connection", "Server.java", 171, "Stop listening for CQL clients")
+		n.log.info("RMI TCP Connection", "Server.java", 203, "Stop listening for CQL clients")
 	}
 }
 
@@ -752,7 +754,7 @@ func (n *node) shutdown() int {
 		n.g.announce(ctx)
 		cancel()
 		n.g.setRunning(false)
-		n.log.info("StorageServiceShutdownHook", "StorageService.java", 2620, "Node /%s:%d state jump to shutdown", c.ListenAddress, c.StoragePort)
+		n.log.info("StorageServiceShutdownHook", "StorageService.java", 3320, "Node /%s:%d state jump to shutdown", c.ListenAddress, c.StoragePort)
 	}
 	n.stopNative()
 	n.closeListeners()

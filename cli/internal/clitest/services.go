@@ -43,6 +43,8 @@ type Server struct {
 	GetVersionFn           func(context.Context, *pb.GetVersionRequest) (*pb.GetVersionResponse, error)
 	ListAuditEventsFn      func(context.Context, *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error)
 	WatchOperationFn       func(*pb.WatchOperationRequest, grpc.ServerStreamingServer[pb.WatchOperationResponse]) error
+	ListEventsFn           func(context.Context, *pb.ListEventsRequest) (*pb.ListEventsResponse, error)
+	WatchEventsFn          func(*pb.WatchEventsRequest, grpc.ServerStreamingServer[pb.WatchEventsResponse]) error
 }
 
 func register(s *grpc.Server, f *Server) {
@@ -53,6 +55,28 @@ func register(s *grpc.Server, f *Server) {
 	pb.RegisterCleanupServiceServer(s, cleanupServer{f: f})
 	pb.RegisterSystemServiceServer(s, systemServer{f: f})
 	pb.RegisterAuditServiceServer(s, auditServer{f: f})
+	pb.RegisterEventServiceServer(s, eventServer{f: f})
+}
+
+type eventServer struct {
+	pb.UnimplementedEventServiceServer
+	f *Server
+}
+
+func (s eventServer) ListEvents(ctx context.Context, in *pb.ListEventsRequest) (*pb.ListEventsResponse, error) {
+	s.f.record(in)
+	if s.f.ListEventsFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+	}
+	return s.f.ListEventsFn(ctx, in)
+}
+
+func (s eventServer) WatchEvents(in *pb.WatchEventsRequest, stream grpc.ServerStreamingServer[pb.WatchEventsResponse]) error {
+	s.f.record(in)
+	if s.f.WatchEventsFn == nil {
+		return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
+	}
+	return s.f.WatchEventsFn(in, stream)
 }
 
 type auditServer struct {

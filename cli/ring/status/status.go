@@ -21,30 +21,53 @@ type StatusOptions struct {
 	Output  string
 	Request func(context.Context) (context.Context, context.CancelFunc)
 	Name    string
+	// Watch redraws a compact view every Interval until interrupted.
+	Watch      bool
+	Interval   time.Duration
+	Operations func() (pb.OperationServiceClient, error)
+	// maxPolls ends a watch after this many reads (tests; 0: never).
+	maxPolls int
 }
 
 // NewCmdStatus returns `ring status` (alias `ring get`).
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
 	cmd := &cobra.Command{
-		Use:     "status <name>",
+		Use:     "status <name> [--watch] [--interval <duration>]",
 		Aliases: []string{"get"},
 		Short:   "Show a ring and the state of its nodes",
 		Long: `Show a ring and its nodes. STATE is nodetool's: U/D (up/down, as the ring's live nodes see
 the node) followed by N/J/L/M (normal, joining, leaving, moving); '?' is unknown and '-' means the
-node has not started yet. On a terminal a summary and the ring's warnings come first.`,
+node has not started yet. On a terminal a summary and the ring's warnings come first.
+
+With --watch a compact view is redrawn every --interval until interrupted: a summary line with a
+glyph per node (● UN, ◐ joining, ◑ leaving or moving, ✖ down, ? lost, ⟳ being replaced, ○ not
+started), a line per node, and a line per unfinished operation with its progress. On a terminal it
+is redrawn in place; in a pipe each change is appended under a timestamp line.`,
 		Args:              cmdutil.ExactArgs(1, "a ring name"),
 		ValidArgsFunction: cmdutil.CompleteRingNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = cmdutil.TrimRef("ring", args[0])
 			opts.IO, opts.Rings, opts.Now, opts.Output, opts.Request = f.IOStreams, f.Rings, f.Now, f.Globals.Output, f.RequestContext
+			opts.Operations = f.Operations
+			if opts.Watch && opts.Output != "" && opts.Output != cmdutil.OutputTable {
+				return cmdutil.FlagErrorf("--watch draws its own view: it takes no -o %s", opts.Output)
+			}
+			if opts.Interval < 100*time.Millisecond {
+				return cmdutil.FlagErrorf("--interval: want at least 100ms, got %s", opts.Interval)
+			}
 			if runF != nil {
 				return runF(opts)
+			}
+			if opts.Watch {
+				return watchRun(cmd.Context(), opts)
 			}
 			return statusRun(cmd.Context(), opts)
 		},
 	}
 	cmdutil.EnableOutput(cmd, cmdutil.AllOutputs...)
+	cmd.Flags().BoolVarP(&opts.Watch, "watch", "w", false, "Redraw a compact view of the ring until interrupted")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", DefaultInterval, "How often --watch reads the ring")
 	return cmd
 }
 
