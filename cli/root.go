@@ -89,7 +89,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	root.SetFlagErrorFunc(cmdutil.FlagErrorFunc)
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&f.Globals.Server, "server", "", "Daemon gRPC address host:port (default: $CASSMESOS_SERVER, the current context, or 127.0.0.1:9090)")
+	pf.StringVar(&f.Globals.Server, "server", "", "Daemon gRPC address host:port, or several comma-separated (a call one does not answer goes to the next) (default: $CASSMESOS_SERVER, the current context, or 127.0.0.1:9090)")
 	pf.StringVar(&f.Globals.Context, "context", "", "Config file context to use")
 	pf.StringVar(&f.Globals.CA, "ca", "", "CA bundle (PEM) the daemon's certificate is verified against (default: $CASSMESOS_CA, the context's certificate-authority, or the system roots)")
 	pf.StringVar(&f.Globals.Cert, "cert", "", "Client certificate (PEM) for mutual TLS, with --key (default: $CASSMESOS_CERT or the context's client-certificate)")

@@ -25,6 +25,10 @@ type DialFunc func(addr string) (*grpc.ClientConn, error)
 // Conn is the CLI's connection to cassmesosd. It implements grpc.ClientConnInterface, so every
 // generated client works over it, and adds what the CLI promises around every call:
 //   - a standby daemon's "the leader is at X" answer re-dials the leader once and repeats the call;
+//   - with several addresses ("a:7070,b:7070,c:7070", e.g. every daemon of an HA setup), a call
+//     the current daemon does not answer (Unavailable without a leader's address: it is down or
+//     has no leader yet) is repeated on the next address not tried yet; calls carry request IDs,
+//     so a repeated write is the same request;
 //   - Unavailable becomes an UnreachableError naming the address and how to change it;
 //   - Unimplemented becomes an UnimplementedError naming the method.
 type Conn struct {
@@ -32,6 +36,7 @@ type Conn struct {
 
 	mu         sync.Mutex
 	addr       string
+	untried    []string // further addresses of a comma-separated list, in order
 	cc         *grpc.ClientConn
 	redirected bool
 	answered   bool // some call got an answer from a server
@@ -40,6 +45,19 @@ type Conn struct {
 
 // NewConn returns a connection to addr, dialled with dial (lazily: grpc.NewClient connects on first use).
 func NewConn(addr string, dial DialFunc) (*Conn, error) {
+	var rest []string
+	if strings.Contains(addr, ",") {
+		var list []string
+		for _, a := range strings.Split(addr, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				list = append(list, a)
+			}
+		}
+		if len(list) == 0 {
+			return nil, &UnreachableError{Addr: addr, Err: errors.New("no address in the list")}
+		}
+		addr, rest = list[0], list[1:]
+	}
 	cc, err := dial(addr)
 	var fe *FlagError
 	var ce *ConfigError
@@ -49,7 +67,25 @@ func NewConn(addr string, dial DialFunc) (*Conn, error) {
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}
-	return &Conn{dial: dial, addr: addr, cc: cc}, nil
+	return &Conn{dial: dial, addr: addr, cc: cc, untried: rest}, nil
+}
+
+// next switches to the next untried address of the list, if any. It reports whether it switched.
+func (c *Conn) next() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.untried) > 0 {
+		addr := c.untried[0]
+		c.untried = c.untried[1:]
+		cc, err := c.dial(addr)
+		if err != nil {
+			continue
+		}
+		c.extra = append(c.extra, c.cc)
+		c.cc, c.addr = cc, addr
+		return true
+	}
+	return false
 }
 
 // Addr is the address calls currently go to (the leader's after a redirect).
@@ -101,6 +137,15 @@ func (c *Conn) Invoke(ctx context.Context, method string, args, reply any, opts 
 	if leader := LeaderFromError(err, trailer); leader != "" && c.redirect(leader) {
 		cc, addr = c.current()
 		err = cc.Invoke(ctx, method, args, reply, opts...)
+	}
+	for status.Code(err) == codes.Unavailable && LeaderFromError(err, trailer) == "" && ctx.Err() == nil && c.next() {
+		cc, addr = c.current()
+		trailer = nil
+		err = cc.Invoke(ctx, method, args, reply, append(opts, grpc.Trailer(&trailer))...)
+		if leader := LeaderFromError(err, trailer); leader != "" && c.redirect(leader) {
+			cc, addr = c.current()
+			err = cc.Invoke(ctx, method, args, reply, opts...)
+		}
 	}
 	return c.translate(err, method, addr)
 }

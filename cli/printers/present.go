@@ -39,6 +39,25 @@ func NodeState(n *pb.Node) string {
 	return l + m
 }
 
+// StateSeen says where a node's STATE comes from and how old it is: "live 2s" (the leader
+// observed it 2s ago), "recorded 12m" (the state recorded in ZooKeeper, last changed 12m ago: a
+// new leader's view until the node reports again), "-" when the daemon does not say.
+func StateSeen(n *pb.Node, now time.Time) string {
+	var src string
+	switch n.GetStateSource() {
+	case pb.NodeStateSource_NODE_STATE_SOURCE_LIVE:
+		src = "live"
+	case pb.NodeStateSource_NODE_STATE_SOURCE_RECORDED:
+		src = "recorded"
+	default:
+		return "-"
+	}
+	if t := n.GetStateTime(); t != nil && t.IsValid() && !t.AsTime().IsZero() {
+		return src + " " + ShortDuration(now.Sub(t.AsTime()))
+	}
+	return src
+}
+
 func enumName(full, prefix string) string {
 	if strings.HasSuffix(full, "_UNSPECIFIED") {
 		return "-"

@@ -21,8 +21,85 @@ type Table struct {
 	Rows   [][]string
 }
 
-// RenderTable writes t as a borderless, left-aligned table (kubectl's look) through tablewriter.
+// RenderTable writes t as a borderless, left-aligned table (kubectl's look): each column as wide
+// as its widest cell, three spaces between columns, no trailing spaces. A table of plain ASCII
+// cells (every ring and node table) is laid out directly, in time linear in its size; any other
+// goes through tablewriter (display widths, multi-line cells), which gives the same layout.
 func RenderTable(w io.Writer, t Table) error {
+	if plainTable(t) {
+		return renderPlain(w, t)
+	}
+	return renderTablewriter(w, t)
+}
+
+// plainTable reports whether every cell is printable ASCII without leading or trailing spaces.
+func plainTable(t Table) bool {
+	plain := func(c string) bool {
+		if c != strings.TrimSpace(c) {
+			return false
+		}
+		for i := 0; i < len(c); i++ {
+			if c[i] < 0x20 || c[i] > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range t.Header {
+		if !plain(c) {
+			return false
+		}
+	}
+	for _, r := range t.Rows {
+		if len(r) != len(t.Header) {
+			return false
+		}
+		for _, c := range r {
+			if !plain(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func renderPlain(w io.Writer, t Table) error {
+	widths := make([]int, len(t.Header))
+	for i, c := range t.Header {
+		widths[i] = len(c)
+	}
+	for _, r := range t.Rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	var buf bytes.Buffer
+	line := func(r []string) {
+		start := buf.Len()
+		for i, c := range r {
+			buf.WriteString(c)
+			if i < len(r)-1 {
+				for k := len(c); k < widths[i]+3; k++ {
+					buf.WriteByte(' ')
+				}
+			}
+		}
+		// Trailing spaces of empty last cells go, as with tablewriter.
+		for buf.Len() > start && buf.Bytes()[buf.Len()-1] == ' ' {
+			buf.Truncate(buf.Len() - 1)
+		}
+		buf.WriteByte('\n')
+	}
+	line(t.Header)
+	for _, r := range t.Rows {
+		line(r)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// renderTablewriter lays t out through tablewriter.
+func renderTablewriter(w io.Writer, t Table) error {
 	var buf bytes.Buffer
 	table := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{

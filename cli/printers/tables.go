@@ -10,7 +10,8 @@ import (
 )
 
 // NodeTable is the node table of ring status and node list. wide adds PHASE, TASK, JMX (the
-// node's JMX port), RACK, DC, LOAD and RESTARTS; withRing adds a RING column after NAME.
+// node's JMX port), RACK, DC, LOAD, RESTARTS and SEEN (StateSeen); withRing adds a RING column
+// after NAME.
 func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 	h := []string{"NAME"}
 	if withRing {
@@ -18,7 +19,7 @@ func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 	}
 	h = append(h, "ADDRESS", "STATE", "SEED", "AGENT", "HOST ID")
 	if wide {
-		h = append(h, "PHASE", "TASK", "JMX", "RACK", "DC", "LOAD", "RESTARTS")
+		h = append(h, "PHASE", "TASK", "JMX", "RACK", "DC", "LOAD", "RESTARTS", "SEEN")
 	}
 	h = append(h, "AGE")
 	t := Table{Header: h}
@@ -30,7 +31,7 @@ func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 		r = append(r, Dash(n.GetAddress()), NodeState(n), YesNo(n.GetSeed()), Dash(n.GetHostname()), Dash(n.GetHostId()))
 		if wide {
 			r = append(r, NodePhase(n.GetPhase()), Dash(n.GetTaskId()), Port(n.GetJmxPort()), Dash(n.GetRack()), Dash(n.GetDatacenter()),
-				Bytes(n.GetLoadBytes()), strconv.Itoa(int(n.GetRestarts())))
+				Bytes(n.GetLoadBytes()), strconv.Itoa(int(n.GetRestarts())), StateSeen(n, now))
 		}
 		r = append(r, Age(n.GetCreateTime(), now))
 		t.Rows = append(t.Rows, r)

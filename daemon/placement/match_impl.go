@@ -1,7 +1,9 @@
 package placement
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -27,9 +29,11 @@ type agentOffer struct {
 
 const epsilon = 1e-9
 
+func byBegin(a, b Range) int { return cmp.Compare(a.Begin, b.Begin) }
+
 func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 	byAgent := make(map[string]*agentOffer, len(offers))
-	var list []*agentOffer
+	list := make([]*agentOffer, 0, len(offers))
 	for _, o := range offers {
 		a := byAgent[o.AgentID]
 		if a == nil {
@@ -66,7 +70,9 @@ func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 		}
 	}
 	for _, a := range list {
-		sort.Slice(a.ports, func(i, j int) bool { return a.ports[i].Begin < a.ports[j].Begin })
+		if len(a.ports) > 1 && !slices.IsSortedFunc(a.ports, byBegin) {
+			slices.SortFunc(a.ports, byBegin)
+		}
 	}
 	return list, byAgent
 }

@@ -240,6 +240,16 @@ func offerRole(o Offer) string {
 	return ""
 }
 
+// hasReservation reports whether any of rs is reserved.
+func hasReservation(rs []Resource) bool {
+	for _, r := range rs {
+		if r.Reservation != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (ps *pass) matchOffers(offers []Offer) {
 	cfg := ps.p.cfg
 	offers = slices.Clone(offers)
@@ -266,7 +276,11 @@ func (ps *pass) matchOffers(offers []Offer) {
 	trimmed := make([]Offer, 0, len(offers))
 	released := map[string]map[int]bool{}
 	for _, o := range offers {
-		keep := o.Resources[:0:0]
+		if !hasReservation(o.Resources) {
+			trimmed = append(trimmed, o) // nothing to sort out: keep the offer's own slice
+			continue
+		}
+		keep := make([]Resource, 0, len(o.Resources))
 		var destroy, unreserve []Resource
 		for _, r := range o.Resources {
 			if r.Reservation == nil {

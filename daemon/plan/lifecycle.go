@@ -33,7 +33,7 @@ const agentReturnWindow = 30 * time.Second
 
 // noteUnreserved records each agent's unreserved cpus and mem in the offers of this pass.
 func (ps *pass) noteUnreserved(offers []Offer) {
-	ps.unreserved = map[string][2]float64{}
+	ps.unreserved = make(map[string][2]float64, len(offers))
 	for _, o := range offers {
 		k := agentRoleKey(o.AgentID, o.Role)
 		u := ps.unreserved[k]

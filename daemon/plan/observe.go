@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -312,6 +314,9 @@ func (ps *pass) observeNode(name string) {
 	}
 	if n.GetLiveness() != l || n.GetMode() != m || n.GetTaskState() != stateName || n.GetHostId() != hostID {
 		w := ps.mutNode(name)
+		if n.GetLiveness() != l || n.GetMode() != m || n.GetTaskState() != stateName {
+			w.StateTime = timestamppb.New(ps.now) // on change only: no write per status update
+		}
 		w.Liveness, w.Mode, w.TaskState, w.HostId = l, m, stateName, hostID
 	}
 	ph := n.GetPhase()
@@ -452,4 +457,30 @@ func (ps *pass) refreshRings() {
 			w.Status.Phase, w.Status.ReadyNodes, w.Status.TotalNodes, w.Status.ActiveOperationId = phase, ready, int32(len(nodes)), active
 		}
 	}
+}
+
+// Observed says where the liveness and mode the node's record shows come from. live: this daemon
+// has seen, at at, its task's status from the executor (with its labels or health) or Cassandra's
+// view of it. Otherwise the record's state is what an earlier leader (or this one, before a
+// restart of its runtime) observed, last changed at at (zero when unknown).
+func (s *State) Observed(n *statev1.NodeRecord) (live bool, at time.Time) {
+	if v, ok := s.Views[n.GetName()]; ok && v.Reporters > 0 && !staleView(n, v) {
+		live, at = true, v.At
+	}
+	if n.GetTaskId() != "" {
+		if st, ok := s.Tasks[n.GetTaskId()]; ok && !st.At.IsZero() &&
+			(st.Healthy || st.Mode != cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED || st.HostID != "" || st.State.Terminal()) {
+			live = true
+			if st.At.After(at) {
+				at = st.At
+			}
+		}
+	}
+	if live {
+		return true, at
+	}
+	if t := n.GetStateTime(); t != nil && t.IsValid() {
+		return false, t.AsTime()
+	}
+	return false, time.Time{}
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
 	"github.com/cassmesos/cassmesos/daemon/authz"
@@ -206,7 +207,7 @@ func (s *ringServer) GetRing(ctx context.Context, req *cassmesosv1.GetRingReques
 		if r == nil {
 			return
 		}
-		resp = &cassmesosv1.GetRingResponse{Ring: RingFromRecord(r), Nodes: NodesFromRecords(st.RingNodes(req.GetName()))}
+		resp = &cassmesosv1.GetRingResponse{Ring: RingFromRecord(r), Nodes: NodesFromState(st, st.RingNodes(req.GetName()))}
 	})
 	if err != nil {
 		return nil, toStatus(s.log, "GetRing", err)
@@ -283,7 +284,7 @@ func (s *nodeServer) ListNodes(ctx context.Context, req *cassmesosv1.ListNodesRe
 				missing = true
 				return
 			}
-			resp.Nodes = NodesFromRecords(st.RingNodes(req.GetRing()))
+			resp.Nodes = NodesFromState(st, st.RingNodes(req.GetRing()))
 			return
 		}
 		rings := make([]string, 0, len(st.Rings))
@@ -292,7 +293,7 @@ func (s *nodeServer) ListNodes(ctx context.Context, req *cassmesosv1.ListNodesRe
 		}
 		sort.Strings(rings)
 		for _, r := range rings {
-			resp.Nodes = append(resp.Nodes, NodesFromRecords(st.RingNodes(r))...)
+			resp.Nodes = append(resp.Nodes, NodesFromState(st, st.RingNodes(r))...)
 		}
 	})
 	if err != nil {
@@ -318,7 +319,7 @@ func (s *nodeServer) GetNode(ctx context.Context, req *cassmesosv1.GetNodeReques
 		if n == nil || (req.GetRef().GetRing() != "" && n.GetRing() != req.GetRef().GetRing()) {
 			return
 		}
-		node = NodeFromRecord(n)
+		node = NodeFromState(st, n)
 	})
 	if err != nil {
 		return nil, toStatus(s.log, "GetNode", err)
@@ -520,6 +521,33 @@ func NodeFromRecord(n *statev1.NodeRecord) *cassmesosv1.Node {
 		Message: n.GetMessage(), ReplacesAddress: n.GetReplacesAddress(), LoadBytes: n.GetLoadBytes(), Tokens: n.GetTokens(),
 		JmxPort: n.GetJmxPort(),
 	}
+}
+
+// NodeFromState is the API view of a node record with where its state comes from (live or
+// recorded, and when; plan.State.Observed).
+func NodeFromState(st *plan.State, n *statev1.NodeRecord) *cassmesosv1.Node {
+	out := NodeFromRecord(n)
+	if out == nil {
+		return nil
+	}
+	live, at := st.Observed(n)
+	out.StateSource = cassmesosv1.NodeStateSource_NODE_STATE_SOURCE_RECORDED
+	if live {
+		out.StateSource = cassmesosv1.NodeStateSource_NODE_STATE_SOURCE_LIVE
+	}
+	if !at.IsZero() {
+		out.StateTime = timestamppb.New(at)
+	}
+	return out
+}
+
+// NodesFromState converts in order (NodeFromState).
+func NodesFromState(st *plan.State, ns []*statev1.NodeRecord) []*cassmesosv1.Node {
+	out := make([]*cassmesosv1.Node, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, NodeFromState(st, n))
+	}
+	return out
 }
 
 // NodesFromRecords converts in order.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,8 +47,10 @@ given here are stored in the context (file paths are stored as absolute paths).`
 			if opts.Server == "" {
 				return cmdutil.FlagErrorf("--server is required")
 			}
-			if _, _, err := net.SplitHostPort(opts.Server); err != nil {
-				return cmdutil.FlagErrorf("--server %q: want host:port", opts.Server)
+			for _, a := range strings.Split(opts.Server, ",") {
+				if _, _, err := net.SplitHostPort(strings.TrimSpace(a)); err != nil {
+					return cmdutil.FlagErrorf("--server %q: want host:port, or several comma-separated", opts.Server)
+				}
 			}
 			g := f.Globals
 			opts.CA, opts.Cert, opts.Key, opts.Token, opts.Insecure = g.CA, g.Cert, g.Key, g.Token, g.Insecure
@@ -74,7 +77,7 @@ given here are stored in the context (file paths are stored as absolute paths).`
 		},
 	}
 	// The root's --server is a persistent flag; this local flag of the same name shadows it here.
-	cmd.Flags().StringVar(&opts.Server, "server", "", "The daemon's gRPC address, host:port (required)")
+	cmd.Flags().StringVar(&opts.Server, "server", "", "The daemon's gRPC address, host:port, or several comma-separated (every daemon of an HA setup) (required)")
 	cmd.Flags().BoolVar(&opts.Use, "use", false, "Make this the current context")
 	return cmd
 }

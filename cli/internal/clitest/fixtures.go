@@ -29,11 +29,16 @@ func Nodes() []*pb.Node {
 			TaskId: fmt.Sprintf("demo-%d.t1", i), Datacenter: "dc1", Rack: "rack1", LoadBytes: int64(i) * 3 << 29,
 			Restarts: int32(i), CreateTime: Ago(time.Duration(3-i) * time.Hour), JmxPort: uint32(31001 + i)}
 	}
-	return []*pb.Node{
+	ns := []*pb.Node{
 		mk(0, pb.Liveness_LIVENESS_UP, pb.CassandraMode_CASSANDRA_MODE_NORMAL, pb.NodePhase_NODE_PHASE_RUNNING),
 		mk(1, pb.Liveness_LIVENESS_UP, pb.CassandraMode_CASSANDRA_MODE_NORMAL, pb.NodePhase_NODE_PHASE_RUNNING),
 		mk(2, pb.Liveness_LIVENESS_DOWN, pb.CassandraMode_CASSANDRA_MODE_NORMAL, pb.NodePhase_NODE_PHASE_LOST),
 	}
+	// demo-0's state is live (seen 2s ago), demo-1's recorded (last changed 12m ago), demo-2's
+	// source unknown.
+	ns[0].StateSource, ns[0].StateTime = pb.NodeStateSource_NODE_STATE_SOURCE_LIVE, Ago(2*time.Second)
+	ns[1].StateSource, ns[1].StateTime = pb.NodeStateSource_NODE_STATE_SOURCE_RECORDED, Ago(12*time.Minute)
+	return ns
 }
 
 // Ring is ring demo, degraded, 2 of 3 nodes ready.

@@ -39,10 +39,10 @@ demo-2   127.0.0.4   DN      no     agent-2   hid-2     60m
 		{name: "name", output: "name", wantOut: "node/demo-0\nnode/demo-1\nnode/demo-2\n"},
 		// Wide shows each node's JMX port ("-" while unknown).
 		{name: "wide", output: "wide", args: "--ring demo", nodes: func(ns []*pb.Node) []*pb.Node { ns[2].JmxPort = 0; return ns },
-			wantOut: `NAME     ADDRESS     STATE   SEED   AGENT     HOST ID   PHASE     TASK        JMX     RACK    DC    LOAD      RESTARTS   AGE
-demo-0   127.0.0.2   UN      yes    agent-0   hid-0     running   demo-0.t1   31001   rack1   dc1   0 B       0          3h
-demo-1   127.0.0.3   UN      yes    agent-1   hid-1     running   demo-1.t1   31002   rack1   dc1   1.5 GiB   1          2h
-demo-2   127.0.0.4   DN      no     agent-2   hid-2     lost      demo-2.t1   -       rack1   dc1   3.0 GiB   2          60m
+			wantOut: `NAME     ADDRESS     STATE   SEED   AGENT     HOST ID   PHASE     TASK        JMX     RACK    DC    LOAD      RESTARTS   SEEN           AGE
+demo-0   127.0.0.2   UN      yes    agent-0   hid-0     running   demo-0.t1   31001   rack1   dc1   0 B       0          live 2s        3h
+demo-1   127.0.0.3   UN      yes    agent-1   hid-1     running   demo-1.t1   31002   rack1   dc1   1.5 GiB   1          recorded 12m   2h
+demo-2   127.0.0.4   DN      no     agent-2   hid-2     lost      demo-2.t1   -       rack1   dc1   3.0 GiB   2          -              60m
 `},
 		// Structured output carries it as jmxPort.
 		{name: "json", output: "json", args: "--ring demo", nodes: func([]*pb.Node) []*pb.Node {

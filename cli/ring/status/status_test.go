@@ -38,10 +38,10 @@ func TestStatusRun(t *testing.T) {
 		{name: "pipe", wantOut: table, wantErr: "warning: ring demo: last complete repair is older than gc_grace_seconds\n"},
 		{name: "terminal", tty: true, wantOut: "Ring demo: degraded, 2/3 nodes UN\nwarning: last complete repair is older than gc_grace_seconds\n\n" + table},
 		{name: "wide", output: "wide", wantErr: "warning: ring demo: last complete repair is older than gc_grace_seconds\n",
-			wantOut: `NAME     ADDRESS     STATE   SEED   AGENT     HOST ID   PHASE     TASK        JMX     RACK    DC    LOAD      RESTARTS   AGE
-demo-0   127.0.0.2   UN      yes    agent-0   hid-0     running   demo-0.t1   31001   rack1   dc1   0 B       0          3h
-demo-1   127.0.0.3   UN      yes    agent-1   hid-1     running   demo-1.t1   31002   rack1   dc1   1.5 GiB   1          2h
-demo-2   127.0.0.4   DN      no     agent-2   hid-2     lost      demo-2.t1   31003   rack1   dc1   3.0 GiB   2          60m
+			wantOut: `NAME     ADDRESS     STATE   SEED   AGENT     HOST ID   PHASE     TASK        JMX     RACK    DC    LOAD      RESTARTS   SEEN           AGE
+demo-0   127.0.0.2   UN      yes    agent-0   hid-0     running   demo-0.t1   31001   rack1   dc1   0 B       0          live 2s        3h
+demo-1   127.0.0.3   UN      yes    agent-1   hid-1     running   demo-1.t1   31002   rack1   dc1   1.5 GiB   1          recorded 12m   2h
+demo-2   127.0.0.4   DN      no     agent-2   hid-2     lost      demo-2.t1   31003   rack1   dc1   3.0 GiB   2          -              60m
 `},
 		{name: "yaml", output: "yaml", wantOut: "ring:\n  spec:\n    name: demo\n    nodes: 3\n"},
 	} {

@@ -533,6 +533,59 @@ func (NodePhase) EnumDescriptor() ([]byte, []int) {
 	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
+// NodeStateSource says where a node's liveness and mode come from.
+type NodeStateSource int32
+
+const (
+	// Unknown (an older daemon, or no state at all).
+	NodeStateSource_NODE_STATE_SOURCE_UNSPECIFIED NodeStateSource = 0
+	// Observed by the leading daemon: its executor's status or Cassandra's view.
+	NodeStateSource_NODE_STATE_SOURCE_LIVE NodeStateSource = 1
+	// The state recorded in ZooKeeper by a leader, not yet confirmed by this one.
+	NodeStateSource_NODE_STATE_SOURCE_RECORDED NodeStateSource = 2
+)
+
+// Enum value maps for NodeStateSource.
+var (
+	NodeStateSource_name = map[int32]string{
+		0: "NODE_STATE_SOURCE_UNSPECIFIED",
+		1: "NODE_STATE_SOURCE_LIVE",
+		2: "NODE_STATE_SOURCE_RECORDED",
+	}
+	NodeStateSource_value = map[string]int32{
+		"NODE_STATE_SOURCE_UNSPECIFIED": 0,
+		"NODE_STATE_SOURCE_LIVE":        1,
+		"NODE_STATE_SOURCE_RECORDED":    2,
+	}
+)
+
+func (x NodeStateSource) Enum() *NodeStateSource {
+	p := new(NodeStateSource)
+	*p = x
+	return p
+}
+
+func (x NodeStateSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NodeStateSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+}
+
+func (NodeStateSource) Type() protoreflect.EnumType {
+	return &file_cassmesos_v1_types_proto_enumTypes[8]
+}
+
+func (x NodeStateSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NodeStateSource.Descriptor instead.
+func (NodeStateSource) EnumDescriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
 // OperationKind is what an operation does.
 type OperationKind int32
 
@@ -610,11 +663,11 @@ func (x OperationKind) String() string {
 }
 
 func (OperationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (OperationKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[8]
+	return &file_cassmesos_v1_types_proto_enumTypes[9]
 }
 
 func (x OperationKind) Number() protoreflect.EnumNumber {
@@ -623,7 +676,7 @@ func (x OperationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationKind.Descriptor instead.
 func (OperationKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 // OperationPhase is where an operation is in its life.
@@ -683,11 +736,11 @@ func (x OperationPhase) String() string {
 }
 
 func (OperationPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[9].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[10].Descriptor()
 }
 
 func (OperationPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[9]
+	return &file_cassmesos_v1_types_proto_enumTypes[10]
 }
 
 func (x OperationPhase) Number() protoreflect.EnumNumber {
@@ -696,7 +749,7 @@ func (x OperationPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OperationPhase.Descriptor instead.
 func (OperationPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 // StepKind is what a step does. The planner dispatches on it; a step's name is for people.
@@ -785,11 +838,11 @@ func (x StepKind) String() string {
 }
 
 func (StepKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[10].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[11].Descriptor()
 }
 
 func (StepKind) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[10]
+	return &file_cassmesos_v1_types_proto_enumTypes[11]
 }
 
 func (x StepKind) Number() protoreflect.EnumNumber {
@@ -798,7 +851,7 @@ func (x StepKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepKind.Descriptor instead.
 func (StepKind) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 // StepPhase is where a step is.
@@ -850,11 +903,11 @@ func (x StepPhase) String() string {
 }
 
 func (StepPhase) Descriptor() protoreflect.EnumDescriptor {
-	return file_cassmesos_v1_types_proto_enumTypes[11].Descriptor()
+	return file_cassmesos_v1_types_proto_enumTypes[12].Descriptor()
 }
 
 func (StepPhase) Type() protoreflect.EnumType {
-	return &file_cassmesos_v1_types_proto_enumTypes[11]
+	return &file_cassmesos_v1_types_proto_enumTypes[12]
 }
 
 func (x StepPhase) Number() protoreflect.EnumNumber {
@@ -863,7 +916,7 @@ func (x StepPhase) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepPhase.Descriptor instead.
 func (StepPhase) EnumDescriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 // RingSpec is the desired state of a Cassandra ring: what the operator asked for.
@@ -1723,7 +1776,13 @@ type Node struct {
 	// Token count.
 	Tokens int32 `protobuf:"varint,20,opt,name=tokens,proto3" json:"tokens,omitempty"`
 	// JMX port of the node's current task (0 before its first launch).
-	JmxPort       uint32 `protobuf:"varint,21,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	JmxPort uint32 `protobuf:"varint,21,opt,name=jmx_port,json=jmxPort,proto3" json:"jmx_port,omitempty"`
+	// Where liveness and mode come from: observed live by this leader, or the last state recorded
+	// in ZooKeeper (a new leader's view until the node's executor or Cassandra reports again).
+	StateSource NodeStateSource `protobuf:"varint,31,opt,name=state_source,json=stateSource,proto3,enum=cassmesos.v1.NodeStateSource" json:"state_source,omitempty"`
+	// LIVE: when the leader last observed the state. RECORDED: when the recorded state was last
+	// observed to change (the daemon writes it on change only). Unset when unknown.
+	StateTime     *timestamppb.Timestamp `protobuf:"bytes,32,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1903,6 +1962,20 @@ func (x *Node) GetJmxPort() uint32 {
 		return x.JmxPort
 	}
 	return 0
+}
+
+func (x *Node) GetStateSource() NodeStateSource {
+	if x != nil {
+		return x.StateSource
+	}
+	return NodeStateSource_NODE_STATE_SOURCE_UNSPECIFIED
+}
+
+func (x *Node) GetStateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StateTime
+	}
+	return nil
 }
 
 // Step is one guarded step of an operation, usually one node.
@@ -2919,7 +2992,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"totalNodes\x12.\n" +
 	"\x13active_operation_id\x18\x04 \x01(\tR\x11activeOperationId\x12D\n" +
 	"\x10last_repair_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastRepairTime\x12\x1a\n" +
-	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\xb8\x05\n" +
+	"\bwarnings\x18\x06 \x03(\tR\bwarnings\"\xb5\x06\n" +
 	"\x04Node\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2947,7 +3020,10 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"load_bytes\x18\x13 \x01(\x03R\tloadBytes\x12\x16\n" +
 	"\x06tokens\x18\x14 \x01(\x05R\x06tokens\x12\x19\n" +
-	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\"\xd0\x02\n" +
+	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\x12@\n" +
+	"\fstate_source\x18\x1f \x01(\x0e2\x1d.cassmesos.v1.NodeStateSourceR\vstateSource\x129\n" +
+	"\n" +
+	"state_time\x18  \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xd0\x02\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12-\n" +
@@ -3090,7 +3166,11 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x1aNODE_PHASE_DECOMMISSIONING\x10\t\x12\x16\n" +
 	"\x12NODE_PHASE_REMOVED\x10\n" +
 	"\x12\x16\n" +
-	"\x12NODE_PHASE_STOPPED\x10\v*\xaf\x03\n" +
+	"\x12NODE_PHASE_STOPPED\x10\v*p\n" +
+	"\x0fNodeStateSource\x12!\n" +
+	"\x1dNODE_STATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16NODE_STATE_SOURCE_LIVE\x10\x01\x12\x1e\n" +
+	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xaf\x03\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOPERATION_KIND_CREATE_RING\x10\x01\x12\x1d\n" +
@@ -3152,7 +3232,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_types_proto_rawDescData
 }
 
-var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
 var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
@@ -3163,89 +3243,92 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(Liveness)(0),                 // 5: cassmesos.v1.Liveness
 	(CassandraMode)(0),            // 6: cassmesos.v1.CassandraMode
 	(NodePhase)(0),                // 7: cassmesos.v1.NodePhase
-	(OperationKind)(0),            // 8: cassmesos.v1.OperationKind
-	(OperationPhase)(0),           // 9: cassmesos.v1.OperationPhase
-	(StepKind)(0),                 // 10: cassmesos.v1.StepKind
-	(StepPhase)(0),                // 11: cassmesos.v1.StepPhase
-	(*RingSpec)(nil),              // 12: cassmesos.v1.RingSpec
-	(*Encryption)(nil),            // 13: cassmesos.v1.Encryption
-	(*AutoRepairSpec)(nil),        // 14: cassmesos.v1.AutoRepairSpec
-	(*Resources)(nil),             // 15: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 16: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 17: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 18: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 19: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 20: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 21: cassmesos.v1.Node
-	(*Step)(nil),                  // 22: cassmesos.v1.Step
-	(*Progress)(nil),              // 23: cassmesos.v1.Progress
-	(*Operation)(nil),             // 24: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 25: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 26: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 27: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 28: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 29: cassmesos.v1.RepairSchedule
-	(*Keyspace)(nil),              // 30: cassmesos.v1.Keyspace
-	nil,                           // 31: cassmesos.v1.RingSpec.CassandraYamlEntry
-	nil,                           // 32: cassmesos.v1.Keyspace.ReplicationEntry
-	(*durationpb.Duration)(nil),   // 33: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
+	(NodeStateSource)(0),          // 8: cassmesos.v1.NodeStateSource
+	(OperationKind)(0),            // 9: cassmesos.v1.OperationKind
+	(OperationPhase)(0),           // 10: cassmesos.v1.OperationPhase
+	(StepKind)(0),                 // 11: cassmesos.v1.StepKind
+	(StepPhase)(0),                // 12: cassmesos.v1.StepPhase
+	(*RingSpec)(nil),              // 13: cassmesos.v1.RingSpec
+	(*Encryption)(nil),            // 14: cassmesos.v1.Encryption
+	(*AutoRepairSpec)(nil),        // 15: cassmesos.v1.AutoRepairSpec
+	(*Resources)(nil),             // 16: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 17: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 18: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 19: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 20: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 21: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 22: cassmesos.v1.Node
+	(*Step)(nil),                  // 23: cassmesos.v1.Step
+	(*Progress)(nil),              // 24: cassmesos.v1.Progress
+	(*Operation)(nil),             // 25: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 26: cassmesos.v1.OperationParams
+	(*RepairParams)(nil),          // 27: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 28: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 29: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 30: cassmesos.v1.RepairSchedule
+	(*Keyspace)(nil),              // 31: cassmesos.v1.Keyspace
+	nil,                           // 32: cassmesos.v1.RingSpec.CassandraYamlEntry
+	nil,                           // 33: cassmesos.v1.Keyspace.ReplicationEntry
+	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	15, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	16, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	17, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	18, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	33, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	31, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	33, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
-	13, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
+	16, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	17, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	18, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	19, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	34, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	32, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	34, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	14, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
 	2,  // 8: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
-	14, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	15, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
 	0,  // 10: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
 	1,  // 11: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
-	33, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	34, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
 	3,  // 13: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	12, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	20, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	34, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	13, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	21, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	35, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 17: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	34, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	35, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	7,  // 19: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	5,  // 20: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	6,  // 21: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	34, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	34, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	11, // 24: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	34, // 25: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	34, // 26: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	10, // 27: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	33, // 28: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	8,  // 29: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	9,  // 30: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	22, // 31: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	23, // 32: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	25, // 33: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	34, // 34: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	34, // 35: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	34, // 36: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	12, // 37: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	26, // 38: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	27, // 39: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	33, // 40: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	11, // 41: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	34, // 42: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	34, // 43: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	26, // 44: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	34, // 45: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	34, // 46: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	34, // 47: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	32, // 48: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	35, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	35, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 24: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
+	35, // 25: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
+	12, // 26: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	35, // 27: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	35, // 28: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	11, // 29: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	34, // 30: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	9,  // 31: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	10, // 32: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	23, // 33: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	24, // 34: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	26, // 35: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	35, // 36: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	35, // 37: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	35, // 38: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	13, // 39: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	27, // 40: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	28, // 41: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	34, // 42: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	12, // 43: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	35, // 44: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	35, // 45: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	27, // 46: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	35, // 47: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	35, // 48: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	35, // 49: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	33, // 50: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -3258,7 +3341,7 @@ func file_cassmesos_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
-			NumEnums:      12,
+			NumEnums:      13,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,

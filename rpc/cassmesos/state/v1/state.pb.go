@@ -463,7 +463,10 @@ type NodeRecord struct {
 	Release []*Reservation `protobuf:"bytes,33,rep,name=release,proto3" json:"release,omitempty"`
 	// Seed addresses the node's Cassandra runs with: those of its last launch, or of its last
 	// successful ReloadSeeds. A node whose list differs from the ring's is sent the ring's.
-	Seeds         []string `protobuf:"bytes,50,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	Seeds []string `protobuf:"bytes,50,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	// When liveness, mode or task_state last changed as observed; written with that change only
+	// (never per status update), so a new leader can say how old the recorded state is.
+	StateTime     *timestamppb.Timestamp `protobuf:"bytes,43,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -732,6 +735,13 @@ func (x *NodeRecord) GetRelease() []*Reservation {
 func (x *NodeRecord) GetSeeds() []string {
 	if x != nil {
 		return x.Seeds
+	}
+	return nil
+}
+
+func (x *NodeRecord) GetStateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StateTime
 	}
 	return nil
 }
@@ -1578,7 +1588,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xb5\t\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xf0\t\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1626,7 +1636,9 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
 	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\x12\x14\n" +
-	"\x05seeds\x182 \x03(\tR\x05seeds\"\xb2\x04\n" +
+	"\x05seeds\x182 \x03(\tR\x05seeds\x129\n" +
+	"\n" +
+	"state_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
@@ -1788,32 +1800,33 @@ var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
 	19, // 10: cassmesos.state.v1.NodeRecord.lost_time:type_name -> google.protobuf.Timestamp
 	19, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
-	26, // 13: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	15, // 14: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	16, // 15: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	8,  // 16: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	27, // 17: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	17, // 18: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	9,  // 19: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
-	0,  // 20: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
-	18, // 21: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
-	19, // 22: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
-	19, // 23: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
-	19, // 24: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
-	19, // 25: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
-	19, // 26: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	19, // 27: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	19, // 28: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	1,  // 29: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	28, // 30: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	29, // 31: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	30, // 32: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
-	10, // 33: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	19, // 13: cassmesos.state.v1.NodeRecord.state_time:type_name -> google.protobuf.Timestamp
+	26, // 14: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	15, // 15: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	16, // 16: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	8,  // 17: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	27, // 18: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	17, // 19: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	9,  // 20: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
+	0,  // 21: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
+	18, // 22: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
+	19, // 23: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
+	19, // 24: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
+	19, // 25: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
+	19, // 26: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
+	19, // 27: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 28: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 29: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	1,  // 30: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	28, // 31: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	29, // 32: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	30, // 33: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	10, // 34: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
