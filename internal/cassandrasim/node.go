@@ -307,9 +307,6 @@ func (n *node) start() error {
 	if err := n.sleep(c.Knobs.JMXInitDelay); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	n.initialized = true
-	n.mu.Unlock()
 	storageAddr := net.JoinHostPort(c.ListenAddress, strconv.Itoa(c.StoragePort))
 	if n.storageLn, err = net.Listen("tcp", storageAddr); err != nil {
 		return &startupError{"org.apache.cassandra.exceptions.ConfigurationException", fmt.Sprintf("Unable to bind to address /%s. Set listen_address in cassandra.yaml to an interface you can bind to, e.g., your private IP address on EC2", storageAddr)}
@@ -322,6 +319,11 @@ func (n *node) start() error {
 		NativePort: c.NativePort, Schema: n.schema}
 	n.g = newGossiper(c, n.log, self)
 	n.g.onChange = n.onGossipChange
+	// StorageService answers nodetool from here on: the gossiper every command reads exists (set
+	// before initialized, under n.mu, so a JMX handler that sees initialized sees it too).
+	n.mu.Lock()
+	n.initialized = true
+	n.mu.Unlock()
 	if c.ReplaceAddress == c.ListenAddress && n.local.Bootstrapped != bootCompleted {
 		// Replacing our own address: learn the previous incarnation's state before our new one
 		// overwrites it everywhere.
