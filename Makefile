@@ -46,7 +46,7 @@ test: ## Run the whole test suite with the race detector, real Cassandra tier la
 
 .PHONY: test-real
 test-real: ## Run the real Apache Cassandra 5.0 tier alone (a machine's two cores to itself)
-	$(GO) test -race -timeout 20m $(REAL_PKG)
+	$(GO) test -race -timeout 30m $(REAL_PKG)
 
 CHAOS_KILLS ?= 200
 
