@@ -42,8 +42,10 @@ func (l fakeLeadership) LeaderAddress() string   { return l.addr }
 
 type fakeEvents []*v1.Event
 
-func (f fakeEvents) ListEvents(context.Context, zkstate.EventFilter) ([]*v1.Event, error) { return f, nil }
-func (f fakeEvents) WatchEvents(context.Context) (<-chan struct{}, error)                 { return nil, nil }
+func (f fakeEvents) ListEvents(context.Context, zkstate.EventFilter) ([]*v1.Event, error) {
+	return f, nil
+}
+func (f fakeEvents) WatchEvents(context.Context) (<-chan struct{}, error) { return nil, nil }
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 

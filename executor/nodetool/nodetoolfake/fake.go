@@ -46,7 +46,7 @@ type Fake struct {
 	repairEvents   []nodetool.RepairEvent
 	// autoRepair: repair type -> enabled; nil when the node has no Auto Repair.
 	autoRepair map[string]bool
-	seeds          []string
+	seeds      []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
