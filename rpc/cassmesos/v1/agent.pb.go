@@ -21,6 +21,289 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// BackupNodeRequest says what to back up and where.
+type BackupNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backup ID (snapshot tag).
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Backup store URL.
+	StoreUrl string `protobuf:"bytes,2,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
+	// Keyspaces; empty means every non-system keyspace.
+	Keyspaces []string `protobuf:"bytes,3,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// S3 access key (from the daemon's credentials file; never stored).
+	AccessKey string `protobuf:"bytes,4,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	// S3 secret key.
+	SecretKey     string `protobuf:"bytes,5,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupNodeRequest) Reset() {
+	*x = BackupNodeRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupNodeRequest) ProtoMessage() {}
+
+func (x *BackupNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupNodeRequest.ProtoReflect.Descriptor instead.
+func (*BackupNodeRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *BackupNodeRequest) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *BackupNodeRequest) GetStoreUrl() string {
+	if x != nil {
+		return x.StoreUrl
+	}
+	return ""
+}
+
+func (x *BackupNodeRequest) GetKeyspaces() []string {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+func (x *BackupNodeRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *BackupNodeRequest) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+// BackupNodeResponse is what the node's backup moved.
+type BackupNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was backed up.
+	Result        *BackupNodeResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupNodeResponse) Reset() {
+	*x = BackupNodeResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupNodeResponse) ProtoMessage() {}
+
+func (x *BackupNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupNodeResponse.ProtoReflect.Descriptor instead.
+func (*BackupNodeResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BackupNodeResponse) GetResult() *BackupNodeResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// RestoreNodeRequest says which node's backup to restore.
+type RestoreNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backup ID.
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Backup store URL.
+	StoreUrl string `protobuf:"bytes,2,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
+	// Node whose manifest is restored (this node, or the same ordinal of the backed-up ring).
+	SourceNode string `protobuf:"bytes,3,opt,name=source_node,json=sourceNode,proto3" json:"source_node,omitempty"`
+	// Keyspaces; empty means all in the backup.
+	Keyspaces []string `protobuf:"bytes,4,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// Tables of the one keyspace; empty means all.
+	Tables []string `protobuf:"bytes,5,rep,name=tables,proto3" json:"tables,omitempty"`
+	// SHA-256 the manifest must have (empty: not checked).
+	ManifestSha256 string `protobuf:"bytes,6,opt,name=manifest_sha256,json=manifestSha256,proto3" json:"manifest_sha256,omitempty"`
+	// S3 access key.
+	AccessKey string `protobuf:"bytes,7,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	// S3 secret key.
+	SecretKey     string `protobuf:"bytes,8,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreNodeRequest) Reset() {
+	*x = RestoreNodeRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreNodeRequest) ProtoMessage() {}
+
+func (x *RestoreNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreNodeRequest.ProtoReflect.Descriptor instead.
+func (*RestoreNodeRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RestoreNodeRequest) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *RestoreNodeRequest) GetStoreUrl() string {
+	if x != nil {
+		return x.StoreUrl
+	}
+	return ""
+}
+
+func (x *RestoreNodeRequest) GetSourceNode() string {
+	if x != nil {
+		return x.SourceNode
+	}
+	return ""
+}
+
+func (x *RestoreNodeRequest) GetKeyspaces() []string {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+func (x *RestoreNodeRequest) GetTables() []string {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
+func (x *RestoreNodeRequest) GetManifestSha256() string {
+	if x != nil {
+		return x.ManifestSha256
+	}
+	return ""
+}
+
+func (x *RestoreNodeRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *RestoreNodeRequest) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+// RestoreNodeResponse is what the node's restore moved.
+type RestoreNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was restored.
+	Result        *BackupNodeResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreNodeResponse) Reset() {
+	*x = RestoreNodeResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreNodeResponse) ProtoMessage() {}
+
+func (x *RestoreNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreNodeResponse.ProtoReflect.Descriptor instead.
+func (*RestoreNodeResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RestoreNodeResponse) GetResult() *BackupNodeResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 // SetAutoRepairRequest is a SetAutoRepair call.
 type SetAutoRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -34,7 +317,7 @@ type SetAutoRepairRequest struct {
 
 func (x *SetAutoRepairRequest) Reset() {
 	*x = SetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +329,7 @@ func (x *SetAutoRepairRequest) String() string {
 func (*SetAutoRepairRequest) ProtoMessage() {}
 
 func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +342,7 @@ func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SetAutoRepairRequest) GetRepairTypes() []string {
@@ -85,7 +368,7 @@ type SetAutoRepairResponse struct {
 
 func (x *SetAutoRepairResponse) Reset() {
 	*x = SetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -97,7 +380,7 @@ func (x *SetAutoRepairResponse) String() string {
 func (*SetAutoRepairResponse) ProtoMessage() {}
 
 func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -110,7 +393,7 @@ func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 // GetAutoRepairRequest is a GetAutoRepair call.
@@ -122,7 +405,7 @@ type GetAutoRepairRequest struct {
 
 func (x *GetAutoRepairRequest) Reset() {
 	*x = GetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -134,7 +417,7 @@ func (x *GetAutoRepairRequest) String() string {
 func (*GetAutoRepairRequest) ProtoMessage() {}
 
 func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -147,7 +430,7 @@ func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 // AutoRepairTypeStatus is one repair type of a node's Auto Repair.
@@ -167,7 +450,7 @@ type AutoRepairTypeStatus struct {
 
 func (x *AutoRepairTypeStatus) Reset() {
 	*x = AutoRepairTypeStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +462,7 @@ func (x *AutoRepairTypeStatus) String() string {
 func (*AutoRepairTypeStatus) ProtoMessage() {}
 
 func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +475,7 @@ func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoRepairTypeStatus.ProtoReflect.Descriptor instead.
 func (*AutoRepairTypeStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AutoRepairTypeStatus) GetRepairType() string {
@@ -236,7 +519,7 @@ type GetAutoRepairResponse struct {
 
 func (x *GetAutoRepairResponse) Reset() {
 	*x = GetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +531,7 @@ func (x *GetAutoRepairResponse) String() string {
 func (*GetAutoRepairResponse) ProtoMessage() {}
 
 func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +544,7 @@ func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetAutoRepairResponse) GetSchedulerEnabled() bool {
@@ -305,7 +588,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -317,7 +600,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -330,7 +613,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -407,7 +690,7 @@ type GetNodeStatusRequest struct {
 
 func (x *GetNodeStatusRequest) Reset() {
 	*x = GetNodeStatusRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -419,7 +702,7 @@ func (x *GetNodeStatusRequest) String() string {
 func (*GetNodeStatusRequest) ProtoMessage() {}
 
 func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -432,7 +715,7 @@ func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetNodeStatusRequest) GetKeyspace() string {
@@ -461,7 +744,7 @@ type GetNodeStatusResponse struct {
 
 func (x *GetNodeStatusResponse) Reset() {
 	*x = GetNodeStatusResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +756,7 @@ func (x *GetNodeStatusResponse) String() string {
 func (*GetNodeStatusResponse) ProtoMessage() {}
 
 func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +769,7 @@ func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetNodeStatusResponse) GetMode() CassandraMode {
@@ -535,7 +818,7 @@ type DescribeRingRequest struct {
 
 func (x *DescribeRingRequest) Reset() {
 	*x = DescribeRingRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +830,7 @@ func (x *DescribeRingRequest) String() string {
 func (*DescribeRingRequest) ProtoMessage() {}
 
 func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +843,7 @@ func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeRingRequest) GetKeyspace() string {
@@ -585,7 +868,7 @@ type TokenRange struct {
 
 func (x *TokenRange) Reset() {
 	*x = TokenRange{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +880,7 @@ func (x *TokenRange) String() string {
 func (*TokenRange) ProtoMessage() {}
 
 func (x *TokenRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +893,7 @@ func (x *TokenRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenRange.ProtoReflect.Descriptor instead.
 func (*TokenRange) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TokenRange) GetStartToken() string {
@@ -645,7 +928,7 @@ type DescribeRingResponse struct {
 
 func (x *DescribeRingResponse) Reset() {
 	*x = DescribeRingResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +940,7 @@ func (x *DescribeRingResponse) String() string {
 func (*DescribeRingResponse) ProtoMessage() {}
 
 func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +953,7 @@ func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingResponse.ProtoReflect.Descriptor instead.
 func (*DescribeRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DescribeRingResponse) GetRanges() []*TokenRange {
@@ -691,7 +974,7 @@ type ListKeyspacesRequest struct {
 
 func (x *ListKeyspacesRequest) Reset() {
 	*x = ListKeyspacesRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +986,7 @@ func (x *ListKeyspacesRequest) String() string {
 func (*ListKeyspacesRequest) ProtoMessage() {}
 
 func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +999,7 @@ func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListKeyspacesRequest) GetTables() bool {
@@ -737,7 +1020,7 @@ type ListKeyspacesResponse struct {
 
 func (x *ListKeyspacesResponse) Reset() {
 	*x = ListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +1032,7 @@ func (x *ListKeyspacesResponse) String() string {
 func (*ListKeyspacesResponse) ProtoMessage() {}
 
 func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +1045,7 @@ func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -793,7 +1076,7 @@ type RepairRangeRequest struct {
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +1088,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +1101,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -880,7 +1163,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -892,7 +1175,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -905,7 +1188,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -949,7 +1232,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1244,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1257,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -1000,7 +1283,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1295,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1308,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 // DrainRequest is empty.
@@ -1037,7 +1320,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1332,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1345,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 // DrainResponse is empty.
@@ -1074,7 +1357,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1369,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1382,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 // RemovePeerRequest names the dead node.
@@ -1113,7 +1396,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1408,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1421,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -1157,7 +1440,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1452,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1465,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 // RestartCassandraRequest is empty.
@@ -1194,7 +1477,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1489,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1502,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 // RestartCassandraResponse is empty.
@@ -1231,7 +1514,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1526,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1539,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 // DecommissionRequest is empty.
@@ -1268,7 +1551,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1563,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1576,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
 }
 
 // DecommissionResponse is empty.
@@ -1305,7 +1588,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1600,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1613,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 // ReloadSeedsRequest carries the node's new seed list.
@@ -1344,7 +1627,7 @@ type ReloadSeedsRequest struct {
 
 func (x *ReloadSeedsRequest) Reset() {
 	*x = ReloadSeedsRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1639,7 @@ func (x *ReloadSeedsRequest) String() string {
 func (*ReloadSeedsRequest) ProtoMessage() {}
 
 func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1652,7 @@ func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReloadSeedsRequest) GetSeeds() []string {
@@ -1390,7 +1673,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1685,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1698,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -1429,7 +1712,31 @@ var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"S\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\xa9\x01\n" +
+	"\x11BackupNodeRequest\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
+	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1c\n" +
+	"\tkeyspaces\x18\x03 \x03(\tR\tkeyspaces\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x04 \x01(\tR\taccessKey\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x05 \x01(\tR\tsecretKey\"L\n" +
+	"\x12BackupNodeResponse\x126\n" +
+	"\x06result\x18\x01 \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06result\"\x8c\x02\n" +
+	"\x12RestoreNodeRequest\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
+	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1f\n" +
+	"\vsource_node\x18\x03 \x01(\tR\n" +
+	"sourceNode\x12\x1c\n" +
+	"\tkeyspaces\x18\x04 \x03(\tR\tkeyspaces\x12\x16\n" +
+	"\x06tables\x18\x05 \x03(\tR\x06tables\x12'\n" +
+	"\x0fmanifest_sha256\x18\x06 \x01(\tR\x0emanifestSha256\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\a \x01(\tR\taccessKey\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\b \x01(\tR\tsecretKey\"M\n" +
+	"\x13RestoreNodeResponse\x126\n" +
+	"\x06result\x18\x01 \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06result\"S\n" +
 	"\x14SetAutoRepairRequest\x12!\n" +
 	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\"\x17\n" +
@@ -1509,7 +1816,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x12ReloadSeedsRequest\x12\x14\n" +
 	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x90\b\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\xb5\t\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1523,7 +1830,10 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
 	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
 	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponse\x12R\n" +
-	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12O\n" +
+	"\n" +
+	"BackupNode\x12\x1f.cassmesos.v1.BackupNodeRequest\x1a .cassmesos.v1.BackupNodeResponse\x12R\n" +
+	"\vRestoreNode\x12 .cassmesos.v1.RestoreNodeRequest\x1a!.cassmesos.v1.RestoreNodeResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1537,76 +1847,87 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
-	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
-	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
-	(*GetAutoRepairRequest)(nil),     // 2: cassmesos.v1.GetAutoRepairRequest
-	(*AutoRepairTypeStatus)(nil),     // 3: cassmesos.v1.AutoRepairTypeStatus
-	(*GetAutoRepairResponse)(nil),    // 4: cassmesos.v1.GetAutoRepairResponse
-	(*PeerStatus)(nil),               // 5: cassmesos.v1.PeerStatus
-	(*GetNodeStatusRequest)(nil),     // 6: cassmesos.v1.GetNodeStatusRequest
-	(*GetNodeStatusResponse)(nil),    // 7: cassmesos.v1.GetNodeStatusResponse
-	(*DescribeRingRequest)(nil),      // 8: cassmesos.v1.DescribeRingRequest
-	(*TokenRange)(nil),               // 9: cassmesos.v1.TokenRange
-	(*DescribeRingResponse)(nil),     // 10: cassmesos.v1.DescribeRingResponse
-	(*ListKeyspacesRequest)(nil),     // 11: cassmesos.v1.ListKeyspacesRequest
-	(*ListKeyspacesResponse)(nil),    // 12: cassmesos.v1.ListKeyspacesResponse
-	(*RepairRangeRequest)(nil),       // 13: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 14: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 15: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 16: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 17: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 18: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 19: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 20: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 21: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 22: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 23: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 24: cassmesos.v1.DecommissionResponse
-	(*ReloadSeedsRequest)(nil),       // 25: cassmesos.v1.ReloadSeedsRequest
-	(*ReloadSeedsResponse)(nil),      // 26: cassmesos.v1.ReloadSeedsResponse
-	(Liveness)(0),                    // 27: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 28: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                 // 29: cassmesos.v1.Keyspace
+	(*BackupNodeRequest)(nil),        // 0: cassmesos.v1.BackupNodeRequest
+	(*BackupNodeResponse)(nil),       // 1: cassmesos.v1.BackupNodeResponse
+	(*RestoreNodeRequest)(nil),       // 2: cassmesos.v1.RestoreNodeRequest
+	(*RestoreNodeResponse)(nil),      // 3: cassmesos.v1.RestoreNodeResponse
+	(*SetAutoRepairRequest)(nil),     // 4: cassmesos.v1.SetAutoRepairRequest
+	(*SetAutoRepairResponse)(nil),    // 5: cassmesos.v1.SetAutoRepairResponse
+	(*GetAutoRepairRequest)(nil),     // 6: cassmesos.v1.GetAutoRepairRequest
+	(*AutoRepairTypeStatus)(nil),     // 7: cassmesos.v1.AutoRepairTypeStatus
+	(*GetAutoRepairResponse)(nil),    // 8: cassmesos.v1.GetAutoRepairResponse
+	(*PeerStatus)(nil),               // 9: cassmesos.v1.PeerStatus
+	(*GetNodeStatusRequest)(nil),     // 10: cassmesos.v1.GetNodeStatusRequest
+	(*GetNodeStatusResponse)(nil),    // 11: cassmesos.v1.GetNodeStatusResponse
+	(*DescribeRingRequest)(nil),      // 12: cassmesos.v1.DescribeRingRequest
+	(*TokenRange)(nil),               // 13: cassmesos.v1.TokenRange
+	(*DescribeRingResponse)(nil),     // 14: cassmesos.v1.DescribeRingResponse
+	(*ListKeyspacesRequest)(nil),     // 15: cassmesos.v1.ListKeyspacesRequest
+	(*ListKeyspacesResponse)(nil),    // 16: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),       // 17: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),      // 18: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),           // 19: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),          // 20: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),             // 21: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),            // 22: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),        // 23: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),       // 24: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),  // 25: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil), // 26: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),      // 27: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),     // 28: cassmesos.v1.DecommissionResponse
+	(*ReloadSeedsRequest)(nil),       // 29: cassmesos.v1.ReloadSeedsRequest
+	(*ReloadSeedsResponse)(nil),      // 30: cassmesos.v1.ReloadSeedsResponse
+	(*BackupNodeResult)(nil),         // 31: cassmesos.v1.BackupNodeResult
+	(Liveness)(0),                    // 32: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 33: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 34: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	27, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	28, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	28, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
-	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
-	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	29, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	6,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	8,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	11, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	13, // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	15, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	17, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	23, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	19, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	21, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	0,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	2,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	25, // 18: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	7,  // 19: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	10, // 20: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	12, // 21: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	14, // 22: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	16, // 23: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	18, // 24: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	24, // 25: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	20, // 26: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	22, // 27: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	1,  // 28: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	4,  // 29: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	26, // 30: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	19, // [19:31] is the sub-list for method output_type
-	7,  // [7:19] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	31, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	31, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	7,  // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
+	32, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	33, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	33, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	9,  // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
+	13, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
+	34, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	10, // 9: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	12, // 10: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	15, // 11: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	17, // 12: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	19, // 13: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	21, // 14: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	27, // 15: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	23, // 16: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	25, // 17: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	4,  // 18: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	6,  // 19: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	29, // 20: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	0,  // 21: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
+	2,  // 22: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
+	11, // 23: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	14, // 24: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	16, // 25: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	18, // 26: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	20, // 27: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	22, // 28: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	28, // 29: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	24, // 30: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	26, // 31: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	5,  // 32: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	8,  // 33: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	30, // 34: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	1,  // 35: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
+	3,  // 36: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
+	23, // [23:37] is the sub-list for method output_type
+	9,  // [9:23] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -1621,7 +1942,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

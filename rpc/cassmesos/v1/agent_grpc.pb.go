@@ -31,6 +31,8 @@ const (
 	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
 	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
 	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
+	NodeAgentService_BackupNode_FullMethodName       = "/cassmesos.v1.NodeAgentService/BackupNode"
+	NodeAgentService_RestoreNode_FullMethodName      = "/cassmesos.v1.NodeAgentService/RestoreNode"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -80,6 +82,12 @@ type NodeAgentServiceClient interface {
 	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
+	// BackupNode snapshots the node (nodetool snapshot -t <backup_id>), uploads the files the store
+	// does not hold yet (by SHA-256) with the node's manifest, and clears the snapshot.
+	BackupNode(ctx context.Context, in *BackupNodeRequest, opts ...grpc.CallOption) (*BackupNodeResponse, error)
+	// RestoreNode downloads a node's files of a backup, verifies their SHA-256 and loads each table
+	// (nodetool import). The tables must exist.
+	RestoreNode(ctx context.Context, in *RestoreNodeRequest, opts ...grpc.CallOption) (*RestoreNodeResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -219,6 +227,26 @@ func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeed
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) BackupNode(ctx context.Context, in *BackupNodeRequest, opts ...grpc.CallOption) (*BackupNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BackupNodeResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_BackupNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeAgentServiceClient) RestoreNode(ctx context.Context, in *RestoreNodeRequest, opts ...grpc.CallOption) (*RestoreNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreNodeResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_RestoreNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -266,6 +294,12 @@ type NodeAgentServiceServer interface {
 	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
+	// BackupNode snapshots the node (nodetool snapshot -t <backup_id>), uploads the files the store
+	// does not hold yet (by SHA-256) with the node's manifest, and clears the snapshot.
+	BackupNode(context.Context, *BackupNodeRequest) (*BackupNodeResponse, error)
+	// RestoreNode downloads a node's files of a backup, verifies their SHA-256 and loads each table
+	// (nodetool import). The tables must exist.
+	RestoreNode(context.Context, *RestoreNodeRequest) (*RestoreNodeResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -311,6 +345,12 @@ func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAu
 }
 func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) BackupNode(context.Context, *BackupNodeRequest) (*BackupNodeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BackupNode not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) RestoreNode(context.Context, *RestoreNodeRequest) (*RestoreNodeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RestoreNode not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -542,6 +582,42 @@ func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_BackupNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BackupNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).BackupNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_BackupNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).BackupNode(ctx, req.(*BackupNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeAgentService_RestoreNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).RestoreNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_RestoreNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).RestoreNode(ctx, req.(*RestoreNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -592,6 +668,14 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadSeeds",
 			Handler:    _NodeAgentService_ReloadSeeds_Handler,
+		},
+		{
+			MethodName: "BackupNode",
+			Handler:    _NodeAgentService_BackupNode_Handler,
+		},
+		{
+			MethodName: "RestoreNode",
+			Handler:    _NodeAgentService_RestoreNode_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -616,6 +616,10 @@ const (
 	OperationKind_OPERATION_KIND_DELETE_RING OperationKind = 11
 	// Restart a crashed node in place (started by the daemon).
 	OperationKind_OPERATION_KIND_RECOVER_NODE OperationKind = 12
+	// Back up every node of the ring to a backup store (snapshot, incremental upload, manifest).
+	OperationKind_OPERATION_KIND_BACKUP OperationKind = 80
+	// Restore a backup into the ring, node by node (download, verify, nodetool import).
+	OperationKind_OPERATION_KIND_RESTORE OperationKind = 81
 )
 
 // Enum value maps for OperationKind.
@@ -634,6 +638,8 @@ var (
 		10: "OPERATION_KIND_CLEANUP",
 		11: "OPERATION_KIND_DELETE_RING",
 		12: "OPERATION_KIND_RECOVER_NODE",
+		80: "OPERATION_KIND_BACKUP",
+		81: "OPERATION_KIND_RESTORE",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":       0,
@@ -649,6 +655,8 @@ var (
 		"OPERATION_KIND_CLEANUP":           10,
 		"OPERATION_KIND_DELETE_RING":       11,
 		"OPERATION_KIND_RECOVER_NODE":      12,
+		"OPERATION_KIND_BACKUP":            80,
+		"OPERATION_KIND_RESTORE":           81,
 	}
 )
 
@@ -787,6 +795,10 @@ const (
 	// Move the seed role away from the step's node (when it is a seed) to another UN node of its
 	// datacenter, then push the ring's seed list to every running node (nodetool reloadseeds).
 	StepKind_STEP_KIND_MOVE_SEED StepKind = 30
+	// Snapshot one node and upload its files to the backup store.
+	StepKind_STEP_KIND_BACKUP StepKind = 80
+	// Download one node's files from the backup store and import them.
+	StepKind_STEP_KIND_RESTORE StepKind = 81
 )
 
 // Enum value maps for StepKind.
@@ -807,6 +819,8 @@ var (
 		12: "STEP_KIND_REPAIR",
 		13: "STEP_KIND_CLEANUP",
 		30: "STEP_KIND_MOVE_SEED",
+		80: "STEP_KIND_BACKUP",
+		81: "STEP_KIND_RESTORE",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":     0,
@@ -824,6 +838,8 @@ var (
 		"STEP_KIND_REPAIR":          12,
 		"STEP_KIND_CLEANUP":         13,
 		"STEP_KIND_MOVE_SEED":       30,
+		"STEP_KIND_BACKUP":          80,
+		"STEP_KIND_RESTORE":         81,
 	}
 )
 
@@ -1998,7 +2014,9 @@ type Step struct {
 	// When it ended.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// What it does (the planner dispatches on this, never on the name).
-	Kind          StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=cassmesos.v1.StepKind" json:"kind,omitempty"`
+	Kind StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=cassmesos.v1.StepKind" json:"kind,omitempty"`
+	// What a backup or restore step moved on its node (set when the step is done).
+	Backup        *BackupNodeResult `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2096,6 +2114,113 @@ func (x *Step) GetKind() StepKind {
 	return StepKind_STEP_KIND_UNSPECIFIED
 }
 
+func (x *Step) GetBackup() *BackupNodeResult {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// BackupNodeResult is one node's part of a backup or restore.
+type BackupNodeResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Files (sstable components) in the node's manifest (restore: of the keyspaces restored).
+	Files int64 `protobuf:"varint,1,opt,name=files,proto3" json:"files,omitempty"`
+	// Their bytes.
+	Bytes int64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Files sent to the store (backup; the others were stored already) or fetched from it (restore).
+	TransferredFiles int64 `protobuf:"varint,3,opt,name=transferred_files,json=transferredFiles,proto3" json:"transferred_files,omitempty"`
+	// Their bytes.
+	TransferredBytes int64 `protobuf:"varint,4,opt,name=transferred_bytes,json=transferredBytes,proto3" json:"transferred_bytes,omitempty"`
+	// Tables imported (restore).
+	Tables int32 `protobuf:"varint,5,opt,name=tables,proto3" json:"tables,omitempty"`
+	// SHA-256 of the node's manifest as stored (backup); restore refuses a manifest that differs.
+	ManifestSha256 string `protobuf:"bytes,6,opt,name=manifest_sha256,json=manifestSha256,proto3" json:"manifest_sha256,omitempty"`
+	// Wall time of the node's upload or download and import, in seconds.
+	Seconds       float64 `protobuf:"fixed64,7,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupNodeResult) Reset() {
+	*x = BackupNodeResult{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupNodeResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupNodeResult) ProtoMessage() {}
+
+func (x *BackupNodeResult) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupNodeResult.ProtoReflect.Descriptor instead.
+func (*BackupNodeResult) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *BackupNodeResult) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *BackupNodeResult) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *BackupNodeResult) GetTransferredFiles() int64 {
+	if x != nil {
+		return x.TransferredFiles
+	}
+	return 0
+}
+
+func (x *BackupNodeResult) GetTransferredBytes() int64 {
+	if x != nil {
+		return x.TransferredBytes
+	}
+	return 0
+}
+
+func (x *BackupNodeResult) GetTables() int32 {
+	if x != nil {
+		return x.Tables
+	}
+	return 0
+}
+
+func (x *BackupNodeResult) GetManifestSha256() string {
+	if x != nil {
+		return x.ManifestSha256
+	}
+	return ""
+}
+
+func (x *BackupNodeResult) GetSeconds() float64 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
 // Progress of an operation.
 type Progress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2111,7 +2236,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2123,7 +2248,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2136,7 +2261,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -2197,7 +2322,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2334,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2347,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Operation) GetId() string {
@@ -2335,14 +2460,18 @@ type OperationParams struct {
 	// Repair parameters.
 	Repair *RepairParams `protobuf:"bytes,4,opt,name=repair,proto3" json:"repair,omitempty"`
 	// Cleanup parameters.
-	Cleanup       *CleanupParams `protobuf:"bytes,5,opt,name=cleanup,proto3" json:"cleanup,omitempty"`
+	Cleanup *CleanupParams `protobuf:"bytes,5,opt,name=cleanup,proto3" json:"cleanup,omitempty"`
+	// Backup parameters (BACKUP).
+	Backup *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
+	// Restore parameters (RESTORE).
+	Restore       *RestoreParams `protobuf:"bytes,81,opt,name=restore,proto3" json:"restore,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OperationParams) Reset() {
 	*x = OperationParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2483,7 @@ func (x *OperationParams) String() string {
 func (*OperationParams) ProtoMessage() {}
 
 func (x *OperationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2496,7 @@ func (x *OperationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationParams.ProtoReflect.Descriptor instead.
 func (*OperationParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *OperationParams) GetNodes() []string {
@@ -2405,6 +2534,176 @@ func (x *OperationParams) GetCleanup() *CleanupParams {
 	return nil
 }
 
+func (x *OperationParams) GetBackup() *BackupParams {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+func (x *OperationParams) GetRestore() *RestoreParams {
+	if x != nil {
+		return x.Restore
+	}
+	return nil
+}
+
+// BackupParams say what a backup covers and where it goes.
+type BackupParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backup ID: the snapshot tag on every node and the store's key prefix (the operation's ID).
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Backup store URL (file:///path or s3://bucket/prefix?endpoint=...); the daemon's default when empty.
+	StoreUrl string `protobuf:"bytes,2,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
+	// Keyspaces; empty means every non-system keyspace.
+	Keyspaces     []string `protobuf:"bytes,3,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupParams) Reset() {
+	*x = BackupParams{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupParams) ProtoMessage() {}
+
+func (x *BackupParams) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupParams.ProtoReflect.Descriptor instead.
+func (*BackupParams) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BackupParams) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *BackupParams) GetStoreUrl() string {
+	if x != nil {
+		return x.StoreUrl
+	}
+	return ""
+}
+
+func (x *BackupParams) GetKeyspaces() []string {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+// RestoreParams say which backup to restore and what of it.
+type RestoreParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The backup (a BACKUP operation's ID).
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Ring the backup was taken of; empty means the ring restored into. Node <ring>-<i> restores
+	// the files of node <source_ring>-<i> (same ordinal).
+	SourceRing string `protobuf:"bytes,2,opt,name=source_ring,json=sourceRing,proto3" json:"source_ring,omitempty"`
+	// Backup store URL (as the backup's).
+	StoreUrl string `protobuf:"bytes,3,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
+	// Keyspaces; empty means every keyspace in the backup.
+	Keyspaces []string `protobuf:"bytes,4,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// Tables of the one keyspace; empty means all.
+	Tables []string `protobuf:"bytes,5,rep,name=tables,proto3" json:"tables,omitempty"`
+	// SHA-256 of each source node's manifest by node name (from the BACKUP operation's steps).
+	Manifests     map[string]string `protobuf:"bytes,6,rep,name=manifests,proto3" json:"manifests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreParams) Reset() {
+	*x = RestoreParams{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreParams) ProtoMessage() {}
+
+func (x *RestoreParams) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreParams.ProtoReflect.Descriptor instead.
+func (*RestoreParams) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RestoreParams) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *RestoreParams) GetSourceRing() string {
+	if x != nil {
+		return x.SourceRing
+	}
+	return ""
+}
+
+func (x *RestoreParams) GetStoreUrl() string {
+	if x != nil {
+		return x.StoreUrl
+	}
+	return ""
+}
+
+func (x *RestoreParams) GetKeyspaces() []string {
+	if x != nil {
+		return x.Keyspaces
+	}
+	return nil
+}
+
+func (x *RestoreParams) GetTables() []string {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
+func (x *RestoreParams) GetManifests() map[string]string {
+	if x != nil {
+		return x.Manifests
+	}
+	return nil
+}
+
 // RepairParams say what a repair run covers and how hard it pushes.
 type RepairParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2430,7 +2729,7 @@ type RepairParams struct {
 
 func (x *RepairParams) Reset() {
 	*x = RepairParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2741,7 @@ func (x *RepairParams) String() string {
 func (*RepairParams) ProtoMessage() {}
 
 func (x *RepairParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2754,7 @@ func (x *RepairParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairParams.ProtoReflect.Descriptor instead.
 func (*RepairParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RepairParams) GetKeyspace() string {
@@ -2527,7 +2826,7 @@ type CleanupParams struct {
 
 func (x *CleanupParams) Reset() {
 	*x = CleanupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2539,7 +2838,7 @@ func (x *CleanupParams) String() string {
 func (*CleanupParams) ProtoMessage() {}
 
 func (x *CleanupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2552,7 +2851,7 @@ func (x *CleanupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupParams.ProtoReflect.Descriptor instead.
 func (*CleanupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CleanupParams) GetKeyspace() string {
@@ -2598,7 +2897,7 @@ type RepairSegment struct {
 
 func (x *RepairSegment) Reset() {
 	*x = RepairSegment{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2909,7 @@ func (x *RepairSegment) String() string {
 func (*RepairSegment) ProtoMessage() {}
 
 func (x *RepairSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2922,7 @@ func (x *RepairSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSegment.ProtoReflect.Descriptor instead.
 func (*RepairSegment) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RepairSegment) GetIndex() int32 {
@@ -2725,7 +3024,7 @@ type RepairSchedule struct {
 
 func (x *RepairSchedule) Reset() {
 	*x = RepairSchedule{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2737,7 +3036,7 @@ func (x *RepairSchedule) String() string {
 func (*RepairSchedule) ProtoMessage() {}
 
 func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2750,7 +3049,7 @@ func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSchedule.ProtoReflect.Descriptor instead.
 func (*RepairSchedule) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RepairSchedule) GetId() string {
@@ -2845,7 +3144,7 @@ type Keyspace struct {
 
 func (x *Keyspace) Reset() {
 	*x = Keyspace{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2857,7 +3156,7 @@ func (x *Keyspace) String() string {
 func (*Keyspace) ProtoMessage() {}
 
 func (x *Keyspace) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2870,7 +3169,7 @@ func (x *Keyspace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyspace.ProtoReflect.Descriptor instead.
 func (*Keyspace) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Keyspace) GetName() string {
@@ -3023,7 +3322,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\bjmx_port\x18\x15 \x01(\rR\ajmxPort\x12@\n" +
 	"\fstate_source\x18\x1f \x01(\x0e2\x1d.cassmesos.v1.NodeStateSourceR\vstateSource\x129\n" +
 	"\n" +
-	"state_time\x18  \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xd0\x02\n" +
+	"state_time\x18  \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\x88\x03\n" +
 	"\x04Step\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12-\n" +
@@ -3035,7 +3334,16 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12*\n" +
-	"\x04kind\x18\t \x01(\x0e2\x16.cassmesos.v1.StepKindR\x04kind\"a\n" +
+	"\x04kind\x18\t \x01(\x0e2\x16.cassmesos.v1.StepKindR\x04kind\x126\n" +
+	"\x06backup\x18P \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06backup\"\xf3\x01\n" +
+	"\x10BackupNodeResult\x12\x14\n" +
+	"\x05files\x18\x01 \x01(\x03R\x05files\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x03R\x05bytes\x12+\n" +
+	"\x11transferred_files\x18\x03 \x01(\x03R\x10transferredFiles\x12+\n" +
+	"\x11transferred_bytes\x18\x04 \x01(\x03R\x10transferredBytes\x12\x16\n" +
+	"\x06tables\x18\x05 \x01(\x05R\x06tables\x12'\n" +
+	"\x0fmanifest_sha256\x18\x06 \x01(\tR\x0emanifestSha256\x12\x18\n" +
+	"\aseconds\x18\a \x01(\x01R\aseconds\"a\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04done\x18\x01 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12+\n" +
@@ -3057,13 +3365,30 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"start_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12)\n" +
 	"\x10cancel_requested\x18\r \x01(\bR\x0fcancelRequested\x12\x16\n" +
-	"\x06origin\x18\x0e \x01(\tR\x06origin\"\xe1\x01\n" +
+	"\x06origin\x18\x0e \x01(\tR\x06origin\"\xcc\x02\n" +
 	"\x0fOperationParams\x12\x14\n" +
 	"\x05nodes\x18\x01 \x03(\tR\x05nodes\x12!\n" +
 	"\ftarget_nodes\x18\x02 \x01(\x05R\vtargetNodes\x12*\n" +
 	"\x04spec\x18\x03 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x122\n" +
 	"\x06repair\x18\x04 \x01(\v2\x1a.cassmesos.v1.RepairParamsR\x06repair\x125\n" +
-	"\acleanup\x18\x05 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\acleanup\"\xa3\x02\n" +
+	"\acleanup\x18\x05 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\acleanup\x122\n" +
+	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\x125\n" +
+	"\arestore\x18Q \x01(\v2\x1b.cassmesos.v1.RestoreParamsR\arestore\"f\n" +
+	"\fBackupParams\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
+	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1c\n" +
+	"\tkeyspaces\x18\x03 \x03(\tR\tkeyspaces\"\xa8\x02\n" +
+	"\rRestoreParams\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1f\n" +
+	"\vsource_ring\x18\x02 \x01(\tR\n" +
+	"sourceRing\x12\x1b\n" +
+	"\tstore_url\x18\x03 \x01(\tR\bstoreUrl\x12\x1c\n" +
+	"\tkeyspaces\x18\x04 \x03(\tR\tkeyspaces\x12\x16\n" +
+	"\x06tables\x18\x05 \x03(\tR\x06tables\x12H\n" +
+	"\tmanifests\x18\x06 \x03(\v2*.cassmesos.v1.RestoreParams.ManifestsEntryR\tmanifests\x1a<\n" +
+	"\x0eManifestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa3\x02\n" +
 	"\fRepairParams\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
 	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x12\n" +
@@ -3170,7 +3495,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x0fNodeStateSource\x12!\n" +
 	"\x1dNODE_STATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NODE_STATE_SOURCE_LIVE\x10\x01\x12\x1e\n" +
-	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xaf\x03\n" +
+	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xe6\x03\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOPERATION_KIND_CREATE_RING\x10\x01\x12\x1d\n" +
@@ -3185,7 +3510,9 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_KIND_CLEANUP\x10\n" +
 	"\x12\x1e\n" +
 	"\x1aOPERATION_KIND_DELETE_RING\x10\v\x12\x1f\n" +
-	"\x1bOPERATION_KIND_RECOVER_NODE\x10\f*\xfe\x01\n" +
+	"\x1bOPERATION_KIND_RECOVER_NODE\x10\f\x12\x19\n" +
+	"\x15OPERATION_KIND_BACKUP\x10P\x12\x1a\n" +
+	"\x16OPERATION_KIND_RESTORE\x10Q*\xfe\x01\n" +
 	"\x0eOperationPhase\x12\x1f\n" +
 	"\x1bOPERATION_PHASE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_PHASE_PENDING\x10\x01\x12\x1b\n" +
@@ -3194,7 +3521,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_PHASE_PAUSED\x10\x04\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x05\x12\x1a\n" +
 	"\x16OPERATION_PHASE_FAILED\x10\x06\x12\x1d\n" +
-	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xf1\x02\n" +
+	"\x19OPERATION_PHASE_CANCELLED\x10\a*\x9e\x03\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13STEP_KIND_BOOTSTRAP\x10\x01\x12\x15\n" +
@@ -3211,7 +3538,9 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10STEP_KIND_UPDATE\x10\v\x12\x14\n" +
 	"\x10STEP_KIND_REPAIR\x10\f\x12\x15\n" +
 	"\x11STEP_KIND_CLEANUP\x10\r\x12\x17\n" +
-	"\x13STEP_KIND_MOVE_SEED\x10\x1e*\x9b\x01\n" +
+	"\x13STEP_KIND_MOVE_SEED\x10\x1e\x12\x14\n" +
+	"\x10STEP_KIND_BACKUP\x10P\x12\x15\n" +
+	"\x11STEP_KIND_RESTORE\x10Q*\x9b\x01\n" +
 	"\tStepPhase\x12\x1a\n" +
 	"\x16STEP_PHASE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STEP_PHASE_PENDING\x10\x01\x12\x16\n" +
@@ -3233,7 +3562,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
 	(ClientEncryption)(0),         // 1: cassmesos.v1.ClientEncryption
@@ -3259,76 +3588,84 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(*RingStatus)(nil),            // 21: cassmesos.v1.RingStatus
 	(*Node)(nil),                  // 22: cassmesos.v1.Node
 	(*Step)(nil),                  // 23: cassmesos.v1.Step
-	(*Progress)(nil),              // 24: cassmesos.v1.Progress
-	(*Operation)(nil),             // 25: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 26: cassmesos.v1.OperationParams
-	(*RepairParams)(nil),          // 27: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 28: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 29: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 30: cassmesos.v1.RepairSchedule
-	(*Keyspace)(nil),              // 31: cassmesos.v1.Keyspace
-	nil,                           // 32: cassmesos.v1.RingSpec.CassandraYamlEntry
-	nil,                           // 33: cassmesos.v1.Keyspace.ReplicationEntry
-	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
+	(*BackupNodeResult)(nil),      // 24: cassmesos.v1.BackupNodeResult
+	(*Progress)(nil),              // 25: cassmesos.v1.Progress
+	(*Operation)(nil),             // 26: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 27: cassmesos.v1.OperationParams
+	(*BackupParams)(nil),          // 28: cassmesos.v1.BackupParams
+	(*RestoreParams)(nil),         // 29: cassmesos.v1.RestoreParams
+	(*RepairParams)(nil),          // 30: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 31: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 32: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 33: cassmesos.v1.RepairSchedule
+	(*Keyspace)(nil),              // 34: cassmesos.v1.Keyspace
+	nil,                           // 35: cassmesos.v1.RingSpec.CassandraYamlEntry
+	nil,                           // 36: cassmesos.v1.RestoreParams.ManifestsEntry
+	nil,                           // 37: cassmesos.v1.Keyspace.ReplicationEntry
+	(*durationpb.Duration)(nil),   // 38: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
 	16, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
 	17, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
 	18, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
 	19, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	34, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	32, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	34, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	38, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	35, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	38, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
 	14, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
 	2,  // 8: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
 	15, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
 	0,  // 10: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
 	1,  // 11: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
-	34, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	38, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
 	3,  // 13: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
 	13, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
 	21, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	35, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	39, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 17: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	35, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	39, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
 	7,  // 19: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
 	5,  // 20: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
 	6,  // 21: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	35, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	35, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	39, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	39, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
 	8,  // 24: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
-	35, // 25: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
+	39, // 25: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
 	12, // 26: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	35, // 27: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	35, // 28: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	39, // 27: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	39, // 28: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
 	11, // 29: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	34, // 30: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	9,  // 31: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	10, // 32: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	23, // 33: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	24, // 34: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	26, // 35: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	35, // 36: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	35, // 37: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	35, // 38: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	13, // 39: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	27, // 40: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	28, // 41: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	34, // 42: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	12, // 43: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	35, // 44: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	35, // 45: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	27, // 46: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	35, // 47: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	35, // 48: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	35, // 49: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	33, // 50: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	24, // 30: cassmesos.v1.Step.backup:type_name -> cassmesos.v1.BackupNodeResult
+	38, // 31: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	9,  // 32: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	10, // 33: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	23, // 34: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	25, // 35: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	27, // 36: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	39, // 37: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	39, // 38: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	39, // 39: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	13, // 40: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	30, // 41: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	31, // 42: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	28, // 43: cassmesos.v1.OperationParams.backup:type_name -> cassmesos.v1.BackupParams
+	29, // 44: cassmesos.v1.OperationParams.restore:type_name -> cassmesos.v1.RestoreParams
+	36, // 45: cassmesos.v1.RestoreParams.manifests:type_name -> cassmesos.v1.RestoreParams.ManifestsEntry
+	38, // 46: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	12, // 47: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	39, // 48: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	39, // 49: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	30, // 50: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	39, // 51: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	39, // 52: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	39, // 53: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	37, // 54: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -3342,7 +3679,7 @@ func file_cassmesos_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   21,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
