@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cassmesos/cassmesos/executor/agent"
+	"github.com/cassmesos/cassmesos/executor/backup"
 	"github.com/cassmesos/cassmesos/executor/mesosexec"
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/executor/render"
@@ -313,7 +314,9 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
-		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
+		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, EpochFile: filepath.Join(dataDir, agent.EpochFileName),
+		Backups: &backup.Runner{Nodetool: ctl, Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
+			DataDir: filepath.Join(dataDir, render.DataSubdir), StagingDir: filepath.Join(dataDir, backup.StagingSubdir)}}
 	if len(cfg.GetAgentTlsCert()) > 0 {
 		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
 	} else {

@@ -33,6 +33,9 @@ type Config struct {
 	// RewriteSeeds writes a new seed list into the node's rendered cassandra.yaml (ReloadSeeds).
 	// Nil makes ReloadSeeds Unimplemented.
 	RewriteSeeds func(seeds []string) error
+	// Backups does the node's backups and restores. Nil makes BackupNode and RestoreNode
+	// Unimplemented.
+	Backups BackupRunner
 	// Secret is the per-task bearer secret. Required.
 	Secret string
 	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
@@ -52,6 +55,7 @@ type server struct {
 	ctl     nodetool.Controller
 	restart func(context.Context) error
 	seeds   func([]string) error
+	backups BackupRunner
 	log     *slog.Logger
 }
 
@@ -61,7 +65,7 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, log: log}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, backups: cfg.Backups, log: log}
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that

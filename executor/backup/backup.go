@@ -73,6 +73,8 @@ type Stats struct {
 	Tables int
 	// Elapsed is the wall time of the whole call.
 	Elapsed time.Duration
+	// ManifestSHA256 is the SHA-256 of the node's manifest as stored (Backup) or read (Restore).
+	ManifestSHA256 string
 }
 
 // BlobKey is the store key of a file's content.
@@ -109,6 +111,8 @@ type Spec struct {
 	Keyspaces []string
 	Tables    []string
 	Tokens    []string
+	// ManifestSHA256, when set, is what the manifest read by Restore must hash to.
+	ManifestSHA256 string
 	// Progress, when set, is called after each file.
 	Progress func(done, total int64)
 	// Now gives the manifest's time (tests); nil uses time.Now.
@@ -322,6 +326,8 @@ func Backup(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (*Ma
 	if err != nil {
 		return nil, stats, err
 	}
+	ms := sha256.Sum256(b)
+	stats.ManifestSHA256 = hex.EncodeToString(ms[:])
 	if err := st.Put(ctx, ManifestKey(s.BackupID, s.Node), strings.NewReader(string(b))); err != nil {
 		return nil, stats, fmt.Errorf("writing manifest: %w", err)
 	}
@@ -366,30 +372,39 @@ func (c *checkReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadManifest reads and checks a node's manifest.
-func ReadManifest(ctx context.Context, st backupstore.Store, backupID, node string) (*Manifest, error) {
+// ReadManifest reads and checks a node's manifest; with wantSum set, its SHA-256 must be that.
+// It returns the manifest and its SHA-256.
+func ReadManifest(ctx context.Context, st backupstore.Store, backupID, node, wantSum string) (*Manifest, string, error) {
 	rc, err := st.Get(ctx, ManifestKey(backupID, node))
 	if err != nil {
-		return nil, fmt.Errorf("manifest of %s in backup %s: %w", node, backupID, err)
+		return nil, "", fmt.Errorf("manifest of %s in backup %s: %w", node, backupID, err)
 	}
 	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 256<<20))
+	if err != nil {
+		return nil, "", fmt.Errorf("manifest of %s in backup %s: %w", node, backupID, err)
+	}
+	sum := sha256.Sum256(b)
+	got := hex.EncodeToString(sum[:])
+	if wantSum != "" && got != wantSum {
+		return nil, "", fmt.Errorf("manifest of %s in backup %s: checksum mismatch: SHA-256 %s, the catalogue says %s: refusing to restore it", node, backupID, got, wantSum)
+	}
 	var m Manifest
-	dec := json.NewDecoder(io.LimitReader(rc, 256<<20))
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("manifest of %s in backup %s: %w", node, backupID, err)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, "", fmt.Errorf("manifest of %s in backup %s: %w", node, backupID, err)
 	}
 	if m.Version != ManifestVersion || m.BackupID != backupID || m.Node != node {
-		return nil, fmt.Errorf("manifest of %s in backup %s: version %d, backup %q, node %q: not this node's manifest", node, backupID, m.Version, m.BackupID, m.Node)
+		return nil, "", fmt.Errorf("manifest of %s in backup %s: version %d, backup %q, node %q: not this node's manifest", node, backupID, m.Version, m.BackupID, m.Node)
 	}
 	for i, f := range m.Files {
 		if !identRE.MatchString(f.Keyspace) || !identRE.MatchString(f.Table) || !sumRE.MatchString(f.SHA256) || f.Size < 0 {
-			return nil, fmt.Errorf("manifest of %s in backup %s: files[%d] is malformed", node, backupID, i)
+			return nil, "", fmt.Errorf("manifest of %s in backup %s: files[%d] is malformed", node, backupID, i)
 		}
 		if err := backupstore.CheckKey(f.Name); err != nil {
-			return nil, fmt.Errorf("manifest of %s in backup %s: files[%d].name: %v", node, backupID, i, err)
+			return nil, "", fmt.Errorf("manifest of %s in backup %s: files[%d].name: %v", node, backupID, i, err)
 		}
 	}
-	return &m, nil
+	return &m, got, nil
 }
 
 // Restore downloads the files of the source node's manifest (limited to s.Keyspaces/s.Tables) into
@@ -406,10 +421,11 @@ func Restore(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (St
 	if !filepath.IsAbs(s.StagingDir) {
 		return stats, fmt.Errorf("staging directory %q is not absolute", s.StagingDir)
 	}
-	m, err := ReadManifest(ctx, st, s.BackupID, s.Node)
+	m, sum, err := ReadManifest(ctx, st, s.BackupID, s.Node, s.ManifestSHA256)
 	if err != nil {
 		return stats, err
 	}
+	stats.ManifestSHA256 = sum
 	type table struct{ ks, t string }
 	var order []table
 	files := map[table][]File{}
