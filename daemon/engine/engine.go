@@ -190,6 +190,7 @@ type relayDone struct {
 	err       error
 	ranges    []plan.TokenRange
 	keyspaces []plan.KeyspaceInfo
+	backup    *cassmesosv1.BackupNodeResult
 }
 
 type viewResult struct {
@@ -302,7 +303,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.takeOutcomes()
 		case r := <-e.relays:
 			delete(e.inflight, r.id)
-			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges, Keyspaces: r.keyspaces}
+			res := plan.RelayResult{Done: true, At: e.opts.Clock(), Ranges: r.ranges, Keyspaces: r.keyspaces, Backup: r.backup}
 			if r.err != nil {
 				res.Err = r.err.Error()
 				res.NotFound = errors.Is(r.err, plan.ErrKeyspaceNotFound)
@@ -664,7 +665,10 @@ func (e *Engine) startRelay(r plan.Relay) {
 		var ranges []plan.TokenRange
 		var keyspaces []plan.KeyspaceInfo
 		var err error
-		if r.Kind == plan.RelayListKeyspaces {
+		var backup *cassmesosv1.BackupNodeResult
+		if r.Kind == plan.RelayBackup || r.Kind == plan.RelayRestore {
+			backup, err = relayBackup(ctx, e.opts.Relayer, e.opts.Epoch, r)
+		} else if r.Kind == plan.RelayListKeyspaces {
 			var ks []*cassmesosv1.Keyspace
 			ks, err = e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, r, false)
 			for _, k := range ks {
@@ -680,7 +684,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		}
 		_ = failpoint.Inject("engine/after-relay")
 		select {
-		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges, keyspaces: keyspaces}:
+		case e.relays <- relayDone{id: r.ID, err: err, ranges: ranges, keyspaces: keyspaces, backup: backup}:
 		case <-e.ctx.Done():
 		}
 	}()

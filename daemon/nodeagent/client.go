@@ -40,6 +40,9 @@ type Client struct {
 	// TLS, when set, gives each connection's TLS config (the daemon's CA as the root, its
 	// certificate as the client certificate); nil dials plaintext (--insecure).
 	TLS func() *tls.Config
+	// BackupCredentials, when set, gives the backup store's access and secret key for each
+	// backup or restore relay (read from the daemon's credentials file at that time).
+	BackupCredentials func() (access, secret string, err error)
 }
 
 func (c *Client) dial(address string, port uint32) (*grpc.ClientConn, error) {

@@ -25,6 +25,10 @@ func (k RelayKind) String() string {
 		return "describecluster"
 	case RelayReloadSeeds:
 		return "reloadseeds"
+	case RelayBackup:
+		return "backup"
+	case RelayRestore:
+		return "restore"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

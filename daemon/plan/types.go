@@ -190,6 +190,8 @@ type RelayResult struct {
 	NotFound bool
 	// Keyspaces is the result of a RelayListKeyspaces.
 	Keyspaces []KeyspaceInfo
+	// Backup is the result of a RelayBackup or RelayRestore.
+	Backup *cassmesosv1.BackupNodeResult
 }
 
 // KeyspaceInfo is one keyspace a node lists.
@@ -386,6 +388,11 @@ const (
 	// RelayReloadSeeds writes Relay.Seeds into the node's cassandra.yaml and runs nodetool
 	// reloadseeds; it fails unless Cassandra then uses exactly those seeds (its own address aside).
 	RelayReloadSeeds
+	// RelayBackup snapshots the node and uploads it to Relay.Backup's store (backup.go); the
+	// result's Backup carries what it moved.
+	RelayBackup RelayKind = 80
+	// RelayRestore downloads a node's files of a backup and imports them (backup.go).
+	RelayRestore RelayKind = 81
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -414,6 +421,10 @@ type Relay struct {
 	// Enable and RepairTypes for RelayAutoRepair.
 	Enable      bool
 	RepairTypes []string
+	// BackupNode / RestoreNode for RelayBackup and RelayRestore (the store's credentials are
+	// added by the runtime, never by the planner).
+	BackupNode  *cassmesosv1.BackupNodeRequest
+	RestoreNode *cassmesosv1.RestoreNodeRequest
 }
 
 // ReconcileTasks asks Mesos for the latest state of these tasks (explicit reconciliation).
