@@ -255,6 +255,10 @@ func (ps *pass) submitMaintenance(req maintenanceRequest) (Accepted, error) {
 		return ps.pauseRepairReq(r.ID, false)
 	case RunCleanup:
 		return ps.runCleanupReq(r)
+	case RunBackup:
+		return ps.runBackupReq(r)
+	case RunRestore:
+		return ps.runRestoreReq(r)
 	case CreateSchedule:
 		return ps.createScheduleReq(r)
 	case DeleteSchedule:

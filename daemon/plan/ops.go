@@ -115,6 +115,8 @@ func init() {
 		stepRepair:         (*pass).stepRepair,
 		stepCleanup:        (*pass).stepCleanup,
 		stepMoveSeed:       (*pass).stepMoveSeed,
+		stepBackupNode:     (*pass).stepBackupNode,
+		stepRestoreNode:    (*pass).stepRestoreNode,
 	}
 }
 

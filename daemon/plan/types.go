@@ -23,6 +23,9 @@ type IDSource interface {
 
 // Config is the framework-wide configuration the planner needs (from cassmesosd's flags).
 type Config struct {
+	// BackupStore is the default backup store URL (file:///path or s3://bucket/prefix?endpoint=...)
+	// of backups that name none ("": every backup must name its store).
+	BackupStore string
 	// FrameworkName labels reservations (placement.LabelFramework). It never decides ownership
 	// (State.FrameworkID does); only reservations made before the ID labels existed are matched
 	// against it, and then only together with a node record that names them.

@@ -1,0 +1,261 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cassmesos/cassmesos/internal/backupstore"
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// Backups. A backup is a BACKUP operation: its ID is the backup ID (the snapshot tag on every node
+// and the key prefix in the store), its params name the store, and each done "backup <node>" step
+// carries what the node stored (Step.backup: file and byte counts and the SHA-256 of the node's
+// manifest). The operation record, under /operations/<id> with its steps chunked as every
+// operation's, is the catalogue; the files and per-file checksums are in the store.
+//
+// A RESTORE operation restores one into a ring: node <ring>-<i> loads the files of node
+// <source-ring>-<i>, and each manifest must have the SHA-256 the BACKUP recorded.
+
+const (
+	stepBackupNode  = cassmesosv1.StepKind_STEP_KIND_BACKUP
+	stepRestoreNode = cassmesosv1.StepKind_STEP_KIND_RESTORE
+	opBackup        = cassmesosv1.OperationKind_OPERATION_KIND_BACKUP
+	opRestore       = cassmesosv1.OperationKind_OPERATION_KIND_RESTORE
+)
+
+func init() {
+	stepWords[stepBackupNode] = "backup"
+	stepWords[stepRestoreNode] = "restore"
+	legacyStepKinds["backup"] = stepBackupNode
+	legacyStepKinds["restore"] = stepRestoreNode
+	// Both run alone on their ring, after (never during) topology changes, like cleanup.
+	opRules[opBackup] = opRule{exclusive: true, maintenance: true}
+	opRules[opRestore] = opRule{exclusive: true, maintenance: true}
+}
+
+// RunBackup starts a BACKUP operation of a ring.
+type RunBackup struct {
+	Ring   string
+	Params *cassmesosv1.BackupParams
+	// Origin is "cli" (default) or "daemon" (a backup schedule).
+	Origin    string
+	RequestID string
+}
+
+// RunRestore starts a RESTORE operation into a ring.
+type RunRestore struct {
+	Ring      string
+	Params    *cassmesosv1.RestoreParams
+	RequestID string
+}
+
+func (RunBackup) isRequest()      {}
+func (RunBackup) isMaintenance()  {}
+func (RunRestore) isRequest()     {}
+func (RunRestore) isMaintenance() {}
+
+func validateNames(field string, names []string, what string) error {
+	for i, k := range names {
+		if !identRE.MatchString(k) {
+			return fmt.Errorf("%w: %s[%d]: %q is not a %s name", ErrInvalid, field, i, k, what)
+		}
+	}
+	return nil
+}
+
+// storeURL is the request's store, else the daemon's default; errors wrap ErrInvalid.
+func (ps *pass) storeURL(field, u string) (string, error) {
+	if u == "" {
+		u = ps.p.cfg.BackupStore
+	}
+	if u == "" {
+		return "", fmt.Errorf("%w: %s: no backup store given and the daemon has no default (backup_store)", ErrInvalid, field)
+	}
+	if err := backupstore.ValidateURL(u); err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrInvalid, field, err)
+	}
+	return u, nil
+}
+
+func (ps *pass) runBackupReq(req RunBackup) (Accepted, error) {
+	r, err := ps.liveRing(req.Ring)
+	if err != nil {
+		return Accepted{}, err
+	}
+	p := proto.Clone(req.Params).(*cassmesosv1.BackupParams)
+	if p == nil {
+		p = &cassmesosv1.BackupParams{}
+	}
+	if p.GetBackupId() != "" {
+		return Accepted{}, fmt.Errorf("%w: params.backup_id: chosen by the daemon (the operation's ID)", ErrInvalid)
+	}
+	if err := validateNames("params.keyspaces", p.GetKeyspaces(), "keyspace"); err != nil {
+		return Accepted{}, err
+	}
+	if p.StoreUrl, err = ps.storeURL("params.store_url", p.GetStoreUrl()); err != nil {
+		return Accepted{}, err
+	}
+	var steps []*cassmesosv1.Step
+	for _, n := range ps.ringNodes(req.Ring) {
+		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+			steps = append(steps, newStep(stepBackupNode, n.GetName()))
+		}
+	}
+	if len(steps) == 0 {
+		return Accepted{}, refused("ring %s has no node that has joined; nothing to back up", req.Ring)
+	}
+	origin := req.Origin
+	if origin == "" {
+		origin = "cli"
+	}
+	op := ps.newOperation(opBackup, req.Ring, origin, &cassmesosv1.OperationParams{Backup: p}, steps)
+	p.BackupId = op.GetOperation().GetId()
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: r, Created: true}, nil
+}
+
+func (ps *pass) runRestoreReq(req RunRestore) (Accepted, error) {
+	r, err := ps.liveRing(req.Ring)
+	if err != nil {
+		return Accepted{}, err
+	}
+	p := proto.Clone(req.Params).(*cassmesosv1.RestoreParams)
+	if p == nil {
+		p = &cassmesosv1.RestoreParams{}
+	}
+	if err := validateNames("params.keyspaces", p.GetKeyspaces(), "keyspace"); err != nil {
+		return Accepted{}, err
+	}
+	if err := validateNames("params.tables", p.GetTables(), "table"); err != nil {
+		return Accepted{}, err
+	}
+	if len(p.GetTables()) > 0 && len(p.GetKeyspaces()) != 1 {
+		return Accepted{}, fmt.Errorf("%w: params.tables: tables need exactly one keyspace", ErrInvalid)
+	}
+	if len(p.GetManifests()) > 0 {
+		return Accepted{}, fmt.Errorf("%w: params.manifests: filled in by the daemon from the backup", ErrInvalid)
+	}
+	b := ps.ops[p.GetBackupId()]
+	if p.GetBackupId() == "" || b == nil || b.GetOperation().GetKind() != opBackup {
+		return Accepted{}, fmt.Errorf("%w: params.backup_id: %q is not a backup (list them with cassmesos backup list)", ErrOperationNotFound, p.GetBackupId())
+	}
+	bo := b.GetOperation()
+	if bo.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+		return Accepted{}, refused("backup %s is %s; only a backup that succeeded can be restored", bo.GetId(), bo.GetPhase())
+	}
+	if p.GetSourceRing() == "" {
+		p.SourceRing = req.Ring
+	}
+	if p.GetSourceRing() != bo.GetRing() {
+		return Accepted{}, fmt.Errorf("%w: params.source_ring: backup %s is of ring %s, not %s", ErrInvalid, bo.GetId(), bo.GetRing(), p.GetSourceRing())
+	}
+	if p.GetStoreUrl() == "" {
+		p.StoreUrl = bo.GetParams().GetBackup().GetStoreUrl()
+	}
+	if p.StoreUrl, err = ps.storeURL("params.store_url", p.GetStoreUrl()); err != nil {
+		return Accepted{}, err
+	}
+	p.Manifests = map[string]string{}
+	for _, s := range bo.GetSteps() {
+		if stepKind(s) == stepBackupNode && s.GetPhase() == cassmesosv1.StepPhase_STEP_PHASE_DONE && s.GetBackup().GetManifestSha256() != "" {
+			p.Manifests[s.GetNode()] = s.GetBackup().GetManifestSha256()
+		}
+	}
+	var steps []*cassmesosv1.Step
+	for _, n := range ps.ringNodes(req.Ring) {
+		if !n.GetBootstrapped() || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+			continue
+		}
+		src := sourceNode(p.GetSourceRing(), n)
+		if p.Manifests[src] == "" {
+			return Accepted{}, refused("%s would restore the files of %s, which has no part in backup %s (the backup covers %d nodes); restore into a ring of the same shape", n.GetName(), src, bo.GetId(), len(p.Manifests))
+		}
+		steps = append(steps, newStep(stepRestoreNode, n.GetName()))
+	}
+	if len(steps) == 0 {
+		return Accepted{}, refused("ring %s has no node that has joined; nothing to restore into", req.Ring)
+	}
+	op := ps.newOperation(opRestore, req.Ring, "cli", &cassmesosv1.OperationParams{Restore: p}, steps)
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: r, Created: true}, nil
+}
+
+// sourceNode is the backed-up node whose files n restores: the node of the same ordinal.
+func sourceNode(sourceRing string, n *statev1.NodeRecord) string {
+	return sourceRing + "-" + strconv.Itoa(int(n.GetOrdinal()))
+}
+
+// stepBackupNode backs one node up once it is UN and no topology change is under way, retrying a
+// failure up to maxRelayAttempts times (a retry resumes: stored files are not sent again).
+func (ps *pass) stepBackupNode(r *opRun) result {
+	p := r.op().GetParams().GetBackup()
+	return ps.backupRelay(r, "backup", func(rl *Relay) {
+		rl.Kind = RelayBackup
+		rl.BackupNode = &cassmesosv1.BackupNodeRequest{BackupId: p.GetBackupId(), StoreUrl: p.GetStoreUrl(), Keyspaces: p.GetKeyspaces()}
+	})
+}
+
+// stepRestoreNode restores one node's files (of the same ordinal's node of the backed-up ring).
+func (ps *pass) stepRestoreNode(r *opRun) result {
+	p := r.op().GetParams().GetRestore()
+	n := ps.node(r.step.GetNode())
+	if n == nil {
+		return done("node gone")
+	}
+	src := sourceNode(p.GetSourceRing(), n)
+	return ps.backupRelay(r, "restore", func(rl *Relay) {
+		rl.Kind = RelayRestore
+		rl.RestoreNode = &cassmesosv1.RestoreNodeRequest{BackupId: p.GetBackupId(), StoreUrl: p.GetStoreUrl(), SourceNode: src,
+			Keyspaces: p.GetKeyspaces(), Tables: p.GetTables(), ManifestSha256: p.GetManifests()[src]}
+	})
+}
+
+func (ps *pass) backupRelay(r *opRun, word string, fill func(*Relay)) result {
+	name := r.step.GetNode()
+	n := ps.node(name)
+	if n == nil || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+		return done("node gone")
+	}
+	rid := r.op().GetId() + "/" + strconv.Itoa(r.idx) + "/" + strconv.Itoa(int(r.step.GetAttempts()))
+	if r.peek().GetRelayId() != rid {
+		if busy := ps.topologyBusy(n.GetRing()); busy != "" {
+			return blocked(true, "paused: %s", busy)
+		}
+		if !ps.isUN(n) {
+			return blocked(true, "%s is %s; %s waits for it to be UN", name, ps.statusLetters(n), word)
+		}
+	}
+	rl := ps.relayTo(n, RelayBackup)
+	fill(&rl)
+	res, ok := ps.relay(r, rl)
+	if !ok {
+		return wait(false, "%s of %s under way", word, name)
+	}
+	if res.Err == "" && res.Backup != nil {
+		b := res.Backup
+		r.step.Backup = proto.Clone(b).(*cassmesosv1.BackupNodeResult)
+		verb := "uploaded"
+		if word == "restore" {
+			verb = "downloaded"
+		}
+		return done(fmt.Sprintf("%d files, %s (%s %d files, %s) in %.1fs", b.GetFiles(), mib(b.GetBytes()), verb,
+			b.GetTransferredFiles(), mib(b.GetTransferredBytes()), b.GetSeconds()))
+	}
+	if res.Err == "" {
+		res.Err = "no result"
+	}
+	if r.peek().GetRelayTime() != nil {
+		r.step.Attempts++
+	}
+	r.step.LastError = res.Err
+	if r.step.GetAttempts() >= maxRelayAttempts {
+		return failed("%s of %s failed %d times: %s", word, name, r.step.GetAttempts(), res.Err)
+	}
+	return wait(true, "%s of %s failed (%s); retrying", word, name, res.Err)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

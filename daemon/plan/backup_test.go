@@ -1,0 +1,130 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
+)
+
+// runRelays steps the planner until the operation ends, answering each relay of kind with res(node).
+func runRelays(t *testing.T, p *Planner, s *State, id string, kind RelayKind, res func(Relay) RelayResult) []Relay {
+	t.Helper()
+	var seen []Relay
+	for range 30 {
+		pl := step(p, s)
+		rs := relaysOf(pl, kind)
+		if len(rs) > 1 {
+			t.Fatalf("%d %s relays at once", len(rs), kind)
+		}
+		for _, r := range rs {
+			if _, ok := s.Relays[r.ID]; !ok {
+				seen = append(seen, r)
+				s.Relays[r.ID] = res(r)
+			}
+		}
+		if opFinished(s.Operations[id].GetOperation().GetPhase()) {
+			return seen
+		}
+	}
+	t.Fatalf("operation %s did not end: %v", id, s.Operations[id].GetOperation().GetPhase())
+	return nil
+}
+
+func TestBackupThenRestoreSameRing(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := unRing(3, now)
+	p := New(Config{BackupStore: "file:///mnt/backups"}, &seqIDs{})
+	acc, err := p.Submit(s, RunBackup{Ring: "demo", Params: &cassmesosv1.BackupParams{Keyspaces: []string{"shop"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(acc.Plan.Writes)
+	id := acc.Operation.GetOperation().GetId()
+	if got := s.Operations[id].GetOperation().GetParams().GetBackup(); got.GetBackupId() != id || got.GetStoreUrl() != "file:///mnt/backups" {
+		t.Fatalf("params %v", got)
+	}
+	fails := 1
+	seen := runRelays(t, p, s, id, RelayBackup, func(r Relay) RelayResult {
+		if r.Node == "demo-1" && fails > 0 {
+			fails--
+			return RelayResult{Done: true, Err: "store full"}
+		}
+		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 4, Bytes: 1 << 20, TransferredFiles: 4, TransferredBytes: 1 << 20,
+			ManifestSha256: fmt.Sprintf("%064d", len(r.Node)+int(r.Node[len(r.Node)-1]))}}
+	})
+	var nodes []string
+	for _, r := range seen {
+		nodes = append(nodes, r.Node)
+		if r.BackupNode.GetBackupId() != id || r.BackupNode.GetKeyspaces()[0] != "shop" || r.BackupNode.GetAccessKey() != "" {
+			t.Fatalf("relay request %v", r.BackupNode)
+		}
+	}
+	op := s.Operations[id].GetOperation()
+	if op.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED || strings.Join(nodes, ",") != "demo-0,demo-1,demo-1,demo-2" {
+		t.Fatalf("backup %v, relays to %v", op.GetPhase(), nodes)
+	}
+	for _, st := range op.GetSteps() {
+		if st.GetBackup().GetManifestSha256() == "" || !strings.Contains(st.GetMessage(), "4 files") {
+			t.Fatalf("step %s: %v %q", st.GetName(), st.GetBackup(), st.GetMessage())
+		}
+	}
+
+	// Restore: each node loads its own manifest, checked against the recorded SHA-256.
+	racc, err := p.Submit(s, RunRestore{Ring: "demo", Params: &cassmesosv1.RestoreParams{BackupId: id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(racc.Plan.Writes)
+	rid := racc.Operation.GetOperation().GetId()
+	seen = runRelays(t, p, s, rid, RelayRestore, func(Relay) RelayResult {
+		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 4, Tables: 1}}
+	})
+	if len(seen) != 3 || s.Operations[rid].GetOperation().GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+		t.Fatalf("restore: %d relays, %v", len(seen), s.Operations[rid].GetOperation().GetPhase())
+	}
+	for _, r := range seen {
+		rq := r.RestoreNode
+		want := op.GetSteps()[int(r.Node[len(r.Node)-1]-'0')].GetBackup().GetManifestSha256()
+		if rq.GetSourceNode() != r.Node || rq.GetManifestSha256() != want || rq.GetStoreUrl() != "file:///mnt/backups" {
+			t.Fatalf("restore request to %s: %v", r.Node, rq)
+		}
+	}
+}
+
+func TestBackupRestoreRefusals(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := unRing(3, now)
+	noStore := New(Config{}, &seqIDs{})
+	if _, err := noStore.Submit(s, RunBackup{Ring: "demo"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "no backup store") {
+		t.Fatalf("no store: %v", err)
+	}
+	p := New(Config{BackupStore: "file:///b"}, &seqIDs{})
+	for _, tc := range []struct {
+		req  Request
+		want string
+	}{
+		{RunBackup{Ring: "demo", Params: &cassmesosv1.BackupParams{StoreUrl: "ftp://x/y"}}, "scheme must be file or s3"},
+		{RunBackup{Ring: "demo", Params: &cassmesosv1.BackupParams{Keyspaces: []string{"a b"}}}, "params.keyspaces[0]"},
+		{RunBackup{Ring: "demo", Params: &cassmesosv1.BackupParams{BackupId: "mine"}}, "chosen by the daemon"},
+		{RunBackup{Ring: "nope"}, "not found"},
+		{RunRestore{Ring: "demo", Params: &cassmesosv1.RestoreParams{BackupId: "nope"}}, "is not a backup"},
+		{RunRestore{Ring: "demo", Params: &cassmesosv1.RestoreParams{BackupId: "x", Tables: []string{"t"}}}, "exactly one keyspace"},
+	} {
+		if _, err := p.Submit(s, tc.req); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%#v: %v, want %q", tc.req, err, tc.want)
+		}
+	}
+	// A backup that has not succeeded cannot be restored.
+	acc, err := p.Submit(s, RunBackup{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(acc.Plan.Writes)
+	if _, err := p.Submit(s, RunRestore{Ring: "demo", Params: &cassmesosv1.RestoreParams{BackupId: acc.Operation.GetOperation().GetId()}}); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("restore of a pending backup: %v", err)
+	}
+}
