@@ -257,7 +257,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		return &leader.Fatal{Err: err}
 	}
 	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Roles: cfg.Roles, Resolve: d.resolveURI}
-	relayer := &nodeagent.Client{}
+	relayer := &nodeagent.Client{BackupCredentials: backupCredentials(cfg.BackupCredentialsFile)}
 	if d.tls != nil {
 		driver = tlsMesos{Mesos: driver, tls: taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity}}
 		relayer.TLS = func() *tls.Config { return tlsutil.ClientConfig(d.tls, "") }
@@ -273,6 +273,7 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		CassandraMirror: cfg.CassandraMirror + "/cassandra",
 		SecretKey:       cfg.SecretKey,
 		CassandraTLS:    d.tls != nil,
+		BackupStore:     cfg.BackupStore,
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}

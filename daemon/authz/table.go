@@ -54,6 +54,9 @@ var Methods = map[string]Rule{
 	v1.RepairService_DeleteRepairSchedule_FullMethodName: {Role: Admin, Mutating: true},
 	// CleanupService
 	v1.CleanupService_RunCleanup_FullMethodName: {Role: Operator, Mutating: true},
+	// BackupService
+	v1.BackupService_CreateBackup_FullMethodName:  {Role: Operator, Mutating: true},
+	v1.BackupService_RestoreBackup_FullMethodName: {Role: Admin, Mutating: true},
 	// SystemService
 	v1.SystemService_GetVersion_FullMethodName: {Role: Viewer},
 	// EventService: what happened to rings, nodes and operations.

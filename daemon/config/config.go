@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cassmesos/cassmesos/daemon/artifacts"
+	"github.com/cassmesos/cassmesos/internal/backupstore"
 	"github.com/cassmesos/cassmesos/internal/secrets"
 )
 
@@ -91,6 +92,9 @@ type Config struct {
 	CassandraMirror  string
 	// JavaURL is an optional Java runtime tarball given to every node.
 	JavaURL string
+	// BackupStore is the default backup store URL (file:///path or s3://bucket/prefix?endpoint=...);
+	// BackupCredentialsFile holds its S3 access and secret key (two lines), read at each backup.
+	BackupStore, BackupCredentialsFile string
 	// ArtifactAllow are the URL prefixes (http(s) URLs, file:// URLs or absolute paths) a ring's
 	// distribution.url, distribution.java_url or version may fetch from, besides the daemon's own
 	// --cassandra-url, --java-url and <--cassandra-mirror>/cassandra (see AllowPrefixes).
@@ -219,6 +223,8 @@ var options = []option{
 	{name: "cassandra-version", def: DefaultCassandraVersion, usage: "default Cassandra version, fetched from --cassandra-mirror when --cassandra-url is empty"},
 	{name: "cassandra-mirror", def: DefaultMirror, usage: "Apache archive base URL for --cassandra-version"},
 	{name: "java-url", usage: "Java runtime tarball given to every node (http(s) URL or local file path)"},
+	{name: "backup-store", usage: "default backup store: file:///path (a directory every agent mounts) or s3://bucket/prefix?endpoint=http(s)://host:port"},
+	{name: "backup-credentials-file", usage: "file holding the S3 backup store's access key and secret key (two lines), mode 0600; passed to executors with each backup, never stored"},
 	{name: "artifact-allow", list: true, usage: "URL prefix (http(s) URL, file:// URL or absolute path) a ring's distribution or Java URL may come from; repeat for several (the daemon's own --cassandra-url, --java-url and --cassandra-mirror are always allowed)"},
 	{name: "watch-per-client", def: "8", usage: "concurrent WatchOperation streams allowed per client address"},
 	{name: "watch-total", def: "256", usage: "concurrent WatchOperation streams allowed in all"},
@@ -691,6 +697,14 @@ func build(v map[string][]string) (*Config, error) {
 			bad("java-url", "%v", err)
 		}
 	}
+
+	c.BackupStore = first(v["backup-store"])
+	if c.BackupStore != "" {
+		if err := backupstore.ValidateURL(c.BackupStore); err != nil {
+			bad("backup-store", "%v", err)
+		}
+	}
+	c.BackupCredentialsFile = first(v["backup-credentials-file"])
 
 	c.ArtifactAllow = v["artifact-allow"]
 	if _, err := artifacts.NewAllowList(c.ArtifactAllow); err != nil {

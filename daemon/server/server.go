@@ -81,6 +81,7 @@ func Register(s *grpc.Server, opts Options) {
 	cassmesosv1.RegisterSystemServiceServer(s, &systemServer{services: svc})
 	cassmesosv1.RegisterRepairServiceServer(s, &repairServer{services: svc})
 	cassmesosv1.RegisterCleanupServiceServer(s, &cleanupServer{services: svc})
+	cassmesosv1.RegisterBackupServiceServer(s, &backupServer{services: svc})
 	cassmesosv1.RegisterAuditServiceServer(s, &auditServer{services: svc})
 	cassmesosv1.RegisterEventServiceServer(s, &eventServer{services: svc})
 }
