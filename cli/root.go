@@ -13,6 +13,7 @@ import (
 
 	auditlist "github.com/cassmesos/cassmesos/cli/audit/list"
 	auditverify "github.com/cassmesos/cassmesos/cli/audit/verify"
+	"github.com/cassmesos/cassmesos/cli/backup"
 	cleanuprun "github.com/cassmesos/cassmesos/cli/cleanup/run"
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
 	"github.com/cassmesos/cassmesos/cli/completion"
@@ -170,6 +171,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		setcontext.NewCmdSetContext(f, nil),
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
+	root.AddCommand(backup.NewCmdBackup(f))
 	root.AddCommand(ring, node, op, repair, cleanup, keyspace, audit, cfg, events.NewCmdEvents(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),

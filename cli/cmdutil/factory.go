@@ -203,6 +203,15 @@ func (f *Factory) Cleanups() (pb.CleanupServiceClient, error) {
 	return pb.NewCleanupServiceClient(c), nil
 }
 
+// Backups returns a BackupService client.
+func (f *Factory) Backups() (pb.BackupServiceClient, error) {
+	c, err := f.Conn()
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewBackupServiceClient(c), nil
+}
+
 // System returns a SystemService client.
 func (f *Factory) System() (pb.SystemServiceClient, error) {
 	c, err := f.Conn()
