@@ -29,7 +29,8 @@ func (s *server) BackupNode(ctx context.Context, req *cassmesosv1.BackupNodeRequ
 	if err != nil {
 		return nil, backupStatus(s, "BackupNode", err)
 	}
-	_ = failpoint.Inject("executor/mid-relay")
+	// After the node's files and manifest are stored, before the daemon hears of it.
+	_ = failpoint.Inject("executor/after-backup")
 	return &cassmesosv1.BackupNodeResponse{Result: res}, nil
 }
 

@@ -142,6 +142,9 @@ var nodetoolCommands = map[string]string{
 	"setautorepairconfig": "sets the autorepair configuration",
 	"assassinate":         "Forcefully remove a dead node without re-replicating any data.  Use as a last resort if you cannot removenode",
 	"cleanup":             "Triggers the immediate cleanup of keys no longer belonging to a node. By default, clean all keyspaces",
+	"clearsnapshot":       "Remove the snapshot with the given name from the given keyspaces",
+	"import":              "Import new SSTables to the system",
+	"snapshot":            "Take a snapshot of specified keyspaces or a snapshot of the specified table",
 	"compactionstats":     "Print statistics on compactions",
 	"decommission":        "Decommission the *node I am connecting to*",
 	"describecluster":     "Print the name, snitch, partitioner and schema version of a cluster",
@@ -322,6 +325,12 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return n.cmdRepair(args, r)
 	case "cleanup":
 		return n.cmdCleanup(args, r)
+	case "snapshot":
+		return n.cmdSnapshot(args, r)
+	case "clearsnapshot":
+		return n.cmdClearSnapshot(args, r)
+	case "import":
+		return n.cmdImport(args, r)
 	case "getautorepairconfig", "setautorepairconfig", "autorepairstatus":
 		return n.autoRepairCommand(cmd, args, r)
 	case "stopdaemon":
