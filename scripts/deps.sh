@@ -6,6 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# S3Proxy (Apache-2.0): the real S3-compatible server the backup store tests run
+# (internal/backupstore/s3test), from Maven Central into ~/.m2 (cached).
+s3proxy() {
+  local v=2.6.0
+  [[ -f "$HOME/.m2/repository/org/gaul/s3proxy/$v/s3proxy-$v-jar-with-dependencies.jar" ]] && return 0
+  echo "deps: fetching S3Proxy $v from Maven Central"
+  mvn -q dependency:get -Dartifact="org.gaul:s3proxy:$v:jar:jar-with-dependencies" -Dtransitive=false
+}
+
 java_major() { java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}' | cut -d. -f1; }
 
 need=()
@@ -22,6 +31,7 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if ((${#need[@]} == 0)); then
   echo "deps: ZooKeeper, Java $(java_major), Maven, Chromium and systemd-analyze are installed"
   ./scripts/cassandra-dist.sh
+  s3proxy
   exit 0
 fi
 
@@ -33,3 +43,4 @@ $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 echo "deps: done"
 ./scripts/cassandra-dist.sh
+s3proxy
