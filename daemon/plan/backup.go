@@ -81,41 +81,72 @@ func (ps *pass) storeURL(field, u string) (string, error) {
 	return u, nil
 }
 
+// validateBackupParams checks a backup's parameters; errors wrap ErrInvalid and name the field.
+func validateBackupParams(field string, p *cassmesosv1.BackupParams) error {
+	if p.GetBackupId() != "" {
+		return fmt.Errorf("%w: %s.backup_id: chosen by the daemon (the operation's ID)", ErrInvalid, field)
+	}
+	if p.GetStoreUrl() != "" {
+		if err := backupstore.ValidateURL(p.GetStoreUrl()); err != nil {
+			return fmt.Errorf("%w: %s.store_url: %v", ErrInvalid, field, err)
+		}
+	}
+	return validateNames(field+".keyspaces", p.GetKeyspaces(), "keyspace")
+}
+
 func (ps *pass) runBackupReq(req RunBackup) (Accepted, error) {
 	r, err := ps.liveRing(req.Ring)
 	if err != nil {
 		return Accepted{}, err
 	}
-	p := proto.Clone(req.Params).(*cassmesosv1.BackupParams)
-	if p == nil {
-		p = &cassmesosv1.BackupParams{}
+	origin := req.Origin
+	if origin == "" {
+		origin = "cli"
 	}
-	if p.GetBackupId() != "" {
-		return Accepted{}, fmt.Errorf("%w: params.backup_id: chosen by the daemon (the operation's ID)", ErrInvalid)
-	}
-	if err := validateNames("params.keyspaces", p.GetKeyspaces(), "keyspace"); err != nil {
+	op, err := ps.newBackupOp(req.Ring, origin, req.Params)
+	if err != nil {
 		return Accepted{}, err
 	}
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: r, Created: true}, nil
+}
+
+// newBackupOp builds a BACKUP operation of ring (not stored): a step per joined node.
+func (ps *pass) newBackupOp(ring, origin string, params *cassmesosv1.BackupParams) (*statev1.OperationRecord, error) {
+	p := &cassmesosv1.BackupParams{}
+	if params != nil {
+		p = proto.Clone(params).(*cassmesosv1.BackupParams)
+	}
+	if err := validateBackupParams("params", p); err != nil {
+		return nil, err
+	}
+	var err error
 	if p.StoreUrl, err = ps.storeURL("params.store_url", p.GetStoreUrl()); err != nil {
-		return Accepted{}, err
+		return nil, err
 	}
 	var steps []*cassmesosv1.Step
-	for _, n := range ps.ringNodes(req.Ring) {
+	for _, n := range ps.ringNodes(ring) {
 		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
 			steps = append(steps, newStep(stepBackupNode, n.GetName()))
 		}
 	}
 	if len(steps) == 0 {
-		return Accepted{}, refused("ring %s has no node that has joined; nothing to back up", req.Ring)
+		return nil, refused("ring %s has no node that has joined; nothing to back up", ring)
 	}
-	origin := req.Origin
-	if origin == "" {
-		origin = "cli"
-	}
-	op := ps.newOperation(opBackup, req.Ring, origin, &cassmesosv1.OperationParams{Backup: p}, steps)
+	op := ps.newOperation(opBackup, ring, origin, &cassmesosv1.OperationParams{Backup: p}, steps)
 	p.BackupId = op.GetOperation().GetId()
-	ps.putOp(op)
-	return Accepted{Operation: op, Ring: r, Created: true}, nil
+	return op, nil
+}
+
+// activeBackup returns the ID of an unfinished BACKUP operation of the ring, or "".
+func (ps *pass) activeBackup(ring string) string {
+	for _, id := range ps.opsByAge() {
+		o := ps.ops[id].GetOperation()
+		if o.GetRing() == ring && o.GetKind() == opBackup && opActive(o) {
+			return id
+		}
+	}
+	return ""
 }
 
 func (ps *pass) runRestoreReq(req RunRestore) (Accepted, error) {

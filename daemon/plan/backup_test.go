@@ -128,3 +128,48 @@ func TestBackupRestoreRefusals(t *testing.T) {
 		t.Fatalf("restore of a pending backup: %v", err)
 	}
 }
+
+func TestBackupSchedule(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0).UTC()
+	s := unRing(3, now)
+	p := New(Config{BackupStore: "file:///b", Location: time.UTC}, &seqIDs{})
+	if _, err := p.Submit(s, CreateSchedule{Schedule: &cassmesosv1.RepairSchedule{Ring: "demo", Cron: "@every 1h",
+		Backup: &cassmesosv1.BackupParams{StoreUrl: "gopher://x"}}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("schedule with a bad store: %v", err)
+	}
+	acc, err := p.Submit(s, CreateSchedule{Schedule: &cassmesosv1.RepairSchedule{Ring: "demo", Cron: "@every 1h",
+		Backup: &cassmesosv1.BackupParams{Keyspaces: []string{"shop"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(acc.Plan.Writes)
+	sid := acc.Schedule.GetId()
+	if got := s.Schedules[sid].GetSchedule().GetBackup().GetStoreUrl(); got != "file:///b" {
+		t.Fatalf("schedule store %q, want the daemon's default", got)
+	}
+	backups := func() []*cassmesosv1.Operation {
+		var out []*cassmesosv1.Operation
+		for _, o := range s.Operations {
+			if o.GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_BACKUP {
+				out = append(out, o.GetOperation())
+			}
+		}
+		return out
+	}
+	step(p, s)
+	if n := len(backups()); n != 0 {
+		t.Fatalf("%d backups before the schedule is due", n)
+	}
+	s.Now = now.Add(61 * time.Minute)
+	step(p, s)
+	bs := backups()
+	if len(bs) != 1 || bs[0].GetOrigin() != "schedule/"+sid || bs[0].GetParams().GetBackup().GetKeyspaces()[0] != "shop" {
+		t.Fatalf("after an hour: %v", bs)
+	}
+	// Due again while that backup still runs: skipped, with the reason.
+	s.Now = now.Add(122 * time.Minute)
+	step(p, s)
+	if n := len(backups()); n != 1 || !strings.Contains(s.Schedules[sid].GetSchedule().GetLastSkipReason(), "still running") {
+		t.Fatalf("%d backups, skip reason %q", n, s.Schedules[sid].GetSchedule().GetLastSkipReason())
+	}
+}

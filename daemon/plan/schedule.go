@@ -218,10 +218,17 @@ func (ps *pass) runSchedules() {
 			problem = "ring " + s.GetRing() + " does not exist"
 		} else if r.GetDeleting() {
 			problem = "ring " + s.GetRing() + " is being deleted"
-		} else if UsesAutoRepair(r.GetSpec()) {
+		} else if UsesAutoRepair(r.GetSpec()) && s.GetBackup() == nil {
 			problem = "ring " + s.GetRing() + " is repaired by Cassandra's Auto Repair"
 		}
-		d := DecideSchedule(s, spec, now, problem, ps.activeRepair(s.GetRing()))
+		running := ps.activeRepair(s.GetRing())
+		if s.GetBackup() != nil {
+			running = ps.activeBackup(s.GetRing())
+		}
+		d := DecideSchedule(s, spec, now, problem, running)
+		if s.GetBackup() != nil && running != "" {
+			d.Skip = strings.Replace(d.Skip, ": repair "+running, ": backup "+running, 1)
+		}
 		if !d.Due {
 			if s.GetNextRunTime() == nil {
 				ps.mutSchedule(id).Schedule.NextRunTime = timestamppb.New(d.Next)
@@ -236,7 +243,16 @@ func (ps *pass) runSchedules() {
 			w.LastSkipReason = d.Skip
 			continue
 		}
-		op := ps.newRepairOp(s.GetRing(), "schedule/"+id, RepairDefaults(s.GetParams()))
+		var op *statev1.OperationRecord
+		if s.GetBackup() != nil {
+			var err error
+			if op, err = ps.newBackupOp(s.GetRing(), "schedule/"+id, s.GetBackup()); err != nil {
+				w.LastSkipReason = "run due " + d.Next.Format(time.RFC3339) + " skipped: " + err.Error()
+				continue
+			}
+		} else {
+			op = ps.newRepairOp(s.GetRing(), "schedule/"+id, RepairDefaults(s.GetParams()))
+		}
 		if s.GetWindow() != "" {
 			opState(op).Window = s.GetWindow()
 		}
@@ -260,6 +276,9 @@ func ValidateSchedule(s *cassmesosv1.RepairSchedule) error {
 			return fmt.Errorf("%w: schedule.window: %v", ErrInvalid, err)
 		}
 	}
+	if b := s.GetBackup(); b != nil {
+		return validateBackupParams("schedule.backup", b)
+	}
 	return ValidateRepairParams("schedule.params", s.GetParams())
 }
 
@@ -274,13 +293,20 @@ func (ps *pass) createScheduleReq(req CreateSchedule) (Accepted, error) {
 	if err := ValidateSchedule(req.Schedule); err != nil {
 		return Accepted{}, err
 	}
-	if err := refuseCassmesosRepair(r); err != nil {
-		return Accepted{}, err
-	}
 	s := proto.Clone(req.Schedule).(*cassmesosv1.RepairSchedule)
+	if s.GetBackup() != nil {
+		// A backup schedule: the store must resolve now (the request's or the daemon's default).
+		if s.Backup.StoreUrl, err = ps.storeURL("schedule.backup.store_url", s.GetBackup().GetStoreUrl()); err != nil {
+			return Accepted{}, err
+		}
+	} else {
+		if err := refuseCassmesosRepair(r); err != nil {
+			return Accepted{}, err
+		}
+		s.Params = RepairDefaults(s.GetParams())
+	}
 	s.Id = "s-" + strings.ToLower(ps.p.ids.NewID())
 	s.Cron = strings.TrimSpace(s.Cron)
-	s.Params = RepairDefaults(s.GetParams())
 	s.CreateTime = ps.ts()
 	s.LastRunTime, s.LastRunOperationId, s.LastSkipReason = nil, "", ""
 	spec, _ := ParseCron(s.GetCron())

@@ -3017,7 +3017,10 @@ type RepairSchedule struct {
 	// Why the last due run was skipped, if it was.
 	LastSkipReason string `protobuf:"bytes,9,opt,name=last_skip_reason,json=lastSkipReason,proto3" json:"last_skip_reason,omitempty"`
 	// Created.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When set, each run is a backup (a BACKUP operation with these parameters) instead of a
+	// repair; params and window still apply (params unused).
+	Backup        *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3118,6 +3121,13 @@ func (x *RepairSchedule) GetLastSkipReason() string {
 func (x *RepairSchedule) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *RepairSchedule) GetBackup() *BackupParams {
+	if x != nil {
+		return x.Backup
 	}
 	return nil
 }
@@ -3415,7 +3425,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xae\x03\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xe2\x03\n" +
 	"\x0eRepairSchedule\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04ring\x18\x02 \x01(\tR\x04ring\x12\x12\n" +
@@ -3428,7 +3438,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x10last_skip_reason\x18\t \x01(\tR\x0elastSkipReason\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x86\x02\n" +
+	"createTime\x122\n" +
+	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\"\x86\x02\n" +
 	"\bKeyspace\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x11replication_class\x18\x02 \x01(\tR\x10replicationClass\x12I\n" +
@@ -3660,12 +3671,13 @@ var file_cassmesos_v1_types_proto_depIdxs = []int32{
 	39, // 51: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
 	39, // 52: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
 	39, // 53: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	37, // 54: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	28, // 54: cassmesos.v1.RepairSchedule.backup:type_name -> cassmesos.v1.BackupParams
+	37, // 55: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	56, // [56:56] is the sub-list for method output_type
+	56, // [56:56] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
