@@ -25,7 +25,7 @@ func NewCmdBackup(f *cmdutil.Factory) *cobra.Command {
 		Long: "Back a ring up (a snapshot of every node, uploaded incrementally with SHA-256 checksums and the schema) " +
 			"and restore a backup into the same ring or a ring of the same shape.",
 	})
-	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdRestore(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil))
+	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdRestore(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), newCmdSchedule(f))
 	return cmd
 }
 
