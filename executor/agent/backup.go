@@ -15,6 +15,7 @@ import (
 type BackupRunner interface {
 	Backup(ctx context.Context, req *cassmesosv1.BackupNodeRequest) (*cassmesosv1.BackupNodeResult, error)
 	Restore(ctx context.Context, req *cassmesosv1.RestoreNodeRequest) (*cassmesosv1.BackupNodeResult, error)
+	Delete(ctx context.Context, req *cassmesosv1.DeleteStoredBackupRequest) (*cassmesosv1.DeleteStoredBackupResponse, error)
 }
 
 // ErrBackupInvalid is what a BackupRunner wraps for a request it refuses (InvalidArgument).
@@ -52,4 +53,16 @@ func backupStatus(s *server, m string, err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
 	return toStatus(s.log, m, err)
+}
+
+// DeleteStoredBackup removes a backup from its store (BackupRunner.Delete).
+func (s *server) DeleteStoredBackup(ctx context.Context, req *cassmesosv1.DeleteStoredBackupRequest) (*cassmesosv1.DeleteStoredBackupResponse, error) {
+	if s.backups == nil {
+		return nil, status.Error(codes.Unimplemented, "this executor has no backup runner")
+	}
+	res, err := s.backups.Delete(ctx, req)
+	if err != nil {
+		return nil, backupStatus(s, "DeleteStoredBackup", err)
+	}
+	return res, nil
 }

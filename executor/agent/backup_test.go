@@ -29,6 +29,13 @@ func (f *fakeBackups) Backup(_ context.Context, req *cassmesosv1.BackupNodeReque
 	return &cassmesosv1.BackupNodeResult{Files: 3}, nil
 }
 
+func (f *fakeBackups) Delete(_ context.Context, req *cassmesosv1.DeleteStoredBackupRequest) (*cassmesosv1.DeleteStoredBackupResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "delete "+req.GetBackupId())
+	return &cassmesosv1.DeleteStoredBackupResponse{Manifests: 1}, nil
+}
+
 func (f *fakeBackups) Restore(_ context.Context, req *cassmesosv1.RestoreNodeRequest) (*cassmesosv1.BackupNodeResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

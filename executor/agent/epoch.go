@@ -30,16 +30,17 @@ const EpochFileName = "cassmesos-leader-epoch"
 // older than the highest one seen. The read-only ones (GetNodeStatus, DescribeRing) may come
 // without one; with one, it is checked and remembered the same way.
 var mutating = map[string]bool{
-	cassmesosv1.NodeAgentService_RepairRange_FullMethodName:      true,
-	cassmesosv1.NodeAgentService_Cleanup_FullMethodName:          true,
-	cassmesosv1.NodeAgentService_Drain_FullMethodName:            true,
-	cassmesosv1.NodeAgentService_Decommission_FullMethodName:     true,
-	cassmesosv1.NodeAgentService_RemovePeer_FullMethodName:       true,
-	cassmesosv1.NodeAgentService_RestartCassandra_FullMethodName: true,
-	cassmesosv1.NodeAgentService_SetAutoRepair_FullMethodName:    true,
-	cassmesosv1.NodeAgentService_ReloadSeeds_FullMethodName:      true,
-	cassmesosv1.NodeAgentService_BackupNode_FullMethodName:       true,
-	cassmesosv1.NodeAgentService_RestoreNode_FullMethodName:      true,
+	cassmesosv1.NodeAgentService_RepairRange_FullMethodName:        true,
+	cassmesosv1.NodeAgentService_Cleanup_FullMethodName:            true,
+	cassmesosv1.NodeAgentService_Drain_FullMethodName:              true,
+	cassmesosv1.NodeAgentService_Decommission_FullMethodName:       true,
+	cassmesosv1.NodeAgentService_RemovePeer_FullMethodName:         true,
+	cassmesosv1.NodeAgentService_RestartCassandra_FullMethodName:   true,
+	cassmesosv1.NodeAgentService_SetAutoRepair_FullMethodName:      true,
+	cassmesosv1.NodeAgentService_ReloadSeeds_FullMethodName:        true,
+	cassmesosv1.NodeAgentService_BackupNode_FullMethodName:         true,
+	cassmesosv1.NodeAgentService_RestoreNode_FullMethodName:        true,
+	cassmesosv1.NodeAgentService_DeleteStoredBackup_FullMethodName: true,
 }
 
 // epochGuard keeps the highest leader epoch seen and refuses calls from older leaders, so that a

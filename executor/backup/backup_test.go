@@ -322,3 +322,43 @@ func TestResumedBackupReusesSnapshot(t *testing.T) {
 		t.Fatalf("files %d calls %v", len(m.Files), n.calls)
 	}
 }
+
+func TestDeleteKeepsSharedBlobs(t *testing.T) {
+	ctx := context.Background()
+	n := newFakeNode(t)
+	n.flush("shop", "orders", []byte("old rows"))
+	st := fileStore(t)
+	if _, _, err := Backup(ctx, n, st, spec(n, "b1")); err != nil {
+		t.Fatal(err)
+	}
+	n.flush("shop", "orders", []byte("new rows"))
+	if _, _, err := Backup(ctx, n, st, spec(n, "b2")); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st.List(ctx, "blobs/")
+	ds, err := Delete(ctx, st, "b2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b2's own files (the second flush) go; the first flush's stay, b1 uses them.
+	after, _ := st.List(ctx, "blobs/")
+	if ds.Manifests != 1 || ds.Files != 2 || len(before) != 4 || len(after) != 2 {
+		t.Fatalf("delete b2: %+v, blobs %d -> %d", ds, len(before), len(after))
+	}
+	if _, err := Restore(ctx, n, st, spec(n, "b1")); err != nil {
+		t.Fatalf("b1 after b2's deletion: %v", err)
+	}
+	if _, err := Restore(ctx, n, st, spec(n, "b2")); !errors.Is(err, backupstore.ErrNotFound) {
+		t.Fatalf("b2 after its deletion: %v", err)
+	}
+	// A manifest that cannot be read stops the deletion of any blob.
+	if err := st.Put(ctx, ManifestKey("b3", "demo-0"), strings.NewReader("{garbage")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Delete(ctx, st, "b1"); err == nil || !strings.Contains(err.Error(), "not removing any stored file") {
+		t.Fatalf("delete with an unreadable manifest: %v", err)
+	}
+	if left, _ := st.List(ctx, "blobs/"); len(left) != 2 {
+		t.Fatalf("blobs removed despite the unreadable manifest: %v", left)
+	}
+}

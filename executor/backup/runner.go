@@ -95,3 +95,18 @@ func (r *Runner) Restore(ctx context.Context, req *cassmesosv1.RestoreNodeReques
 	r.log().Info("restore done", "backup", s.BackupID, "tables", stats.Tables, "files", stats.Files, "bytes", stats.Bytes, "elapsed", stats.Elapsed)
 	return result(stats), nil
 }
+
+// Delete removes a backup from the store req names (Delete).
+func (r *Runner) Delete(ctx context.Context, req *cassmesosv1.DeleteStoredBackupRequest) (*cassmesosv1.DeleteStoredBackupResponse, error) {
+	st, err := open(req.GetStoreUrl(), req.GetAccessKey(), req.GetSecretKey())
+	if err != nil {
+		return nil, err
+	}
+	r.log().Warn("deleting backup", "backup", req.GetBackupId(), "store", st.String())
+	ds, err := Delete(ctx, st, req.GetBackupId())
+	if err != nil {
+		return nil, err
+	}
+	r.log().Info("backup deleted", "backup", req.GetBackupId(), "manifests", ds.Manifests, "files", ds.Files, "bytes", ds.Bytes)
+	return &cassmesosv1.DeleteStoredBackupResponse{Manifests: ds.Manifests, Files: ds.Files, Bytes: ds.Bytes}, nil
+}

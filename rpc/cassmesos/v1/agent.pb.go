@@ -21,6 +21,143 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// DeleteStoredBackupRequest names the backup.
+type DeleteStoredBackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backup ID.
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Backup store URL.
+	StoreUrl string `protobuf:"bytes,2,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
+	// S3 access key.
+	AccessKey string `protobuf:"bytes,3,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	// S3 secret key.
+	SecretKey     string `protobuf:"bytes,4,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteStoredBackupRequest) Reset() {
+	*x = DeleteStoredBackupRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteStoredBackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteStoredBackupRequest) ProtoMessage() {}
+
+func (x *DeleteStoredBackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteStoredBackupRequest.ProtoReflect.Descriptor instead.
+func (*DeleteStoredBackupRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DeleteStoredBackupRequest) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *DeleteStoredBackupRequest) GetStoreUrl() string {
+	if x != nil {
+		return x.StoreUrl
+	}
+	return ""
+}
+
+func (x *DeleteStoredBackupRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *DeleteStoredBackupRequest) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+// DeleteStoredBackupResponse is what was removed.
+type DeleteStoredBackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Manifests removed.
+	Manifests int64 `protobuf:"varint,1,opt,name=manifests,proto3" json:"manifests,omitempty"`
+	// Stored files removed (no other backup used them).
+	Files int64 `protobuf:"varint,2,opt,name=files,proto3" json:"files,omitempty"`
+	// Their bytes.
+	Bytes         int64 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteStoredBackupResponse) Reset() {
+	*x = DeleteStoredBackupResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteStoredBackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteStoredBackupResponse) ProtoMessage() {}
+
+func (x *DeleteStoredBackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteStoredBackupResponse.ProtoReflect.Descriptor instead.
+func (*DeleteStoredBackupResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DeleteStoredBackupResponse) GetManifests() int64 {
+	if x != nil {
+		return x.Manifests
+	}
+	return 0
+}
+
+func (x *DeleteStoredBackupResponse) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *DeleteStoredBackupResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 // BackupNodeRequest says what to back up and where.
 type BackupNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -40,7 +177,7 @@ type BackupNodeRequest struct {
 
 func (x *BackupNodeRequest) Reset() {
 	*x = BackupNodeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +189,7 @@ func (x *BackupNodeRequest) String() string {
 func (*BackupNodeRequest) ProtoMessage() {}
 
 func (x *BackupNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +202,7 @@ func (x *BackupNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupNodeRequest.ProtoReflect.Descriptor instead.
 func (*BackupNodeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *BackupNodeRequest) GetBackupId() string {
@@ -114,7 +251,7 @@ type BackupNodeResponse struct {
 
 func (x *BackupNodeResponse) Reset() {
 	*x = BackupNodeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -126,7 +263,7 @@ func (x *BackupNodeResponse) String() string {
 func (*BackupNodeResponse) ProtoMessage() {}
 
 func (x *BackupNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -139,7 +276,7 @@ func (x *BackupNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupNodeResponse.ProtoReflect.Descriptor instead.
 func (*BackupNodeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *BackupNodeResponse) GetResult() *BackupNodeResult {
@@ -174,7 +311,7 @@ type RestoreNodeRequest struct {
 
 func (x *RestoreNodeRequest) Reset() {
 	*x = RestoreNodeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +323,7 @@ func (x *RestoreNodeRequest) String() string {
 func (*RestoreNodeRequest) ProtoMessage() {}
 
 func (x *RestoreNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +336,7 @@ func (x *RestoreNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreNodeRequest.ProtoReflect.Descriptor instead.
 func (*RestoreNodeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RestoreNodeRequest) GetBackupId() string {
@@ -269,7 +406,7 @@ type RestoreNodeResponse struct {
 
 func (x *RestoreNodeResponse) Reset() {
 	*x = RestoreNodeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -281,7 +418,7 @@ func (x *RestoreNodeResponse) String() string {
 func (*RestoreNodeResponse) ProtoMessage() {}
 
 func (x *RestoreNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -294,7 +431,7 @@ func (x *RestoreNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreNodeResponse.ProtoReflect.Descriptor instead.
 func (*RestoreNodeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RestoreNodeResponse) GetResult() *BackupNodeResult {
@@ -317,7 +454,7 @@ type SetAutoRepairRequest struct {
 
 func (x *SetAutoRepairRequest) Reset() {
 	*x = SetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -329,7 +466,7 @@ func (x *SetAutoRepairRequest) String() string {
 func (*SetAutoRepairRequest) ProtoMessage() {}
 
 func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -342,7 +479,7 @@ func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SetAutoRepairRequest) GetRepairTypes() []string {
@@ -368,7 +505,7 @@ type SetAutoRepairResponse struct {
 
 func (x *SetAutoRepairResponse) Reset() {
 	*x = SetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +517,7 @@ func (x *SetAutoRepairResponse) String() string {
 func (*SetAutoRepairResponse) ProtoMessage() {}
 
 func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +530,7 @@ func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 // GetAutoRepairRequest is a GetAutoRepair call.
@@ -405,7 +542,7 @@ type GetAutoRepairRequest struct {
 
 func (x *GetAutoRepairRequest) Reset() {
 	*x = GetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +554,7 @@ func (x *GetAutoRepairRequest) String() string {
 func (*GetAutoRepairRequest) ProtoMessage() {}
 
 func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +567,7 @@ func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 // AutoRepairTypeStatus is one repair type of a node's Auto Repair.
@@ -450,7 +587,7 @@ type AutoRepairTypeStatus struct {
 
 func (x *AutoRepairTypeStatus) Reset() {
 	*x = AutoRepairTypeStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +599,7 @@ func (x *AutoRepairTypeStatus) String() string {
 func (*AutoRepairTypeStatus) ProtoMessage() {}
 
 func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +612,7 @@ func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoRepairTypeStatus.ProtoReflect.Descriptor instead.
 func (*AutoRepairTypeStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AutoRepairTypeStatus) GetRepairType() string {
@@ -519,7 +656,7 @@ type GetAutoRepairResponse struct {
 
 func (x *GetAutoRepairResponse) Reset() {
 	*x = GetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +668,7 @@ func (x *GetAutoRepairResponse) String() string {
 func (*GetAutoRepairResponse) ProtoMessage() {}
 
 func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +681,7 @@ func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetAutoRepairResponse) GetSchedulerEnabled() bool {
@@ -588,7 +725,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +737,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +750,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -690,7 +827,7 @@ type GetNodeStatusRequest struct {
 
 func (x *GetNodeStatusRequest) Reset() {
 	*x = GetNodeStatusRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +839,7 @@ func (x *GetNodeStatusRequest) String() string {
 func (*GetNodeStatusRequest) ProtoMessage() {}
 
 func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +852,7 @@ func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetNodeStatusRequest) GetKeyspace() string {
@@ -744,7 +881,7 @@ type GetNodeStatusResponse struct {
 
 func (x *GetNodeStatusResponse) Reset() {
 	*x = GetNodeStatusResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +893,7 @@ func (x *GetNodeStatusResponse) String() string {
 func (*GetNodeStatusResponse) ProtoMessage() {}
 
 func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +906,7 @@ func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetNodeStatusResponse) GetMode() CassandraMode {
@@ -818,7 +955,7 @@ type DescribeRingRequest struct {
 
 func (x *DescribeRingRequest) Reset() {
 	*x = DescribeRingRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +967,7 @@ func (x *DescribeRingRequest) String() string {
 func (*DescribeRingRequest) ProtoMessage() {}
 
 func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +980,7 @@ func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DescribeRingRequest) GetKeyspace() string {
@@ -868,7 +1005,7 @@ type TokenRange struct {
 
 func (x *TokenRange) Reset() {
 	*x = TokenRange{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1017,7 @@ func (x *TokenRange) String() string {
 func (*TokenRange) ProtoMessage() {}
 
 func (x *TokenRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1030,7 @@ func (x *TokenRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenRange.ProtoReflect.Descriptor instead.
 func (*TokenRange) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TokenRange) GetStartToken() string {
@@ -928,7 +1065,7 @@ type DescribeRingResponse struct {
 
 func (x *DescribeRingResponse) Reset() {
 	*x = DescribeRingResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1077,7 @@ func (x *DescribeRingResponse) String() string {
 func (*DescribeRingResponse) ProtoMessage() {}
 
 func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1090,7 @@ func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingResponse.ProtoReflect.Descriptor instead.
 func (*DescribeRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DescribeRingResponse) GetRanges() []*TokenRange {
@@ -974,7 +1111,7 @@ type ListKeyspacesRequest struct {
 
 func (x *ListKeyspacesRequest) Reset() {
 	*x = ListKeyspacesRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1123,7 @@ func (x *ListKeyspacesRequest) String() string {
 func (*ListKeyspacesRequest) ProtoMessage() {}
 
 func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1136,7 @@ func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListKeyspacesRequest) GetTables() bool {
@@ -1020,7 +1157,7 @@ type ListKeyspacesResponse struct {
 
 func (x *ListKeyspacesResponse) Reset() {
 	*x = ListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1169,7 @@ func (x *ListKeyspacesResponse) String() string {
 func (*ListKeyspacesResponse) ProtoMessage() {}
 
 func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1182,7 @@ func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -1076,7 +1213,7 @@ type RepairRangeRequest struct {
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1225,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1238,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -1163,7 +1300,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1312,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1325,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -1232,7 +1369,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1381,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1394,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -1283,7 +1420,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1432,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1445,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 // DrainRequest is empty.
@@ -1320,7 +1457,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1469,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1482,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 // DrainResponse is empty.
@@ -1357,7 +1494,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1506,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1519,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 // RemovePeerRequest names the dead node.
@@ -1396,7 +1533,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1545,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1558,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -1440,7 +1577,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1589,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1602,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 // RestartCassandraRequest is empty.
@@ -1477,7 +1614,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1626,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1639,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
 }
 
 // RestartCassandraResponse is empty.
@@ -1514,7 +1651,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1663,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1676,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 // DecommissionRequest is empty.
@@ -1551,7 +1688,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1563,7 +1700,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1576,7 +1713,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{29}
 }
 
 // DecommissionResponse is empty.
@@ -1588,7 +1725,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1737,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1750,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{30}
 }
 
 // ReloadSeedsRequest carries the node's new seed list.
@@ -1627,7 +1764,7 @@ type ReloadSeedsRequest struct {
 
 func (x *ReloadSeedsRequest) Reset() {
 	*x = ReloadSeedsRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1776,7 @@ func (x *ReloadSeedsRequest) String() string {
 func (*ReloadSeedsRequest) ProtoMessage() {}
 
 func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1789,7 @@ func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{29}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReloadSeedsRequest) GetSeeds() []string {
@@ -1673,7 +1810,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +1822,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +1835,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{30}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -1712,7 +1849,18 @@ var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\xa9\x01\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\x93\x01\n" +
+	"\x19DeleteStoredBackupRequest\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
+	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x03 \x01(\tR\taccessKey\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x04 \x01(\tR\tsecretKey\"f\n" +
+	"\x1aDeleteStoredBackupResponse\x12\x1c\n" +
+	"\tmanifests\x18\x01 \x01(\x03R\tmanifests\x12\x14\n" +
+	"\x05files\x18\x02 \x01(\x03R\x05files\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"\xa9\x01\n" +
 	"\x11BackupNodeRequest\x12\x1b\n" +
 	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
 	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1c\n" +
@@ -1816,7 +1964,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x12ReloadSeedsRequest\x12\x14\n" +
 	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\xb5\t\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x9e\n" +
+	"\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1833,7 +1982,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12O\n" +
 	"\n" +
 	"BackupNode\x12\x1f.cassmesos.v1.BackupNodeRequest\x1a .cassmesos.v1.BackupNodeResponse\x12R\n" +
-	"\vRestoreNode\x12 .cassmesos.v1.RestoreNodeRequest\x1a!.cassmesos.v1.RestoreNodeResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\vRestoreNode\x12 .cassmesos.v1.RestoreNodeRequest\x1a!.cassmesos.v1.RestoreNodeResponse\x12g\n" +
+	"\x12DeleteStoredBackup\x12'.cassmesos.v1.DeleteStoredBackupRequest\x1a(.cassmesos.v1.DeleteStoredBackupResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1847,84 +1997,88 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
-	(*BackupNodeRequest)(nil),        // 0: cassmesos.v1.BackupNodeRequest
-	(*BackupNodeResponse)(nil),       // 1: cassmesos.v1.BackupNodeResponse
-	(*RestoreNodeRequest)(nil),       // 2: cassmesos.v1.RestoreNodeRequest
-	(*RestoreNodeResponse)(nil),      // 3: cassmesos.v1.RestoreNodeResponse
-	(*SetAutoRepairRequest)(nil),     // 4: cassmesos.v1.SetAutoRepairRequest
-	(*SetAutoRepairResponse)(nil),    // 5: cassmesos.v1.SetAutoRepairResponse
-	(*GetAutoRepairRequest)(nil),     // 6: cassmesos.v1.GetAutoRepairRequest
-	(*AutoRepairTypeStatus)(nil),     // 7: cassmesos.v1.AutoRepairTypeStatus
-	(*GetAutoRepairResponse)(nil),    // 8: cassmesos.v1.GetAutoRepairResponse
-	(*PeerStatus)(nil),               // 9: cassmesos.v1.PeerStatus
-	(*GetNodeStatusRequest)(nil),     // 10: cassmesos.v1.GetNodeStatusRequest
-	(*GetNodeStatusResponse)(nil),    // 11: cassmesos.v1.GetNodeStatusResponse
-	(*DescribeRingRequest)(nil),      // 12: cassmesos.v1.DescribeRingRequest
-	(*TokenRange)(nil),               // 13: cassmesos.v1.TokenRange
-	(*DescribeRingResponse)(nil),     // 14: cassmesos.v1.DescribeRingResponse
-	(*ListKeyspacesRequest)(nil),     // 15: cassmesos.v1.ListKeyspacesRequest
-	(*ListKeyspacesResponse)(nil),    // 16: cassmesos.v1.ListKeyspacesResponse
-	(*RepairRangeRequest)(nil),       // 17: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 18: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 19: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 20: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 21: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 22: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 23: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 24: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 25: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 26: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 27: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 28: cassmesos.v1.DecommissionResponse
-	(*ReloadSeedsRequest)(nil),       // 29: cassmesos.v1.ReloadSeedsRequest
-	(*ReloadSeedsResponse)(nil),      // 30: cassmesos.v1.ReloadSeedsResponse
-	(*BackupNodeResult)(nil),         // 31: cassmesos.v1.BackupNodeResult
-	(Liveness)(0),                    // 32: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 33: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                 // 34: cassmesos.v1.Keyspace
+	(*DeleteStoredBackupRequest)(nil),  // 0: cassmesos.v1.DeleteStoredBackupRequest
+	(*DeleteStoredBackupResponse)(nil), // 1: cassmesos.v1.DeleteStoredBackupResponse
+	(*BackupNodeRequest)(nil),          // 2: cassmesos.v1.BackupNodeRequest
+	(*BackupNodeResponse)(nil),         // 3: cassmesos.v1.BackupNodeResponse
+	(*RestoreNodeRequest)(nil),         // 4: cassmesos.v1.RestoreNodeRequest
+	(*RestoreNodeResponse)(nil),        // 5: cassmesos.v1.RestoreNodeResponse
+	(*SetAutoRepairRequest)(nil),       // 6: cassmesos.v1.SetAutoRepairRequest
+	(*SetAutoRepairResponse)(nil),      // 7: cassmesos.v1.SetAutoRepairResponse
+	(*GetAutoRepairRequest)(nil),       // 8: cassmesos.v1.GetAutoRepairRequest
+	(*AutoRepairTypeStatus)(nil),       // 9: cassmesos.v1.AutoRepairTypeStatus
+	(*GetAutoRepairResponse)(nil),      // 10: cassmesos.v1.GetAutoRepairResponse
+	(*PeerStatus)(nil),                 // 11: cassmesos.v1.PeerStatus
+	(*GetNodeStatusRequest)(nil),       // 12: cassmesos.v1.GetNodeStatusRequest
+	(*GetNodeStatusResponse)(nil),      // 13: cassmesos.v1.GetNodeStatusResponse
+	(*DescribeRingRequest)(nil),        // 14: cassmesos.v1.DescribeRingRequest
+	(*TokenRange)(nil),                 // 15: cassmesos.v1.TokenRange
+	(*DescribeRingResponse)(nil),       // 16: cassmesos.v1.DescribeRingResponse
+	(*ListKeyspacesRequest)(nil),       // 17: cassmesos.v1.ListKeyspacesRequest
+	(*ListKeyspacesResponse)(nil),      // 18: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),         // 19: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),        // 20: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),             // 21: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),            // 22: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),               // 23: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),              // 24: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),          // 25: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),         // 26: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),    // 27: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil),   // 28: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),        // 29: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),       // 30: cassmesos.v1.DecommissionResponse
+	(*ReloadSeedsRequest)(nil),         // 31: cassmesos.v1.ReloadSeedsRequest
+	(*ReloadSeedsResponse)(nil),        // 32: cassmesos.v1.ReloadSeedsResponse
+	(*BackupNodeResult)(nil),           // 33: cassmesos.v1.BackupNodeResult
+	(Liveness)(0),                      // 34: cassmesos.v1.Liveness
+	(CassandraMode)(0),                 // 35: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                   // 36: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	31, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
-	31, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
-	7,  // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	32, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	33, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	33, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
-	9,  // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
-	13, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	34, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	10, // 9: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	12, // 10: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	15, // 11: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	17, // 12: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	19, // 13: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	21, // 14: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	27, // 15: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	23, // 16: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	25, // 17: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	4,  // 18: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	6,  // 19: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	29, // 20: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	0,  // 21: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
-	2,  // 22: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
-	11, // 23: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	14, // 24: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	16, // 25: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	18, // 26: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	20, // 27: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	22, // 28: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	28, // 29: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	24, // 30: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	26, // 31: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	5,  // 32: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	8,  // 33: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	30, // 34: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	1,  // 35: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
-	3,  // 36: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
-	23, // [23:37] is the sub-list for method output_type
-	9,  // [9:23] is the sub-list for method input_type
+	33, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	33, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	9,  // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
+	34, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	35, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	35, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	11, // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
+	15, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
+	36, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	12, // 9: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	14, // 10: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	17, // 11: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	19, // 12: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	21, // 13: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	23, // 14: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	29, // 15: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	25, // 16: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	27, // 17: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	6,  // 18: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	8,  // 19: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	31, // 20: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	2,  // 21: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
+	4,  // 22: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
+	0,  // 23: cassmesos.v1.NodeAgentService.DeleteStoredBackup:input_type -> cassmesos.v1.DeleteStoredBackupRequest
+	13, // 24: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	16, // 25: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	18, // 26: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	20, // 27: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	22, // 28: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	24, // 29: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	30, // 30: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	26, // 31: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	28, // 32: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	7,  // 33: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	10, // 34: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	32, // 35: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	3,  // 36: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
+	5,  // 37: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
+	1,  // 38: cassmesos.v1.NodeAgentService.DeleteStoredBackup:output_type -> cassmesos.v1.DeleteStoredBackupResponse
+	24, // [24:39] is the sub-list for method output_type
+	9,  // [9:24] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -1942,7 +2096,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,20 +19,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NodeAgentService_GetNodeStatus_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetNodeStatus"
-	NodeAgentService_DescribeRing_FullMethodName     = "/cassmesos.v1.NodeAgentService/DescribeRing"
-	NodeAgentService_ListKeyspaces_FullMethodName    = "/cassmesos.v1.NodeAgentService/ListKeyspaces"
-	NodeAgentService_RepairRange_FullMethodName      = "/cassmesos.v1.NodeAgentService/RepairRange"
-	NodeAgentService_Cleanup_FullMethodName          = "/cassmesos.v1.NodeAgentService/Cleanup"
-	NodeAgentService_Drain_FullMethodName            = "/cassmesos.v1.NodeAgentService/Drain"
-	NodeAgentService_Decommission_FullMethodName     = "/cassmesos.v1.NodeAgentService/Decommission"
-	NodeAgentService_RemovePeer_FullMethodName       = "/cassmesos.v1.NodeAgentService/RemovePeer"
-	NodeAgentService_RestartCassandra_FullMethodName = "/cassmesos.v1.NodeAgentService/RestartCassandra"
-	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
-	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
-	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
-	NodeAgentService_BackupNode_FullMethodName       = "/cassmesos.v1.NodeAgentService/BackupNode"
-	NodeAgentService_RestoreNode_FullMethodName      = "/cassmesos.v1.NodeAgentService/RestoreNode"
+	NodeAgentService_GetNodeStatus_FullMethodName      = "/cassmesos.v1.NodeAgentService/GetNodeStatus"
+	NodeAgentService_DescribeRing_FullMethodName       = "/cassmesos.v1.NodeAgentService/DescribeRing"
+	NodeAgentService_ListKeyspaces_FullMethodName      = "/cassmesos.v1.NodeAgentService/ListKeyspaces"
+	NodeAgentService_RepairRange_FullMethodName        = "/cassmesos.v1.NodeAgentService/RepairRange"
+	NodeAgentService_Cleanup_FullMethodName            = "/cassmesos.v1.NodeAgentService/Cleanup"
+	NodeAgentService_Drain_FullMethodName              = "/cassmesos.v1.NodeAgentService/Drain"
+	NodeAgentService_Decommission_FullMethodName       = "/cassmesos.v1.NodeAgentService/Decommission"
+	NodeAgentService_RemovePeer_FullMethodName         = "/cassmesos.v1.NodeAgentService/RemovePeer"
+	NodeAgentService_RestartCassandra_FullMethodName   = "/cassmesos.v1.NodeAgentService/RestartCassandra"
+	NodeAgentService_SetAutoRepair_FullMethodName      = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
+	NodeAgentService_GetAutoRepair_FullMethodName      = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
+	NodeAgentService_ReloadSeeds_FullMethodName        = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
+	NodeAgentService_BackupNode_FullMethodName         = "/cassmesos.v1.NodeAgentService/BackupNode"
+	NodeAgentService_RestoreNode_FullMethodName        = "/cassmesos.v1.NodeAgentService/RestoreNode"
+	NodeAgentService_DeleteStoredBackup_FullMethodName = "/cassmesos.v1.NodeAgentService/DeleteStoredBackup"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -88,6 +89,9 @@ type NodeAgentServiceClient interface {
 	// RestoreNode downloads a node's files of a backup, verifies their SHA-256 and loads each table
 	// (nodetool import). The tables must exist.
 	RestoreNode(ctx context.Context, in *RestoreNodeRequest, opts ...grpc.CallOption) (*RestoreNodeResponse, error)
+	// DeleteStoredBackup removes a backup's manifests from the store, then every stored file no
+	// remaining manifest uses.
+	DeleteStoredBackup(ctx context.Context, in *DeleteStoredBackupRequest, opts ...grpc.CallOption) (*DeleteStoredBackupResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -247,6 +251,16 @@ func (c *nodeAgentServiceClient) RestoreNode(ctx context.Context, in *RestoreNod
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) DeleteStoredBackup(ctx context.Context, in *DeleteStoredBackupRequest, opts ...grpc.CallOption) (*DeleteStoredBackupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteStoredBackupResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_DeleteStoredBackup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -300,6 +314,9 @@ type NodeAgentServiceServer interface {
 	// RestoreNode downloads a node's files of a backup, verifies their SHA-256 and loads each table
 	// (nodetool import). The tables must exist.
 	RestoreNode(context.Context, *RestoreNodeRequest) (*RestoreNodeResponse, error)
+	// DeleteStoredBackup removes a backup's manifests from the store, then every stored file no
+	// remaining manifest uses.
+	DeleteStoredBackup(context.Context, *DeleteStoredBackupRequest) (*DeleteStoredBackupResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -351,6 +368,9 @@ func (UnimplementedNodeAgentServiceServer) BackupNode(context.Context, *BackupNo
 }
 func (UnimplementedNodeAgentServiceServer) RestoreNode(context.Context, *RestoreNodeRequest) (*RestoreNodeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RestoreNode not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) DeleteStoredBackup(context.Context, *DeleteStoredBackupRequest) (*DeleteStoredBackupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteStoredBackup not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -618,6 +638,24 @@ func _NodeAgentService_RestoreNode_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_DeleteStoredBackup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteStoredBackupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).DeleteStoredBackup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_DeleteStoredBackup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).DeleteStoredBackup(ctx, req.(*DeleteStoredBackupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -676,6 +714,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestoreNode",
 			Handler:    _NodeAgentService_RestoreNode_Handler,
+		},
+		{
+			MethodName: "DeleteStoredBackup",
+			Handler:    _NodeAgentService_DeleteStoredBackup_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -21,6 +21,107 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// DeleteBackupRequest asks for a backup's deletion.
+type DeleteBackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Backup ID.
+	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
+	// Client-chosen request ID (as RunCleanupRequest.request_id).
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBackupRequest) Reset() {
+	*x = DeleteBackupRequest{}
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBackupRequest) ProtoMessage() {}
+
+func (x *DeleteBackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBackupRequest.ProtoReflect.Descriptor instead.
+func (*DeleteBackupRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DeleteBackupRequest) GetBackupId() string {
+	if x != nil {
+		return x.BackupId
+	}
+	return ""
+}
+
+func (x *DeleteBackupRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// DeleteBackupResponse is the started operation.
+type DeleteBackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DELETE_BACKUP operation.
+	Operation     *Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBackupResponse) Reset() {
+	*x = DeleteBackupResponse{}
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBackupResponse) ProtoMessage() {}
+
+func (x *DeleteBackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBackupResponse.ProtoReflect.Descriptor instead.
+func (*DeleteBackupResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DeleteBackupResponse) GetOperation() *Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
 // CreateBackupRequest asks for a backup.
 type CreateBackupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -36,7 +137,7 @@ type CreateBackupRequest struct {
 
 func (x *CreateBackupRequest) Reset() {
 	*x = CreateBackupRequest{}
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +149,7 @@ func (x *CreateBackupRequest) String() string {
 func (*CreateBackupRequest) ProtoMessage() {}
 
 func (x *CreateBackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +162,7 @@ func (x *CreateBackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBackupRequest.ProtoReflect.Descriptor instead.
 func (*CreateBackupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateBackupRequest) GetRing() string {
@@ -96,7 +197,7 @@ type CreateBackupResponse struct {
 
 func (x *CreateBackupResponse) Reset() {
 	*x = CreateBackupResponse{}
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -108,7 +209,7 @@ func (x *CreateBackupResponse) String() string {
 func (*CreateBackupResponse) ProtoMessage() {}
 
 func (x *CreateBackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -121,7 +222,7 @@ func (x *CreateBackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBackupResponse.ProtoReflect.Descriptor instead.
 func (*CreateBackupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateBackupResponse) GetOperation() *Operation {
@@ -146,7 +247,7 @@ type RestoreBackupRequest struct {
 
 func (x *RestoreBackupRequest) Reset() {
 	*x = RestoreBackupRequest{}
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -158,7 +259,7 @@ func (x *RestoreBackupRequest) String() string {
 func (*RestoreBackupRequest) ProtoMessage() {}
 
 func (x *RestoreBackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -171,7 +272,7 @@ func (x *RestoreBackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreBackupRequest.ProtoReflect.Descriptor instead.
 func (*RestoreBackupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RestoreBackupRequest) GetRing() string {
@@ -206,7 +307,7 @@ type RestoreBackupResponse struct {
 
 func (x *RestoreBackupResponse) Reset() {
 	*x = RestoreBackupResponse{}
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -218,7 +319,7 @@ func (x *RestoreBackupResponse) String() string {
 func (*RestoreBackupResponse) ProtoMessage() {}
 
 func (x *RestoreBackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_backup_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_backup_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -231,7 +332,7 @@ func (x *RestoreBackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreBackupResponse.ProtoReflect.Descriptor instead.
 func (*RestoreBackupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_backup_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RestoreBackupResponse) GetOperation() *Operation {
@@ -245,7 +346,13 @@ var File_cassmesos_v1_backup_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_backup_proto_rawDesc = "" +
 	"\n" +
-	"\x19cassmesos/v1/backup.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"|\n" +
+	"\x19cassmesos/v1/backup.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"Q\n" +
+	"\x13DeleteBackupRequest\x12\x1b\n" +
+	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"M\n" +
+	"\x14DeleteBackupResponse\x125\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"|\n" +
 	"\x13CreateBackupRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x122\n" +
 	"\x06params\x18\x02 \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06params\x12\x1d\n" +
@@ -259,10 +366,11 @@ const file_cassmesos_v1_backup_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"N\n" +
 	"\x15RestoreBackupResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xc0\x01\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\x97\x02\n" +
 	"\rBackupService\x12U\n" +
 	"\fCreateBackup\x12!.cassmesos.v1.CreateBackupRequest\x1a\".cassmesos.v1.CreateBackupResponse\x12X\n" +
-	"\rRestoreBackup\x12\".cassmesos.v1.RestoreBackupRequest\x1a#.cassmesos.v1.RestoreBackupResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\rRestoreBackup\x12\".cassmesos.v1.RestoreBackupRequest\x1a#.cassmesos.v1.RestoreBackupResponse\x12U\n" +
+	"\fDeleteBackup\x12!.cassmesos.v1.DeleteBackupRequest\x1a\".cassmesos.v1.DeleteBackupResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_backup_proto_rawDescOnce sync.Once
@@ -276,30 +384,35 @@ func file_cassmesos_v1_backup_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_backup_proto_rawDescData
 }
 
-var file_cassmesos_v1_backup_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_cassmesos_v1_backup_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_cassmesos_v1_backup_proto_goTypes = []any{
-	(*CreateBackupRequest)(nil),   // 0: cassmesos.v1.CreateBackupRequest
-	(*CreateBackupResponse)(nil),  // 1: cassmesos.v1.CreateBackupResponse
-	(*RestoreBackupRequest)(nil),  // 2: cassmesos.v1.RestoreBackupRequest
-	(*RestoreBackupResponse)(nil), // 3: cassmesos.v1.RestoreBackupResponse
-	(*BackupParams)(nil),          // 4: cassmesos.v1.BackupParams
-	(*Operation)(nil),             // 5: cassmesos.v1.Operation
-	(*RestoreParams)(nil),         // 6: cassmesos.v1.RestoreParams
+	(*DeleteBackupRequest)(nil),   // 0: cassmesos.v1.DeleteBackupRequest
+	(*DeleteBackupResponse)(nil),  // 1: cassmesos.v1.DeleteBackupResponse
+	(*CreateBackupRequest)(nil),   // 2: cassmesos.v1.CreateBackupRequest
+	(*CreateBackupResponse)(nil),  // 3: cassmesos.v1.CreateBackupResponse
+	(*RestoreBackupRequest)(nil),  // 4: cassmesos.v1.RestoreBackupRequest
+	(*RestoreBackupResponse)(nil), // 5: cassmesos.v1.RestoreBackupResponse
+	(*Operation)(nil),             // 6: cassmesos.v1.Operation
+	(*BackupParams)(nil),          // 7: cassmesos.v1.BackupParams
+	(*RestoreParams)(nil),         // 8: cassmesos.v1.RestoreParams
 }
 var file_cassmesos_v1_backup_proto_depIdxs = []int32{
-	4, // 0: cassmesos.v1.CreateBackupRequest.params:type_name -> cassmesos.v1.BackupParams
-	5, // 1: cassmesos.v1.CreateBackupResponse.operation:type_name -> cassmesos.v1.Operation
-	6, // 2: cassmesos.v1.RestoreBackupRequest.params:type_name -> cassmesos.v1.RestoreParams
-	5, // 3: cassmesos.v1.RestoreBackupResponse.operation:type_name -> cassmesos.v1.Operation
-	0, // 4: cassmesos.v1.BackupService.CreateBackup:input_type -> cassmesos.v1.CreateBackupRequest
-	2, // 5: cassmesos.v1.BackupService.RestoreBackup:input_type -> cassmesos.v1.RestoreBackupRequest
-	1, // 6: cassmesos.v1.BackupService.CreateBackup:output_type -> cassmesos.v1.CreateBackupResponse
-	3, // 7: cassmesos.v1.BackupService.RestoreBackup:output_type -> cassmesos.v1.RestoreBackupResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	6, // 0: cassmesos.v1.DeleteBackupResponse.operation:type_name -> cassmesos.v1.Operation
+	7, // 1: cassmesos.v1.CreateBackupRequest.params:type_name -> cassmesos.v1.BackupParams
+	6, // 2: cassmesos.v1.CreateBackupResponse.operation:type_name -> cassmesos.v1.Operation
+	8, // 3: cassmesos.v1.RestoreBackupRequest.params:type_name -> cassmesos.v1.RestoreParams
+	6, // 4: cassmesos.v1.RestoreBackupResponse.operation:type_name -> cassmesos.v1.Operation
+	2, // 5: cassmesos.v1.BackupService.CreateBackup:input_type -> cassmesos.v1.CreateBackupRequest
+	4, // 6: cassmesos.v1.BackupService.RestoreBackup:input_type -> cassmesos.v1.RestoreBackupRequest
+	0, // 7: cassmesos.v1.BackupService.DeleteBackup:input_type -> cassmesos.v1.DeleteBackupRequest
+	3, // 8: cassmesos.v1.BackupService.CreateBackup:output_type -> cassmesos.v1.CreateBackupResponse
+	5, // 9: cassmesos.v1.BackupService.RestoreBackup:output_type -> cassmesos.v1.RestoreBackupResponse
+	1, // 10: cassmesos.v1.BackupService.DeleteBackup:output_type -> cassmesos.v1.DeleteBackupResponse
+	8, // [8:11] is the sub-list for method output_type
+	5, // [5:8] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_backup_proto_init() }
@@ -314,7 +427,7 @@ func file_cassmesos_v1_backup_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_backup_proto_rawDesc), len(file_cassmesos_v1_backup_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	BackupService_CreateBackup_FullMethodName  = "/cassmesos.v1.BackupService/CreateBackup"
 	BackupService_RestoreBackup_FullMethodName = "/cassmesos.v1.BackupService/RestoreBackup"
+	BackupService_DeleteBackup_FullMethodName  = "/cassmesos.v1.BackupService/DeleteBackup"
 )
 
 // BackupServiceClient is the client API for BackupService service.
@@ -34,6 +35,9 @@ type BackupServiceClient interface {
 	CreateBackup(ctx context.Context, in *CreateBackupRequest, opts ...grpc.CallOption) (*CreateBackupResponse, error)
 	// RestoreBackup starts a RESTORE operation: each node in turn downloads and imports its files.
 	RestoreBackup(ctx context.Context, in *RestoreBackupRequest, opts ...grpc.CallOption) (*RestoreBackupResponse, error)
+	// DeleteBackup starts a DELETE_BACKUP operation: the backup's manifests and the files no other
+	// backup uses are removed from the store; the BACKUP operation stays, marked deleted.
+	DeleteBackup(ctx context.Context, in *DeleteBackupRequest, opts ...grpc.CallOption) (*DeleteBackupResponse, error)
 }
 
 type backupServiceClient struct {
@@ -64,6 +68,16 @@ func (c *backupServiceClient) RestoreBackup(ctx context.Context, in *RestoreBack
 	return out, nil
 }
 
+func (c *backupServiceClient) DeleteBackup(ctx context.Context, in *DeleteBackupRequest, opts ...grpc.CallOption) (*DeleteBackupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteBackupResponse)
+	err := c.cc.Invoke(ctx, BackupService_DeleteBackup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackupServiceServer is the server API for BackupService service.
 // All implementations must embed UnimplementedBackupServiceServer
 // for forward compatibility.
@@ -75,6 +89,9 @@ type BackupServiceServer interface {
 	CreateBackup(context.Context, *CreateBackupRequest) (*CreateBackupResponse, error)
 	// RestoreBackup starts a RESTORE operation: each node in turn downloads and imports its files.
 	RestoreBackup(context.Context, *RestoreBackupRequest) (*RestoreBackupResponse, error)
+	// DeleteBackup starts a DELETE_BACKUP operation: the backup's manifests and the files no other
+	// backup uses are removed from the store; the BACKUP operation stays, marked deleted.
+	DeleteBackup(context.Context, *DeleteBackupRequest) (*DeleteBackupResponse, error)
 	mustEmbedUnimplementedBackupServiceServer()
 }
 
@@ -90,6 +107,9 @@ func (UnimplementedBackupServiceServer) CreateBackup(context.Context, *CreateBac
 }
 func (UnimplementedBackupServiceServer) RestoreBackup(context.Context, *RestoreBackupRequest) (*RestoreBackupResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RestoreBackup not implemented")
+}
+func (UnimplementedBackupServiceServer) DeleteBackup(context.Context, *DeleteBackupRequest) (*DeleteBackupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteBackup not implemented")
 }
 func (UnimplementedBackupServiceServer) mustEmbedUnimplementedBackupServiceServer() {}
 func (UnimplementedBackupServiceServer) testEmbeddedByValue()                       {}
@@ -148,6 +168,24 @@ func _BackupService_RestoreBackup_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BackupService_DeleteBackup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteBackupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackupServiceServer).DeleteBackup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BackupService_DeleteBackup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackupServiceServer).DeleteBackup(ctx, req.(*DeleteBackupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BackupService_ServiceDesc is the grpc.ServiceDesc for BackupService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -162,6 +200,10 @@ var BackupService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestoreBackup",
 			Handler:    _BackupService_RestoreBackup_Handler,
+		},
+		{
+			MethodName: "DeleteBackup",
+			Handler:    _BackupService_DeleteBackup_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

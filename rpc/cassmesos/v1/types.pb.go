@@ -620,6 +620,8 @@ const (
 	OperationKind_OPERATION_KIND_BACKUP OperationKind = 80
 	// Restore a backup into the ring, node by node (download, verify, nodetool import).
 	OperationKind_OPERATION_KIND_RESTORE OperationKind = 81
+	// Delete a backup from its store (its manifests, and the files no other backup uses).
+	OperationKind_OPERATION_KIND_DELETE_BACKUP OperationKind = 82
 )
 
 // Enum value maps for OperationKind.
@@ -640,6 +642,7 @@ var (
 		12: "OPERATION_KIND_RECOVER_NODE",
 		80: "OPERATION_KIND_BACKUP",
 		81: "OPERATION_KIND_RESTORE",
+		82: "OPERATION_KIND_DELETE_BACKUP",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":       0,
@@ -657,6 +660,7 @@ var (
 		"OPERATION_KIND_RECOVER_NODE":      12,
 		"OPERATION_KIND_BACKUP":            80,
 		"OPERATION_KIND_RESTORE":           81,
+		"OPERATION_KIND_DELETE_BACKUP":     82,
 	}
 )
 
@@ -799,6 +803,8 @@ const (
 	StepKind_STEP_KIND_BACKUP StepKind = 80
 	// Download one node's files from the backup store and import them.
 	StepKind_STEP_KIND_RESTORE StepKind = 81
+	// Delete a backup from its store through one node's executor.
+	StepKind_STEP_KIND_DELETE_BACKUP StepKind = 82
 )
 
 // Enum value maps for StepKind.
@@ -821,6 +827,7 @@ var (
 		30: "STEP_KIND_MOVE_SEED",
 		80: "STEP_KIND_BACKUP",
 		81: "STEP_KIND_RESTORE",
+		82: "STEP_KIND_DELETE_BACKUP",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":     0,
@@ -840,6 +847,7 @@ var (
 		"STEP_KIND_MOVE_SEED":       30,
 		"STEP_KIND_BACKUP":          80,
 		"STEP_KIND_RESTORE":         81,
+		"STEP_KIND_DELETE_BACKUP":   82,
 	}
 )
 
@@ -2464,7 +2472,9 @@ type OperationParams struct {
 	// Backup parameters (BACKUP).
 	Backup *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
 	// Restore parameters (RESTORE).
-	Restore       *RestoreParams `protobuf:"bytes,81,opt,name=restore,proto3" json:"restore,omitempty"`
+	Restore *RestoreParams `protobuf:"bytes,81,opt,name=restore,proto3" json:"restore,omitempty"`
+	// The backup to delete (DELETE_BACKUP): its backup_id and store_url.
+	DeleteBackup  *BackupParams `protobuf:"bytes,82,opt,name=delete_backup,json=deleteBackup,proto3" json:"delete_backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2548,6 +2558,13 @@ func (x *OperationParams) GetRestore() *RestoreParams {
 	return nil
 }
 
+func (x *OperationParams) GetDeleteBackup() *BackupParams {
+	if x != nil {
+		return x.DeleteBackup
+	}
+	return nil
+}
+
 // BackupParams say what a backup covers and where it goes.
 type BackupParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2556,7 +2573,9 @@ type BackupParams struct {
 	// Backup store URL (file:///path or s3://bucket/prefix?endpoint=...); the daemon's default when empty.
 	StoreUrl string `protobuf:"bytes,2,opt,name=store_url,json=storeUrl,proto3" json:"store_url,omitempty"`
 	// Keyspaces; empty means every non-system keyspace.
-	Keyspaces     []string `protobuf:"bytes,3,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	Keyspaces []string `protobuf:"bytes,3,rep,name=keyspaces,proto3" json:"keyspaces,omitempty"`
+	// Set on the BACKUP operation once a DELETE_BACKUP of it succeeded: the ID of that operation.
+	DeletedBy     string `protobuf:"bytes,4,opt,name=deleted_by,json=deletedBy,proto3" json:"deleted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2610,6 +2629,13 @@ func (x *BackupParams) GetKeyspaces() []string {
 		return x.Keyspaces
 	}
 	return nil
+}
+
+func (x *BackupParams) GetDeletedBy() string {
+	if x != nil {
+		return x.DeletedBy
+	}
+	return ""
 }
 
 // RestoreParams say which backup to restore and what of it.
@@ -3375,7 +3401,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"start_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12)\n" +
 	"\x10cancel_requested\x18\r \x01(\bR\x0fcancelRequested\x12\x16\n" +
-	"\x06origin\x18\x0e \x01(\tR\x06origin\"\xcc\x02\n" +
+	"\x06origin\x18\x0e \x01(\tR\x06origin\"\x8d\x03\n" +
 	"\x0fOperationParams\x12\x14\n" +
 	"\x05nodes\x18\x01 \x03(\tR\x05nodes\x12!\n" +
 	"\ftarget_nodes\x18\x02 \x01(\x05R\vtargetNodes\x12*\n" +
@@ -3383,11 +3409,14 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x06repair\x18\x04 \x01(\v2\x1a.cassmesos.v1.RepairParamsR\x06repair\x125\n" +
 	"\acleanup\x18\x05 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\acleanup\x122\n" +
 	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\x125\n" +
-	"\arestore\x18Q \x01(\v2\x1b.cassmesos.v1.RestoreParamsR\arestore\"f\n" +
+	"\arestore\x18Q \x01(\v2\x1b.cassmesos.v1.RestoreParamsR\arestore\x12?\n" +
+	"\rdelete_backup\x18R \x01(\v2\x1a.cassmesos.v1.BackupParamsR\fdeleteBackup\"\x85\x01\n" +
 	"\fBackupParams\x12\x1b\n" +
 	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
 	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1c\n" +
-	"\tkeyspaces\x18\x03 \x03(\tR\tkeyspaces\"\xa8\x02\n" +
+	"\tkeyspaces\x18\x03 \x03(\tR\tkeyspaces\x12\x1d\n" +
+	"\n" +
+	"deleted_by\x18\x04 \x01(\tR\tdeletedBy\"\xa8\x02\n" +
 	"\rRestoreParams\x12\x1b\n" +
 	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1f\n" +
 	"\vsource_ring\x18\x02 \x01(\tR\n" +
@@ -3506,7 +3535,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x0fNodeStateSource\x12!\n" +
 	"\x1dNODE_STATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NODE_STATE_SOURCE_LIVE\x10\x01\x12\x1e\n" +
-	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xe6\x03\n" +
+	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\x88\x04\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOPERATION_KIND_CREATE_RING\x10\x01\x12\x1d\n" +
@@ -3523,7 +3552,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x1aOPERATION_KIND_DELETE_RING\x10\v\x12\x1f\n" +
 	"\x1bOPERATION_KIND_RECOVER_NODE\x10\f\x12\x19\n" +
 	"\x15OPERATION_KIND_BACKUP\x10P\x12\x1a\n" +
-	"\x16OPERATION_KIND_RESTORE\x10Q*\xfe\x01\n" +
+	"\x16OPERATION_KIND_RESTORE\x10Q\x12 \n" +
+	"\x1cOPERATION_KIND_DELETE_BACKUP\x10R*\xfe\x01\n" +
 	"\x0eOperationPhase\x12\x1f\n" +
 	"\x1bOPERATION_PHASE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_PHASE_PENDING\x10\x01\x12\x1b\n" +
@@ -3532,7 +3562,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_PHASE_PAUSED\x10\x04\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x05\x12\x1a\n" +
 	"\x16OPERATION_PHASE_FAILED\x10\x06\x12\x1d\n" +
-	"\x19OPERATION_PHASE_CANCELLED\x10\a*\x9e\x03\n" +
+	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xbb\x03\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13STEP_KIND_BOOTSTRAP\x10\x01\x12\x15\n" +
@@ -3551,7 +3581,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x11STEP_KIND_CLEANUP\x10\r\x12\x17\n" +
 	"\x13STEP_KIND_MOVE_SEED\x10\x1e\x12\x14\n" +
 	"\x10STEP_KIND_BACKUP\x10P\x12\x15\n" +
-	"\x11STEP_KIND_RESTORE\x10Q*\x9b\x01\n" +
+	"\x11STEP_KIND_RESTORE\x10Q\x12\x1b\n" +
+	"\x17STEP_KIND_DELETE_BACKUP\x10R*\x9b\x01\n" +
 	"\tStepPhase\x12\x1a\n" +
 	"\x16STEP_PHASE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STEP_PHASE_PENDING\x10\x01\x12\x16\n" +
@@ -3662,22 +3693,23 @@ var file_cassmesos_v1_types_proto_depIdxs = []int32{
 	31, // 42: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
 	28, // 43: cassmesos.v1.OperationParams.backup:type_name -> cassmesos.v1.BackupParams
 	29, // 44: cassmesos.v1.OperationParams.restore:type_name -> cassmesos.v1.RestoreParams
-	36, // 45: cassmesos.v1.RestoreParams.manifests:type_name -> cassmesos.v1.RestoreParams.ManifestsEntry
-	38, // 46: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	12, // 47: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	39, // 48: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	39, // 49: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	30, // 50: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	39, // 51: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	39, // 52: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	39, // 53: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	28, // 54: cassmesos.v1.RepairSchedule.backup:type_name -> cassmesos.v1.BackupParams
-	37, // 55: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	56, // [56:56] is the sub-list for method output_type
-	56, // [56:56] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	28, // 45: cassmesos.v1.OperationParams.delete_backup:type_name -> cassmesos.v1.BackupParams
+	36, // 46: cassmesos.v1.RestoreParams.manifests:type_name -> cassmesos.v1.RestoreParams.ManifestsEntry
+	38, // 47: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	12, // 48: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	39, // 49: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	39, // 50: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	30, // 51: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	39, // 52: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	39, // 53: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	39, // 54: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	28, // 55: cassmesos.v1.RepairSchedule.backup:type_name -> cassmesos.v1.BackupParams
+	37, // 56: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	57, // [57:57] is the sub-list for method output_type
+	57, // [57:57] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
