@@ -25,7 +25,7 @@ func NewCmdBackup(f *cmdutil.Factory) *cobra.Command {
 		Long: "Back a ring up (a snapshot of every node, uploaded incrementally with SHA-256 checksums and the schema) " +
 			"and restore a backup into the same ring or a ring of the same shape.",
 	})
-	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdRestore(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), newCmdSchedule(f))
+	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdRestore(f, nil), NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdDelete(f, nil), newCmdSchedule(f))
 	return cmd
 }
 
@@ -239,7 +239,7 @@ func Totals(op *pb.Operation) (nodes int, files, bytes, moved int64) {
 
 // Table is the backup list table. wide adds the store.
 func Table(ops []*pb.Operation, now time.Time, wide bool) printers.Table {
-	h := []string{"BACKUP", "RING", "PHASE", "NODES", "FILES", "SIZE", "UPLOADED", "AGE"}
+	h := []string{"BACKUP", "RING", "PHASE", "NODES", "FILES", "SIZE", "UPLOADED", "AGE", "DELETED"}
 	if wide {
 		h = append(h, "STORE", "KEYSPACES")
 	}
@@ -251,7 +251,8 @@ func Table(ops []*pb.Operation, now time.Time, wide bool) printers.Table {
 			age = printers.ShortDuration(now.Sub(o.GetCreateTime().AsTime()))
 		}
 		row := []string{o.GetId(), o.GetRing(), printers.OperationPhase(o.GetPhase()),
-			fmt.Sprintf("%d/%d", nodes, len(o.GetSteps())), strconv.FormatInt(files, 10), size(bytes), size(moved), age}
+			fmt.Sprintf("%d/%d", nodes, len(o.GetSteps())), strconv.FormatInt(files, 10), size(bytes), size(moved), age,
+			printers.Dash(o.GetParams().GetBackup().GetDeletedBy())}
 		if wide {
 			p := o.GetParams().GetBackup()
 			row = append(row, printers.Dash(p.GetStoreUrl()), printers.Dash(strings.Join(p.GetKeyspaces(), ",")))
@@ -354,4 +355,53 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 		t.Rows = append(t.Rows, row)
 	}
 	return printers.RenderTable(out, t)
+}
+
+// DeleteOptions are backup delete's inputs.
+type DeleteOptions struct {
+	opflow.Common
+	Backups func() (pb.BackupServiceClient, error)
+	ID      string
+}
+
+// NewCmdDelete returns `backup delete`.
+func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Command {
+	opts := &DeleteOptions{}
+	var requestID string
+	var waitFlag bool
+	cmd := &cobra.Command{
+		Use:   "delete <backup-id> [--wait]",
+		Short: "Delete a backup from its store",
+		Long: "Remove the backup's manifests and every stored file no other backup uses (through one executor of the " +
+			"backed-up ring). Refused while any backup, restore or deletion runs. The backup stays listed, marked deleted.",
+		Args:              cmdutil.ExactArgs(1, "a backup ID"),
+		ValidArgsFunction: cmdutil.CompleteOperationIDs(f, true),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = cmdutil.TrimRef("backup", args[0])
+			opts.Common = opflow.CommonFrom(f, waitFlag)
+			opts.RequestID = requestID
+			opts.Backups = f.Backups
+			if runF != nil {
+				return runF(opts)
+			}
+			c, err := opts.Backups()
+			if err != nil {
+				return err
+			}
+			var resp *pb.DeleteBackupResponse
+			err = opts.Mutate(cmd.Context(), func(rctx context.Context, id string) error {
+				var err error
+				resp, err = c.DeleteBackup(rctx, &pb.DeleteBackupRequest{BackupId: opts.ID, RequestId: id})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("deleting backup %s: %w", opts.ID, err)
+			}
+			return opts.Finish(cmd.Context(), resp.GetOperation(), resp)
+		},
+	}
+	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
+	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until the backup is deleted (see --timeout)")
+	cmdutil.AddRequestIDFlag(cmd, &requestID)
+	return cmd
 }

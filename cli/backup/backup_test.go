@@ -56,7 +56,7 @@ func TestTableTotals(t *testing.T) {
 		}}
 	tb := Table([]*pb.Operation{op}, now, true)
 	row := strings.Join(tb.Rows[0], "|")
-	if row != "b1|demo|succeeded|2/3|8|4.0Mi|2.0Mi|60m|file:///b|-" {
+	if row != "b1|demo|succeeded|2/3|8|4.0Mi|2.0Mi|60m|-|file:///b|-" {
 		t.Fatalf("row %q", row)
 	}
 }

@@ -57,6 +57,7 @@ var Methods = map[string]Rule{
 	// BackupService
 	v1.BackupService_CreateBackup_FullMethodName:  {Role: Operator, Mutating: true},
 	v1.BackupService_RestoreBackup_FullMethodName: {Role: Admin, Mutating: true},
+	v1.BackupService_DeleteBackup_FullMethodName:  {Role: Admin, Mutating: true},
 	// SystemService
 	v1.SystemService_GetVersion_FullMethodName: {Role: Viewer},
 	// EventService: what happened to rings, nodes and operations.

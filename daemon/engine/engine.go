@@ -666,7 +666,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 		var keyspaces []plan.KeyspaceInfo
 		var err error
 		var backup *cassmesosv1.BackupNodeResult
-		if r.Kind == plan.RelayBackup || r.Kind == plan.RelayRestore {
+		if r.Kind == plan.RelayBackup || r.Kind == plan.RelayRestore || r.Kind == plan.RelayDeleteBackup {
 			backup, err = relayBackup(ctx, e.opts.Relayer, e.opts.Epoch, r)
 		} else if r.Kind == plan.RelayListKeyspaces {
 			var ks []*cassmesosv1.Keyspace

@@ -44,6 +44,13 @@ func (c *Client) RelayBackup(ctx context.Context, epoch uint64, r plan.Relay) (*
 		var resp *cassmesosv1.RestoreNodeResponse
 		resp, err = cli.RestoreNode(ctx, req)
 		res = resp.GetResult()
+	case r.Kind == plan.RelayDeleteBackup && r.DeleteBackup != nil:
+		req := proto.Clone(r.DeleteBackup).(*cassmesosv1.DeleteStoredBackupRequest)
+		req.AccessKey, req.SecretKey = access, secret
+		var resp *cassmesosv1.DeleteStoredBackupResponse
+		if resp, err = cli.DeleteStoredBackup(ctx, req); err == nil {
+			res = &cassmesosv1.BackupNodeResult{Files: resp.GetFiles(), Bytes: resp.GetBytes(), TransferredFiles: resp.GetManifests()}
+		}
 	default:
 		return nil, fmt.Errorf("%s on %s: the relay carries no request", r.Kind, r.Node)
 	}

@@ -21,17 +21,22 @@ import (
 // <source-ring>-<i>, and each manifest must have the SHA-256 the BACKUP recorded.
 
 const (
-	stepBackupNode  = cassmesosv1.StepKind_STEP_KIND_BACKUP
-	stepRestoreNode = cassmesosv1.StepKind_STEP_KIND_RESTORE
-	opBackup        = cassmesosv1.OperationKind_OPERATION_KIND_BACKUP
-	opRestore       = cassmesosv1.OperationKind_OPERATION_KIND_RESTORE
+	stepBackupNode   = cassmesosv1.StepKind_STEP_KIND_BACKUP
+	stepRestoreNode  = cassmesosv1.StepKind_STEP_KIND_RESTORE
+	stepDeleteBackup = cassmesosv1.StepKind_STEP_KIND_DELETE_BACKUP
+	opBackup         = cassmesosv1.OperationKind_OPERATION_KIND_BACKUP
+	opRestore        = cassmesosv1.OperationKind_OPERATION_KIND_RESTORE
+	opDeleteBackup   = cassmesosv1.OperationKind_OPERATION_KIND_DELETE_BACKUP
 )
 
 func init() {
 	stepWords[stepBackupNode] = "backup"
 	stepWords[stepRestoreNode] = "restore"
+	stepWords[stepDeleteBackup] = "delete-backup"
 	legacyStepKinds["backup"] = stepBackupNode
 	legacyStepKinds["restore"] = stepRestoreNode
+	legacyStepKinds["delete-backup"] = stepDeleteBackup
+	opRules[opDeleteBackup] = opRule{exclusive: true, maintenance: true}
 	// Both run alone on their ring, after (never during) topology changes, like cleanup.
 	opRules[opBackup] = opRule{exclusive: true, maintenance: true}
 	opRules[opRestore] = opRule{exclusive: true, maintenance: true}
@@ -175,6 +180,9 @@ func (ps *pass) runRestoreReq(req RunRestore) (Accepted, error) {
 		return Accepted{}, fmt.Errorf("%w: params.backup_id: %q is not a backup (list them with cassmesos backup list)", ErrOperationNotFound, p.GetBackupId())
 	}
 	bo := b.GetOperation()
+	if d := bo.GetParams().GetBackup().GetDeletedBy(); d != "" {
+		return Accepted{}, refused("backup %s was deleted (operation %s)", bo.GetId(), d)
+	}
 	if bo.GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
 		return Accepted{}, refused("backup %s is %s; only a backup that succeeded can be restored", bo.GetId(), bo.GetPhase())
 	}
@@ -270,7 +278,7 @@ func (ps *pass) backupRelay(r *opRun, word string, fill func(*Relay)) result {
 		b := res.Backup
 		r.step.Backup = proto.Clone(b).(*cassmesosv1.BackupNodeResult)
 		verb := "uploaded"
-		if word == "restore" {
+		if word != "backup" {
 			verb = "downloaded"
 		}
 		return done(fmt.Sprintf("%d files, %s (%s %d files, %s) in %.1fs", b.GetFiles(), mib(b.GetBytes()), verb,
@@ -290,3 +298,83 @@ func (ps *pass) backupRelay(r *opRun, word string, fill func(*Relay)) result {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// RunDeleteBackup starts a DELETE_BACKUP operation: the backup's manifests and the stored files
+// no other backup uses are removed (through one executor of the backup's ring), and the BACKUP
+// operation is marked deleted (params.backup.deleted_by).
+type RunDeleteBackup struct {
+	BackupID  string
+	RequestID string
+}
+
+func (RunDeleteBackup) isRequest()     {}
+func (RunDeleteBackup) isMaintenance() {}
+
+func (ps *pass) runDeleteBackupReq(req RunDeleteBackup) (Accepted, error) {
+	b := ps.ops[req.BackupID]
+	if req.BackupID == "" || b == nil || b.GetOperation().GetKind() != opBackup {
+		return Accepted{}, fmt.Errorf("%w: %q is not a backup (list them with cassmesos backup list)", ErrOperationNotFound, req.BackupID)
+	}
+	bo := b.GetOperation()
+	if d := bo.GetParams().GetBackup().GetDeletedBy(); d != "" {
+		return Accepted{}, refused("backup %s is already deleted (operation %s)", bo.GetId(), d)
+	}
+	if opActive(bo) {
+		return Accepted{}, refused("backup %s is %s; cancel it or wait for it to end first", bo.GetId(), bo.GetPhase())
+	}
+	// Unreferenced files are removed: no backup, restore or deletion may run meanwhile, of any ring.
+	for _, id := range ps.opsByAge() {
+		o := ps.ops[id].GetOperation()
+		if k := o.GetKind(); (k == opBackup || k == opRestore || k == opDeleteBackup) && opActive(o) {
+			return Accepted{}, refused("%s %s of ring %s is under way; a backup is deleted only while no backup, restore or deletion runs", stepWords[stepOf(k)], id, o.GetRing())
+		}
+	}
+	r, err := ps.liveRing(bo.GetRing())
+	if err != nil {
+		return Accepted{}, fmt.Errorf("%w (the deletion runs through a node of the backed-up ring)", err)
+	}
+	var via string
+	for _, n := range ps.ringNodes(bo.GetRing()) {
+		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
+			via = n.GetName()
+			break
+		}
+	}
+	if via == "" {
+		return Accepted{}, refused("ring %s has no node that has joined to delete backup %s through", bo.GetRing(), bo.GetId())
+	}
+	p := &cassmesosv1.BackupParams{BackupId: bo.GetId(), StoreUrl: bo.GetParams().GetBackup().GetStoreUrl()}
+	op := ps.newOperation(opDeleteBackup, bo.GetRing(), "cli", &cassmesosv1.OperationParams{DeleteBackup: p},
+		[]*cassmesosv1.Step{namedStep(stepDeleteBackup, "delete-backup "+bo.GetId(), via)})
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: r, Created: true}, nil
+}
+
+func stepOf(k cassmesosv1.OperationKind) cassmesosv1.StepKind {
+	switch k {
+	case opRestore:
+		return stepRestoreNode
+	case opDeleteBackup:
+		return stepDeleteBackup
+	}
+	return stepBackupNode
+}
+
+// stepDeleteBackupRun removes the backup through the step's node (any UN node of the ring), then
+// marks the BACKUP operation deleted.
+func (ps *pass) stepDeleteBackupRun(r *opRun) result {
+	p := r.op().GetParams().GetDeleteBackup()
+	res := ps.backupRelay(r, "delete-backup", func(rl *Relay) {
+		rl.Kind = RelayDeleteBackup
+		rl.DeleteBackup = &cassmesosv1.DeleteStoredBackupRequest{BackupId: p.GetBackupId(), StoreUrl: p.GetStoreUrl()}
+	})
+	if res.kind == resDone && ps.ops[p.GetBackupId()] != nil {
+		w := ps.mutOp(p.GetBackupId())
+		if bp := w.GetOperation().GetParams().GetBackup(); bp != nil {
+			bp.DeletedBy = r.op().GetId()
+		}
+		b := r.step.GetBackup()
+		res.msg = fmt.Sprintf("removed %d manifests and %d files (%s)", b.GetTransferredFiles(), b.GetFiles(), mib(b.GetBytes()))
+	}
+	return res
+}

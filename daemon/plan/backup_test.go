@@ -173,3 +173,48 @@ func TestBackupSchedule(t *testing.T) {
 		t.Fatalf("%d backups, skip reason %q", n, s.Schedules[sid].GetSchedule().GetLastSkipReason())
 	}
 }
+
+func TestDeleteBackup(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := unRing(3, now)
+	p := New(Config{BackupStore: "file:///b"}, &seqIDs{})
+	acc, err := p.Submit(s, RunBackup{Ring: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(acc.Plan.Writes)
+	id := acc.Operation.GetOperation().GetId()
+	if _, err := p.Submit(s, RunDeleteBackup{BackupID: id}); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("delete of a running backup: %v", err)
+	}
+	runRelays(t, p, s, id, RelayBackup, func(r Relay) RelayResult {
+		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 1, ManifestSha256: strings.Repeat("a", 64)}}
+	})
+	dacc, err := p.Submit(s, RunDeleteBackup{BackupID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(dacc.Plan.Writes)
+	did := dacc.Operation.GetOperation().GetId()
+	seen := runRelays(t, p, s, did, RelayDeleteBackup, func(Relay) RelayResult {
+		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 3, Bytes: 1 << 20, TransferredFiles: 3}}
+	})
+	if len(seen) != 1 || seen[0].DeleteBackup.GetBackupId() != id || seen[0].DeleteBackup.GetStoreUrl() != "file:///b" {
+		t.Fatalf("delete relays %+v", seen)
+	}
+	if s.Operations[did].GetOperation().GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+		t.Fatalf("delete: %v", s.Operations[did].GetOperation())
+	}
+	if got := s.Operations[id].GetOperation().GetParams().GetBackup().GetDeletedBy(); got != did {
+		t.Fatalf("backup deleted_by %q, want %q", got, did)
+	}
+	if _, err := p.Submit(s, RunRestore{Ring: "demo", Params: &cassmesosv1.RestoreParams{BackupId: id}}); !errors.Is(err, ErrPrecondition) || !strings.Contains(err.Error(), "was deleted") {
+		t.Fatalf("restore of a deleted backup: %v", err)
+	}
+	if _, err := p.Submit(s, RunDeleteBackup{BackupID: id}); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if _, err := p.Submit(s, RunDeleteBackup{BackupID: "nope"}); !errors.Is(err, ErrOperationNotFound) {
+		t.Fatalf("delete of nothing: %v", err)
+	}
+}

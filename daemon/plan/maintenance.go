@@ -259,6 +259,8 @@ func (ps *pass) submitMaintenance(req maintenanceRequest) (Accepted, error) {
 		return ps.runBackupReq(r)
 	case RunRestore:
 		return ps.runRestoreReq(r)
+	case RunDeleteBackup:
+		return ps.runDeleteBackupReq(r)
 	case CreateSchedule:
 		return ps.createScheduleReq(r)
 	case DeleteSchedule:

@@ -117,6 +117,7 @@ func init() {
 		stepMoveSeed:       (*pass).stepMoveSeed,
 		stepBackupNode:     (*pass).stepBackupNode,
 		stepRestoreNode:    (*pass).stepRestoreNode,
+		stepDeleteBackup:   (*pass).stepDeleteBackupRun,
 	}
 }
 

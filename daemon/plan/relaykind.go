@@ -29,6 +29,8 @@ func (k RelayKind) String() string {
 		return "backup"
 	case RelayRestore:
 		return "restore"
+	case RelayDeleteBackup:
+		return "delete-backup"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

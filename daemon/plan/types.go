@@ -396,6 +396,9 @@ const (
 	RelayBackup RelayKind = 80
 	// RelayRestore downloads a node's files of a backup and imports them (backup.go).
 	RelayRestore RelayKind = 81
+	// RelayDeleteBackup removes a backup from its store through the node's executor; the result's
+	// Backup carries files and bytes removed (transferred_files: manifests removed).
+	RelayDeleteBackup RelayKind = 82
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -426,8 +429,9 @@ type Relay struct {
 	RepairTypes []string
 	// BackupNode / RestoreNode for RelayBackup and RelayRestore (the store's credentials are
 	// added by the runtime, never by the planner).
-	BackupNode  *cassmesosv1.BackupNodeRequest
-	RestoreNode *cassmesosv1.RestoreNodeRequest
+	BackupNode   *cassmesosv1.BackupNodeRequest
+	RestoreNode  *cassmesosv1.RestoreNodeRequest
+	DeleteBackup *cassmesosv1.DeleteStoredBackupRequest
 }
 
 // ReconcileTasks asks Mesos for the latest state of these tasks (explicit reconciliation).

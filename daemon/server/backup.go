@@ -51,3 +51,23 @@ func (s *backupServer) RestoreBackup(ctx context.Context, req *cassmesosv1.Resto
 	s.log.Warn(m, "ring", req.GetRing(), "backup", req.GetParams().GetBackupId(), "operation_id", acc.Operation.GetOperation().GetId())
 	return &cassmesosv1.RestoreBackupResponse{Operation: acc.Operation.GetOperation()}, nil
 }
+
+func (s *backupServer) DeleteBackup(ctx context.Context, req *cassmesosv1.DeleteBackupRequest) (*cassmesosv1.DeleteBackupResponse, error) {
+	const m = "DeleteBackup"
+	if err := checkRequestID(req); err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	if req.GetBackupId() == "" {
+		return nil, toStatus(s.log, m, invalid("backup_id", "required"))
+	}
+	b, err := s.backend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := b.Submit(ctx, plan.RunDeleteBackup{BackupID: req.GetBackupId(), RequestID: req.GetRequestId()})
+	if err != nil {
+		return nil, toStatus(s.log, m, err)
+	}
+	s.log.Warn(m, "backup", req.GetBackupId(), "operation_id", acc.Operation.GetOperation().GetId())
+	return &cassmesosv1.DeleteBackupResponse{Operation: acc.Operation.GetOperation()}, nil
+}

@@ -191,6 +191,21 @@ func TestBackupRestoreSurvivesDaemonKill(t *testing.T) {
 		}
 	}
 
+	// Delete: the manifests and every blob go (no other backup uses them); the backup stays
+	// listed, marked deleted, and cannot be restored.
+	if out, errOut, code = w.CLI("backup", "delete", id, "--wait", "--timeout", "1m"); code != 0 {
+		t.Fatalf("backup delete: exit %d\n%s%s", code, out, errOut)
+	}
+	if left, _ := filepath.Glob(filepath.Join(store, "blobs", "*")); len(left) != 0 {
+		t.Errorf("%d blobs left after the deletion", len(left))
+	}
+	if left, _ := filepath.Glob(filepath.Join(store, "backups", id, "*", "manifest.json")); len(left) != 0 {
+		t.Errorf("manifests left after the deletion: %v", left)
+	}
+	if out, errOut, code = w.CLI("backup", "restore", "demo", "--backup", id); code == 0 || !strings.Contains(errOut, "was deleted") {
+		t.Errorf("restore of a deleted backup: exit %d: %s%s", code, out, errOut)
+	}
+
 	// A restore of something that is not a backup is refused with a clear error.
 	if out, errOut, code = w.CLI("backup", "restore", "demo", "--backup", "nope"); code == 0 || !strings.Contains(errOut, "is not a backup") {
 		t.Errorf("restore of a missing backup: exit %d: %s%s", code, out, errOut)
