@@ -34,10 +34,10 @@ func TestNewCmdCreateAndRestore(t *testing.T) {
 		}
 	}
 	var s *ScheduleOptions
-	if code := e.Run(NewCmdScheduleCreate(e.F, func(o *ScheduleOptions) error { s = o; return nil }), "demo --every 1d --at 02:30 --keyspaces shop"); code != 0 {
+	if code := e.Run(NewCmdScheduleCreate(e.F, func(o *ScheduleOptions) error { s = o; return nil }), "demo --every 1d --at 02:30 --keyspaces shop --keep 7"); code != 0 {
 		t.Fatalf("exit %d: %s", code, e.ErrOut)
 	}
-	if s.Schedule.GetCron() != "30 2 * * *" || s.Schedule.GetBackup().GetKeyspaces()[0] != "shop" || s.Schedule.GetParams() != nil {
+	if s.Schedule.GetCron() != "30 2 * * *" || s.Schedule.GetBackup().GetKeyspaces()[0] != "shop" || s.Schedule.GetParams() != nil || s.Schedule.GetKeepBackups() != 7 {
 		t.Fatalf("schedule %v", s.Schedule)
 	}
 	if code := e.Run(NewCmdScheduleCreate(e.F, nil), "demo"); code != 2 {

@@ -40,9 +40,10 @@ func newCmdSchedule(f *cmdutil.Factory) *cobra.Command {
 func NewCmdScheduleCreate(f *cmdutil.Factory, runF func(*ScheduleOptions) error) *cobra.Command {
 	opts := &ScheduleOptions{}
 	var every, at, spec, window string
+	var keep int32
 	params := &pb.BackupParams{}
 	cmd := &cobra.Command{
-		Use:   "create <ring> {--every <duration> [--at <HH:MM>] | --cron <expr>} [--window <HH:MM-HH:MM>] [--store <url>] [--keyspaces <k>,...]",
+		Use:   "create <ring> {--every <duration> [--at <HH:MM>] | --cron <expr>} [--window <HH:MM-HH:MM>] [--keep <n>] [--store <url>] [--keyspaces <k>,...]",
 		Short: "Schedule periodic backups of a ring",
 		Long: "Back a ring up on a schedule (--every/--at/--cron as for repair schedule create). A run due while a " +
 			"backup of the ring still runs, or outside --window, is skipped with the reason shown by backup schedule list.",
@@ -60,7 +61,10 @@ func NewCmdScheduleCreate(f *cmdutil.Factory, runF func(*ScheduleOptions) error)
 				}
 			}
 			params.Keyspaces = cleanList(params.Keyspaces)
-			opts.Schedule = &pb.RepairSchedule{Ring: ring, Cron: expr, Window: window, Backup: params}
+			if keep < 0 {
+				return cmdutil.FlagErrorf("--keep: want 0 or more, got %d", keep)
+			}
+			opts.Schedule = &pb.RepairSchedule{Ring: ring, Cron: expr, Window: window, Backup: params, KeepBackups: keep}
 			opts.IO, opts.Repairs, opts.Output, opts.Request = f.IOStreams, f.Repairs, f.Globals.Output, f.RequestContext
 			if runF != nil {
 				return runF(opts)
@@ -73,6 +77,7 @@ func NewCmdScheduleCreate(f *cmdutil.Factory, runF func(*ScheduleOptions) error)
 	cmd.Flags().StringVar(&at, "at", "", "With --every 1d or 7d: the time of day, HH:MM")
 	cmd.Flags().StringVar(&spec, "cron", "", `Cron expression, e.g. "0 2 * * *"`)
 	cmd.Flags().StringVar(&window, "window", "", "Daily window in which runs may start, HH:MM-HH:MM")
+	cmd.Flags().Int32Var(&keep, "keep", 0, "Keep this many of the schedule's backups; older ones are deleted (default 0: keep all)")
 	cmd.Flags().StringVar(&params.StoreUrl, "store", "", "Backup store URL (default: the daemon's --backup-store)")
 	cmd.Flags().StringSliceVar(&params.Keyspaces, "keyspaces", nil, "Keyspaces to back up (comma-separated; default every non-system keyspace)")
 	cmdutil.AddRequestIDFlag(cmd, &opts.RequestID)
@@ -151,13 +156,17 @@ func scheduleListRun(ctx context.Context, opts *ScheduleOptions) error {
 		}
 	}
 	return printers.List(opts.IO.Out, opts.Output, out, "schedule", names, func() printers.Table {
-		t := printers.Table{Header: []string{"SCHEDULE", "RING", "CRON", "WINDOW", "STORE", "KEYSPACES", "LAST BACKUP", "NEXT RUN", "LAST SKIP"}}
+		t := printers.Table{Header: []string{"SCHEDULE", "RING", "CRON", "WINDOW", "KEEP", "STORE", "KEYSPACES", "LAST BACKUP", "NEXT RUN", "LAST SKIP"}}
 		for _, s := range out.GetSchedules() {
 			next := "-"
 			if s.GetNextRunTime() != nil {
 				next = s.GetNextRunTime().AsTime().UTC().Format(time.RFC3339)
 			}
-			t.Rows = append(t.Rows, []string{s.GetId(), s.GetRing(), s.GetCron(), printers.Dash(s.GetWindow()), s.GetBackup().GetStoreUrl(),
+			keep := "all"
+			if s.GetKeepBackups() > 0 {
+				keep = fmt.Sprint(s.GetKeepBackups())
+			}
+			t.Rows = append(t.Rows, []string{s.GetId(), s.GetRing(), s.GetCron(), printers.Dash(s.GetWindow()), keep, s.GetBackup().GetStoreUrl(),
 				printers.Dash(strings.Join(s.GetBackup().GetKeyspaces(), ",")), printers.Dash(s.GetLastRunOperationId()), next, printers.Dash(s.GetLastSkipReason())})
 		}
 		return t

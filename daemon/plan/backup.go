@@ -311,27 +311,38 @@ func (RunDeleteBackup) isRequest()     {}
 func (RunDeleteBackup) isMaintenance() {}
 
 func (ps *pass) runDeleteBackupReq(req RunDeleteBackup) (Accepted, error) {
+	op, r, err := ps.newDeleteBackupOp(req.BackupID, "cli")
+	if err != nil {
+		return Accepted{}, err
+	}
+	ps.putOp(op)
+	return Accepted{Operation: op, Ring: r, Created: true}, nil
+}
+
+// newDeleteBackupOp builds a DELETE_BACKUP operation of a backup (not stored), or says why not.
+func (ps *pass) newDeleteBackupOp(backupID, origin string) (*statev1.OperationRecord, *statev1.RingRecord, error) {
+	req := RunDeleteBackup{BackupID: backupID}
 	b := ps.ops[req.BackupID]
 	if req.BackupID == "" || b == nil || b.GetOperation().GetKind() != opBackup {
-		return Accepted{}, fmt.Errorf("%w: %q is not a backup (list them with cassmesos backup list)", ErrOperationNotFound, req.BackupID)
+		return nil, nil, fmt.Errorf("%w: %q is not a backup (list them with cassmesos backup list)", ErrOperationNotFound, req.BackupID)
 	}
 	bo := b.GetOperation()
 	if d := bo.GetParams().GetBackup().GetDeletedBy(); d != "" {
-		return Accepted{}, refused("backup %s is already deleted (operation %s)", bo.GetId(), d)
+		return nil, nil, refused("backup %s is already deleted (operation %s)", bo.GetId(), d)
 	}
 	if opActive(bo) {
-		return Accepted{}, refused("backup %s is %s; cancel it or wait for it to end first", bo.GetId(), bo.GetPhase())
+		return nil, nil, refused("backup %s is %s; cancel it or wait for it to end first", bo.GetId(), bo.GetPhase())
 	}
 	// Unreferenced files are removed: no backup, restore or deletion may run meanwhile, of any ring.
 	for _, id := range ps.opsByAge() {
 		o := ps.ops[id].GetOperation()
 		if k := o.GetKind(); (k == opBackup || k == opRestore || k == opDeleteBackup) && opActive(o) {
-			return Accepted{}, refused("%s %s of ring %s is under way; a backup is deleted only while no backup, restore or deletion runs", stepWords[stepOf(k)], id, o.GetRing())
+			return nil, nil, refused("%s %s of ring %s is under way; a backup is deleted only while no backup, restore or deletion runs", stepWords[stepOf(k)], id, o.GetRing())
 		}
 	}
 	r, err := ps.liveRing(bo.GetRing())
 	if err != nil {
-		return Accepted{}, fmt.Errorf("%w (the deletion runs through a node of the backed-up ring)", err)
+		return nil, nil, fmt.Errorf("%w (the deletion runs through a node of the backed-up ring)", err)
 	}
 	var via string
 	for _, n := range ps.ringNodes(bo.GetRing()) {
@@ -341,13 +352,12 @@ func (ps *pass) runDeleteBackupReq(req RunDeleteBackup) (Accepted, error) {
 		}
 	}
 	if via == "" {
-		return Accepted{}, refused("ring %s has no node that has joined to delete backup %s through", bo.GetRing(), bo.GetId())
+		return nil, nil, refused("ring %s has no node that has joined to delete backup %s through", bo.GetRing(), bo.GetId())
 	}
 	p := &cassmesosv1.BackupParams{BackupId: bo.GetId(), StoreUrl: bo.GetParams().GetBackup().GetStoreUrl()}
-	op := ps.newOperation(opDeleteBackup, bo.GetRing(), "cli", &cassmesosv1.OperationParams{DeleteBackup: p},
+	op := ps.newOperation(opDeleteBackup, bo.GetRing(), origin, &cassmesosv1.OperationParams{DeleteBackup: p},
 		[]*cassmesosv1.Step{namedStep(stepDeleteBackup, "delete-backup "+bo.GetId(), via)})
-	ps.putOp(op)
-	return Accepted{Operation: op, Ring: r, Created: true}, nil
+	return op, r, nil
 }
 
 func stepOf(k cassmesosv1.OperationKind) cassmesosv1.StepKind {
@@ -377,4 +387,29 @@ func (ps *pass) stepDeleteBackupRun(r *opRun) result {
 		res.msg = fmt.Sprintf("removed %d manifests and %d files (%s)", b.GetTransferredFiles(), b.GetFiles(), mib(b.GetBytes()))
 	}
 	return res
+}
+
+// retainBackups starts, for a backup schedule with keep_backups > 0 that has more backups that
+// succeeded and are not deleted than that, the deletion of the oldest (one at a time: a deletion
+// waits while any backup, restore or deletion runs).
+func (ps *pass) retainBackups(id string, s *cassmesosv1.RepairSchedule) {
+	if s.GetBackup() == nil || s.GetKeepBackups() <= 0 {
+		return
+	}
+	var kept []string // oldest first
+	for _, oid := range ps.opsByAge() {
+		o := ps.ops[oid].GetOperation()
+		if o.GetKind() == opBackup && o.GetOrigin() == "schedule/"+id && o.GetPhase() == cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED &&
+			o.GetParams().GetBackup().GetDeletedBy() == "" {
+			kept = append(kept, oid)
+		}
+	}
+	if len(kept) <= int(s.GetKeepBackups()) {
+		return
+	}
+	op, _, err := ps.newDeleteBackupOp(kept[0], "schedule/"+id)
+	if err != nil {
+		return // refused for now (something runs); the next pass tries again
+	}
+	ps.putOp(op)
 }

@@ -218,3 +218,56 @@ func TestDeleteBackup(t *testing.T) {
 		t.Fatalf("delete of nothing: %v", err)
 	}
 }
+
+func TestBackupScheduleRetention(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0).UTC()
+	s := unRing(3, now)
+	p := New(Config{BackupStore: "file:///b", Location: time.UTC}, &seqIDs{})
+	if _, err := p.Submit(s, CreateSchedule{Schedule: &cassmesosv1.RepairSchedule{Ring: "demo", Cron: "@every 1h", KeepBackups: 2}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("keep_backups on a repair schedule: %v", err)
+	}
+	acc, err := p.Submit(s, CreateSchedule{Schedule: &cassmesosv1.RepairSchedule{Ring: "demo", Cron: "@every 1h", KeepBackups: 1, Backup: &cassmesosv1.BackupParams{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(acc.Plan.Writes)
+	ok := func(r Relay) RelayResult {
+		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 1, ManifestSha256: strings.Repeat("b", 64)}}
+	}
+	var ids []string
+	for i := 1; i <= 2; i++ {
+		s.Now = now.Add(time.Duration(i)*time.Hour + time.Minute)
+		step(p, s)
+		var id string
+		for oid, o := range s.Operations {
+			if o.GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_BACKUP && !slicesContains(ids, oid) {
+				id = oid
+			}
+		}
+		if id == "" {
+			t.Fatalf("run %d: no backup started", i)
+		}
+		ids = append(ids, id)
+		runRelays(t, p, s, id, RelayBackup, ok)
+	}
+	// Two succeeded, one is kept: the oldest is deleted.
+	step(p, s)
+	var del *cassmesosv1.Operation
+	for _, o := range s.Operations {
+		if o.GetOperation().GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_DELETE_BACKUP {
+			del = o.GetOperation()
+		}
+	}
+	if del == nil || del.GetParams().GetDeleteBackup().GetBackupId() != ids[0] || del.GetOrigin() != "schedule/"+acc.Schedule.GetId() {
+		t.Fatalf("retention: %v (backups %v)", del, ids)
+	}
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

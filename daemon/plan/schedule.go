@@ -212,6 +212,7 @@ func (ps *pass) runSchedules() {
 			}
 			continue
 		}
+		ps.retainBackups(id, s)
 		spec, _ := ParseCron(s.GetCron())
 		problem := ""
 		if r := ps.ring(s.GetRing()); r == nil {
@@ -275,6 +276,9 @@ func ValidateSchedule(s *cassmesosv1.RepairSchedule) error {
 		if _, err := ParseWindow(s.GetWindow()); err != nil {
 			return fmt.Errorf("%w: schedule.window: %v", ErrInvalid, err)
 		}
+	}
+	if s.GetKeepBackups() < 0 || (s.GetKeepBackups() > 0 && s.GetBackup() == nil) {
+		return fmt.Errorf("%w: schedule.keep_backups: %d: want 0 or more, on a backup schedule", ErrInvalid, s.GetKeepBackups())
 	}
 	if b := s.GetBackup(); b != nil {
 		return validateBackupParams("schedule.backup", b)

@@ -3046,7 +3046,10 @@ type RepairSchedule struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When set, each run is a backup (a BACKUP operation with these parameters) instead of a
 	// repair; params and window still apply (params unused).
-	Backup        *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
+	Backup *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
+	// Backup schedules: keep this many of the schedule's backups that succeeded (0: all); older
+	// ones are deleted (DELETE_BACKUP) one at a time.
+	KeepBackups   int32 `protobuf:"varint,81,opt,name=keep_backups,json=keepBackups,proto3" json:"keep_backups,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3156,6 +3159,13 @@ func (x *RepairSchedule) GetBackup() *BackupParams {
 		return x.Backup
 	}
 	return nil
+}
+
+func (x *RepairSchedule) GetKeepBackups() int32 {
+	if x != nil {
+		return x.KeepBackups
+	}
+	return 0
 }
 
 // Keyspace is one keyspace of a ring.
@@ -3454,7 +3464,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xe2\x03\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\x85\x04\n" +
 	"\x0eRepairSchedule\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04ring\x18\x02 \x01(\tR\x04ring\x12\x12\n" +
@@ -3468,7 +3478,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x122\n" +
-	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\"\x86\x02\n" +
+	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\x12!\n" +
+	"\fkeep_backups\x18Q \x01(\x05R\vkeepBackups\"\x86\x02\n" +
 	"\bKeyspace\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x11replication_class\x18\x02 \x01(\tR\x10replicationClass\x12I\n" +
