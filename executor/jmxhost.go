@@ -136,6 +136,9 @@ func (f *fallbackController) SetAutoRepairEnabled(ctx context.Context, t string,
 func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.GetSeeds(ctx) })
 }
+func (f *fallbackController) ReloadSSL(ctx context.Context) error {
+	return try0(f, func(c *nodetool.Client) error { return c.ReloadSSL(ctx) })
+}
 func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })
 }

@@ -313,7 +313,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
-		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
+		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, RenewCertificate: n.renewCertificate, EpochFile: filepath.Join(dataDir, agent.EpochFileName)}
 	if len(cfg.GetAgentTlsCert()) > 0 {
 		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
 	} else {
@@ -366,6 +366,31 @@ func (n *node) rewriteSeeds(seeds []string) error {
 	n.stateMu.Unlock()
 	n.log.Info("seed list rewritten", "seeds", strings.Join(seeds, ","))
 	return nil
+}
+
+// renewCertificate checks a new Cassandra certificate, key and CA for this node and writes them
+// over the PEM keystore and truststore (each atomically) and into the task's config (for the
+// next start in place); the NodeAgentService then has Cassandra reload them (RenewCertificate).
+func (n *node) renewCertificate(cert, key, ca []byte) (string, time.Time, error) {
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
+	n.stateMu.Lock()
+	cfg := proto.Clone(n.cfg).(*cassmesosv1.NodeTaskConfig)
+	n.stateMu.Unlock()
+	cfg.CassandraTlsCert, cfg.CassandraTlsKey, cfg.CassandraTlsCa = cert, key, ca
+	leaf, err := render.RenewTLSFiles(cfg, n.paths.Conf)
+	if errors.Is(err, render.ErrBadTLSMaterial) {
+		return "", time.Time{}, fmt.Errorf("%w: %w", agent.ErrBadCertificate, err)
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("writing the node's TLS files: %w", err)
+	}
+	n.stateMu.Lock()
+	n.cfg.CassandraTlsCert, n.cfg.CassandraTlsKey, n.cfg.CassandraTlsCa = cert, key, ca
+	n.stateMu.Unlock()
+	serial := leaf.SerialNumber.Text(16)
+	n.log.Info("Cassandra certificate files rewritten", "serial", serial, "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+	return serial, leaf.NotAfter, nil
 }
 
 func (n *node) restart(ctx context.Context) error {

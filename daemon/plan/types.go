@@ -75,6 +75,10 @@ type Config struct {
 	// CassandraTLS is true when the daemon has a CA to issue Cassandra's node certificates from
 	// (not --insecure): only then may a ring ask for spec.encryption.
 	CassandraTLS bool
+	// CassandraCertValidity is how long the node certificates the daemon issues to encrypted
+	// rings are valid; each is renewed, without a restart, two thirds into its life (certs.go).
+	// Zero: no renewal (the daemon's relay client issues none).
+	CassandraCertValidity time.Duration
 }
 
 // TaskSecret is the bearer secret of node n's current task's NodeAgentService: derived from
@@ -386,6 +390,10 @@ const (
 	// RelayReloadSeeds writes Relay.Seeds into the node's cassandra.yaml and runs nodetool
 	// reloadseeds; it fails unless Cassandra then uses exactly those seeds (its own address aside).
 	RelayReloadSeeds
+	// RelayRenewCert sends the node a new Cassandra certificate (issued by the relay client from
+	// the daemon's CA: no key passes through the planner) and has it reloaded (nodetool
+	// reloadssl); see certs.go.
+	RelayRenewCert
 )
 
 // Relay calls a node's executor over gRPC; the runtime records the outcome in State.Relays[ID].
@@ -409,6 +417,8 @@ type Relay struct {
 	Full, PrimaryRange   bool
 	// Seeds for RelayReloadSeeds: the node's new seed list.
 	Seeds []string
+	// Hostname for RelayRenewCert: the node's agent's host name (a SAN of its certificate).
+	Hostname string
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
 	// Enable and RepairTypes for RelayAutoRepair.

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/internal/failpoint"
@@ -33,6 +34,10 @@ type Config struct {
 	// RewriteSeeds writes a new seed list into the node's rendered cassandra.yaml (ReloadSeeds).
 	// Nil makes ReloadSeeds Unimplemented.
 	RewriteSeeds func(seeds []string) error
+	// RenewCertificate checks a new Cassandra certificate, key and CA and writes them over the
+	// node's PEM keystore and truststore (RenewCertificate then runs nodetool reloadssl); it
+	// returns the certificate's serial (hex) and end. Nil makes RenewCertificate Unimplemented.
+	RenewCertificate func(cert, key, ca []byte) (serial string, notAfter time.Time, err error)
 	// Secret is the per-task bearer secret. Required.
 	Secret string
 	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
@@ -52,6 +57,7 @@ type server struct {
 	ctl     nodetool.Controller
 	restart func(context.Context) error
 	seeds   func([]string) error
+	renew   func(cert, key, ca []byte) (string, time.Time, error)
 	log     *slog.Logger
 }
 
@@ -61,7 +67,7 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, log: log}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, renew: cfg.RenewCertificate, log: log}
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
@@ -464,4 +470,33 @@ func (s *server) ReloadSeeds(ctx context.Context, req *cassmesosv1.ReloadSeedsRe
 		return nil, toStatus(s.log, "ReloadSeeds", err)
 	}
 	return &cassmesosv1.ReloadSeedsResponse{Seeds: got}, nil
+}
+
+// maxPEM bounds each PEM field of a RenewCertificate request.
+const maxPEM = 64 << 10
+
+// RenewCertificate writes the node's new Cassandra certificate, key and CA (checked first: bad
+// material writes nothing) and runs nodetool reloadssl, so Cassandra uses them for new
+// connections without a restart.
+func (s *server) RenewCertificate(ctx context.Context, req *cassmesosv1.RenewCertificateRequest) (*cassmesosv1.RenewCertificateResponse, error) {
+	if s.renew == nil {
+		return nil, status.Error(codes.Unimplemented, "certificate renewal is not available")
+	}
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"cert", req.GetCert()}, {"key", req.GetKey()}, {"ca", req.GetCa()}} {
+		if len(f.b) == 0 || len(f.b) > maxPEM {
+			return nil, toStatus(s.log, "RenewCertificate", fmt.Errorf("%w: %s: want 1 to %d bytes of PEM, got %d", errInvalid, f.name, maxPEM, len(f.b)))
+		}
+	}
+	serial, notAfter, err := s.renew(req.GetCert(), req.GetKey(), req.GetCa())
+	if err != nil {
+		return nil, toStatus(s.log, "RenewCertificate", err)
+	}
+	if err := s.ctl.ReloadSSL(ctx); err != nil {
+		return nil, toStatus(s.log, "RenewCertificate", fmt.Errorf("the certificate %s was written but nodetool reloadssl failed: %w", serial, err))
+	}
+	s.log.Info("Cassandra certificate renewed", "serial", serial, "not_after", notAfter.UTC().Format(time.RFC3339))
+	return &cassmesosv1.RenewCertificateResponse{Serial: serial, NotAfter: timestamppb.New(notAfter)}, nil
 }

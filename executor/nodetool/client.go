@@ -79,6 +79,9 @@ type Controller interface {
 	// the seed IP addresses the node uses, without its own.
 	GetSeeds(ctx context.Context) ([]string, error)
 	ReloadSeeds(ctx context.Context) ([]string, error)
+	// ReloadSSL runs `nodetool reloadssl` (Cassandra 4.0+): the node re-reads its keystores and
+	// truststores and uses them for new connections.
+	ReloadSSL(ctx context.Context) error
 }
 
 // Config says how to run nodetool.
@@ -491,6 +494,9 @@ func (c *Client) DisableBinary(ctx context.Context) error { return c.plain(ctx, 
 
 // EnableGossip runs `nodetool enablegossip`.
 func (c *Client) EnableGossip(ctx context.Context) error { return c.plain(ctx, "enablegossip") }
+
+// ReloadSSL runs `nodetool reloadssl`.
+func (c *Client) ReloadSSL(ctx context.Context) error { return c.plain(ctx, "reloadssl") }
 
 // DisableGossip runs `nodetool disablegossip`.
 func (c *Client) DisableGossip(ctx context.Context) error { return c.plain(ctx, "disablegossip") }

@@ -556,6 +556,9 @@ func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
 	return append([]string{}, f.seeds...), nil
 }
 
+// ReloadSSL implements nodetool.Controller (it only records the call).
+func (f *Fake) ReloadSSL(ctx context.Context) error { return f.begin(ctx, "ReloadSSL") }
+
 // ReloadSeeds implements nodetool.Controller.
 func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {
 	if err := f.begin(ctx, "ReloadSeeds"); err != nil {

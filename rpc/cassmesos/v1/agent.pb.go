@@ -9,6 +9,7 @@ package cassmesosv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1379,6 +1380,125 @@ func (x *ReloadSeedsRequest) GetSeeds() []string {
 	return nil
 }
 
+// RenewCertificateRequest carries the node's new Cassandra certificate, issued by the daemon's CA.
+type RenewCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PEM certificate (chain) for the node's address, serverAuth and clientAuth.
+	Cert []byte `protobuf:"bytes,1,opt,name=cert,proto3" json:"cert,omitempty"`
+	// PEM PKCS#8 private key of cert, unencrypted.
+	Key []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// PEM CA bundle peers and clients are verified against.
+	Ca            []byte `protobuf:"bytes,3,opt,name=ca,proto3" json:"ca,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewCertificateRequest) Reset() {
+	*x = RenewCertificateRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewCertificateRequest) ProtoMessage() {}
+
+func (x *RenewCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewCertificateRequest.ProtoReflect.Descriptor instead.
+func (*RenewCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RenewCertificateRequest) GetCert() []byte {
+	if x != nil {
+		return x.Cert
+	}
+	return nil
+}
+
+func (x *RenewCertificateRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *RenewCertificateRequest) GetCa() []byte {
+	if x != nil {
+		return x.Ca
+	}
+	return nil
+}
+
+// RenewCertificateResponse says which certificate the node now uses.
+type RenewCertificateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Serial number of the certificate written, in hexadecimal.
+	Serial string `protobuf:"bytes,1,opt,name=serial,proto3" json:"serial,omitempty"`
+	// End of the certificate's validity.
+	NotAfter      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewCertificateResponse) Reset() {
+	*x = RenewCertificateResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewCertificateResponse) ProtoMessage() {}
+
+func (x *RenewCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewCertificateResponse.ProtoReflect.Descriptor instead.
+func (*RenewCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RenewCertificateResponse) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *RenewCertificateResponse) GetNotAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NotAfter
+	}
+	return nil
+}
+
 // ReloadSeedsResponse is what Cassandra uses after the reload.
 type ReloadSeedsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1390,7 +1510,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1522,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1535,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -1429,7 +1549,7 @@ var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"S\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n" +
 	"\x14SetAutoRepairRequest\x12!\n" +
 	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\"\x17\n" +
@@ -1507,9 +1627,16 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x13DecommissionRequest\"\x16\n" +
 	"\x14DecommissionResponse\"*\n" +
 	"\x12ReloadSeedsRequest\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"O\n" +
+	"\x17RenewCertificateRequest\x12\x12\n" +
+	"\x04cert\x18\x01 \x01(\fR\x04cert\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x0e\n" +
+	"\x02ca\x18\x03 \x01(\fR\x02ca\"k\n" +
+	"\x18RenewCertificateResponse\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\tR\x06serial\x127\n" +
+	"\tnot_after\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x90\b\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\xf3\b\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1523,7 +1650,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
 	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
 	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponse\x12R\n" +
-	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12a\n" +
+	"\x10RenewCertificate\x12%.cassmesos.v1.RenewCertificateRequest\x1a&.cassmesos.v1.RenewCertificateResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1537,7 +1665,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
 	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
@@ -1565,48 +1693,54 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*DecommissionRequest)(nil),      // 23: cassmesos.v1.DecommissionRequest
 	(*DecommissionResponse)(nil),     // 24: cassmesos.v1.DecommissionResponse
 	(*ReloadSeedsRequest)(nil),       // 25: cassmesos.v1.ReloadSeedsRequest
-	(*ReloadSeedsResponse)(nil),      // 26: cassmesos.v1.ReloadSeedsResponse
-	(Liveness)(0),                    // 27: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 28: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                 // 29: cassmesos.v1.Keyspace
+	(*RenewCertificateRequest)(nil),  // 26: cassmesos.v1.RenewCertificateRequest
+	(*RenewCertificateResponse)(nil), // 27: cassmesos.v1.RenewCertificateResponse
+	(*ReloadSeedsResponse)(nil),      // 28: cassmesos.v1.ReloadSeedsResponse
+	(Liveness)(0),                    // 29: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 30: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 31: cassmesos.v1.Keyspace
+	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
 	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	27, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	28, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	28, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	29, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	30, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	30, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	29, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	6,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	8,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	11, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	13, // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	15, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	17, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	23, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	19, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	21, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	0,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	2,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	25, // 18: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	7,  // 19: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	10, // 20: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	12, // 21: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	14, // 22: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	16, // 23: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	18, // 24: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	24, // 25: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	20, // 26: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	22, // 27: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	1,  // 28: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	4,  // 29: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	26, // 30: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	19, // [19:31] is the sub-list for method output_type
-	7,  // [7:19] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	31, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	32, // 7: cassmesos.v1.RenewCertificateResponse.not_after:type_name -> google.protobuf.Timestamp
+	6,  // 8: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	8,  // 9: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	11, // 10: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	13, // 11: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	15, // 12: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	17, // 13: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	23, // 14: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	19, // 15: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	21, // 16: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	0,  // 17: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	2,  // 18: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	25, // 19: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	26, // 20: cassmesos.v1.NodeAgentService.RenewCertificate:input_type -> cassmesos.v1.RenewCertificateRequest
+	7,  // 21: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	10, // 22: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	12, // 23: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	14, // 24: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	16, // 25: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	18, // 26: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	24, // 27: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	20, // 28: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	22, // 29: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	1,  // 30: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	4,  // 31: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	28, // 32: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	27, // 33: cassmesos.v1.NodeAgentService.RenewCertificate:output_type -> cassmesos.v1.RenewCertificateResponse
+	21, // [21:34] is the sub-list for method output_type
+	8,  // [8:21] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -1621,7 +1755,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

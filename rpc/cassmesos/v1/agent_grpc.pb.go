@@ -31,6 +31,7 @@ const (
 	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
 	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
 	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
+	NodeAgentService_RenewCertificate_FullMethodName = "/cassmesos.v1.NodeAgentService/RenewCertificate"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -45,7 +46,7 @@ const (
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds, RenewCertificate) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -80,6 +81,10 @@ type NodeAgentServiceClient interface {
 	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
+	// RenewCertificate replaces the node's Cassandra certificate and key (encrypted rings): the
+	// executor checks the material, writes the PEM keystore and truststore atomically and runs
+	// nodetool reloadssl (no restart).
+	RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*RenewCertificateResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -219,6 +224,16 @@ func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeed
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*RenewCertificateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenewCertificateResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_RenewCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -231,7 +246,7 @@ func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeed
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds, RenewCertificate) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -266,6 +281,10 @@ type NodeAgentServiceServer interface {
 	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
+	// RenewCertificate replaces the node's Cassandra certificate and key (encrypted rings): the
+	// executor checks the material, writes the PEM keystore and truststore atomically and runs
+	// nodetool reloadssl (no restart).
+	RenewCertificate(context.Context, *RenewCertificateRequest) (*RenewCertificateResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -311,6 +330,9 @@ func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAu
 }
 func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) RenewCertificate(context.Context, *RenewCertificateRequest) (*RenewCertificateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RenewCertificate not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -542,6 +564,24 @@ func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_RenewCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenewCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).RenewCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_RenewCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).RenewCertificate(ctx, req.(*RenewCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -592,6 +632,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadSeeds",
 			Handler:    _NodeAgentService_ReloadSeeds_Handler,
+		},
+		{
+			MethodName: "RenewCertificate",
+			Handler:    _NodeAgentService_RenewCertificate_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
