@@ -185,8 +185,11 @@ func setEncryption(root *yaml.Node, t *TLSSettings) {
 		return mapNode(strNode("class_name"), strNode(PEMSslContextFactory))
 	}
 	// Internode TLS is mutual: every node presents its certificate and verifies its peer's
-	// against the CA and the peer's address. optional: false refuses plaintext peers when
-	// internode_encryption covers them.
+	// against the CA. optional: false refuses plaintext peers when internode_encryption covers
+	// them. require_endpoint_verification stays false: Cassandra 5.0 applies it to inbound
+	// connections too (the server engine gets endpoint identification "HTTPS"), and the JDK's
+	// trust manager then refuses every client certificate ("Endpoint Identification Algorithm
+	// HTTPS is not supported on the server side"): with it, no node could gossip with another.
 	setScalar(root, "server_encryption_options", mapNode(
 		strNode("internode_encryption"), strNode(t.Internode),
 		strNode("legacy_ssl_storage_port_enabled"), boolNode(false),
@@ -195,7 +198,7 @@ func setEncryption(root *yaml.Node, t *TLSSettings) {
 		strNode("keystore"), strNode(t.Keystore),
 		strNode("truststore"), strNode(t.Truststore),
 		strNode("require_client_auth"), boolNode(true),
-		strNode("require_endpoint_verification"), boolNode(true),
+		strNode("require_endpoint_verification"), boolNode(false),
 	))
 	if t.Client == "none" {
 		setScalar(root, "client_encryption_options", mapNode(strNode("enabled"), boolNode(false)))

@@ -23,7 +23,7 @@ func TestOverlayYAMLEncryption(t *testing.T) {
 			"internode_encryption": internode, "legacy_ssl_storage_port_enabled": false, "optional": false,
 			"ssl_context_factory": map[string]any{"class_name": "org.apache.cassandra.security.PEMBasedSslContextFactory"},
 			"keystore":            "/sb/conf/cassandra-tls.pem", "truststore": "/sb/conf/cassandra-ca.pem",
-			"require_client_auth": true, "require_endpoint_verification": true,
+			"require_client_auth": true, "require_endpoint_verification": false,
 		}
 	}
 	wantClient := func(optional bool) map[string]any {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,11 +16,18 @@ import (
 // client_encryption_options, loads the PEM keystore and truststore the way 5.0's
 // PEMBasedSslContextFactory does (a start with an unreadable one fails), and then
 //   - with internode_encryption all, gossips over mutual TLS on storage_port (peers verified
-//     against the truststore and their address; a plaintext peer gets nothing). dc and rack are
+//     against the truststore, and their address with require_endpoint_verification; a plaintext
+//     peer gets nothing). Like 5.0.8, require_endpoint_verification with require_client_auth
+//     fails every inbound handshake. dc and rack are
 //     accepted but gossip stays plaintext (the stand-in does not know a peer's dc before it talks);
 //   - with client encryption enabled, serves the native port over TLS only, or, with optional:
 //     true, TLS and plaintext on the same port (told apart by the first byte, as Cassandra does).
 // Other SSL context factories (JKS keystores) are refused: cassmesos renders PEM only.
+
+// errEndpointOnServer is what 5.0.8 logs for every inbound internode handshake when both
+// require_client_auth and require_endpoint_verification are on (InboundConnectionInitiator: "Failed
+// to properly handshake with peer"): no node can then gossip with another.
+var errEndpointOnServer = errors.New("java.security.cert.CertificateException: Endpoint Identification Algorithm HTTPS is not supported on the server side")
 
 // pemFactory is Cassandra's PEM-based SSL context factory.
 const pemFactory = "org.apache.cassandra.security.PEMBasedSslContextFactory"
@@ -123,6 +131,12 @@ func loadTLS(server, client *encryptionYAML) (*TLSConfig, error) {
 			if !server.RequireEndpointVerification {
 				out.Client.InsecureSkipVerify = true
 				out.Client.VerifyPeerCertificate = verifyChainOnly(pool)
+			} else if mutual == tls.RequireAndVerifyClientCert {
+				// As real 5.0.8 on Java 17: the inbound engine gets endpoint identification
+				// too, and the JDK's trust manager refuses every client certificate then.
+				out.Server.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+					return errEndpointOnServer
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package realcassandra
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,12 +55,16 @@ func dumpSSLLogs(t *testing.T, w *e2e.World) {
 // client encryption required. The nodes gossip over mutual TLS (every node UN in every node's
 // nodetool status), rows written at QUORUM read back at ALL over a gocql TLS session verified
 // against the daemon's CA, plaintext CQL is refused, and each node serves its own certificate on
-// 7000 and 9042.
+// 7000 and 9042. Certificates are valid 2 minutes here (--cassandra-cert-validity), so each node's
+// is renewed about 80 s after its launch: the ports then serve a new serial (nodetool reloadssl
+// took it up without a restart), the nodes still see each other UN and the rows read back at ALL
+// over new connections.
 func TestRealEncryption(t *testing.T) {
 	w := e2e.NewWorld(t, e2e.Options{
 		Agents: 3, AgentResources: e2e.RealAgentResources(3), Tarball: e2e.RealTarball(t), ExecutorEnv: e2e.RealExecutorEnv(),
 		TaskPollInterval:            time.Second,
 		ExecutorShutdownGracePeriod: time.Minute,
+		DaemonFlags:                 []string{"--cassandra-cert-validity", "2m"},
 	})
 	t.Cleanup(func() { dumpSSLLogs(t, w) })
 	begin := time.Now()
@@ -82,4 +87,41 @@ func TestRealEncryption(t *testing.T) {
 	rs.write(s, 50)
 	rs.check(s, gocql.All, "encrypted ring")
 	t.Logf("figure: encrypted ring checks done: %v", time.Since(begin).Round(time.Millisecond))
+
+	// Renewal without a restart: both ports of every node serve a new certificate of its own.
+	renewed := time.Now()
+	for name, n := range nodes {
+		before := map[int]string{}
+		for _, port := range []int{7000, 9042} {
+			leaf, err := w.TLSPeer(n.GetAddress(), port, nil)
+			if err != nil {
+				t.Fatalf("%s: TLS on %d: %v", name, port, err)
+			}
+			before[port] = leaf.SerialNumber.Text(16)
+		}
+		w.Eventually(3*time.Minute, func() error {
+			for _, port := range []int{7000, 9042} {
+				leaf, err := w.TLSPeer(n.GetAddress(), port, nil)
+				if err != nil {
+					return fmt.Errorf("TLS on %d: %w", port, err)
+				}
+				if leaf.SerialNumber.Text(16) == before[port] {
+					return fmt.Errorf("port %d still serves %s", port, before[port])
+				}
+				if leaf.Subject.CommonName != name+"."+tlsRing+".cassandra" {
+					t.Fatalf("%s: port %d serves %q after renewal", name, port, leaf.Subject.CommonName)
+				}
+			}
+			return nil
+		}, "%s serving a renewed certificate on 7000 and 9042", name)
+	}
+	t.Logf("figure: every node served a renewed certificate within %v", time.Since(renewed).Round(time.Millisecond))
+	after := expectRingOf(t, w, tlsRing, names...)
+	for name, n := range after {
+		if n.GetTaskId() != nodes[name].GetTaskId() {
+			t.Errorf("%s was relaunched (%s -> %s): renewal must not restart", name, nodes[name].GetTaskId(), n.GetTaskId())
+		}
+	}
+	rs.check(w.CQLTLS(hosts...), gocql.All, "after certificate renewal")
+	t.Logf("figure: TestRealEncryption total %v", time.Since(begin).Round(time.Millisecond))
 }
