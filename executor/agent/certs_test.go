@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,41 @@ func TestRenewCertificate(t *testing.T) {
 	bare := serve(t, Config{Controller: fake, Secret: secret})
 	if _, err := bare.RenewCertificate(authed(), req); status.Code(err) != codes.Unimplemented {
 		t.Errorf("without a hook: %v", err)
+	}
+}
+
+// Cassandra does not always reload every SSL context on one nodetool reloadssl: RenewCertificate
+// runs it again until the node serves the new certificate, and fails when it never does.
+func TestRenewCertificateReloadsUntilServed(t *testing.T) {
+	defer func(p time.Duration) { reloadPause = p }(reloadPause)
+	reloadPause = time.Millisecond
+	fake := nodetoolfake.New()
+	stale := 2
+	cli := serve(t, Config{Controller: fake, Secret: secret,
+		RenewCertificate: func(cert, key, ca []byte) (string, time.Time, error) { return "5", time.Now(), nil },
+		CheckServed: func(_ context.Context, serial string) error {
+			if serial != "5" {
+				t.Errorf("checked serial %q, want 5", serial)
+			}
+			if stale > 0 {
+				stale--
+				return errors.New("port 7000 still serves certificate 4")
+			}
+			return nil
+		}})
+	req := &cassmesosv1.RenewCertificateRequest{Cert: []byte("C"), Key: []byte("K"), Ca: []byte("A")}
+	if _, err := cli.RenewCertificate(authed(), req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.CallsOf("ReloadSSL")); n != 3 {
+		t.Fatalf("%d reloadssl, want 3 (two still served the old certificate)", n)
+	}
+	stale = 100
+	_, err := cli.RenewCertificate(authed(), req)
+	if err == nil || !strings.Contains(err.Error(), "still serves certificate 4") {
+		t.Fatalf("never served: %v", err)
+	}
+	if n := len(fake.CallsOf("ReloadSSL")); n != 3+reloadAttempts {
+		t.Fatalf("%d reloadssl in all, want %d", n, 3+reloadAttempts)
 	}
 }

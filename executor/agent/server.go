@@ -38,6 +38,9 @@ type Config struct {
 	// node's PEM keystore and truststore (RenewCertificate then runs nodetool reloadssl); it
 	// returns the certificate's serial (hex) and end. Nil makes RenewCertificate Unimplemented.
 	RenewCertificate func(cert, key, ca []byte) (serial string, notAfter time.Time, err error)
+	// CheckServed says whether the node's TLS ports serve the certificate with this serial (an
+	// error naming what they serve when not). Nil: not checked.
+	CheckServed func(ctx context.Context, serial string) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
 	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
@@ -58,6 +61,7 @@ type server struct {
 	restart func(context.Context) error
 	seeds   func([]string) error
 	renew   func(cert, key, ca []byte) (string, time.Time, error)
+	served  func(context.Context, string) error
 	log     *slog.Logger
 }
 
@@ -67,7 +71,7 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, renew: cfg.RenewCertificate, log: log}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, renew: cfg.RenewCertificate, served: cfg.CheckServed, log: log}
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
@@ -494,9 +498,44 @@ func (s *server) RenewCertificate(ctx context.Context, req *cassmesosv1.RenewCer
 	if err != nil {
 		return nil, toStatus(s.log, "RenewCertificate", err)
 	}
-	if err := s.ctl.ReloadSSL(ctx); err != nil {
-		return nil, toStatus(s.log, "RenewCertificate", fmt.Errorf("the certificate %s was written but nodetool reloadssl failed: %w", serial, err))
+	if err := s.reloadSSL(ctx, serial); err != nil {
+		return nil, toStatus(s.log, "RenewCertificate", err)
 	}
 	s.log.Info("Cassandra certificate renewed", "serial", serial, "not_after", notAfter.UTC().Format(time.RFC3339))
 	return &cassmesosv1.RenewCertificateResponse{Serial: serial, NotAfter: timestamppb.New(notAfter)}, nil
+}
+
+// reloadAttempts bounds the nodetool reloadssl calls of one renewal; reloadPause separates them.
+var (
+	reloadAttempts = 5
+	reloadPause    = 2 * time.Second
+)
+
+// reloadSSL runs nodetool reloadssl until the node serves the certificate serial on its TLS
+// ports. Cassandra 5.0 reloads only the SSL contexts it has cached at that moment, and not always
+// the storage port's: a renewal is done only when both ports serve the new certificate.
+func (s *server) reloadSSL(ctx context.Context, serial string) error {
+	var last error
+	for i := range reloadAttempts {
+		if i > 0 {
+			t := time.NewTimer(reloadPause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if err := s.ctl.ReloadSSL(ctx); err != nil {
+			return fmt.Errorf("the certificate %s was written but nodetool reloadssl failed: %w", serial, err)
+		}
+		if s.served == nil {
+			return nil
+		}
+		if last = s.served(ctx, serial); last == nil {
+			return nil
+		}
+		s.log.Warn("after nodetool reloadssl the node does not serve its new certificate yet", "serial", serial, "attempt", i+1, "err", last)
+	}
+	return fmt.Errorf("the certificate %s was written and reloaded %d times, but %w", serial, reloadAttempts, last)
 }
