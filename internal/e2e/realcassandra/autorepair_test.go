@@ -86,6 +86,9 @@ func TestRealAutoRepair(t *testing.T) {
 			t.Errorf("repair status --ring: %s %v", ns.GetNode(), ns)
 		}
 	}
+	// keyspace list's TABLES against the real nodetool tablestats.
+	checkKeyspaceTables(t, w, ring, nodes, nodes[ring+"-0"])
+
 	// Never both engines: cassmesos' own repair runs and schedules are refused (exit 5).
 	if out, errOut, code := w.CLI("repair", "run", ring, "--keyspace", "system_auth"); code != 5 || !strings.Contains(out+errOut, "Auto Repair") {
 		t.Errorf("repair run on an Auto Repair ring: exit %d %s%s", code, out, errOut)
