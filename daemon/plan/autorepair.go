@@ -153,7 +153,11 @@ func (ps *pass) autoRepairGate(rec *statev1.OperationRecord) (msg string, failed
 		if prev := ps.autoRepairResumer(o.GetRing(), o.GetId()); prev != "" {
 			// A pause sent while an earlier operation's resume is still under way could reach a
 			// node before that resume does, leaving Auto Repair running during this change.
-			return "pausing Cassandra Auto Repair before the topology change: waiting for operation " + prev + " to finish resuming it", false, false
+			m := "pausing Cassandra Auto Repair before the topology change: waiting for operation " + prev + " to finish resuming it"
+			if e := ps.ops[prev].GetState().GetAutoRepair().GetLastError(); e != "" {
+				return m + " (last error: " + e + ")", true, false
+			}
+			return m, false, false
 		}
 		pending := ps.autoRepairCalls(o.GetId(), r, ar, false)
 		if len(pending) > 0 {
