@@ -32,10 +32,11 @@ func autoRepairFull(t *testing.T, w *e2e.World, n *cassmesosv1.Node) (on, full b
 }
 
 // A 3-node ring of real Cassandra 5.0.8 on Cassandra's Auto Repair: every node runs the
-// scheduler with full repair enabled; cassmesos repair runs are refused; a node is replaced after
-// its agent was killed, and during the replacement the live nodes have Auto Repair paused (seen
-// with the real nodetool), after it every node, the replacement too, has it enabled again, and the
-// daemon records the pause and the resume.
+// scheduler with full repair enabled; keyspace list counts tables as the real nodetool does;
+// cassmesos repair runs and schedules are refused; a non-seed node is replaced after its agent was
+// killed, and during the replacement the live nodes have Auto Repair paused (seen with the real
+// nodetool); the daemon's record reaches RESUMED (waited for), and then every node, the
+// replacement too, has it enabled again per its own nodetool.
 func TestRealAutoRepair(t *testing.T) {
 	start := time.Now()
 	const ring = "auto"
