@@ -1,6 +1,7 @@
 package nodetool
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +53,48 @@ func TestParseTableCounts(t *testing.T) {
 		} else if !strings.HasPrefix(err.Error(), "tablestats -F json") {
 			t.Errorf("%s: error %q does not name the command", name, err)
 		}
+	}
+}
+
+// The real 5.0.8 output (captured by TestRealAutoRepair): keyspace kt has two tables and a
+// secondary index on one of them.
+func TestParseTableCountsReal(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "real-5.0.8", "tablestats-json.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseTableCounts(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	all := 0
+	for ks, n := range got {
+		all += n
+		tables := raw[ks].(map[string]any)["tables"].(map[string]any)
+		idx := 0
+		for name := range tables {
+			if strings.Contains(name, ".") {
+				idx++
+			}
+		}
+		if n != len(tables)-idx {
+			t.Errorf("%s: %d tables, the output has %d entries of which %d indexes", ks, n, len(tables), idx)
+		}
+	}
+	if got["kt"] != 2 {
+		t.Errorf("kt: %d tables, want 2 (items, orders; the index items_v not counted)", got["kt"])
+	}
+	for _, ks := range []string{"system", "system_schema", "system_auth", "system_distributed", "system_traces"} {
+		if got[ks] == 0 {
+			t.Errorf("%s: no tables counted (%v)", ks, got)
+		}
+	}
+	if total, ok := raw["total_number_of_tables"].(float64); !ok || int(total) < all {
+		t.Errorf("total_number_of_tables %v, counted %d tables", raw["total_number_of_tables"], all)
 	}
 }
 
