@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,13 @@ func checkKeyspaceTables(t *testing.T, w *e2e.World, ring string, nodes map[stri
 		return nil
 	}, "keyspace list table counts")
 	table := cli(t, w, "keyspace", "list", ring)
-	t.Logf("keyspace list %s:\n%s", ring, table)
+	found := false
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "kt" && f[3] == "2" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("keyspace list %s: no row \"kt ... 2\":\n%s", ring, table)
+	}
 }
