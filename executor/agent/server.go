@@ -276,8 +276,9 @@ func (s *server) DescribeRing(ctx context.Context, req *cassmesosv1.DescribeRing
 	return resp, nil
 }
 
-// ListKeyspaces runs nodetool describecluster: every keyspace with its replication. Table counts
-// are not read yet (tables is -1): nodetool has no light way to count them.
+// ListKeyspaces runs nodetool describecluster: every keyspace with its replication; with tables,
+// also nodetool tablestats -F json for each keyspace's table count (0 for a keyspace it does not
+// list: nodetool lists only keyspaces that have tables; -1 when not asked).
 func (s *server) ListKeyspaces(ctx context.Context, req *cassmesosv1.ListKeyspacesRequest) (*cassmesosv1.ListKeyspacesResponse, error) {
 	const m = "ListKeyspaces"
 	cd, err := s.ctl.DescribeCluster(ctx)
@@ -288,14 +289,24 @@ func (s *server) ListKeyspaces(ctx context.Context, req *cassmesosv1.ListKeyspac
 		// 3.x's describecluster has no Keyspaces section.
 		return nil, toStatus(s.log, m, fmt.Errorf("%w: nodetool describecluster lists no keyspaces (Cassandra before 4.0?)", nodetool.ErrUnknownCommand))
 	}
+	var counts map[string]int
+	if req.GetTables() {
+		if counts, err = s.ctl.TableCounts(ctx); err != nil {
+			return nil, toStatus(s.log, m, err)
+		}
+	}
 	resp := &cassmesosv1.ListKeyspacesResponse{}
 	for _, k := range cd.Keyspaces {
 		class, opts, err := nodetool.ParseReplication(k.Replication)
 		if err != nil {
 			return nil, toStatus(s.log, m, fmt.Errorf("%w: keyspace %s: %v", nodetool.ErrBadOutput, k.Name, err))
 		}
+		tables := int32(-1)
+		if counts != nil {
+			tables = int32(counts[k.Name])
+		}
 		resp.Keyspaces = append(resp.Keyspaces, &cassmesosv1.Keyspace{Name: k.Name, ReplicationClass: class, Replication: opts,
-			Tables: -1, System: nodetool.IsSystemKeyspace(k.Name) || class == "LocalStrategy"})
+			Tables: tables, System: nodetool.IsSystemKeyspace(k.Name) || class == "LocalStrategy"})
 	}
 	sort.Slice(resp.Keyspaces, func(i, j int) bool { return resp.Keyspaces[i].Name < resp.Keyspaces[j].Name })
 	return resp, nil

@@ -38,6 +38,9 @@ type Controller interface {
 	Netstats(ctx context.Context) (*Netstats, error)
 	// DescribeCluster runs `nodetool describecluster`.
 	DescribeCluster(ctx context.Context) (*ClusterDescription, error)
+	// TableCounts runs `nodetool tablestats -F json` (tablestats.go): the number of tables of
+	// each keyspace that has any.
+	TableCounts(ctx context.Context) (map[string]int, error)
 	// StatusBinary runs `nodetool statusbinary`: whether CQL (native transport) is running.
 	StatusBinary(ctx context.Context) (bool, error)
 	// StatusGossip runs `nodetool statusgossip`: whether gossip is running.

@@ -161,6 +161,7 @@ var nodetoolCommands = map[string]string{
 	"status":              "Print cluster information (state, load, IDs, ...)",
 	"statusbinary":        "Status of native transport (binary protocol)",
 	"statusgossip":        "Status of gossip",
+	"tablestats":          "Print statistics on tables",
 	"stopdaemon":          "Stop cassandra daemon",
 	"version":             "Print cassandra version",
 	"getseeds":            "Get the currently in use seed node IP list excluding the node IP",
@@ -207,6 +208,12 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	case "describecluster":
 		r.out("%s", n.describeCluster(req.PrintPort))
+		return 0
+	case "tablestats":
+		if len(args) != 2 || (args[0] != "-F" && args[0] != "--format") || args[1] != "json" {
+			return r.badUse("the stand-in implements only tablestats -F json")
+		}
+		r.out("%s", v.tableStatsJSON())
 		return 0
 	case "describering":
 		if len(args) != 1 {
