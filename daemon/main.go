@@ -259,8 +259,10 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 	var driver engine.Mesos = &mesosadapter.Driver{Conn: conn, Roles: cfg.Roles, Resolve: d.resolveURI}
 	relayer := &nodeagent.Client{BackupCredentials: backupCredentials(cfg.BackupCredentialsFile)}
 	if d.tls != nil {
-		driver = tlsMesos{Mesos: driver, tls: taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity}}
+		ttls := taskTLS{caFile: cfg.TLS.ClientCAFile, caKeyFile: cfg.TLS.CAKeyFile, validity: tlsutil.CAValidity, cassandraValidity: cfg.TLS.CassandraCertValidity}
+		driver = tlsMesos{Mesos: driver, tls: ttls}
 		relayer.TLS = func() *tls.Config { return tlsutil.ClientConfig(d.tls, "") }
+		relayer.IssueCassandraCert = ttls.renewal
 	}
 	pcfg := plan.Config{
 		FrameworkName:   cfg.FrameworkName,
@@ -274,6 +276,9 @@ func (d *daemon) term(ctx context.Context, lead *zkstate.Leadership, setBackend 
 		SecretKey:       cfg.SecretKey,
 		CassandraTLS:    d.tls != nil,
 		BackupStore:     cfg.BackupStore,
+	}
+	if d.tls != nil {
+		pcfg.CassandraCertValidity = cfg.TLS.CassandraCertValidity
 	}
 	if cfg.JavaURL != "" {
 		pcfg.ExtraURIs = []string{cfg.JavaURL}

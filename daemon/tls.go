@@ -81,6 +81,8 @@ func (d *daemon) listen(addr string, auth tls.ClientAuthType) (net.Listener, err
 type taskTLS struct {
 	caFile, caKeyFile string
 	validity          time.Duration
+	// cassandraValidity is the Cassandra node certificates' validity (--cassandra-cert-validity).
+	cassandraValidity time.Duration
 }
 
 // secure returns a copy of cfg carrying a fresh certificate for its node (SANs: its address and
@@ -102,12 +104,26 @@ func (t taskTLS) secure(cfg *cassmesosv1.NodeTaskConfig) (*cassmesosv1.NodeTaskC
 	out := proto.Clone(cfg).(*cassmesosv1.NodeTaskConfig)
 	out.AgentTlsCert, out.AgentTlsKey, out.AgentTlsCa = certPEM, keyPEM, ca.CertPEM
 	if specrules.EncryptionOn(cfg.GetEncryption()) {
-		if out.CassandraTlsCert, out.CassandraTlsKey, err = ca.Issue(cassandraCert(cfg, t.validity)); err != nil {
+		if out.CassandraTlsCert, out.CassandraTlsKey, err = ca.Issue(cassandraCert(cfg, t.cassandraValidity)); err != nil {
 			return nil, fmt.Errorf("issuing the Cassandra certificate for %s/%s: %w", cfg.GetRing(), cfg.GetNode(), err)
 		}
 		out.CassandraTlsCa = ca.CertPEM
 	}
 	return out, nil
+}
+
+// renewal issues the node a RelayRenewCert names a new Cassandra certificate (its own new key,
+// the same names and usages as at launch), from the CA files as they are now.
+func (t taskTLS) renewal(r plan.Relay) (cert, key, caPEM []byte, err error) {
+	ca, err := tlsutil.LoadCA(t.caFile, t.caKeyFile)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("issuing the Cassandra certificate: %w", err)
+	}
+	cfg := &cassmesosv1.NodeTaskConfig{Ring: r.Ring, Node: r.Node, Address: r.Address, Hostname: r.Hostname}
+	if cert, key, err = ca.Issue(cassandraCert(cfg, t.cassandraValidity)); err != nil {
+		return nil, nil, nil, fmt.Errorf("issuing the Cassandra certificate for %s/%s: %w", r.Ring, r.Node, err)
+	}
+	return cert, key, ca.CertPEM, nil
 }
 
 // cassandraCert describes a node's Cassandra certificate: its own key pair, separate from the

@@ -200,6 +200,24 @@ func TestNodeAgainstStandIn(t *testing.T) {
 	if shop.GetSystem() || shop.GetReplicationClass() != "NetworkTopologyStrategy" || shop.GetReplication()["dc1"] != "1" {
 		t.Errorf("shop = %v", shop)
 	}
+	// With tables: the stand-in's tablestats -F json counts shop's two tables.
+	out, err = exec.CommandContext(ctx, filepath.Join(dist, "bin", "cqlsh"), addr, "-e",
+		"CREATE TABLE shop.items (id int PRIMARY KEY, v text); CREATE TABLE shop.orders (id int PRIMARY KEY)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cqlsh: %v\n%s", err, out)
+	}
+	waitFor(t, "shop's 2 tables in ListKeyspaces", 10*time.Second, func() bool {
+		resp, err := cli.ListKeyspaces(actx, &cassmesosv1.ListKeyspacesRequest{Tables: true})
+		if err != nil {
+			t.Fatalf("ListKeyspaces with tables: %v", err)
+		}
+		for _, k := range resp.GetKeyspaces() {
+			if k.GetName() == "shop" {
+				return k.GetTables() == 2
+			}
+		}
+		return false
+	})
 
 	// Kill: drain, SIGTERM, TASK_KILLED.
 	killed = true

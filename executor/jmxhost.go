@@ -79,6 +79,9 @@ func (f *fallbackController) Netstats(ctx context.Context) (*nodetool.Netstats, 
 func (f *fallbackController) DescribeCluster(ctx context.Context) (*nodetool.ClusterDescription, error) {
 	return try(f, func(c *nodetool.Client) (*nodetool.ClusterDescription, error) { return c.DescribeCluster(ctx) })
 }
+func (f *fallbackController) TableCounts(ctx context.Context) (map[string]int, error) {
+	return try(f, func(c *nodetool.Client) (map[string]int, error) { return c.TableCounts(ctx) })
+}
 func (f *fallbackController) StatusBinary(ctx context.Context) (bool, error) {
 	return try(f, func(c *nodetool.Client) (bool, error) { return c.StatusBinary(ctx) })
 }
@@ -135,6 +138,9 @@ func (f *fallbackController) SetAutoRepairEnabled(ctx context.Context, t string,
 }
 func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.GetSeeds(ctx) })
+}
+func (f *fallbackController) ReloadSSL(ctx context.Context) error {
+	return try0(f, func(c *nodetool.Client) error { return c.ReloadSSL(ctx) })
 }
 func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -314,7 +315,7 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 		return nil, fmt.Errorf("node agent API: %w", err)
 	}
 	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
-		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, EpochFile: filepath.Join(dataDir, agent.EpochFileName),
+		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, RenewCertificate: n.renewCertificate, CheckServed: n.checkServed, EpochFile: filepath.Join(dataDir, agent.EpochFileName),
 		Backups: &backup.Runner{Nodetool: ctl, Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
 			DataDir: filepath.Join(dataDir, render.DataSubdir), StagingDir: filepath.Join(dataDir, backup.StagingSubdir)}}
 	if len(cfg.GetAgentTlsCert()) > 0 {
@@ -368,6 +369,75 @@ func (n *node) rewriteSeeds(seeds []string) error {
 	n.cfg.Seeds = append([]string(nil), seeds...)
 	n.stateMu.Unlock()
 	n.log.Info("seed list rewritten", "seeds", strings.Join(seeds, ","))
+	return nil
+}
+
+// renewCertificate checks a new Cassandra certificate, key and CA for this node and writes them
+// over the PEM keystore and truststore (each atomically) and into the task's config (for the
+// next start in place); the NodeAgentService then has Cassandra reload them (RenewCertificate).
+func (n *node) renewCertificate(cert, key, ca []byte) (string, time.Time, error) {
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
+	n.stateMu.Lock()
+	cfg := proto.Clone(n.cfg).(*cassmesosv1.NodeTaskConfig)
+	n.stateMu.Unlock()
+	cfg.CassandraTlsCert, cfg.CassandraTlsKey, cfg.CassandraTlsCa = cert, key, ca
+	leaf, err := render.RenewTLSFiles(cfg, n.paths.Conf)
+	if errors.Is(err, render.ErrBadTLSMaterial) {
+		return "", time.Time{}, fmt.Errorf("%w: %w", agent.ErrBadCertificate, err)
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("writing the node's TLS files: %w", err)
+	}
+	n.stateMu.Lock()
+	n.cfg.CassandraTlsCert, n.cfg.CassandraTlsKey, n.cfg.CassandraTlsCa = cert, key, ca
+	n.stateMu.Unlock()
+	serial := leaf.SerialNumber.Text(16)
+	n.log.Info("Cassandra certificate files rewritten", "serial", serial, "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+	return serial, leaf.NotAfter, nil
+}
+
+// checkServed says whether the node's TLS ports (storage with internode encryption all, native
+// with client encryption) present the certificate with this serial (hex).
+func (n *node) checkServed(ctx context.Context, serial string) error {
+	n.stateMu.Lock()
+	cfg := proto.Clone(n.cfg).(*cassmesosv1.NodeTaskConfig)
+	n.stateMu.Unlock()
+	t := render.TLSSettingsFor(cfg, n.paths.Conf)
+	if t == nil {
+		return nil
+	}
+	pair, err := tls.X509KeyPair(cfg.GetCassandraTlsCert(), cfg.GetCassandraTlsKey())
+	if err != nil {
+		return err
+	}
+	ports := render.PortsOf(cfg)
+	var check []uint32
+	if t.Internode == "all" {
+		check = append(check, ports.Storage)
+	}
+	if t.Client != "none" {
+		check = append(check, ports.Native)
+	}
+	for _, port := range check {
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: &tls.Config{
+			// Only the served certificate's serial matters here (the node's own, just written).
+			InsecureSkipVerify: true, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		conn, err := d.DialContext(cctx, "tcp", net.JoinHostPort(cfg.GetAddress(), strconv.Itoa(int(port))))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("port %d: %w", port, err)
+		}
+		certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+		conn.Close()
+		if len(certs) == 0 {
+			return fmt.Errorf("port %d serves no certificate", port)
+		}
+		if got := certs[0].SerialNumber.Text(16); got != serial {
+			return fmt.Errorf("port %d still serves certificate %s", port, got)
+		}
+	}
 	return nil
 }
 

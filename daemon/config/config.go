@@ -133,6 +133,9 @@ type TLS struct {
 	// RequireClientCert refuses gRPC clients without a certificate (otherwise one is verified
 	// when presented).
 	RequireClientCert bool
+	// CassandraCertValidity is how long an encrypted ring's node certificates are valid; each is
+	// renewed without a restart two thirds into its life (--cassandra-cert-validity).
+	CassandraCertValidity time.Duration
 }
 
 // GRPCAdvertise is the gRPC address other daemons and clients are told (advertise host + listen port).
@@ -239,6 +242,7 @@ var options = []option{
 	{name: "tls-ca-key", usage: "the CA's private key (PEM): each task's certificate for its node API is issued from it at launch"},
 	{name: "tls-require-client-cert", boolean: true, usage: "refuse gRPC clients without a client certificate"},
 	{name: "artifact-tls", boolean: true, usage: "serve artifacts over HTTPS with --tls-cert (every agent's fetcher must trust the CA)"},
+	{name: "cassandra-cert-validity", def: "2160h", usage: "validity of the certificates issued to encrypted rings' Cassandra nodes; each is renewed without a restart two thirds into its life (at least 10s)"},
 	{name: "insecure", boolean: true, usage: "serve plaintext and reach executors without TLS (logged loudly; for tests of old setups only)"},
 }
 
@@ -636,6 +640,14 @@ func build(v map[string][]string) (*Config, error) {
 		if c.Principal == "" {
 			bad("principal", "--secret-file needs --principal")
 		}
+	}
+
+	if d, err := positiveDuration(first(v["cassandra-cert-validity"])); err != nil {
+		bad("cassandra-cert-validity", "%v", err)
+	} else if d < 10*time.Second {
+		bad("cassandra-cert-validity", "%v: want at least 10s", d)
+	} else {
+		c.TLS.CassandraCertValidity = d
 	}
 
 	if d, err := positiveDuration(first(v["failover-timeout"])); err != nil {

@@ -3,6 +3,8 @@ package nodeagent
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +45,9 @@ type Client struct {
 	// BackupCredentials, when set, gives the backup store's access and secret key for each
 	// backup or restore relay (read from the daemon's credentials file at that time).
 	BackupCredentials func() (access, secret string, err error)
+	// IssueCassandraCert issues a new Cassandra certificate for the node a RelayRenewCert names
+	// (PEM certificate, key and CA bundle), in memory. Nil makes RelayRenewCert fail.
+	IssueCassandraCert func(r plan.Relay) (cert, key, ca []byte, err error)
 }
 
 func (c *Client) dial(address string, port uint32) (*grpc.ClientConn, error) {
@@ -133,6 +138,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		_, err = cli.SetAutoRepair(ctx, &cassmesosv1.SetAutoRepairRequest{RepairTypes: r.RepairTypes, Enabled: r.Enable})
 	case plan.RelayReloadSeeds:
 		err = reloadSeeds(ctx, cli, r)
+	case plan.RelayRenewCert:
+		err = c.renewCert(ctx, cli, r)
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
@@ -222,6 +229,34 @@ func reloadSeeds(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r 
 	}
 	if !maps.Equal(want, got) {
 		return fmt.Errorf("after reloadseeds Cassandra uses seeds [%s], want [%s]", strings.Join(resp.GetSeeds(), " "), strings.Join(r.Seeds, " "))
+	}
+	return nil
+}
+
+// renewCert issues the node a new Cassandra certificate and sends it (RenewCertificate); the
+// executor answers with the serial it wrote, which must be the one issued.
+func (c *Client) renewCert(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
+	if c.IssueCassandraCert == nil {
+		return errors.New("no CA to issue Cassandra certificates from (the daemon runs with --insecure)")
+	}
+	cert, key, ca, err := c.IssueCassandraCert(r)
+	if err != nil {
+		return err
+	}
+	blk, _ := pem.Decode(cert)
+	if blk == nil {
+		return errors.New("the issued certificate is not PEM")
+	}
+	leaf, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return err
+	}
+	resp, err := cli.RenewCertificate(ctx, &cassmesosv1.RenewCertificateRequest{Cert: cert, Key: key, Ca: ca})
+	if err != nil {
+		return err
+	}
+	if want := leaf.SerialNumber.Text(16); resp.GetSerial() != want {
+		return fmt.Errorf("the executor wrote certificate %s, want %s", resp.GetSerial(), want)
 	}
 	return nil
 }

@@ -150,6 +150,15 @@ func (ps *pass) autoRepairGate(rec *statev1.OperationRecord) (msg string, failed
 	ar := st.AutoRepair
 	switch ar.GetPhase() {
 	case statev1.AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_PAUSING:
+		if prev := ps.autoRepairResumer(o.GetRing(), o.GetId()); prev != "" {
+			// A pause sent while an earlier operation's resume is still under way could reach a
+			// node before that resume does, leaving Auto Repair running during this change.
+			m := "pausing Cassandra Auto Repair before the topology change: waiting for operation " + prev + " to finish resuming it"
+			if e := ps.ops[prev].GetState().GetAutoRepair().GetLastError(); e != "" {
+				return m + " (last error: " + e + ")", true, false
+			}
+			return m, false, false
+		}
 		pending := ps.autoRepairCalls(o.GetId(), r, ar, false)
 		if len(pending) > 0 {
 			m := "pausing Cassandra Auto Repair before the topology change: waiting for " + strings.Join(pending, ", ")
@@ -208,12 +217,57 @@ func (ps *pass) resumeAutoRepair() {
 				w.Phase, w.PhaseTime, w.HandedTo = statev1.AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMED, ps.ts(), next
 				continue
 			}
+			// Pause calls still under way (to a node that came up with a new task as the
+			// operation ended) are answered first: a resume sent beside them could reach
+			// Cassandra before the pause does and leave the node paused for good.
+			if len(ps.autoRepairSettle(id, r, w)) > 0 {
+				continue
+			}
 			w.Phase, w.PhaseTime, w.Attempt, w.Nodes, w.RetryTime, w.LastError = statev1.AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMING, ps.ts(), 0, nil, nil, ""
 		}
 		if len(ps.autoRepairCalls(id, r, w, true)) == 0 {
 			w.Phase, w.PhaseTime, w.ResumedTime, w.RetryTime = statev1.AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMED, ps.ts(), ps.ts(), nil
 		}
 	}
+}
+
+// autoRepairResumer is an ended operation of the ring other than except whose Auto Repair
+// resume is under way, or "".
+func (ps *pass) autoRepairResumer(ring, except string) string {
+	for _, id := range ps.opsByAge() {
+		rec := ps.ops[id]
+		if id != except && rec.GetOperation().GetRing() == ring && !opActive(rec.GetOperation()) &&
+			rec.GetState().GetAutoRepair().GetPhase() == statev1.AutoRepairPausePhase_AUTO_REPAIR_PAUSE_PHASE_RESUMING {
+			return id
+		}
+	}
+	return ""
+}
+
+// autoRepairSettle waits, before the resume, for the answer to every pause call of the
+// operation's current attempt that may still be on its way: each UN node whose current task has
+// not answered the pause gets that call again under the same relay ID (the runtime runs an ID
+// once, so a call in flight is not repeated) and is returned as pending until it answered. A
+// failed answer settles the node too (the call is over; the resume follows and is retried).
+func (ps *pass) autoRepairSettle(opID string, r *statev1.RingRecord, ar *statev1.AutoRepairPause) []string {
+	var pending []string
+	for _, n := range ps.ringNodes(r.GetSpec().GetName()) {
+		name := n.GetName()
+		if !ps.isUN(n) || n.GetTaskId() == "" || ar.GetNodes()[name] == n.GetTaskId() {
+			continue
+		}
+		rid := fmt.Sprintf("%s/autorepair/pause/%s/%d", opID, name, ar.GetAttempt())
+		if res, done := ps.s.Relays[rid]; done && res.Done {
+			continue
+		}
+		pending = append(pending, name)
+		rl := ps.relayTo(n, RelayAutoRepair)
+		rl.ID = rid
+		rl.Enable, rl.RepairTypes, rl.Timeout = false, AutoRepairTypesOf(r.GetSpec()), 2*time.Minute
+		ps.act(rl)
+	}
+	sort.Strings(pending)
+	return pending
 }
 
 // autoRepairSuccessor is a running topology operation of the ring other than except whose pause

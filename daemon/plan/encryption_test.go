@@ -107,3 +107,103 @@ func TestEncryptionNeedsTheDaemonsCA(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Node certificates are renewed without a restart: each launch records when its certificate is
+// due (two thirds into its validity); once due, the renewal is persisted as intent before it is
+// relayed, a success moves the next renewal two thirds into the new certificate's life, a failure
+// is retried; no task is relaunched. A plaintext ring gets none.
+func TestCertificateRenewal(t *testing.T) {
+	validity := 30 * time.Minute
+	w := plantest.NewWorld(t, 4, plan.Config{CassandraTLS: true, CassandraCertValidity: validity})
+	sp := spec("demo", 2, 1)
+	sp.Encryption = encrypted(cassmesosv1.InternodeEncryption_INTERNODE_ENCRYPTION_ALL, cassmesosv1.ClientEncryption_CLIENT_ENCRYPTION_REQUIRED)
+	acc, err := w.Submit(plan.CreateRing{Spec: sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := spec("plain", 1, 1)
+	acc2, err := w.Submit(plan.CreateRing{Spec: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cooperate(t, w, 100, func() bool {
+		return w.UN("demo") == 2 && w.UN("plain") == 1 && opDone(w, acc.Operation.GetOperation().GetId()) && opDone(w, acc2.Operation.GetOperation().GetId())
+	})
+	tasks := map[string]string{}
+	due := map[string]time.Time{}
+	for name, n := range w.Store.Nodes {
+		tasks[name] = n.GetTaskId()
+		if n.GetRing() == "plain" {
+			if n.GetCertRenewAt() != nil {
+				t.Errorf("%s (plaintext ring) has a renewal time", name)
+			}
+			continue
+		}
+		if n.GetCertRenewAt() == nil {
+			t.Fatalf("%s: no renewal time recorded at launch", name)
+		}
+		due[name] = n.GetCertRenewAt().AsTime()
+		// Launched during the test's first minutes: due 20 minutes (2/3 of 30) after its launch.
+		if d := due[name].Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); d < 20*time.Minute || d > 25*time.Minute {
+			t.Errorf("%s: renewal due %v after the start, want about 20m", name, d)
+		}
+	}
+	if len(w.CertLog) != 0 {
+		t.Fatalf("renewed before due: %v", w.CertLog)
+	}
+
+	// demo-1's first attempt fails; it is retried.
+	failed := 0
+	w.FailCertRenewal = func(r plan.Relay) bool {
+		if r.Node == "demo-1" && failed == 0 {
+			failed++
+			return true
+		}
+		return false
+	}
+	cooperate(t, w, 400, func() bool {
+		return w.Store.Nodes["demo-0"].GetCertRenewals() == 1 && w.Store.Nodes["demo-1"].GetCertRenewals() == 1
+	})
+	if failed != 1 {
+		t.Errorf("%d failed attempts, want 1", failed)
+	}
+	for _, name := range []string{"demo-0", "demo-1"} {
+		n := w.Store.Nodes[name]
+		if n.GetTaskId() != tasks[name] {
+			t.Errorf("%s was relaunched (%s -> %s): renewal must not restart", name, tasks[name], n.GetTaskId())
+		}
+		if n.GetCertRenewalId() != "" || n.GetCertRenewalError() != "" {
+			t.Errorf("%s: renewal %q error %q left after success", name, n.GetCertRenewalId(), n.GetCertRenewalError())
+		}
+		next := n.GetCertRenewAt().AsTime()
+		if !next.After(due[name].Add(15 * time.Minute)) {
+			t.Errorf("%s: next renewal at %v, want about 20m after the renewal at %v", name, next, due[name])
+		}
+	}
+	for _, line := range w.CertLog {
+		if strings.HasPrefix(line, "plain-") {
+			t.Errorf("plaintext node renewed: %s", line)
+		}
+	}
+	if len(w.CertLog) != 2 {
+		t.Errorf("renewals %v, want one per node", w.CertLog)
+	}
+	// And again, two thirds into the new certificates' lives.
+	cooperate(t, w, 400, func() bool {
+		return w.Store.Nodes["demo-0"].GetCertRenewals() == 2 && w.Store.Nodes["demo-1"].GetCertRenewals() == 2
+	})
+	if n := w.Store.Nodes["demo-0"]; n.GetTaskId() != tasks["demo-0"] {
+		t.Errorf("demo-0 relaunched")
+	}
+	// A relaunch starts over with a fresh certificate: no renewal counted, due anew.
+	if _, err := w.Submit(plan.RestartNode{Ring: "demo", Node: "demo-0"}); err != nil {
+		t.Fatal(err)
+	}
+	cooperate(t, w, 100, func() bool {
+		n := w.Store.Nodes["demo-0"]
+		return n.GetTaskId() != tasks["demo-0"] && w.UN("demo") == 2
+	})
+	if n := w.Store.Nodes["demo-0"]; n.GetCertRenewals() != 0 || !n.GetCertRenewAt().AsTime().After(w.Now.Add(10*time.Minute)) {
+		t.Errorf("after a relaunch: renewals %d, due %v (now %v)", n.GetCertRenewals(), n.GetCertRenewAt().AsTime(), w.Now)
+	}
+}

@@ -25,6 +25,7 @@ func (p *Planner) reconcile(s *State, offers []Offer) Plan {
 	ps.observe()
 	ps.runSchedules()
 	ps.runOps()
+	ps.renewCerts()
 	ps.reconcileUnknown()
 	if offers != nil {
 		ps.matchOffers(offers)
@@ -520,6 +521,7 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	n.Mode = cassmesosv1.CassandraMode_CASSANDRA_MODE_UNSPECIFIED
 	n.Liveness = cassmesosv1.Liveness_LIVENESS_UNSPECIFIED
 	n.Tokens = spec.GetNumTokens()
+	ps.markCertIssued(n)
 	if n.CreateTime == nil {
 		n.CreateTime = ps.ts()
 	}

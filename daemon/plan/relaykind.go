@@ -31,6 +31,8 @@ func (k RelayKind) String() string {
 		return "restore"
 	case RelayDeleteBackup:
 		return "delete-backup"
+	case RelayRenewCert:
+		return "reloadssl"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

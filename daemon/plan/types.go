@@ -78,6 +78,10 @@ type Config struct {
 	// CassandraTLS is true when the daemon has a CA to issue Cassandra's node certificates from
 	// (not --insecure): only then may a ring ask for spec.encryption.
 	CassandraTLS bool
+	// CassandraCertValidity is how long the node certificates the daemon issues to encrypted
+	// rings are valid; each is renewed, without a restart, two thirds into its life (certs.go).
+	// Zero: no renewal (the daemon's relay client issues none).
+	CassandraCertValidity time.Duration
 }
 
 // TaskSecret is the bearer secret of node n's current task's NodeAgentService: derived from
@@ -391,6 +395,10 @@ const (
 	// RelayReloadSeeds writes Relay.Seeds into the node's cassandra.yaml and runs nodetool
 	// reloadseeds; it fails unless Cassandra then uses exactly those seeds (its own address aside).
 	RelayReloadSeeds
+	// RelayRenewCert sends the node a new Cassandra certificate (issued by the relay client from
+	// the daemon's CA: no key passes through the planner) and has it reloaded (nodetool
+	// reloadssl); see certs.go.
+	RelayRenewCert
 	// RelayBackup snapshots the node and uploads it to Relay.Backup's store (backup.go); the
 	// result's Backup carries what it moved.
 	RelayBackup RelayKind = 80
@@ -422,6 +430,8 @@ type Relay struct {
 	Full, PrimaryRange   bool
 	// Seeds for RelayReloadSeeds: the node's new seed list.
 	Seeds []string
+	// Hostname for RelayRenewCert: the node's agent's host name (a SAN of its certificate).
+	Hostname string
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
 	// Enable and RepairTypes for RelayAutoRepair.

@@ -38,6 +38,7 @@ var mutating = map[string]bool{
 	cassmesosv1.NodeAgentService_RestartCassandra_FullMethodName:   true,
 	cassmesosv1.NodeAgentService_SetAutoRepair_FullMethodName:      true,
 	cassmesosv1.NodeAgentService_ReloadSeeds_FullMethodName:        true,
+	cassmesosv1.NodeAgentService_RenewCertificate_FullMethodName:   true,
 	cassmesosv1.NodeAgentService_BackupNode_FullMethodName:         true,
 	cassmesosv1.NodeAgentService_RestoreNode_FullMethodName:        true,
 	cassmesosv1.NodeAgentService_DeleteStoredBackup_FullMethodName: true,

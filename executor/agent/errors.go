@@ -14,6 +14,10 @@ import (
 // ErrNotRunning is what a Restart hook returns when Cassandra is not running (FailedPrecondition).
 var ErrNotRunning = errors.New("cassandra is not running")
 
+// ErrBadCertificate is what a RenewCertificate hook returns for material it refuses
+// (InvalidArgument); nothing was written.
+var ErrBadCertificate = errors.New("bad certificate")
+
 // errInvalid marks request validation failures.
 var errInvalid = errors.New("invalid request")
 
@@ -23,6 +27,7 @@ var codeTable = []struct {
 	code codes.Code
 }{
 	{errInvalid, codes.InvalidArgument},
+	{ErrBadCertificate, codes.InvalidArgument},
 	{nodetool.ErrAutoRepairDisabled, codes.FailedPrecondition},
 	{nodetool.ErrConnectionRefused, codes.Unavailable},
 	{nodetool.ErrNotReady, codes.Unavailable},

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -37,6 +38,28 @@ func TestListKeyspaces(t *testing.T) {
 	}
 	if sys.GetName() != "system" || !sys.GetSystem() || sys.GetReplicationClass() != "LocalStrategy" {
 		t.Errorf("system = %v", sys)
+	}
+
+	// With tables: each keyspace's count from tablestats, 0 for one it does not list.
+	h.fake.SetTableCounts(map[string]int{"ks": 2, "app": 7, "system": 31, "gone": 1})
+	resp, err = h.client.ListKeyspaces(authed(), &cassmesosv1.ListKeyspacesRequest{Tables: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int32{}
+	for _, k := range resp.GetKeyspaces() {
+		got[k.GetName()] = k.GetTables()
+	}
+	if len(got) != 4 || got["ks"] != 2 || got["app"] != 7 || got["system"] != 31 || got["system_auth"] != 0 {
+		t.Errorf("table counts %v", got)
+	}
+	// A failing tablestats is an error, not counts of 0.
+	h.fake.SetError("TableCounts", &nodetool.Error{Cmd: "tablestats -F json", Kind: nodetool.ErrBadOutput, Err: errors.New("garbage")})
+	if _, err := h.client.ListKeyspaces(authed(), &cassmesosv1.ListKeyspacesRequest{Tables: true}); err == nil {
+		t.Fatal("a failing tablestats answered")
+	}
+	if _, err := h.client.ListKeyspaces(authed(), &cassmesosv1.ListKeyspacesRequest{}); err != nil {
+		t.Fatalf("without tables tablestats is not run: %v", err)
 	}
 
 	// Garbage replication is an error naming the keyspace, not a half answer.

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/internal/failpoint"
@@ -36,6 +37,13 @@ type Config struct {
 	// Backups does the node's backups and restores. Nil makes BackupNode and RestoreNode
 	// Unimplemented.
 	Backups BackupRunner
+	// RenewCertificate checks a new Cassandra certificate, key and CA and writes them over the
+	// node's PEM keystore and truststore (RenewCertificate then runs nodetool reloadssl); it
+	// returns the certificate's serial (hex) and end. Nil makes RenewCertificate Unimplemented.
+	RenewCertificate func(cert, key, ca []byte) (serial string, notAfter time.Time, err error)
+	// CheckServed says whether the node's TLS ports serve the certificate with this serial (an
+	// error naming what they serve when not). Nil: not checked.
+	CheckServed func(ctx context.Context, serial string) error
 	// Secret is the per-task bearer secret. Required.
 	Secret string
 	// TLS, when set, makes the API serve TLS and accept only the daemon's client certificate
@@ -56,6 +64,8 @@ type server struct {
 	restart func(context.Context) error
 	seeds   func([]string) error
 	backups BackupRunner
+	renew   func(cert, key, ca []byte) (string, time.Time, error)
+	served  func(context.Context, string) error
 	log     *slog.Logger
 }
 
@@ -65,7 +75,7 @@ func NewServer(cfg Config) cassmesosv1.NodeAgentServiceServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, backups: cfg.Backups, log: log}
+	return &server{ctl: cfg.Controller, restart: cfg.Restart, seeds: cfg.RewriteSeeds, backups: cfg.Backups, renew: cfg.RenewCertificate, served: cfg.CheckServed, log: log}
 }
 
 // NewGRPCServer returns a gRPC server with NodeAgentService registered, refusing every call that
@@ -270,8 +280,9 @@ func (s *server) DescribeRing(ctx context.Context, req *cassmesosv1.DescribeRing
 	return resp, nil
 }
 
-// ListKeyspaces runs nodetool describecluster: every keyspace with its replication. Table counts
-// are not read yet (tables is -1): nodetool has no light way to count them.
+// ListKeyspaces runs nodetool describecluster: every keyspace with its replication; with tables,
+// also nodetool tablestats -F json for each keyspace's table count (0 for a keyspace it does not
+// list: nodetool lists only keyspaces that have tables; -1 when not asked).
 func (s *server) ListKeyspaces(ctx context.Context, req *cassmesosv1.ListKeyspacesRequest) (*cassmesosv1.ListKeyspacesResponse, error) {
 	const m = "ListKeyspaces"
 	cd, err := s.ctl.DescribeCluster(ctx)
@@ -282,14 +293,24 @@ func (s *server) ListKeyspaces(ctx context.Context, req *cassmesosv1.ListKeyspac
 		// 3.x's describecluster has no Keyspaces section.
 		return nil, toStatus(s.log, m, fmt.Errorf("%w: nodetool describecluster lists no keyspaces (Cassandra before 4.0?)", nodetool.ErrUnknownCommand))
 	}
+	var counts map[string]int
+	if req.GetTables() {
+		if counts, err = s.ctl.TableCounts(ctx); err != nil {
+			return nil, toStatus(s.log, m, err)
+		}
+	}
 	resp := &cassmesosv1.ListKeyspacesResponse{}
 	for _, k := range cd.Keyspaces {
 		class, opts, err := nodetool.ParseReplication(k.Replication)
 		if err != nil {
 			return nil, toStatus(s.log, m, fmt.Errorf("%w: keyspace %s: %v", nodetool.ErrBadOutput, k.Name, err))
 		}
+		tables := int32(-1)
+		if counts != nil {
+			tables = int32(counts[k.Name])
+		}
 		resp.Keyspaces = append(resp.Keyspaces, &cassmesosv1.Keyspace{Name: k.Name, ReplicationClass: class, Replication: opts,
-			Tables: -1, System: nodetool.IsSystemKeyspace(k.Name) || class == "LocalStrategy"})
+			Tables: tables, System: nodetool.IsSystemKeyspace(k.Name) || class == "LocalStrategy"})
 	}
 	sort.Slice(resp.Keyspaces, func(i, j int) bool { return resp.Keyspaces[i].Name < resp.Keyspaces[j].Name })
 	return resp, nil
@@ -468,4 +489,68 @@ func (s *server) ReloadSeeds(ctx context.Context, req *cassmesosv1.ReloadSeedsRe
 		return nil, toStatus(s.log, "ReloadSeeds", err)
 	}
 	return &cassmesosv1.ReloadSeedsResponse{Seeds: got}, nil
+}
+
+// maxPEM bounds each PEM field of a RenewCertificate request.
+const maxPEM = 64 << 10
+
+// RenewCertificate writes the node's new Cassandra certificate, key and CA (checked first: bad
+// material writes nothing) and runs nodetool reloadssl, so Cassandra uses them for new
+// connections without a restart.
+func (s *server) RenewCertificate(ctx context.Context, req *cassmesosv1.RenewCertificateRequest) (*cassmesosv1.RenewCertificateResponse, error) {
+	if s.renew == nil {
+		return nil, status.Error(codes.Unimplemented, "certificate renewal is not available")
+	}
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"cert", req.GetCert()}, {"key", req.GetKey()}, {"ca", req.GetCa()}} {
+		if len(f.b) == 0 || len(f.b) > maxPEM {
+			return nil, toStatus(s.log, "RenewCertificate", fmt.Errorf("%w: %s: want 1 to %d bytes of PEM, got %d", errInvalid, f.name, maxPEM, len(f.b)))
+		}
+	}
+	serial, notAfter, err := s.renew(req.GetCert(), req.GetKey(), req.GetCa())
+	if err != nil {
+		return nil, toStatus(s.log, "RenewCertificate", err)
+	}
+	if err := s.reloadSSL(ctx, serial); err != nil {
+		return nil, toStatus(s.log, "RenewCertificate", err)
+	}
+	s.log.Info("Cassandra certificate renewed", "serial", serial, "not_after", notAfter.UTC().Format(time.RFC3339))
+	return &cassmesosv1.RenewCertificateResponse{Serial: serial, NotAfter: timestamppb.New(notAfter)}, nil
+}
+
+// reloadAttempts bounds the nodetool reloadssl calls of one renewal; reloadPause separates them.
+var (
+	reloadAttempts = 5
+	reloadPause    = 2 * time.Second
+)
+
+// reloadSSL runs nodetool reloadssl until the node serves the certificate serial on its TLS
+// ports. Cassandra 5.0 reloads only the SSL contexts it has cached at that moment, and not always
+// the storage port's: a renewal is done only when both ports serve the new certificate.
+func (s *server) reloadSSL(ctx context.Context, serial string) error {
+	var last error
+	for i := range reloadAttempts {
+		if i > 0 {
+			t := time.NewTimer(reloadPause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if err := s.ctl.ReloadSSL(ctx); err != nil {
+			return fmt.Errorf("the certificate %s was written but nodetool reloadssl failed: %w", serial, err)
+		}
+		if s.served == nil {
+			return nil
+		}
+		if last = s.served(ctx, serial); last == nil {
+			return nil
+		}
+		s.log.Warn("after nodetool reloadssl the node does not serve its new certificate yet", "serial", serial, "attempt", i+1, "err", last)
+	}
+	return fmt.Errorf("the certificate %s was written and reloaded %d times, but %w", serial, reloadAttempts, last)
 }

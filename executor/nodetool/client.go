@@ -38,6 +38,9 @@ type Controller interface {
 	Netstats(ctx context.Context) (*Netstats, error)
 	// DescribeCluster runs `nodetool describecluster`.
 	DescribeCluster(ctx context.Context) (*ClusterDescription, error)
+	// TableCounts runs `nodetool tablestats -F json` (tablestats.go): the number of tables of
+	// each keyspace that has any.
+	TableCounts(ctx context.Context) (map[string]int, error)
 	// StatusBinary runs `nodetool statusbinary`: whether CQL (native transport) is running.
 	StatusBinary(ctx context.Context) (bool, error)
 	// StatusGossip runs `nodetool statusgossip`: whether gossip is running.
@@ -79,6 +82,9 @@ type Controller interface {
 	// the seed IP addresses the node uses, without its own.
 	GetSeeds(ctx context.Context) ([]string, error)
 	ReloadSeeds(ctx context.Context) ([]string, error)
+	// ReloadSSL runs `nodetool reloadssl` (Cassandra 4.0+): the node re-reads its keystores and
+	// truststores and uses them for new connections.
+	ReloadSSL(ctx context.Context) error
 }
 
 // Config says how to run nodetool.
@@ -491,6 +497,9 @@ func (c *Client) DisableBinary(ctx context.Context) error { return c.plain(ctx, 
 
 // EnableGossip runs `nodetool enablegossip`.
 func (c *Client) EnableGossip(ctx context.Context) error { return c.plain(ctx, "enablegossip") }
+
+// ReloadSSL runs `nodetool reloadssl`.
+func (c *Client) ReloadSSL(ctx context.Context) error { return c.plain(ctx, "reloadssl") }
 
 // DisableGossip runs `nodetool disablegossip`.
 func (c *Client) DisableGossip(ctx context.Context) error { return c.plain(ctx, "disablegossip") }

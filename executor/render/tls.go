@@ -1,9 +1,10 @@
 package render
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,8 @@ func checkTLS(cfg *cassmesosv1.NodeTaskConfig) error {
 }
 
 // WriteTLSFiles writes the keystore (key, then certificate chain) and the truststore (CA bundle)
-// for t, each 0600 (an earlier file is removed first, so its mode cannot linger).
+// for t, each 0600 and atomically (a temporary file in the same directory renamed over the old
+// one): Cassandra's hot reloading, or a reloadssl, never reads half a file.
 func WriteTLSFiles(t *TLSSettings, cfg *cassmesosv1.NodeTaskConfig) error {
 	if t == nil {
 		return nil
@@ -112,17 +114,68 @@ func WriteTLSFiles(t *TLSSettings, cfg *cassmesosv1.NodeTaskConfig) error {
 		path string
 		data []byte
 	}{{t.Keystore, append(key, cfg.GetCassandraTlsCert()...)}, {t.Truststore, cfg.GetCassandraTlsCa()}} {
-		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
-			return err
-		}
-		if err := os.Chmod(f.path, 0o600); err != nil {
+		if err := writeAtomic(f.path, f.data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeAtomic writes data to path through a 0600 temporary file in its directory, synced and
+// renamed over path.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer func() { _ = os.Remove(name) }()
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(name, path)
+}
+
+// ErrBadTLSMaterial wraps RenewTLSFiles' refusal of the certificate, key or CA (nothing written).
+var ErrBadTLSMaterial = errors.New("bad TLS material")
+
+// RenewTLSFiles checks cfg's Cassandra certificate, key and CA (as at launch: one unencrypted
+// PKCS#8 key of the certificate, which chains to the CA for serverAuth and clientAuth and names
+// the node's address) and writes them over the keystore and truststore in conf. It returns the
+// certificate written. A ring without encryption, or bad material, is ErrBadTLSMaterial and
+// writes nothing.
+func RenewTLSFiles(cfg *cassmesosv1.NodeTaskConfig, conf string) (*x509.Certificate, error) {
+	t := TLSSettingsFor(cfg, conf)
+	if t == nil {
+		return nil, fmt.Errorf("%w: the node's ring is not encrypted", ErrBadTLSMaterial)
+	}
+	if err := checkTLS(cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadTLSMaterial, err)
+	}
+	blk, _ := pem.Decode(cfg.GetCassandraTlsCert())
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%w: cassandra_tls_cert: no CERTIFICATE block", ErrBadTLSMaterial)
+	}
+	leaf, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cassandra_tls_cert: %w", ErrBadTLSMaterial, err)
+	}
+	if err := WriteTLSFiles(t, cfg); err != nil {
+		return nil, err
+	}
+	return leaf, nil
 }
 
 // setEncryption renders server_encryption_options and client_encryption_options for t (the whole
@@ -132,8 +185,11 @@ func setEncryption(root *yaml.Node, t *TLSSettings) {
 		return mapNode(strNode("class_name"), strNode(PEMSslContextFactory))
 	}
 	// Internode TLS is mutual: every node presents its certificate and verifies its peer's
-	// against the CA and the peer's address. optional: false refuses plaintext peers when
-	// internode_encryption covers them.
+	// against the CA. optional: false refuses plaintext peers when internode_encryption covers
+	// them. require_endpoint_verification stays false: Cassandra 5.0 applies it to inbound
+	// connections too (the server engine gets endpoint identification "HTTPS"), and the JDK's
+	// trust manager then refuses every client certificate ("Endpoint Identification Algorithm
+	// HTTPS is not supported on the server side"): with it, no node could gossip with another.
 	setScalar(root, "server_encryption_options", mapNode(
 		strNode("internode_encryption"), strNode(t.Internode),
 		strNode("legacy_ssl_storage_port_enabled"), boolNode(false),
@@ -142,7 +198,7 @@ func setEncryption(root *yaml.Node, t *TLSSettings) {
 		strNode("keystore"), strNode(t.Keystore),
 		strNode("truststore"), strNode(t.Truststore),
 		strNode("require_client_auth"), boolNode(true),
-		strNode("require_endpoint_verification"), boolNode(true),
+		strNode("require_endpoint_verification"), boolNode(false),
 	))
 	if t.Client == "none" {
 		setScalar(root, "client_encryption_options", mapNode(strNode("enabled"), boolNode(false)))

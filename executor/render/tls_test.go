@@ -1,6 +1,9 @@
 package render
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,7 +23,7 @@ func TestOverlayYAMLEncryption(t *testing.T) {
 			"internode_encryption": internode, "legacy_ssl_storage_port_enabled": false, "optional": false,
 			"ssl_context_factory": map[string]any{"class_name": "org.apache.cassandra.security.PEMBasedSslContextFactory"},
 			"keystore":            "/sb/conf/cassandra-tls.pem", "truststore": "/sb/conf/cassandra-ca.pem",
-			"require_client_auth": true, "require_endpoint_verification": true,
+			"require_client_auth": true, "require_endpoint_verification": false,
 		}
 	}
 	wantClient := func(optional bool) map[string]any {
@@ -142,6 +145,67 @@ func TestMaterializeWritesTLSFilesOwnerOnly(t *testing.T) {
 		}
 		if _, err := os.Stat(conf); err == nil {
 			t.Errorf("%s: the configuration directory was written", name)
+		}
+	}
+}
+
+// RenewTLSFiles replaces the keystore and truststore with a new certificate (0600, nothing else
+// left in the directory), and refuses bad material, or a plaintext ring, without touching them.
+func TestRenewTLSFiles(t *testing.T) {
+	conf := t.TempDir()
+	ca, err := tlsutil.NewCA("test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(san string) ([]byte, []byte) {
+		c, k, err := ca.Issue(tlsutil.Issue{Name: "n", Server: true, Client: true, SANs: []string{san}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, k
+	}
+	enc := &cassmesosv1.Encryption{Internode: cassmesosv1.InternodeEncryption_INTERNODE_ENCRYPTION_ALL}
+	cfgWith := func(cert, key []byte) *cassmesosv1.NodeTaskConfig {
+		return &cassmesosv1.NodeTaskConfig{Ring: "r", Address: "127.0.0.2", Encryption: enc, CassandraTlsCert: cert, CassandraTlsKey: key, CassandraTlsCa: ca.CertPEM}
+	}
+	c1, k1 := issue("127.0.0.2")
+	if err := WriteTLSFiles(TLSSettingsFor(cfgWith(c1, k1), conf), cfgWith(c1, k1)); err != nil {
+		t.Fatal(err)
+	}
+	c2, k2 := issue("127.0.0.2")
+	leaf, err := RenewTLSFiles(cfgWith(c2, k2), conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(conf, TLSKeystoreFile)); string(b) != string(k2)+string(c2) {
+		t.Fatalf("keystore not replaced")
+	}
+	blk, _ := pem.Decode(c2)
+	if want, _ := x509.ParseCertificate(blk.Bytes); leaf.SerialNumber.Cmp(want.SerialNumber) != 0 {
+		t.Errorf("returned serial %v, want %v", leaf.SerialNumber, want.SerialNumber)
+	}
+	entries, _ := os.ReadDir(conf)
+	for _, e := range entries {
+		st, _ := os.Stat(filepath.Join(conf, e.Name()))
+		if e.Name() != TLSKeystoreFile && e.Name() != TLSTruststoreFile {
+			t.Errorf("left behind: %s", e.Name())
+		} else if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", e.Name(), st.Mode().Perm())
+		}
+	}
+	other, _ := tlsutil.NewCA("other", 0)
+	c3, k3 := issue("127.0.0.9")
+	for name, cfg := range map[string]*cassmesosv1.NodeTaskConfig{
+		"another address": cfgWith(c3, k3),
+		"key of another":  cfgWith(c2, k1),
+		"another CA":      func() *cassmesosv1.NodeTaskConfig { c := cfgWith(c2, k2); c.CassandraTlsCa = other.CertPEM; return c }(),
+		"plaintext ring":  func() *cassmesosv1.NodeTaskConfig { c := cfgWith(c2, k2); c.Encryption = nil; return c }(),
+	} {
+		if _, err := RenewTLSFiles(cfg, conf); !errors.Is(err, ErrBadTLSMaterial) {
+			t.Errorf("%s: %v, want ErrBadTLSMaterial", name, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(conf, TLSKeystoreFile)); string(b) != string(k2)+string(c2) {
+			t.Fatalf("%s: the keystore was changed", name)
 		}
 	}
 }

@@ -164,10 +164,12 @@ var nodetoolCommands = map[string]string{
 	"status":              "Print cluster information (state, load, IDs, ...)",
 	"statusbinary":        "Status of native transport (binary protocol)",
 	"statusgossip":        "Status of gossip",
+	"tablestats":          "Print statistics on tables",
 	"stopdaemon":          "Stop cassandra daemon",
 	"version":             "Print cassandra version",
 	"getseeds":            "Get the currently in use seed node IP list excluding the node IP",
 	"reloadseeds":         "Reload the seed node list from the seed node provider",
+	"reloadssl":           "Signals Cassandra to reload SSL certificates",
 }
 
 func (n *node) command(req jmxRequest, r *reply) int {
@@ -209,6 +211,12 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	case "describecluster":
 		r.out("%s", n.describeCluster(req.PrintPort))
+		return 0
+	case "tablestats":
+		if len(args) != 2 || (args[0] != "-F" && args[0] != "--format") || args[1] != "json" {
+			return r.badUse("the stand-in implements only tablestats -F json")
+		}
+		r.out("%s", v.tableStatsJSON())
 		return 0
 	case "describering":
 		if len(args) != 1 {
@@ -294,6 +302,13 @@ func (n *node) command(req jmxRequest, r *reply) int {
 		return 0
 	case "getseeds":
 		r.out("%s\n", n.seedLine("Current list of seed node IPs, excluding the current node's IP: ", n.g.seedList()))
+		return 0
+	case "reloadssl":
+		if err := n.cfg.TLS.Reload(); err != nil {
+			r.err("error: Failed to hot reload the SSL Certificates! Please check the certificate files.\n-- StackTrace --\njava.io.IOException: %v\n", err)
+			return 2
+		}
+		n.log.info("RMI TCP Connection", "SSLFactory.java", 238, "SSL certificates have been updated for server_encryption_options and client_encryption_options. Resetting the ssl contexts for new connections.")
 		return 0
 	case "reloadseeds":
 		seeds, err := ReadSeeds(n.cfg.YAMLPath)

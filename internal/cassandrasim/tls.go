@@ -4,21 +4,30 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strings"
+	"sync"
 )
 
 // Cassandra's own TLS, as far as the stand-in goes: it reads server_encryption_options and
 // client_encryption_options, loads the PEM keystore and truststore the way 5.0's
 // PEMBasedSslContextFactory does (a start with an unreadable one fails), and then
 //   - with internode_encryption all, gossips over mutual TLS on storage_port (peers verified
-//     against the truststore and their address; a plaintext peer gets nothing). dc and rack are
+//     against the truststore, and their address with require_endpoint_verification; a plaintext
+//     peer gets nothing). Like 5.0.8, require_endpoint_verification with require_client_auth
+//     fails every inbound handshake. dc and rack are
 //     accepted but gossip stays plaintext (the stand-in does not know a peer's dc before it talks);
 //   - with client encryption enabled, serves the native port over TLS only, or, with optional:
 //     true, TLS and plaintext on the same port (told apart by the first byte, as Cassandra does).
 // Other SSL context factories (JKS keystores) are refused: cassmesos renders PEM only.
+
+// errEndpointOnServer is what 5.0.8 logs for every inbound internode handshake when both
+// require_client_auth and require_endpoint_verification are on (InboundConnectionInitiator: "Failed
+// to properly handshake with peer"): no node can then gossip with another.
+var errEndpointOnServer = errors.New("java.security.cert.CertificateException: Endpoint Identification Algorithm HTTPS is not supported on the server side")
 
 // pemFactory is Cassandra's PEM-based SSL context factory.
 const pemFactory = "org.apache.cassandra.security.PEMBasedSslContextFactory"
@@ -48,6 +57,50 @@ type TLSConfig struct {
 	// Native serves the native port (nil: plaintext); NativeOptional also accepts plaintext.
 	Native         *tls.Config
 	NativeOptional bool
+	// keys are the keystores in use (server, then native), re-read by Reload (nodetool reloadssl).
+	keys []*keystore
+}
+
+// keystore is one PEM keystore the node serves with, swapped whole by a reload.
+type keystore struct {
+	section, path string
+	mu            sync.RWMutex
+	cert          *tls.Certificate
+}
+
+func (k *keystore) get() *tls.Certificate {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.cert
+}
+
+func (k *keystore) serverCert(*tls.ClientHelloInfo) (*tls.Certificate, error) { return k.get(), nil }
+
+func (k *keystore) clientCert(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return k.get(), nil
+}
+
+// Reload re-reads every keystore (nodetool reloadssl, as 5.0's SSLFactory.forceCheckCertFiles):
+// new connections use the new certificates. A keystore that does not load leaves them all as
+// they were and is the error.
+func (t *TLSConfig) Reload() error {
+	if t == nil {
+		return nil
+	}
+	certs := make([]tls.Certificate, len(t.keys))
+	for i, k := range t.keys {
+		c, err := readKeystore(k.section, k.path)
+		if err != nil {
+			return err
+		}
+		certs[i] = c
+	}
+	for i, k := range t.keys {
+		k.mu.Lock()
+		k.cert = &certs[i]
+		k.mu.Unlock()
+	}
+	return nil
 }
 
 // loadTLS turns the parsed options into a TLSConfig, loading the PEM files.
@@ -71,11 +124,19 @@ func loadTLS(server, client *encryptionYAML) (*TLSConfig, error) {
 			if strings.EqualFold(server.RequireClientAuth, "true") {
 				mutual = tls.RequireAndVerifyClientCert
 			}
-			out.Server = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: mutual, MinVersion: tls.VersionTLS12}
-			out.Client = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}
+			ks := &keystore{section: "server_encryption_options", path: server.Keystore, cert: &cert}
+			out.keys = append(out.keys, ks)
+			out.Server = &tls.Config{GetCertificate: ks.serverCert, ClientCAs: pool, ClientAuth: mutual, MinVersion: tls.VersionTLS12}
+			out.Client = &tls.Config{GetClientCertificate: ks.clientCert, RootCAs: pool, MinVersion: tls.VersionTLS12}
 			if !server.RequireEndpointVerification {
 				out.Client.InsecureSkipVerify = true
 				out.Client.VerifyPeerCertificate = verifyChainOnly(pool)
+			} else if mutual == tls.RequireAndVerifyClientCert {
+				// As real 5.0.8 on Java 17: the inbound engine gets endpoint identification
+				// too, and the JDK's trust manager refuses every client certificate then.
+				out.Server.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error {
+					return errEndpointOnServer
+				}
 			}
 		}
 	}
@@ -84,7 +145,9 @@ func loadTLS(server, client *encryptionYAML) (*TLSConfig, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.Native = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ks := &keystore{section: "client_encryption_options", path: client.Keystore, cert: &cert}
+		out.keys = append(out.keys, ks)
+		out.Native = &tls.Config{GetCertificate: ks.serverCert, MinVersion: tls.VersionTLS12}
 		if strings.EqualFold(client.RequireClientAuth, "true") {
 			out.Native.ClientCAs, out.Native.ClientAuth = pool, tls.RequireAndVerifyClientCert
 		}
@@ -101,13 +164,9 @@ func loadPEMStores(section string, o *encryptionYAML) (tls.Certificate, *x509.Ce
 	if o.KeystorePassword != "" {
 		return tls.Certificate{}, nil, fmt.Errorf("%s: keystore_password given for an unencrypted PEM key (PEMReader would try to decrypt it)", section)
 	}
-	ks, err := os.ReadFile(o.Keystore)
+	cert, err := readKeystore(section, o.Keystore)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("%s.keystore: %w", section, err)
-	}
-	cert, err := tls.X509KeyPair(ks, ks)
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("%s.keystore %s: Failed to build key manager store for secure connections: %w", section, o.Keystore, err)
+		return tls.Certificate{}, nil, err
 	}
 	ts, err := os.ReadFile(o.Truststore)
 	if err != nil {
@@ -118,6 +177,19 @@ func loadPEMStores(section string, o *encryptionYAML) (tls.Certificate, *x509.Ce
 		return tls.Certificate{}, nil, fmt.Errorf("%s.truststore %s: Failed to build trust manager store for secure connections: no certificate", section, o.Truststore)
 	}
 	return cert, pool, nil
+}
+
+// readKeystore reads a PEM keystore: the private key and the certificate chain, one file.
+func readKeystore(section, path string) (tls.Certificate, error) {
+	ks, err := os.ReadFile(path)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s.keystore: %w", section, err)
+	}
+	cert, err := tls.X509KeyPair(ks, ks)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s.keystore %s: Failed to build key manager store for secure connections: %w", section, path, err)
+	}
+	return cert, nil
 }
 
 // verifyChainOnly verifies a peer's chain against pool without checking its name.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -144,5 +145,113 @@ func TestNativeConnTLS(t *testing.T) {
 			t.Error("required: a plaintext client was served")
 		}
 		ln.Close()
+	}
+}
+
+// handshake runs one internode TLS handshake between srv and cli over loopback TCP and returns
+// the serial of the certificate the server presented.
+func handshake(t *testing.T, srv, cli *tls.Config) (string, error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	errc := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		s := tls.Server(conn, srv)
+		err = s.Handshake()
+		if err == nil {
+			_, err = s.Write([]byte{1})
+		}
+		errc <- err
+	}()
+	c := cli.Clone()
+	c.ServerName = "127.0.0.1"
+	tc, err := tls.Dial("tcp", ln.Addr().String(), c)
+	if err != nil {
+		return "", errors.Join(err, <-errc)
+	}
+	defer tc.Close()
+	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+	// The server's verdict on the client's certificate arrives with the first read (TLS 1.3).
+	_, rerr := tc.Read(make([]byte, 1))
+	if serr := <-errc; serr != nil || rerr != nil {
+		return "", errors.Join(serr, rerr)
+	}
+	return tc.ConnectionState().PeerCertificates[0].SerialNumber.Text(16), nil
+}
+
+// nodetool reloadssl: the keystores are read again and new handshakes present the new
+// certificate; a keystore that does not load is an error and changes nothing. With
+// require_endpoint_verification and require_client_auth every inbound handshake fails, as on
+// real 5.0.8.
+func TestReloadSSLAndEndpointVerification(t *testing.T) {
+	ca, err := tlsutil.NewCA("test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ks, ts := filepath.Join(dir, "ks.pem"), filepath.Join(dir, "ca.pem")
+	writeKeystore := func() {
+		cert, key, err := ca.Issue(tlsutil.Issue{Name: "n", Server: true, Client: true, SANs: []string{"127.0.0.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ks, append(key, cert...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeKeystore()
+	if err := os.WriteFile(ts, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := &encryptionYAML{InternodeEncryption: "all", Keystore: ks, Truststore: ts, RequireClientAuth: "true"}
+	o.SSLContextFactory.ClassName = pemFactory
+	cfg, err := loadTLS(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := handshake(t, cfg.Server, cfg.Client)
+	if err != nil {
+		t.Fatalf("mutual TLS handshake: %v", err)
+	}
+	writeKeystore()
+	if s, err := handshake(t, cfg.Server, cfg.Client); err != nil || s != first {
+		t.Fatalf("before reloadssl: serial %s, %v; want the old %s", s, err, first)
+	}
+	if err := cfg.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := handshake(t, cfg.Server, cfg.Client)
+	if err != nil || second == first {
+		t.Fatalf("after reloadssl: serial %s (was %s), %v", second, first, err)
+	}
+	if err := os.WriteFile(ks, []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Reload(); err == nil || !strings.Contains(err.Error(), "keystore") {
+		t.Fatalf("reload of a junk keystore: %v", err)
+	}
+	if s, err := handshake(t, cfg.Server, cfg.Client); err != nil || s != second {
+		t.Fatalf("after a failed reload: serial %s, %v; want %s", s, err, second)
+	}
+
+	// Endpoint verification with client authentication: refused on the server side.
+	writeKeystore()
+	o.RequireEndpointVerification = true
+	bad, err := loadTLS(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(t, bad.Server, bad.Client); err == nil || !strings.Contains(err.Error(), "not supported on the server side") {
+		t.Fatalf("endpoint verification: %v, want the server-side refusal", err)
 	}
 }

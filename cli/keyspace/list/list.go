@@ -39,7 +39,9 @@ up and normal, through its executor (nodetool describecluster). Cassandra's own 
 (system, system_auth, system_schema, ...) are left out unless --system is given; they are the ones
 a repair or cleanup run without --keyspace leaves out.
 
-TABLES is the keyspace's table count, "?" while the node does not report it.`,
+TABLES is the keyspace's number of tables, as the same node's nodetool tablestats lists them
+(secondary indexes not counted); "?" when the node cannot tell (an older executor). In -o json
+and yaml a count of 0 is left out (proto3 mapping) and an unknown one is -1.`,
 		Example: `  cassmesos keyspace list demo
   cassmesos keyspace list demo --system -o wide
   cassmesos keyspace list demo -o name`,

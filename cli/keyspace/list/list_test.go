@@ -16,8 +16,8 @@ func keyspaces() []*pb.Keyspace {
 	return []*pb.Keyspace{
 		{Name: "system_auth", ReplicationClass: "SimpleStrategy", Replication: map[string]string{"replication_factor": "1"}, Tables: -1, System: true},
 		{Name: "shop", ReplicationClass: "NetworkTopologyStrategy", Replication: map[string]string{"dc2": "2", "dc1": "3"}, Tables: 4},
-		{Name: "audit", ReplicationClass: "SimpleStrategy", Replication: map[string]string{"replication_factor": "3"}, Tables: -1},
-		{Name: "system", ReplicationClass: "LocalStrategy", Replication: map[string]string{}, Tables: -1, System: true},
+		{Name: "audit", ReplicationClass: "SimpleStrategy", Replication: map[string]string{"replication_factor": "3"}, Tables: 0},
+		{Name: "system", ReplicationClass: "LocalStrategy", Replication: map[string]string{}, Tables: 31, System: true},
 	}
 }
 
@@ -37,13 +37,13 @@ func TestListRun(t *testing.T) {
 		name, args, output, want string
 	}{
 		{name: "table", args: "demo", want: `NAME    REPLICATION                           TABLES
-audit   SimpleStrategy rf=3                   ?
+audit   SimpleStrategy rf=3                   0
 shop    NetworkTopologyStrategy dc1=3 dc2=2   4
 `},
 		{name: "wide with system", args: "demo --system", output: "wide", want: `NAME          REPLICATION                           TABLES   CLASS                     SYSTEM
-audit         SimpleStrategy rf=3                   ?        SimpleStrategy            no
+audit         SimpleStrategy rf=3                   0        SimpleStrategy            no
 shop          NetworkTopologyStrategy dc1=3 dc2=2   4        NetworkTopologyStrategy   no
-system        LocalStrategy                         ?        LocalStrategy             yes
+system        LocalStrategy                         31       LocalStrategy             yes
 system_auth   SimpleStrategy rf=1                   ?        SimpleStrategy            yes
 `},
 		{name: "name", args: "demo", output: "name", want: "keyspace/audit\nkeyspace/shop\n"},
@@ -59,7 +59,7 @@ system_auth   SimpleStrategy rf=1                   ?        SimpleStrategy     
 			if code := e.Run(NewCmdList(e.F, nil), tc.args); code != 0 {
 				t.Fatalf("exit %d: %s", code, e.ErrOut)
 			}
-			if req.GetRing() != "demo" {
+			if req.GetRing() != "demo" || !req.GetTables() {
 				t.Errorf("request %v", req)
 			}
 			clitest.Diff(t, "stdout", e.Out.String(), tc.want)
@@ -90,5 +90,31 @@ func TestListErrors(t *testing.T) {
 	}
 	if code := e.Run(NewCmdList(e.F, nil), "demo"); code == 0 || !strings.Contains(e.ErrOut.String(), "no node is up") {
 		t.Errorf("exit %d, stderr %q", code, e.ErrOut)
+	}
+}
+
+// -o yaml: the keyspaces with their table counts and the node asked; a count of 0 is left out
+// (proto3 JSON/YAML mapping: absent means 0); an unknown count (-1, an older executor) stays -1.
+func TestListYAML(t *testing.T) {
+	e := clitest.New(t)
+	e.F.Globals.Output = "yaml"
+	e.Srv.ListKeyspacesFn = func(context.Context, *pb.RingServiceListKeyspacesRequest) (*pb.RingServiceListKeyspacesResponse, error) {
+		return &pb.RingServiceListKeyspacesResponse{Keyspaces: keyspaces(), Node: "demo-1"}, nil
+	}
+	if code := e.Run(NewCmdList(e.F, nil), "demo --system"); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.ErrOut)
+	}
+	out := e.Out.String()
+	for _, want := range []string{"name: audit", "name: shop", "tables: 4", "name: system", "tables: 31", "tables: -1", "node: demo-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("yaml lacks %q:\n%s", want, out)
+		}
+	}
+	audit, shop := strings.Index(out, "name: audit"), strings.Index(out, "name: shop")
+	if audit < 0 || shop < audit {
+		t.Fatalf("yaml not sorted by name:\n%s", out)
+	}
+	if strings.Contains(out[audit:shop], "tables:") {
+		t.Errorf("audit's 0 tables printed:\n%s", out[audit:shop])
 	}
 }

@@ -108,6 +108,11 @@ type World struct {
 	HoldRelay func(plan.Relay) bool
 	// AutoRepairLog lists the Auto Repair calls carried out: "pause demo-1", "resume demo-0".
 	AutoRepairLog []string
+	// CertLog lists the certificate renewals carried out: "demo-1 <relay ID>".
+	CertLog []string
+	// FailCertRenewal, when set, makes a renewal it returns true for fail (as an executor whose
+	// nodetool reloadssl failed).
+	FailCertRenewal func(plan.Relay) bool
 	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
 	// daemon's memory but none of its actions carried out, as a daemon killed between its
 	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
@@ -543,6 +548,20 @@ func (w *World) relay(r plan.Relay) {
 			target.relayID = r.ID
 			w.report(target)
 		}
+	case plan.RelayRenewCert:
+		w.logf("relay %s renew certificate of %s", r.ID, r.Node)
+		if st := w.Store.Nodes[r.Node]; st.GetCertRenewalId() != r.ID {
+			w.violate("certificate renewal %s of %s relayed before its intent was persisted (stored %q)", r.ID, r.Node, st.GetCertRenewalId())
+		}
+		if r.Address != target.Config.GetAddress() || r.Hostname != target.Config.GetHostname() {
+			w.violate("certificate renewal of %s for %s/%s, its task runs on %s/%s", r.Node, r.Address, r.Hostname, target.Config.GetAddress(), target.Config.GetHostname())
+		}
+		if w.FailCertRenewal != nil && w.FailCertRenewal(r) {
+			w.State.Relays[r.ID] = plan.RelayResult{Done: true, Err: "nodetool reloadssl failed", At: w.Now}
+			return
+		}
+		w.CertLog = append(w.CertLog, r.Node+" "+r.ID)
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
 	case plan.RelayReloadSeeds:
 		w.logf("relay %s reloadseeds %s %v", r.ID, r.Node, r.Seeds)
 		if len(r.Seeds) == 0 {

@@ -47,6 +47,8 @@ type Fake struct {
 	// autoRepair: repair type -> enabled; nil when the node has no Auto Repair.
 	autoRepair map[string]bool
 	seeds      []string
+	// tables: keyspace -> table count; nil until set.
+	tables map[string]int
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -556,6 +558,9 @@ func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
 	return append([]string{}, f.seeds...), nil
 }
 
+// ReloadSSL implements nodetool.Controller (it only records the call).
+func (f *Fake) ReloadSSL(ctx context.Context) error { return f.begin(ctx, "ReloadSSL") }
+
 // ReloadSeeds implements nodetool.Controller.
 func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {
 	if err := f.begin(ctx, "ReloadSeeds"); err != nil {
@@ -564,4 +569,34 @@ func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string{}, f.seeds...), nil
+}
+
+// SetTableCounts sets what TableCounts answers (nil: it fails with an error, as before any set).
+func (f *Fake) SetTableCounts(counts map[string]int) {
+	f.locked(func() {
+		f.tables = nil
+		if counts != nil {
+			f.tables = map[string]int{}
+			for k, v := range counts {
+				f.tables[k] = v
+			}
+		}
+	})
+}
+
+// TableCounts implements nodetool.Controller.
+func (f *Fake) TableCounts(ctx context.Context) (map[string]int, error) {
+	if err := f.begin(ctx, "TableCounts"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tables == nil {
+		return nil, notSet("TableCounts")
+	}
+	out := make(map[string]int, len(f.tables))
+	for k, v := range f.tables {
+		out[k] = v
+	}
+	return out, nil
 }

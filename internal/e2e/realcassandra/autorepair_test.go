@@ -2,7 +2,6 @@ package realcassandra
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,17 +32,13 @@ func autoRepairFull(t *testing.T, w *e2e.World, n *cassmesosv1.Node) (on, full b
 }
 
 // A 3-node ring of real Cassandra 5.0.8 on Cassandra's Auto Repair: every node runs the
-// scheduler with full repair enabled; cassmesos repair runs are refused; a node is replaced after
-// its agent was killed, and during the replacement the live nodes have Auto Repair paused (seen
-// with the real nodetool), after it every node, the replacement too, has it enabled again, and the
-// daemon records the pause and the resume.
+// scheduler with full repair enabled; keyspace list counts tables as the real nodetool does;
+// cassmesos repair runs and schedules are refused; a non-seed node is replaced after its agent was
+// killed, and during the replacement the live nodes have Auto Repair paused (seen with the real
+// nodetool); the daemon's record reaches RESUMED (waited for), and then every node, the
+// replacement too, has it enabled again per its own nodetool.
 func TestRealAutoRepair(t *testing.T) {
-	// Not yet passing on real 5.0.8: the pause is recorded, but the test saw the resume still
-	// RESUMING when it checked. It runs with CASSMESOS_REAL_AUTOREPAIR=1 until fixed (stop 20's
-	// note); the stand-in e2e TestAutoRepairPauseSurvivesDaemonKill covers the flow meanwhile.
-	if os.Getenv("CASSMESOS_REAL_AUTOREPAIR") != "1" {
-		return
-	}
+	start := time.Now()
 	const ring = "auto"
 	const agents = 4
 	w := e2e.NewWorld(t, e2e.Options{
@@ -92,8 +87,15 @@ func TestRealAutoRepair(t *testing.T) {
 			t.Errorf("repair status --ring: %s %v", ns.GetNode(), ns)
 		}
 	}
-	if out, errOut, code := w.CLI("repair", "run", ring, "--keyspace", "system_auth"); code == 0 || !strings.Contains(out+errOut, "Auto Repair") {
+	// keyspace list's TABLES against the real nodetool tablestats.
+	checkKeyspaceTables(t, w, ring, nodes, nodes[ring+"-0"])
+
+	// Never both engines: cassmesos' own repair runs and schedules are refused (exit 5).
+	if out, errOut, code := w.CLI("repair", "run", ring, "--keyspace", "system_auth"); code != 5 || !strings.Contains(out+errOut, "Auto Repair") {
 		t.Errorf("repair run on an Auto Repair ring: exit %d %s%s", code, out, errOut)
+	}
+	if out, errOut, code := w.CLI("repair", "schedule", "create", ring, "--every", "1d", "--keyspace", "system_auth"); code != 5 || !strings.Contains(out+errOut, "Auto Repair") {
+		t.Errorf("repair schedule create on an Auto Repair ring: exit %d %s%s", code, out, errOut)
 	}
 
 	// Replace the non-seed real node after killing its agent; watch the live nodes meanwhile.
@@ -126,18 +128,22 @@ func TestRealAutoRepair(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// Refused (exit 5) until the daemon's view, refreshed by the live executors' nodetool
+		// status, shows the node down: asked again on a tick until accepted or the deadline.
 		deadline := time.Now().Add(3 * time.Minute)
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
 		for {
 			out, errOut, code := w.CLI("node", "replace", name, "--wait", "--timeout", "8m")
 			if code == 0 {
 				replaced <- nil
 				return
 			}
-			if time.Now().After(deadline) {
+			if code != 5 || time.Now().After(deadline) {
 				replaced <- fmt.Errorf("node replace %s: exit %d: %s%s", name, code, out, errOut)
 				return
 			}
-			time.Sleep(2 * time.Second) // the daemon refuses (exit 5) until it sees the node down
+			<-tick.C
 		}
 	}()
 	sawPaused := false
@@ -170,30 +176,34 @@ func TestRealAutoRepair(t *testing.T) {
 	if !sawPaused {
 		t.Errorf("Auto Repair was never seen paused on the live nodes during the replacement")
 	}
-	// After the replacement: every node, the new one too, has full repair enabled again.
+	// After the replacement the daemon records the resume as done (RESUMED; it may still be
+	// RESUMING just after the operation ended: wait for it), and then every node, the new one
+	// too, has full repair enabled again on its own nodetool.
+	var p *cassmesosv1.AutoRepairPauseInfo
 	w.Eventually(2*time.Minute, func() error {
-		nodes = w.Nodes(ring)
-		if len(nodes) != 3 || nodes[name].GetAddress() == old.GetAddress() {
-			return fmt.Errorf("nodes %v", nodes)
+		st := status()
+		if len(st.GetPauses()) != 1 {
+			return fmt.Errorf("pauses %v", st.GetPauses())
 		}
-		for n, node := range nodes {
-			on, full, err := autoRepairFull(t, w, node)
-			if err != nil {
-				return err
-			}
-			if !on || !full {
-				return fmt.Errorf("%s: scheduler %v, full %v", n, on, full)
-			}
+		p = st.GetPauses()[0]
+		if p.GetPhase() != "RESUMED" {
+			return fmt.Errorf("recorded pause %v", p)
 		}
 		return nil
-	}, "Auto Repair enabled on every node after the replacement")
-	st = status()
-	if len(st.GetPauses()) != 1 {
-		t.Fatalf("pauses %v", st.GetPauses())
-	}
-	p := st.GetPauses()[0]
-	if p.GetPhase() != "RESUMED" || p.GetPausedTime() == nil || p.GetResumedTime() == nil || !p.GetResumedTime().AsTime().After(p.GetPausedTime().AsTime()) {
+	}, "the recorded pause RESUMED")
+	if p.GetPausedTime() == nil || p.GetResumedTime() == nil || !p.GetResumedTime().AsTime().After(p.GetPausedTime().AsTime()) || p.GetLastError() != "" {
 		t.Errorf("recorded pause %v", p)
 	}
+	nodes = w.Nodes(ring)
+	if len(nodes) != 3 || nodes[name].GetAddress() == old.GetAddress() {
+		t.Fatalf("nodes after the replacement %v", nodes)
+	}
+	for n, node := range nodes {
+		on, full, err := autoRepairFull(t, w, node)
+		if err != nil || !on || !full {
+			t.Errorf("%s after the resume: scheduler %v, full %v, %v", n, on, full, err)
+		}
+	}
 	t.Logf("figure: Auto Repair paused for %v around the replacement", p.GetResumedTime().AsTime().Sub(p.GetPausedTime().AsTime()).Round(time.Millisecond))
+	t.Logf("figure: TestRealAutoRepair total %v", time.Since(start).Round(time.Millisecond))
 }

@@ -9,6 +9,7 @@ package cassmesosv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1799,6 +1800,125 @@ func (x *ReloadSeedsRequest) GetSeeds() []string {
 	return nil
 }
 
+// RenewCertificateRequest carries the node's new Cassandra certificate, issued by the daemon's CA.
+type RenewCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PEM certificate (chain) for the node's address, serverAuth and clientAuth.
+	Cert []byte `protobuf:"bytes,1,opt,name=cert,proto3" json:"cert,omitempty"`
+	// PEM PKCS#8 private key of cert, unencrypted.
+	Key []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// PEM CA bundle peers and clients are verified against.
+	Ca            []byte `protobuf:"bytes,3,opt,name=ca,proto3" json:"ca,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewCertificateRequest) Reset() {
+	*x = RenewCertificateRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewCertificateRequest) ProtoMessage() {}
+
+func (x *RenewCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewCertificateRequest.ProtoReflect.Descriptor instead.
+func (*RenewCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RenewCertificateRequest) GetCert() []byte {
+	if x != nil {
+		return x.Cert
+	}
+	return nil
+}
+
+func (x *RenewCertificateRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *RenewCertificateRequest) GetCa() []byte {
+	if x != nil {
+		return x.Ca
+	}
+	return nil
+}
+
+// RenewCertificateResponse says which certificate the node now uses.
+type RenewCertificateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Serial number of the certificate written, in hexadecimal.
+	Serial string `protobuf:"bytes,1,opt,name=serial,proto3" json:"serial,omitempty"`
+	// End of the certificate's validity.
+	NotAfter      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewCertificateResponse) Reset() {
+	*x = RenewCertificateResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewCertificateResponse) ProtoMessage() {}
+
+func (x *RenewCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewCertificateResponse.ProtoReflect.Descriptor instead.
+func (*RenewCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RenewCertificateResponse) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *RenewCertificateResponse) GetNotAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NotAfter
+	}
+	return nil
+}
+
 // ReloadSeedsResponse is what Cassandra uses after the reload.
 type ReloadSeedsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1810,7 +1930,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1822,7 +1942,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1835,7 +1955,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{32}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -1849,7 +1969,7 @@ var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"\x93\x01\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x01\n" +
 	"\x19DeleteStoredBackupRequest\x12\x1b\n" +
 	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12\x1b\n" +
 	"\tstore_url\x18\x02 \x01(\tR\bstoreUrl\x12\x1d\n" +
@@ -1962,10 +2082,16 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x13DecommissionRequest\"\x16\n" +
 	"\x14DecommissionResponse\"*\n" +
 	"\x12ReloadSeedsRequest\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"O\n" +
+	"\x17RenewCertificateRequest\x12\x12\n" +
+	"\x04cert\x18\x01 \x01(\fR\x04cert\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x0e\n" +
+	"\x02ca\x18\x03 \x01(\fR\x02ca\"k\n" +
+	"\x18RenewCertificateResponse\x12\x16\n" +
+	"\x06serial\x18\x01 \x01(\tR\x06serial\x127\n" +
+	"\tnot_after\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x9e\n" +
-	"\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x81\v\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1979,7 +2105,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
 	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
 	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponse\x12R\n" +
-	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12O\n" +
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12a\n" +
+	"\x10RenewCertificate\x12%.cassmesos.v1.RenewCertificateRequest\x1a&.cassmesos.v1.RenewCertificateResponse\x12O\n" +
 	"\n" +
 	"BackupNode\x12\x1f.cassmesos.v1.BackupNodeRequest\x1a .cassmesos.v1.BackupNodeResponse\x12R\n" +
 	"\vRestoreNode\x12 .cassmesos.v1.RestoreNodeRequest\x1a!.cassmesos.v1.RestoreNodeResponse\x12g\n" +
@@ -1997,7 +2124,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*DeleteStoredBackupRequest)(nil),  // 0: cassmesos.v1.DeleteStoredBackupRequest
 	(*DeleteStoredBackupResponse)(nil), // 1: cassmesos.v1.DeleteStoredBackupResponse
@@ -2031,57 +2158,63 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*DecommissionRequest)(nil),        // 29: cassmesos.v1.DecommissionRequest
 	(*DecommissionResponse)(nil),       // 30: cassmesos.v1.DecommissionResponse
 	(*ReloadSeedsRequest)(nil),         // 31: cassmesos.v1.ReloadSeedsRequest
-	(*ReloadSeedsResponse)(nil),        // 32: cassmesos.v1.ReloadSeedsResponse
-	(*BackupNodeResult)(nil),           // 33: cassmesos.v1.BackupNodeResult
-	(Liveness)(0),                      // 34: cassmesos.v1.Liveness
-	(CassandraMode)(0),                 // 35: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                   // 36: cassmesos.v1.Keyspace
+	(*RenewCertificateRequest)(nil),    // 32: cassmesos.v1.RenewCertificateRequest
+	(*RenewCertificateResponse)(nil),   // 33: cassmesos.v1.RenewCertificateResponse
+	(*ReloadSeedsResponse)(nil),        // 34: cassmesos.v1.ReloadSeedsResponse
+	(*BackupNodeResult)(nil),           // 35: cassmesos.v1.BackupNodeResult
+	(Liveness)(0),                      // 36: cassmesos.v1.Liveness
+	(CassandraMode)(0),                 // 37: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                   // 38: cassmesos.v1.Keyspace
+	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	33, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
-	33, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	35, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	35, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
 	9,  // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	34, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	35, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	35, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	36, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	37, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	37, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
 	11, // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
 	15, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	36, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	12, // 9: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	14, // 10: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	17, // 11: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	19, // 12: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	21, // 13: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	23, // 14: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	29, // 15: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	25, // 16: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	27, // 17: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	6,  // 18: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	8,  // 19: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	31, // 20: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	2,  // 21: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
-	4,  // 22: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
-	0,  // 23: cassmesos.v1.NodeAgentService.DeleteStoredBackup:input_type -> cassmesos.v1.DeleteStoredBackupRequest
-	13, // 24: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	16, // 25: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	18, // 26: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	20, // 27: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	22, // 28: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	24, // 29: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	30, // 30: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	26, // 31: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	28, // 32: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	7,  // 33: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	10, // 34: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	32, // 35: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	3,  // 36: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
-	5,  // 37: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
-	1,  // 38: cassmesos.v1.NodeAgentService.DeleteStoredBackup:output_type -> cassmesos.v1.DeleteStoredBackupResponse
-	24, // [24:39] is the sub-list for method output_type
-	9,  // [9:24] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	38, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	39, // 9: cassmesos.v1.RenewCertificateResponse.not_after:type_name -> google.protobuf.Timestamp
+	12, // 10: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	14, // 11: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	17, // 12: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	19, // 13: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	21, // 14: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	23, // 15: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	29, // 16: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	25, // 17: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	27, // 18: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	6,  // 19: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	8,  // 20: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	31, // 21: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	32, // 22: cassmesos.v1.NodeAgentService.RenewCertificate:input_type -> cassmesos.v1.RenewCertificateRequest
+	2,  // 23: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
+	4,  // 24: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
+	0,  // 25: cassmesos.v1.NodeAgentService.DeleteStoredBackup:input_type -> cassmesos.v1.DeleteStoredBackupRequest
+	13, // 26: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	16, // 27: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	18, // 28: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	20, // 29: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	22, // 30: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	24, // 31: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	30, // 32: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	26, // 33: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	28, // 34: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	7,  // 35: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	10, // 36: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	34, // 37: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	33, // 38: cassmesos.v1.NodeAgentService.RenewCertificate:output_type -> cassmesos.v1.RenewCertificateResponse
+	3,  // 39: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
+	5,  // 40: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
+	1,  // 41: cassmesos.v1.NodeAgentService.DeleteStoredBackup:output_type -> cassmesos.v1.DeleteStoredBackupResponse
+	26, // [26:42] is the sub-list for method output_type
+	10, // [10:26] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_agent_proto_init() }
@@ -2096,7 +2229,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

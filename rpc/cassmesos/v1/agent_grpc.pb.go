@@ -31,6 +31,7 @@ const (
 	NodeAgentService_SetAutoRepair_FullMethodName      = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
 	NodeAgentService_GetAutoRepair_FullMethodName      = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
 	NodeAgentService_ReloadSeeds_FullMethodName        = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
+	NodeAgentService_RenewCertificate_FullMethodName   = "/cassmesos.v1.NodeAgentService/RenewCertificate"
 	NodeAgentService_BackupNode_FullMethodName         = "/cassmesos.v1.NodeAgentService/BackupNode"
 	NodeAgentService_RestoreNode_FullMethodName        = "/cassmesos.v1.NodeAgentService/RestoreNode"
 	NodeAgentService_DeleteStoredBackup_FullMethodName = "/cassmesos.v1.NodeAgentService/DeleteStoredBackup"
@@ -48,7 +49,7 @@ const (
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds, RenewCertificate, BackupNode, RestoreNode, DeleteStoredBackup) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -83,6 +84,10 @@ type NodeAgentServiceClient interface {
 	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
+	// RenewCertificate replaces the node's Cassandra certificate and key (encrypted rings): the
+	// executor checks the material, writes the PEM keystore and truststore atomically and runs
+	// nodetool reloadssl (no restart).
+	RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*RenewCertificateResponse, error)
 	// BackupNode snapshots the node (nodetool snapshot -t <backup_id>), uploads the files the store
 	// does not hold yet (by SHA-256) with the node's manifest, and clears the snapshot.
 	BackupNode(ctx context.Context, in *BackupNodeRequest, opts ...grpc.CallOption) (*BackupNodeResponse, error)
@@ -231,6 +236,16 @@ func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeed
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) RenewCertificate(ctx context.Context, in *RenewCertificateRequest, opts ...grpc.CallOption) (*RenewCertificateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenewCertificateResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_RenewCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeAgentServiceClient) BackupNode(ctx context.Context, in *BackupNodeRequest, opts ...grpc.CallOption) (*BackupNodeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(BackupNodeResponse)
@@ -273,7 +288,7 @@ func (c *nodeAgentServiceClient) DeleteStoredBackup(ctx context.Context, in *Del
 // "cassmesos-leader-epoch: <decimal>". The executor keeps the highest epoch it has seen (in the
 // node's data directory) and refuses a call with an older one with FAILED_PRECONDITION, so a
 // deposed leader cannot run a nodetool action twice. The mutating calls (RepairRange, Cleanup,
-// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds) are refused without an epoch too.
+// Drain, Decommission, RemovePeer, RestartCassandra, ReloadSeeds, RenewCertificate, BackupNode, RestoreNode, DeleteStoredBackup) are refused without an epoch too.
 //
 // Every call also names the node it is meant for as metadata "cassmesos-ring: <ring>" and
 // "cassmesos-node: <node>"; the executor refuses a call that names another ring or node, or none,
@@ -308,6 +323,10 @@ type NodeAgentServiceServer interface {
 	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
+	// RenewCertificate replaces the node's Cassandra certificate and key (encrypted rings): the
+	// executor checks the material, writes the PEM keystore and truststore atomically and runs
+	// nodetool reloadssl (no restart).
+	RenewCertificate(context.Context, *RenewCertificateRequest) (*RenewCertificateResponse, error)
 	// BackupNode snapshots the node (nodetool snapshot -t <backup_id>), uploads the files the store
 	// does not hold yet (by SHA-256) with the node's manifest, and clears the snapshot.
 	BackupNode(context.Context, *BackupNodeRequest) (*BackupNodeResponse, error)
@@ -362,6 +381,9 @@ func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAu
 }
 func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) RenewCertificate(context.Context, *RenewCertificateRequest) (*RenewCertificateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RenewCertificate not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) BackupNode(context.Context, *BackupNodeRequest) (*BackupNodeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method BackupNode not implemented")
@@ -602,6 +624,24 @@ func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_RenewCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenewCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).RenewCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_RenewCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).RenewCertificate(ctx, req.(*RenewCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NodeAgentService_BackupNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(BackupNodeRequest)
 	if err := dec(in); err != nil {
@@ -706,6 +746,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadSeeds",
 			Handler:    _NodeAgentService_ReloadSeeds_Handler,
+		},
+		{
+			MethodName: "RenewCertificate",
+			Handler:    _NodeAgentService_RenewCertificate_Handler,
 		},
 		{
 			MethodName: "BackupNode",

@@ -466,9 +466,21 @@ type NodeRecord struct {
 	Seeds []string `protobuf:"bytes,50,rep,name=seeds,proto3" json:"seeds,omitempty"`
 	// When liveness, mode or task_state last changed as observed; written with that change only
 	// (never per status update), so a new leader can say how old the recorded state is.
-	StateTime     *timestamppb.Timestamp `protobuf:"bytes,43,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StateTime *timestamppb.Timestamp `protobuf:"bytes,43,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
+	// Encrypted rings: when the current task's Cassandra certificate is due for renewal (set at
+	// launch, two thirds into the certificate's lifetime, and after each renewal).
+	CertRenewAt *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=cert_renew_at,json=certRenewAt,proto3" json:"cert_renew_at,omitempty"`
+	// The renewal in flight (intent, written before the executor is called): its relay ID, empty
+	// when none.
+	CertRenewalId string `protobuf:"bytes,61,opt,name=cert_renewal_id,json=certRenewalId,proto3" json:"cert_renewal_id,omitempty"`
+	// When the renewal in flight was sent.
+	CertRenewalTime *timestamppb.Timestamp `protobuf:"bytes,62,opt,name=cert_renewal_time,json=certRenewalTime,proto3" json:"cert_renewal_time,omitempty"`
+	// Certificates renewed without a restart during the current task.
+	CertRenewals uint32 `protobuf:"varint,63,opt,name=cert_renewals,json=certRenewals,proto3" json:"cert_renewals,omitempty"`
+	// The last failed renewal's error, cleared by a successful one.
+	CertRenewalError string `protobuf:"bytes,64,opt,name=cert_renewal_error,json=certRenewalError,proto3" json:"cert_renewal_error,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -744,6 +756,41 @@ func (x *NodeRecord) GetStateTime() *timestamppb.Timestamp {
 		return x.StateTime
 	}
 	return nil
+}
+
+func (x *NodeRecord) GetCertRenewAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CertRenewAt
+	}
+	return nil
+}
+
+func (x *NodeRecord) GetCertRenewalId() string {
+	if x != nil {
+		return x.CertRenewalId
+	}
+	return ""
+}
+
+func (x *NodeRecord) GetCertRenewalTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CertRenewalTime
+	}
+	return nil
+}
+
+func (x *NodeRecord) GetCertRenewals() uint32 {
+	if x != nil {
+		return x.CertRenewals
+	}
+	return 0
+}
+
+func (x *NodeRecord) GetCertRenewalError() string {
+	if x != nil {
+		return x.CertRenewalError
+	}
+	return ""
 }
 
 // OperationRecord is /operations/<id>.
@@ -1588,7 +1635,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xf0\t\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xf3\v\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1638,7 +1685,12 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\x12\x14\n" +
 	"\x05seeds\x182 \x03(\tR\x05seeds\x129\n" +
 	"\n" +
-	"state_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\"\xb2\x04\n" +
+	"state_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\x12>\n" +
+	"\rcert_renew_at\x18< \x01(\v2\x1a.google.protobuf.TimestampR\vcertRenewAt\x12&\n" +
+	"\x0fcert_renewal_id\x18= \x01(\tR\rcertRenewalId\x12F\n" +
+	"\x11cert_renewal_time\x18> \x01(\v2\x1a.google.protobuf.TimestampR\x0fcertRenewalTime\x12#\n" +
+	"\rcert_renewals\x18? \x01(\rR\fcertRenewals\x12,\n" +
+	"\x12cert_renewal_error\x18@ \x01(\tR\x10certRenewalError\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
@@ -1801,32 +1853,34 @@ var file_cassmesos_state_v1_state_proto_depIdxs = []int32{
 	19, // 11: cassmesos.state.v1.NodeRecord.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 12: cassmesos.state.v1.NodeRecord.release:type_name -> cassmesos.state.v1.Reservation
 	19, // 13: cassmesos.state.v1.NodeRecord.state_time:type_name -> google.protobuf.Timestamp
-	26, // 14: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
-	15, // 15: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
-	16, // 16: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
-	8,  // 17: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
-	27, // 18: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
-	17, // 19: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
-	9,  // 20: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
-	0,  // 21: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
-	18, // 22: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
-	19, // 23: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
-	19, // 24: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
-	19, // 25: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
-	19, // 26: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
-	19, // 27: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
-	19, // 28: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
-	19, // 29: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
-	1,  // 30: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
-	28, // 31: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
-	29, // 32: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
-	30, // 33: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
-	10, // 34: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	19, // 14: cassmesos.state.v1.NodeRecord.cert_renew_at:type_name -> google.protobuf.Timestamp
+	19, // 15: cassmesos.state.v1.NodeRecord.cert_renewal_time:type_name -> google.protobuf.Timestamp
+	26, // 16: cassmesos.state.v1.OperationRecord.operation:type_name -> cassmesos.v1.Operation
+	15, // 17: cassmesos.state.v1.OperationRecord.cursor:type_name -> cassmesos.state.v1.OperationRecord.CursorEntry
+	16, // 18: cassmesos.state.v1.OperationRecord.change_requests:type_name -> cassmesos.state.v1.OperationRecord.ChangeRequestsEntry
+	8,  // 19: cassmesos.state.v1.OperationRecord.state:type_name -> cassmesos.state.v1.OperationCursor
+	27, // 20: cassmesos.state.v1.StepChunkRecord.steps:type_name -> cassmesos.v1.Step
+	17, // 21: cassmesos.state.v1.OperationCursor.steps:type_name -> cassmesos.state.v1.OperationCursor.StepsEntry
+	9,  // 22: cassmesos.state.v1.OperationCursor.auto_repair:type_name -> cassmesos.state.v1.AutoRepairPause
+	0,  // 23: cassmesos.state.v1.AutoRepairPause.phase:type_name -> cassmesos.state.v1.AutoRepairPausePhase
+	18, // 24: cassmesos.state.v1.AutoRepairPause.nodes:type_name -> cassmesos.state.v1.AutoRepairPause.NodesEntry
+	19, // 25: cassmesos.state.v1.AutoRepairPause.phase_time:type_name -> google.protobuf.Timestamp
+	19, // 26: cassmesos.state.v1.AutoRepairPause.paused_time:type_name -> google.protobuf.Timestamp
+	19, // 27: cassmesos.state.v1.AutoRepairPause.resumed_time:type_name -> google.protobuf.Timestamp
+	19, // 28: cassmesos.state.v1.AutoRepairPause.retry_time:type_name -> google.protobuf.Timestamp
+	19, // 29: cassmesos.state.v1.StepCursor.offer_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 30: cassmesos.state.v1.StepCursor.release_wait_since:type_name -> google.protobuf.Timestamp
+	19, // 31: cassmesos.state.v1.StepCursor.relay_time:type_name -> google.protobuf.Timestamp
+	1,  // 32: cassmesos.state.v1.StepCursor.stage:type_name -> cassmesos.state.v1.RestartStage
+	28, // 33: cassmesos.state.v1.SegmentRecord.segment:type_name -> cassmesos.v1.RepairSegment
+	29, // 34: cassmesos.state.v1.ScheduleRecord.schedule:type_name -> cassmesos.v1.RepairSchedule
+	30, // 35: cassmesos.state.v1.AuditRecord.event:type_name -> cassmesos.v1.AuditEvent
+	10, // 36: cassmesos.state.v1.OperationCursor.StepsEntry.value:type_name -> cassmesos.state.v1.StepCursor
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_state_v1_state_proto_init() }
