@@ -75,7 +75,9 @@ func TestRelayRenewCert(t *testing.T) {
 	if _, err := c.Relay(context.Background(), 1, r); err == nil || !strings.Contains(err.Error(), "wrote certificate abc") {
 		t.Fatalf("a wrong serial: %v", err)
 	}
-	c.IssueCassandraCert = func(plan.Relay) ([]byte, []byte, []byte, error) { return nil, nil, nil, errors.New("CA key unreadable") }
+	c.IssueCassandraCert = func(plan.Relay) ([]byte, []byte, []byte, error) {
+		return nil, nil, nil, errors.New("CA key unreadable")
+	}
 	if _, err := c.Relay(context.Background(), 1, r); err == nil || !strings.Contains(err.Error(), "CA key unreadable") {
 		t.Fatalf("issuer failure: %v", err)
 	}
