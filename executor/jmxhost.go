@@ -136,6 +136,10 @@ func (f *fallbackController) SetAutoRepairEnabled(ctx context.Context, t string,
 func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.GetSeeds(ctx) })
 }
+func (f *fallbackController) Rebuild(ctx context.Context, dc string) error {
+	return try0(f, func(c *nodetool.Client) error { return c.Rebuild(ctx, dc) })
+}
+
 func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })
 }

@@ -130,6 +130,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		_, err = cli.SetAutoRepair(ctx, &cassmesosv1.SetAutoRepairRequest{RepairTypes: r.RepairTypes, Enabled: r.Enable})
 	case plan.RelayReloadSeeds:
 		err = reloadSeeds(ctx, cli, r)
+	case plan.RelayRebuild:
+		_, err = cli.Rebuild(ctx, &cassmesosv1.RebuildRequest{SourceDatacenter: r.SourceDatacenter})
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
@@ -160,7 +162,7 @@ func (c *Client) ListKeyspaces(ctx context.Context, epoch uint64, r plan.Relay, 
 func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
 	stream, err := cli.RepairRange(ctx, &cassmesosv1.RepairRangeRequest{
 		Keyspace: r.Keyspace, Tables: r.Tables, Full: r.Full, PrimaryRange: r.PrimaryRange,
-		StartToken: r.StartToken, EndToken: r.EndToken,
+		StartToken: r.StartToken, EndToken: r.EndToken, Datacenter: r.Datacenter,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ func (k RelayKind) String() string {
 		return "describecluster"
 	case RelayReloadSeeds:
 		return "reloadseeds"
+	case RelayRebuild:
+		return "rebuild"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

@@ -411,6 +411,9 @@ type Relay struct {
 	Seeds []string
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
+	// SourceDatacenter for RelayRebuild; Datacenter restricts a RelayRepair to one data
+	// centre's replicas (nodetool repair -dc).
+	SourceDatacenter, Datacenter string
 	// Enable and RepairTypes for RelayAutoRepair.
 	Enable      bool
 	RepairTypes []string

@@ -38,6 +38,7 @@ var mutating = map[string]bool{
 	cassmesosv1.NodeAgentService_RestartCassandra_FullMethodName: true,
 	cassmesosv1.NodeAgentService_SetAutoRepair_FullMethodName:    true,
 	cassmesosv1.NodeAgentService_ReloadSeeds_FullMethodName:      true,
+	cassmesosv1.NodeAgentService_Rebuild_FullMethodName:          true,
 }
 
 // epochGuard keeps the highest leader epoch seen and refuses calls from older leaders, so that a

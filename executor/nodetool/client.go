@@ -79,6 +79,9 @@ type Controller interface {
 	// the seed IP addresses the node uses, without its own.
 	GetSeeds(ctx context.Context) ([]string, error)
 	ReloadSeeds(ctx context.Context) ([]string, error)
+	// Rebuild runs `nodetool rebuild -- <source datacenter>`: streams this node's data from that
+	// data centre (a node of a data centre added with auto_bootstrap false).
+	Rebuild(ctx context.Context, sourceDC string) error
 }
 
 // Config says how to run nodetool.
@@ -420,6 +423,14 @@ func (c *Client) Decommission(ctx context.Context, force bool) error {
 		return c.plain(ctx, "decommission", "--force")
 	}
 	return c.plain(ctx, "decommission")
+}
+
+// Rebuild runs `nodetool rebuild -- <sourceDC>`.
+func (c *Client) Rebuild(ctx context.Context, sourceDC string) error {
+	if err := checkArg("rebuild source datacenter", sourceDC); err != nil {
+		return err
+	}
+	return c.plain(ctx, "rebuild", "--", sourceDC)
 }
 
 // RemoveNode runs `nodetool removenode <hostID>`.

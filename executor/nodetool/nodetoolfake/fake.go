@@ -47,6 +47,7 @@ type Fake struct {
 	// autoRepair: repair type -> enabled; nil when the node has no Auto Repair.
 	autoRepair map[string]bool
 	seeds      []string
+	rebuilds   []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -554,6 +555,24 @@ func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string{}, f.seeds...), nil
+}
+
+// Rebuild implements nodetool.Controller; Rebuilds lists the source data centres asked for.
+func (f *Fake) Rebuild(ctx context.Context, dc string) error {
+	if err := f.begin(ctx, "Rebuild"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rebuilds = append(f.rebuilds, dc)
+	return nil
+}
+
+// Rebuilds returns the source data centres Rebuild was called with, in order.
+func (f *Fake) Rebuilds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.rebuilds...)
 }
 
 // ReloadSeeds implements nodetool.Controller.

@@ -21,6 +21,89 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RebuildRequest names the data centre to stream from.
+type RebuildRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Source data centre (an existing data centre of the ring).
+	SourceDatacenter string `protobuf:"bytes,1,opt,name=source_datacenter,json=sourceDatacenter,proto3" json:"source_datacenter,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RebuildRequest) Reset() {
+	*x = RebuildRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildRequest) ProtoMessage() {}
+
+func (x *RebuildRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildRequest.ProtoReflect.Descriptor instead.
+func (*RebuildRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RebuildRequest) GetSourceDatacenter() string {
+	if x != nil {
+		return x.SourceDatacenter
+	}
+	return ""
+}
+
+// RebuildResponse is empty: the rebuild finished.
+type RebuildResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebuildResponse) Reset() {
+	*x = RebuildResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildResponse) ProtoMessage() {}
+
+func (x *RebuildResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildResponse.ProtoReflect.Descriptor instead.
+func (*RebuildResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
 // SetAutoRepairRequest is a SetAutoRepair call.
 type SetAutoRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -34,7 +117,7 @@ type SetAutoRepairRequest struct {
 
 func (x *SetAutoRepairRequest) Reset() {
 	*x = SetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +129,7 @@ func (x *SetAutoRepairRequest) String() string {
 func (*SetAutoRepairRequest) ProtoMessage() {}
 
 func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +142,7 @@ func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SetAutoRepairRequest) GetRepairTypes() []string {
@@ -85,7 +168,7 @@ type SetAutoRepairResponse struct {
 
 func (x *SetAutoRepairResponse) Reset() {
 	*x = SetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -97,7 +180,7 @@ func (x *SetAutoRepairResponse) String() string {
 func (*SetAutoRepairResponse) ProtoMessage() {}
 
 func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -110,7 +193,7 @@ func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
 // GetAutoRepairRequest is a GetAutoRepair call.
@@ -122,7 +205,7 @@ type GetAutoRepairRequest struct {
 
 func (x *GetAutoRepairRequest) Reset() {
 	*x = GetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -134,7 +217,7 @@ func (x *GetAutoRepairRequest) String() string {
 func (*GetAutoRepairRequest) ProtoMessage() {}
 
 func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -147,7 +230,7 @@ func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
 // AutoRepairTypeStatus is one repair type of a node's Auto Repair.
@@ -167,7 +250,7 @@ type AutoRepairTypeStatus struct {
 
 func (x *AutoRepairTypeStatus) Reset() {
 	*x = AutoRepairTypeStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +262,7 @@ func (x *AutoRepairTypeStatus) String() string {
 func (*AutoRepairTypeStatus) ProtoMessage() {}
 
 func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +275,7 @@ func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoRepairTypeStatus.ProtoReflect.Descriptor instead.
 func (*AutoRepairTypeStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AutoRepairTypeStatus) GetRepairType() string {
@@ -236,7 +319,7 @@ type GetAutoRepairResponse struct {
 
 func (x *GetAutoRepairResponse) Reset() {
 	*x = GetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +331,7 @@ func (x *GetAutoRepairResponse) String() string {
 func (*GetAutoRepairResponse) ProtoMessage() {}
 
 func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +344,7 @@ func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetAutoRepairResponse) GetSchedulerEnabled() bool {
@@ -305,7 +388,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -317,7 +400,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -330,7 +413,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -407,7 +490,7 @@ type GetNodeStatusRequest struct {
 
 func (x *GetNodeStatusRequest) Reset() {
 	*x = GetNodeStatusRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -419,7 +502,7 @@ func (x *GetNodeStatusRequest) String() string {
 func (*GetNodeStatusRequest) ProtoMessage() {}
 
 func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -432,7 +515,7 @@ func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetNodeStatusRequest) GetKeyspace() string {
@@ -461,7 +544,7 @@ type GetNodeStatusResponse struct {
 
 func (x *GetNodeStatusResponse) Reset() {
 	*x = GetNodeStatusResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +556,7 @@ func (x *GetNodeStatusResponse) String() string {
 func (*GetNodeStatusResponse) ProtoMessage() {}
 
 func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +569,7 @@ func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetNodeStatusResponse) GetMode() CassandraMode {
@@ -535,7 +618,7 @@ type DescribeRingRequest struct {
 
 func (x *DescribeRingRequest) Reset() {
 	*x = DescribeRingRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +630,7 @@ func (x *DescribeRingRequest) String() string {
 func (*DescribeRingRequest) ProtoMessage() {}
 
 func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +643,7 @@ func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DescribeRingRequest) GetKeyspace() string {
@@ -585,7 +668,7 @@ type TokenRange struct {
 
 func (x *TokenRange) Reset() {
 	*x = TokenRange{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +680,7 @@ func (x *TokenRange) String() string {
 func (*TokenRange) ProtoMessage() {}
 
 func (x *TokenRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +693,7 @@ func (x *TokenRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenRange.ProtoReflect.Descriptor instead.
 func (*TokenRange) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TokenRange) GetStartToken() string {
@@ -645,7 +728,7 @@ type DescribeRingResponse struct {
 
 func (x *DescribeRingResponse) Reset() {
 	*x = DescribeRingResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +740,7 @@ func (x *DescribeRingResponse) String() string {
 func (*DescribeRingResponse) ProtoMessage() {}
 
 func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +753,7 @@ func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingResponse.ProtoReflect.Descriptor instead.
 func (*DescribeRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeRingResponse) GetRanges() []*TokenRange {
@@ -691,7 +774,7 @@ type ListKeyspacesRequest struct {
 
 func (x *ListKeyspacesRequest) Reset() {
 	*x = ListKeyspacesRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +786,7 @@ func (x *ListKeyspacesRequest) String() string {
 func (*ListKeyspacesRequest) ProtoMessage() {}
 
 func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +799,7 @@ func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListKeyspacesRequest) GetTables() bool {
@@ -737,7 +820,7 @@ type ListKeyspacesResponse struct {
 
 func (x *ListKeyspacesResponse) Reset() {
 	*x = ListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +832,7 @@ func (x *ListKeyspacesResponse) String() string {
 func (*ListKeyspacesResponse) ProtoMessage() {}
 
 func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +845,7 @@ func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -786,14 +869,16 @@ type RepairRangeRequest struct {
 	// Subrange start token (-st), with end_token.
 	StartToken string `protobuf:"bytes,5,opt,name=start_token,json=startToken,proto3" json:"start_token,omitempty"`
 	// Subrange end token (-et).
-	EndToken      string `protobuf:"bytes,6,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	EndToken string `protobuf:"bytes,6,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	// Repair only among this data centre's replicas (-dc); empty: all.
+	Datacenter    string `protobuf:"bytes,60,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +890,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +903,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -863,6 +948,13 @@ func (x *RepairRangeRequest) GetEndToken() string {
 	return ""
 }
 
+func (x *RepairRangeRequest) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
+}
+
 // RepairRangeResponse is one progress event of a repair.
 type RepairRangeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -880,7 +972,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -892,7 +984,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -905,7 +997,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -949,7 +1041,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1053,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1066,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -1000,7 +1092,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1104,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1117,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 // DrainRequest is empty.
@@ -1037,7 +1129,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1141,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1154,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 // DrainResponse is empty.
@@ -1074,7 +1166,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1178,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1191,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 // RemovePeerRequest names the dead node.
@@ -1113,7 +1205,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1217,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1230,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -1157,7 +1249,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1261,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1274,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 // RestartCassandraRequest is empty.
@@ -1194,7 +1286,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1298,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1311,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 // RestartCassandraResponse is empty.
@@ -1231,7 +1323,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1335,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1348,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 // DecommissionRequest is empty.
@@ -1268,7 +1360,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1372,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1385,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 // DecommissionResponse is empty.
@@ -1305,7 +1397,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1409,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1422,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 // ReloadSeedsRequest carries the node's new seed list.
@@ -1344,7 +1436,7 @@ type ReloadSeedsRequest struct {
 
 func (x *ReloadSeedsRequest) Reset() {
 	*x = ReloadSeedsRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1448,7 @@ func (x *ReloadSeedsRequest) String() string {
 func (*ReloadSeedsRequest) ProtoMessage() {}
 
 func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1461,7 @@ func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReloadSeedsRequest) GetSeeds() []string {
@@ -1390,7 +1482,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1494,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1507,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -1429,7 +1521,10 @@ var File_cassmesos_v1_agent_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"S\n" +
+	"\x18cassmesos/v1/agent.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\"=\n" +
+	"\x0eRebuildRequest\x12+\n" +
+	"\x11source_datacenter\x18\x01 \x01(\tR\x10sourceDatacenter\"\x11\n" +
+	"\x0fRebuildResponse\"S\n" +
 	"\x14SetAutoRepairRequest\x12!\n" +
 	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\"\x17\n" +
@@ -1479,7 +1574,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x14ListKeyspacesRequest\x12\x16\n" +
 	"\x06tables\x18\x01 \x01(\bR\x06tables\"M\n" +
 	"\x15ListKeyspacesResponse\x124\n" +
-	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xbf\x01\n" +
+	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xdf\x01\n" +
 	"\x12RepairRangeRequest\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
 	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x12\n" +
@@ -1487,7 +1582,10 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\rprimary_range\x18\x04 \x01(\bR\fprimaryRange\x12\x1f\n" +
 	"\vstart_token\x18\x05 \x01(\tR\n" +
 	"startToken\x12\x1b\n" +
-	"\tend_token\x18\x06 \x01(\tR\bendToken\"s\n" +
+	"\tend_token\x18\x06 \x01(\tR\bendToken\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18< \x01(\tR\n" +
+	"datacenter\"s\n" +
 	"\x13RepairRangeResponse\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x18\n" +
 	"\apercent\x18\x02 \x01(\x01R\apercent\x12\x12\n" +
@@ -1509,7 +1607,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x12ReloadSeedsRequest\x12\x14\n" +
 	"\x05seeds\x18\x01 \x03(\tR\x05seeds\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x90\b\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\xd8\b\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -1523,7 +1621,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x10RestartCassandra\x12%.cassmesos.v1.RestartCassandraRequest\x1a&.cassmesos.v1.RestartCassandraResponse\x12X\n" +
 	"\rSetAutoRepair\x12\".cassmesos.v1.SetAutoRepairRequest\x1a#.cassmesos.v1.SetAutoRepairResponse\x12X\n" +
 	"\rGetAutoRepair\x12\".cassmesos.v1.GetAutoRepairRequest\x1a#.cassmesos.v1.GetAutoRepairResponse\x12R\n" +
-	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\vReloadSeeds\x12 .cassmesos.v1.ReloadSeedsRequest\x1a!.cassmesos.v1.ReloadSeedsResponse\x12F\n" +
+	"\aRebuild\x12\x1c.cassmesos.v1.RebuildRequest\x1a\x1d.cassmesos.v1.RebuildResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -1537,73 +1636,77 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
-	(*SetAutoRepairRequest)(nil),     // 0: cassmesos.v1.SetAutoRepairRequest
-	(*SetAutoRepairResponse)(nil),    // 1: cassmesos.v1.SetAutoRepairResponse
-	(*GetAutoRepairRequest)(nil),     // 2: cassmesos.v1.GetAutoRepairRequest
-	(*AutoRepairTypeStatus)(nil),     // 3: cassmesos.v1.AutoRepairTypeStatus
-	(*GetAutoRepairResponse)(nil),    // 4: cassmesos.v1.GetAutoRepairResponse
-	(*PeerStatus)(nil),               // 5: cassmesos.v1.PeerStatus
-	(*GetNodeStatusRequest)(nil),     // 6: cassmesos.v1.GetNodeStatusRequest
-	(*GetNodeStatusResponse)(nil),    // 7: cassmesos.v1.GetNodeStatusResponse
-	(*DescribeRingRequest)(nil),      // 8: cassmesos.v1.DescribeRingRequest
-	(*TokenRange)(nil),               // 9: cassmesos.v1.TokenRange
-	(*DescribeRingResponse)(nil),     // 10: cassmesos.v1.DescribeRingResponse
-	(*ListKeyspacesRequest)(nil),     // 11: cassmesos.v1.ListKeyspacesRequest
-	(*ListKeyspacesResponse)(nil),    // 12: cassmesos.v1.ListKeyspacesResponse
-	(*RepairRangeRequest)(nil),       // 13: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),      // 14: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),           // 15: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),          // 16: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),             // 17: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),            // 18: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),        // 19: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),       // 20: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),  // 21: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil), // 22: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),      // 23: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 24: cassmesos.v1.DecommissionResponse
-	(*ReloadSeedsRequest)(nil),       // 25: cassmesos.v1.ReloadSeedsRequest
-	(*ReloadSeedsResponse)(nil),      // 26: cassmesos.v1.ReloadSeedsResponse
-	(Liveness)(0),                    // 27: cassmesos.v1.Liveness
-	(CassandraMode)(0),               // 28: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                 // 29: cassmesos.v1.Keyspace
+	(*RebuildRequest)(nil),           // 0: cassmesos.v1.RebuildRequest
+	(*RebuildResponse)(nil),          // 1: cassmesos.v1.RebuildResponse
+	(*SetAutoRepairRequest)(nil),     // 2: cassmesos.v1.SetAutoRepairRequest
+	(*SetAutoRepairResponse)(nil),    // 3: cassmesos.v1.SetAutoRepairResponse
+	(*GetAutoRepairRequest)(nil),     // 4: cassmesos.v1.GetAutoRepairRequest
+	(*AutoRepairTypeStatus)(nil),     // 5: cassmesos.v1.AutoRepairTypeStatus
+	(*GetAutoRepairResponse)(nil),    // 6: cassmesos.v1.GetAutoRepairResponse
+	(*PeerStatus)(nil),               // 7: cassmesos.v1.PeerStatus
+	(*GetNodeStatusRequest)(nil),     // 8: cassmesos.v1.GetNodeStatusRequest
+	(*GetNodeStatusResponse)(nil),    // 9: cassmesos.v1.GetNodeStatusResponse
+	(*DescribeRingRequest)(nil),      // 10: cassmesos.v1.DescribeRingRequest
+	(*TokenRange)(nil),               // 11: cassmesos.v1.TokenRange
+	(*DescribeRingResponse)(nil),     // 12: cassmesos.v1.DescribeRingResponse
+	(*ListKeyspacesRequest)(nil),     // 13: cassmesos.v1.ListKeyspacesRequest
+	(*ListKeyspacesResponse)(nil),    // 14: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),       // 15: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),      // 16: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),           // 17: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),          // 18: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),             // 19: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),            // 20: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),        // 21: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),       // 22: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),  // 23: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil), // 24: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),      // 25: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),     // 26: cassmesos.v1.DecommissionResponse
+	(*ReloadSeedsRequest)(nil),       // 27: cassmesos.v1.ReloadSeedsRequest
+	(*ReloadSeedsResponse)(nil),      // 28: cassmesos.v1.ReloadSeedsResponse
+	(Liveness)(0),                    // 29: cassmesos.v1.Liveness
+	(CassandraMode)(0),               // 30: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                 // 31: cassmesos.v1.Keyspace
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	3,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	27, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	28, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	28, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
-	5,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
-	9,  // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	29, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	6,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	8,  // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	11, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	13, // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	15, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	17, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	23, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	19, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	21, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	0,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	2,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	25, // 18: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	7,  // 19: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	10, // 20: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	12, // 21: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	14, // 22: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	16, // 23: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	18, // 24: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	24, // 25: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	20, // 26: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	22, // 27: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	1,  // 28: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	4,  // 29: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	26, // 30: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	19, // [19:31] is the sub-list for method output_type
-	7,  // [7:19] is the sub-list for method input_type
+	5,  // 0: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
+	29, // 1: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	30, // 2: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	30, // 3: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	7,  // 4: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
+	11, // 5: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
+	31, // 6: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	8,  // 7: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	10, // 8: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	13, // 9: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	15, // 10: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	17, // 11: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	19, // 12: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	25, // 13: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	21, // 14: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	23, // 15: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	2,  // 16: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	4,  // 17: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	27, // 18: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	0,  // 19: cassmesos.v1.NodeAgentService.Rebuild:input_type -> cassmesos.v1.RebuildRequest
+	9,  // 20: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	12, // 21: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	14, // 22: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	16, // 23: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	18, // 24: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	20, // 25: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	26, // 26: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	22, // 27: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	24, // 28: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	3,  // 29: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	6,  // 30: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	28, // 31: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	1,  // 32: cassmesos.v1.NodeAgentService.Rebuild:output_type -> cassmesos.v1.RebuildResponse
+	20, // [20:33] is the sub-list for method output_type
+	7,  // [7:20] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1621,7 +1724,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	NodeAgentService_SetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/SetAutoRepair"
 	NodeAgentService_GetAutoRepair_FullMethodName    = "/cassmesos.v1.NodeAgentService/GetAutoRepair"
 	NodeAgentService_ReloadSeeds_FullMethodName      = "/cassmesos.v1.NodeAgentService/ReloadSeeds"
+	NodeAgentService_Rebuild_FullMethodName          = "/cassmesos.v1.NodeAgentService/Rebuild"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -80,6 +81,8 @@ type NodeAgentServiceClient interface {
 	GetAutoRepair(ctx context.Context, in *GetAutoRepairRequest, opts ...grpc.CallOption) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(ctx context.Context, in *ReloadSeedsRequest, opts ...grpc.CallOption) (*ReloadSeedsResponse, error)
+	// Rebuild streams this node's data from another data centre (nodetool rebuild -- <dc>).
+	Rebuild(ctx context.Context, in *RebuildRequest, opts ...grpc.CallOption) (*RebuildResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -219,6 +222,16 @@ func (c *nodeAgentServiceClient) ReloadSeeds(ctx context.Context, in *ReloadSeed
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) Rebuild(ctx context.Context, in *RebuildRequest, opts ...grpc.CallOption) (*RebuildResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RebuildResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_Rebuild_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -266,6 +279,8 @@ type NodeAgentServiceServer interface {
 	GetAutoRepair(context.Context, *GetAutoRepairRequest) (*GetAutoRepairResponse, error)
 	// Rewrites the seed list of the node's cassandra.yaml and runs nodetool reloadseeds (no restart).
 	ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error)
+	// Rebuild streams this node's data from another data centre (nodetool rebuild -- <dc>).
+	Rebuild(context.Context, *RebuildRequest) (*RebuildResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -311,6 +326,9 @@ func (UnimplementedNodeAgentServiceServer) GetAutoRepair(context.Context, *GetAu
 }
 func (UnimplementedNodeAgentServiceServer) ReloadSeeds(context.Context, *ReloadSeedsRequest) (*ReloadSeedsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReloadSeeds not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) Rebuild(context.Context, *RebuildRequest) (*RebuildResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Rebuild not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -542,6 +560,24 @@ func _NodeAgentService_ReloadSeeds_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_Rebuild_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebuildRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).Rebuild(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_Rebuild_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).Rebuild(ctx, req.(*RebuildRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -592,6 +628,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadSeeds",
 			Handler:    _NodeAgentService_ReloadSeeds_Handler,
+		},
+		{
+			MethodName: "Rebuild",
+			Handler:    _NodeAgentService_Rebuild_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
