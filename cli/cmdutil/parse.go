@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,14 +160,18 @@ func EnumName(full, prefix string) string {
 
 // OperationKinds are the CLI spellings of every operation kind, in enum order.
 func OperationKinds() []string {
-	var out []string
-	for i := int32(1); ; i++ {
-		name, ok := pb.OperationKind_name[i]
-		if !ok {
-			return out
+	var nums []int32
+	for i := range pb.OperationKind_name {
+		if i != 0 {
+			nums = append(nums, i)
 		}
-		out = append(out, EnumName(name, "OPERATION_KIND_"))
 	}
+	slices.Sort(nums) // enum numbers have gaps (kinds added later take numbers well above)
+	var out []string
+	for _, i := range nums {
+		out = append(out, EnumName(pb.OperationKind_name[i], "OPERATION_KIND_"))
+	}
+	return out
 }
 
 // ParseOperationKind parses a CLI spelling ("repair", "create-ring") of an operation kind.

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -186,4 +187,49 @@ func sumDataCenters(s *cassmesosv1.RingSpec) {
 		s.Nodes += d.Nodes
 		s.Seeds += d.Seeds
 	}
+}
+
+// checkRingDC refuses a data centre ("" passes) that none of the ring's nodes is in, naming the
+// ones they are in.
+func (ps *pass) checkRingDC(ring, dc string) error {
+	if dc == "" {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, n := range ps.ringNodes(ring) {
+		if n.GetDatacenter() == dc {
+			return nil
+		}
+		if n.GetDatacenter() != "" {
+			have[n.GetDatacenter()] = true
+		}
+	}
+	names := sortedKeys(have)
+	if len(names) == 0 {
+		names = []string{"none known yet"}
+	}
+	return fmt.Errorf("%w: datacenter: ring %s has no node in data centre %q (its nodes are in %s)", ErrInvalid, ring, dc, strings.Join(names, ", "))
+}
+
+// inDataCenter keeps, of each token range, the replicas in data centre dc (by their node
+// records' addresses), dropping the ranges with none there; dc "" keeps them all. A repair with
+// -dc repairs among those replicas only, so its segments, coordinators and replica sets are
+// planned from them.
+func inDataCenter(ranges []TokenRange, dc string, byAddr map[string]*statev1.NodeRecord) []TokenRange {
+	if dc == "" {
+		return ranges
+	}
+	var out []TokenRange
+	for _, tr := range ranges {
+		var eps []string
+		for _, e := range tr.Endpoints {
+			if n := byAddr[e]; n != nil && n.GetDatacenter() == dc {
+				eps = append(eps, e)
+			}
+		}
+		if len(eps) > 0 {
+			out = append(out, TokenRange{Start: tr.Start, End: tr.End, Endpoints: eps})
+		}
+	}
+	return out
 }

@@ -108,6 +108,8 @@ type World struct {
 	HoldRelay func(plan.Relay) bool
 	// AutoRepairLog lists the Auto Repair calls carried out: "pause demo-1", "resume demo-0".
 	AutoRepairLog []string
+	// Rebuilds lists the rebuilds carried out: "demo-3 from dc1".
+	Rebuilds []string
 	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
 	// daemon's memory but none of its actions carried out, as a daemon killed between its
 	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
@@ -543,6 +545,16 @@ func (w *World) relay(r plan.Relay) {
 			target.relayID = r.ID
 			w.report(target)
 		}
+	case plan.RelayRebuild:
+		w.logf("relay %s rebuild %s from %s", r.ID, r.Node, r.SourceDatacenter)
+		if st := w.Store.Nodes[r.Node]; !st.GetRebuildJoin() {
+			w.violate("rebuild of %s, which is not a new data centre's node", r.Node)
+		}
+		if target.Mode != cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL {
+			w.violate("rebuild of %s while it is %v", r.Node, target.Mode)
+		}
+		w.Rebuilds = append(w.Rebuilds, r.Node+" from "+r.SourceDatacenter)
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
 	case plan.RelayReloadSeeds:
 		w.logf("relay %s reloadseeds %s %v", r.ID, r.Node, r.Seeds)
 		if len(r.Seeds) == 0 {
