@@ -183,6 +183,16 @@ func TestAddAndRemoveDataCenter(t *testing.T) {
 	if sp := w.Store.Rings["demo"].GetSpec(); sp.GetNodes() != 5 || len(sp.GetDataCenters()) != 2 || sp.GetDataCenters()[0].GetName() != "dc1" || sp.GetSeeds() != 4 {
 		t.Fatalf("spec after submit: %v", sp)
 	}
+	// The new nodes join; the rebuilds wait until a keyspace replicates to dc2, and say so.
+	cooperate(t, w, 100, func() bool { return w.UN("demo") == 5 })
+	cooperate(t, w, 5, func() bool { return opPhase(w, op.GetId()) == cassmesosv1.OperationPhase_OPERATION_PHASE_BLOCKED })
+	if msg := w.Store.Operations[op.GetId()].GetOperation().GetSteps()[2].GetMessage(); !strings.Contains(msg, "no keyspace replicates to data centre dc2") {
+		t.Fatalf("blocked with %q", msg)
+	}
+	if len(w.Rebuilds) != 0 {
+		t.Fatalf("rebuilt before any keyspace replicated to dc2: %v", w.Rebuilds)
+	}
+	w.Keyspaces = []plan.KeyspaceInfo{{Name: "app", Replication: map[string]string{"class": "NetworkTopologyStrategy", "dc1": "3", "dc2": "2"}}}
 	// The daemon dies after the first rebuild was relayed and before its result came back: the
 	// restarted daemon relays it again (same node, no new slot) and goes on.
 	held, sent := true, 0

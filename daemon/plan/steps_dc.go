@@ -2,9 +2,13 @@ package plan
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -243,6 +247,14 @@ func (ps *pass) stepRebuild(r *opRun) result {
 	if !ps.anyDCNodeUN(n.GetRing(), src) {
 		return blocked(true, "waiting for a node of data centre %s to be UN to rebuild %s from", src, name)
 	}
+	rid := r.op().GetId() + "/" + strconv.Itoa(r.idx) + "/" + strconv.Itoa(int(r.step.GetAttempts()))
+	if r.peek().GetRelayId() != rid {
+		// Not relayed yet for this attempt: a rebuild streams only what is replicated to the
+		// data centre, so it waits until a keyspace is.
+		if res, ok := ps.replicatedTo(r, n); !ok {
+			return res
+		}
+	}
 	ps.hold(r)
 	rl := ps.relayTo(n, RelayRebuild)
 	rl.SourceDatacenter = src
@@ -263,4 +275,57 @@ func (ps *pass) stepRebuild(r *opRun) result {
 		return failed("rebuild of %s from %s failed %d times: %s", name, src, r.step.GetAttempts(), res.Err)
 	}
 	return wait(false, "rebuild of %s from %s failed (%s); retrying", name, src, res.Err)
+}
+
+// replicaCheckEvery is how often a rebuild step asks whether a keyspace replicates to its data
+// centre yet.
+const replicaCheckEvery = 10 * time.Second
+
+// replicatedTo reports whether a keyspace replicates to n's data centre, as n lists them
+// (nodetool describecluster). The question's relay ID and time are kept in the step's cursor; it
+// is asked again every replicaCheckEvery while no keyspace does. Otherwise it returns the step's
+// result: waiting for the answer, or blocked with what the operator has to do.
+func (ps *pass) replicatedTo(r *opRun, n *statev1.NodeRecord) (result, bool) {
+	dc := n.GetDatacenter()
+	prefix := r.op().GetId() + "/" + strconv.Itoa(r.idx) + "/keyspaces/"
+	rl := ps.relayTo(n, RelayListKeyspaces)
+	rl.Timeout = time.Minute
+	c := r.peek()
+	if !strings.HasPrefix(c.GetRelayId(), prefix) || c.GetRelayTime() == nil {
+		rl.ID = prefix + strconv.FormatInt(ps.now.UnixNano(), 10)
+		w := r.cur()
+		w.RelayId, w.RelayTime = rl.ID, ps.ts()
+		ps.act(rl)
+		return wait(true, "asking %s which keyspaces replicate to data centre %s", n.GetName(), dc), false
+	}
+	rl.ID = c.GetRelayId()
+	asked := c.GetRelayTime().AsTime()
+	res, ok := ps.s.Relays[rl.ID]
+	if !ok || !res.Done {
+		if ps.now.Sub(asked) < time.Minute {
+			ps.act(rl) // again after a daemon restart; the runtime ignores an ID in flight
+			ps.wakeAt(asked.Add(time.Minute))
+			return wait(true, "asking %s which keyspaces replicate to data centre %s", n.GetName(), dc), false
+		}
+		res = RelayResult{Done: true, Err: "no answer within a minute"}
+	}
+	if res.Err == "" {
+		for _, k := range res.Keyspaces {
+			if v, ok := k.Replication[dc]; ok && v != "0" {
+				return result{}, true
+			}
+		}
+	}
+	next := asked.Add(replicaCheckEvery)
+	if !ps.now.Before(next) {
+		r.cur().RelayTime = nil // ask again on this pass's successor
+		ps.wakeAt(ps.now)
+	} else {
+		ps.wakeAt(next)
+	}
+	if res.Err != "" {
+		return wait(true, "listing keyspaces through %s failed (%s); asking again", n.GetName(), res.Err), false
+	}
+	return blocked(true, "no keyspace replicates to data centre %s yet; ALTER KEYSPACE <keyspace> WITH replication = "+
+		"{'class': 'NetworkTopologyStrategy', ..., '%s': <n>} and the rebuild of %s starts", dc, dc, n.GetName()), false
 }

@@ -197,6 +197,9 @@ type KeyspaceInfo struct {
 	Name string
 	// System: one of Cassandra's own keyspaces (or a LocalStrategy one).
 	System bool
+	// Replication options as describecluster prints them (each data centre's factor for
+	// NetworkTopologyStrategy).
+	Replication map[string]string
 }
 
 // TokenRange is one range of describering: (Start, End] and its replicas' addresses.

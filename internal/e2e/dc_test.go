@@ -71,13 +71,46 @@ func TestDataCentersAddRemove(t *testing.T) {
 		t.Fatalf("nodetool status lacks a section per data centre:\n%s", out)
 	}
 	// node list shows each node's data centre.
-	if out, errOut, code := w.CLI("node", "list", "multi"); code != 0 || !strings.Contains(out, "DC") || !strings.Contains(out, "dc2") {
+	if out, errOut, code := w.CLI("node", "list", "--ring", "multi"); code != 0 || !strings.Contains(out, "DC") || !strings.Contains(out, "dc2") {
 		t.Fatalf("node list: exit %d\n%s%s", code, out, errOut)
 	}
 
 	// Add dc3 with one node; kill the daemon while its rebuild runs.
 	if out, errOut, code := w.CLI("dc", "add", "multi", "dc3", "--nodes", "1", "--source", "dc1"); code != 0 {
 		t.Fatalf("dc add: exit %d\n%s%s", code, out, errOut)
+	}
+	// The new node joins; its rebuild waits until a keyspace replicates to dc3.
+	w.WaitFor(2*time.Minute, func() bool {
+		for _, o := range w.Ring("multi").GetNodes() {
+			if o.GetDatacenter() == "dc3" && o.GetLiveness() == cassmesosv1.Liveness_LIVENESS_UP && o.GetMode() == cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL {
+				return true
+			}
+		}
+		return false
+	}, "dc3's node to be UN")
+	w.WaitFor(time.Minute, func() bool {
+		ops, err := w.Operations("multi")
+		if err != nil {
+			return false
+		}
+		for _, o := range ops {
+			if o.GetKind() == cassmesosv1.OperationKind_OPERATION_KIND_ADD_DATACENTER {
+				for _, st := range o.GetSteps() {
+					if strings.Contains(st.GetMessage(), "no keyspace replicates to data centre dc3") {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}, "the rebuild to wait for a keyspace replicating to dc3")
+	for _, a := range w.ActionLog() {
+		if a.Action == "rebuild" {
+			t.Fatalf("rebuilt before any keyspace replicated to dc3: %+v", a)
+		}
+	}
+	if err := w.Cqlsh(first, "CREATE KEYSPACE app WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc3': 1}"); err != nil {
+		t.Fatal(err)
 	}
 	w.WaitFor(2*time.Minute, func() bool {
 		for _, a := range w.ActionLog() {
@@ -120,10 +153,7 @@ func TestDataCentersAddRemove(t *testing.T) {
 		t.Fatalf("rebuilds from %v, want dc1", rebuilds)
 	}
 
-	// A keyspace replicating to dc3 makes dc remove refuse; after ALTER it goes through.
-	if err := w.Cqlsh(first, "CREATE KEYSPACE app WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc3': 1}"); err != nil {
-		t.Fatal(err)
-	}
+	// app replicating to dc3 makes dc remove refuse; after ALTER it goes through.
 	out, errOut, code := w.CLI("dc", "remove", "multi", "dc3", "--wait")
 	if code == 0 || !strings.Contains(errOut, "app") || !strings.Contains(errOut, "dc3") {
 		t.Fatalf("dc remove with app replicating to dc3: exit %d\n%s%s", code, out, errOut)

@@ -110,6 +110,8 @@ type World struct {
 	AutoRepairLog []string
 	// Rebuilds lists the rebuilds carried out: "demo-3 from dc1".
 	Rebuilds []string
+	// Keyspaces is what a node answers a RelayListKeyspaces with.
+	Keyspaces []plan.KeyspaceInfo
 	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
 	// daemon's memory but none of its actions carried out, as a daemon killed between its
 	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
@@ -545,6 +547,8 @@ func (w *World) relay(r plan.Relay) {
 			target.relayID = r.ID
 			w.report(target)
 		}
+	case plan.RelayListKeyspaces:
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now, Keyspaces: append([]plan.KeyspaceInfo(nil), w.Keyspaces...)}
 	case plan.RelayRebuild:
 		w.logf("relay %s rebuild %s from %s", r.ID, r.Node, r.SourceDatacenter)
 		if st := w.Store.Nodes[r.Node]; !st.GetRebuildJoin() {
