@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -89,5 +92,26 @@ func TestRepairAndCleanupInOneDataCenter(t *testing.T) {
 	}
 	if strings.Join(nodes, ",") != "demo-0,demo-1,demo-2" {
 		t.Fatalf("cleanup steps on %v, want dc1's nodes", nodes)
+	}
+}
+
+// A rack-spread warning appearing on a ring's status is told once as a warning event.
+func TestRackSpreadEvent(t *testing.T) {
+	st := NewState()
+	st.Now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	msg := "rack spread: dc1: 3 nodes on r1 ×3, though agents on 3 racks are known (r1 r2 r3); the offers did not allow an even spread"
+	old := &statev1.RingRecord{Spec: &cassmesosv1.RingSpec{Name: "demo"}, Status: &cassmesosv1.RingStatus{}}
+	st.Rings["demo"] = old
+	warned := proto.Clone(old).(*statev1.RingRecord)
+	warned.Status.Warnings = []string{msg}
+	got := evSummary(EventWrites(st, []Write{{Kind: RecordRing, RingName: "demo", Name: "demo", Ring: warned}}))
+	if len(got) != 1 || got[0] != "W RackSpreadUneven demo//: "+msg {
+		t.Fatalf("events %q", got)
+	}
+	st.Rings["demo"] = warned
+	again := proto.Clone(warned).(*statev1.RingRecord)
+	again.Status.ReadyNodes = 3
+	if got := EventWrites(st, []Write{{Kind: RecordRing, RingName: "demo", Name: "demo", Ring: again}}); len(got) != 0 {
+		t.Fatalf("the same warning told again: %q", evSummary(got))
 	}
 }
