@@ -85,9 +85,6 @@ func validateDataCenter(f string, dc *cassmesosv1.DataCenter) error {
 	if seeds > dc.GetNodes() {
 		return invalid(f+".seeds", "%d seeds for %d nodes: seeds may not exceed nodes", seeds, dc.GetNodes())
 	}
-	if dc.GetNodes() >= 3 && seeds < 2 {
-		return invalid(f+".seeds", "%d seed for %d nodes: a data centre of 3 nodes or more needs at least 2 seeds", seeds, dc.GetNodes())
-	}
 	if r := dc.GetRegion(); r != "" {
 		if err := specrules.RackDC("spec."+f+".region", r); err != nil {
 			return broken(err)
@@ -232,4 +229,18 @@ func inDataCenter(ranges []TokenRange, dc string, byAddr map[string]*statev1.Nod
 		}
 	}
 	return out
+}
+
+// checkDCSeeds refuses a new data centre of 3 nodes or more with fewer than 2 seeds (checked when
+// a ring is created or a data centre added; a one-data-centre ring made before data centres were
+// named keeps the seeds it has).
+func checkDCSeeds(f string, dc *cassmesosv1.DataCenter) error {
+	seeds := dc.GetSeeds()
+	if seeds == 0 {
+		seeds = dcSeedsDefault(dc.GetNodes())
+	}
+	if dc.GetNodes() >= 3 && seeds < 2 {
+		return invalid(f+".seeds", "%d seed for %d nodes: a data centre of 3 nodes or more needs at least 2 seeds", seeds, dc.GetNodes())
+	}
+	return nil
 }

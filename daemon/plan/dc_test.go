@@ -41,7 +41,6 @@ func TestValidateDataCenters(t *testing.T) {
 		{"ok", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 3}, &cassmesosv1.DataCenter{Name: "dc2", Nodes: 1}), ""},
 		{"dup", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 1}, &cassmesosv1.DataCenter{Name: "dc1", Nodes: 1}), "spec.data_centers[1].name"},
 		{"no nodes", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1"}), "spec.data_centers[0].nodes"},
-		{"one seed of three", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 3, Seeds: 1}), "spec.data_centers[0].seeds"},
 		{"too many seeds", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 2, Seeds: 3}), "spec.data_centers[0].seeds"},
 		{"bad name", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc 1", Nodes: 2}), "spec.data_centers[0].name"},
 		{"bad region", dcSpec("a", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 2, Region: "a=b"}), "spec.data_centers[0].region"},
@@ -120,6 +119,13 @@ func TestCreateTwoDataCenters(t *testing.T) {
 	}
 	if ws := w.Store.Rings["demo"].GetStatus().GetWarnings(); len(ws) != 0 {
 		t.Errorf("warnings: %v", ws)
+	}
+	// A data centre of three nodes needs two seeds.
+	if _, err := w.Submit(plan.CreateRing{Spec: dcSpec("other", &cassmesosv1.DataCenter{Name: "dc1", Nodes: 3, Seeds: 1})}); !errors.Is(err, plan.ErrInvalid) || !strings.Contains(err.Error(), "spec.data_centers[0].seeds") {
+		t.Fatalf("one seed of three: %v", err)
+	}
+	if _, err := w.Submit(plan.AddDataCenter{Ring: "demo", DataCenter: &cassmesosv1.DataCenter{Name: "dc3", Nodes: 3, Seeds: 1}}); !errors.Is(err, plan.ErrInvalid) || !strings.Contains(err.Error(), "datacenter.seeds") {
+		t.Fatalf("dc add with one seed of three: %v", err)
 	}
 	// Scaling a ring of two data centres is refused with the way to do it.
 	if _, err := w.Submit(plan.ScaleRing{Ring: "demo", Nodes: 7}); !errors.Is(err, plan.ErrPrecondition) || !strings.Contains(err.Error(), "dc add") {

@@ -104,6 +104,9 @@ func (ps *pass) addDataCenter(req AddDataCenter) (Accepted, error) {
 	if err := validateDataCenter("datacenter", dc); err != nil {
 		return Accepted{}, err
 	}
+	if err := checkDCSeeds("datacenter", dc); err != nil {
+		return Accepted{}, err
+	}
 	if dc.Seeds == 0 {
 		dc.Seeds = dcSeedsDefault(dc.Nodes)
 	}

@@ -150,6 +150,11 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	if err := ValidateSpec(spec); err != nil {
 		return Accepted{}, err
 	}
+	for i, dc := range spec.GetDataCenters() {
+		if err := checkDCSeeds(fmt.Sprintf("data_centers[%d]", i), dc); err != nil {
+			return Accepted{}, err
+		}
+	}
 	if err := ps.checkEncryption(nil, spec); err != nil {
 		return Accepted{}, err
 	}
