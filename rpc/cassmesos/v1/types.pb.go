@@ -1206,7 +1206,7 @@ func (x *RingSpec) GetDataCenters() []*DataCenter {
 // agent's fault-domain zone when it has no such attribute).
 type DataCenter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name written to cassandra-rackdc.properties ([A-Za-z0-9][A-Za-z0-9._-]*, at most 48 bytes).
+	// Name written to cassandra-rackdc.properties (1 to 64 of [A-Za-z0-9_.-]).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Number of nodes of the data centre (>= 1).
 	Nodes int32 `protobuf:"varint,2,opt,name=nodes,proto3" json:"nodes,omitempty"`
