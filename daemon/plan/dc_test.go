@@ -183,7 +183,7 @@ func TestAddAndRemoveDataCenter(t *testing.T) {
 	for _, s := range op.GetSteps() {
 		kinds = append(kinds, s.GetName())
 	}
-	if want := []string{"bootstrap demo-3", "bootstrap demo-4", "rebuild demo-3", "rebuild demo-4"}; !slices.Equal(kinds, want) {
+	if want := []string{"bootstrap demo-3", "bootstrap demo-4", "rebuild demo-3", "rebuild demo-4", "reseed: push the seed lists"}; !slices.Equal(kinds, want) {
 		t.Fatalf("steps %v, want %v", kinds, want)
 	}
 	if sp := w.Store.Rings["demo"].GetSpec(); sp.GetNodes() != 5 || len(sp.GetDataCenters()) != 2 || sp.GetDataCenters()[0].GetName() != "dc1" || sp.GetSeeds() != 4 {
@@ -222,6 +222,8 @@ func TestAddAndRemoveDataCenter(t *testing.T) {
 	if !slices.Equal(w.Rebuilds, []string{"demo-3 from dc1", "demo-4 from dc1"}) {
 		t.Fatalf("rebuilds %v", w.Rebuilds)
 	}
+	// Every node runs with the seed list of both data centres.
+	checkSeedLists(t, w)
 	for _, name := range []string{"demo-3", "demo-4"} {
 		n := w.Store.Nodes[name]
 		if n.GetDatacenter() != "dc2" || n.GetRebuildJoin() || !n.GetSeed() || n.GetIncarnation() != 1 {

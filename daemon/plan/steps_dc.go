@@ -151,8 +151,11 @@ func (ps *pass) addDataCenter(req AddDataCenter) (Accepted, error) {
 		boots = append(boots, newStep(stepBootstrap, n.GetName()))
 		rebuilds = append(rebuilds, newStep(stepRebuild, n.GetName()))
 	}
+	// Last, every running node gets the ring's seed list, which now names the new seeds too
+	// (a "reseed" step on no node only pushes the lists; see seeds.go).
+	steps := append(append(boots, rebuilds...), namedStep(stepMoveSeed, "reseed: push the seed lists", ""))
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_ADD_DATACENTER, req.Ring, "cli",
-		&cassmesosv1.OperationParams{Datacenter: dc.GetName(), SourceDatacenter: src}, append(boots, rebuilds...))
+		&cassmesosv1.OperationParams{Datacenter: dc.GetName(), SourceDatacenter: src}, steps)
 	ps.putOp(op)
 	return Accepted{Operation: op, Ring: ps.ring(req.Ring), Created: true}, nil
 }

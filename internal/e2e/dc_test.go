@@ -140,6 +140,8 @@ func TestDataCentersAddRemove(t *testing.T) {
 		t.Fatalf("after dc add: %v", got)
 	}
 	checkOneTaskPerNode(t, w.TaskHistory(), 4, true)
+	// Every node's seed list names the seeds of all three data centres (2 + 1 + 1).
+	checkSeedLists(t, w, "multi", 4)
 	var rebuilds []string
 	for _, a := range w.ActionLog() {
 		if a.Action == "rebuild" && a.Status == "ok" {
