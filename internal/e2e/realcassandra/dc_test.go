@@ -2,12 +2,14 @@ package realcassandra
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
 
+	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/internal/e2e"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -106,6 +108,17 @@ func TestRealAddDataCenter(t *testing.T) {
 	}
 	if n, ok := st.Node(nodes["real-3"].GetAddress()); !ok || n.Datacenter != "dc2" || !strings.Contains(raw, "Datacenter: dc1") {
 		t.Fatalf("nodetool status on real-3 does not show it in dc2 beside dc1:\n%s", raw)
+	}
+	// dc1's nodes were sent the seed list naming dc2's seed (nodetool reloadseeds).
+	for _, name := range []string{"real-0", "real-2"} {
+		out, errOut, code := w.NodetoolJMX(nodes[name].GetAddress(), int(nodes[name].GetJmxPort()), "getseeds")
+		if code != 0 {
+			t.Fatalf("nodetool getseeds on %s: exit %d %s%s", name, code, out, errOut)
+		}
+		seeds, err := nodetool.ParseSeeds(out)
+		if err != nil || !slices.Contains(seeds, nodes["real-3"].GetAddress()) {
+			t.Errorf("nodetool getseeds on %s: %v (%v), want dc2's seed %s among them", name, seeds, err, nodes["real-3"].GetAddress())
+		}
 	}
 	s2 := dcSession(t, w, "dc2", nodes["real-3"].GetAddress())
 	rs.check(s2, gocql.LocalQuorum, "read from dc2 after dc add")
