@@ -21,6 +21,8 @@ import (
 	"github.com/cassmesos/cassmesos/cli/config/setcontext"
 	"github.com/cassmesos/cassmesos/cli/config/usecontext"
 	configview "github.com/cassmesos/cassmesos/cli/config/view"
+	dcadd "github.com/cassmesos/cassmesos/cli/dc/add"
+	dcremove "github.com/cassmesos/cassmesos/cli/dc/remove"
 	"github.com/cassmesos/cassmesos/cli/events"
 	"github.com/cassmesos/cassmesos/cli/help"
 	"github.com/cassmesos/cassmesos/cli/iostreams"
@@ -164,6 +166,8 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 	audit := group("audit", "Read the audit log of mutating calls (admin)")
 	audit.AddCommand(auditlist.NewCmdList(f, nil))
 	audit.AddCommand(auditverify.NewCmdVerify(f, nil))
+	dc := group("dc", "Add and remove a ring's data centres")
+	dc.AddCommand(dcadd.NewCmdAdd(f, nil), dcremove.NewCmdRemove(f, nil))
 	cfg := group("config", "Manage the config file and its contexts")
 	cfg.AddCommand(
 		configview.NewCmdView(f, nil),
@@ -172,7 +176,7 @@ Exit codes are stable: see ` + "`cassmesos help exit-codes`.",
 		currentcontext.NewCmdCurrentContext(f, nil),
 	)
 	root.AddCommand(backup.NewCmdBackup(f))
-	root.AddCommand(ring, node, op, repair, cleanup, keyspace, audit, cfg, events.NewCmdEvents(f, nil),
+	root.AddCommand(ring, node, op, repair, cleanup, keyspace, audit, cfg, dc, events.NewCmdEvents(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, nil),
 		help.NewCmdExitCodes(f.IOStreams),

@@ -142,6 +142,10 @@ func (f *fallbackController) GetSeeds(ctx context.Context) ([]string, error) {
 func (f *fallbackController) ReloadSSL(ctx context.Context) error {
 	return try0(f, func(c *nodetool.Client) error { return c.ReloadSSL(ctx) })
 }
+func (f *fallbackController) Rebuild(ctx context.Context, dc string) error {
+	return try0(f, func(c *nodetool.Client) error { return c.Rebuild(ctx, dc) })
+}
+
 func (f *fallbackController) ReloadSeeds(ctx context.Context) ([]string, error) {
 	return try(f, func(c *nodetool.Client) ([]string, error) { return c.ReloadSeeds(ctx) })
 }

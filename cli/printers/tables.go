@@ -11,13 +11,25 @@ import (
 
 // NodeTable is the node table of ring status and node list. wide adds PHASE, TASK, JMX (the
 // node's JMX port), RACK, DC, LOAD, RESTARTS and SEEN (StateSeen); withRing adds a RING column
-// after NAME.
+// after NAME. When the nodes are in more than one data centre, the narrow table has a DC column
+// after STATE too.
 func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
+	dcs := map[string]bool{}
+	for _, n := range nodes {
+		if n.GetDatacenter() != "" {
+			dcs[n.GetDatacenter()] = true
+		}
+	}
+	dcCol := !wide && len(dcs) > 1
 	h := []string{"NAME"}
 	if withRing {
 		h = append(h, "RING")
 	}
-	h = append(h, "ADDRESS", "STATE", "SEED", "AGENT", "HOST ID")
+	h = append(h, "ADDRESS", "STATE")
+	if dcCol {
+		h = append(h, "DC")
+	}
+	h = append(h, "SEED", "AGENT", "HOST ID")
 	if wide {
 		h = append(h, "PHASE", "TASK", "JMX", "RACK", "DC", "LOAD", "RESTARTS", "SEEN")
 	}
@@ -28,7 +40,11 @@ func NodeTable(nodes []*pb.Node, now time.Time, wide, withRing bool) Table {
 		if withRing {
 			r = append(r, n.GetRing())
 		}
-		r = append(r, Dash(n.GetAddress()), NodeState(n), YesNo(n.GetSeed()), Dash(n.GetHostname()), Dash(n.GetHostId()))
+		r = append(r, Dash(n.GetAddress()), NodeState(n))
+		if dcCol {
+			r = append(r, Dash(n.GetDatacenter()))
+		}
+		r = append(r, YesNo(n.GetSeed()), Dash(n.GetHostname()), Dash(n.GetHostId()))
 		if wide {
 			r = append(r, NodePhase(n.GetPhase()), Dash(n.GetTaskId()), Port(n.GetJmxPort()), Dash(n.GetRack()), Dash(n.GetDatacenter()),
 				Bytes(n.GetLoadBytes()), strconv.Itoa(int(n.GetRestarts())), StateSeen(n, now))

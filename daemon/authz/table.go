@@ -21,14 +21,16 @@ type Rule struct {
 // refused for everybody (and TestEveryMethodHasARule fails).
 var Methods = map[string]Rule{
 	// RingService
-	v1.RingService_CreateRing_FullMethodName:    {Role: Operator, Mutating: true, Escalate: specEscalation},
-	v1.RingService_GetRing_FullMethodName:       {Role: Viewer},
-	v1.RingService_ListRings_FullMethodName:     {Role: Viewer},
-	v1.RingService_UpdateRing_FullMethodName:    {Role: Operator, Mutating: true, Escalate: specEscalation},
-	v1.RingService_ScaleRing_FullMethodName:     {Role: Operator, Mutating: true},
-	v1.RingService_RestartRing_FullMethodName:   {Role: Operator, Mutating: true},
-	v1.RingService_DeleteRing_FullMethodName:    {Role: Admin, Mutating: true},
-	v1.RingService_ListKeyspaces_FullMethodName: {Role: Viewer},
+	v1.RingService_CreateRing_FullMethodName:       {Role: Operator, Mutating: true, Escalate: specEscalation},
+	v1.RingService_GetRing_FullMethodName:          {Role: Viewer},
+	v1.RingService_ListRings_FullMethodName:        {Role: Viewer},
+	v1.RingService_UpdateRing_FullMethodName:       {Role: Operator, Mutating: true, Escalate: specEscalation},
+	v1.RingService_ScaleRing_FullMethodName:        {Role: Operator, Mutating: true},
+	v1.RingService_RestartRing_FullMethodName:      {Role: Operator, Mutating: true},
+	v1.RingService_DeleteRing_FullMethodName:       {Role: Admin, Mutating: true},
+	v1.RingService_ListKeyspaces_FullMethodName:    {Role: Viewer},
+	v1.RingService_AddDataCenter_FullMethodName:    {Role: Operator, Mutating: true},
+	v1.RingService_RemoveDataCenter_FullMethodName: {Role: Operator, Mutating: true},
 	// NodeService
 	v1.NodeService_ListNodes_FullMethodName:        {Role: Viewer},
 	v1.NodeService_GetNode_FullMethodName:          {Role: Viewer},

@@ -672,7 +672,7 @@ func (e *Engine) startRelay(r plan.Relay) {
 			var ks []*cassmesosv1.Keyspace
 			ks, err = e.opts.Relayer.ListKeyspaces(ctx, e.opts.Epoch, r, false)
 			for _, k := range ks {
-				keyspaces = append(keyspaces, plan.KeyspaceInfo{Name: k.GetName(), System: k.GetSystem()})
+				keyspaces = append(keyspaces, plan.KeyspaceInfo{Name: k.GetName(), System: k.GetSystem(), Replication: k.GetReplication()})
 			}
 		} else {
 			ranges, err = e.opts.Relayer.Relay(ctx, e.opts.Epoch, r)

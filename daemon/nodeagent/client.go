@@ -140,6 +140,8 @@ func (c *Client) Relay(ctx context.Context, epoch uint64, r plan.Relay) ([]plan.
 		err = reloadSeeds(ctx, cli, r)
 	case plan.RelayRenewCert:
 		err = c.renewCert(ctx, cli, r)
+	case plan.RelayRebuild:
+		_, err = cli.Rebuild(ctx, &cassmesosv1.RebuildRequest{SourceDatacenter: r.SourceDatacenter})
 	default:
 		return nil, fmt.Errorf("unknown relay kind %s", r.Kind)
 	}
@@ -170,7 +172,7 @@ func (c *Client) ListKeyspaces(ctx context.Context, epoch uint64, r plan.Relay, 
 func repair(ctx context.Context, cli cassmesosv1.NodeAgentServiceClient, r plan.Relay) error {
 	stream, err := cli.RepairRange(ctx, &cassmesosv1.RepairRangeRequest{
 		Keyspace: r.Keyspace, Tables: r.Tables, Full: r.Full, PrimaryRange: r.PrimaryRange,
-		StartToken: r.StartToken, EndToken: r.EndToken,
+		StartToken: r.StartToken, EndToken: r.EndToken, Datacenter: r.Datacenter,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -40,6 +41,11 @@ func ValidateCleanupParams(field string, p *cassmesosv1.CleanupParams) error {
 			return fmt.Errorf("%w: %s.tables[%d]: %q is not a table name", ErrInvalid, field, i, t)
 		}
 	}
+	if dc := p.GetDatacenter(); dc != "" {
+		if err := specrules.RackDC(field+".datacenter", dc); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
 	return nil
 }
 
@@ -49,6 +55,9 @@ func (ps *pass) runCleanupReq(req RunCleanup) (Accepted, error) {
 		return Accepted{}, err
 	}
 	if err := ValidateCleanupParams("params", req.Params); err != nil {
+		return Accepted{}, err
+	}
+	if err := ps.checkRingDC(req.Ring, req.Params.GetDatacenter()); err != nil {
 		return Accepted{}, err
 	}
 	origin := req.Origin
@@ -66,6 +75,9 @@ func (ps *pass) runCleanupReq(req RunCleanup) (Accepted, error) {
 func (ps *pass) newCleanupOp(ring, origin string, params *cassmesosv1.CleanupParams, skip map[string]bool) *statev1.OperationRecord {
 	var steps []*cassmesosv1.Step
 	for _, n := range ps.ringNodes(ring) {
+		if dc := params.GetDatacenter(); dc != "" && n.GetDatacenter() != dc {
+			continue
+		}
 		if n.GetBootstrapped() && n.GetPhase() != cassmesosv1.NodePhase_NODE_PHASE_REMOVED && !skip[n.GetName()] {
 			steps = append(steps, newStep(stepCleanup, n.GetName()))
 		}

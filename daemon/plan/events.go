@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -40,6 +41,9 @@ const (
 	ReasonRepairFinished     = "RepairFinished"
 	ReasonRepairFailed       = "RepairFailed"
 	ReasonSegmentFailed      = "RepairSegmentFailed"
+	// ReasonRackSpread: a data centre's nodes are spread over racks less evenly than the known
+	// agents would allow (the ring status warning "rack spread: ...").
+	ReasonRackSpread = "RackSpreadUneven"
 )
 
 var (
@@ -66,6 +70,13 @@ func EventWrites(st *State, writes []Write) []Write {
 			case !w.Delete && old == nil:
 				add(normal, ReasonRingCreated, w.Name, "", "", "ring %s created (%d nodes, %d seeds)", w.Name,
 					w.Ring.GetSpec().GetNodes(), w.Ring.GetSpec().GetSeeds())
+			}
+			if !w.Delete {
+				for _, m := range w.Ring.GetStatus().GetWarnings() {
+					if strings.HasPrefix(m, rackWarningPrefix) && !slices.Contains(old.GetStatus().GetWarnings(), m) {
+						add(warning, ReasonRackSpread, w.Name, "", "", "%s", m)
+					}
+				}
 			}
 		case RecordNode:
 			nodeEvents(st.Nodes[w.Name], w, add)

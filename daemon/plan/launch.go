@@ -121,7 +121,7 @@ func rackDCConstraints(spec *cassmesosv1.RingSpec) []placement.Constraint {
 	if a := spec.GetRackAttribute(); a != "" {
 		out = append(out, placement.Constraint{Attribute: a, Operator: placement.OpUnlike, Pattern: invalidRackDC{"rack"}})
 	}
-	if spec.GetDatacenter() == "" {
+	if spec.GetDatacenter() == "" && !multiDC(spec) {
 		out = append(out, placement.Constraint{Attribute: "dc", Operator: placement.OpUnlike, Pattern: invalidRackDC{"dc"}})
 	}
 	return out
@@ -164,10 +164,13 @@ func (ps *pass) request(w *launchWant, cons map[string][]placement.Constraint) p
 		c = compileConstraints(spec)
 		cons[n.GetRing()] = c
 	}
+	if rc, ok := regionConstraint(spec, n); ok {
+		c = append(append([]placement.Constraint(nil), c...), rc)
+	}
 	cfg := ps.p.cfg
 	req := placement.Request{
 		Key:           w.node,
-		Group:         n.GetRing(),
+		Group:         placementGroup(spec, n),
 		Role:          ps.ringRole(n.GetRing()),
 		CPUs:          spec.GetResources().GetCpus() + cfg.ExecutorCPUs,
 		MemMB:         float64(spec.GetResources().GetMemMb() + cfg.ExecutorMemMB),
@@ -205,7 +208,7 @@ func (ps *pass) placedNodes() []placement.Placed {
 		r := ps.ring(n.GetRing())
 		out = append(out, placement.Placed{
 			Key:         name,
-			Group:       n.GetRing(),
+			Group:       placementGroup(r.GetSpec(), n),
 			AgentID:     agent,
 			Attributes:  ps.s.Agents[agent].Attributes,
 			StaticPorts: staticPorts(r.GetSpec()),
@@ -508,7 +511,9 @@ func (ps *pass) launch(w *launchWant, m placement.Match) []OfferOp {
 	n.Hostname = m.Hostname
 	n.Address = m.Address
 	n.Rack = attrOr(m.Attributes, spec.GetRackAttribute(), DefaultRack)
-	n.Datacenter = spec.GetDatacenter()
+	if !multiDC(spec) || n.Datacenter == "" {
+		n.Datacenter = spec.GetDatacenter()
+	}
 	if n.Datacenter == "" {
 		n.Datacenter = attrOr(m.Attributes, "dc", DefaultDatacenter)
 	}
@@ -692,7 +697,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		// The sandbox data died with the old task: take over the node's own tokens.
 		replace = n.GetAddress()
 	}
-	auto := !n.GetSeed() && !n.GetBootstrapped()
+	auto := !n.GetSeed() && !n.GetBootstrapped() && !n.GetRebuildJoin()
 	if replace != "" {
 		auto = true
 	}

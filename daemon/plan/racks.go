@@ -53,14 +53,24 @@ func (ps *pass) rackSpread(ring string) []string {
 		if !a.Reachable || a.Gone {
 			continue
 		}
-		dc := spec.GetDatacenter()
-		if dc == "" {
-			dc = attrOr(a.Attributes, "dc", DefaultDatacenter)
+		var dcs []string
+		if multiDC(spec) {
+			for _, d := range spec.GetDataCenters() {
+				if d.GetRegion() == "" || a.Attributes[DataCenterAttribute] == d.GetRegion() {
+					dcs = append(dcs, d.GetName())
+				}
+			}
+		} else if dc := spec.GetDatacenter(); dc != "" {
+			dcs = []string{dc}
+		} else {
+			dcs = []string{attrOr(a.Attributes, "dc", DefaultDatacenter)}
 		}
-		if known[dc] == nil {
-			known[dc] = map[string]bool{}
+		for _, dc := range dcs {
+			if known[dc] == nil {
+				known[dc] = map[string]bool{}
+			}
+			known[dc][attrOr(a.Attributes, attr, DefaultRack)] = true
 		}
-		known[dc][attrOr(a.Attributes, attr, DefaultRack)] = true
 	}
 	used := map[string]map[string]int{} // dc -> rack -> nodes
 	for _, n := range ps.ringNodes(ring) {

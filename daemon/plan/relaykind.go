@@ -33,6 +33,8 @@ func (k RelayKind) String() string {
 		return "delete-backup"
 	case RelayRenewCert:
 		return "reloadssl"
+	case RelayRebuild:
+		return "rebuild"
 	}
 	return "relay(" + strconv.Itoa(int(k)) + ")"
 }

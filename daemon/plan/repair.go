@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	statev1 "github.com/cassmesos/cassmesos/rpc/cassmesos/state/v1"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -103,6 +104,11 @@ func ValidateRepairParams(field string, p *cassmesosv1.RepairParams) error {
 	if p.GetMaxAttempts() < 0 {
 		return bad("max_attempts", "%d is negative (0 means %d)", p.GetMaxAttempts(), DefaultRepairAttempts)
 	}
+	if dc := p.GetDatacenter(); dc != "" {
+		if err := specrules.RackDC(field+".datacenter", dc); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
 	return nil
 }
 
@@ -139,6 +145,9 @@ func (ps *pass) runRepairReq(req RunRepair) (Accepted, error) {
 		return Accepted{}, err
 	}
 	if err := refuseCassmesosRepair(r); err != nil {
+		return Accepted{}, err
+	}
+	if err := ps.checkRingDC(req.Ring, req.Params.GetDatacenter()); err != nil {
 		return Accepted{}, err
 	}
 	if id := ps.activeRepair(req.Ring); id != "" && req.IfIdle {
@@ -412,18 +421,22 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 			done = append(done, segmentSpans(sg.GetStartToken(), sg.GetEndToken())...)
 		}
 	}
+	if len(res.Ranges) == 0 {
+		return failed("describering %s returned no ranges", p.GetKeyspace()), false
+	}
+	ranges := inDataCenter(res.Ranges, p.GetDatacenter(), byAddr)
+	if len(ranges) == 0 {
+		return failed("keyspace %s has no replica in data centre %s", p.GetKeyspace(), p.GetDatacenter()), false
+	}
 	endpoints := map[string]bool{}
-	for _, tr := range res.Ranges {
+	for _, tr := range ranges {
 		for _, e := range tr.Endpoints {
 			endpoints[e] = true
 		}
 	}
-	specs, err := planSegments(res.Ranges, done, int(p.GetSegmentsPerNode())*max(len(endpoints), 1))
+	specs, err := planSegments(ranges, done, int(p.GetSegmentsPerNode())*max(len(endpoints), 1))
 	if err != nil {
 		return failed("describering %s: %v", p.GetKeyspace(), err), false
-	}
-	if len(res.Ranges) == 0 {
-		return failed("describering %s returned no ranges", p.GetKeyspace()), false
 	}
 	for _, seg := range ps.keyspaceSegments(id, p.GetKeyspace()) {
 		if ph := seg.GetSegment().GetPhase(); ph == segPending || ph == segFailed {
@@ -452,7 +465,7 @@ func (ps *pass) describeRing(r *opRun, p *cassmesosv1.RepairParams, byAddr map[s
 	}
 	c := r.cur()
 	c.Recompute, c.DescribeAttempts, c.Describes = false, 0, int32(round+1)
-	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(res.Ranges), p.GetKeyspace()), true
+	return wait(true, "%d segments planned from %d ranges of %s", len(specs), len(ranges), p.GetKeyspace()), true
 }
 
 // segKeyspace is the keyspace of a segment (records written before SegmentRecord.keyspace
@@ -529,7 +542,7 @@ func (ps *pass) segmentRelay(opID, ring string, p *cassmesosv1.RepairParams, seg
 	}
 	rl := Relay{ID: segRelayID(opID, sg.GetIndex(), sg.GetAttempts()), Kind: RelayRepair, Keyspace: seg.GetKeyspace(),
 		Tables: p.GetTables(), StartToken: sg.GetStartToken(), EndToken: sg.GetEndToken(), Full: p.GetFull(),
-		Timeout: p.GetSegmentTimeout().AsDuration()}
+		Timeout: p.GetSegmentTimeout().AsDuration(), Datacenter: p.GetDatacenter()}
 	if co != nil {
 		rl.Ring, rl.Node, rl.Address, rl.AgentPort, rl.Secret = co.GetRing(), co.GetName(), co.GetAddress(), co.GetAgentPort(), ps.p.cfg.TaskSecret(ps.ring(co.GetRing()), co)
 	}

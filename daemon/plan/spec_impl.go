@@ -47,6 +47,7 @@ func applyDefaults(in *cassmesosv1.RingSpec) *cassmesosv1.RingSpec {
 		in = &cassmesosv1.RingSpec{}
 	}
 	s := proto.Clone(in).(*cassmesosv1.RingSpec)
+	applyDCDefaults(s)
 	if s.Seeds == 0 {
 		s.Seeds = min(s.Nodes, 2)
 	}
@@ -164,6 +165,10 @@ func validateSpec(s *cassmesosv1.RingSpec) error {
 	}
 	if !nameRE.MatchString(s.GetName()) {
 		return invalid("name", "%q must match [a-z][a-z0-9-]{0,39}", s.GetName())
+	}
+	s, err := validateDataCenters(s)
+	if err != nil {
+		return err
 	}
 	if s.GetNodes() < 1 {
 		return invalid("nodes", "%d: a ring needs at least 1 node", s.GetNodes())

@@ -65,6 +65,10 @@ func (p *Planner) submit(s *State, req Request) (Accepted, error) {
 		acc, err = ps.updateRing(r)
 	case CancelOperation:
 		acc, err = ps.cancel(r)
+	case AddDataCenter:
+		acc, err = ps.addDataCenter(r)
+	case RemoveDataCenter:
+		acc, err = ps.removeDataCenter(r)
 	case maintenanceRequest:
 		acc, err = ps.submitMaintenance(r)
 	case nil:
@@ -146,6 +150,11 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 	if err := ValidateSpec(spec); err != nil {
 		return Accepted{}, err
 	}
+	for i, dc := range spec.GetDataCenters() {
+		if err := checkDCSeeds(fmt.Sprintf("data_centers[%d]", i), dc); err != nil {
+			return Accepted{}, err
+		}
+	}
 	if err := ps.checkEncryption(nil, spec); err != nil {
 		return Accepted{}, err
 	}
@@ -178,14 +187,20 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 		Generation:  1,
 		NextOrdinal: spec.GetNodes(),
 	}
-	var steps []*cassmesosv1.Step
+	var steps, later []*cassmesosv1.Step
 	var nodes []*statev1.NodeRecord
-	for i := int32(0); i < spec.GetNodes(); i++ {
-		n := ps.newNode(spec.GetName(), i, i < spec.GetSeeds())
+	for i, slot := range createSlots(spec) {
+		n := ps.newNode(spec.GetName(), int32(i), slot.seed)
 		n.Tokens = spec.GetNumTokens()
+		n.Datacenter = slot.dc
 		nodes = append(nodes, n)
-		steps = append(steps, newStep(stepBootstrap, n.GetName()))
+		if slot.seed {
+			steps = append(steps, newStep(stepBootstrap, n.GetName()))
+		} else {
+			later = append(later, newStep(stepBootstrap, n.GetName()))
+		}
 	}
+	steps = append(steps, later...)
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_CREATE_RING, spec.GetName(), "cli", &cassmesosv1.OperationParams{}, steps)
 	ring.Status.ActiveOperationId = op.GetOperation().GetId()
 	acc := Accepted{Ring: ring, Operation: op, Created: true}
@@ -275,6 +290,9 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 	case req.Nodes == cur && len(req.Remove) == 0:
 		return Accepted{}, refused("%s already has %d nodes", req.Ring, cur)
 	}
+	if len(spec.GetDataCenters()) > 1 {
+		return Accepted{}, refused("%s has %d data centres; scale one of them with cassmesos dc add/remove or node decommission", req.Ring, len(spec.GetDataCenters()))
+	}
 	var steps []*cassmesosv1.Step
 	if req.Nodes > cur {
 		if len(req.Remove) > 0 {
@@ -290,11 +308,17 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 		for i := cur; i < req.Nodes; i++ {
 			n := ps.newNode(req.Ring, w.NextOrdinal, false)
 			n.Tokens = spec.GetNumTokens()
+			if multiDC(spec) {
+				n.Datacenter = spec.GetDataCenters()[0].GetName()
+			}
 			w.NextOrdinal++
 			ps.putNode(n)
 			steps = append(steps, newStep(stepBootstrap, n.GetName()))
 		}
 		w.Spec.Nodes = req.Nodes
+		if multiDC(w.Spec) {
+			w.Spec.DataCenters[0].Nodes = req.Nodes
+		}
 	} else {
 		remove := req.Remove
 		if len(remove) == 0 {
@@ -329,6 +353,10 @@ func (ps *pass) scaleRing(req ScaleRing) (Accepted, error) {
 			steps = append(steps, newStep(kind, name))
 		}
 		ps.mutRing(req.Ring).Spec.Nodes = req.Nodes
+		if w := ps.mutRing(req.Ring); multiDC(w.Spec) {
+			w.Spec.DataCenters[0].Nodes = req.Nodes
+			w.Spec.DataCenters[0].Seeds = min(w.Spec.DataCenters[0].Seeds, req.Nodes)
+		}
 	}
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_SCALE_RING, req.Ring, "cli",
 		&cassmesosv1.OperationParams{TargetNodes: req.Nodes, Nodes: req.Remove}, steps)
@@ -434,7 +462,7 @@ func (ps *pass) decommissionNode(req DecommissionNode) (Accepted, error) {
 	if r.GetSpec().GetNodes() <= 1 {
 		return Accepted{}, refused("%s is the ring's last node", n.GetName())
 	}
-	shrinkSpec(ps.mutRing(n.GetRing()).Spec)
+	shrinkSpec(ps.mutRing(n.GetRing()).Spec, n.GetDatacenter())
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_DECOMMISSION_NODE, n.GetRing(), "cli",
 		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, append(seedSteps(n), newStep(stepDecommission, n.GetName())))
 	ps.putOp(op)
@@ -458,7 +486,7 @@ func (ps *pass) removeNode(req RemoveNode) (Accepted, error) {
 	if r.GetSpec().GetNodes() <= 1 {
 		return Accepted{}, refused("%s is the ring's last node", n.GetName())
 	}
-	shrinkSpec(ps.mutRing(n.GetRing()).Spec)
+	shrinkSpec(ps.mutRing(n.GetRing()).Spec, n.GetDatacenter())
 	op := ps.newOperation(cassmesosv1.OperationKind_OPERATION_KIND_REMOVE_NODE, n.GetRing(), "cli",
 		&cassmesosv1.OperationParams{Nodes: []string{n.GetName()}}, append(seedSteps(n), newStep(stepRemove, n.GetName())))
 	ps.putOp(op)
@@ -636,7 +664,22 @@ func (ps *pass) checkEncryption(old, next *cassmesosv1.RingSpec) error {
 
 // shrinkSpec takes one node off a spec (decommission, remove), and a seed when the spec would
 // otherwise ask for more seeds than nodes.
-func shrinkSpec(s *cassmesosv1.RingSpec) {
+func shrinkSpec(s *cassmesosv1.RingSpec, dc string) {
+	if multiDC(s) {
+		var keep []*cassmesosv1.DataCenter
+		for _, d := range s.DataCenters {
+			if d.Name == dc {
+				d.Nodes--
+				d.Seeds = min(d.Seeds, d.Nodes)
+			}
+			if d.Nodes > 0 {
+				keep = append(keep, d)
+			}
+		}
+		s.DataCenters = keep
+		sumDataCenters(s)
+		return
+	}
 	s.Nodes--
 	if s.Seeds > s.Nodes {
 		s.Seeds = s.Nodes

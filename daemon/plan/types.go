@@ -206,6 +206,9 @@ type KeyspaceInfo struct {
 	Name string
 	// System: one of Cassandra's own keyspaces (or a LocalStrategy one).
 	System bool
+	// Replication options as describecluster prints them (each data centre's factor for
+	// NetworkTopologyStrategy).
+	Replication map[string]string
 }
 
 // TokenRange is one range of describering: (Start, End] and its replicas' addresses.
@@ -434,6 +437,9 @@ type Relay struct {
 	Hostname string
 	// Timeout, when set, bounds the call (shorter than the runtime's own relay timeout).
 	Timeout time.Duration
+	// SourceDatacenter for RelayRebuild; Datacenter restricts a RelayRepair to one data
+	// centre's replicas (nodetool repair -dc).
+	SourceDatacenter, Datacenter string
 	// Enable and RepairTypes for RelayAutoRepair.
 	Enable      bool
 	RepairTypes []string

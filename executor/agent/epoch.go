@@ -42,6 +42,7 @@ var mutating = map[string]bool{
 	cassmesosv1.NodeAgentService_BackupNode_FullMethodName:         true,
 	cassmesosv1.NodeAgentService_RestoreNode_FullMethodName:        true,
 	cassmesosv1.NodeAgentService_DeleteStoredBackup_FullMethodName: true,
+	cassmesosv1.NodeAgentService_Rebuild_FullMethodName:            true,
 }
 
 // epochGuard keeps the highest leader epoch seen and refuses calls from older leaders, so that a

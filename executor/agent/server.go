@@ -21,6 +21,7 @@ import (
 
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/internal/failpoint"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -349,6 +350,12 @@ func (s *server) RepairRange(req *cassmesosv1.RepairRangeRequest, stream cassmes
 	}
 	opts := nodetool.RepairOptions{Keyspace: req.GetKeyspace(), Tables: req.GetTables(), Full: req.GetFull(),
 		PrimaryRange: req.GetPrimaryRange(), StartToken: req.GetStartToken(), EndToken: req.GetEndToken()}
+	if dc := req.GetDatacenter(); dc != "" {
+		if err := specrules.RackDC("datacenter", dc); err != nil {
+			return toStatus(s.log, m, fmt.Errorf("%w: %v", errInvalid, err))
+		}
+		opts.Datacenters = []string{dc}
+	}
 	s.log.Info("repair", "keyspace", opts.Keyspace, "full", opts.Full, "pr", opts.PrimaryRange,
 		"start_token", opts.StartToken, "end_token", opts.EndToken)
 	var sendErr error
@@ -460,6 +467,20 @@ func (s *server) RestartCassandra(ctx context.Context, _ *cassmesosv1.RestartCas
 	}
 	_ = failpoint.Inject("executor/mid-relay")
 	return &cassmesosv1.RestartCassandraResponse{}, nil
+}
+
+// Rebuild runs nodetool rebuild from the named data centre and answers when it has finished.
+func (s *server) Rebuild(ctx context.Context, req *cassmesosv1.RebuildRequest) (*cassmesosv1.RebuildResponse, error) {
+	dc := req.GetSourceDatacenter()
+	if err := specrules.RackDC("source_datacenter", dc); err != nil {
+		return nil, toStatus(s.log, "Rebuild", fmt.Errorf("%w: %v", errInvalid, err))
+	}
+	s.log.Info("rebuild requested", "source_datacenter", dc)
+	if err := s.ctl.Rebuild(ctx, dc); err != nil {
+		return nil, toStatus(s.log, "Rebuild", err)
+	}
+	s.log.Info("rebuild finished", "source_datacenter", dc)
+	return &cassmesosv1.RebuildResponse{}, nil
 }
 
 // maxSeeds bounds a ReloadSeeds request's list.

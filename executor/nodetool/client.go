@@ -85,6 +85,9 @@ type Controller interface {
 	// ReloadSSL runs `nodetool reloadssl` (Cassandra 4.0+): the node re-reads its keystores and
 	// truststores and uses them for new connections.
 	ReloadSSL(ctx context.Context) error
+	// Rebuild runs `nodetool rebuild -- <source datacenter>`: streams this node's data from that
+	// data centre (a node of a data centre added with auto_bootstrap false).
+	Rebuild(ctx context.Context, sourceDC string) error
 }
 
 // Config says how to run nodetool.
@@ -426,6 +429,14 @@ func (c *Client) Decommission(ctx context.Context, force bool) error {
 		return c.plain(ctx, "decommission", "--force")
 	}
 	return c.plain(ctx, "decommission")
+}
+
+// Rebuild runs `nodetool rebuild -- <sourceDC>`.
+func (c *Client) Rebuild(ctx context.Context, sourceDC string) error {
+	if err := checkArg("rebuild source datacenter", sourceDC); err != nil {
+		return err
+	}
+	return c.plain(ctx, "rebuild", "--", sourceDC)
 }
 
 // RemoveNode runs `nodetool removenode <hostID>`.

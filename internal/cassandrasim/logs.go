@@ -67,7 +67,7 @@ type Action struct {
 	Time     time.Time    `json:"time"`
 	Node     string       `json:"node"` // the node's listen address
 	HostID   string       `json:"host_id,omitempty"`
-	Action   string       `json:"action"` // start, bootstrap, replace, join, decommission, removenode, drain, repair, cleanup, stop, crash, refused
+	Action   string       `json:"action"` // start, bootstrap, replace, join, decommission, removenode, drain, repair, cleanup, rebuild, stop, crash, refused
 	Status   string       `json:"status"` // started, ok, failed
 	Start    time.Time    `json:"start,omitempty"`
 	End      time.Time    `json:"end,omitempty"`
@@ -76,7 +76,7 @@ type Action struct {
 	Ranges   []TokenRange `json:"ranges,omitempty"`
 	Replicas []string     `json:"replicas,omitempty"`
 	Tokens   []int64      `json:"tokens,omitempty"`
-	Target   string       `json:"target,omitempty"` // removenode host ID, replaced address
+	Target   string       `json:"target,omitempty"` // removenode host ID, replaced address, rebuild source dc
 	Command  int          `json:"command,omitempty"`
 	Session  string       `json:"session,omitempty"`
 	Full     bool         `json:"full,omitempty"`

@@ -55,6 +55,7 @@ func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command 
 	cmdutil.EnableOutput(cmd, cmdutil.OutputTable, cmdutil.OutputJSON, cmdutil.OutputYAML, cmdutil.OutputName)
 	cmd.Flags().StringVarP(&opts.Params.Keyspace, "keyspace", "k", "", "Keyspace to clean up (default all)")
 	cmd.Flags().StringSliceVar(&opts.Params.Tables, "tables", nil, "Tables of the keyspace (comma-separated; default all)")
+	cmd.Flags().StringVar(&opts.Params.Datacenter, "dc", "", "Clean up only this data centre's nodes (default every node)")
 	cmd.Flags().BoolVar(&waitFlag, "wait", false, "Wait until every node is cleaned up (see --timeout)")
 	cmdutil.AddRequestIDFlag(cmd, &requestID)
 	return cmd

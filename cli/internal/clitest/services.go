@@ -19,6 +19,8 @@ type Server struct {
 	ListRingsFn            func(context.Context, *pb.ListRingsRequest) (*pb.ListRingsResponse, error)
 	UpdateRingFn           func(context.Context, *pb.UpdateRingRequest) (*pb.UpdateRingResponse, error)
 	ScaleRingFn            func(context.Context, *pb.ScaleRingRequest) (*pb.ScaleRingResponse, error)
+	AddDataCenterFn        func(context.Context, *pb.AddDataCenterRequest) (*pb.AddDataCenterResponse, error)
+	RemoveDataCenterFn     func(context.Context, *pb.RemoveDataCenterRequest) (*pb.RemoveDataCenterResponse, error)
 	RestartRingFn          func(context.Context, *pb.RestartRingRequest) (*pb.RestartRingResponse, error)
 	DeleteRingFn           func(context.Context, *pb.DeleteRingRequest) (*pb.DeleteRingResponse, error)
 	ListKeyspacesFn        func(context.Context, *pb.RingServiceListKeyspacesRequest) (*pb.RingServiceListKeyspacesResponse, error)
@@ -154,6 +156,22 @@ func (s ringServer) ScaleRing(ctx context.Context, in *pb.ScaleRingRequest) (*pb
 		return nil, status.Error(codes.Unimplemented, "method ScaleRing not implemented")
 	}
 	return s.f.ScaleRingFn(ctx, in)
+}
+
+func (s ringServer) AddDataCenter(ctx context.Context, in *pb.AddDataCenterRequest) (*pb.AddDataCenterResponse, error) {
+	s.f.record(in)
+	if s.f.AddDataCenterFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method AddDataCenter not implemented")
+	}
+	return s.f.AddDataCenterFn(ctx, in)
+}
+
+func (s ringServer) RemoveDataCenter(ctx context.Context, in *pb.RemoveDataCenterRequest) (*pb.RemoveDataCenterResponse, error) {
+	s.f.record(in)
+	if s.f.RemoveDataCenterFn == nil {
+		return nil, status.Error(codes.Unimplemented, "method RemoveDataCenter not implemented")
+	}
+	return s.f.RemoveDataCenterFn(ctx, in)
 }
 
 func (s ringServer) RestartRing(ctx context.Context, in *pb.RestartRingRequest) (*pb.RestartRingResponse, error) {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cassmesos/cassmesos/cli/cmdutil"
+	"github.com/cassmesos/cassmesos/internal/specrules"
 	pb "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -25,6 +26,7 @@ type Flags struct {
 	Intensity       float64
 	SegmentTimeout  string
 	MaxAttempts     int32
+	Datacenter      string
 }
 
 // Register adds the repair flags to cmd.
@@ -39,6 +41,7 @@ func (r *Flags) Register(cmd *cobra.Command) {
 	fl.Float64Var(&r.Intensity, "intensity", 0, "Fraction of time spent repairing, in (0, 1] (default 1)")
 	fl.StringVar(&r.SegmentTimeout, "segment-timeout", "", "Timeout of one segment, e.g. 30m (default 30m)")
 	fl.Int32Var(&r.MaxAttempts, "max-attempts", 0, "Attempts per segment before the run fails (default 3)")
+	fl.StringVar(&r.Datacenter, "dc", "", "Repair only among this data centre's replicas (nodetool repair -dc; default all)")
 }
 
 // Params validates the flags set on cmd and returns the RepairParams.
@@ -47,7 +50,12 @@ func (r *Flags) Params(cmd *cobra.Command) (*pb.RepairParams, error) {
 		return nil, err
 	}
 	changed := cmd.Flags().Changed
-	p := &pb.RepairParams{Keyspace: r.Keyspace, Full: !r.Incremental}
+	p := &pb.RepairParams{Keyspace: r.Keyspace, Full: !r.Incremental, Datacenter: r.Datacenter}
+	if changed("dc") {
+		if err := specrules.Datacenter("--dc", r.Datacenter); err != nil {
+			return nil, cmdutil.FlagErrorf("%v", err)
+		}
+	}
 	for _, t := range r.Tables {
 		if t = strings.TrimSpace(t); t != "" {
 			p.Tables = append(p.Tables, t)

@@ -3,6 +3,7 @@ package create
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -25,6 +26,7 @@ type CreateOptions struct {
 type rawFlags struct {
 	mem, disk, heap, heapNew string
 	constraints, sets        []string
+	dcs                      []string
 	replaceAfter             string
 	placementTimeout         string
 	storagePort, jmxPort     int
@@ -40,14 +42,15 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	var requestID string
 	var raw rawFlags
 	cmd := &cobra.Command{
-		Use:   "create <name> --nodes <n> [flags]",
+		Use:   "create <name> {--nodes <n>|--dc <name>=<n>...} [flags]",
 		Short: "Create a ring and start bootstrapping its nodes",
 		Long: `Create a Cassandra ring. The daemon bootstraps the seeds first, then the other nodes one at a
 time. Sizes take binary units (4Gi, 4096Mi, "4096 MiB"; a bare number is MiB). With --wait the
 command follows the CREATE_RING operation until it ends.`,
 		Example: `  cassmesos ring create demo --nodes 3 --cpus 2 --mem 8Gi --disk 100Gi --cassandra-version 4.1.5 --wait
   cassmesos ring create demo --nodes 6 --constraint rack:SPREAD --set concurrent_writes=64 --dry-run
-  cassmesos ring create secure --nodes 3 --internode-encryption all --client-encryption required`,
+  cassmesos ring create secure --nodes 3 --internode-encryption all --client-encryption required
+  cassmesos ring create multi --dc dc1=3 --dc dc2=3 --wait`,
 		Args: cmdutil.ExactArgs(1, "a ring name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Name = args[0]
@@ -80,7 +83,7 @@ command follows the CREATE_RING operation until it ends.`,
 	fl.StringVar(&s.ClusterName, "cluster-name", "", "Cassandra cluster_name (default: the ring name)")
 	fl.Int32Var(&s.NumTokens, "num-tokens", 0, "Tokens per node, num_tokens (default 16)")
 	fl.StringVar(&s.Snitch, "snitch", "", "Cassandra endpoint_snitch (default GossipingPropertyFileSnitch)")
-	fl.StringVar(&s.Datacenter, "dc", "", "Datacenter name (default: the agent's dc attribute, else dc1)")
+	fl.StringArrayVar(&raw.dcs, "dc", nil, "Data centre NAME=NODES[:SEEDS][@REGION] (repeatable; replaces --nodes/--seeds), or one NAME for a one-DC ring (default: the agent's dc attribute, else dc1)")
 	fl.StringVar(&s.RackAttribute, "rack-attribute", "", "Agent attribute holding the rack (default rack)")
 	fl.StringVar(&s.Role, "role", "", "Mesos role the ring reserves resources for, one the daemon subscribed with (default: the daemon's first --role)")
 	fl.StringArrayVar(&raw.constraints, "constraint", nil, "Placement constraint attribute:SPREAD|LIKE|UNLIKE[:regexp] (repeatable)")
@@ -112,13 +115,17 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 	if err := cmdutil.ValidateRingName(s.Name); err != nil {
 		return err
 	}
-	if !cmd.Flags().Changed("nodes") {
-		return cmdutil.FlagErrorf("--nodes is required")
+	if err := dataCenters(cmd, s, raw.dcs); err != nil {
+		return err
 	}
-	if s.Nodes < 1 {
+	// With data centres the server sums nodes and seeds over them.
+	if len(s.DataCenters) == 0 && !cmd.Flags().Changed("nodes") {
+		return cmdutil.FlagErrorf("--nodes is required (or name the data centres with --dc NAME=NODES)")
+	}
+	if len(s.DataCenters) == 0 && s.Nodes < 1 {
 		return cmdutil.FlagErrorf("--nodes: want at least 1, got %d", s.Nodes)
 	}
-	if s.Seeds < 0 || s.Seeds > s.Nodes {
+	if len(s.DataCenters) == 0 && (s.Seeds < 0 || s.Seeds > s.Nodes) {
 		return cmdutil.FlagErrorf("--seeds: want 1..%d (the node count), got %d", s.Nodes, s.Seeds)
 	}
 	if s.Resources.Cpus < 0 {
@@ -241,4 +248,33 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "ring %s already exists with this spec\n", opts.Spec.GetName())
 	}
 	return opts.Finish(ctx, resp.GetOperation(), resp)
+}
+
+// dataCenters reads the --dc values: one NAME sets the one data centre's name; NAME=NODES values
+// name each data centre (then --nodes and --seeds are not given).
+func dataCenters(cmd *cobra.Command, s *pb.RingSpec, vals []string) error {
+	if len(vals) == 1 && !strings.Contains(vals[0], "=") {
+		s.Datacenter = vals[0]
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, v := range vals {
+		dc, err := cmdutil.ParseDataCenter(v)
+		if err != nil {
+			return cmdutil.FlagValueError("dc", err)
+		}
+		if seen[dc.GetName()] {
+			return cmdutil.FlagErrorf("--dc: data centre %s named twice", dc.GetName())
+		}
+		seen[dc.GetName()] = true
+		s.DataCenters = append(s.DataCenters, dc)
+	}
+	if len(s.DataCenters) > 0 {
+		for _, f := range []string{"nodes", "seeds"} {
+			if cmd.Flags().Changed(f) {
+				return cmdutil.FlagErrorf("--%s: give each data centre's count with --dc NAME=NODES[:SEEDS] instead", f)
+			}
+		}
+	}
+	return nil
 }

@@ -113,6 +113,10 @@ type World struct {
 	// FailCertRenewal, when set, makes a renewal it returns true for fail (as an executor whose
 	// nodetool reloadssl failed).
 	FailCertRenewal func(plan.Relay) bool
+	// Rebuilds lists the rebuilds carried out: "demo-3 from dc1".
+	Rebuilds []string
+	// Keyspaces is what a node answers a RelayListKeyspaces with.
+	Keyspaces []plan.KeyspaceInfo
 	// CrashAfterPersist makes the next planner call's plan persisted and applied to the
 	// daemon's memory but none of its actions carried out, as a daemon killed between its
 	// ZooKeeper write and its Mesos calls; the offers it answered are gone (a master removes a
@@ -561,6 +565,18 @@ func (w *World) relay(r plan.Relay) {
 			return
 		}
 		w.CertLog = append(w.CertLog, r.Node+" "+r.ID)
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
+	case plan.RelayListKeyspaces:
+		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now, Keyspaces: append([]plan.KeyspaceInfo(nil), w.Keyspaces...)}
+	case plan.RelayRebuild:
+		w.logf("relay %s rebuild %s from %s", r.ID, r.Node, r.SourceDatacenter)
+		if st := w.Store.Nodes[r.Node]; !st.GetRebuildJoin() {
+			w.violate("rebuild of %s, which is not a new data centre's node", r.Node)
+		}
+		if target.Mode != cassmesosv1.CassandraMode_CASSANDRA_MODE_NORMAL {
+			w.violate("rebuild of %s while it is %v", r.Node, target.Mode)
+		}
+		w.Rebuilds = append(w.Rebuilds, r.Node+" from "+r.SourceDatacenter)
 		w.State.Relays[r.ID] = plan.RelayResult{Done: true, At: w.Now}
 	case plan.RelayReloadSeeds:
 		w.logf("relay %s reloadseeds %s %v", r.ID, r.Node, r.Seeds)

@@ -49,6 +49,7 @@ type Fake struct {
 	seeds      []string
 	// tables: keyspace -> table count; nil until set.
 	tables map[string]int
+	rebuilds   []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -560,6 +561,23 @@ func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
 
 // ReloadSSL implements nodetool.Controller (it only records the call).
 func (f *Fake) ReloadSSL(ctx context.Context) error { return f.begin(ctx, "ReloadSSL") }
+// Rebuild implements nodetool.Controller; Rebuilds lists the source data centres asked for.
+func (f *Fake) Rebuild(ctx context.Context, dc string) error {
+	if err := f.begin(ctx, "Rebuild"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rebuilds = append(f.rebuilds, dc)
+	return nil
+}
+
+// Rebuilds returns the source data centres Rebuild was called with, in order.
+func (f *Fake) Rebuilds() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.rebuilds...)
+}
 
 // ReloadSeeds implements nodetool.Controller.
 func (f *Fake) ReloadSeeds(ctx context.Context) ([]string, error) {

@@ -442,6 +442,89 @@ func (x *RestoreNodeResponse) GetResult() *BackupNodeResult {
 	return nil
 }
 
+// RebuildRequest names the data centre to stream from.
+type RebuildRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Source data centre (an existing data centre of the ring).
+	SourceDatacenter string `protobuf:"bytes,1,opt,name=source_datacenter,json=sourceDatacenter,proto3" json:"source_datacenter,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RebuildRequest) Reset() {
+	*x = RebuildRequest{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildRequest) ProtoMessage() {}
+
+func (x *RebuildRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildRequest.ProtoReflect.Descriptor instead.
+func (*RebuildRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RebuildRequest) GetSourceDatacenter() string {
+	if x != nil {
+		return x.SourceDatacenter
+	}
+	return ""
+}
+
+// RebuildResponse is empty: the rebuild finished.
+type RebuildResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebuildResponse) Reset() {
+	*x = RebuildResponse{}
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildResponse) ProtoMessage() {}
+
+func (x *RebuildResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildResponse.ProtoReflect.Descriptor instead.
+func (*RebuildResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
 // SetAutoRepairRequest is a SetAutoRepair call.
 type SetAutoRepairRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -455,7 +538,7 @@ type SetAutoRepairRequest struct {
 
 func (x *SetAutoRepairRequest) Reset() {
 	*x = SetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +550,7 @@ func (x *SetAutoRepairRequest) String() string {
 func (*SetAutoRepairRequest) ProtoMessage() {}
 
 func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +563,7 @@ func (x *SetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetAutoRepairRequest) GetRepairTypes() []string {
@@ -506,7 +589,7 @@ type SetAutoRepairResponse struct {
 
 func (x *SetAutoRepairResponse) Reset() {
 	*x = SetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +601,7 @@ func (x *SetAutoRepairResponse) String() string {
 func (*SetAutoRepairResponse) ProtoMessage() {}
 
 func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +614,7 @@ func (x *SetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*SetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 // GetAutoRepairRequest is a GetAutoRepair call.
@@ -543,7 +626,7 @@ type GetAutoRepairRequest struct {
 
 func (x *GetAutoRepairRequest) Reset() {
 	*x = GetAutoRepairRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +638,7 @@ func (x *GetAutoRepairRequest) String() string {
 func (*GetAutoRepairRequest) ProtoMessage() {}
 
 func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +651,7 @@ func (x *GetAutoRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairRequest.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 // AutoRepairTypeStatus is one repair type of a node's Auto Repair.
@@ -588,7 +671,7 @@ type AutoRepairTypeStatus struct {
 
 func (x *AutoRepairTypeStatus) Reset() {
 	*x = AutoRepairTypeStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +683,7 @@ func (x *AutoRepairTypeStatus) String() string {
 func (*AutoRepairTypeStatus) ProtoMessage() {}
 
 func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +696,7 @@ func (x *AutoRepairTypeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoRepairTypeStatus.ProtoReflect.Descriptor instead.
 func (*AutoRepairTypeStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AutoRepairTypeStatus) GetRepairType() string {
@@ -657,7 +740,7 @@ type GetAutoRepairResponse struct {
 
 func (x *GetAutoRepairResponse) Reset() {
 	*x = GetAutoRepairResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +752,7 @@ func (x *GetAutoRepairResponse) String() string {
 func (*GetAutoRepairResponse) ProtoMessage() {}
 
 func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +765,7 @@ func (x *GetAutoRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAutoRepairResponse.ProtoReflect.Descriptor instead.
 func (*GetAutoRepairResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetAutoRepairResponse) GetSchedulerEnabled() bool {
@@ -726,7 +809,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +821,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +834,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PeerStatus) GetAddress() string {
@@ -828,7 +911,7 @@ type GetNodeStatusRequest struct {
 
 func (x *GetNodeStatusRequest) Reset() {
 	*x = GetNodeStatusRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +923,7 @@ func (x *GetNodeStatusRequest) String() string {
 func (*GetNodeStatusRequest) ProtoMessage() {}
 
 func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +936,7 @@ func (x *GetNodeStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetNodeStatusRequest) GetKeyspace() string {
@@ -882,7 +965,7 @@ type GetNodeStatusResponse struct {
 
 func (x *GetNodeStatusResponse) Reset() {
 	*x = GetNodeStatusResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +977,7 @@ func (x *GetNodeStatusResponse) String() string {
 func (*GetNodeStatusResponse) ProtoMessage() {}
 
 func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +990,7 @@ func (x *GetNodeStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNodeStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetNodeStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetNodeStatusResponse) GetMode() CassandraMode {
@@ -956,7 +1039,7 @@ type DescribeRingRequest struct {
 
 func (x *DescribeRingRequest) Reset() {
 	*x = DescribeRingRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1051,7 @@ func (x *DescribeRingRequest) String() string {
 func (*DescribeRingRequest) ProtoMessage() {}
 
 func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1064,7 @@ func (x *DescribeRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DescribeRingRequest) GetKeyspace() string {
@@ -1006,7 +1089,7 @@ type TokenRange struct {
 
 func (x *TokenRange) Reset() {
 	*x = TokenRange{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1101,7 @@ func (x *TokenRange) String() string {
 func (*TokenRange) ProtoMessage() {}
 
 func (x *TokenRange) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1114,7 @@ func (x *TokenRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenRange.ProtoReflect.Descriptor instead.
 func (*TokenRange) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TokenRange) GetStartToken() string {
@@ -1066,7 +1149,7 @@ type DescribeRingResponse struct {
 
 func (x *DescribeRingResponse) Reset() {
 	*x = DescribeRingResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1161,7 @@ func (x *DescribeRingResponse) String() string {
 func (*DescribeRingResponse) ProtoMessage() {}
 
 func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1174,7 @@ func (x *DescribeRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRingResponse.ProtoReflect.Descriptor instead.
 func (*DescribeRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DescribeRingResponse) GetRanges() []*TokenRange {
@@ -1112,7 +1195,7 @@ type ListKeyspacesRequest struct {
 
 func (x *ListKeyspacesRequest) Reset() {
 	*x = ListKeyspacesRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1207,7 @@ func (x *ListKeyspacesRequest) String() string {
 func (*ListKeyspacesRequest) ProtoMessage() {}
 
 func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1220,7 @@ func (x *ListKeyspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListKeyspacesRequest) GetTables() bool {
@@ -1158,7 +1241,7 @@ type ListKeyspacesResponse struct {
 
 func (x *ListKeyspacesResponse) Reset() {
 	*x = ListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1253,7 @@ func (x *ListKeyspacesResponse) String() string {
 func (*ListKeyspacesResponse) ProtoMessage() {}
 
 func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1266,7 @@ func (x *ListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -1207,14 +1290,16 @@ type RepairRangeRequest struct {
 	// Subrange start token (-st), with end_token.
 	StartToken string `protobuf:"bytes,5,opt,name=start_token,json=startToken,proto3" json:"start_token,omitempty"`
 	// Subrange end token (-et).
-	EndToken      string `protobuf:"bytes,6,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	EndToken string `protobuf:"bytes,6,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	// Repair only among this data centre's replicas (-dc); empty: all.
+	Datacenter    string `protobuf:"bytes,60,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RepairRangeRequest) Reset() {
 	*x = RepairRangeRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1311,7 @@ func (x *RepairRangeRequest) String() string {
 func (*RepairRangeRequest) ProtoMessage() {}
 
 func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1324,7 @@ func (x *RepairRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeRequest.ProtoReflect.Descriptor instead.
 func (*RepairRangeRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RepairRangeRequest) GetKeyspace() string {
@@ -1284,6 +1369,13 @@ func (x *RepairRangeRequest) GetEndToken() string {
 	return ""
 }
 
+func (x *RepairRangeRequest) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
+}
+
 // RepairRangeResponse is one progress event of a repair.
 type RepairRangeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1301,7 +1393,7 @@ type RepairRangeResponse struct {
 
 func (x *RepairRangeResponse) Reset() {
 	*x = RepairRangeResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1405,7 @@ func (x *RepairRangeResponse) String() string {
 func (*RepairRangeResponse) ProtoMessage() {}
 
 func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1418,7 @@ func (x *RepairRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairRangeResponse.ProtoReflect.Descriptor instead.
 func (*RepairRangeResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RepairRangeResponse) GetMessage() string {
@@ -1370,7 +1462,7 @@ type CleanupRequest struct {
 
 func (x *CleanupRequest) Reset() {
 	*x = CleanupRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1474,7 @@ func (x *CleanupRequest) String() string {
 func (*CleanupRequest) ProtoMessage() {}
 
 func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1487,7 @@ func (x *CleanupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupRequest.ProtoReflect.Descriptor instead.
 func (*CleanupRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CleanupRequest) GetKeyspace() string {
@@ -1421,7 +1513,7 @@ type CleanupResponse struct {
 
 func (x *CleanupResponse) Reset() {
 	*x = CleanupResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1525,7 @@ func (x *CleanupResponse) String() string {
 func (*CleanupResponse) ProtoMessage() {}
 
 func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[22]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1538,7 @@ func (x *CleanupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupResponse.ProtoReflect.Descriptor instead.
 func (*CleanupResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{22}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
 }
 
 // DrainRequest is empty.
@@ -1458,7 +1550,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1562,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[23]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1575,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{23}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
 }
 
 // DrainResponse is empty.
@@ -1495,7 +1587,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1599,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[24]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1612,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{24}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
 }
 
 // RemovePeerRequest names the dead node.
@@ -1534,7 +1626,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1638,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[25]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1651,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{25}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RemovePeerRequest) GetHostId() string {
@@ -1578,7 +1670,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1682,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[26]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1695,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{26}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
 }
 
 // RestartCassandraRequest is empty.
@@ -1615,7 +1707,7 @@ type RestartCassandraRequest struct {
 
 func (x *RestartCassandraRequest) Reset() {
 	*x = RestartCassandraRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1719,7 @@ func (x *RestartCassandraRequest) String() string {
 func (*RestartCassandraRequest) ProtoMessage() {}
 
 func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[27]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1732,7 @@ func (x *RestartCassandraRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraRequest.ProtoReflect.Descriptor instead.
 func (*RestartCassandraRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{27}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{29}
 }
 
 // RestartCassandraResponse is empty.
@@ -1652,7 +1744,7 @@ type RestartCassandraResponse struct {
 
 func (x *RestartCassandraResponse) Reset() {
 	*x = RestartCassandraResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1756,7 @@ func (x *RestartCassandraResponse) String() string {
 func (*RestartCassandraResponse) ProtoMessage() {}
 
 func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[28]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1769,7 @@ func (x *RestartCassandraResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartCassandraResponse.ProtoReflect.Descriptor instead.
 func (*RestartCassandraResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{28}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{30}
 }
 
 // DecommissionRequest is empty.
@@ -1689,7 +1781,7 @@ type DecommissionRequest struct {
 
 func (x *DecommissionRequest) Reset() {
 	*x = DecommissionRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1793,7 @@ func (x *DecommissionRequest) String() string {
 func (*DecommissionRequest) ProtoMessage() {}
 
 func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[29]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1806,7 @@ func (x *DecommissionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionRequest.ProtoReflect.Descriptor instead.
 func (*DecommissionRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{29}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{31}
 }
 
 // DecommissionResponse is empty.
@@ -1726,7 +1818,7 @@ type DecommissionResponse struct {
 
 func (x *DecommissionResponse) Reset() {
 	*x = DecommissionResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +1830,7 @@ func (x *DecommissionResponse) String() string {
 func (*DecommissionResponse) ProtoMessage() {}
 
 func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[30]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +1843,7 @@ func (x *DecommissionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecommissionResponse.ProtoReflect.Descriptor instead.
 func (*DecommissionResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{30}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{32}
 }
 
 // ReloadSeedsRequest carries the node's new seed list.
@@ -1765,7 +1857,7 @@ type ReloadSeedsRequest struct {
 
 func (x *ReloadSeedsRequest) Reset() {
 	*x = ReloadSeedsRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1869,7 @@ func (x *ReloadSeedsRequest) String() string {
 func (*ReloadSeedsRequest) ProtoMessage() {}
 
 func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[31]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1882,7 @@ func (x *ReloadSeedsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{31}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ReloadSeedsRequest) GetSeeds() []string {
@@ -1815,7 +1907,7 @@ type RenewCertificateRequest struct {
 
 func (x *RenewCertificateRequest) Reset() {
 	*x = RenewCertificateRequest{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1827,7 +1919,7 @@ func (x *RenewCertificateRequest) String() string {
 func (*RenewCertificateRequest) ProtoMessage() {}
 
 func (x *RenewCertificateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[32]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1840,7 +1932,7 @@ func (x *RenewCertificateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewCertificateRequest.ProtoReflect.Descriptor instead.
 func (*RenewCertificateRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{32}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RenewCertificateRequest) GetCert() []byte {
@@ -1877,7 +1969,7 @@ type RenewCertificateResponse struct {
 
 func (x *RenewCertificateResponse) Reset() {
 	*x = RenewCertificateResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +1981,7 @@ func (x *RenewCertificateResponse) String() string {
 func (*RenewCertificateResponse) ProtoMessage() {}
 
 func (x *RenewCertificateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[33]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +1994,7 @@ func (x *RenewCertificateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewCertificateResponse.ProtoReflect.Descriptor instead.
 func (*RenewCertificateResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{33}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RenewCertificateResponse) GetSerial() string {
@@ -1930,7 +2022,7 @@ type ReloadSeedsResponse struct {
 
 func (x *ReloadSeedsResponse) Reset() {
 	*x = ReloadSeedsResponse{}
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2034,7 @@ func (x *ReloadSeedsResponse) String() string {
 func (*ReloadSeedsResponse) ProtoMessage() {}
 
 func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_agent_proto_msgTypes[34]
+	mi := &file_cassmesos_v1_agent_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2047,7 @@ func (x *ReloadSeedsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadSeedsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadSeedsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{34}
+	return file_cassmesos_v1_agent_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReloadSeedsResponse) GetSeeds() []string {
@@ -2004,7 +2096,10 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"secret_key\x18\b \x01(\tR\tsecretKey\"M\n" +
 	"\x13RestoreNodeResponse\x126\n" +
-	"\x06result\x18\x01 \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06result\"S\n" +
+	"\x06result\x18\x01 \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06result\"=\n" +
+	"\x0eRebuildRequest\x12+\n" +
+	"\x11source_datacenter\x18\x01 \x01(\tR\x10sourceDatacenter\"\x11\n" +
+	"\x0fRebuildResponse\"S\n" +
 	"\x14SetAutoRepairRequest\x12!\n" +
 	"\frepair_types\x18\x01 \x03(\tR\vrepairTypes\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\"\x17\n" +
@@ -2054,7 +2149,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x14ListKeyspacesRequest\x12\x16\n" +
 	"\x06tables\x18\x01 \x01(\bR\x06tables\"M\n" +
 	"\x15ListKeyspacesResponse\x124\n" +
-	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xbf\x01\n" +
+	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\"\xdf\x01\n" +
 	"\x12RepairRangeRequest\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
 	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x12\n" +
@@ -2062,7 +2157,10 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\rprimary_range\x18\x04 \x01(\bR\fprimaryRange\x12\x1f\n" +
 	"\vstart_token\x18\x05 \x01(\tR\n" +
 	"startToken\x12\x1b\n" +
-	"\tend_token\x18\x06 \x01(\tR\bendToken\"s\n" +
+	"\tend_token\x18\x06 \x01(\tR\bendToken\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18< \x01(\tR\n" +
+	"datacenter\"s\n" +
 	"\x13RepairRangeResponse\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x18\n" +
 	"\apercent\x18\x02 \x01(\x01R\apercent\x12\x12\n" +
@@ -2091,7 +2189,7 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\x06serial\x18\x01 \x01(\tR\x06serial\x127\n" +
 	"\tnot_after\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bnotAfter\"+\n" +
 	"\x13ReloadSeedsResponse\x12\x14\n" +
-	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\x81\v\n" +
+	"\x05seeds\x18\x01 \x03(\tR\x05seeds2\xc9\v\n" +
 	"\x10NodeAgentService\x12X\n" +
 	"\rGetNodeStatus\x12\".cassmesos.v1.GetNodeStatusRequest\x1a#.cassmesos.v1.GetNodeStatusResponse\x12U\n" +
 	"\fDescribeRing\x12!.cassmesos.v1.DescribeRingRequest\x1a\".cassmesos.v1.DescribeRingResponse\x12X\n" +
@@ -2110,7 +2208,8 @@ const file_cassmesos_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"BackupNode\x12\x1f.cassmesos.v1.BackupNodeRequest\x1a .cassmesos.v1.BackupNodeResponse\x12R\n" +
 	"\vRestoreNode\x12 .cassmesos.v1.RestoreNodeRequest\x1a!.cassmesos.v1.RestoreNodeResponse\x12g\n" +
-	"\x12DeleteStoredBackup\x12'.cassmesos.v1.DeleteStoredBackupRequest\x1a(.cassmesos.v1.DeleteStoredBackupResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\x12DeleteStoredBackup\x12'.cassmesos.v1.DeleteStoredBackupRequest\x1a(.cassmesos.v1.DeleteStoredBackupResponse\x12F\n" +
+	"\aRebuild\x12\x1c.cassmesos.v1.RebuildRequest\x1a\x1d.cassmesos.v1.RebuildResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_agent_proto_rawDescOnce sync.Once
@@ -2124,7 +2223,7 @@ func file_cassmesos_v1_agent_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_agent_proto_rawDescData
 }
 
-var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_cassmesos_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*DeleteStoredBackupRequest)(nil),  // 0: cassmesos.v1.DeleteStoredBackupRequest
 	(*DeleteStoredBackupResponse)(nil), // 1: cassmesos.v1.DeleteStoredBackupResponse
@@ -2132,86 +2231,90 @@ var file_cassmesos_v1_agent_proto_goTypes = []any{
 	(*BackupNodeResponse)(nil),         // 3: cassmesos.v1.BackupNodeResponse
 	(*RestoreNodeRequest)(nil),         // 4: cassmesos.v1.RestoreNodeRequest
 	(*RestoreNodeResponse)(nil),        // 5: cassmesos.v1.RestoreNodeResponse
-	(*SetAutoRepairRequest)(nil),       // 6: cassmesos.v1.SetAutoRepairRequest
-	(*SetAutoRepairResponse)(nil),      // 7: cassmesos.v1.SetAutoRepairResponse
-	(*GetAutoRepairRequest)(nil),       // 8: cassmesos.v1.GetAutoRepairRequest
-	(*AutoRepairTypeStatus)(nil),       // 9: cassmesos.v1.AutoRepairTypeStatus
-	(*GetAutoRepairResponse)(nil),      // 10: cassmesos.v1.GetAutoRepairResponse
-	(*PeerStatus)(nil),                 // 11: cassmesos.v1.PeerStatus
-	(*GetNodeStatusRequest)(nil),       // 12: cassmesos.v1.GetNodeStatusRequest
-	(*GetNodeStatusResponse)(nil),      // 13: cassmesos.v1.GetNodeStatusResponse
-	(*DescribeRingRequest)(nil),        // 14: cassmesos.v1.DescribeRingRequest
-	(*TokenRange)(nil),                 // 15: cassmesos.v1.TokenRange
-	(*DescribeRingResponse)(nil),       // 16: cassmesos.v1.DescribeRingResponse
-	(*ListKeyspacesRequest)(nil),       // 17: cassmesos.v1.ListKeyspacesRequest
-	(*ListKeyspacesResponse)(nil),      // 18: cassmesos.v1.ListKeyspacesResponse
-	(*RepairRangeRequest)(nil),         // 19: cassmesos.v1.RepairRangeRequest
-	(*RepairRangeResponse)(nil),        // 20: cassmesos.v1.RepairRangeResponse
-	(*CleanupRequest)(nil),             // 21: cassmesos.v1.CleanupRequest
-	(*CleanupResponse)(nil),            // 22: cassmesos.v1.CleanupResponse
-	(*DrainRequest)(nil),               // 23: cassmesos.v1.DrainRequest
-	(*DrainResponse)(nil),              // 24: cassmesos.v1.DrainResponse
-	(*RemovePeerRequest)(nil),          // 25: cassmesos.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),         // 26: cassmesos.v1.RemovePeerResponse
-	(*RestartCassandraRequest)(nil),    // 27: cassmesos.v1.RestartCassandraRequest
-	(*RestartCassandraResponse)(nil),   // 28: cassmesos.v1.RestartCassandraResponse
-	(*DecommissionRequest)(nil),        // 29: cassmesos.v1.DecommissionRequest
-	(*DecommissionResponse)(nil),       // 30: cassmesos.v1.DecommissionResponse
-	(*ReloadSeedsRequest)(nil),         // 31: cassmesos.v1.ReloadSeedsRequest
-	(*RenewCertificateRequest)(nil),    // 32: cassmesos.v1.RenewCertificateRequest
-	(*RenewCertificateResponse)(nil),   // 33: cassmesos.v1.RenewCertificateResponse
-	(*ReloadSeedsResponse)(nil),        // 34: cassmesos.v1.ReloadSeedsResponse
-	(*BackupNodeResult)(nil),           // 35: cassmesos.v1.BackupNodeResult
-	(Liveness)(0),                      // 36: cassmesos.v1.Liveness
-	(CassandraMode)(0),                 // 37: cassmesos.v1.CassandraMode
-	(*Keyspace)(nil),                   // 38: cassmesos.v1.Keyspace
-	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
+	(*RebuildRequest)(nil),             // 6: cassmesos.v1.RebuildRequest
+	(*RebuildResponse)(nil),            // 7: cassmesos.v1.RebuildResponse
+	(*SetAutoRepairRequest)(nil),       // 8: cassmesos.v1.SetAutoRepairRequest
+	(*SetAutoRepairResponse)(nil),      // 9: cassmesos.v1.SetAutoRepairResponse
+	(*GetAutoRepairRequest)(nil),       // 10: cassmesos.v1.GetAutoRepairRequest
+	(*AutoRepairTypeStatus)(nil),       // 11: cassmesos.v1.AutoRepairTypeStatus
+	(*GetAutoRepairResponse)(nil),      // 12: cassmesos.v1.GetAutoRepairResponse
+	(*PeerStatus)(nil),                 // 13: cassmesos.v1.PeerStatus
+	(*GetNodeStatusRequest)(nil),       // 14: cassmesos.v1.GetNodeStatusRequest
+	(*GetNodeStatusResponse)(nil),      // 15: cassmesos.v1.GetNodeStatusResponse
+	(*DescribeRingRequest)(nil),        // 16: cassmesos.v1.DescribeRingRequest
+	(*TokenRange)(nil),                 // 17: cassmesos.v1.TokenRange
+	(*DescribeRingResponse)(nil),       // 18: cassmesos.v1.DescribeRingResponse
+	(*ListKeyspacesRequest)(nil),       // 19: cassmesos.v1.ListKeyspacesRequest
+	(*ListKeyspacesResponse)(nil),      // 20: cassmesos.v1.ListKeyspacesResponse
+	(*RepairRangeRequest)(nil),         // 21: cassmesos.v1.RepairRangeRequest
+	(*RepairRangeResponse)(nil),        // 22: cassmesos.v1.RepairRangeResponse
+	(*CleanupRequest)(nil),             // 23: cassmesos.v1.CleanupRequest
+	(*CleanupResponse)(nil),            // 24: cassmesos.v1.CleanupResponse
+	(*DrainRequest)(nil),               // 25: cassmesos.v1.DrainRequest
+	(*DrainResponse)(nil),              // 26: cassmesos.v1.DrainResponse
+	(*RemovePeerRequest)(nil),          // 27: cassmesos.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),         // 28: cassmesos.v1.RemovePeerResponse
+	(*RestartCassandraRequest)(nil),    // 29: cassmesos.v1.RestartCassandraRequest
+	(*RestartCassandraResponse)(nil),   // 30: cassmesos.v1.RestartCassandraResponse
+	(*DecommissionRequest)(nil),        // 31: cassmesos.v1.DecommissionRequest
+	(*DecommissionResponse)(nil),       // 32: cassmesos.v1.DecommissionResponse
+	(*ReloadSeedsRequest)(nil),         // 33: cassmesos.v1.ReloadSeedsRequest
+	(*RenewCertificateRequest)(nil),    // 34: cassmesos.v1.RenewCertificateRequest
+	(*RenewCertificateResponse)(nil),   // 35: cassmesos.v1.RenewCertificateResponse
+	(*ReloadSeedsResponse)(nil),        // 36: cassmesos.v1.ReloadSeedsResponse
+	(*BackupNodeResult)(nil),           // 37: cassmesos.v1.BackupNodeResult
+	(Liveness)(0),                      // 38: cassmesos.v1.Liveness
+	(CassandraMode)(0),                 // 39: cassmesos.v1.CassandraMode
+	(*Keyspace)(nil),                   // 40: cassmesos.v1.Keyspace
+	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_agent_proto_depIdxs = []int32{
-	35, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
-	35, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
-	9,  // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
-	36, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
-	37, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
-	37, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
-	11, // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
-	15, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
-	38, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	39, // 9: cassmesos.v1.RenewCertificateResponse.not_after:type_name -> google.protobuf.Timestamp
-	12, // 10: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
-	14, // 11: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
-	17, // 12: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
-	19, // 13: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
-	21, // 14: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
-	23, // 15: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
-	29, // 16: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
-	25, // 17: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
-	27, // 18: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
-	6,  // 19: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
-	8,  // 20: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
-	31, // 21: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
-	32, // 22: cassmesos.v1.NodeAgentService.RenewCertificate:input_type -> cassmesos.v1.RenewCertificateRequest
+	37, // 0: cassmesos.v1.BackupNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	37, // 1: cassmesos.v1.RestoreNodeResponse.result:type_name -> cassmesos.v1.BackupNodeResult
+	11, // 2: cassmesos.v1.GetAutoRepairResponse.types:type_name -> cassmesos.v1.AutoRepairTypeStatus
+	38, // 3: cassmesos.v1.PeerStatus.liveness:type_name -> cassmesos.v1.Liveness
+	39, // 4: cassmesos.v1.PeerStatus.mode:type_name -> cassmesos.v1.CassandraMode
+	39, // 5: cassmesos.v1.GetNodeStatusResponse.mode:type_name -> cassmesos.v1.CassandraMode
+	13, // 6: cassmesos.v1.GetNodeStatusResponse.peers:type_name -> cassmesos.v1.PeerStatus
+	17, // 7: cassmesos.v1.DescribeRingResponse.ranges:type_name -> cassmesos.v1.TokenRange
+	40, // 8: cassmesos.v1.ListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	41, // 9: cassmesos.v1.RenewCertificateResponse.not_after:type_name -> google.protobuf.Timestamp
+	14, // 10: cassmesos.v1.NodeAgentService.GetNodeStatus:input_type -> cassmesos.v1.GetNodeStatusRequest
+	16, // 11: cassmesos.v1.NodeAgentService.DescribeRing:input_type -> cassmesos.v1.DescribeRingRequest
+	19, // 12: cassmesos.v1.NodeAgentService.ListKeyspaces:input_type -> cassmesos.v1.ListKeyspacesRequest
+	21, // 13: cassmesos.v1.NodeAgentService.RepairRange:input_type -> cassmesos.v1.RepairRangeRequest
+	23, // 14: cassmesos.v1.NodeAgentService.Cleanup:input_type -> cassmesos.v1.CleanupRequest
+	25, // 15: cassmesos.v1.NodeAgentService.Drain:input_type -> cassmesos.v1.DrainRequest
+	31, // 16: cassmesos.v1.NodeAgentService.Decommission:input_type -> cassmesos.v1.DecommissionRequest
+	27, // 17: cassmesos.v1.NodeAgentService.RemovePeer:input_type -> cassmesos.v1.RemovePeerRequest
+	29, // 18: cassmesos.v1.NodeAgentService.RestartCassandra:input_type -> cassmesos.v1.RestartCassandraRequest
+	8,  // 19: cassmesos.v1.NodeAgentService.SetAutoRepair:input_type -> cassmesos.v1.SetAutoRepairRequest
+	10, // 20: cassmesos.v1.NodeAgentService.GetAutoRepair:input_type -> cassmesos.v1.GetAutoRepairRequest
+	33, // 21: cassmesos.v1.NodeAgentService.ReloadSeeds:input_type -> cassmesos.v1.ReloadSeedsRequest
+	34, // 22: cassmesos.v1.NodeAgentService.RenewCertificate:input_type -> cassmesos.v1.RenewCertificateRequest
 	2,  // 23: cassmesos.v1.NodeAgentService.BackupNode:input_type -> cassmesos.v1.BackupNodeRequest
 	4,  // 24: cassmesos.v1.NodeAgentService.RestoreNode:input_type -> cassmesos.v1.RestoreNodeRequest
 	0,  // 25: cassmesos.v1.NodeAgentService.DeleteStoredBackup:input_type -> cassmesos.v1.DeleteStoredBackupRequest
-	13, // 26: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
-	16, // 27: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
-	18, // 28: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
-	20, // 29: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
-	22, // 30: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
-	24, // 31: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
-	30, // 32: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
-	26, // 33: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
-	28, // 34: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
-	7,  // 35: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
-	10, // 36: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
-	34, // 37: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
-	33, // 38: cassmesos.v1.NodeAgentService.RenewCertificate:output_type -> cassmesos.v1.RenewCertificateResponse
-	3,  // 39: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
-	5,  // 40: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
-	1,  // 41: cassmesos.v1.NodeAgentService.DeleteStoredBackup:output_type -> cassmesos.v1.DeleteStoredBackupResponse
-	26, // [26:42] is the sub-list for method output_type
-	10, // [10:26] is the sub-list for method input_type
+	6,  // 26: cassmesos.v1.NodeAgentService.Rebuild:input_type -> cassmesos.v1.RebuildRequest
+	15, // 27: cassmesos.v1.NodeAgentService.GetNodeStatus:output_type -> cassmesos.v1.GetNodeStatusResponse
+	18, // 28: cassmesos.v1.NodeAgentService.DescribeRing:output_type -> cassmesos.v1.DescribeRingResponse
+	20, // 29: cassmesos.v1.NodeAgentService.ListKeyspaces:output_type -> cassmesos.v1.ListKeyspacesResponse
+	22, // 30: cassmesos.v1.NodeAgentService.RepairRange:output_type -> cassmesos.v1.RepairRangeResponse
+	24, // 31: cassmesos.v1.NodeAgentService.Cleanup:output_type -> cassmesos.v1.CleanupResponse
+	26, // 32: cassmesos.v1.NodeAgentService.Drain:output_type -> cassmesos.v1.DrainResponse
+	32, // 33: cassmesos.v1.NodeAgentService.Decommission:output_type -> cassmesos.v1.DecommissionResponse
+	28, // 34: cassmesos.v1.NodeAgentService.RemovePeer:output_type -> cassmesos.v1.RemovePeerResponse
+	30, // 35: cassmesos.v1.NodeAgentService.RestartCassandra:output_type -> cassmesos.v1.RestartCassandraResponse
+	9,  // 36: cassmesos.v1.NodeAgentService.SetAutoRepair:output_type -> cassmesos.v1.SetAutoRepairResponse
+	12, // 37: cassmesos.v1.NodeAgentService.GetAutoRepair:output_type -> cassmesos.v1.GetAutoRepairResponse
+	36, // 38: cassmesos.v1.NodeAgentService.ReloadSeeds:output_type -> cassmesos.v1.ReloadSeedsResponse
+	35, // 39: cassmesos.v1.NodeAgentService.RenewCertificate:output_type -> cassmesos.v1.RenewCertificateResponse
+	3,  // 40: cassmesos.v1.NodeAgentService.BackupNode:output_type -> cassmesos.v1.BackupNodeResponse
+	5,  // 41: cassmesos.v1.NodeAgentService.RestoreNode:output_type -> cassmesos.v1.RestoreNodeResponse
+	1,  // 42: cassmesos.v1.NodeAgentService.DeleteStoredBackup:output_type -> cassmesos.v1.DeleteStoredBackupResponse
+	7,  // 43: cassmesos.v1.NodeAgentService.Rebuild:output_type -> cassmesos.v1.RebuildResponse
+	27, // [27:44] is the sub-list for method output_type
+	10, // [10:27] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -2229,7 +2332,7 @@ func file_cassmesos_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_agent_proto_rawDesc), len(file_cassmesos_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

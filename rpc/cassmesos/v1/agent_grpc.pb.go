@@ -35,6 +35,7 @@ const (
 	NodeAgentService_BackupNode_FullMethodName         = "/cassmesos.v1.NodeAgentService/BackupNode"
 	NodeAgentService_RestoreNode_FullMethodName        = "/cassmesos.v1.NodeAgentService/RestoreNode"
 	NodeAgentService_DeleteStoredBackup_FullMethodName = "/cassmesos.v1.NodeAgentService/DeleteStoredBackup"
+	NodeAgentService_Rebuild_FullMethodName            = "/cassmesos.v1.NodeAgentService/Rebuild"
 )
 
 // NodeAgentServiceClient is the client API for NodeAgentService service.
@@ -97,6 +98,8 @@ type NodeAgentServiceClient interface {
 	// DeleteStoredBackup removes a backup's manifests from the store, then every stored file no
 	// remaining manifest uses.
 	DeleteStoredBackup(ctx context.Context, in *DeleteStoredBackupRequest, opts ...grpc.CallOption) (*DeleteStoredBackupResponse, error)
+	// Rebuild streams this node's data from another data centre (nodetool rebuild -- <dc>).
+	Rebuild(ctx context.Context, in *RebuildRequest, opts ...grpc.CallOption) (*RebuildResponse, error)
 }
 
 type nodeAgentServiceClient struct {
@@ -276,6 +279,16 @@ func (c *nodeAgentServiceClient) DeleteStoredBackup(ctx context.Context, in *Del
 	return out, nil
 }
 
+func (c *nodeAgentServiceClient) Rebuild(ctx context.Context, in *RebuildRequest, opts ...grpc.CallOption) (*RebuildResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RebuildResponse)
+	err := c.cc.Invoke(ctx, NodeAgentService_Rebuild_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeAgentServiceServer is the server API for NodeAgentService service.
 // All implementations must embed UnimplementedNodeAgentServiceServer
 // for forward compatibility.
@@ -336,6 +349,8 @@ type NodeAgentServiceServer interface {
 	// DeleteStoredBackup removes a backup's manifests from the store, then every stored file no
 	// remaining manifest uses.
 	DeleteStoredBackup(context.Context, *DeleteStoredBackupRequest) (*DeleteStoredBackupResponse, error)
+	// Rebuild streams this node's data from another data centre (nodetool rebuild -- <dc>).
+	Rebuild(context.Context, *RebuildRequest) (*RebuildResponse, error)
 	mustEmbedUnimplementedNodeAgentServiceServer()
 }
 
@@ -393,6 +408,9 @@ func (UnimplementedNodeAgentServiceServer) RestoreNode(context.Context, *Restore
 }
 func (UnimplementedNodeAgentServiceServer) DeleteStoredBackup(context.Context, *DeleteStoredBackupRequest) (*DeleteStoredBackupResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteStoredBackup not implemented")
+}
+func (UnimplementedNodeAgentServiceServer) Rebuild(context.Context, *RebuildRequest) (*RebuildResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Rebuild not implemented")
 }
 func (UnimplementedNodeAgentServiceServer) mustEmbedUnimplementedNodeAgentServiceServer() {}
 func (UnimplementedNodeAgentServiceServer) testEmbeddedByValue()                          {}
@@ -696,6 +714,24 @@ func _NodeAgentService_DeleteStoredBackup_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeAgentService_Rebuild_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebuildRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeAgentServiceServer).Rebuild(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeAgentService_Rebuild_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeAgentServiceServer).Rebuild(ctx, req.(*RebuildRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeAgentService_ServiceDesc is the grpc.ServiceDesc for NodeAgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -762,6 +798,10 @@ var NodeAgentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteStoredBackup",
 			Handler:    _NodeAgentService_DeleteStoredBackup_Handler,
+		},
+		{
+			MethodName: "Rebuild",
+			Handler:    _NodeAgentService_Rebuild_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -22,6 +22,238 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AddDataCenterRequest names the ring and the new data centre.
+type AddDataCenterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ring name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The new data centre (name, nodes, seeds, region).
+	Datacenter *DataCenter `protobuf:"bytes,2,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
+	// The existing data centre the new nodes rebuild from (default: the ring's first).
+	SourceDatacenter string `protobuf:"bytes,3,opt,name=source_datacenter,json=sourceDatacenter,proto3" json:"source_datacenter,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
+	// means the same request: a repeat answers with the original result (the same operation) and
+	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDataCenterRequest) Reset() {
+	*x = AddDataCenterRequest{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDataCenterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDataCenterRequest) ProtoMessage() {}
+
+func (x *AddDataCenterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDataCenterRequest.ProtoReflect.Descriptor instead.
+func (*AddDataCenterRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AddDataCenterRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddDataCenterRequest) GetDatacenter() *DataCenter {
+	if x != nil {
+		return x.Datacenter
+	}
+	return nil
+}
+
+func (x *AddDataCenterRequest) GetSourceDatacenter() string {
+	if x != nil {
+		return x.SourceDatacenter
+	}
+	return ""
+}
+
+func (x *AddDataCenterRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// AddDataCenterResponse is the started operation.
+type AddDataCenterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ADD_DATACENTER operation.
+	Operation     *Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDataCenterResponse) Reset() {
+	*x = AddDataCenterResponse{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDataCenterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDataCenterResponse) ProtoMessage() {}
+
+func (x *AddDataCenterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDataCenterResponse.ProtoReflect.Descriptor instead.
+func (*AddDataCenterResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AddDataCenterResponse) GetOperation() *Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
+// RemoveDataCenterRequest names the ring and the data centre to remove.
+type RemoveDataCenterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ring name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The data centre to remove.
+	Datacenter string `protobuf:"bytes,2,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
+	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional); as for
+	// AddDataCenterRequest.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveDataCenterRequest) Reset() {
+	*x = RemoveDataCenterRequest{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveDataCenterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveDataCenterRequest) ProtoMessage() {}
+
+func (x *RemoveDataCenterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveDataCenterRequest.ProtoReflect.Descriptor instead.
+func (*RemoveDataCenterRequest) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RemoveDataCenterRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RemoveDataCenterRequest) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
+}
+
+func (x *RemoveDataCenterRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// RemoveDataCenterResponse is the started operation.
+type RemoveDataCenterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The REMOVE_DATACENTER operation.
+	Operation     *Operation `protobuf:"bytes,1,opt,name=operation,proto3" json:"operation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveDataCenterResponse) Reset() {
+	*x = RemoveDataCenterResponse{}
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveDataCenterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveDataCenterResponse) ProtoMessage() {}
+
+func (x *RemoveDataCenterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveDataCenterResponse.ProtoReflect.Descriptor instead.
+func (*RemoveDataCenterResponse) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RemoveDataCenterResponse) GetOperation() *Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return nil
+}
+
 // RingServiceListKeyspacesRequest names the ring.
 type RingServiceListKeyspacesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -35,7 +267,7 @@ type RingServiceListKeyspacesRequest struct {
 
 func (x *RingServiceListKeyspacesRequest) Reset() {
 	*x = RingServiceListKeyspacesRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +279,7 @@ func (x *RingServiceListKeyspacesRequest) String() string {
 func (*RingServiceListKeyspacesRequest) ProtoMessage() {}
 
 func (x *RingServiceListKeyspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[0]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +292,7 @@ func (x *RingServiceListKeyspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingServiceListKeyspacesRequest.ProtoReflect.Descriptor instead.
 func (*RingServiceListKeyspacesRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{0}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RingServiceListKeyspacesRequest) GetRing() string {
@@ -90,7 +322,7 @@ type RingServiceListKeyspacesResponse struct {
 
 func (x *RingServiceListKeyspacesResponse) Reset() {
 	*x = RingServiceListKeyspacesResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -102,7 +334,7 @@ func (x *RingServiceListKeyspacesResponse) String() string {
 func (*RingServiceListKeyspacesResponse) ProtoMessage() {}
 
 func (x *RingServiceListKeyspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -115,7 +347,7 @@ func (x *RingServiceListKeyspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingServiceListKeyspacesResponse.ProtoReflect.Descriptor instead.
 func (*RingServiceListKeyspacesResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RingServiceListKeyspacesResponse) GetKeyspaces() []*Keyspace {
@@ -149,7 +381,7 @@ type CreateRingRequest struct {
 
 func (x *CreateRingRequest) Reset() {
 	*x = CreateRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -161,7 +393,7 @@ func (x *CreateRingRequest) String() string {
 func (*CreateRingRequest) ProtoMessage() {}
 
 func (x *CreateRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -174,7 +406,7 @@ func (x *CreateRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRingRequest.ProtoReflect.Descriptor instead.
 func (*CreateRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CreateRingRequest) GetSpec() *RingSpec {
@@ -213,7 +445,7 @@ type CreateRingResponse struct {
 
 func (x *CreateRingResponse) Reset() {
 	*x = CreateRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -225,7 +457,7 @@ func (x *CreateRingResponse) String() string {
 func (*CreateRingResponse) ProtoMessage() {}
 
 func (x *CreateRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -238,7 +470,7 @@ func (x *CreateRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRingResponse.ProtoReflect.Descriptor instead.
 func (*CreateRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateRingResponse) GetRing() *Ring {
@@ -273,7 +505,7 @@ type GetRingRequest struct {
 
 func (x *GetRingRequest) Reset() {
 	*x = GetRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -285,7 +517,7 @@ func (x *GetRingRequest) String() string {
 func (*GetRingRequest) ProtoMessage() {}
 
 func (x *GetRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -298,7 +530,7 @@ func (x *GetRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRingRequest.ProtoReflect.Descriptor instead.
 func (*GetRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetRingRequest) GetName() string {
@@ -321,7 +553,7 @@ type GetRingResponse struct {
 
 func (x *GetRingResponse) Reset() {
 	*x = GetRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -333,7 +565,7 @@ func (x *GetRingResponse) String() string {
 func (*GetRingResponse) ProtoMessage() {}
 
 func (x *GetRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -346,7 +578,7 @@ func (x *GetRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRingResponse.ProtoReflect.Descriptor instead.
 func (*GetRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRingResponse) GetRing() *Ring {
@@ -372,7 +604,7 @@ type ListRingsRequest struct {
 
 func (x *ListRingsRequest) Reset() {
 	*x = ListRingsRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +616,7 @@ func (x *ListRingsRequest) String() string {
 func (*ListRingsRequest) ProtoMessage() {}
 
 func (x *ListRingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +629,7 @@ func (x *ListRingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRingsRequest.ProtoReflect.Descriptor instead.
 func (*ListRingsRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{10}
 }
 
 // ListRingsResponse is every ring.
@@ -411,7 +643,7 @@ type ListRingsResponse struct {
 
 func (x *ListRingsResponse) Reset() {
 	*x = ListRingsResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +655,7 @@ func (x *ListRingsResponse) String() string {
 func (*ListRingsResponse) ProtoMessage() {}
 
 func (x *ListRingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +668,7 @@ func (x *ListRingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRingsResponse.ProtoReflect.Descriptor instead.
 func (*ListRingsResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListRingsResponse) GetRings() []*Ring {
@@ -465,7 +697,7 @@ type UpdateRingRequest struct {
 
 func (x *UpdateRingRequest) Reset() {
 	*x = UpdateRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +709,7 @@ func (x *UpdateRingRequest) String() string {
 func (*UpdateRingRequest) ProtoMessage() {}
 
 func (x *UpdateRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +722,7 @@ func (x *UpdateRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRingRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateRingRequest) GetName() string {
@@ -532,7 +764,7 @@ type UpdateRingResponse struct {
 
 func (x *UpdateRingResponse) Reset() {
 	*x = UpdateRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +776,7 @@ func (x *UpdateRingResponse) String() string {
 func (*UpdateRingResponse) ProtoMessage() {}
 
 func (x *UpdateRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +789,7 @@ func (x *UpdateRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRingResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateRingResponse) GetOperation() *Operation {
@@ -586,7 +818,7 @@ type ScaleRingRequest struct {
 
 func (x *ScaleRingRequest) Reset() {
 	*x = ScaleRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +830,7 @@ func (x *ScaleRingRequest) String() string {
 func (*ScaleRingRequest) ProtoMessage() {}
 
 func (x *ScaleRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +843,7 @@ func (x *ScaleRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScaleRingRequest.ProtoReflect.Descriptor instead.
 func (*ScaleRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ScaleRingRequest) GetName() string {
@@ -653,7 +885,7 @@ type ScaleRingResponse struct {
 
 func (x *ScaleRingResponse) Reset() {
 	*x = ScaleRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +897,7 @@ func (x *ScaleRingResponse) String() string {
 func (*ScaleRingResponse) ProtoMessage() {}
 
 func (x *ScaleRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +910,7 @@ func (x *ScaleRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScaleRingResponse.ProtoReflect.Descriptor instead.
 func (*ScaleRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ScaleRingResponse) GetOperation() *Operation {
@@ -703,7 +935,7 @@ type RestartRingRequest struct {
 
 func (x *RestartRingRequest) Reset() {
 	*x = RestartRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +947,7 @@ func (x *RestartRingRequest) String() string {
 func (*RestartRingRequest) ProtoMessage() {}
 
 func (x *RestartRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +960,7 @@ func (x *RestartRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartRingRequest.ProtoReflect.Descriptor instead.
 func (*RestartRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RestartRingRequest) GetName() string {
@@ -756,7 +988,7 @@ type RestartRingResponse struct {
 
 func (x *RestartRingResponse) Reset() {
 	*x = RestartRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +1000,7 @@ func (x *RestartRingResponse) String() string {
 func (*RestartRingResponse) ProtoMessage() {}
 
 func (x *RestartRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +1013,7 @@ func (x *RestartRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartRingResponse.ProtoReflect.Descriptor instead.
 func (*RestartRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RestartRingResponse) GetOperation() *Operation {
@@ -806,7 +1038,7 @@ type DeleteRingRequest struct {
 
 func (x *DeleteRingRequest) Reset() {
 	*x = DeleteRingRequest{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +1050,7 @@ func (x *DeleteRingRequest) String() string {
 func (*DeleteRingRequest) ProtoMessage() {}
 
 func (x *DeleteRingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +1063,7 @@ func (x *DeleteRingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRingRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRingRequest) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteRingRequest) GetName() string {
@@ -859,7 +1091,7 @@ type DeleteRingResponse struct {
 
 func (x *DeleteRingResponse) Reset() {
 	*x = DeleteRingResponse{}
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +1103,7 @@ func (x *DeleteRingResponse) String() string {
 func (*DeleteRingResponse) ProtoMessage() {}
 
 func (x *DeleteRingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_ring_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_ring_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +1116,7 @@ func (x *DeleteRingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRingResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRingResponse) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_ring_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteRingResponse) GetOperation() *Operation {
@@ -898,7 +1130,26 @@ var File_cassmesos_v1_ring_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"M\n" +
+	"\x17cassmesos/v1/ring.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a google/protobuf/field_mask.proto\"\xb0\x01\n" +
+	"\x14AddDataCenterRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"datacenter\x18\x02 \x01(\v2\x18.cassmesos.v1.DataCenterR\n" +
+	"datacenter\x12+\n" +
+	"\x11source_datacenter\x18\x03 \x01(\tR\x10sourceDatacenter\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"N\n" +
+	"\x15AddDataCenterResponse\x125\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"l\n" +
+	"\x17RemoveDataCenterRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18\x02 \x01(\tR\n" +
+	"datacenter\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"Q\n" +
+	"\x18RemoveDataCenterResponse\x125\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\"M\n" +
 	"\x1fRingServiceListKeyspacesRequest\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x16\n" +
 	"\x06tables\x18\x02 \x01(\bR\x06tables\"l\n" +
@@ -950,7 +1201,7 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"K\n" +
 	"\x12DeleteRingResponse\x125\n" +
-	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xa8\x05\n" +
+	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation2\xe5\x06\n" +
 	"\vRingService\x12O\n" +
 	"\n" +
 	"CreateRing\x12\x1f.cassmesos.v1.CreateRingRequest\x1a .cassmesos.v1.CreateRingResponse\x12F\n" +
@@ -962,7 +1213,9 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\vRestartRing\x12 .cassmesos.v1.RestartRingRequest\x1a!.cassmesos.v1.RestartRingResponse\x12O\n" +
 	"\n" +
 	"DeleteRing\x12\x1f.cassmesos.v1.DeleteRingRequest\x1a .cassmesos.v1.DeleteRingResponse\x12n\n" +
-	"\rListKeyspaces\x12-.cassmesos.v1.RingServiceListKeyspacesRequest\x1a..cassmesos.v1.RingServiceListKeyspacesResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
+	"\rListKeyspaces\x12-.cassmesos.v1.RingServiceListKeyspacesRequest\x1a..cassmesos.v1.RingServiceListKeyspacesResponse\x12X\n" +
+	"\rAddDataCenter\x12\".cassmesos.v1.AddDataCenterRequest\x1a#.cassmesos.v1.AddDataCenterResponse\x12a\n" +
+	"\x10RemoveDataCenter\x12%.cassmesos.v1.RemoveDataCenterRequest\x1a&.cassmesos.v1.RemoveDataCenterResponseB=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"
 
 var (
 	file_cassmesos_v1_ring_proto_rawDescOnce sync.Once
@@ -976,66 +1229,78 @@ func file_cassmesos_v1_ring_proto_rawDescGZIP() []byte {
 	return file_cassmesos_v1_ring_proto_rawDescData
 }
 
-var file_cassmesos_v1_ring_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cassmesos_v1_ring_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_cassmesos_v1_ring_proto_goTypes = []any{
-	(*RingServiceListKeyspacesRequest)(nil),  // 0: cassmesos.v1.RingServiceListKeyspacesRequest
-	(*RingServiceListKeyspacesResponse)(nil), // 1: cassmesos.v1.RingServiceListKeyspacesResponse
-	(*CreateRingRequest)(nil),                // 2: cassmesos.v1.CreateRingRequest
-	(*CreateRingResponse)(nil),               // 3: cassmesos.v1.CreateRingResponse
-	(*GetRingRequest)(nil),                   // 4: cassmesos.v1.GetRingRequest
-	(*GetRingResponse)(nil),                  // 5: cassmesos.v1.GetRingResponse
-	(*ListRingsRequest)(nil),                 // 6: cassmesos.v1.ListRingsRequest
-	(*ListRingsResponse)(nil),                // 7: cassmesos.v1.ListRingsResponse
-	(*UpdateRingRequest)(nil),                // 8: cassmesos.v1.UpdateRingRequest
-	(*UpdateRingResponse)(nil),               // 9: cassmesos.v1.UpdateRingResponse
-	(*ScaleRingRequest)(nil),                 // 10: cassmesos.v1.ScaleRingRequest
-	(*ScaleRingResponse)(nil),                // 11: cassmesos.v1.ScaleRingResponse
-	(*RestartRingRequest)(nil),               // 12: cassmesos.v1.RestartRingRequest
-	(*RestartRingResponse)(nil),              // 13: cassmesos.v1.RestartRingResponse
-	(*DeleteRingRequest)(nil),                // 14: cassmesos.v1.DeleteRingRequest
-	(*DeleteRingResponse)(nil),               // 15: cassmesos.v1.DeleteRingResponse
-	(*Keyspace)(nil),                         // 16: cassmesos.v1.Keyspace
-	(*RingSpec)(nil),                         // 17: cassmesos.v1.RingSpec
-	(*Ring)(nil),                             // 18: cassmesos.v1.Ring
-	(*Operation)(nil),                        // 19: cassmesos.v1.Operation
-	(*Node)(nil),                             // 20: cassmesos.v1.Node
-	(*fieldmaskpb.FieldMask)(nil),            // 21: google.protobuf.FieldMask
+	(*AddDataCenterRequest)(nil),             // 0: cassmesos.v1.AddDataCenterRequest
+	(*AddDataCenterResponse)(nil),            // 1: cassmesos.v1.AddDataCenterResponse
+	(*RemoveDataCenterRequest)(nil),          // 2: cassmesos.v1.RemoveDataCenterRequest
+	(*RemoveDataCenterResponse)(nil),         // 3: cassmesos.v1.RemoveDataCenterResponse
+	(*RingServiceListKeyspacesRequest)(nil),  // 4: cassmesos.v1.RingServiceListKeyspacesRequest
+	(*RingServiceListKeyspacesResponse)(nil), // 5: cassmesos.v1.RingServiceListKeyspacesResponse
+	(*CreateRingRequest)(nil),                // 6: cassmesos.v1.CreateRingRequest
+	(*CreateRingResponse)(nil),               // 7: cassmesos.v1.CreateRingResponse
+	(*GetRingRequest)(nil),                   // 8: cassmesos.v1.GetRingRequest
+	(*GetRingResponse)(nil),                  // 9: cassmesos.v1.GetRingResponse
+	(*ListRingsRequest)(nil),                 // 10: cassmesos.v1.ListRingsRequest
+	(*ListRingsResponse)(nil),                // 11: cassmesos.v1.ListRingsResponse
+	(*UpdateRingRequest)(nil),                // 12: cassmesos.v1.UpdateRingRequest
+	(*UpdateRingResponse)(nil),               // 13: cassmesos.v1.UpdateRingResponse
+	(*ScaleRingRequest)(nil),                 // 14: cassmesos.v1.ScaleRingRequest
+	(*ScaleRingResponse)(nil),                // 15: cassmesos.v1.ScaleRingResponse
+	(*RestartRingRequest)(nil),               // 16: cassmesos.v1.RestartRingRequest
+	(*RestartRingResponse)(nil),              // 17: cassmesos.v1.RestartRingResponse
+	(*DeleteRingRequest)(nil),                // 18: cassmesos.v1.DeleteRingRequest
+	(*DeleteRingResponse)(nil),               // 19: cassmesos.v1.DeleteRingResponse
+	(*DataCenter)(nil),                       // 20: cassmesos.v1.DataCenter
+	(*Operation)(nil),                        // 21: cassmesos.v1.Operation
+	(*Keyspace)(nil),                         // 22: cassmesos.v1.Keyspace
+	(*RingSpec)(nil),                         // 23: cassmesos.v1.RingSpec
+	(*Ring)(nil),                             // 24: cassmesos.v1.Ring
+	(*Node)(nil),                             // 25: cassmesos.v1.Node
+	(*fieldmaskpb.FieldMask)(nil),            // 26: google.protobuf.FieldMask
 }
 var file_cassmesos_v1_ring_proto_depIdxs = []int32{
-	16, // 0: cassmesos.v1.RingServiceListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
-	17, // 1: cassmesos.v1.CreateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
-	18, // 2: cassmesos.v1.CreateRingResponse.ring:type_name -> cassmesos.v1.Ring
-	19, // 3: cassmesos.v1.CreateRingResponse.operation:type_name -> cassmesos.v1.Operation
-	18, // 4: cassmesos.v1.GetRingResponse.ring:type_name -> cassmesos.v1.Ring
-	20, // 5: cassmesos.v1.GetRingResponse.nodes:type_name -> cassmesos.v1.Node
-	18, // 6: cassmesos.v1.ListRingsResponse.rings:type_name -> cassmesos.v1.Ring
-	17, // 7: cassmesos.v1.UpdateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
-	21, // 8: cassmesos.v1.UpdateRingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 9: cassmesos.v1.UpdateRingResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 10: cassmesos.v1.ScaleRingResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 11: cassmesos.v1.RestartRingResponse.operation:type_name -> cassmesos.v1.Operation
-	19, // 12: cassmesos.v1.DeleteRingResponse.operation:type_name -> cassmesos.v1.Operation
-	2,  // 13: cassmesos.v1.RingService.CreateRing:input_type -> cassmesos.v1.CreateRingRequest
-	4,  // 14: cassmesos.v1.RingService.GetRing:input_type -> cassmesos.v1.GetRingRequest
-	6,  // 15: cassmesos.v1.RingService.ListRings:input_type -> cassmesos.v1.ListRingsRequest
-	8,  // 16: cassmesos.v1.RingService.UpdateRing:input_type -> cassmesos.v1.UpdateRingRequest
-	10, // 17: cassmesos.v1.RingService.ScaleRing:input_type -> cassmesos.v1.ScaleRingRequest
-	12, // 18: cassmesos.v1.RingService.RestartRing:input_type -> cassmesos.v1.RestartRingRequest
-	14, // 19: cassmesos.v1.RingService.DeleteRing:input_type -> cassmesos.v1.DeleteRingRequest
-	0,  // 20: cassmesos.v1.RingService.ListKeyspaces:input_type -> cassmesos.v1.RingServiceListKeyspacesRequest
-	3,  // 21: cassmesos.v1.RingService.CreateRing:output_type -> cassmesos.v1.CreateRingResponse
-	5,  // 22: cassmesos.v1.RingService.GetRing:output_type -> cassmesos.v1.GetRingResponse
-	7,  // 23: cassmesos.v1.RingService.ListRings:output_type -> cassmesos.v1.ListRingsResponse
-	9,  // 24: cassmesos.v1.RingService.UpdateRing:output_type -> cassmesos.v1.UpdateRingResponse
-	11, // 25: cassmesos.v1.RingService.ScaleRing:output_type -> cassmesos.v1.ScaleRingResponse
-	13, // 26: cassmesos.v1.RingService.RestartRing:output_type -> cassmesos.v1.RestartRingResponse
-	15, // 27: cassmesos.v1.RingService.DeleteRing:output_type -> cassmesos.v1.DeleteRingResponse
-	1,  // 28: cassmesos.v1.RingService.ListKeyspaces:output_type -> cassmesos.v1.RingServiceListKeyspacesResponse
-	21, // [21:29] is the sub-list for method output_type
-	13, // [13:21] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	20, // 0: cassmesos.v1.AddDataCenterRequest.datacenter:type_name -> cassmesos.v1.DataCenter
+	21, // 1: cassmesos.v1.AddDataCenterResponse.operation:type_name -> cassmesos.v1.Operation
+	21, // 2: cassmesos.v1.RemoveDataCenterResponse.operation:type_name -> cassmesos.v1.Operation
+	22, // 3: cassmesos.v1.RingServiceListKeyspacesResponse.keyspaces:type_name -> cassmesos.v1.Keyspace
+	23, // 4: cassmesos.v1.CreateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
+	24, // 5: cassmesos.v1.CreateRingResponse.ring:type_name -> cassmesos.v1.Ring
+	21, // 6: cassmesos.v1.CreateRingResponse.operation:type_name -> cassmesos.v1.Operation
+	24, // 7: cassmesos.v1.GetRingResponse.ring:type_name -> cassmesos.v1.Ring
+	25, // 8: cassmesos.v1.GetRingResponse.nodes:type_name -> cassmesos.v1.Node
+	24, // 9: cassmesos.v1.ListRingsResponse.rings:type_name -> cassmesos.v1.Ring
+	23, // 10: cassmesos.v1.UpdateRingRequest.spec:type_name -> cassmesos.v1.RingSpec
+	26, // 11: cassmesos.v1.UpdateRingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	21, // 12: cassmesos.v1.UpdateRingResponse.operation:type_name -> cassmesos.v1.Operation
+	21, // 13: cassmesos.v1.ScaleRingResponse.operation:type_name -> cassmesos.v1.Operation
+	21, // 14: cassmesos.v1.RestartRingResponse.operation:type_name -> cassmesos.v1.Operation
+	21, // 15: cassmesos.v1.DeleteRingResponse.operation:type_name -> cassmesos.v1.Operation
+	6,  // 16: cassmesos.v1.RingService.CreateRing:input_type -> cassmesos.v1.CreateRingRequest
+	8,  // 17: cassmesos.v1.RingService.GetRing:input_type -> cassmesos.v1.GetRingRequest
+	10, // 18: cassmesos.v1.RingService.ListRings:input_type -> cassmesos.v1.ListRingsRequest
+	12, // 19: cassmesos.v1.RingService.UpdateRing:input_type -> cassmesos.v1.UpdateRingRequest
+	14, // 20: cassmesos.v1.RingService.ScaleRing:input_type -> cassmesos.v1.ScaleRingRequest
+	16, // 21: cassmesos.v1.RingService.RestartRing:input_type -> cassmesos.v1.RestartRingRequest
+	18, // 22: cassmesos.v1.RingService.DeleteRing:input_type -> cassmesos.v1.DeleteRingRequest
+	4,  // 23: cassmesos.v1.RingService.ListKeyspaces:input_type -> cassmesos.v1.RingServiceListKeyspacesRequest
+	0,  // 24: cassmesos.v1.RingService.AddDataCenter:input_type -> cassmesos.v1.AddDataCenterRequest
+	2,  // 25: cassmesos.v1.RingService.RemoveDataCenter:input_type -> cassmesos.v1.RemoveDataCenterRequest
+	7,  // 26: cassmesos.v1.RingService.CreateRing:output_type -> cassmesos.v1.CreateRingResponse
+	9,  // 27: cassmesos.v1.RingService.GetRing:output_type -> cassmesos.v1.GetRingResponse
+	11, // 28: cassmesos.v1.RingService.ListRings:output_type -> cassmesos.v1.ListRingsResponse
+	13, // 29: cassmesos.v1.RingService.UpdateRing:output_type -> cassmesos.v1.UpdateRingResponse
+	15, // 30: cassmesos.v1.RingService.ScaleRing:output_type -> cassmesos.v1.ScaleRingResponse
+	17, // 31: cassmesos.v1.RingService.RestartRing:output_type -> cassmesos.v1.RestartRingResponse
+	19, // 32: cassmesos.v1.RingService.DeleteRing:output_type -> cassmesos.v1.DeleteRingResponse
+	5,  // 33: cassmesos.v1.RingService.ListKeyspaces:output_type -> cassmesos.v1.RingServiceListKeyspacesResponse
+	1,  // 34: cassmesos.v1.RingService.AddDataCenter:output_type -> cassmesos.v1.AddDataCenterResponse
+	3,  // 35: cassmesos.v1.RingService.RemoveDataCenter:output_type -> cassmesos.v1.RemoveDataCenterResponse
+	26, // [26:36] is the sub-list for method output_type
+	16, // [16:26] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_ring_proto_init() }
@@ -1050,7 +1315,7 @@ func file_cassmesos_v1_ring_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_ring_proto_rawDesc), len(file_cassmesos_v1_ring_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

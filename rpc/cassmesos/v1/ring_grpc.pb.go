@@ -19,14 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RingService_CreateRing_FullMethodName    = "/cassmesos.v1.RingService/CreateRing"
-	RingService_GetRing_FullMethodName       = "/cassmesos.v1.RingService/GetRing"
-	RingService_ListRings_FullMethodName     = "/cassmesos.v1.RingService/ListRings"
-	RingService_UpdateRing_FullMethodName    = "/cassmesos.v1.RingService/UpdateRing"
-	RingService_ScaleRing_FullMethodName     = "/cassmesos.v1.RingService/ScaleRing"
-	RingService_RestartRing_FullMethodName   = "/cassmesos.v1.RingService/RestartRing"
-	RingService_DeleteRing_FullMethodName    = "/cassmesos.v1.RingService/DeleteRing"
-	RingService_ListKeyspaces_FullMethodName = "/cassmesos.v1.RingService/ListKeyspaces"
+	RingService_CreateRing_FullMethodName       = "/cassmesos.v1.RingService/CreateRing"
+	RingService_GetRing_FullMethodName          = "/cassmesos.v1.RingService/GetRing"
+	RingService_ListRings_FullMethodName        = "/cassmesos.v1.RingService/ListRings"
+	RingService_UpdateRing_FullMethodName       = "/cassmesos.v1.RingService/UpdateRing"
+	RingService_ScaleRing_FullMethodName        = "/cassmesos.v1.RingService/ScaleRing"
+	RingService_RestartRing_FullMethodName      = "/cassmesos.v1.RingService/RestartRing"
+	RingService_DeleteRing_FullMethodName       = "/cassmesos.v1.RingService/DeleteRing"
+	RingService_ListKeyspaces_FullMethodName    = "/cassmesos.v1.RingService/ListKeyspaces"
+	RingService_AddDataCenter_FullMethodName    = "/cassmesos.v1.RingService/AddDataCenter"
+	RingService_RemoveDataCenter_FullMethodName = "/cassmesos.v1.RingService/RemoveDataCenter"
 )
 
 // RingServiceClient is the client API for RingService service.
@@ -56,6 +58,13 @@ type RingServiceClient interface {
 	// ListKeyspaces reads a ring's keyspaces through one of its UN nodes' executor (nodetool
 	// describecluster). It changes nothing.
 	ListKeyspaces(ctx context.Context, in *RingServiceListKeyspacesRequest, opts ...grpc.CallOption) (*RingServiceListKeyspacesResponse, error)
+	// AddDataCenter adds a data centre to a running ring and starts its ADD_DATACENTER operation:
+	// the new nodes join without streaming (auto_bootstrap false), then each runs nodetool rebuild
+	// from an existing data centre, one at a time.
+	AddDataCenter(ctx context.Context, in *AddDataCenterRequest, opts ...grpc.CallOption) (*AddDataCenterResponse, error)
+	// RemoveDataCenter starts a REMOVE_DATACENTER operation that decommissions the data centre's
+	// nodes one by one; refused (FAILED_PRECONDITION) while a keyspace still replicates to it.
+	RemoveDataCenter(ctx context.Context, in *RemoveDataCenterRequest, opts ...grpc.CallOption) (*RemoveDataCenterResponse, error)
 }
 
 type ringServiceClient struct {
@@ -146,6 +155,26 @@ func (c *ringServiceClient) ListKeyspaces(ctx context.Context, in *RingServiceLi
 	return out, nil
 }
 
+func (c *ringServiceClient) AddDataCenter(ctx context.Context, in *AddDataCenterRequest, opts ...grpc.CallOption) (*AddDataCenterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddDataCenterResponse)
+	err := c.cc.Invoke(ctx, RingService_AddDataCenter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ringServiceClient) RemoveDataCenter(ctx context.Context, in *RemoveDataCenterRequest, opts ...grpc.CallOption) (*RemoveDataCenterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveDataCenterResponse)
+	err := c.cc.Invoke(ctx, RingService_RemoveDataCenter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RingServiceServer is the server API for RingService service.
 // All implementations must embed UnimplementedRingServiceServer
 // for forward compatibility.
@@ -173,6 +202,13 @@ type RingServiceServer interface {
 	// ListKeyspaces reads a ring's keyspaces through one of its UN nodes' executor (nodetool
 	// describecluster). It changes nothing.
 	ListKeyspaces(context.Context, *RingServiceListKeyspacesRequest) (*RingServiceListKeyspacesResponse, error)
+	// AddDataCenter adds a data centre to a running ring and starts its ADD_DATACENTER operation:
+	// the new nodes join without streaming (auto_bootstrap false), then each runs nodetool rebuild
+	// from an existing data centre, one at a time.
+	AddDataCenter(context.Context, *AddDataCenterRequest) (*AddDataCenterResponse, error)
+	// RemoveDataCenter starts a REMOVE_DATACENTER operation that decommissions the data centre's
+	// nodes one by one; refused (FAILED_PRECONDITION) while a keyspace still replicates to it.
+	RemoveDataCenter(context.Context, *RemoveDataCenterRequest) (*RemoveDataCenterResponse, error)
 	mustEmbedUnimplementedRingServiceServer()
 }
 
@@ -206,6 +242,12 @@ func (UnimplementedRingServiceServer) DeleteRing(context.Context, *DeleteRingReq
 }
 func (UnimplementedRingServiceServer) ListKeyspaces(context.Context, *RingServiceListKeyspacesRequest) (*RingServiceListKeyspacesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListKeyspaces not implemented")
+}
+func (UnimplementedRingServiceServer) AddDataCenter(context.Context, *AddDataCenterRequest) (*AddDataCenterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddDataCenter not implemented")
+}
+func (UnimplementedRingServiceServer) RemoveDataCenter(context.Context, *RemoveDataCenterRequest) (*RemoveDataCenterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveDataCenter not implemented")
 }
 func (UnimplementedRingServiceServer) mustEmbedUnimplementedRingServiceServer() {}
 func (UnimplementedRingServiceServer) testEmbeddedByValue()                     {}
@@ -372,6 +414,42 @@ func _RingService_ListKeyspaces_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RingService_AddDataCenter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddDataCenterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RingServiceServer).AddDataCenter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RingService_AddDataCenter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RingServiceServer).AddDataCenter(ctx, req.(*AddDataCenterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RingService_RemoveDataCenter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveDataCenterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RingServiceServer).RemoveDataCenter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RingService_RemoveDataCenter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RingServiceServer).RemoveDataCenter(ctx, req.(*RemoveDataCenterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RingService_ServiceDesc is the grpc.ServiceDesc for RingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -410,6 +488,14 @@ var RingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListKeyspaces",
 			Handler:    _RingService_ListKeyspaces_Handler,
+		},
+		{
+			MethodName: "AddDataCenter",
+			Handler:    _RingService_AddDataCenter_Handler,
+		},
+		{
+			MethodName: "RemoveDataCenter",
+			Handler:    _RingService_RemoveDataCenter_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

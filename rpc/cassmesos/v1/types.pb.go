@@ -622,6 +622,11 @@ const (
 	OperationKind_OPERATION_KIND_RESTORE OperationKind = 81
 	// Delete a backup from its store (its manifests, and the files no other backup uses).
 	OperationKind_OPERATION_KIND_DELETE_BACKUP OperationKind = 82
+	// Add a data centre to a running ring: its nodes join without streaming, then each runs
+	// nodetool rebuild from an existing data centre, one at a time.
+	OperationKind_OPERATION_KIND_ADD_DATACENTER OperationKind = 60
+	// Remove a data centre no keyspace replicates to: decommission its nodes one by one.
+	OperationKind_OPERATION_KIND_REMOVE_DATACENTER OperationKind = 61
 )
 
 // Enum value maps for OperationKind.
@@ -643,6 +648,8 @@ var (
 		80: "OPERATION_KIND_BACKUP",
 		81: "OPERATION_KIND_RESTORE",
 		82: "OPERATION_KIND_DELETE_BACKUP",
+		60: "OPERATION_KIND_ADD_DATACENTER",
+		61: "OPERATION_KIND_REMOVE_DATACENTER",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":       0,
@@ -661,6 +668,8 @@ var (
 		"OPERATION_KIND_BACKUP":            80,
 		"OPERATION_KIND_RESTORE":           81,
 		"OPERATION_KIND_DELETE_BACKUP":     82,
+		"OPERATION_KIND_ADD_DATACENTER":    60,
+		"OPERATION_KIND_REMOVE_DATACENTER": 61,
 	}
 )
 
@@ -805,6 +814,8 @@ const (
 	StepKind_STEP_KIND_RESTORE StepKind = 81
 	// Delete a backup from its store through one node's executor.
 	StepKind_STEP_KIND_DELETE_BACKUP StepKind = 82
+	// Stream a new data centre's node's data from an existing data centre (nodetool rebuild).
+	StepKind_STEP_KIND_REBUILD StepKind = 60
 )
 
 // Enum value maps for StepKind.
@@ -828,6 +839,7 @@ var (
 		80: "STEP_KIND_BACKUP",
 		81: "STEP_KIND_RESTORE",
 		82: "STEP_KIND_DELETE_BACKUP",
+		60: "STEP_KIND_REBUILD",
 	}
 	StepKind_value = map[string]int32{
 		"STEP_KIND_UNSPECIFIED":     0,
@@ -848,6 +860,7 @@ var (
 		"STEP_KIND_BACKUP":          80,
 		"STEP_KIND_RESTORE":         81,
 		"STEP_KIND_DELETE_BACKUP":   82,
+		"STEP_KIND_REBUILD":         60,
 	}
 )
 
@@ -998,7 +1011,11 @@ type RingSpec struct {
 	AutoRepair *AutoRepairSpec `protobuf:"bytes,41,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
 	// Mesos role the ring's resources are reserved for and its tasks launched with; one of the
 	// roles cassmesosd subscribes with (default: the daemon's first --role). It cannot change.
-	Role          string `protobuf:"bytes,42,opt,name=role,proto3" json:"role,omitempty"`
+	Role string `protobuf:"bytes,42,opt,name=role,proto3" json:"role,omitempty"`
+	// The ring's data centres (issue 16). Empty: one data centre of `nodes` nodes named by
+	// `datacenter` (or the agents' dc attribute), as before. Set: `nodes` and `seeds` are the sums
+	// over the data centres (ApplyDefaults fills them in) and `datacenter` must be empty.
+	DataCenters   []*DataCenter `protobuf:"bytes,60,rep,name=data_centers,json=dataCenters,proto3" json:"data_centers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1201,6 +1218,89 @@ func (x *RingSpec) GetRole() string {
 	return ""
 }
 
+func (x *RingSpec) GetDataCenters() []*DataCenter {
+	if x != nil {
+		return x.DataCenters
+	}
+	return nil
+}
+
+// DataCenter is one Cassandra data centre of a ring: its name goes to
+// cassandra-rackdc.properties (dc=), its nodes' racks come from the ring's rack_attribute (an
+// agent's fault-domain zone when it has no such attribute).
+type DataCenter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name written to cassandra-rackdc.properties (1 to 64 of [A-Za-z0-9_.-]).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Number of nodes of the data centre (>= 1).
+	Nodes int32 `protobuf:"varint,2,opt,name=nodes,proto3" json:"nodes,omitempty"`
+	// Number of seeds of the data centre; 0 means min(nodes, 2). At least 2 when nodes >= 3.
+	Seeds int32 `protobuf:"varint,3,opt,name=seeds,proto3" json:"seeds,omitempty"`
+	// When set, the data centre's nodes run only on agents whose "dc" attribute (filled from the
+	// agent's fault-domain region when absent) equals it.
+	Region        string `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataCenter) Reset() {
+	*x = DataCenter{}
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataCenter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataCenter) ProtoMessage() {}
+
+func (x *DataCenter) ProtoReflect() protoreflect.Message {
+	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataCenter.ProtoReflect.Descriptor instead.
+func (*DataCenter) Descriptor() ([]byte, []int) {
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DataCenter) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DataCenter) GetNodes() int32 {
+	if x != nil {
+		return x.Nodes
+	}
+	return 0
+}
+
+func (x *DataCenter) GetSeeds() int32 {
+	if x != nil {
+		return x.Seeds
+	}
+	return 0
+}
+
+func (x *DataCenter) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
 // Encryption turns on TLS for Cassandra's internode (storage_port) and client (native) ports.
 // Each node gets a certificate issued by the daemon's CA at every launch; the daemon must run
 // with TLS (not --insecure).
@@ -1216,7 +1316,7 @@ type Encryption struct {
 
 func (x *Encryption) Reset() {
 	*x = Encryption{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1228,7 +1328,7 @@ func (x *Encryption) String() string {
 func (*Encryption) ProtoMessage() {}
 
 func (x *Encryption) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[1]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1241,7 +1341,7 @@ func (x *Encryption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Encryption.ProtoReflect.Descriptor instead.
 func (*Encryption) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Encryption) GetInternode() InternodeEncryption {
@@ -1272,7 +1372,7 @@ type AutoRepairSpec struct {
 
 func (x *AutoRepairSpec) Reset() {
 	*x = AutoRepairSpec{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1384,7 @@ func (x *AutoRepairSpec) String() string {
 func (*AutoRepairSpec) ProtoMessage() {}
 
 func (x *AutoRepairSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[2]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1397,7 @@ func (x *AutoRepairSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoRepairSpec.ProtoReflect.Descriptor instead.
 func (*AutoRepairSpec) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AutoRepairSpec) GetRepairTypes() []string {
@@ -1329,7 +1429,7 @@ type Resources struct {
 
 func (x *Resources) Reset() {
 	*x = Resources{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1441,7 @@ func (x *Resources) String() string {
 func (*Resources) ProtoMessage() {}
 
 func (x *Resources) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[3]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1454,7 @@ func (x *Resources) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resources.ProtoReflect.Descriptor instead.
 func (*Resources) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Resources) GetCpus() float64 {
@@ -1393,7 +1493,7 @@ type Distribution struct {
 
 func (x *Distribution) Reset() {
 	*x = Distribution{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +1505,7 @@ func (x *Distribution) String() string {
 func (*Distribution) ProtoMessage() {}
 
 func (x *Distribution) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[4]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +1518,7 @@ func (x *Distribution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Distribution.ProtoReflect.Descriptor instead.
 func (*Distribution) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Distribution) GetVersion() string {
@@ -1465,7 +1565,7 @@ type Ports struct {
 
 func (x *Ports) Reset() {
 	*x = Ports{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1577,7 @@ func (x *Ports) String() string {
 func (*Ports) ProtoMessage() {}
 
 func (x *Ports) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[5]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1590,7 @@ func (x *Ports) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ports.ProtoReflect.Descriptor instead.
 func (*Ports) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Ports) GetStorage() uint32 {
@@ -1543,7 +1643,7 @@ type PlacementConstraint struct {
 
 func (x *PlacementConstraint) Reset() {
 	*x = PlacementConstraint{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1655,7 @@ func (x *PlacementConstraint) String() string {
 func (*PlacementConstraint) ProtoMessage() {}
 
 func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[6]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1668,7 @@ func (x *PlacementConstraint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlacementConstraint.ProtoReflect.Descriptor instead.
 func (*PlacementConstraint) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PlacementConstraint) GetAttribute() string {
@@ -1609,7 +1709,7 @@ type Ring struct {
 
 func (x *Ring) Reset() {
 	*x = Ring{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1721,7 @@ func (x *Ring) String() string {
 func (*Ring) ProtoMessage() {}
 
 func (x *Ring) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[7]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1734,7 @@ func (x *Ring) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ring.ProtoReflect.Descriptor instead.
 func (*Ring) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Ring) GetSpec() *RingSpec {
@@ -1686,7 +1786,7 @@ type RingStatus struct {
 
 func (x *RingStatus) Reset() {
 	*x = RingStatus{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1798,7 @@ func (x *RingStatus) String() string {
 func (*RingStatus) ProtoMessage() {}
 
 func (x *RingStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[8]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1811,7 @@ func (x *RingStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RingStatus.ProtoReflect.Descriptor instead.
 func (*RingStatus) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RingStatus) GetPhase() RingPhase {
@@ -1813,7 +1913,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1825,7 +1925,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[9]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1838,7 +1938,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Node) GetRing() string {
@@ -2031,7 +2131,7 @@ type Step struct {
 
 func (x *Step) Reset() {
 	*x = Step{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2043,7 +2143,7 @@ func (x *Step) String() string {
 func (*Step) ProtoMessage() {}
 
 func (x *Step) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[10]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2056,7 +2156,7 @@ func (x *Step) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Step.ProtoReflect.Descriptor instead.
 func (*Step) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Step) GetName() string {
@@ -2152,7 +2252,7 @@ type BackupNodeResult struct {
 
 func (x *BackupNodeResult) Reset() {
 	*x = BackupNodeResult{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2164,7 +2264,7 @@ func (x *BackupNodeResult) String() string {
 func (*BackupNodeResult) ProtoMessage() {}
 
 func (x *BackupNodeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[11]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2177,7 +2277,7 @@ func (x *BackupNodeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupNodeResult.ProtoReflect.Descriptor instead.
 func (*BackupNodeResult) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BackupNodeResult) GetFiles() int64 {
@@ -2244,7 +2344,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2356,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[12]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2369,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -2330,7 +2430,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2442,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[13]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2455,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Operation) GetId() string {
@@ -2469,6 +2569,10 @@ type OperationParams struct {
 	Repair *RepairParams `protobuf:"bytes,4,opt,name=repair,proto3" json:"repair,omitempty"`
 	// Cleanup parameters.
 	Cleanup *CleanupParams `protobuf:"bytes,5,opt,name=cleanup,proto3" json:"cleanup,omitempty"`
+	// The data centre added or removed (ADD_DATACENTER, REMOVE_DATACENTER).
+	Datacenter string `protobuf:"bytes,60,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
+	// The data centre a new data centre's nodes rebuild from (ADD_DATACENTER).
+	SourceDatacenter string `protobuf:"bytes,61,opt,name=source_datacenter,json=sourceDatacenter,proto3" json:"source_datacenter,omitempty"`
 	// Backup parameters (BACKUP).
 	Backup *BackupParams `protobuf:"bytes,80,opt,name=backup,proto3" json:"backup,omitempty"`
 	// Restore parameters (RESTORE).
@@ -2481,7 +2585,7 @@ type OperationParams struct {
 
 func (x *OperationParams) Reset() {
 	*x = OperationParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2493,7 +2597,7 @@ func (x *OperationParams) String() string {
 func (*OperationParams) ProtoMessage() {}
 
 func (x *OperationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[14]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2506,7 +2610,7 @@ func (x *OperationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationParams.ProtoReflect.Descriptor instead.
 func (*OperationParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *OperationParams) GetNodes() []string {
@@ -2542,6 +2646,20 @@ func (x *OperationParams) GetCleanup() *CleanupParams {
 		return x.Cleanup
 	}
 	return nil
+}
+
+func (x *OperationParams) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
+}
+
+func (x *OperationParams) GetSourceDatacenter() string {
+	if x != nil {
+		return x.SourceDatacenter
+	}
+	return ""
 }
 
 func (x *OperationParams) GetBackup() *BackupParams {
@@ -2582,7 +2700,7 @@ type BackupParams struct {
 
 func (x *BackupParams) Reset() {
 	*x = BackupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2712,7 @@ func (x *BackupParams) String() string {
 func (*BackupParams) ProtoMessage() {}
 
 func (x *BackupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[15]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2725,7 @@ func (x *BackupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupParams.ProtoReflect.Descriptor instead.
 func (*BackupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BackupParams) GetBackupId() string {
@@ -2660,7 +2778,7 @@ type RestoreParams struct {
 
 func (x *RestoreParams) Reset() {
 	*x = RestoreParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +2790,7 @@ func (x *RestoreParams) String() string {
 func (*RestoreParams) ProtoMessage() {}
 
 func (x *RestoreParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[16]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +2803,7 @@ func (x *RestoreParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreParams.ProtoReflect.Descriptor instead.
 func (*RestoreParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RestoreParams) GetBackupId() string {
@@ -2748,14 +2866,16 @@ type RepairParams struct {
 	// Timeout of one segment (default 30m).
 	SegmentTimeout *durationpb.Duration `protobuf:"bytes,7,opt,name=segment_timeout,json=segmentTimeout,proto3" json:"segment_timeout,omitempty"`
 	// Attempts per segment before the run fails (default 3).
-	MaxAttempts   int32 `protobuf:"varint,8,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	MaxAttempts int32 `protobuf:"varint,8,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	// Repair only among the replicas of this data centre (nodetool repair -dc); empty: all.
+	Datacenter    string `protobuf:"bytes,60,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RepairParams) Reset() {
 	*x = RepairParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2767,7 +2887,7 @@ func (x *RepairParams) String() string {
 func (*RepairParams) ProtoMessage() {}
 
 func (x *RepairParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[17]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2780,7 +2900,7 @@ func (x *RepairParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairParams.ProtoReflect.Descriptor instead.
 func (*RepairParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RepairParams) GetKeyspace() string {
@@ -2839,20 +2959,29 @@ func (x *RepairParams) GetMaxAttempts() int32 {
 	return 0
 }
 
+func (x *RepairParams) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
+}
+
 // CleanupParams say what cleanup covers.
 type CleanupParams struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Keyspace; empty means all.
 	Keyspace string `protobuf:"bytes,1,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
 	// Tables; empty means all of the keyspace.
-	Tables        []string `protobuf:"bytes,2,rep,name=tables,proto3" json:"tables,omitempty"`
+	Tables []string `protobuf:"bytes,2,rep,name=tables,proto3" json:"tables,omitempty"`
+	// Clean only the nodes of this data centre; empty: every node.
+	Datacenter    string `protobuf:"bytes,60,opt,name=datacenter,proto3" json:"datacenter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CleanupParams) Reset() {
 	*x = CleanupParams{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2864,7 +2993,7 @@ func (x *CleanupParams) String() string {
 func (*CleanupParams) ProtoMessage() {}
 
 func (x *CleanupParams) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[18]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2877,7 +3006,7 @@ func (x *CleanupParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CleanupParams.ProtoReflect.Descriptor instead.
 func (*CleanupParams) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CleanupParams) GetKeyspace() string {
@@ -2892,6 +3021,13 @@ func (x *CleanupParams) GetTables() []string {
 		return x.Tables
 	}
 	return nil
+}
+
+func (x *CleanupParams) GetDatacenter() string {
+	if x != nil {
+		return x.Datacenter
+	}
+	return ""
 }
 
 // RepairSegment is one token subrange of a repair run.
@@ -2923,7 +3059,7 @@ type RepairSegment struct {
 
 func (x *RepairSegment) Reset() {
 	*x = RepairSegment{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2935,7 +3071,7 @@ func (x *RepairSegment) String() string {
 func (*RepairSegment) ProtoMessage() {}
 
 func (x *RepairSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[19]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2948,7 +3084,7 @@ func (x *RepairSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSegment.ProtoReflect.Descriptor instead.
 func (*RepairSegment) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RepairSegment) GetIndex() int32 {
@@ -3056,7 +3192,7 @@ type RepairSchedule struct {
 
 func (x *RepairSchedule) Reset() {
 	*x = RepairSchedule{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3068,7 +3204,7 @@ func (x *RepairSchedule) String() string {
 func (*RepairSchedule) ProtoMessage() {}
 
 func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[20]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3081,7 +3217,7 @@ func (x *RepairSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairSchedule.ProtoReflect.Descriptor instead.
 func (*RepairSchedule) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RepairSchedule) GetId() string {
@@ -3190,7 +3326,7 @@ type Keyspace struct {
 
 func (x *Keyspace) Reset() {
 	*x = Keyspace{}
-	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3202,7 +3338,7 @@ func (x *Keyspace) String() string {
 func (*Keyspace) ProtoMessage() {}
 
 func (x *Keyspace) ProtoReflect() protoreflect.Message {
-	mi := &file_cassmesos_v1_types_proto_msgTypes[21]
+	mi := &file_cassmesos_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3215,7 +3351,7 @@ func (x *Keyspace) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keyspace.ProtoReflect.Descriptor instead.
 func (*Keyspace) Descriptor() ([]byte, []int) {
-	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_cassmesos_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Keyspace) GetName() string {
@@ -3257,7 +3393,7 @@ var File_cassmesos_v1_types_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\b\n" +
+	"\x18cassmesos/v1/types.proto\x12\fcassmesos.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\t\n" +
 	"\bRingSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
@@ -3290,10 +3426,17 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\rrepair_engine\x18( \x01(\x0e2\x1a.cassmesos.v1.RepairEngineR\frepairEngine\x12=\n" +
 	"\vauto_repair\x18) \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
 	"autoRepair\x12\x12\n" +
-	"\x04role\x18* \x01(\tR\x04role\x1a@\n" +
+	"\x04role\x18* \x01(\tR\x04role\x12;\n" +
+	"\fdata_centers\x18< \x03(\v2\x18.cassmesos.v1.DataCenterR\vdataCenters\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"d\n" +
+	"\n" +
+	"DataCenter\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05nodes\x18\x02 \x01(\x05R\x05nodes\x12\x14\n" +
+	"\x05seeds\x18\x03 \x01(\x05R\x05seeds\x12\x16\n" +
+	"\x06region\x18\x04 \x01(\tR\x06region\"\x85\x01\n" +
 	"\n" +
 	"Encryption\x12?\n" +
 	"\tinternode\x18\x01 \x01(\x0e2!.cassmesos.v1.InternodeEncryptionR\tinternode\x126\n" +
@@ -3411,13 +3554,17 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"start_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12)\n" +
 	"\x10cancel_requested\x18\r \x01(\bR\x0fcancelRequested\x12\x16\n" +
-	"\x06origin\x18\x0e \x01(\tR\x06origin\"\x8d\x03\n" +
+	"\x06origin\x18\x0e \x01(\tR\x06origin\"\xda\x03\n" +
 	"\x0fOperationParams\x12\x14\n" +
 	"\x05nodes\x18\x01 \x03(\tR\x05nodes\x12!\n" +
 	"\ftarget_nodes\x18\x02 \x01(\x05R\vtargetNodes\x12*\n" +
 	"\x04spec\x18\x03 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x122\n" +
 	"\x06repair\x18\x04 \x01(\v2\x1a.cassmesos.v1.RepairParamsR\x06repair\x125\n" +
-	"\acleanup\x18\x05 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\acleanup\x122\n" +
+	"\acleanup\x18\x05 \x01(\v2\x1b.cassmesos.v1.CleanupParamsR\acleanup\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18< \x01(\tR\n" +
+	"datacenter\x12+\n" +
+	"\x11source_datacenter\x18= \x01(\tR\x10sourceDatacenter\x122\n" +
 	"\x06backup\x18P \x01(\v2\x1a.cassmesos.v1.BackupParamsR\x06backup\x125\n" +
 	"\arestore\x18Q \x01(\v2\x1b.cassmesos.v1.RestoreParamsR\arestore\x12?\n" +
 	"\rdelete_backup\x18R \x01(\v2\x1a.cassmesos.v1.BackupParamsR\fdeleteBackup\"\x85\x01\n" +
@@ -3437,7 +3584,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\tmanifests\x18\x06 \x03(\v2*.cassmesos.v1.RestoreParams.ManifestsEntryR\tmanifests\x1a<\n" +
 	"\x0eManifestsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa3\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc3\x02\n" +
 	"\fRepairParams\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
 	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x12\n" +
@@ -3446,10 +3593,16 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\bparallel\x18\x05 \x01(\x05R\bparallel\x12\x1c\n" +
 	"\tintensity\x18\x06 \x01(\x01R\tintensity\x12B\n" +
 	"\x0fsegment_timeout\x18\a \x01(\v2\x19.google.protobuf.DurationR\x0esegmentTimeout\x12!\n" +
-	"\fmax_attempts\x18\b \x01(\x05R\vmaxAttempts\"C\n" +
+	"\fmax_attempts\x18\b \x01(\x05R\vmaxAttempts\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18< \x01(\tR\n" +
+	"datacenter\"c\n" +
 	"\rCleanupParams\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x16\n" +
-	"\x06tables\x18\x02 \x03(\tR\x06tables\"\xfd\x02\n" +
+	"\x06tables\x18\x02 \x03(\tR\x06tables\x12\x1e\n" +
+	"\n" +
+	"datacenter\x18< \x01(\tR\n" +
+	"datacenter\"\xfd\x02\n" +
 	"\rRepairSegment\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x1f\n" +
 	"\vstart_token\x18\x02 \x01(\tR\n" +
@@ -3546,7 +3699,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x0fNodeStateSource\x12!\n" +
 	"\x1dNODE_STATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NODE_STATE_SOURCE_LIVE\x10\x01\x12\x1e\n" +
-	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\x88\x04\n" +
+	"\x1aNODE_STATE_SOURCE_RECORDED\x10\x02*\xd1\x04\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOPERATION_KIND_CREATE_RING\x10\x01\x12\x1d\n" +
@@ -3564,7 +3717,9 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x1bOPERATION_KIND_RECOVER_NODE\x10\f\x12\x19\n" +
 	"\x15OPERATION_KIND_BACKUP\x10P\x12\x1a\n" +
 	"\x16OPERATION_KIND_RESTORE\x10Q\x12 \n" +
-	"\x1cOPERATION_KIND_DELETE_BACKUP\x10R*\xfe\x01\n" +
+	"\x1cOPERATION_KIND_DELETE_BACKUP\x10R\x12!\n" +
+	"\x1dOPERATION_KIND_ADD_DATACENTER\x10<\x12$\n" +
+	" OPERATION_KIND_REMOVE_DATACENTER\x10=*\xfe\x01\n" +
 	"\x0eOperationPhase\x12\x1f\n" +
 	"\x1bOPERATION_PHASE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_PHASE_PENDING\x10\x01\x12\x1b\n" +
@@ -3573,7 +3728,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x16OPERATION_PHASE_PAUSED\x10\x04\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x05\x12\x1a\n" +
 	"\x16OPERATION_PHASE_FAILED\x10\x06\x12\x1d\n" +
-	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xbb\x03\n" +
+	"\x19OPERATION_PHASE_CANCELLED\x10\a*\xd2\x03\n" +
 	"\bStepKind\x12\x19\n" +
 	"\x15STEP_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13STEP_KIND_BOOTSTRAP\x10\x01\x12\x15\n" +
@@ -3593,7 +3748,8 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x13STEP_KIND_MOVE_SEED\x10\x1e\x12\x14\n" +
 	"\x10STEP_KIND_BACKUP\x10P\x12\x15\n" +
 	"\x11STEP_KIND_RESTORE\x10Q\x12\x1b\n" +
-	"\x17STEP_KIND_DELETE_BACKUP\x10R*\x9b\x01\n" +
+	"\x17STEP_KIND_DELETE_BACKUP\x10R\x12\x15\n" +
+	"\x11STEP_KIND_REBUILD\x10<*\x9b\x01\n" +
 	"\tStepPhase\x12\x1a\n" +
 	"\x16STEP_PHASE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STEP_PHASE_PENDING\x10\x01\x12\x16\n" +
@@ -3615,7 +3771,7 @@ func file_cassmesos_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cassmesos_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_cassmesos_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_cassmesos_v1_types_proto_goTypes = []any{
 	(InternodeEncryption)(0),      // 0: cassmesos.v1.InternodeEncryption
 	(ClientEncryption)(0),         // 1: cassmesos.v1.ClientEncryption
@@ -3631,96 +3787,98 @@ var file_cassmesos_v1_types_proto_goTypes = []any{
 	(StepKind)(0),                 // 11: cassmesos.v1.StepKind
 	(StepPhase)(0),                // 12: cassmesos.v1.StepPhase
 	(*RingSpec)(nil),              // 13: cassmesos.v1.RingSpec
-	(*Encryption)(nil),            // 14: cassmesos.v1.Encryption
-	(*AutoRepairSpec)(nil),        // 15: cassmesos.v1.AutoRepairSpec
-	(*Resources)(nil),             // 16: cassmesos.v1.Resources
-	(*Distribution)(nil),          // 17: cassmesos.v1.Distribution
-	(*Ports)(nil),                 // 18: cassmesos.v1.Ports
-	(*PlacementConstraint)(nil),   // 19: cassmesos.v1.PlacementConstraint
-	(*Ring)(nil),                  // 20: cassmesos.v1.Ring
-	(*RingStatus)(nil),            // 21: cassmesos.v1.RingStatus
-	(*Node)(nil),                  // 22: cassmesos.v1.Node
-	(*Step)(nil),                  // 23: cassmesos.v1.Step
-	(*BackupNodeResult)(nil),      // 24: cassmesos.v1.BackupNodeResult
-	(*Progress)(nil),              // 25: cassmesos.v1.Progress
-	(*Operation)(nil),             // 26: cassmesos.v1.Operation
-	(*OperationParams)(nil),       // 27: cassmesos.v1.OperationParams
-	(*BackupParams)(nil),          // 28: cassmesos.v1.BackupParams
-	(*RestoreParams)(nil),         // 29: cassmesos.v1.RestoreParams
-	(*RepairParams)(nil),          // 30: cassmesos.v1.RepairParams
-	(*CleanupParams)(nil),         // 31: cassmesos.v1.CleanupParams
-	(*RepairSegment)(nil),         // 32: cassmesos.v1.RepairSegment
-	(*RepairSchedule)(nil),        // 33: cassmesos.v1.RepairSchedule
-	(*Keyspace)(nil),              // 34: cassmesos.v1.Keyspace
-	nil,                           // 35: cassmesos.v1.RingSpec.CassandraYamlEntry
-	nil,                           // 36: cassmesos.v1.RestoreParams.ManifestsEntry
-	nil,                           // 37: cassmesos.v1.Keyspace.ReplicationEntry
-	(*durationpb.Duration)(nil),   // 38: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
+	(*DataCenter)(nil),            // 14: cassmesos.v1.DataCenter
+	(*Encryption)(nil),            // 15: cassmesos.v1.Encryption
+	(*AutoRepairSpec)(nil),        // 16: cassmesos.v1.AutoRepairSpec
+	(*Resources)(nil),             // 17: cassmesos.v1.Resources
+	(*Distribution)(nil),          // 18: cassmesos.v1.Distribution
+	(*Ports)(nil),                 // 19: cassmesos.v1.Ports
+	(*PlacementConstraint)(nil),   // 20: cassmesos.v1.PlacementConstraint
+	(*Ring)(nil),                  // 21: cassmesos.v1.Ring
+	(*RingStatus)(nil),            // 22: cassmesos.v1.RingStatus
+	(*Node)(nil),                  // 23: cassmesos.v1.Node
+	(*Step)(nil),                  // 24: cassmesos.v1.Step
+	(*BackupNodeResult)(nil),      // 25: cassmesos.v1.BackupNodeResult
+	(*Progress)(nil),              // 26: cassmesos.v1.Progress
+	(*Operation)(nil),             // 27: cassmesos.v1.Operation
+	(*OperationParams)(nil),       // 28: cassmesos.v1.OperationParams
+	(*BackupParams)(nil),          // 29: cassmesos.v1.BackupParams
+	(*RestoreParams)(nil),         // 30: cassmesos.v1.RestoreParams
+	(*RepairParams)(nil),          // 31: cassmesos.v1.RepairParams
+	(*CleanupParams)(nil),         // 32: cassmesos.v1.CleanupParams
+	(*RepairSegment)(nil),         // 33: cassmesos.v1.RepairSegment
+	(*RepairSchedule)(nil),        // 34: cassmesos.v1.RepairSchedule
+	(*Keyspace)(nil),              // 35: cassmesos.v1.Keyspace
+	nil,                           // 36: cassmesos.v1.RingSpec.CassandraYamlEntry
+	nil,                           // 37: cassmesos.v1.RestoreParams.ManifestsEntry
+	nil,                           // 38: cassmesos.v1.Keyspace.ReplicationEntry
+	(*durationpb.Duration)(nil),   // 39: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
 }
 var file_cassmesos_v1_types_proto_depIdxs = []int32{
-	16, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
-	17, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
-	18, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
-	19, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
-	38, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
-	35, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
-	38, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
-	14, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
+	17, // 0: cassmesos.v1.RingSpec.resources:type_name -> cassmesos.v1.Resources
+	18, // 1: cassmesos.v1.RingSpec.distribution:type_name -> cassmesos.v1.Distribution
+	19, // 2: cassmesos.v1.RingSpec.ports:type_name -> cassmesos.v1.Ports
+	20, // 3: cassmesos.v1.RingSpec.constraints:type_name -> cassmesos.v1.PlacementConstraint
+	39, // 4: cassmesos.v1.RingSpec.replace_after:type_name -> google.protobuf.Duration
+	36, // 5: cassmesos.v1.RingSpec.cassandra_yaml:type_name -> cassmesos.v1.RingSpec.CassandraYamlEntry
+	39, // 6: cassmesos.v1.RingSpec.placement_timeout:type_name -> google.protobuf.Duration
+	15, // 7: cassmesos.v1.RingSpec.encryption:type_name -> cassmesos.v1.Encryption
 	2,  // 8: cassmesos.v1.RingSpec.repair_engine:type_name -> cassmesos.v1.RepairEngine
-	15, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
-	0,  // 10: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
-	1,  // 11: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
-	38, // 12: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
-	3,  // 13: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
-	13, // 14: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
-	21, // 15: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
-	39, // 16: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 17: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
-	39, // 18: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
-	7,  // 19: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
-	5,  // 20: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
-	6,  // 21: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
-	39, // 22: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
-	39, // 23: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 24: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
-	39, // 25: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
-	12, // 26: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
-	39, // 27: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
-	39, // 28: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
-	11, // 29: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
-	24, // 30: cassmesos.v1.Step.backup:type_name -> cassmesos.v1.BackupNodeResult
-	38, // 31: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
-	9,  // 32: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
-	10, // 33: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
-	23, // 34: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
-	25, // 35: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
-	27, // 36: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
-	39, // 37: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	39, // 38: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
-	39, // 39: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	13, // 40: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
-	30, // 41: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
-	31, // 42: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
-	28, // 43: cassmesos.v1.OperationParams.backup:type_name -> cassmesos.v1.BackupParams
-	29, // 44: cassmesos.v1.OperationParams.restore:type_name -> cassmesos.v1.RestoreParams
-	28, // 45: cassmesos.v1.OperationParams.delete_backup:type_name -> cassmesos.v1.BackupParams
-	36, // 46: cassmesos.v1.RestoreParams.manifests:type_name -> cassmesos.v1.RestoreParams.ManifestsEntry
-	38, // 47: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
-	12, // 48: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
-	39, // 49: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
-	39, // 50: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
-	30, // 51: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
-	39, // 52: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
-	39, // 53: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
-	39, // 54: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
-	28, // 55: cassmesos.v1.RepairSchedule.backup:type_name -> cassmesos.v1.BackupParams
-	37, // 56: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
-	57, // [57:57] is the sub-list for method output_type
-	57, // [57:57] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	16, // 9: cassmesos.v1.RingSpec.auto_repair:type_name -> cassmesos.v1.AutoRepairSpec
+	14, // 10: cassmesos.v1.RingSpec.data_centers:type_name -> cassmesos.v1.DataCenter
+	0,  // 11: cassmesos.v1.Encryption.internode:type_name -> cassmesos.v1.InternodeEncryption
+	1,  // 12: cassmesos.v1.Encryption.client:type_name -> cassmesos.v1.ClientEncryption
+	39, // 13: cassmesos.v1.AutoRepairSpec.min_repair_interval:type_name -> google.protobuf.Duration
+	3,  // 14: cassmesos.v1.PlacementConstraint.operator:type_name -> cassmesos.v1.ConstraintOperator
+	13, // 15: cassmesos.v1.Ring.spec:type_name -> cassmesos.v1.RingSpec
+	22, // 16: cassmesos.v1.Ring.status:type_name -> cassmesos.v1.RingStatus
+	40, // 17: cassmesos.v1.Ring.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 18: cassmesos.v1.RingStatus.phase:type_name -> cassmesos.v1.RingPhase
+	40, // 19: cassmesos.v1.RingStatus.last_repair_time:type_name -> google.protobuf.Timestamp
+	7,  // 20: cassmesos.v1.Node.phase:type_name -> cassmesos.v1.NodePhase
+	5,  // 21: cassmesos.v1.Node.liveness:type_name -> cassmesos.v1.Liveness
+	6,  // 22: cassmesos.v1.Node.mode:type_name -> cassmesos.v1.CassandraMode
+	40, // 23: cassmesos.v1.Node.phase_time:type_name -> google.protobuf.Timestamp
+	40, // 24: cassmesos.v1.Node.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 25: cassmesos.v1.Node.state_source:type_name -> cassmesos.v1.NodeStateSource
+	40, // 26: cassmesos.v1.Node.state_time:type_name -> google.protobuf.Timestamp
+	12, // 27: cassmesos.v1.Step.phase:type_name -> cassmesos.v1.StepPhase
+	40, // 28: cassmesos.v1.Step.start_time:type_name -> google.protobuf.Timestamp
+	40, // 29: cassmesos.v1.Step.end_time:type_name -> google.protobuf.Timestamp
+	11, // 30: cassmesos.v1.Step.kind:type_name -> cassmesos.v1.StepKind
+	25, // 31: cassmesos.v1.Step.backup:type_name -> cassmesos.v1.BackupNodeResult
+	39, // 32: cassmesos.v1.Progress.eta:type_name -> google.protobuf.Duration
+	9,  // 33: cassmesos.v1.Operation.kind:type_name -> cassmesos.v1.OperationKind
+	10, // 34: cassmesos.v1.Operation.phase:type_name -> cassmesos.v1.OperationPhase
+	24, // 35: cassmesos.v1.Operation.steps:type_name -> cassmesos.v1.Step
+	26, // 36: cassmesos.v1.Operation.progress:type_name -> cassmesos.v1.Progress
+	28, // 37: cassmesos.v1.Operation.params:type_name -> cassmesos.v1.OperationParams
+	40, // 38: cassmesos.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	40, // 39: cassmesos.v1.Operation.start_time:type_name -> google.protobuf.Timestamp
+	40, // 40: cassmesos.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	13, // 41: cassmesos.v1.OperationParams.spec:type_name -> cassmesos.v1.RingSpec
+	31, // 42: cassmesos.v1.OperationParams.repair:type_name -> cassmesos.v1.RepairParams
+	32, // 43: cassmesos.v1.OperationParams.cleanup:type_name -> cassmesos.v1.CleanupParams
+	29, // 44: cassmesos.v1.OperationParams.backup:type_name -> cassmesos.v1.BackupParams
+	30, // 45: cassmesos.v1.OperationParams.restore:type_name -> cassmesos.v1.RestoreParams
+	29, // 46: cassmesos.v1.OperationParams.delete_backup:type_name -> cassmesos.v1.BackupParams
+	37, // 47: cassmesos.v1.RestoreParams.manifests:type_name -> cassmesos.v1.RestoreParams.ManifestsEntry
+	39, // 48: cassmesos.v1.RepairParams.segment_timeout:type_name -> google.protobuf.Duration
+	12, // 49: cassmesos.v1.RepairSegment.phase:type_name -> cassmesos.v1.StepPhase
+	40, // 50: cassmesos.v1.RepairSegment.start_time:type_name -> google.protobuf.Timestamp
+	40, // 51: cassmesos.v1.RepairSegment.end_time:type_name -> google.protobuf.Timestamp
+	31, // 52: cassmesos.v1.RepairSchedule.params:type_name -> cassmesos.v1.RepairParams
+	40, // 53: cassmesos.v1.RepairSchedule.last_run_time:type_name -> google.protobuf.Timestamp
+	40, // 54: cassmesos.v1.RepairSchedule.next_run_time:type_name -> google.protobuf.Timestamp
+	40, // 55: cassmesos.v1.RepairSchedule.create_time:type_name -> google.protobuf.Timestamp
+	29, // 56: cassmesos.v1.RepairSchedule.backup:type_name -> cassmesos.v1.BackupParams
+	38, // 57: cassmesos.v1.Keyspace.replication:type_name -> cassmesos.v1.Keyspace.ReplicationEntry
+	58, // [58:58] is the sub-list for method output_type
+	58, // [58:58] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_cassmesos_v1_types_proto_init() }
@@ -3734,7 +3892,7 @@ func file_cassmesos_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cassmesos_v1_types_proto_rawDesc), len(file_cassmesos_v1_types_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

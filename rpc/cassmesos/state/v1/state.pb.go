@@ -464,6 +464,9 @@ type NodeRecord struct {
 	// Seed addresses the node's Cassandra runs with: those of its last launch, or of its last
 	// successful ReloadSeeds. A node whose list differs from the ring's is sent the ring's.
 	Seeds []string `protobuf:"bytes,50,rep,name=seeds,proto3" json:"seeds,omitempty"`
+	// The node joins a data centre added to a running ring: it starts with auto_bootstrap false
+	// and gets its data by nodetool rebuild from an existing data centre (ADD_DATACENTER).
+	RebuildJoin bool `protobuf:"varint,70,opt,name=rebuild_join,json=rebuildJoin,proto3" json:"rebuild_join,omitempty"`
 	// When liveness, mode or task_state last changed as observed; written with that change only
 	// (never per status update), so a new leader can say how old the recorded state is.
 	StateTime *timestamppb.Timestamp `protobuf:"bytes,43,opt,name=state_time,json=stateTime,proto3" json:"state_time,omitempty"`
@@ -749,6 +752,13 @@ func (x *NodeRecord) GetSeeds() []string {
 		return x.Seeds
 	}
 	return nil
+}
+
+func (x *NodeRecord) GetRebuildJoin() bool {
+	if x != nil {
+		return x.RebuildJoin
+	}
+	return false
 }
 
 func (x *NodeRecord) GetStateTime() *timestamppb.Timestamp {
@@ -1635,7 +1645,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xf3\v\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x96\f\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1683,7 +1693,8 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x06tokens\x18\x1f \x01(\x05R\x06tokens\x12\x19\n" +
 	"\bjmx_port\x18  \x01(\rR\ajmxPort\x129\n" +
 	"\arelease\x18! \x03(\v2\x1f.cassmesos.state.v1.ReservationR\arelease\x12\x14\n" +
-	"\x05seeds\x182 \x03(\tR\x05seeds\x129\n" +
+	"\x05seeds\x182 \x03(\tR\x05seeds\x12!\n" +
+	"\frebuild_join\x18F \x01(\bR\vrebuildJoin\x129\n" +
 	"\n" +
 	"state_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tstateTime\x12>\n" +
 	"\rcert_renew_at\x18< \x01(\v2\x1a.google.protobuf.TimestampR\vcertRenewAt\x12&\n" +
