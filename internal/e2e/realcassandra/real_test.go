@@ -222,14 +222,6 @@ func TestRealRingLifecycle(t *testing.T) {
 		}
 	}
 	rs.check(s, gocql.All, "decommission")
-	// The seed-list checks and the steps after them (restart, rolling update, replacements with
-	// the seed role moving) have not passed on real Cassandra since the seeds moved: the seed check
-	// does not find a node's rendered cassandra.yaml. They run with CASSMESOS_REAL_FULL=1 until
-	// fixed (the note of stop 20).
-	if os.Getenv("CASSMESOS_REAL_FULL") != "1" {
-		t.Log("CASSMESOS_REAL_FULL is not 1: the seed checks and the steps after the decommission are not run")
-		return
-	}
 	checkSeeds(t, w, nodes, "real-1")
 
 	// Restart one node; then a rolling update of a JVM option.
