@@ -226,7 +226,9 @@ func TestRealRingLifecycle(t *testing.T) {
 
 	// Restart one node; then a rolling update of a JVM option.
 	hostID := nodes["real-2"].GetHostId()
+	begin = time.Now()
 	cli(t, w, "node", "restart", "real-2", "--wait", "--timeout", "5m")
+	t.Logf("figure: node restart of a seed --wait: %v", time.Since(begin).Round(time.Millisecond))
 	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if nodes["real-2"].GetHostId() != hostID {
 		t.Errorf("real-2's host ID changed across a restart: %s -> %s", hostID, nodes["real-2"].GetHostId())
@@ -240,7 +242,9 @@ func TestRealRingLifecycle(t *testing.T) {
 			jvm = append(jvm, f)
 		}
 	}
+	begin = time.Now()
 	cli(t, w, append(jvm, "--jvm-opt="+marker)...)
+	t.Logf("figure: rolling ring update of the JVM options (3 nodes) --wait: %v", time.Since(begin).Round(time.Millisecond))
 	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if n := countJVMsWith(t, marker); n != 3 {
 		t.Errorf("%d Cassandra JVMs run with %s after the rolling update, want 3", n, marker)
