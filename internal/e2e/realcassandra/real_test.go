@@ -228,7 +228,7 @@ func TestRealRingLifecycle(t *testing.T) {
 	hostID := nodes["real-2"].GetHostId()
 	begin = time.Now()
 	cli(t, w, "node", "restart", "real-2", "--wait", "--timeout", "5m")
-	t.Logf("figure: node restart of a seed --wait: %v", time.Since(begin).Round(time.Millisecond))
+	t.Logf("figure: node restart --wait: %v", time.Since(begin).Round(time.Millisecond))
 	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if nodes["real-2"].GetHostId() != hostID {
 		t.Errorf("real-2's host ID changed across a restart: %s -> %s", hostID, nodes["real-2"].GetHostId())
