@@ -75,6 +75,12 @@ type Relayer interface {
 	NodeStatus(ctx context.Context, epoch uint64, ring, node, address string, port uint32, secret string) (*cassmesosv1.GetNodeStatusResponse, error)
 }
 
+// MinPollTimeout is the least time a status poll is given. GetNodeStatus runs nodetool netstats,
+// info, status and version, a JVM each: about 5 s on a quiet 2-core host, 27 s measured at load
+// 20. Cut at the poll interval (10 s), every poll failed on such a host and a replaced node's
+// view stayed DN while its task was healthy and NORMAL, so its replacement never ended.
+const MinPollTimeout = time.Minute
+
 // Options configure an Engine.
 type Options struct {
 	Planner Planner
@@ -98,6 +104,10 @@ type Options struct {
 	// PollInterval is how often a live node of each ring is asked for nodetool status (default
 	// 10s); RelayTimeout bounds a relayed call (default 30m).
 	PollInterval, RelayTimeout time.Duration
+	// PollTimeout bounds one status poll (default and floor: the larger of PollInterval and
+	// MinPollTimeout). A poll runs four nodetool JVMs on the node, tens of seconds on a loaded
+	// host; one cut short leaves every view of the ring as it was.
+	PollTimeout time.Duration
 	// DeclineRefuse is the refuse filter for offers declined because persisting failed (5s).
 	DeclineRefuse time.Duration
 	Logger        *slog.Logger
@@ -221,6 +231,7 @@ func New(opts Options) *Engine {
 	if opts.RelayTimeout <= 0 {
 		opts.RelayTimeout = 30 * time.Minute
 	}
+	opts.PollTimeout = max(opts.PollTimeout, opts.PollInterval, MinPollTimeout)
 	if opts.DeclineRefuse <= 0 {
 		opts.DeclineRefuse = 5 * time.Second
 	}

@@ -186,7 +186,7 @@ func Terminal(p cassmesosv1.OperationPhase) bool {
 }
 
 // poll asks one live node of every ring for Cassandra's view (nodetool status), at most once per
-// PollInterval per ring.
+// PollInterval per ring and one poll per ring at a time (each bounded by PollTimeout).
 func (e *Engine) poll() {
 	if e.opts.Relayer == nil {
 		return
@@ -212,7 +212,7 @@ func (e *Engine) poll() {
 		e.polling[ring] = true
 		addr, port, secret, node := n.GetAddress(), n.GetAgentPort(), e.taskSecret(n), n.GetName()
 		go func() {
-			ctx, cancel := context.WithTimeout(e.ctx, e.opts.PollInterval)
+			ctx, cancel := context.WithTimeout(e.ctx, e.opts.PollTimeout)
 			defer cancel()
 			resp, err := e.opts.Relayer.NodeStatus(ctx, e.opts.Epoch, ring, node, addr, port, secret)
 			select {
@@ -245,7 +245,7 @@ func (e *Engine) liveNode(ring string) *statev1.NodeRecord {
 // onView turns one node's nodetool status into NodeViews for the ring's nodes (matched by address).
 func (e *Engine) onView(v viewResult) {
 	if v.err != nil {
-		e.log.Debug("node status poll failed", "ring", v.ring, "err", v.err)
+		e.log.Warn("node status poll failed", "ring", v.ring, "err", v.err)
 		return
 	}
 	byAddr := map[string]string{}

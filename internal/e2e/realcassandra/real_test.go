@@ -218,19 +218,13 @@ func TestRealRingLifecycle(t *testing.T) {
 		}
 	}
 	rs.check(s, gocql.All, "decommission")
-	// The seed-list checks and the steps after them (restart, rolling update, replacements with
-	// the seed role moving) have not passed on real Cassandra since the seeds moved: the seed check
-	// does not find a node's rendered cassandra.yaml. They run with CASSMESOS_REAL_FULL=1 until
-	// fixed (the note of stop 20).
-	if os.Getenv("CASSMESOS_REAL_FULL") != "1" {
-		t.Log("CASSMESOS_REAL_FULL is not 1: the seed checks and the steps after the decommission are not run")
-		return
-	}
 	checkSeeds(t, w, nodes, "real-1")
 
 	// Restart one node; then a rolling update of a JVM option.
 	hostID := nodes["real-2"].GetHostId()
+	begin = time.Now()
 	cli(t, w, "node", "restart", "real-2", "--wait", "--timeout", "5m")
+	t.Logf("figure: node restart --wait: %v", time.Since(begin).Round(time.Millisecond))
 	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if nodes["real-2"].GetHostId() != hostID {
 		t.Errorf("real-2's host ID changed across a restart: %s -> %s", hostID, nodes["real-2"].GetHostId())
@@ -244,7 +238,9 @@ func TestRealRingLifecycle(t *testing.T) {
 			jvm = append(jvm, f)
 		}
 	}
+	begin = time.Now()
 	cli(t, w, append(jvm, "--jvm-opt="+marker)...)
+	t.Logf("figure: rolling ring update of the JVM options (3 nodes) --wait: %v", time.Since(begin).Round(time.Millisecond))
 	nodes = expectRing(t, w, "real-0", "real-2", "real-3")
 	if n := countJVMsWith(t, marker); n != 3 {
 		t.Errorf("%d Cassandra JVMs run with %s after the rolling update, want 3", n, marker)

@@ -11,18 +11,20 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cassmesos/cassmesos/executor"
 	"github.com/cassmesos/cassmesos/executor/nodetool"
 	"github.com/cassmesos/cassmesos/internal/e2e"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 // renderedSeeds reads the seed list of the newest cassandra.yaml an executor rendered for the
-// node at addr (its sandbox's conf directory).
+// node at addr (its sandbox's configuration directory, executor.ConfDirName; the unpacked
+// distribution's own conf/cassandra.yaml is not one).
 func renderedSeeds(t *testing.T, w *e2e.World, addr string) []string {
 	t.Helper()
 	best, bestTime := "", time.Time{}
 	_ = filepath.WalkDir(filepath.Join(w.Dir(), "mesos"), func(p string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() || de.Name() != "cassandra.yaml" || filepath.Base(filepath.Dir(p)) != "conf" {
+		if err != nil || de.IsDir() || de.Name() != "cassandra.yaml" || filepath.Base(filepath.Dir(p)) != executor.ConfDirName {
 			return nil
 		}
 		b, err := os.ReadFile(p)
