@@ -1,7 +1,6 @@
 package realcassandra
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,12 +15,6 @@ import (
 // file-system store), the table truncated, the backup restored (download, SHA-256 check, nodetool
 // import), and every row read back at ALL. One small ring (2 nodes, RF 2) for all of it.
 func TestRealBackupRestore(t *testing.T) {
-	// Not yet run on real 5.0.8 (the real tier's lock was busy until the deadline of the change
-	// that added it): it runs with CASSMESOS_REAL_BACKUP=1 until it has passed once; the stand-in
-	// e2e TestBackupRestoreSurvivesDaemonKill covers the flow meanwhile.
-	if os.Getenv("CASSMESOS_REAL_BACKUP") != "1" {
-		return
-	}
 	store := filepath.Join(t.TempDir(), "backups")
 	w := e2e.NewWorld(t, e2e.Options{
 		Agents: 2, AgentResources: e2e.RealAgentResources(2), Tarball: e2e.RealTarball(t), ExecutorEnv: e2e.RealExecutorEnv(),
