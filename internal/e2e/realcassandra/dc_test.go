@@ -2,7 +2,6 @@ package realcassandra
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -43,14 +42,6 @@ func dcSession(t *testing.T, w *e2e.World, dc string, hosts ...string) *gocql.Se
 // keyspace replicates to dc2 (ALTER KEYSPACE), then streams it, and every row reads back at
 // LOCAL_QUORUM through a dc2 coordinator.
 func TestRealAddDataCenter(t *testing.T) {
-	// Not yet passed on real 5.0.8 (its one run was cut short by machine load before the ring
-	// formed; the fixed version did not get the real tier's lock before the change landed): it
-	// runs with CASSMESOS_REAL_DC=1 until it has passed; the stand-in e2e TestDataCentersAddRemove
-	// covers the flow meanwhile.
-	if os.Getenv("CASSMESOS_REAL_DC") != "1" {
-		t.Log("CASSMESOS_REAL_DC is not 1: the real dc add test is not run")
-		return
-	}
 	w := e2e.NewWorld(t, e2e.Options{
 		Agents: 4, AgentResources: e2e.RealAgentResources(4), Tarball: e2e.RealTarball(t), ExecutorEnv: e2e.RealExecutorEnv(),
 		TaskPollInterval:            time.Second,
