@@ -48,8 +48,8 @@ type Fake struct {
 	autoRepair map[string]bool
 	seeds      []string
 	// tables: keyspace -> table count; nil until set.
-	tables map[string]int
-	rebuilds   []string
+	tables   map[string]int
+	rebuilds []string
 }
 
 var _ nodetool.Controller = (*Fake)(nil)
@@ -561,6 +561,7 @@ func (f *Fake) GetSeeds(ctx context.Context) ([]string, error) {
 
 // ReloadSSL implements nodetool.Controller (it only records the call).
 func (f *Fake) ReloadSSL(ctx context.Context) error { return f.begin(ctx, "ReloadSSL") }
+
 // Rebuild implements nodetool.Controller; Rebuilds lists the source data centres asked for.
 func (f *Fake) Rebuild(ctx context.Context, dc string) error {
 	if err := f.begin(ctx, "Rebuild"); err != nil {
