@@ -26,7 +26,10 @@ type Runner struct {
 	Node     string
 	// DataDir is Cassandra's data directory; StagingDir a directory on the same volume.
 	DataDir, StagingDir string
-	Logger              *slog.Logger
+	// Cluster gives backups the node's tokens and keyspaces and lets restores create missing
+	// schema; nil: neither.
+	Cluster Cluster
+	Logger  *slog.Logger
 }
 
 func (r *Runner) log() *slog.Logger {
@@ -55,7 +58,7 @@ func (r *Runner) Backup(ctx context.Context, req *cassmesosv1.BackupNodeRequest)
 	if err != nil {
 		return nil, err
 	}
-	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: r.Node, DataDir: r.DataDir, Keyspaces: req.GetKeyspaces()}
+	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: r.Node, DataDir: r.DataDir, Keyspaces: req.GetKeyspaces(), Cluster: r.Cluster}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -83,7 +86,7 @@ func (r *Runner) Restore(ctx context.Context, req *cassmesosv1.RestoreNodeReques
 		return nil, fmt.Errorf("%w: source node %q", ErrInvalid, src)
 	}
 	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: src, DataDir: r.DataDir, StagingDir: filepath.Clean(r.StagingDir),
-		Keyspaces: req.GetKeyspaces(), Tables: req.GetTables(), ManifestSHA256: req.GetManifestSha256()}
+		Keyspaces: req.GetKeyspaces(), Tables: req.GetTables(), ManifestSHA256: req.GetManifestSha256(), Cluster: r.Cluster}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -92,7 +95,7 @@ func (r *Runner) Restore(ctx context.Context, req *cassmesosv1.RestoreNodeReques
 	if err != nil {
 		return nil, err
 	}
-	r.log().Info("restore done", "backup", s.BackupID, "tables", stats.Tables, "files", stats.Files, "bytes", stats.Bytes, "elapsed", stats.Elapsed)
+	r.log().Info("restore done", "backup", s.BackupID, "tables", stats.Tables, "created", stats.Created, "files", stats.Files, "bytes", stats.Bytes, "elapsed", stats.Elapsed)
 	return result(stats), nil
 }
 
