@@ -127,7 +127,7 @@ func TestRealBackupRestore(t *testing.T) {
 	}
 	t.Logf("after real-1's volume was lost and real-1 replaced: %d of %d rows missing", missing, len(rs.vals))
 	begin = time.Now()
-	out = cli(t, w, "backup", "restore", ring, "--backup", id, "--wait", "--timeout", "5m", "-o", "wide")
+	out = cli(t, w, "backup", "restore", ring, "--backup", id, "--wait", "--timeout", "5m")
 	t.Logf("figure: backup restore of 2 nodes after the lost volume --wait: %v", time.Since(begin).Round(time.Millisecond))
 	t.Logf("backup restore:\n%s", out)
 	rs.check(s, gocql.All, "restore after the lost volume")
