@@ -49,7 +49,7 @@ func open(url, access, secret string) (backupstore.Store, error) {
 
 func result(s Stats) *cassmesosv1.BackupNodeResult {
 	return &cassmesosv1.BackupNodeResult{Files: s.Files, Bytes: s.Bytes, TransferredFiles: s.TransferredFiles,
-		TransferredBytes: s.TransferredBytes, Tables: int32(s.Tables), ManifestSha256: s.ManifestSHA256, Seconds: s.Elapsed.Seconds()}
+		TransferredBytes: s.TransferredBytes, Tables: int32(s.Tables), ManifestSha256: s.ManifestSHA256, Seconds: s.Elapsed.Seconds(), Created: s.Created}
 }
 
 // Backup backs the node up as req says.
@@ -63,13 +63,15 @@ func (r *Runner) Backup(ctx context.Context, req *cassmesosv1.BackupNodeRequest)
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	r.log().Info("backup started", "backup", s.BackupID, "store", st.String())
-	_, stats, err := Backup(ctx, r.Nodetool, st, s)
+	m, stats, err := Backup(ctx, r.Nodetool, st, s)
 	if err != nil {
 		return nil, err
 	}
 	r.log().Info("backup done", "backup", s.BackupID, "files", stats.Files, "bytes", stats.Bytes,
-		"uploaded_files", stats.TransferredFiles, "uploaded_bytes", stats.TransferredBytes, "elapsed", stats.Elapsed)
-	return result(stats), nil
+		"uploaded_files", stats.TransferredFiles, "uploaded_bytes", stats.TransferredBytes, "tokens", len(m.Tokens), "elapsed", stats.Elapsed)
+	res := result(stats)
+	res.Tokens = m.Tokens
+	return res, nil
 }
 
 // Restore restores the files of req's source node into this node.

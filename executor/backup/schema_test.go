@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
 // fakeCluster is a node's schema as nodetool and CQL see it: ExecCQL creates keyspaces and
@@ -265,4 +268,29 @@ func FuzzSplitCQL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The runner answers the daemon with the node's tokens (backup) and what it created (restore).
+func TestRunnerReportsTokensAndCreated(t *testing.T) {
+	ctx := context.Background()
+	n := newFakeNode(t)
+	n.flush("shop", "orders", []byte("order rows"))
+	c := newFakeCluster(n)
+	store := "file://" + filepath.Join(t.TempDir(), "store")
+	r := &Runner{Nodetool: n, Cluster: c, Ring: "demo", Node: "demo-0", DataDir: n.dataDir, StagingDir: filepath.Join(filepath.Dir(n.dataDir), "staging")}
+	res, err := r.Backup(ctx, &cassmesosv1.BackupNodeRequest{BackupId: "b1", StoreUrl: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.GetTokens(), ",") != "-9000,42" || len(res.GetCreated()) != 0 {
+		t.Fatalf("backup result %v", res)
+	}
+	c.drop("shop", "orders")
+	rr, err := r.Restore(ctx, &cassmesosv1.RestoreNodeRequest{BackupId: "b1", StoreUrl: store, ManifestSha256: res.GetManifestSha256()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rr.GetCreated()) != "[shop.orders]" || len(rr.GetTokens()) != 0 || rr.GetTables() != 1 {
+		t.Fatalf("restore result %v", rr)
+	}
 }
