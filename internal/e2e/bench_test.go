@@ -36,14 +36,18 @@ import (
 //
 // Tunables: CASSMESOS_BENCH_ALLOCATION_INTERVAL (mesos-sim --allocation-interval, default the
 // simulator's 1s) and CASSMESOS_BENCH_HEALTH_INTERVAL (the executor's health interval, default
-// 500ms), to show where the time goes.
+// 500ms), to show where the time goes; CASSMESOS_BENCH_GOSSIP_INTERVAL (the stand-in's gossip
+// round, default 1s: real Cassandra's fixed interval). A 100 ms round, which earlier runs used, made
+// each idle stand-in cost about 7% of a core, so 20 of them saturated this 2-core machine and the
+// Mesos agent's launch of the next executor waited for CPU (agent→executor grew from 0.12 s on the
+// first join to 5.4 s on the last).
 func BenchmarkNodeJoinOverhead(b *testing.B) {
 	const nodes = 20
 	opts := Options{
 		Agents: nodes,
 		CassandraKnobs: map[string]string{
 			"bootstrap_duration": "0s", "ring_delay": "0s", "start_delay": "0s",
-			"gossip_interval": "100ms", "failure_detection_timeout": "1s",
+			"gossip_interval": envOr("CASSMESOS_BENCH_GOSSIP_INTERVAL", "1s"), "failure_detection_timeout": "1s",
 		},
 		ExecutorEnv: map[string]string{"CASSMESOS_EXECUTOR_HEALTH_INTERVAL": envOr("CASSMESOS_BENCH_HEALTH_INTERVAL", "500ms")},
 	}
