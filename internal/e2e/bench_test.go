@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cassmesos/cassmesos/internal/svgplot"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -107,6 +108,26 @@ func BenchmarkNodeJoinOverhead(b *testing.B) {
 	}
 	fmt.Println(summary)
 	b.ReportMetric(0, "ns/op")
+	if path := os.Getenv("CASSMESOS_BENCH_JOIN_SVG"); path != "" {
+		msAll := func(ds []time.Duration) []float64 {
+			out := make([]float64, len(ds))
+			for i, d := range ds {
+				out[i] = ms(d)
+			}
+			return out
+		}
+		writeChart(b, path, svgplot.Chart{
+			Title: fmt.Sprintf("Framework time added per node join (%d joins, %d-node ring, 0 s bootstrap)", len(fw), nodes),
+			Unit:  "milliseconds per join",
+			Rows: []svgplot.Series{
+				{Name: "framework (all but Cassandra's own start)", Samples: msAll(fw)},
+				{Name: "cassmesos only (without Mesos master/agent)", Samples: msAll(ours)},
+				{Name: "Mesos agent: fetch + executor start", Samples: msAll(legs[agentLegs[1]])},
+				{Name: "log UN → daemon sees UN", Samples: msAll(legs[len(legs)-1])},
+			},
+			Goals: []svgplot.Goal{{Label: "goal 250 ms", At: 250}, {Label: "stretch 100 ms", At: 100}},
+		})
+	}
 }
 
 // joinLegNames name the legs of joinTimeline.legs, in order.
