@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+
 	"github.com/cassmesos/cassmesos/internal/specrules"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
@@ -29,6 +31,12 @@ func CheckConfig(cfg *cassmesosv1.NodeTaskConfig) error {
 		if err := specrules.NumTokens(configField+"num_tokens", n); err != nil {
 			return err
 		}
+	}
+	if err := specrules.InitialTokens(configField+"initial_tokens", cfg.GetInitialTokens()); err != nil {
+		return err
+	}
+	if len(cfg.GetInitialTokens()) > 0 && cfg.GetReplaceAddress() != "" {
+		return fmt.Errorf("%sinitial_tokens: set with replace_address %q; a replacement takes the replaced node's tokens", configField, cfg.GetReplaceAddress())
 	}
 	if sn := cfg.GetSnitch(); sn != "" {
 		if err := specrules.Snitch(configField+"snitch", sn); err != nil {

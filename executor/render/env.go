@@ -68,6 +68,10 @@ func SettingsFor(cfg *cassmesosv1.NodeTaskConfig, dataDir string, autoBootstrap 
 		Extras:         cfg.GetCassandraYaml(),
 		AutoRepair:     AutoRepairFor(cfg),
 	}
+	if t := cfg.GetInitialTokens(); len(t) > 0 && cfg.GetReplaceAddress() == "" {
+		s.InitialTokens = append([]string(nil), t...)
+		s.NumTokens = len(t)
+	}
 	if s.ClusterName == "" {
 		s.ClusterName = cfg.GetRing()
 	}

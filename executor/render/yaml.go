@@ -28,6 +28,9 @@ type Settings struct {
 	// hints, saved_caches and cdc_raw live.
 	DataDir       string
 	AutoBootstrap bool
+	// InitialTokens, when set, renders initial_token (comma-separated) and num_tokens is then
+	// their count; empty removes initial_token (Cassandra picks the tokens).
+	InitialTokens []string
 	// Extras are further top-level keys; each value is parsed as YAML ("64" is a number,
 	// "[a, b]" a list). Keys cassmesos owns are refused.
 	Extras map[string]string
@@ -77,6 +80,12 @@ func (s Settings) Validate() error {
 	}
 	if err := specrules.Snitch("endpoint_snitch", s.Snitch); err != nil {
 		return err
+	}
+	if err := specrules.InitialTokens("initial_token", s.InitialTokens); err != nil {
+		return err
+	}
+	if n := len(s.InitialTokens); n > 0 && n != s.NumTokens {
+		return fmt.Errorf("initial_token: %d tokens but num_tokens is %d", n, s.NumTokens)
 	}
 	if err := specrules.Ports("", specrules.PortSet{Storage: s.StoragePort, SSLStorage: s.SSLStoragePort,
 		Native: s.NativePort, SkipJMX: true}); err != nil {
@@ -164,6 +173,11 @@ func OverlayYAML(src []byte, s Settings) (out []byte, err error) {
 	setScalar(root, "saved_caches_directory", strNode(dir+"/"+SavedCachesSubdir))
 	setScalar(root, "cdc_raw_directory", strNode(dir+"/"+CDCRawSubdir))
 	setScalar(root, "auto_bootstrap", boolNode(s.AutoBootstrap))
+	if len(s.InitialTokens) > 0 {
+		setScalar(root, "initial_token", strNode(strings.Join(s.InitialTokens, ",")))
+	} else {
+		deleteKey(root, "initial_token")
+	}
 	if s.TLS != nil {
 		setEncryption(root, s.TLS)
 	}

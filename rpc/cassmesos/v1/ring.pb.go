@@ -374,7 +374,13 @@ type CreateRingRequest struct {
 	// Client-chosen request ID (at most 64 characters of [A-Za-z0-9._-]; optional). The same ID
 	// means the same request: a repeat answers with the original result (the same operation) and
 	// changes nothing; the same ID with a different request is refused with ALREADY_EXISTS.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Create the ring in the shape of this backup's ring, for a token-aligned restore (issue 16):
+	// node count, seeds, data centres and num_tokens come from the backed-up ring, and node
+	// <name>-<i> starts with the tokens node <source>-<i> owned at backup time (initial_token).
+	// The backup must have succeeded and recorded every node's tokens; spec fields that would
+	// change the shape are refused. Then run a restore with --source-ring.
+	FromBackup    string `protobuf:"bytes,13,opt,name=from_backup,json=fromBackup,proto3" json:"from_backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -426,6 +432,13 @@ func (x *CreateRingRequest) GetValidateOnly() bool {
 func (x *CreateRingRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateRingRequest) GetFromBackup() string {
+	if x != nil {
+		return x.FromBackup
 	}
 	return ""
 }
@@ -1155,12 +1168,14 @@ const file_cassmesos_v1_ring_proto_rawDesc = "" +
 	"\x06tables\x18\x02 \x01(\bR\x06tables\"l\n" +
 	" RingServiceListKeyspacesResponse\x124\n" +
 	"\tkeyspaces\x18\x01 \x03(\v2\x16.cassmesos.v1.KeyspaceR\tkeyspaces\x12\x12\n" +
-	"\x04node\x18\x02 \x01(\tR\x04node\"\x83\x01\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\"\xa4\x01\n" +
 	"\x11CreateRingRequest\x12*\n" +
 	"\x04spec\x18\x01 \x01(\v2\x16.cassmesos.v1.RingSpecR\x04spec\x12#\n" +
 	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x8d\x01\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12\x1f\n" +
+	"\vfrom_backup\x18\r \x01(\tR\n" +
+	"fromBackup\"\x8d\x01\n" +
 	"\x12CreateRingResponse\x12&\n" +
 	"\x04ring\x18\x01 \x01(\v2\x12.cassmesos.v1.RingR\x04ring\x125\n" +
 	"\toperation\x18\x02 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12\x18\n" +

@@ -103,7 +103,11 @@ type NodeTaskConfig struct {
 	CassandraTlsCa []byte `protobuf:"bytes,46,opt,name=cassandra_tls_ca,json=cassandraTlsCa,proto3" json:"cassandra_tls_ca,omitempty"`
 	// Cassandra Auto Repair to render (JVM property cassandra.autorepair.enable and the
 	// cassandra.yaml section auto_repair); unset when the ring's repair engine is cassmesos.
-	AutoRepair    *AutoRepairSpec `protobuf:"bytes,52,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	AutoRepair *AutoRepairSpec `protobuf:"bytes,52,opt,name=auto_repair,json=autoRepair,proto3" json:"auto_repair,omitempty"`
+	// initial_token: the tokens the node starts with (signed 64-bit Murmur3 tokens in decimal;
+	// num_tokens is then their count). Empty: Cassandra picks them. Never set with
+	// replace_address (a replacement takes the replaced node's tokens).
+	InitialTokens []string `protobuf:"bytes,62,rep,name=initial_tokens,json=initialTokens,proto3" json:"initial_tokens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,11 +366,18 @@ func (x *NodeTaskConfig) GetAutoRepair() *AutoRepairSpec {
 	return nil
 }
 
+func (x *NodeTaskConfig) GetInitialTokens() []string {
+	if x != nil {
+		return x.InitialTokens
+	}
+	return nil
+}
+
 var File_cassmesos_v1_task_proto protoreflect.FileDescriptor
 
 const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd8\t\n" +
+	"\x17cassmesos/v1/task.proto\x12\fcassmesos.v1\x1a\x18cassmesos/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\"\xff\t\n" +
 	"\x0eNodeTaskConfig\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12!\n" +
@@ -412,7 +423,8 @@ const file_cassmesos_v1_task_proto_rawDesc = "" +
 	"\x11cassandra_tls_key\x18- \x01(\fR\x0fcassandraTlsKey\x12(\n" +
 	"\x10cassandra_tls_ca\x18. \x01(\fR\x0ecassandraTlsCa\x12=\n" +
 	"\vauto_repair\x184 \x01(\v2\x1c.cassmesos.v1.AutoRepairSpecR\n" +
-	"autoRepair\x1a@\n" +
+	"autoRepair\x12%\n" +
+	"\x0einitial_tokens\x18> \x03(\tR\rinitialTokens\x1a@\n" +
 	"\x12CassandraYamlEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B=Z;github.com/cassmesos/cassmesos/rpc/cassmesos/v1;cassmesosv1b\x06proto3"

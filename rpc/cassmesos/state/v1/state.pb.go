@@ -482,8 +482,12 @@ type NodeRecord struct {
 	CertRenewals uint32 `protobuf:"varint,63,opt,name=cert_renewals,json=certRenewals,proto3" json:"cert_renewals,omitempty"`
 	// The last failed renewal's error, cleared by a successful one.
 	CertRenewalError string `protobuf:"bytes,64,opt,name=cert_renewal_error,json=certRenewalError,proto3" json:"cert_renewal_error,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Tokens the node starts with (cassandra.yaml initial_token), from the backup the ring was
+	// created from (CreateRing from_backup): those of the backed-up node of the same ordinal.
+	// Signed 64-bit Murmur3 tokens in decimal. Empty: Cassandra picks the tokens.
+	InitialTokens []string `protobuf:"bytes,80,rep,name=initial_tokens,json=initialTokens,proto3" json:"initial_tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeRecord) Reset() {
@@ -801,6 +805,13 @@ func (x *NodeRecord) GetCertRenewalError() string {
 		return x.CertRenewalError
 	}
 	return ""
+}
+
+func (x *NodeRecord) GetInitialTokens() []string {
+	if x != nil {
+		return x.InitialTokens
+	}
+	return nil
 }
 
 // OperationRecord is /operations/<id>.
@@ -1645,7 +1656,7 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0epersistence_id\x18\x03 \x01(\tR\rpersistenceId\x12%\n" +
 	"\x0econtainer_path\x18\x04 \x01(\tR\rcontainerPath\x125\n" +
 	"\tresources\x18\x05 \x01(\v2\x17.cassmesos.v1.ResourcesR\tresources\x12\x1c\n" +
-	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\x96\f\n" +
+	"\tconfirmed\x18\x06 \x01(\bR\tconfirmed\"\xbd\f\n" +
 	"\n" +
 	"NodeRecord\x12\x12\n" +
 	"\x04ring\x18\x01 \x01(\tR\x04ring\x12\x12\n" +
@@ -1701,7 +1712,8 @@ const file_cassmesos_state_v1_state_proto_rawDesc = "" +
 	"\x0fcert_renewal_id\x18= \x01(\tR\rcertRenewalId\x12F\n" +
 	"\x11cert_renewal_time\x18> \x01(\v2\x1a.google.protobuf.TimestampR\x0fcertRenewalTime\x12#\n" +
 	"\rcert_renewals\x18? \x01(\rR\fcertRenewals\x12,\n" +
-	"\x12cert_renewal_error\x18@ \x01(\tR\x10certRenewalError\"\xb2\x04\n" +
+	"\x12cert_renewal_error\x18@ \x01(\tR\x10certRenewalError\x12%\n" +
+	"\x0einitial_tokens\x18P \x03(\tR\rinitialTokens\"\xb2\x04\n" +
 	"\x0fOperationRecord\x125\n" +
 	"\toperation\x18\x01 \x01(\v2\x17.cassmesos.v1.OperationR\toperation\x12G\n" +
 	"\x06cursor\x18\x02 \x03(\v2/.cassmesos.state.v1.OperationRecord.CursorEntryR\x06cursor\x12\x1f\n" +
