@@ -34,6 +34,9 @@ type CreateRing struct {
 	ValidateOnly bool
 	// RequestID is the client's request ID ("": none); see requestid.go.
 	RequestID string
+	// FromBackup, when set, is a backup whose ring's shape and per-node tokens the ring copies
+	// (frombackup.go); Spec then leaves the shape fields zero or equal to the backup's.
+	FromBackup string
 }
 
 // DeleteRing deletes a ring: every task is drained and killed, volumes destroyed, resources

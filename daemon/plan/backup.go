@@ -206,6 +206,7 @@ func (ps *pass) runRestoreReq(req RunRestore) (Accepted, error) {
 		}
 	}
 	var steps []*cassmesosv1.Step
+	unaligned := 0
 	for _, n := range ps.ringNodes(req.Ring) {
 		if !n.GetBootstrapped() || n.GetPhase() == cassmesosv1.NodePhase_NODE_PHASE_REMOVED {
 			continue
@@ -214,7 +215,21 @@ func (ps *pass) runRestoreReq(req RunRestore) (Accepted, error) {
 		if p.Manifests[src] == "" {
 			return Accepted{}, refused("%s would restore the files of %s, which has no part in backup %s (the backup covers %d nodes); restore into a ring of the same shape", n.GetName(), src, bo.GetId(), len(p.Manifests))
 		}
+		known, err := restoreTokenCheck(bo, src, n)
+		if err != nil {
+			return Accepted{}, err
+		}
+		if !known && p.GetSourceRing() != req.Ring {
+			unaligned++
+		}
 		steps = append(steps, newStep(stepRestoreNode, n.GetName()))
+	}
+	if unaligned > 0 {
+		// Today's behaviour, with a warning: the nodes' tokens are not known to match the source's.
+		for _, s := range steps {
+			s.Message = fmt.Sprintf("warning: %s's tokens are not known to be %s's (ring not created --from-backup %s); rows outside the node's ranges are dropped unless RF = node count",
+				s.GetNode(), sourceNode(p.GetSourceRing(), ps.node(s.GetNode())), bo.GetId())
+		}
 	}
 	if len(steps) == 0 {
 		return Accepted{}, refused("ring %s has no node that has joined; nothing to restore into", req.Ring)

@@ -701,6 +701,10 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 	if replace != "" {
 		auto = true
 	}
+	var initial []string
+	if replace == "" { // a replacement takes the replaced node's tokens
+		initial = append(initial, n.GetInitialTokens()...)
+	}
 	yaml := map[string]string{}
 	for k, v := range spec.GetCassandraYaml() {
 		yaml[k] = v
@@ -732,6 +736,7 @@ func (ps *pass) taskConfig(n *statev1.NodeRecord) *cassmesosv1.NodeTaskConfig {
 		Hostname:       n.GetHostname(),
 		Encryption:     encryptionOf(spec),
 		AutoRepair:     autoRepairConfig(spec),
+		InitialTokens:  initial,
 	}
 }
 

@@ -146,7 +146,18 @@ func (ps *pass) newNode(ring string, ordinal int32, seed bool) *statev1.NodeReco
 }
 
 func (ps *pass) createRing(req CreateRing) (Accepted, error) {
-	spec := ApplyDefaults(req.Spec)
+	spec := req.Spec
+	var shape *backupShape
+	if req.FromBackup != "" {
+		var err error
+		if shape, err = ps.shapeFromBackup(req.FromBackup); err != nil {
+			return Accepted{}, err
+		}
+		if spec, err = applyBackupShape(spec, shape); err != nil {
+			return Accepted{}, err
+		}
+	}
+	spec = ApplyDefaults(spec)
 	if err := ValidateSpec(spec); err != nil {
 		return Accepted{}, err
 	}
@@ -193,6 +204,9 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 		n := ps.newNode(spec.GetName(), int32(i), slot.seed)
 		n.Tokens = spec.GetNumTokens()
 		n.Datacenter = slot.dc
+		if shape != nil {
+			n.InitialTokens = append([]string(nil), shape.tokens[i]...)
+		}
 		nodes = append(nodes, n)
 		if slot.seed {
 			steps = append(steps, newStep(stepBootstrap, n.GetName()))

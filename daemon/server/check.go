@@ -69,6 +69,13 @@ func checkCreateRingRequest(req *cassmesosv1.CreateRingRequest) (*cassmesosv1.Ri
 	if err := checkRingName("spec.name", req.GetSpec().GetName()); err != nil {
 		return nil, err
 	}
+	if id := req.GetFromBackup(); id != "" {
+		if err := checkOperationID("from_backup", id); err != nil {
+			return nil, err
+		}
+		// The planner fills the shape from the backup, then applies defaults and validates.
+		return proto.Clone(req.GetSpec()).(*cassmesosv1.RingSpec), nil
+	}
 	spec := plan.ApplyDefaults(proto.Clone(req.GetSpec()).(*cassmesosv1.RingSpec))
 	if err := plan.ValidateSpec(spec); err != nil {
 		return nil, err // wraps plan.ErrInvalid and names the field

@@ -186,7 +186,7 @@ func (s *ringServer) CreateRing(ctx context.Context, req *cassmesosv1.CreateRing
 	if err != nil {
 		return nil, err
 	}
-	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly(), RequestID: req.GetRequestId()})
+	acc, err := b.Submit(ctx, plan.CreateRing{Spec: spec, ValidateOnly: req.GetValidateOnly(), RequestID: req.GetRequestId(), FromBackup: req.GetFromBackup()})
 	if err != nil {
 		return nil, toStatus(s.log, method, err)
 	}
