@@ -21,6 +21,8 @@ type CreateOptions struct {
 	Rings  func() (pb.RingServiceClient, error)
 	Spec   *pb.RingSpec
 	DryRun bool
+	// FromBackup is the backup whose ring's shape and tokens the ring copies.
+	FromBackup string
 }
 
 type rawFlags struct {
@@ -46,11 +48,18 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 		Short: "Create a ring and start bootstrapping its nodes",
 		Long: `Create a Cassandra ring. The daemon bootstraps the seeds first, then the other nodes one at a
 time. Sizes take binary units (4Gi, 4096Mi, "4096 MiB"; a bare number is MiB). With --wait the
-command follows the CREATE_RING operation until it ends.`,
+command follows the CREATE_RING operation until it ends.
+
+With --from-backup ID the ring takes the backed-up ring's shape (node count, seeds, data centres,
+num_tokens) and node <name>-<i> starts with the tokens node <old>-<i> owned at backup time, so
+that "cassmesos backup restore <name> --backup ID --source-ring <old>" afterwards loads every
+node's files into a node that owns their ranges. --nodes, --seeds, --dc and --num-tokens may be
+left out; values that differ from the backup's are refused.`,
 		Example: `  cassmesos ring create demo --nodes 3 --cpus 2 --mem 8Gi --disk 100Gi --cassandra-version 4.1.5 --wait
   cassmesos ring create demo --nodes 6 --constraint rack:SPREAD --set concurrent_writes=64 --dry-run
   cassmesos ring create secure --nodes 3 --internode-encryption all --client-encryption required
-  cassmesos ring create multi --dc dc1=3 --dc dc2=3 --wait`,
+  cassmesos ring create multi --dc dc1=3 --dc dc2=3 --wait
+  cassmesos ring create demo2 --from-backup 20260101-020000-ab12 --wait`,
 		Args: cmdutil.ExactArgs(1, "a ring name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Name = args[0]
@@ -100,6 +109,7 @@ command follows the CREATE_RING operation until it ends.`,
 	fl.StringVar(&raw.clientEnc, "client-encryption", "", "CQL (native port) TLS: none|optional|required (default none)")
 	_ = cmd.RegisterFlagCompletionFunc("internode-encryption", cobra.FixedCompletions(specrules.InternodeEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("client-encryption", cobra.FixedCompletions(specrules.ClientEncryptionValues, cobra.ShellCompDirectiveNoFileComp))
+	fl.StringVar(&opts.FromBackup, "from-backup", "", "Create the ring in the shape of this backup's ring, each node with its backed-up node's tokens (then restore the backup into it)")
 	fl.BoolVar(&raw.wait, "wait", false, "Wait until the ring is created (see --timeout)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "Let the server validate the ring without creating it")
 	_ = cmd.RegisterFlagCompletionFunc("constraint", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -118,15 +128,26 @@ func complete(cmd *cobra.Command, opts *CreateOptions, raw *rawFlags) error {
 	if err := dataCenters(cmd, s, raw.dcs); err != nil {
 		return err
 	}
-	// With data centres the server sums nodes and seeds over them.
-	if len(s.DataCenters) == 0 && !cmd.Flags().Changed("nodes") {
-		return cmdutil.FlagErrorf("--nodes is required (or name the data centres with --dc NAME=NODES)")
+	fromBackup := cmd.Flags().Changed("from-backup")
+	if fromBackup && opts.FromBackup == "" {
+		return cmdutil.FlagErrorf("--from-backup: want a backup ID, got an empty one")
 	}
-	if len(s.DataCenters) == 0 && s.Nodes < 1 {
-		return cmdutil.FlagErrorf("--nodes: want at least 1, got %d", s.Nodes)
+	// With data centres the server sums nodes and seeds over them; with --from-backup the
+	// server takes them from the backup unless given.
+	shapeFromServer := fromBackup && !cmd.Flags().Changed("nodes")
+	if len(s.DataCenters) == 0 && !shapeFromServer {
+		if !cmd.Flags().Changed("nodes") {
+			return cmdutil.FlagErrorf("--nodes is required (or name the data centres with --dc NAME=NODES)")
+		}
+		if s.Nodes < 1 {
+			return cmdutil.FlagErrorf("--nodes: want at least 1, got %d", s.Nodes)
+		}
+		if s.Seeds < 0 || s.Seeds > s.Nodes {
+			return cmdutil.FlagErrorf("--seeds: want 1..%d (the node count), got %d", s.Nodes, s.Seeds)
+		}
 	}
-	if len(s.DataCenters) == 0 && (s.Seeds < 0 || s.Seeds > s.Nodes) {
-		return cmdutil.FlagErrorf("--seeds: want 1..%d (the node count), got %d", s.Nodes, s.Seeds)
+	if s.Seeds < 0 {
+		return cmdutil.FlagErrorf("--seeds: want a positive number, got %d", s.Seeds)
 	}
 	if s.Resources.Cpus < 0 {
 		return cmdutil.FlagErrorf("--cpus: want a positive number, got %g", s.Resources.Cpus)
@@ -227,7 +248,7 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	var resp *pb.CreateRingResponse
 	err = opts.Mutate(ctx, func(rctx context.Context, id string) error {
 		var err error
-		resp, err = c.CreateRing(rctx, &pb.CreateRingRequest{Spec: opts.Spec, ValidateOnly: opts.DryRun, RequestId: id})
+		resp, err = c.CreateRing(rctx, &pb.CreateRingRequest{Spec: opts.Spec, ValidateOnly: opts.DryRun, RequestId: id, FromBackup: opts.FromBackup})
 		return err
 	})
 	if err != nil {
@@ -246,6 +267,10 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	}
 	if !resp.GetCreated() && !cmdutil.IsStructured(opts.Output) {
 		fmt.Fprintf(opts.IO.ErrOut, "ring %s already exists with this spec\n", opts.Spec.GetName())
+	}
+	if opts.FromBackup != "" && !cmdutil.IsStructured(opts.Output) {
+		fmt.Fprintf(opts.IO.ErrOut, "once the ring is created, restore the backup into it: cassmesos backup restore %s --backup %s --source-ring <the backed-up ring>\n",
+			opts.Spec.GetName(), opts.FromBackup)
 	}
 	return opts.Finish(ctx, resp.GetOperation(), resp)
 }
