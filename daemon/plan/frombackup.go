@@ -26,6 +26,8 @@ type backupShape struct {
 	spec *cassmesosv1.RingSpec
 	// tokens[i] are the tokens of node <source>-<i>.
 	tokens [][]string
+	// dcs[i] is the data centre of node <source>-<i> when its record is still known, else "".
+	dcs []string
 }
 
 // shapeFromBackup reads backup id's shape. The backup must have succeeded, not be deleted, and
@@ -67,7 +69,7 @@ func (ps *pass) shapeFromBackup(id string) (*backupShape, error) {
 	if n == 0 {
 		return nil, refused("backup %s has no node", bo.GetId())
 	}
-	sh := &backupShape{source: src, tokens: make([][]string, n)}
+	sh := &backupShape{source: src, tokens: make([][]string, n), dcs: make([]string, n)}
 	for i := range n {
 		t, ok := byOrd[i]
 		if !ok {
@@ -77,6 +79,7 @@ func (ps *pass) shapeFromBackup(id string) (*backupShape, error) {
 			return nil, refused("backup %s: node %s-%d has %d tokens, node %s-0 has %d; a new ring has one num_tokens", bo.GetId(), src, i, len(t), src, len(sh.tokens[0]))
 		}
 		sh.tokens[i] = t
+		sh.dcs[i] = ps.node(NodeName(src, int32(i))).GetDatacenter()
 	}
 	sh.spec = &cassmesosv1.RingSpec{Nodes: int32(n), NumTokens: int32(len(sh.tokens[0]))}
 	if old := ps.ring(src); old != nil {
@@ -166,4 +169,14 @@ func restoreTokenCheck(bo *cassmesosv1.Operation, src string, n *statev1.NodeRec
 		return true, nil
 	}
 	return false, nil
+}
+
+// checkSlotDC refuses a slot whose data centre is not the one its source node was in (a ring
+// whose data centres were added or removed after creation numbers its nodes differently).
+func (sh *backupShape) checkSlotDC(ring string, i int, dc string) error {
+	if i < len(sh.dcs) && sh.dcs[i] != "" && dc != "" && sh.dcs[i] != dc {
+		return refused("%s would be in data centre %s but %s-%d, whose tokens it takes, was in %s; ring %s's shape cannot be reproduced",
+			NodeName(ring, int32(i)), dc, sh.source, i, sh.dcs[i], sh.source)
+	}
+	return nil
 }

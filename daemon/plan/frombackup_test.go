@@ -164,3 +164,35 @@ func TestCreateRingFromBackup(t *testing.T) {
 		}
 	}
 }
+
+// A ring with named data centres: the new ring copies them, each node in its source's data
+// centre; a source whose node numbering does not follow the data centres is refused.
+func TestCreateRingFromBackupDataCenters(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := unRing(3, now)
+	s.Rings["demo"].Spec.DataCenters = []*cassmesosv1.DataCenter{{Name: "east", Nodes: 2, Seeds: 1}, {Name: "west", Nodes: 1, Seeds: 1}}
+	for i, dc := range []string{"east", "east", "west"} {
+		s.Nodes[NodeName("demo", int32(i))].Datacenter = dc
+	}
+	p := New(Config{BackupStore: "file:///b"}, &seqIDs{})
+	id := backupWithTokens(t, p, s, demoTokens)
+	acc, err := p.Submit(s, CreateRing{Spec: &cassmesosv1.RingSpec{Name: "neo"}, FromBackup: id, ValidateOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.Plan.Writes) != 0 {
+		t.Errorf("validate only wrote %d records", len(acc.Plan.Writes))
+	}
+	if dcs := acc.Ring.GetSpec().GetDataCenters(); len(dcs) != 2 || dcs[0].GetName() != "east" || dcs[1].GetNodes() != 1 || acc.Ring.GetSpec().GetNodes() != 3 {
+		t.Errorf("data centres %v, nodes %d", dcs, acc.Ring.GetSpec().GetNodes())
+	}
+	s.Nodes["demo-0"].Datacenter = "west"
+	if _, err := p.Submit(s, CreateRing{Spec: &cassmesosv1.RingSpec{Name: "neo"}, FromBackup: id}); !errors.Is(err, ErrPrecondition) ||
+		!strings.Contains(err.Error(), "neo-0 would be in data centre east but demo-0, whose tokens it takes, was in west") {
+		t.Errorf("mismatched data centres: %v", err)
+	}
+	if _, err := p.Submit(s, CreateRing{Spec: &cassmesosv1.RingSpec{Name: "neo", Datacenter: "x"}, FromBackup: id}); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "spec.datacenter (ring demo names its data centres)") {
+		t.Errorf("datacenter with named data centres: %v", err)
+	}
+}

@@ -205,6 +205,9 @@ func (ps *pass) createRing(req CreateRing) (Accepted, error) {
 		n.Tokens = spec.GetNumTokens()
 		n.Datacenter = slot.dc
 		if shape != nil {
+			if err := shape.checkSlotDC(spec.GetName(), i, slot.dc); err != nil {
+				return Accepted{}, err
+			}
 			n.InitialTokens = append([]string(nil), shape.tokens[i]...)
 		}
 		nodes = append(nodes, n)
