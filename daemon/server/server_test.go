@@ -160,6 +160,10 @@ func TestValidatorsRejectAndWriteNothing(t *testing.T) {
 			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Nodes: 3}})
 			return err
 		}, "spec.name"},
+		{"create from a malformed backup ID", func() error {
+			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "demo"}, FromBackup: "../x"})
+			return err
+		}, "from_backup"},
 		{"create bad name", func() error {
 			_, err := rings.CreateRing(ctx, &cassmesosv1.CreateRingRequest{Spec: &cassmesosv1.RingSpec{Name: "Demo!", Nodes: 3}})
 			return err
