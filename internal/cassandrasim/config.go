@@ -21,12 +21,12 @@ type Config struct {
 	ConfDir string
 	LogDir  string
 
-	ClusterName          string
-	NumTokens            int
-	InitialTokens        []int64
+	ClusterName   string
+	NumTokens     int
+	InitialTokens []int64
 	// AllocateTokensRF is allocate_tokens_for_local_replication_factor (0: not set): tokens are
 	// then chosen by the replication-aware allocator (tokenalloc.go).
-	AllocateTokensRF int
+	AllocateTokensRF     int
 	Seeds                []string // seed addresses (IP only)
 	YAMLPath             string   // the cassandra.yaml read (reloadseeds reads its seeds again)
 	ListenAddress        string
