@@ -209,6 +209,10 @@ func allocateReplicationAware(ring []allocRingToken, newUnit, newGroup string, n
 			break
 		}
 	}
+	if len(out) < numTokens {
+		// Fewer usable candidates than tokens (ranges too narrow to split): splits instead.
+		return generateSplits(ring, numTokens, seed)
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
