@@ -396,11 +396,7 @@ func generateSplits(ring []allocRingToken, numTokens int, seed string) []int64 {
 func (n *node) allocateForLocalRF(v *view) ([]int64, bool) {
 	c := n.cfg
 	rf := c.AllocateTokensRF
-	type ep struct {
-		dc, rack string
-		tokens   []int64
-	}
-	var eps []ep
+	racks := map[string]bool{}
 	for _, m := range []map[string][]int64{v.owned, v.boot} {
 		for addr, ts := range m {
 			if addr == c.ListenAddress || len(ts) == 0 {
@@ -411,13 +407,9 @@ func (n *node) allocateForLocalRF(v *view) ([]int64, bool) {
 				dc, rack = s.DC, s.Rack
 			}
 			if dc == c.DC {
-				eps = append(eps, ep{dc, rack, ts})
+				racks[rack] = true
 			}
 		}
-	}
-	racks := map[string]bool{}
-	for _, e := range eps {
-		racks[e.rack] = true
 	}
 	nRacks := 1
 	if racks[c.Rack] {
