@@ -114,8 +114,9 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	if ip == nil || !ip.IsLoopback() {
 		return bad("--first-agent-ip: %q is not an IPv4 loopback address", *firstIP)
 	}
-	if int(ip[3])+*agents > 255 {
-		return bad("--first-agent-ip: %s leaves no room for %d agents", *firstIP, *agents)
+	agentIPs, err := agentAddresses(ip, *agents)
+	if err != nil {
+		return bad("--first-agent-ip: %v", err)
 	}
 	if *agentPort < 0 || *agentPort > 65535 {
 		return bad("--agent-port: %d is not a port", *agentPort)
@@ -153,10 +154,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	}
 	for i := 0; i < *agents; i++ {
 		ac := AgentConfig{Port: *agentPort}
-		a := make(net.IP, 4)
-		copy(a, ip)
-		a[3] += byte(i)
-		ac.Hostname = a.String()
+		ac.Hostname = agentIPs[i]
 		switch len(resources) {
 		case 1:
 			ac.Resources = resources[0]
@@ -264,4 +262,21 @@ func parseCredentials(b []byte) ([]Credential, error) {
 		}
 	}
 	return creds, nil
+}
+
+// agentAddresses counts n loopback addresses up from first, carrying into the higher octets and
+// skipping host octets 0 and 255 (so 1,000 agents fit: 127.1.0.2 … 127.1.3.239).
+func agentAddresses(first net.IP, n int) ([]string, error) {
+	v := uint32(first[1])<<16 | uint32(first[2])<<8 | uint32(first[3])
+	out := make([]string, 0, n)
+	for len(out) < n {
+		if v > 0xffffff {
+			return nil, fmt.Errorf("%s leaves no room for %d agents in 127.0.0.0/8", first, n)
+		}
+		if h := v & 0xff; h != 0 && h != 255 {
+			out = append(out, fmt.Sprintf("127.%d.%d.%d", v>>16, v>>8&0xff, h))
+		}
+		v++
+	}
+	return out, nil
 }
