@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		leader       = fs.String("leader", "", "run as a standby master redirecting (307) to this leader `host:port`")
 		logLevel     = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat    = fs.String("log-format", "text", "log format: text or json")
+		fetchCache   = fs.String("fetcher-cache-dir", "", "one fetcher cache for every agent in this directory; cached URIs reach sandboxes as hard links (large executables inside cached archives too) instead of copies (default: a cache per agent, copied)")
 		killOnExit   = fs.Bool("kill-tasks-on-exit", true, "on SIGINT/SIGTERM, destroy every executor and its tasks (the executor's process group and every process left in its session); false leaves them running")
 		resources    multiFlag
 		attributes   multiFlag
@@ -129,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		ExecutorReregistrationTimeout: *reregister,
 		ExecutorShutdownGracePeriod:   *grace, MasterRecoveryPeriod: *recovery,
 		Version: *version, Leader: *leader, Logger: slog.New(handler),
-		KeepTasksOnClose: !*killOnExit, Domain: *masterDomain,
+		KeepTasksOnClose: !*killOnExit, Domain: *masterDomain, FetcherCacheDir: *fetchCache,
 	}
 	for name, d := range map[string]time.Duration{
 		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
