@@ -75,8 +75,8 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments: %v", fs.Args())
 	}
-	if *agents < 0 || *agents > 250 {
-		return bad("--agents: %d is out of range 0..250", *agents)
+	if *agents < 0 || *agents > 10000 {
+		return bad("--agents: %d is out of range 0..10000", *agents)
 	}
 	if len(resources) > 1 && len(resources) != *agents {
 		return bad("--agent-resources: given %d times for %d agents (give it once, or once per agent)", len(resources), *agents)
