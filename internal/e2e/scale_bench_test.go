@@ -64,7 +64,10 @@ func BenchmarkRing1000(b *testing.B) {
 		},
 	})
 	metricsAddr := w.ip(1) + ":9094"
-	w.opts.DaemonFlags = append(w.opts.DaemonFlags, "--metrics-listen", metricsAddr)
+	// A loaded machine can starve ZooKeeper for seconds: the world's 4 s session would expire
+	// (and the daemon fail over) mid-run.
+	w.opts.DaemonFlags = append(w.opts.DaemonFlags, "--metrics-listen", metricsAddr,
+		"--zk-session-timeout", envOr("CASSMESOS_BENCH_ZK_SESSION_TIMEOUT", "30s"))
 	w.StartDaemon()
 	out := envOr("CASSMESOS_BENCH_SCALE_OUT", w.Dir())
 	getring := buildGetRing(b, w)
