@@ -7,18 +7,18 @@ import (
 )
 
 // TestDigestGossip: with gossip_fanout 1 (digests to one random live peer per round, echoes of
-// newly learnt peers) six nodes, one seed, all come UN in every node's view, a killed node turns
+// newly learnt peers) six nodes, one seed, started one after another, all come UN in every node's view, a killed node turns
 // DN everywhere once its heartbeat stops spreading.
 func TestDigestGossip(t *testing.T) {
 	c := newCluster(t)
 	over := map[string]string{"gossip_fanout": "1", "gossip_interval": "100ms", "failure_detection_timeout": "2s"}
 	const n = 6
-	for i := 1; i <= n; i++ {
-		c.startWith(i, []int{1}, over)
-	}
 	all := map[int]string{}
 	for i := 1; i <= n; i++ {
+		// One bootstrap at a time, as Cassandra requires (consistent range movement).
+		c.startWith(i, []int{1}, over)
 		all[i] = "UN"
+		c.waitCodes(i, all, 60*time.Second)
 	}
 	for i := 1; i <= n; i++ {
 		c.waitCodes(i, all, 60*time.Second)
