@@ -7,8 +7,8 @@ import (
 )
 
 // TestDigestGossip: with gossip_fanout 1 (digests to one random live peer per round, echoes of
-// newly learnt peers) six nodes, one seed, started one after another, all come UN in every node's view, a killed node turns
-// DN everywhere once its heartbeat stops spreading.
+// newly learnt peers) six nodes, one seed, started one after another, all come UN in every node's
+// view, and a killed node turns DN everywhere once its heartbeat stops spreading.
 func TestDigestGossip(t *testing.T) {
 	c := newCluster(t)
 	over := map[string]string{"gossip_fanout": "1", "gossip_interval": "100ms", "failure_detection_timeout": "2s"}
