@@ -317,7 +317,8 @@ func launch(ctx context.Context, opts Options, info mesos.TaskInfo, report func(
 	acfg := agent.Config{Controller: ctl, Secret: cfg.GetAgentSecret(), Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
 		Restart: n.restart, RewriteSeeds: n.rewriteSeeds, RenewCertificate: n.renewCertificate, CheckServed: n.checkServed, EpochFile: filepath.Join(dataDir, agent.EpochFileName),
 		Backups: &backup.Runner{Nodetool: ctl, Ring: cfg.GetRing(), Node: cfg.GetNode(), Logger: log,
-			DataDir: filepath.Join(dataDir, render.DataSubdir), StagingDir: filepath.Join(dataDir, backup.StagingSubdir)}}
+			DataDir: filepath.Join(dataDir, render.DataSubdir), StagingDir: filepath.Join(dataDir, backup.StagingSubdir),
+			Cluster: &nodeCluster{ctl: ctl, addr: cfg.GetAddress(), port: int(ports.Native), tls: render.TLSSettingsFor(cfg, n.paths.Conf)}}}
 	if len(cfg.GetAgentTlsCert()) > 0 {
 		acfg.TLS = &agent.TLS{CertPEM: cfg.GetAgentTlsCert(), KeyPEM: cfg.GetAgentTlsKey(), CAPEM: cfg.GetAgentTlsCa()}
 	} else {

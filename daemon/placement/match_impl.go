@@ -34,6 +34,7 @@ func byBegin(a, b Range) int { return cmp.Compare(a.Begin, b.Begin) }
 func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 	byAgent := make(map[string]*agentOffer, len(offers))
 	list := make([]*agentOffer, 0, len(offers))
+	block := make([]agentOffer, 0, len(offers)) // one allocation; never grown, so pointers stay valid
 	for _, o := range offers {
 		a := byAgent[o.AgentID]
 		if a == nil {
@@ -41,7 +42,8 @@ func mergeOffers(offers []Offer) ([]*agentOffer, map[string]*agentOffer) {
 			if addr == "" {
 				addr = o.Hostname
 			}
-			a = &agentOffer{agentID: o.AgentID, hostname: o.Hostname, address: addr, attrs: o.Attributes, order: len(list), role: o.Role}
+			block = append(block, agentOffer{agentID: o.AgentID, hostname: o.Hostname, address: addr, attrs: o.Attributes, order: len(list), role: o.Role})
+			a = &block[len(block)-1]
 			byAgent[o.AgentID] = a
 			list = append(list, a)
 		}

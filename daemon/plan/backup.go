@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -281,8 +282,12 @@ func (ps *pass) backupRelay(r *opRun, word string, fill func(*Relay)) result {
 		if word != "backup" {
 			verb = "downloaded"
 		}
-		return done(fmt.Sprintf("%d files, %s (%s %d files, %s) in %.1fs", b.GetFiles(), mib(b.GetBytes()), verb,
-			b.GetTransferredFiles(), mib(b.GetTransferredBytes()), b.GetSeconds()))
+		msg := fmt.Sprintf("%d files, %s (%s %d files, %s) in %.1fs", b.GetFiles(), mib(b.GetBytes()), verb,
+			b.GetTransferredFiles(), mib(b.GetTransferredBytes()), b.GetSeconds())
+		if c := b.GetCreated(); len(c) > 0 {
+			msg += "; created from the backup's schema: " + strings.Join(c, ", ")
+		}
+		return done(msg)
 	}
 	if res.Err == "" {
 		res.Err = "no result"

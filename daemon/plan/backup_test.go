@@ -54,7 +54,7 @@ func TestBackupThenRestoreSameRing(t *testing.T) {
 			return RelayResult{Done: true, Err: "store full"}
 		}
 		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 4, Bytes: 1 << 20, TransferredFiles: 4, TransferredBytes: 1 << 20,
-			ManifestSha256: fmt.Sprintf("%064d", len(r.Node)+int(r.Node[len(r.Node)-1]))}}
+			ManifestSha256: fmt.Sprintf("%064d", len(r.Node)+int(r.Node[len(r.Node)-1])), Tokens: []string{"-1" + r.Node[len(r.Node)-1:], "7"}}}
 	})
 	var nodes []string
 	for _, r := range seen {
@@ -68,7 +68,9 @@ func TestBackupThenRestoreSameRing(t *testing.T) {
 		t.Fatalf("backup %v, relays to %v", op.GetPhase(), nodes)
 	}
 	for _, st := range op.GetSteps() {
-		if st.GetBackup().GetManifestSha256() == "" || !strings.Contains(st.GetMessage(), "4 files") {
+		// The catalogue keeps each node's tokens (for a token-aligned restore).
+		if st.GetBackup().GetManifestSha256() == "" || !strings.Contains(st.GetMessage(), "4 files") ||
+			strings.Join(st.GetBackup().GetTokens(), ",") != "-1"+st.GetNode()[len(st.GetNode())-1:]+",7" {
 			t.Fatalf("step %s: %v %q", st.GetName(), st.GetBackup(), st.GetMessage())
 		}
 	}
@@ -80,9 +82,19 @@ func TestBackupThenRestoreSameRing(t *testing.T) {
 	}
 	s.Apply(racc.Plan.Writes)
 	rid := racc.Operation.GetOperation().GetId()
-	seen = runRelays(t, p, s, rid, RelayRestore, func(Relay) RelayResult {
-		return RelayResult{Done: true, Backup: &cassmesosv1.BackupNodeResult{Files: 4, Tables: 1}}
+	seen = runRelays(t, p, s, rid, RelayRestore, func(r Relay) RelayResult {
+		res := &cassmesosv1.BackupNodeResult{Files: 4, Tables: 1}
+		if r.Node == "demo-0" { // the first node recreated a dropped table
+			res.Created = []string{"shop.orders"}
+		}
+		return RelayResult{Done: true, Backup: res}
 	})
+	if m := s.Operations[rid].GetOperation().GetSteps()[0].GetMessage(); !strings.Contains(m, "created from the backup's schema: shop.orders") {
+		t.Errorf("first restore step's message %q does not say what it created", m)
+	}
+	if m := s.Operations[rid].GetOperation().GetSteps()[1].GetMessage(); strings.Contains(m, "created") {
+		t.Errorf("second restore step's message %q", m)
+	}
 	if len(seen) != 3 || s.Operations[rid].GetOperation().GetPhase() != cassmesosv1.OperationPhase_OPERATION_PHASE_SUCCEEDED {
 		t.Fatalf("restore: %d relays, %v", len(seen), s.Operations[rid].GetOperation().GetPhase())
 	}

@@ -260,13 +260,17 @@ func (ps *pass) matchOffers(offers []Offer) {
 	for i := range offers {
 		offers[i].Role = offerRole(offers[i])
 	}
-	byAgent := map[string]*agentOps{} // by agentRoleKey
-	var agentOrder []string
+	// Sized once: one entry per agent and role at most per offer; the agentOps live in one block
+	// (never appended past its capacity, so the pointers stay valid).
+	byAgent := make(map[string]*agentOps, len(offers)) // by agentRoleKey
+	agentOrder := make([]string, 0, len(offers))
+	opsBlock := make([]agentOps, 0, len(offers))
 	for _, o := range offers {
 		k := agentRoleKey(o.AgentID, o.Role)
 		a := byAgent[k]
 		if a == nil {
-			a = &agentOps{agentID: o.AgentID, role: o.Role}
+			opsBlock = append(opsBlock, agentOps{agentID: o.AgentID, role: o.Role})
+			a = &opsBlock[len(opsBlock)-1]
 			byAgent[k] = a
 			agentOrder = append(agentOrder, k)
 		}
@@ -277,7 +281,8 @@ func (ps *pass) matchOffers(offers []Offer) {
 	//    those a persisted intent names (a REMOVED node's, a node's release entries), report
 	//    ours that nothing names, and leave every other alone. Placement gets the unreserved
 	//    resources and the reservations our nodes hold now, nothing else.
-	trimmed := make([]Offer, 0, len(offers))
+	// Every offer goes to trimmed once, in order, after it was read: trimmed reuses the clone.
+	trimmed := offers[:0]
 	released := map[string]map[int]bool{}
 	for _, o := range offers {
 		if !hasReservation(o.Resources) {
@@ -403,7 +408,7 @@ func (ps *pass) matchOffers(offers []Offer) {
 	if len(ps.want) > 0 || len(ps.releases) > 0 {
 		refuse = cfg.RefuseUnneeded
 	}
-	var declined []string
+	declined := make([]string, 0, len(offers))
 	for _, id := range agentOrder {
 		a := byAgent[id]
 		if len(a.release)+len(a.launch) == 0 {
@@ -761,13 +766,33 @@ func nodePorts(spec *cassmesosv1.RingSpec, n *statev1.NodeRecord) *cassmesosv1.P
 	return c
 }
 
+func allOneRole(offers []Offer) bool {
+	for _, o := range offers[1:] {
+		if o.Role != offers[0].Role {
+			return false
+		}
+	}
+	return true
+}
+
 // placeByRole places each request only on offers allocated to its role: placement runs once per
 // role (in order) with that role's offers and requests. Every placement sees every placed node
 // (one node per agent per ring, static ports). Unused lists the offers no match used.
 func placeByRole(offers []Offer, reqs []placement.Request, placed []placement.Placed) placement.Result {
 	byRole := map[string][]Offer{}
-	for _, o := range offers {
-		byRole[o.Role] = append(byRole[o.Role], o)
+	if len(offers) > 0 && allOneRole(offers) {
+		byRole[offers[0].Role] = offers // the usual case: no copy
+	} else {
+		count := map[string]int{}
+		for _, o := range offers {
+			count[o.Role]++
+		}
+		for _, o := range offers {
+			if byRole[o.Role] == nil {
+				byRole[o.Role] = make([]Offer, 0, count[o.Role])
+			}
+			byRole[o.Role] = append(byRole[o.Role], o)
+		}
 	}
 	reqsByRole := map[string][]placement.Request{}
 	for _, r := range reqs {

@@ -45,12 +45,18 @@ type Manifest struct {
 	Ring     string    `json:"ring"`
 	Node     string    `json:"node"`
 	Created  time.Time `json:"created"`
-	// Tokens the node owned (for a token-aligned restore into a new ring), when the caller knows.
+	// Tokens the node owned (nodetool info -T at backup time; for a token-aligned restore into a
+	// new ring).
 	Tokens []string `json:"tokens,omitempty"`
 	Files  []File   `json:"files"`
 	// Schema is the CREATE statements of the backed-up tables (each snapshot's schema.cql),
 	// keyspace and table order.
 	Schema string `json:"schema"`
+	// Keyspaces holds, per backed-up keyspace, a CREATE KEYSPACE IF NOT EXISTS statement with
+	// the replication it had at backup time.
+	Keyspaces map[string]string `json:"keyspaces,omitempty"`
+	// Tables holds, per "<keyspace>.<table>", that table's schema.cql.
+	Tables map[string]string `json:"tables,omitempty"`
 }
 
 // File is one sstable component in the backup.
@@ -71,6 +77,9 @@ type Stats struct {
 	TransferredFiles, TransferredBytes int64
 	// Tables imported (restore).
 	Tables int
+	// Created lists the keyspaces and tables ("ks.t") the restore created from the backup's
+	// schema.
+	Created []string
 	// Elapsed is the wall time of the whole call.
 	Elapsed time.Duration
 	// ManifestSHA256 is the SHA-256 of the node's manifest as stored (Backup) or read (Restore).
@@ -117,6 +126,9 @@ type Spec struct {
 	Progress func(done, total int64)
 	// Now gives the manifest's time (tests); nil uses time.Now.
 	Now func() time.Time
+	// Cluster, when set, gives the node's tokens and keyspaces' replication to a backup's
+	// manifest, and lets a restore create missing keyspaces and tables (nil: neither).
+	Cluster Cluster
 }
 
 func (s Spec) check() error {
@@ -259,7 +271,13 @@ func Backup(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (*Ma
 	if s.Now != nil {
 		now = s.Now
 	}
-	m := &Manifest{Version: ManifestVersion, BackupID: s.BackupID, Ring: s.Ring, Node: s.Node, Created: now().UTC(), Tokens: s.Tokens, Files: []File{}}
+	m := &Manifest{Version: ManifestVersion, BackupID: s.BackupID, Ring: s.Ring, Node: s.Node, Created: now().UTC(), Tokens: s.Tokens, Files: []File{},
+		Tables: map[string]string{}}
+	if s.Cluster != nil {
+		if err := describeNode(ctx, s.Cluster, m, snaps); err != nil {
+			return nil, stats, err
+		}
+	}
 	type job struct {
 		f    File
 		path string
@@ -270,6 +288,7 @@ func Backup(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (*Ma
 		if b, err := os.ReadFile(filepath.Join(sd.dir, "schema.cql")); err == nil {
 			schema.WriteString(strings.TrimSpace(string(b)))
 			schema.WriteString("\n\n")
+			m.Tables[sd.keyspace+"."+sd.table] = strings.TrimSpace(string(b))
 		}
 		err := filepath.WalkDir(sd.dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -407,10 +426,42 @@ func ReadManifest(ctx context.Context, st backupstore.Store, backupID, node, wan
 	return &m, got, nil
 }
 
+// describeNode records the node's tokens and the replication of the snapshots' keyspaces in m.
+func describeNode(ctx context.Context, c Cluster, m *Manifest, snaps []snapshotDir) error {
+	tokens, err := c.Tokens(ctx)
+	if err != nil {
+		return fmt.Errorf("the node's tokens: %w", err)
+	}
+	if len(tokens) == 0 {
+		return errors.New("the node's tokens: nodetool info -T printed none (has the node joined?)")
+	}
+	m.Tokens = tokens
+	reps, err := c.Keyspaces(ctx)
+	if err != nil {
+		return fmt.Errorf("the keyspaces' replication: %w", err)
+	}
+	m.Keyspaces = map[string]string{}
+	for _, sd := range snaps {
+		if _, done := m.Keyspaces[sd.keyspace]; done {
+			continue
+		}
+		r, ok := reps[sd.keyspace]
+		if !ok {
+			continue // not in the node's schema: a restore that needs it says so
+		}
+		stmt, err := KeyspaceCQL(sd.keyspace, r)
+		if err != nil {
+			return err
+		}
+		m.Keyspaces[sd.keyspace] = stmt
+	}
+	return nil
+}
+
 // Restore downloads the files of the source node's manifest (limited to s.Keyspaces/s.Tables) into
 // s.StagingDir/<backup-id>/<keyspace>/<table>, verifying each file's size and SHA-256, and loads
-// each table with nodetool import. The tables must exist (create them from the manifest's schema
-// first). Files an interrupted attempt already staged and verified are not downloaded again; a
+// each table with nodetool import. With s.Cluster set, keyspaces and tables the node lacks are
+// first created from the manifest's schema (see ensureSchema); without it they must exist. Files an interrupted attempt already staged and verified are not downloaded again; a
 // table's staging directory is removed once imported.
 func Restore(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (Stats, error) {
 	start := time.Now()
@@ -443,6 +494,15 @@ func Restore(ctx context.Context, nt Nodetool, st backupstore.Store, s Spec) (St
 	}
 	if len(order) == 0 {
 		return stats, fmt.Errorf("backup %s of %s holds no files for keyspaces %v tables %v", s.BackupID, s.Node, s.Keyspaces, s.Tables)
+	}
+	if s.Cluster != nil {
+		want := make([]tableRef, len(order))
+		for i, k := range order {
+			want[i] = tableRef{k.ks, k.t}
+		}
+		if stats.Created, err = ensureSchema(ctx, s.Cluster, m, want); err != nil {
+			return stats, err
+		}
 	}
 	var done int64
 	for _, k := range order {

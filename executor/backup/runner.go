@@ -26,7 +26,10 @@ type Runner struct {
 	Node     string
 	// DataDir is Cassandra's data directory; StagingDir a directory on the same volume.
 	DataDir, StagingDir string
-	Logger              *slog.Logger
+	// Cluster gives backups the node's tokens and keyspaces and lets restores create missing
+	// schema; nil: neither.
+	Cluster Cluster
+	Logger  *slog.Logger
 }
 
 func (r *Runner) log() *slog.Logger {
@@ -46,7 +49,7 @@ func open(url, access, secret string) (backupstore.Store, error) {
 
 func result(s Stats) *cassmesosv1.BackupNodeResult {
 	return &cassmesosv1.BackupNodeResult{Files: s.Files, Bytes: s.Bytes, TransferredFiles: s.TransferredFiles,
-		TransferredBytes: s.TransferredBytes, Tables: int32(s.Tables), ManifestSha256: s.ManifestSHA256, Seconds: s.Elapsed.Seconds()}
+		TransferredBytes: s.TransferredBytes, Tables: int32(s.Tables), ManifestSha256: s.ManifestSHA256, Seconds: s.Elapsed.Seconds(), Created: s.Created}
 }
 
 // Backup backs the node up as req says.
@@ -55,18 +58,20 @@ func (r *Runner) Backup(ctx context.Context, req *cassmesosv1.BackupNodeRequest)
 	if err != nil {
 		return nil, err
 	}
-	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: r.Node, DataDir: r.DataDir, Keyspaces: req.GetKeyspaces()}
+	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: r.Node, DataDir: r.DataDir, Keyspaces: req.GetKeyspaces(), Cluster: r.Cluster}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	r.log().Info("backup started", "backup", s.BackupID, "store", st.String())
-	_, stats, err := Backup(ctx, r.Nodetool, st, s)
+	m, stats, err := Backup(ctx, r.Nodetool, st, s)
 	if err != nil {
 		return nil, err
 	}
 	r.log().Info("backup done", "backup", s.BackupID, "files", stats.Files, "bytes", stats.Bytes,
-		"uploaded_files", stats.TransferredFiles, "uploaded_bytes", stats.TransferredBytes, "elapsed", stats.Elapsed)
-	return result(stats), nil
+		"uploaded_files", stats.TransferredFiles, "uploaded_bytes", stats.TransferredBytes, "tokens", len(m.Tokens), "elapsed", stats.Elapsed)
+	res := result(stats)
+	res.Tokens = m.Tokens
+	return res, nil
 }
 
 // Restore restores the files of req's source node into this node.
@@ -83,7 +88,7 @@ func (r *Runner) Restore(ctx context.Context, req *cassmesosv1.RestoreNodeReques
 		return nil, fmt.Errorf("%w: source node %q", ErrInvalid, src)
 	}
 	s := Spec{BackupID: req.GetBackupId(), Ring: r.Ring, Node: src, DataDir: r.DataDir, StagingDir: filepath.Clean(r.StagingDir),
-		Keyspaces: req.GetKeyspaces(), Tables: req.GetTables(), ManifestSHA256: req.GetManifestSha256()}
+		Keyspaces: req.GetKeyspaces(), Tables: req.GetTables(), ManifestSHA256: req.GetManifestSha256(), Cluster: r.Cluster}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -92,7 +97,7 @@ func (r *Runner) Restore(ctx context.Context, req *cassmesosv1.RestoreNodeReques
 	if err != nil {
 		return nil, err
 	}
-	r.log().Info("restore done", "backup", s.BackupID, "tables", stats.Tables, "files", stats.Files, "bytes", stats.Bytes, "elapsed", stats.Elapsed)
+	r.log().Info("restore done", "backup", s.BackupID, "tables", stats.Tables, "created", stats.Created, "files", stats.Files, "bytes", stats.Bytes, "elapsed", stats.Elapsed)
 	return result(stats), nil
 }
 

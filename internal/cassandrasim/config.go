@@ -21,9 +21,12 @@ type Config struct {
 	ConfDir string
 	LogDir  string
 
-	ClusterName          string
-	NumTokens            int
-	InitialTokens        []int64
+	ClusterName   string
+	NumTokens     int
+	InitialTokens []int64
+	// AllocateTokensRF is allocate_tokens_for_local_replication_factor (0: not set): tokens are
+	// then chosen by the replication-aware allocator (tokenalloc.go).
+	AllocateTokensRF     int
 	Seeds                []string // seed addresses (IP only)
 	YAMLPath             string   // the cassandra.yaml read (reloadseeds reads its seeds again)
 	ListenAddress        string
@@ -298,6 +301,7 @@ func (c *Config) parseYAML(raw []byte) error {
 		ClusterName          string          `yaml:"cluster_name"`
 		NumTokens            int             `yaml:"num_tokens"`
 		InitialToken         string          `yaml:"initial_token"`
+		AllocateTokensRF     int             `yaml:"allocate_tokens_for_local_replication_factor"`
 		ListenAddress        string          `yaml:"listen_address"`
 		BroadcastAddress     string          `yaml:"broadcast_address"`
 		RPCAddress           string          `yaml:"rpc_address"`
@@ -334,6 +338,10 @@ func (c *Config) parseYAML(raw []byte) error {
 	if c.NumTokens == 0 {
 		c.NumTokens = 1
 	}
+	if y.AllocateTokensRF < 0 {
+		return fmt.Errorf("allocate_tokens_for_local_replication_factor: %d is not a replication factor", y.AllocateTokensRF)
+	}
+	c.AllocateTokensRF = y.AllocateTokensRF
 	if y.InitialToken != "" && c.InitialTokens == nil {
 		ts, err := parseTokens(y.InitialToken)
 		if err != nil {

@@ -455,6 +455,11 @@ func (n *node) chooseTokens(v *view) []int64 {
 	if len(n.cfg.InitialTokens) > 0 {
 		return n.cfg.InitialTokens
 	}
+	if n.cfg.AllocateTokensRF > 0 {
+		if ts, ok := n.allocateForLocalRF(v); ok {
+			return ts
+		}
+	}
 	var existing []int64
 	for _, ts := range v.owned {
 		existing = append(existing, ts...)

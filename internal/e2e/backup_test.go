@@ -89,6 +89,8 @@ func TestBackupRestoreSurvivesDaemonKill(t *testing.T) {
 		t.Fatalf("ring create: exit %d\n%s%s", code, out, errOut)
 	}
 	nodes := w.Ring("demo").GetNodes()
+	// The table is in the ring's schema (a restore creates only what the schema lacks).
+	w.cqlsh(nodes[0].GetAddress(), "CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}; CREATE TABLE shop.orders (id int PRIMARY KEY, v text)")
 	dirs := simDataDirs(t, w.Dir())
 	tables := map[string]string{} // node -> table directory
 	want := map[string][]string{}
@@ -154,8 +156,16 @@ func TestBackupRestoreSurvivesDaemonKill(t *testing.T) {
 		}
 	}
 	for _, n := range nodes {
-		if _, err := os.Stat(filepath.Join(store, "backups", id, n.GetName(), "manifest.json")); err != nil {
+		b, err := os.ReadFile(filepath.Join(store, "backups", id, n.GetName(), "manifest.json"))
+		if err != nil {
 			t.Errorf("manifest of %s: %v", n.GetName(), err)
+		}
+		var m struct {
+			Tokens    []string          `json:"tokens"`
+			Keyspaces map[string]string `json:"keyspaces"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil || len(m.Tokens) == 0 || !strings.Contains(m.Keyspaces["shop"], "'replication_factor': '3'") {
+			t.Errorf("manifest of %s: tokens %v, keyspaces %v (%v): want the node's tokens and shop's replication", n.GetName(), m.Tokens, m.Keyspaces, err)
 		}
 		if left, _ := filepath.Glob(filepath.Join(tables[n.GetName()], "snapshots", "*")); len(left) != 0 {
 			t.Errorf("snapshot left on %s: %v", n.GetName(), left)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cassmesos/cassmesos/internal/svgplot"
 	cassmesosv1 "github.com/cassmesos/cassmesos/rpc/cassmesos/v1"
 )
 
@@ -36,14 +37,18 @@ import (
 //
 // Tunables: CASSMESOS_BENCH_ALLOCATION_INTERVAL (mesos-sim --allocation-interval, default the
 // simulator's 1s) and CASSMESOS_BENCH_HEALTH_INTERVAL (the executor's health interval, default
-// 500ms), to show where the time goes.
+// 500ms), to show where the time goes; CASSMESOS_BENCH_GOSSIP_INTERVAL (the stand-in's gossip
+// round, default 1s: real Cassandra's fixed interval). A 100 ms round, which earlier runs used, made
+// each idle stand-in cost about 7% of a core, so 20 of them saturated this 2-core machine and the
+// Mesos agent's launch of the next executor waited for CPU (agent→executor grew from 0.12 s on the
+// first join to 5.4 s on the last).
 func BenchmarkNodeJoinOverhead(b *testing.B) {
 	const nodes = 20
 	opts := Options{
 		Agents: nodes,
 		CassandraKnobs: map[string]string{
 			"bootstrap_duration": "0s", "ring_delay": "0s", "start_delay": "0s",
-			"gossip_interval": "100ms", "failure_detection_timeout": "1s",
+			"gossip_interval": envOr("CASSMESOS_BENCH_GOSSIP_INTERVAL", "1s"), "failure_detection_timeout": "1s",
 		},
 		ExecutorEnv: map[string]string{"CASSMESOS_EXECUTOR_HEALTH_INTERVAL": envOr("CASSMESOS_BENCH_HEALTH_INTERVAL", "500ms")},
 	}
@@ -103,6 +108,26 @@ func BenchmarkNodeJoinOverhead(b *testing.B) {
 	}
 	fmt.Println(summary)
 	b.ReportMetric(0, "ns/op")
+	if path := os.Getenv("CASSMESOS_BENCH_JOIN_SVG"); path != "" {
+		msAll := func(ds []time.Duration) []float64 {
+			out := make([]float64, len(ds))
+			for i, d := range ds {
+				out[i] = ms(d)
+			}
+			return out
+		}
+		writeChart(b, path, svgplot.Chart{
+			Title: fmt.Sprintf("Framework time added per node join (%d joins, %d-node ring, 0 s bootstrap)", len(fw), nodes),
+			Unit:  "milliseconds per join",
+			Rows: []svgplot.Series{
+				{Name: "framework (all but Cassandra's own start)", Samples: msAll(fw)},
+				{Name: "cassmesos only (without Mesos master/agent)", Samples: msAll(ours)},
+				{Name: "Mesos agent: fetch + executor start", Samples: msAll(legs[agentLegs[1]])},
+				{Name: "log UN → daemon sees UN", Samples: msAll(legs[len(legs)-1])},
+			},
+			Goals: []svgplot.Goal{{Label: "goal 250 ms", At: 250}, {Label: "stretch 100 ms", At: 100}},
+		})
+	}
 }
 
 // joinLegNames name the legs of joinTimeline.legs, in order.

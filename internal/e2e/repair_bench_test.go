@@ -17,17 +17,21 @@ import (
 // from the stand-ins' action log how many repair sessions cassmesos ran and how many ran at once
 // on average while any ran.
 //
-// Segments per node: 16 (the default). The ring has 16 vnodes per node, so 192 token ranges, and a
-// segment never spans two ranges (nodetool repair -st/-et must lie inside one): any value up to
-// 16 gives one segment per range (about 200, a few large ranges cut in two), the fewest possible
-// and so the least per-segment overhead; more only adds nodetool calls. Packing is not what
-// limits the run: the stand-in's token allocation is uneven (on one ring measured the busiest
-// node replicated 31% of the ring, the least loaded 19%), and no run can end before the busiest
-// node has spent its share of the 60 s (18.75 s there: ratio 0.31 even with no overhead).
-// CASSMESOS_BENCH_SEGMENTS_PER_NODE overrides it to explore the trade-off.
+// Segments per node: 8. The ring has 16 vnodes per node, so 192 token ranges, and a segment never
+// spans two ranges (nodetool repair -st/-et must lie inside one). A segment costs about 0.1 s on
+// the executor's side (relay, nodetool start, session start and end) whatever its size, so the
+// fewest segments are best as long as none is large enough to leave replicas idle at the end: 8
+// per node caps a segment at 1/96 of the ring and gives one segment per range (193 measured).
+// 16 per node (the default) cuts every range above 1/192 of the ring in two: with the stand-in's
+// token allocation now as even as Cassandra's (tokenalloc.go), about a quarter of the ranges,
+// 241 segments: each node takes part in about 12 more, over 1 s more of overhead. The busiest
+// node bounds the run: no schedule can end before it has spent its share of the 60 s (25% of the
+// ring at best, 15 s; the two seeds start together and both allocate on an empty ring, as real
+// Cassandra does, which leaves the busiest node at 27-29%). CASSMESOS_BENCH_SEGMENTS_PER_NODE
+// overrides it to explore the trade-off.
 func BenchmarkRepair12NodesRF3(b *testing.B) {
 	const nodes = 12
-	segsPerNode := "16"
+	segsPerNode := "8"
 	if s := os.Getenv("CASSMESOS_BENCH_SEGMENTS_PER_NODE"); s != "" {
 		segsPerNode = s
 	}

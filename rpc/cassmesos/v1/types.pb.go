@@ -2245,7 +2245,13 @@ type BackupNodeResult struct {
 	// SHA-256 of the node's manifest as stored (backup); restore refuses a manifest that differs.
 	ManifestSha256 string `protobuf:"bytes,6,opt,name=manifest_sha256,json=manifestSha256,proto3" json:"manifest_sha256,omitempty"`
 	// Wall time of the node's upload or download and import, in seconds.
-	Seconds       float64 `protobuf:"fixed64,7,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	Seconds float64 `protobuf:"fixed64,7,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	// Tokens the node owned at backup time (nodetool info -T; also in its manifest), for a
+	// token-aligned restore into a new ring. Empty for a restore.
+	Tokens []string `protobuf:"bytes,17,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	// Keyspaces and tables ("ks.table") the restore created from the backup's schema because the
+	// node's schema lacked them (a dropped table). Empty for a backup.
+	Created       []string `protobuf:"bytes,18,rep,name=created,proto3" json:"created,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2327,6 +2333,20 @@ func (x *BackupNodeResult) GetSeconds() float64 {
 		return x.Seconds
 	}
 	return 0
+}
+
+func (x *BackupNodeResult) GetTokens() []string {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+func (x *BackupNodeResult) GetCreated() []string {
+	if x != nil {
+		return x.Created
+	}
+	return nil
 }
 
 // Progress of an operation.
@@ -3524,7 +3544,7 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12*\n" +
 	"\x04kind\x18\t \x01(\x0e2\x16.cassmesos.v1.StepKindR\x04kind\x126\n" +
-	"\x06backup\x18P \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06backup\"\xf3\x01\n" +
+	"\x06backup\x18P \x01(\v2\x1e.cassmesos.v1.BackupNodeResultR\x06backup\"\xa5\x02\n" +
 	"\x10BackupNodeResult\x12\x14\n" +
 	"\x05files\x18\x01 \x01(\x03R\x05files\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x03R\x05bytes\x12+\n" +
@@ -3532,7 +3552,9 @@ const file_cassmesos_v1_types_proto_rawDesc = "" +
 	"\x11transferred_bytes\x18\x04 \x01(\x03R\x10transferredBytes\x12\x16\n" +
 	"\x06tables\x18\x05 \x01(\x05R\x06tables\x12'\n" +
 	"\x0fmanifest_sha256\x18\x06 \x01(\tR\x0emanifestSha256\x12\x18\n" +
-	"\aseconds\x18\a \x01(\x01R\aseconds\"a\n" +
+	"\aseconds\x18\a \x01(\x01R\aseconds\x12\x16\n" +
+	"\x06tokens\x18\x11 \x03(\tR\x06tokens\x12\x18\n" +
+	"\acreated\x18\x12 \x03(\tR\acreated\"a\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04done\x18\x01 \x01(\x03R\x04done\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12+\n" +
