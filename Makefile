@@ -61,11 +61,13 @@ chaos: ## Chaos suite: kill the leading daemon CHAOS_KILLS times (default 200) w
 bench: ## Run the benchmarks and print their figures (real Cassandra's included); redraws docs/performance-join.svg and docs/performance-failover.svg
 	CASSMESOS_BENCH_JOIN_SVG=$(CURDIR)/docs/performance-join.svg CASSMESOS_BENCH_FAILOVER_SVG=$(CURDIR)/docs/performance-failover.svg $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
-.PHONY: bench-join bench-failover bench-planner
+.PHONY: bench-join bench-failover bench-planner bench-scale
 bench-join: ## Node join overhead benchmark alone (20 nodes, 0 s bootstrap); redraws docs/performance-join.svg
 	CASSMESOS_BENCH_JOIN_SVG=$(CURDIR)/docs/performance-join.svg $(GO) test -run '^$$' -bench '^BenchmarkNodeJoinOverhead$$' -benchtime 1x -timeout 30m -v ./internal/e2e/ | grep -E '^join |node join overhead|^Benchmark|^ok|FAIL|wrote'
 bench-failover: ## Failover benchmark alone (kill -9 of the leader, CASSMESOS_BENCH_FAILOVERS rounds); see docs/performance.md
 	CASSMESOS_BENCH_FAILOVER_SVG=$(CURDIR)/docs/performance-failover.svg $(GO) test -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x -timeout 30m -v ./internal/e2e/ | grep -E 'failover|serving|true state|recorded|^Benchmark|^ok|FAIL'
+bench-scale: ## The 1,000-node run (CASSMESOS_BENCH_NODES, default 1000; CASSMESOS_BENCH_SOAK, default 10m); see docs/performance.md
+	set -o pipefail; ulimit -n 65536 2>/dev/null || true; CASSMESOS_BENCH_SCALE=1 $(GO) test -run '^$$' -bench '^BenchmarkRing1000$$' -benchtime 1x -timeout 3h -v ./internal/e2e/ | grep -E '^scale:|^Benchmark|^ok|FAIL|--- |e2e_test|Error'
 bench-planner: ## Planner pass benchmarks (1,000 nodes, 10,000 offers; wall and CPU ms per pass)
 	$(GO) test -run '^$$' -bench '^BenchmarkPlan' -benchtime 10x ./daemon/plan/
 

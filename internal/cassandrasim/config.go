@@ -77,6 +77,7 @@ type Knobs struct {
 	DrainDuration           time.Duration
 	CrashAfter              time.Duration // 0: never
 	GossipInterval          time.Duration
+	GossipFanout            int // 0: every known endpoint each round, full states; > 0: that many random live peers, digests
 	FailureDetectionTimeout time.Duration
 	RingDelay               time.Duration
 	JMXInitDelay            time.Duration // JMX answers "Server is not initialized yet" this long
@@ -98,6 +99,7 @@ var knobNames = []struct{ Name, Default, Help string }{
 	{"drain_duration", "200ms", "how long drain takes"},
 	{"crash_after", "0s", "kill the process with SIGKILL this long after start (0: never)"},
 	{"gossip_interval", "1s", "gossip round interval"},
+	{"gossip_fanout", "0", "0: each round exchanges full states with every known endpoint (small rings); n > 0: as Cassandra, each round gossips digests with n random live peers (plus, now and then, a down peer and a seed), sends full states only where they differ, and echoes a newly learnt peer once before marking it UP (large rings)"},
 	{"failure_detection_timeout", "4s", "a peer whose heartbeat has not advanced for this long is DOWN"},
 	{"ring_delay", "2s", "wait for ring information before bootstrapping (Cassandra's ring delay, 30s)"},
 	{"jmx_init_delay", "500ms", "after binding JMX, answer every nodetool command with \"Server is not initialized yet, cannot run nodetool.\" (exit 1) this long before starting gossip (real 5.0: tens of seconds)"},
@@ -261,6 +263,11 @@ func parseKnobs(file, env map[string]string) (Knobs, error) {
 	k.CrashAfter = dur("crash_after")
 	k.GossipInterval = dur("gossip_interval")
 	k.FailureDetectionTimeout = dur("failure_detection_timeout")
+	fo, err := strconv.Atoi(val["gossip_fanout"])
+	if (err != nil || fo < 0) && firstErr == nil {
+		firstErr = fmt.Errorf("knob gossip_fanout=%q: want a whole number of peers, 0 or more", val["gossip_fanout"])
+	}
+	k.GossipFanout = fo
 	k.RingDelay = dur("ring_delay")
 	k.JMXInitDelay = dur("jmx_init_delay")
 	k.ActionLog = val["action_log"]

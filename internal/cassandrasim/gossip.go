@@ -47,6 +47,9 @@ type EndpointState struct {
 	NativePort     int                 `json:"native_port"`
 	Schema         map[string]Keyspace `json:"schema,omitempty"`
 	RemovedBy      string              `json:"removed_by,omitempty"` // host ID of the removenode coordinator
+	// Heartbeat is bumped every round instead of Version when gossip_fanout > 0 (Cassandra's
+	// HeartBeatState): it travels in digests, so an unchanged state is not sent again.
+	Heartbeat int64 `json:"heartbeat,omitempty"`
 }
 
 func (s *EndpointState) newer(o *EndpointState) bool {
@@ -82,6 +85,15 @@ type gossipMessage struct {
 	Partitioner string           `json:"partitioner"`
 	From        string           `json:"from"`
 	States      []*EndpointState `json:"states"`
+	// Digest exchange (gossip_fanout > 0, gossip_digest.go): Syn marks a digest SYN, whose
+	// Digests list the sender's (address, generation, version, heartbeat); the answer carries the
+	// states the sender lacks, Beats (newer heartbeats of states it has) and Request (addresses whose
+	// full state the receiver wants, sent in a last message). Echo is a direct liveness probe.
+	Syn     bool     `json:"syn,omitempty"`
+	Echo    bool     `json:"echo,omitempty"`
+	Digests string   `json:"digests,omitempty"`
+	Beats   string   `json:"beats,omitempty"`
+	Request []string `json:"request,omitempty"`
 }
 
 // gossiper keeps the endpoint states and decides which peers are alive.
@@ -93,6 +105,7 @@ type gossiper struct {
 	log      *systemLog
 	seeds    []string
 	port     int
+	fanout   int
 
 	mu        sync.Mutex
 	states    map[string]*EndpointState
@@ -109,6 +122,8 @@ type gossiper struct {
 	// prevSelf is the newest state peers hold for our address from an earlier incarnation (another
 	// host ID): what Cassandra's shadow round finds when a node replaces its own address.
 	prevSelf *EndpointState
+	// echoed is when a peer not yet contacted was last echoed (digest mode).
+	echoed map[string]time.Time
 }
 
 func newGossiper(c *Config, log *systemLog, self *EndpointState) *gossiper {
@@ -117,6 +132,7 @@ func newGossiper(c *Config, log *systemLog, self *EndpointState) *gossiper {
 		fdTime: c.Knobs.FailureDetectionTimeout, log: log, seeds: c.Seeds, port: c.StoragePort,
 		states: map[string]*EndpointState{self.Address: self}, lastBeat: map[string]time.Time{},
 		contacted: map[string]bool{}, quarantine: map[string]int64{}, tls: c.TLS,
+		fanout: c.Knobs.GossipFanout, echoed: map[string]time.Time{},
 	}
 	return g
 }
@@ -220,6 +236,12 @@ func (g *gossiper) merge(states []*EndpointState, now time.Time) bool {
 			continue
 		}
 		ls, ok := g.states[rs.Address]
+		if ok && !rs.newer(ls) && rs.Generation == ls.Generation && rs.Heartbeat > ls.Heartbeat {
+			ls.Heartbeat = rs.Heartbeat
+			if !ls.Shutdown {
+				g.lastBeat[rs.Address] = now
+			}
+		}
 		if !ok || rs.newer(ls) {
 			if ok && rs.Generation != ls.Generation {
 				g.contacted[rs.Address] = false
@@ -280,7 +302,8 @@ func (g *gossiper) handle(conn net.Conn) {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	var m gossipMessage
-	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&m); err != nil {
+	dec := json.NewDecoder(bufio.NewReader(conn))
+	if err := dec.Decode(&m); err != nil {
 		return
 	}
 	if m.ClusterName != g.cluster {
@@ -295,6 +318,10 @@ func (g *gossiper) handle(conn net.Conn) {
 	running := g.running
 	g.mu.Unlock()
 	if !running {
+		return
+	}
+	if m.Syn || m.Echo {
+		g.handleDigest(conn, dec, &m)
 		return
 	}
 	now := time.Now()
@@ -424,6 +451,10 @@ func (g *gossiper) run(ctx context.Context) {
 }
 
 func (g *gossiper) round(ctx context.Context) {
+	if g.fanout > 0 {
+		g.digestRound(ctx)
+		return
+	}
 	g.mu.Lock()
 	if !g.running {
 		g.mu.Unlock()

@@ -365,7 +365,9 @@ func (n *node) sleep(d time.Duration) error {
 
 // waitForSeeds blocks until a gossip exchange with a seed succeeded, logging as it waits.
 func (n *node) waitForSeeds() error {
-	t := time.NewTicker(n.cfg.Knobs.GossipInterval / 4)
+	// Checked often (a flag): the first exchange with a seed is made at once, and a long
+	// gossip_interval must not delay the join by a quarter of it.
+	t := time.NewTicker(min(n.cfg.Knobs.GossipInterval/4, 50*time.Millisecond))
 	defer t.Stop()
 	lastWarn := time.Now()
 	for !n.g.seedContact() {

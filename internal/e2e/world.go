@@ -115,12 +115,19 @@ var blocks = struct {
 // pickBlock returns a loopback block no other world of this binary uses, whose master, daemon and
 // first agent ports are free. It stays clear of 127.0.*, and of 127.100-254.* which
 // cassandrasim.LoopbackBlock hands out to other packages' tests.
-func pickBlock() (func(int) string, error) {
+// A world of more than 253 agents takes the next blocks too (mesos-sim counts its agents' addresses
+// on into them, see World.AgentIP).
+func pickBlock(agents int) (func(int) string, error) {
 	blocks.Lock()
 	defer blocks.Unlock()
+	span := 1 + agents/254 // blocks: 253 agents in the first (.2-.254), 254 in each next
 	for range 50 {
-		k := [2]int{10 + rand.IntN(90), rand.IntN(256)}
-		if blocks.used[k] {
+		k := [2]int{10 + rand.IntN(90), rand.IntN(257 - span)}
+		taken := false
+		for j := range span {
+			taken = taken || blocks.used[[2]int{k[0], k[1] + j}]
+		}
+		if taken {
 			continue
 		}
 		ip := func(i int) string { return fmt.Sprintf("127.%d.%d.%d", k[0], k[1], i) }
@@ -134,7 +141,9 @@ func pickBlock() (func(int) string, error) {
 			_ = l.Close()
 		}
 		if free {
-			blocks.used[k] = true
+			for j := range span {
+				blocks.used[[2]int{k[0], k[1] + j}] = true
+			}
 			return ip, nil
 		}
 	}
@@ -170,7 +179,7 @@ func NewWorld(t testing.TB, opts Options) *World {
 	if opts.TaskPollInterval == 0 {
 		opts.TaskPollInterval = 100 * time.Millisecond
 	}
-	ip, err := pickBlock()
+	ip, err := pickBlock(opts.Agents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +222,17 @@ func NewWorld(t testing.TB, opts Options) *World {
 func (w *World) Dir() string { return w.dir }
 
 // AgentIP is agent i's address (its hostname, and the address of the Cassandra node on it).
-func (w *World) AgentIP(i int) string { return w.ip(2 + i) }
+// Past 127.a.b.254 the addresses go on in the next blocks, skipping host octets 0 and 255, as
+// mesos-sim counts them (--first-agent-ip).
+func (w *World) AgentIP(i int) string {
+	if i < 253 {
+		return w.ip(2 + i)
+	}
+	var a, b int
+	_, _ = fmt.Sscanf(w.ip(0), "127.%d.%d.0", &a, &b)
+	j := i - 253
+	return fmt.Sprintf("127.%d.%d.%d", a, b+1+j/254, 1+j%254)
+}
 
 // MasterURL is the simulated master, "http://host:port".
 func (w *World) MasterURL() string { return "http://" + w.masterAddr }

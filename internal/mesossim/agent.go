@@ -140,6 +140,9 @@ func (s *Sim) newAgent(i int, ac AgentConfig) (*agent, error) {
 		streams:    map[taskKey]*updateStream{},
 		fetchCache: newFetchCache(filepath.Join(s.cfg.WorkDir, host, "fetch")),
 	}
+	if s.cfg.FetcherCacheDir != "" {
+		a.fetchCache = s.sharedFetchCache()
+	}
 	if err := os.MkdirAll(a.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mesossim: agent dir: %w", err)
 	}

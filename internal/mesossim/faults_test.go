@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -535,5 +536,21 @@ func TestFailoverClearsOfferFilters(t *testing.T) {
 	}
 	if _, ok := s2.tryWaitOffer(0, 3*time.Second, anyOffer); !ok {
 		t.Fatalf("no offer after failover within 3s: the old instance's hour-long filter survived the disconnect\n%s", s2.summary())
+	}
+}
+
+// TestAgentAddresses: agent addresses carry past .254 into the next octet and run out at the top
+// of 127/8 with an error.
+func TestAgentAddresses(t *testing.T) {
+	got, err := agentAddresses(net.ParseIP("127.5.0.253").To4(), 4)
+	if err != nil || strings.Join(got, " ") != "127.5.0.253 127.5.0.254 127.5.1.1 127.5.1.2" {
+		t.Fatalf("agentAddresses = %v, %v", got, err)
+	}
+	got, _ = agentAddresses(net.ParseIP("127.1.0.2").To4(), 1000)
+	if len(got) != 1000 || got[999] != "127.1.3.239" {
+		t.Fatalf("1,000 agents from 127.1.0.2 end at %s, want 127.1.3.239", got[len(got)-1])
+	}
+	if _, err := agentAddresses(net.ParseIP("127.255.255.250").To4(), 10); err == nil || !strings.Contains(err.Error(), "leaves no room") {
+		t.Fatalf("overflow: err = %v", err)
 	}
 }

@@ -45,6 +45,9 @@ func fetchURIs(ctx context.Context, uris []mesos.CommandInfo_URI, sandbox string
 // Unlike Mesos it has no size limit and evicts nothing.
 type fetchCache struct {
 	dir string
+	// link: cached files reach sandboxes as hard links, and so do the large executables of cached
+	// archives (shared cache, Config.FetcherCacheDir).
+	link bool
 
 	mu        sync.Mutex
 	entries   map[fetchKey]*fetchEntry
@@ -185,6 +188,9 @@ func fetchOne(ctx context.Context, u mesos.CommandInfo_URI, sandbox string, cach
 			return err
 		}
 		open = func() (io.ReadCloser, error) { return os.Open(cached) }
+		if cache.link {
+			return cache.linkInto(cached, u, sandbox, name)
+		}
 	}
 	src, err := open()
 	if err != nil {
@@ -331,4 +337,103 @@ func writeFile(p string, r io.Reader, mode os.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// sharedFetchCache is the one cache of every agent when Config.FetcherCacheDir is set.
+func (s *Sim) sharedFetchCache() *fetchCache {
+	s.sharedCacheOnce.Do(func() {
+		s.sharedCache = newFetchCache(s.cfg.FetcherCacheDir)
+		s.sharedCache.link = true
+	})
+	return s.sharedCache
+}
+
+// linkMin is the size from which an executable member of a cached archive is hard-linked into
+// sandboxes.
+const linkMin = 1 << 20
+
+// linkInto puts a cached file into the sandbox as a hard link (a copy when linking fails) and
+// extracts it as fetchOne would. The large executables of an extracted archive are then replaced
+// by hard links to one extraction kept beside the cached file, so every task maps the same pages;
+// what a task sees (names, contents, modes) is what a copy gives it.
+func (c *fetchCache) linkInto(cached string, u mesos.CommandInfo_URI, sandbox, name string) error {
+	dst := filepath.Join(sandbox, name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	_ = os.Remove(dst)
+	if err := os.Link(cached, dst); err != nil {
+		src, err := os.Open(cached)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		if err := writeFile(dst, src, 0o644); err != nil {
+			return err
+		}
+	}
+	if u.GetExecutable() {
+		return os.Chmod(dst, 0o755)
+	}
+	if u.Extract != nil && !*u.Extract {
+		return nil
+	}
+	lower := strings.ToLower(name)
+	var extract func(dir string) error
+	switch {
+	case strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz"):
+		extract = func(dir string) error { return extractTar(dst, dir, true) }
+	case strings.HasSuffix(lower, ".tar"):
+		extract = func(dir string) error { return extractTar(dst, dir, false) }
+	case strings.HasSuffix(lower, ".zip"):
+		extract = func(dir string) error { return extractZip(dst, dir) }
+	default:
+		return nil
+	}
+	if err := extract(sandbox); err != nil {
+		return err
+	}
+	shared, err := c.extraction(cached, extract)
+	if err != nil {
+		return nil // the sandbox has its own copy: fine
+	}
+	return filepath.WalkDir(shared, func(p string, de os.DirEntry, err error) error {
+		if err != nil || !de.Type().IsRegular() {
+			return nil
+		}
+		fi, err := de.Info()
+		if err != nil || fi.Size() < linkMin || fi.Mode().Perm()&0o111 == 0 {
+			return nil
+		}
+		rel, _ := filepath.Rel(shared, p)
+		own := filepath.Join(sandbox, rel)
+		if st, err := os.Stat(own); err != nil || st.Size() != fi.Size() || st.Mode() != fi.Mode() {
+			return nil
+		}
+		tmp := own + ".link"
+		if os.Link(p, tmp) == nil && os.Rename(tmp, own) != nil {
+			_ = os.Remove(tmp)
+		}
+		return nil
+	})
+}
+
+// extraction returns a directory holding the cached archive extracted once (made on first use).
+func (c *fetchCache) extraction(cached string, extract func(dir string) error) (string, error) {
+	dir := cached + ".d"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return dir, nil
+	}
+	tmp := dir + ".part"
+	_ = os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", err
+	}
+	if err := extract(tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", err
+	}
+	return dir, os.Rename(tmp, dir)
 }

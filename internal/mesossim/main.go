@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		leader       = fs.String("leader", "", "run as a standby master redirecting (307) to this leader `host:port`")
 		logLevel     = fs.String("log-level", "info", "log level: debug, info, warn, error")
 		logFormat    = fs.String("log-format", "text", "log format: text or json")
+		fetchCache   = fs.String("fetcher-cache-dir", "", "one fetcher cache for every agent in this directory; cached URIs reach sandboxes as hard links (large executables inside cached archives too) instead of copies (default: a cache per agent, copied)")
 		killOnExit   = fs.Bool("kill-tasks-on-exit", true, "on SIGINT/SIGTERM, destroy every executor and its tasks (the executor's process group and every process left in its session); false leaves them running")
 		resources    multiFlag
 		attributes   multiFlag
@@ -74,8 +75,8 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments: %v", fs.Args())
 	}
-	if *agents < 0 || *agents > 250 {
-		return bad("--agents: %d is out of range 0..250", *agents)
+	if *agents < 0 || *agents > 10000 {
+		return bad("--agents: %d is out of range 0..10000", *agents)
 	}
 	if len(resources) > 1 && len(resources) != *agents {
 		return bad("--agent-resources: given %d times for %d agents (give it once, or once per agent)", len(resources), *agents)
@@ -114,8 +115,9 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	if ip == nil || !ip.IsLoopback() {
 		return bad("--first-agent-ip: %q is not an IPv4 loopback address", *firstIP)
 	}
-	if int(ip[3])+*agents > 255 {
-		return bad("--first-agent-ip: %s leaves no room for %d agents", *firstIP, *agents)
+	agentIPs, err := agentAddresses(ip, *agents)
+	if err != nil {
+		return bad("--first-agent-ip: %v", err)
 	}
 	if *agentPort < 0 || *agentPort > 65535 {
 		return bad("--agent-port: %d is not a port", *agentPort)
@@ -128,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 		ExecutorReregistrationTimeout: *reregister,
 		ExecutorShutdownGracePeriod:   *grace, MasterRecoveryPeriod: *recovery,
 		Version: *version, Leader: *leader, Logger: slog.New(handler),
-		KeepTasksOnClose: !*killOnExit, Domain: *masterDomain,
+		KeepTasksOnClose: !*killOnExit, Domain: *masterDomain, FetcherCacheDir: *fetchCache,
 	}
 	for name, d := range map[string]time.Duration{
 		"--heartbeat-interval": *heartbeat, "--allocation-interval": *allocation, "--agent-unreachable-timeout": *unreachable,
@@ -153,10 +155,7 @@ func run(args []string, stdout, stderr io.Writer, ready func(*Sim) context.Conte
 	}
 	for i := 0; i < *agents; i++ {
 		ac := AgentConfig{Port: *agentPort}
-		a := make(net.IP, 4)
-		copy(a, ip)
-		a[3] += byte(i)
-		ac.Hostname = a.String()
+		ac.Hostname = agentIPs[i]
 		switch len(resources) {
 		case 1:
 			ac.Resources = resources[0]
@@ -264,4 +263,21 @@ func parseCredentials(b []byte) ([]Credential, error) {
 		}
 	}
 	return creds, nil
+}
+
+// agentAddresses counts n loopback addresses up from first, carrying into the higher octets and
+// skipping host octets 0 and 255 (so 1,000 agents fit: 127.1.0.2 … 127.1.3.239).
+func agentAddresses(first net.IP, n int) ([]string, error) {
+	v := uint32(first[1])<<16 | uint32(first[2])<<8 | uint32(first[3])
+	out := make([]string, 0, n)
+	for len(out) < n {
+		if v > 0xffffff {
+			return nil, fmt.Errorf("%s leaves no room for %d agents in 127.0.0.0/8", first, n)
+		}
+		if h := v & 0xff; h != 0 && h != 255 {
+			out = append(out, fmt.Sprintf("127.%d.%d.%d", v>>16, v>>8&0xff, h))
+		}
+		v++
+	}
+	return out, nil
 }

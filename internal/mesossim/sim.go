@@ -27,6 +27,10 @@ type Config struct {
 	Agents []AgentConfig
 	// WorkDir holds sandboxes and persistent volumes (required).
 	WorkDir string
+	// FetcherCacheDir, when set, is one fetcher cache for every agent (as agents on one host given
+	// the same --fetcher_cache_dir), and cached files reach the sandboxes as hard links, not
+	// copies (fetch.go). Empty: each agent has its own cache under its work dir.
+	FetcherCacheDir string
 
 	// HeartbeatInterval between scheduler HEARTBEAT events (default 15s).
 	HeartbeatInterval time.Duration
@@ -108,12 +112,15 @@ func DefaultAgents(n int) []AgentConfig { return make([]AgentConfig, n) }
 
 // Sim is a running simulated cluster.
 type Sim struct {
-	cfg    Config
-	domain *mesos.DomainInfo // master_info.domain (nil: none)
-	log    *slog.Logger
-	ln     net.Listener
-	srv    *http.Server
-	addr   *net.TCPAddr
+	cfg Config
+	// sharedCache is every agent's fetcher cache when cfg.FetcherCacheDir is set.
+	sharedCache     *fetchCache
+	sharedCacheOnce sync.Once
+	domain          *mesos.DomainInfo // master_info.domain (nil: none)
+	log             *slog.Logger
+	ln              net.Listener
+	srv             *http.Server
+	addr            *net.TCPAddr
 
 	ctx    context.Context
 	cancel context.CancelFunc
